@@ -1,0 +1,46 @@
+# viplb top-level Makefile.
+#
+#   make          build the module (against Debian's kernel headers) and the
+#                 user tools
+#   make check    deps, build, host unit tests, then kselftests in the VM
+#   make demo     deps, build, boot the VM and show viplb balancing a VIP
+#   make deps     install the Debian packages (scripts/deps.sh)
+
+KVER ?= $(shell scripts/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+V ?= 0
+
+.PHONY: all deps module user selftests check unit vmtest demo clean checkpatch
+
+all: module user selftests
+
+deps:
+	@scripts/deps.sh
+
+module:
+	@test -n "$(KVER)" || { echo "no Debian kernel headers: run 'make deps'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+
+user:
+	$(MAKE) -C user
+
+selftests: user
+	@scripts/kselftest-fw.sh
+	$(MAKE) -C selftests
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@selftests/vm/run -t 900 scripts/demo.sh
+
+checkpatch:
+	@scripts/kselftest-fw.sh
+	build/linux/scripts/checkpatch.pl --no-tree --ignore SPDX_LICENSE_TAG -f kmod/*.c kmod/*.h include/uapi/linux/viplb.h
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C user clean
+	-$(MAKE) -C selftests clean

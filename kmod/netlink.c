@@ -1,0 +1,904 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: the "viplb" generic netlink family.  The commands and their
+ * attribute trees are documented in include/uapi/linux/viplb.h.
+ */
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/netlink.h>
+#include <linux/socket.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include "viplb.h"
+
+static int validate_af(const struct nlattr *attr,
+		       struct netlink_ext_ack *extack)
+{
+	u16 af = nla_get_u16(attr);
+
+	if (af != AF_INET && af != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address family must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	return 0;
+}
+
+static int validate_proto(const struct nlattr *attr,
+			  struct netlink_ext_ack *extack)
+{
+	u8 proto = nla_get_u8(attr);
+
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "protocol must be IPPROTO_TCP or IPPROTO_UDP");
+		return -EPROTONOSUPPORT;
+	}
+	return 0;
+}
+
+static int validate_addr(const struct nlattr *attr,
+			 struct netlink_ext_ack *extack)
+{
+	if (nla_len(attr) != sizeof(struct in_addr) &&
+	    nla_len(attr) != sizeof(struct in6_addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "address must be 4 (IPv4) or 16 (IPv6) bytes");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool is_prime(u32 n)
+{
+	u32 d;
+
+	if (n < 2)
+		return false;
+	for (d = 2; d * d <= n; d++)
+		if (n % d == 0)
+			return false;
+	return true;
+}
+
+static int validate_table_size(const struct nlattr *attr,
+			       struct netlink_ext_ack *extack)
+{
+	u32 m = nla_get_u32(attr);
+
+	if (m < VIPLB_TABLE_SIZE_MIN || m > VIPLB_TABLE_SIZE_MAX ||
+	    !is_prime(m)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "Maglev table size must be a prime in 251..131071");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct netlink_range_validation weight_range = {
+	.min = 0,
+	.max = VIPLB_WEIGHT_MAX,
+};
+
+static const struct nla_policy svc_policy[VIPLB_SVC_A_MAX + 1] = {
+	[0] = { .strict_start_type = 1 },
+	[VIPLB_SVC_A_AF] = NLA_POLICY_VALIDATE_FN(NLA_U16, validate_af),
+	[VIPLB_SVC_A_PROTO] = NLA_POLICY_VALIDATE_FN(NLA_U8, validate_proto),
+	[VIPLB_SVC_A_ADDR] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, validate_addr),
+	[VIPLB_SVC_A_PORT] = { .type = NLA_BE16 },
+	[VIPLB_SVC_A_SCHED] = NLA_POLICY_MAX(NLA_U32, VIPLB_SCHED_MAX),
+	[VIPLB_SVC_A_MODE] = NLA_POLICY_MAX(NLA_U32, VIPLB_MODE_MAX),
+	[VIPLB_SVC_A_TABLE_SIZE] =
+		NLA_POLICY_VALIDATE_FN(NLA_U32, validate_table_size),
+	[VIPLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __VIPLB_SVC_F_ALL),
+	[VIPLB_SVC_A_STATS] = { .type = NLA_REJECT },
+	[VIPLB_SVC_A_BACKEND] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy be_policy[VIPLB_BE_A_MAX + 1] = {
+	[0] = { .strict_start_type = 1 },
+	[VIPLB_BE_A_ADDR] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, validate_addr),
+	[VIPLB_BE_A_PORT] = { .type = NLA_BE16 },
+	[VIPLB_BE_A_WEIGHT] = NLA_POLICY_FULL_RANGE(NLA_U32, &weight_range),
+	[VIPLB_BE_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, 0),
+	[VIPLB_BE_A_STATS] = { .type = NLA_REJECT },
+};
+
+/* Service commands carry only VIPLB_A_SERVICE. */
+static const struct nla_policy svc_cmd_policy[VIPLB_A_SERVICE + 1] = {
+	[VIPLB_A_SERVICE] = NLA_POLICY_NESTED(svc_policy),
+};
+
+/* Backend commands carry the service key and the backend. */
+static const struct nla_policy be_cmd_policy[VIPLB_A_BACKEND + 1] = {
+	[VIPLB_A_SERVICE] = NLA_POLICY_NESTED(svc_policy),
+	[VIPLB_A_BACKEND] = NLA_POLICY_NESTED(be_policy),
+};
+
+static const struct nla_policy commit_policy[VIPLB_A_TXN_OPS + 1] = {
+	[VIPLB_A_TXN_OPS] = { .type = NLA_U32 },
+};
+
+static struct genl_family viplb_genl_family;
+
+/* Parses VIPLB_A_SERVICE into @tb and the service key. */
+static int parse_svc(struct nlattr *nest, struct nlattr **tb,
+		     struct viplb_svc_key *key, struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = nla_parse_nested(tb, VIPLB_SVC_A_MAX, nest, svc_policy, extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_SVC_A_AF) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_SVC_A_PROTO) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_SVC_A_ADDR) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_SVC_A_PORT)) {
+		NL_SET_ERR_MSG(extack,
+			       "service key needs af, proto, addr and port");
+		return -EINVAL;
+	}
+
+	memset(key, 0, sizeof(*key));
+	key->af = nla_get_u16(tb[VIPLB_SVC_A_AF]);
+	key->proto = nla_get_u8(tb[VIPLB_SVC_A_PROTO]);
+	key->port = nla_get_be16(tb[VIPLB_SVC_A_PORT]);
+	if (nla_len(tb[VIPLB_SVC_A_ADDR]) !=
+	    (key->af == AF_INET ? sizeof(struct in_addr) :
+				  sizeof(struct in6_addr))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_ADDR],
+				    "service address length does not match af");
+		return -EINVAL;
+	}
+	nla_memcpy(&key->addr, tb[VIPLB_SVC_A_ADDR], sizeof(key->addr));
+	return 0;
+}
+
+static int get_svc_attr(struct genl_info *info, struct nlattr **tb,
+			struct viplb_svc_key *key)
+{
+	if (GENL_REQ_ATTR_CHECK(info, VIPLB_A_SERVICE)) {
+		GENL_SET_ERR_MSG(info, "missing service attribute");
+		return -EINVAL;
+	}
+	return parse_svc(info->attrs[VIPLB_A_SERVICE], tb, key, info->extack);
+}
+
+/* Finds the service named by VIPLB_A_SERVICE, or fails with -ENOENT. */
+static struct viplb_service *lookup_svc(struct viplb_config *cfg,
+					struct genl_info *info,
+					struct nlattr **tb)
+{
+	struct viplb_service *svc;
+	struct viplb_svc_key key;
+	int err;
+
+	err = get_svc_attr(info, tb, &key);
+	if (err)
+		return ERR_PTR(err);
+	svc = viplb_service_find(cfg, &key);
+	if (!svc) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_SERVICE],
+				    "service does not exist");
+		return ERR_PTR(-ENOENT);
+	}
+	return svc;
+}
+
+static void svc_apply_settings(struct viplb_service *svc, struct nlattr **tb)
+{
+	if (tb[VIPLB_SVC_A_SCHED])
+		WRITE_ONCE(svc->sched, nla_get_u32(tb[VIPLB_SVC_A_SCHED]));
+	if (tb[VIPLB_SVC_A_MODE])
+		WRITE_ONCE(svc->mode, nla_get_u32(tb[VIPLB_SVC_A_MODE]));
+	if (tb[VIPLB_SVC_A_TABLE_SIZE])
+		WRITE_ONCE(svc->table_size,
+			   nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]));
+	if (tb[VIPLB_SVC_A_FLAGS])
+		WRITE_ONCE(svc->flags, nla_get_u32(tb[VIPLB_SVC_A_FLAGS]));
+}
+
+/*
+ * Every configuration command runs through config_apply(): it takes the
+ * netns mutex, edits the socket's open transaction if it has one and the
+ * live configuration otherwise, and poisons the transaction on failure.
+ */
+typedef int (*config_fn)(struct viplb_config *cfg, struct genl_info *info);
+
+static int config_apply(struct genl_info *info, config_fn fn)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	struct viplb_config *cfg;
+	bool in_txn;
+	int err;
+
+	mutex_lock(&vn->lock);
+	in_txn = vn->txn && vn->txn_portid == info->snd_portid;
+	cfg = in_txn ? vn->txn : viplb_live_config(vn);
+	err = fn(cfg, info);
+	if (in_txn) {
+		if (err)
+			vn->txn_failed = true;
+		else
+			vn->txn_ops++;
+	} else if (!err) {
+		vn->generation++;
+	}
+	mutex_unlock(&vn->lock);
+	return err;
+}
+
+static int service_new(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_service *svc;
+	struct viplb_svc_key key;
+	int err;
+
+	err = get_svc_attr(info, tb, &key);
+	if (err)
+		return err;
+	if (viplb_service_find(cfg, &key)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_SERVICE],
+				    "service already exists");
+		return -EEXIST;
+	}
+	if (cfg->n_services >= VIPLB_MAX_SERVICES) {
+		GENL_SET_ERR_MSG(info, "too many services in this netns");
+		return -ENOSPC;
+	}
+	svc = viplb_service_alloc(&key);
+	if (!svc)
+		return -ENOMEM;
+	svc_apply_settings(svc, tb);
+	viplb_service_link(cfg, svc);
+	return 0;
+}
+
+static int service_set(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_service *svc;
+
+	svc = lookup_svc(cfg, info, tb);
+	if (IS_ERR(svc))
+		return PTR_ERR(svc);
+	svc_apply_settings(svc, tb);
+	return 0;
+}
+
+static int service_del(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_service *svc;
+
+	svc = lookup_svc(cfg, info, tb);
+	if (IS_ERR(svc))
+		return PTR_ERR(svc);
+	viplb_service_unlink(cfg, svc);
+	viplb_service_free_rcu(svc);
+	return 0;
+}
+
+static int flush(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct viplb_service *svc, *tmp;
+
+	list_for_each_entry_safe(svc, tmp, &cfg->services, list) {
+		viplb_service_unlink(cfg, svc);
+		viplb_service_free_rcu(svc);
+	}
+	return 0;
+}
+
+/* Parses VIPLB_A_BACKEND; checks its family against the service's. */
+static int parse_backend(struct genl_info *info,
+			 const struct viplb_service *svc, struct nlattr **tb,
+			 union nf_inet_addr *addr, __be16 *port)
+{
+	struct nlattr *nest = info->attrs[VIPLB_A_BACKEND];
+	struct netlink_ext_ack *extack = info->extack;
+	int alen;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VIPLB_A_BACKEND)) {
+		GENL_SET_ERR_MSG(info, "missing backend attribute");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, VIPLB_BE_A_MAX, nest, be_policy, extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_BE_A_ADDR) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_BE_A_PORT)) {
+		NL_SET_ERR_MSG(extack, "backend needs addr and port");
+		return -EINVAL;
+	}
+	alen = svc->key.af == AF_INET ? sizeof(struct in_addr) :
+					sizeof(struct in6_addr);
+	if (nla_len(tb[VIPLB_BE_A_ADDR]) != alen) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_BE_A_ADDR],
+				    "backend address family differs from the service's");
+		return -EAFNOSUPPORT;
+	}
+	memset(addr, 0, sizeof(*addr));
+	nla_memcpy(addr, tb[VIPLB_BE_A_ADDR], sizeof(*addr));
+	*port = nla_get_be16(tb[VIPLB_BE_A_PORT]);
+	return 0;
+}
+
+static void backend_apply_settings(struct viplb_backend *be,
+				   struct nlattr **tb)
+{
+	if (tb[VIPLB_BE_A_WEIGHT])
+		WRITE_ONCE(be->weight, nla_get_u32(tb[VIPLB_BE_A_WEIGHT]));
+	if (tb[VIPLB_BE_A_FLAGS])
+		WRITE_ONCE(be->flags, nla_get_u32(tb[VIPLB_BE_A_FLAGS]));
+}
+
+static int backend_new(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct nlattr *stb[VIPLB_SVC_A_MAX + 1];
+	struct nlattr *tb[VIPLB_BE_A_MAX + 1];
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	union nf_inet_addr addr;
+	__be16 port;
+	int err;
+
+	svc = lookup_svc(cfg, info, stb);
+	if (IS_ERR(svc))
+		return PTR_ERR(svc);
+	err = parse_backend(info, svc, tb, &addr, &port);
+	if (err)
+		return err;
+	if (viplb_backend_find(svc, &addr, port)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_BACKEND],
+				    "backend already exists");
+		return -EEXIST;
+	}
+	if (svc->n_backends >= VIPLB_MAX_BACKENDS) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_BACKEND],
+				    "too many backends in this service");
+		return -ENOSPC;
+	}
+	be = viplb_backend_alloc();
+	if (!be)
+		return -ENOMEM;
+	be->addr = addr;
+	be->port = port;
+	backend_apply_settings(be, tb);
+	viplb_backend_link(svc, be);
+	return 0;
+}
+
+static struct viplb_backend *lookup_backend(struct viplb_config *cfg,
+					    struct genl_info *info,
+					    struct nlattr **tb,
+					    struct viplb_service **svcp)
+{
+	struct nlattr *stb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	union nf_inet_addr addr;
+	__be16 port;
+	int err;
+
+	svc = lookup_svc(cfg, info, stb);
+	if (IS_ERR(svc))
+		return ERR_CAST(svc);
+	err = parse_backend(info, svc, tb, &addr, &port);
+	if (err)
+		return ERR_PTR(err);
+	be = viplb_backend_find(svc, &addr, port);
+	if (!be) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_BACKEND],
+				    "backend does not exist");
+		return ERR_PTR(-ENOENT);
+	}
+	*svcp = svc;
+	return be;
+}
+
+static int backend_set(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct nlattr *tb[VIPLB_BE_A_MAX + 1];
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+
+	be = lookup_backend(cfg, info, tb, &svc);
+	if (IS_ERR(be))
+		return PTR_ERR(be);
+	backend_apply_settings(be, tb);
+	return 0;
+}
+
+static int backend_del(struct viplb_config *cfg, struct genl_info *info)
+{
+	struct nlattr *tb[VIPLB_BE_A_MAX + 1];
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+
+	be = lookup_backend(cfg, info, tb, &svc);
+	if (IS_ERR(be))
+		return PTR_ERR(be);
+	viplb_backend_unlink(svc, be);
+	return 0;
+}
+
+static int nl_service_new(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, service_new);
+}
+
+static int nl_service_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, service_set);
+}
+
+static int nl_service_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, service_del);
+}
+
+static int nl_backend_new(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, backend_new);
+}
+
+static int nl_backend_set(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, backend_set);
+}
+
+static int nl_backend_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, backend_del);
+}
+
+static int nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	return config_apply(info, flush);
+}
+
+static int nl_txn_begin(struct sk_buff *skb, struct genl_info *info)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	struct viplb_config *txn;
+	int err = 0;
+
+	txn = viplb_config_alloc();
+	if (!txn)
+		return -ENOMEM;
+	mutex_lock(&vn->lock);
+	if (vn->txn) {
+		GENL_SET_ERR_MSG(info,
+				 "a transaction is already open in this netns");
+		err = -EBUSY;
+	} else {
+		vn->txn = txn;
+		vn->txn_portid = info->snd_portid;
+		vn->txn_failed = false;
+		vn->txn_ops = 0;
+		txn = NULL;
+	}
+	mutex_unlock(&vn->lock);
+	viplb_config_free(txn);
+	return err;
+}
+
+static int nl_txn_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	struct viplb_config *old = NULL;
+	int err = 0;
+
+	mutex_lock(&vn->lock);
+	if (!vn->txn || vn->txn_portid != info->snd_portid) {
+		GENL_SET_ERR_MSG(info, "this socket has no open transaction");
+		err = -ENOENT;
+		goto out;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VIPLB_A_TXN_OPS)) {
+		GENL_SET_ERR_MSG(info, "missing txn-ops attribute");
+		err = -EINVAL;
+	} else if (vn->txn_failed) {
+		GENL_SET_ERR_MSG(info,
+				 "a command in the transaction failed; nothing changed");
+		err = -EINVAL;
+	} else if (nla_get_u32(info->attrs[VIPLB_A_TXN_OPS]) != vn->txn_ops) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_TXN_OPS],
+				    "txn-ops differs from the commands applied; nothing changed");
+		err = -EINVAL;
+	}
+	if (err) {
+		viplb_txn_release(vn);
+		goto out;
+	}
+	old = viplb_live_config(vn);
+	rcu_assign_pointer(vn->cfg, vn->txn);
+	vn->txn = NULL;
+	viplb_txn_release(vn);
+	vn->generation++;
+out:
+	mutex_unlock(&vn->lock);
+	if (old) {
+		synchronize_rcu();
+		viplb_config_free(old);
+	}
+	return err;
+}
+
+static int nl_txn_abort(struct sk_buff *skb, struct genl_info *info)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	int err = 0;
+
+	mutex_lock(&vn->lock);
+	if (vn->txn && vn->txn_portid == info->snd_portid) {
+		viplb_txn_release(vn);
+	} else {
+		GENL_SET_ERR_MSG(info, "this socket has no open transaction");
+		err = -ENOENT;
+	}
+	mutex_unlock(&vn->lock);
+	return err;
+}
+
+static int put_stats(struct sk_buff *skb, int attrtype,
+		     struct viplb_pcpu_stats __percpu *pcpu,
+		     const atomic_t *active)
+{
+	struct viplb_stats_sum sum;
+	struct nlattr *nest;
+
+	viplb_stats_read(pcpu, active, &sum);
+	nest = nla_nest_start(skb, attrtype);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, VIPLB_STATS_A_CONNS, sum.conns,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_PKTS_IN, sum.pkts_in,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_PKTS_OUT, sum.pkts_out,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_BYTES_IN, sum.bytes_in,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_BYTES_OUT, sum.bytes_out,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_ACTIVE, sum.active,
+			      VIPLB_STATS_A_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static size_t addr_len(const struct viplb_service *svc)
+{
+	return svc->key.af == AF_INET ? sizeof(struct in_addr) :
+					sizeof(struct in6_addr);
+}
+
+static int put_backend(struct sk_buff *skb, const struct viplb_service *svc,
+		       struct viplb_backend *be)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, VIPLB_SVC_A_BACKEND);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put(skb, VIPLB_BE_A_ADDR, addr_len(svc), &be->addr) ||
+	    nla_put_be16(skb, VIPLB_BE_A_PORT, be->port) ||
+	    nla_put_u32(skb, VIPLB_BE_A_WEIGHT, READ_ONCE(be->weight)) ||
+	    nla_put_u32(skb, VIPLB_BE_A_FLAGS, READ_ONCE(be->flags)) ||
+	    put_stats(skb, VIPLB_BE_A_STATS, be->stats, &be->active)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* The largest nest we build; nla_len is 16 bits. */
+#define SVC_NEST_MAX (U16_MAX - 1024)
+
+/*
+ * Appends one service message to @skb, with backends from index *@be_idx
+ * on.  Returns 0 when all backends were written.  Returns -EMSGSIZE when
+ * the message is full: if at least one backend made it, the message is
+ * kept and *@be_idx says where to continue; otherwise nothing is written.
+ */
+static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+			struct netlink_callback *cb,
+			struct viplb_service *svc, unsigned int *be_idx)
+{
+	unsigned int i = 0, written = 0;
+	struct viplb_backend *be;
+	struct nlattr *nest;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &viplb_genl_family, flags,
+			  VIPLB_CMD_SERVICE_GET);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (cb)
+		genl_dump_check_consistent(cb, hdr);
+	nest = nla_nest_start(skb, VIPLB_A_SERVICE);
+	if (!nest)
+		goto cancel;
+	if (nla_put_u16(skb, VIPLB_SVC_A_AF, svc->key.af) ||
+	    nla_put_u8(skb, VIPLB_SVC_A_PROTO, svc->key.proto) ||
+	    nla_put(skb, VIPLB_SVC_A_ADDR, addr_len(svc), &svc->key.addr) ||
+	    nla_put_be16(skb, VIPLB_SVC_A_PORT, svc->key.port) ||
+	    nla_put_u32(skb, VIPLB_SVC_A_SCHED, READ_ONCE(svc->sched)) ||
+	    nla_put_u32(skb, VIPLB_SVC_A_MODE, READ_ONCE(svc->mode)) ||
+	    nla_put_u32(skb, VIPLB_SVC_A_TABLE_SIZE,
+			READ_ONCE(svc->table_size)) ||
+	    nla_put_u32(skb, VIPLB_SVC_A_FLAGS, READ_ONCE(svc->flags)) ||
+	    put_stats(skb, VIPLB_SVC_A_STATS, svc->stats, &svc->active))
+		goto cancel;
+
+	list_for_each_entry(be, &svc->backends, list) {
+		if (i++ < *be_idx)
+			continue;
+		if (skb_tail_pointer(skb) - (unsigned char *)nest >
+		    SVC_NEST_MAX || put_backend(skb, svc, be)) {
+			if (!written)
+				goto cancel;
+			nla_nest_end(skb, nest);
+			genlmsg_end(skb, hdr);
+			*be_idx += written;
+			return -EMSGSIZE;
+		}
+		written++;
+	}
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	*be_idx = 0;
+	return 0;
+
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int nl_service_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_service *svc;
+	unsigned int be_idx = 0;
+	struct sk_buff *msg;
+	size_t size;
+	int err;
+
+	mutex_lock(&vn->lock);
+	svc = lookup_svc(viplb_live_config(vn), info, tb);
+	if (IS_ERR(svc)) {
+		err = PTR_ERR(svc);
+		goto unlock;
+	}
+	/* ~160 bytes per backend; the nest caps it at 64 KiB anyway */
+	size = min_t(size_t, NLMSG_GOODSIZE + svc->n_backends * 160,
+		     U16_MAX + NLMSG_GOODSIZE);
+	msg = genlmsg_new(size, GFP_KERNEL);
+	if (!msg) {
+		err = -ENOMEM;
+		goto unlock;
+	}
+	err = fill_service(msg, info->snd_portid, info->snd_seq, 0, NULL, svc,
+			   &be_idx);
+	if (err) {
+		nlmsg_free(msg);
+		GENL_SET_ERR_MSG(info,
+				 "service too large for one message; use a dump");
+		goto unlock;
+	}
+	mutex_unlock(&vn->lock);
+	return genlmsg_reply(msg, info);
+
+unlock:
+	mutex_unlock(&vn->lock);
+	return err;
+}
+
+/* Dump position, kept in netlink_callback.ctx between calls. */
+struct dump_ctx {
+	unsigned int svc_idx;
+	unsigned int be_idx;
+	bool filtered;
+	struct viplb_svc_key key;
+};
+
+static_assert(sizeof(struct dump_ctx) <=
+	      sizeof_field(struct netlink_callback, ctx));
+
+static int nl_service_dump_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
+	struct dump_ctx *ctx = (struct dump_ctx *)cb->ctx;
+	struct nlattr *nest = dinfo->attrs[VIPLB_A_SERVICE];
+	struct viplb_net *vn = viplb_pernet(sock_net(cb->skb->sk));
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	int err = 0;
+
+	memset(ctx, 0, sizeof(*ctx));
+	if (!nest)
+		return 0;
+	err = parse_svc(nest, tb, &ctx->key, cb->extack);
+	if (err)
+		return err;
+	ctx->filtered = true;
+	mutex_lock(&vn->lock);
+	if (!viplb_service_find(viplb_live_config(vn), &ctx->key)) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "service does not exist");
+		err = -ENOENT;
+	}
+	mutex_unlock(&vn->lock);
+	return err;
+}
+
+static int nl_service_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct viplb_net *vn = viplb_pernet(sock_net(skb->sk));
+	struct dump_ctx *ctx = (struct dump_ctx *)cb->ctx;
+	u32 portid = NETLINK_CB(cb->skb).portid;
+	struct viplb_service *svc;
+	struct viplb_config *cfg;
+	unsigned int i = 0;
+	int err;
+
+	mutex_lock(&vn->lock);
+	cfg = viplb_live_config(vn);
+	cb->seq = vn->generation + 1;
+	if (ctx->filtered) {
+		svc = viplb_service_find(cfg, &ctx->key);
+		if (svc && ctx->svc_idx == 0) {
+			err = fill_service(skb, portid, cb->nlh->nlmsg_seq,
+					   NLM_F_MULTI, cb, svc, &ctx->be_idx);
+			if (!err)
+				ctx->svc_idx = 1;
+		}
+		goto out;
+	}
+	list_for_each_entry(svc, &cfg->services, list) {
+		if (i++ < ctx->svc_idx)
+			continue;
+		err = fill_service(skb, portid, cb->nlh->nlmsg_seq,
+				   NLM_F_MULTI, cb, svc, &ctx->be_idx);
+		if (err)
+			break;
+		ctx->svc_idx++;
+	}
+out:
+	mutex_unlock(&vn->lock);
+	return skb->len;
+}
+
+static const struct genl_ops viplb_genl_ops[] = {
+	{
+		.cmd = VIPLB_CMD_SERVICE_NEW,
+		.doit = nl_service_new,
+		.policy = svc_cmd_policy,
+		.maxattr = ARRAY_SIZE(svc_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_SERVICE_SET,
+		.doit = nl_service_set,
+		.policy = svc_cmd_policy,
+		.maxattr = ARRAY_SIZE(svc_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_SERVICE_DEL,
+		.doit = nl_service_del,
+		.policy = svc_cmd_policy,
+		.maxattr = ARRAY_SIZE(svc_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_SERVICE_GET,
+		.doit = nl_service_get,
+		.start = nl_service_dump_start,
+		.dumpit = nl_service_dump,
+		.policy = svc_cmd_policy,
+		.maxattr = ARRAY_SIZE(svc_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_BACKEND_NEW,
+		.doit = nl_backend_new,
+		.policy = be_cmd_policy,
+		.maxattr = ARRAY_SIZE(be_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_BACKEND_SET,
+		.doit = nl_backend_set,
+		.policy = be_cmd_policy,
+		.maxattr = ARRAY_SIZE(be_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_BACKEND_DEL,
+		.doit = nl_backend_del,
+		.policy = be_cmd_policy,
+		.maxattr = ARRAY_SIZE(be_cmd_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_FLUSH,
+		.doit = nl_flush,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_TXN_BEGIN,
+		.doit = nl_txn_begin,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_TXN_COMMIT,
+		.doit = nl_txn_commit,
+		.policy = commit_policy,
+		.maxattr = ARRAY_SIZE(commit_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_TXN_ABORT,
+		.doit = nl_txn_abort,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+};
+
+static struct genl_family viplb_genl_family __ro_after_init = {
+	.name = VIPLB_GENL_NAME,
+	.version = VIPLB_GENL_VERSION,
+	.module = THIS_MODULE,
+	.netnsok = true,
+	.parallel_ops = true,	/* serialised per netns by viplb_net.lock */
+	.ops = viplb_genl_ops,
+	.n_ops = ARRAY_SIZE(viplb_genl_ops),
+};
+
+/* A closed socket aborts the transaction it had open. */
+static int viplb_netlink_notify(struct notifier_block *nb,
+				unsigned long event, void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct viplb_net *vn;
+
+	if (event != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	vn = viplb_pernet(n->net);
+	mutex_lock(&vn->lock);
+	if (vn->txn && vn->txn_portid == n->portid)
+		viplb_txn_release(vn);
+	mutex_unlock(&vn->lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block viplb_netlink_notifier = {
+	.notifier_call = viplb_netlink_notify,
+};
+
+int viplb_genl_init(void)
+{
+	int err;
+
+	err = netlink_register_notifier(&viplb_netlink_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&viplb_genl_family);
+	if (err)
+		netlink_unregister_notifier(&viplb_netlink_notifier);
+	return err;
+}
+
+void viplb_genl_exit(void)
+{
+	genl_unregister_family(&viplb_genl_family);
+	netlink_unregister_notifier(&viplb_netlink_notifier);
+}

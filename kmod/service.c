@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: the per-netns configuration store (services and backends).
+ *
+ * The caller holds viplb_net.lock for every function here that changes a
+ * configuration.  Lookups also work under rcu_read_lock() on the live
+ * configuration.
+ */
+#include <linux/jhash.h>
+#include <linux/slab.h>
+#include <linux/percpu.h>
+#include <net/net_namespace.h>
+#include "viplb.h"
+
+unsigned int viplb_net_id __read_mostly;
+
+static u32 svc_key_hash(const struct viplb_svc_key *key)
+{
+	u32 h = jhash2((const u32 *)&key->addr, sizeof(key->addr) / 4,
+		       ((u32)key->af << 8) | key->proto);
+
+	return hash_32(h ^ (__force u32)key->port, VIPLB_SVC_HASH_BITS);
+}
+
+static bool svc_key_equal(const struct viplb_svc_key *a,
+			  const struct viplb_svc_key *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
+	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
+struct viplb_config *viplb_config_alloc(void)
+{
+	struct viplb_config *cfg;
+
+	cfg = kvzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
+	if (!cfg)
+		return NULL;
+	INIT_LIST_HEAD(&cfg->services);
+	return cfg;
+}
+
+static void backend_free(struct viplb_backend *be)
+{
+	free_percpu(be->stats);
+	kfree(be);
+}
+
+static void service_free(struct viplb_service *svc)
+{
+	struct viplb_backend *be, *tmp;
+
+	list_for_each_entry_safe(be, tmp, &svc->backends, list)
+		backend_free(be);
+	free_percpu(svc->stats);
+	kfree(svc);
+}
+
+/* Frees a configuration that no reader can reach any more. */
+void viplb_config_free(struct viplb_config *cfg)
+{
+	struct viplb_service *svc, *tmp;
+
+	if (!cfg)
+		return;
+	list_for_each_entry_safe(svc, tmp, &cfg->services, list) {
+		service_free(svc);
+		cond_resched();
+	}
+	kvfree(cfg);
+}
+
+struct viplb_service *viplb_service_find(const struct viplb_config *cfg,
+					 const struct viplb_svc_key *key)
+{
+	struct viplb_service *svc;
+
+	hlist_for_each_entry_rcu(svc, &cfg->table[svc_key_hash(key)], hnode,
+				 true) {
+		if (svc_key_equal(&svc->key, key))
+			return svc;
+	}
+	return NULL;
+}
+
+static struct viplb_pcpu_stats __percpu *stats_alloc(void)
+{
+	struct viplb_pcpu_stats __percpu *stats;
+	int cpu;
+
+	stats = alloc_percpu_gfp(struct viplb_pcpu_stats, GFP_KERNEL_ACCOUNT);
+	if (!stats)
+		return NULL;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
+	return stats;
+}
+
+struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
+{
+	struct viplb_service *svc;
+
+	svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
+	if (!svc)
+		return NULL;
+	svc->stats = stats_alloc();
+	if (!svc->stats) {
+		kfree(svc);
+		return NULL;
+	}
+	svc->key = *key;
+	svc->sched = VIPLB_SCHED_MAGLEV;
+	svc->mode = VIPLB_MODE_NAT;
+	svc->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+	INIT_LIST_HEAD(&svc->backends);
+	return svc;
+}
+
+void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc)
+{
+	hlist_add_head_rcu(&svc->hnode, &cfg->table[svc_key_hash(&svc->key)]);
+	list_add_tail_rcu(&svc->list, &cfg->services);
+	cfg->n_services++;
+}
+
+void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
+{
+	hlist_del_rcu(&svc->hnode);
+	list_del_rcu(&svc->list);
+	cfg->n_services--;
+}
+
+static void service_free_rcu_cb(struct rcu_head *head)
+{
+	service_free(container_of(head, struct viplb_service, rcu));
+}
+
+/* Frees an unlinked service once current RCU readers are done with it. */
+void viplb_service_free_rcu(struct viplb_service *svc)
+{
+	call_rcu(&svc->rcu, service_free_rcu_cb);
+}
+
+struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
+					 const union nf_inet_addr *addr,
+					 __be16 port)
+{
+	struct viplb_backend *be;
+
+	list_for_each_entry_rcu(be, &svc->backends, list, true) {
+		if (be->port == port && !memcmp(&be->addr, addr, sizeof(*addr)))
+			return be;
+	}
+	return NULL;
+}
+
+struct viplb_backend *viplb_backend_alloc(void)
+{
+	struct viplb_backend *be;
+
+	be = kzalloc(sizeof(*be), GFP_KERNEL_ACCOUNT);
+	if (!be)
+		return NULL;
+	be->stats = stats_alloc();
+	if (!be->stats) {
+		kfree(be);
+		return NULL;
+	}
+	be->weight = VIPLB_WEIGHT_DEFAULT;
+	return be;
+}
+
+void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be)
+{
+	list_add_tail_rcu(&be->list, &svc->backends);
+	svc->n_backends++;
+}
+
+static void backend_free_rcu_cb(struct rcu_head *head)
+{
+	backend_free(container_of(head, struct viplb_backend, rcu));
+}
+
+/* Unlinks a backend and frees it after a grace period. */
+void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
+{
+	list_del_rcu(&be->list);
+	svc->n_backends--;
+	call_rcu(&be->rcu, backend_free_rcu_cb);
+}
+
+void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
+		      const atomic_t *active, struct viplb_stats_sum *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct viplb_pcpu_stats *s = per_cpu_ptr(stats, cpu);
+		u64 conns, pkts_in, pkts_out, bytes_in, bytes_out;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			conns = u64_stats_read(&s->conns);
+			pkts_in = u64_stats_read(&s->pkts_in);
+			pkts_out = u64_stats_read(&s->pkts_out);
+			bytes_in = u64_stats_read(&s->bytes_in);
+			bytes_out = u64_stats_read(&s->bytes_out);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		sum->conns += conns;
+		sum->pkts_in += pkts_in;
+		sum->pkts_out += pkts_out;
+		sum->bytes_in += bytes_in;
+		sum->bytes_out += bytes_out;
+	}
+	sum->active = atomic_read(active);
+}
+
+/* Drops the open transaction, if any.  Caller holds vn->lock. */
+void viplb_txn_release(struct viplb_net *vn)
+{
+	viplb_config_free(vn->txn);
+	vn->txn = NULL;
+	vn->txn_portid = 0;
+	vn->txn_failed = false;
+}
+
+static int __net_init viplb_net_init(struct net *net)
+{
+	struct viplb_net *vn = viplb_pernet(net);
+	struct viplb_config *cfg;
+
+	cfg = viplb_config_alloc();
+	if (!cfg)
+		return -ENOMEM;
+	mutex_init(&vn->lock);
+	RCU_INIT_POINTER(vn->cfg, cfg);
+	return 0;
+}
+
+static void __net_exit viplb_net_exit(struct net *net)
+{
+	struct viplb_net *vn = viplb_pernet(net);
+	struct viplb_config *cfg;
+
+	mutex_lock(&vn->lock);
+	viplb_txn_release(vn);
+	cfg = viplb_live_config(vn);
+	RCU_INIT_POINTER(vn->cfg, NULL);
+	mutex_unlock(&vn->lock);
+
+	synchronize_rcu();
+	viplb_config_free(cfg);
+}
+
+static struct pernet_operations viplb_net_ops = {
+	.init = viplb_net_init,
+	.exit = viplb_net_exit,
+	.id = &viplb_net_id,
+	.size = sizeof(struct viplb_net),
+};
+
+int viplb_pernet_init(void)
+{
+	return register_pernet_subsys(&viplb_net_ops);
+}
+
+void viplb_pernet_exit(void)
+{
+	unregister_pernet_subsys(&viplb_net_ops);
+	/* Wait for call_rcu() frees of deleted services and backends. */
+	rcu_barrier();
+}

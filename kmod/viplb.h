@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * viplb: internal declarations shared by the module's files.
+ *
+ * Locking: each network namespace has one struct viplb_net.  Its mutex
+ * serialises every configuration change and every netlink reader that walks
+ * the configuration.  The datapath reads vn->cfg under rcu_read_lock() only.
+ * Objects reachable from the live configuration are unlinked with the _rcu
+ * list helpers and freed after a grace period.
+ */
+#ifndef _VIPLB_H
+#define _VIPLB_H
+
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/netfilter.h>
+#include <linux/rcupdate.h>
+#include <linux/u64_stats_sync.h>
+#include <net/netns/generic.h>
+#include <uapi/linux/viplb.h>
+
+#define VIPLB_SVC_HASH_BITS 12
+#define VIPLB_MAX_SERVICES (1U << 20)
+#define VIPLB_MAX_BACKENDS 4096
+
+/* Per-CPU counters of a service or backend, summed on read. */
+struct viplb_pcpu_stats {
+	u64_stats_t conns;
+	u64_stats_t pkts_in;
+	u64_stats_t pkts_out;
+	u64_stats_t bytes_in;
+	u64_stats_t bytes_out;
+	struct u64_stats_sync syncp;
+};
+
+struct viplb_stats_sum {
+	u64 conns;
+	u64 pkts_in;
+	u64 pkts_out;
+	u64 bytes_in;
+	u64 bytes_out;
+	u64 active;
+};
+
+struct viplb_svc_key {
+	union nf_inet_addr addr;
+	__be16 port;
+	u8 proto;
+	u8 af;
+};
+
+struct viplb_backend {
+	struct list_head list;		/* in viplb_service.backends, RCU */
+	union nf_inet_addr addr;
+	__be16 port;
+	u32 weight;
+	u32 flags;
+	atomic_t active;
+	struct viplb_pcpu_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+struct viplb_service {
+	struct hlist_node hnode;	/* in viplb_config.table, RCU */
+	struct list_head list;		/* in viplb_config.services, RCU */
+	struct viplb_svc_key key;
+	u32 sched;
+	u32 mode;
+	u32 table_size;
+	u32 flags;
+	struct list_head backends;
+	unsigned int n_backends;
+	atomic_t active;
+	struct viplb_pcpu_stats __percpu *stats;
+	struct rcu_head rcu;
+};
+
+/* A whole configuration; a restore builds a new one and swaps it in. */
+struct viplb_config {
+	struct list_head services;	/* creation order, for dumps */
+	unsigned int n_services;
+	struct hlist_head table[1 << VIPLB_SVC_HASH_BITS];
+};
+
+struct viplb_net {
+	struct mutex lock;		/* serialises configuration changes */
+	struct viplb_config __rcu *cfg;	/* live configuration */
+	struct viplb_config *txn;	/* open transaction, or NULL */
+	u32 txn_portid;			/* netlink socket owning @txn */
+	bool txn_failed;		/* a command inside @txn failed */
+	u32 txn_ops;			/* commands applied to @txn */
+	u32 generation;			/* bumped on each live change */
+};
+
+extern unsigned int viplb_net_id;
+
+static inline struct viplb_net *viplb_pernet(const struct net *net)
+{
+	return net_generic(net, viplb_net_id);
+}
+
+static inline struct viplb_config *viplb_live_config(struct viplb_net *vn)
+{
+	return rcu_dereference_protected(vn->cfg, lockdep_is_held(&vn->lock));
+}
+
+/* service.c */
+struct viplb_config *viplb_config_alloc(void);
+void viplb_config_free(struct viplb_config *cfg);
+struct viplb_service *viplb_service_find(const struct viplb_config *cfg,
+					 const struct viplb_svc_key *key);
+struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key);
+void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc);
+void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc);
+void viplb_service_free_rcu(struct viplb_service *svc);
+struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
+					 const union nf_inet_addr *addr,
+					 __be16 port);
+struct viplb_backend *viplb_backend_alloc(void);
+void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be);
+void viplb_backend_unlink(struct viplb_service *svc,
+			  struct viplb_backend *be);
+void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
+		      const atomic_t *active, struct viplb_stats_sum *sum);
+void viplb_txn_release(struct viplb_net *vn);
+int viplb_pernet_init(void);
+void viplb_pernet_exit(void);
+
+/* netlink.c */
+int viplb_genl_init(void);
+void viplb_genl_exit(void);
+
+#endif /* _VIPLB_H */

@@ -1,0 +1,33 @@
+#!/bin/bash
+# Install every Debian package that building, testing and the demo need.
+# Idempotent: does nothing when everything is already installed.
+set -euo pipefail
+
+PKGS=(
+	gcc make libc6-dev
+	linux-headers-amd64 linux-image-amd64 linux-source-6.1
+	libmnl-dev libnftnl-dev libbpf-dev bpftool clang llvm pkg-config
+	qemu-system-x86 busybox-static
+	iproute2 iptables nftables ipvsadm socat conntrack kmod
+	python3 python3-yaml jq xz-utils
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
+	$SUDO apt-get update
+	$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+fi
