@@ -5,12 +5,12 @@
 #   make check    deps, build, host unit tests, then kselftests in the VM
 #   make demo     deps, build, boot the VM and show viplb balancing a VIP
 #   make deps     install the Debian packages (scripts/deps.sh)
+#   make checkpatch / make sparse   kernel style and sparse checks
 
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
-V ?= 0
 
-.PHONY: all deps module user selftests check unit vmtest demo clean checkpatch
+.PHONY: all deps module user selftests check demo clean checkpatch sparse
 
 all: module user selftests
 
@@ -38,7 +38,10 @@ demo: deps
 
 checkpatch:
 	@scripts/kselftest-fw.sh
-	build/linux/scripts/checkpatch.pl --no-tree --ignore SPDX_LICENSE_TAG -f kmod/*.c kmod/*.h include/uapi/linux/viplb.h
+	build/linux/scripts/checkpatch.pl --no-tree --ignore SPDX_LICENSE_TAG -f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/viplb.h
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
