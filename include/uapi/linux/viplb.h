@@ -48,7 +48,7 @@
  * the same key.  Without NLM_F_DUMP, the request carries a service key as
  * for SERVICE_DEL and the reply is that one service (-EMSGSIZE if its
  * backends do not fit in one message: use the dump).
- * Each reply message holds:
+ * Each reply message holds (STATS and BACKEND appear in replies only):
  *
  *    VIPLB_A_SERVICE: NLA_NESTED
  *        VIPLB_SVC_A_AF, VIPLB_SVC_A_PROTO, VIPLB_SVC_A_ADDR,
@@ -70,7 +70,8 @@
  *                         (required)
  *        VIPLB_BE_A_PORT: NLA_BE16, 0 keeps the packet's destination port
  *                         (required)
- *        VIPLB_BE_A_WEIGHT: NLA_U32, 0..VIPLB_WEIGHT_MAX (default 1);
+ *        VIPLB_BE_A_WEIGHT: NLA_U32, 0..VIPLB_WEIGHT_MAX
+ *                           (default VIPLB_WEIGHT_DEFAULT);
  *                           0 drains the backend
  *        VIPLB_BE_A_FLAGS: NLA_U32, no flags are defined yet (must be 0)
  *
@@ -173,7 +174,10 @@ enum viplb_be_attr {
 };
 #define VIPLB_BE_A_MAX (__VIPLB_BE_A_MAX - 1)
 
-/* Counters since the service or backend was created. */
+/*
+ * Statistics of a service or backend, in replies only: counters since it
+ * was created, and ACTIVE, the number of flows currently active.
+ */
 enum viplb_stats_attr {
 	VIPLB_STATS_A_UNSPEC,
 	VIPLB_STATS_A_PAD,
