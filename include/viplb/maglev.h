@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * viplb: Maglev lookup tables, shared verbatim by the kernel module, the
+ * XDP program and the user tools.
+ *
+ * This follows "Maglev: A Fast and Reliable Software Network Load
+ * Balancer" (NSDI'16), section 3.4 and Pseudocode 1.  The table has M
+ * slots, M prime.  Backend i has a permutation of the slots
+ *
+ *	permutation[i][j] = (offset + j * skip) mod M
+ *	offset = h1(backend) mod M
+ *	skip   = h2(backend) mod (M - 1) + 1
+ *
+ * where h1 and h2 are viplb_hash32() over (address words, port) with the
+ * fixed seeds VIPLB_MAGLEV_SEED1 and VIPLB_MAGLEV_SEED2.  As M is prime
+ * and 1 <= skip < M, each permutation visits every slot exactly once.
+ *
+ * The table is filled in rounds.  In the paper every backend, in index
+ * order, claims the next slot of its permutation that is still free,
+ * once per round.  viplb adds weights: in each round every backend of
+ * weight w > 0 earns w credit, and claims one slot for every w_max credit
+ * it holds (w_max is the largest weight), paying w_max for it.  Since
+ * w <= w_max a backend claims at most once per round, the heaviest
+ * backends claim every round, and with equal weights this is exactly the
+ * paper's algorithm.  A backend of weight 0 earns nothing and never gets
+ * a slot.  Backend i of weight w ends up with about M * w / sum(weights)
+ * slots.
+ *
+ * The table depends on the ORDER of the backends, not only on their set:
+ * within a round a lower index claims first, so an earlier backend wins
+ * the slots two backends both reach in the same round.  Reordering keeps
+ * each backend's share but moves some slots.  Every builder of a table
+ * that must agree with another (module, XDP, user) must therefore pass
+ * the backends in the same order.
+ *
+ * Nothing here allocates: the caller passes the table and the per-backend
+ * scratch array.  Cost: O(M * rounds) for the credit updates, where
+ * rounds <= M * w_max / sum(weights), plus O(M log M) expected probes.
+ *
+ * Only viplb_maglev_slot() and viplb_maglev_lookup() are meant for BPF;
+ * the builders loop over caller-given counts.
+ */
+#ifndef _VIPLB_MAGLEV_H
+#define _VIPLB_MAGLEV_H
+
+#include <viplb/hash.h>
+
+/* Fixed seeds of h1 (offset) and h2 (skip). */
+#define VIPLB_MAGLEV_SEED1	0x6d61676cU	/* "magl" */
+#define VIPLB_MAGLEV_SEED2	0x65763136U	/* "ev16" */
+
+/* A table slot that no backend owns. */
+#define VIPLB_MAGLEV_NONE	0xffffffffU
+
+/* Return values of viplb_maglev_populate(). */
+#define VIPLB_MAGLEV_OK		0
+#define VIPLB_MAGLEV_EMPTY	(-1)	/* no backend has weight > 0 */
+#define VIPLB_MAGLEV_INVALID	(-2)	/* M not prime, or bad offset/skip */
+
+/**
+ * struct viplb_maglev_backend - one backend while a table is built
+ * @offset: first slot of the permutation, < M
+ * @skip: step of the permutation, 1..M-1
+ * @next: the next slot of the permutation to try (populate state)
+ * @weight: weight; 0 means no slots
+ * @credit: credit earned and not yet spent (populate state)
+ *
+ * Set @offset, @skip and @weight with viplb_maglev_backend_init() or
+ * viplb_maglev_backend_set(); viplb_maglev_populate() resets @next and
+ * @credit itself.
+ */
+struct viplb_maglev_backend {
+	__u32 offset;
+	__u32 skip;
+	__u32 next;
+	__u32 weight;
+	__u32 credit;
+};
+
+/**
+ * viplb_maglev_backend_hash() - hash a backend's address and port
+ * @addr: address, four words; IPv4 in addr[0], addr[1..3] zero
+ * @port: port
+ * @seed: VIPLB_MAGLEV_SEED1 or VIPLB_MAGLEV_SEED2
+ *
+ * Return: viplb_hash32() of the five words addr[0..3], port, each taken as
+ * the number it encodes.
+ */
+static __always_inline __u32 viplb_maglev_backend_hash(const __be32 *addr,
+						       __be16 port,
+						       __u32 seed)
+{
+	__u32 h = seed;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		h = viplb_hash_step(h, viplb_be32_val(addr[i]));
+	h = viplb_hash_step(h, viplb_be16_val(port));
+	return viplb_hash_final(h, 5);
+}
+
+/**
+ * viplb_maglev_backend_set() - set a backend's permutation explicitly
+ * @b: the backend
+ * @offset: first slot, < M
+ * @skip: step, 1..M-1
+ * @weight: weight
+ *
+ * For tests (the paper's Table 1) and for callers with their own hashes.
+ */
+static inline void viplb_maglev_backend_set(struct viplb_maglev_backend *b,
+					    __u32 offset, __u32 skip,
+					    __u32 weight)
+{
+	b->offset = offset;
+	b->skip = skip;
+	b->next = offset;
+	b->weight = weight;
+	b->credit = 0;
+}
+
+/**
+ * viplb_maglev_backend_init() - set a backend's permutation from its hash
+ * @b: the backend
+ * @addr: address, four words; IPv4 in addr[0], addr[1..3] zero
+ * @port: port
+ * @weight: weight
+ * @m: table size, a prime >= 2
+ */
+static inline void viplb_maglev_backend_init(struct viplb_maglev_backend *b,
+					     const __be32 *addr, __be16 port,
+					     __u32 weight, __u32 m)
+{
+	__u32 h1 = viplb_maglev_backend_hash(addr, port, VIPLB_MAGLEV_SEED1);
+	__u32 h2 = viplb_maglev_backend_hash(addr, port, VIPLB_MAGLEV_SEED2);
+
+	viplb_maglev_backend_set(b, h1 % m, h2 % (m - 1) + 1, weight);
+}
+
+/**
+ * viplb_maglev_is_prime() - whether a table size is usable
+ * @m: the table size
+ *
+ * Return: true if @m is prime.  Trial division, at most sqrt(@m) steps.
+ */
+static inline int viplb_maglev_is_prime(__u32 m)
+{
+	__u32 d;
+
+	if (m < 2)
+		return 0;
+	for (d = 2; d <= m / d; d++)
+		if (m % d == 0)
+			return 0;
+	return 1;
+}
+
+/* The slot after @slot in a permutation of step @skip; no overflow. */
+static inline __u32 viplb_maglev_advance(__u32 slot, __u32 skip, __u32 m)
+{
+	return slot >= m - skip ? slot - (m - skip) : slot + skip;
+}
+
+/**
+ * viplb_maglev_populate() - fill a Maglev table
+ * @table: the table, @m entries; on return table[slot] is a backend index
+ * @m: table size, a prime
+ * @b: the backends, each set up by viplb_maglev_backend_init() or
+ *     viplb_maglev_backend_set(); their populate state is overwritten
+ * @n: how many backends
+ *
+ * Pseudocode 1 of the paper, with weights (see the top of this file).
+ * The result depends only on @m and on the ordered list of (offset, skip,
+ * weight).
+ *
+ * Return: VIPLB_MAGLEV_OK (every slot holds a backend index < @n);
+ * VIPLB_MAGLEV_EMPTY if no backend has a weight > 0, or
+ * VIPLB_MAGLEV_INVALID if @m is not prime or a backend's offset or skip is
+ * out of range.  On error every slot is VIPLB_MAGLEV_NONE.
+ */
+static inline int viplb_maglev_populate(__u32 *table, __u32 m,
+					struct viplb_maglev_backend *b,
+					__u32 n)
+{
+	__u32 filled = 0, wmax = 0;
+	__u32 i, slot;
+
+	for (i = 0; i < m; i++)
+		table[i] = VIPLB_MAGLEV_NONE;
+	if (!viplb_maglev_is_prime(m))
+		return VIPLB_MAGLEV_INVALID;
+
+	for (i = 0; i < n; i++) {
+		if (b[i].offset >= m || b[i].skip == 0 || b[i].skip >= m)
+			return VIPLB_MAGLEV_INVALID;
+		b[i].next = b[i].offset;
+		b[i].credit = 0;
+		if (b[i].weight > wmax)
+			wmax = b[i].weight;
+	}
+	if (!wmax)
+		return VIPLB_MAGLEV_EMPTY;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			struct viplb_maglev_backend *be = &b[i];
+
+			/*
+			 * Earn weight; claim once credit reaches wmax.  As
+			 * credit < wmax and weight <= wmax, this is at most
+			 * one claim per round.  Written not to overflow.
+			 */
+			if (!be->weight || be->credit < wmax - be->weight) {
+				be->credit += be->weight;
+				continue;
+			}
+			be->credit -= wmax - be->weight;
+
+			/* A full permutation: a free slot is always found. */
+			slot = be->next;
+			while (table[slot] != VIPLB_MAGLEV_NONE)
+				slot = viplb_maglev_advance(slot, be->skip, m);
+			table[slot] = i;
+			be->next = viplb_maglev_advance(slot, be->skip, m);
+			if (++filled == m)
+				return VIPLB_MAGLEV_OK;
+		}
+	}
+}
+
+/**
+ * viplb_maglev_slot() - the slot a hash falls in
+ * @hash: a flow hash (viplb_flow_hash() or viplb_src_hash())
+ * @m: table size
+ *
+ * Return: the index into the table, for callers (such as BPF, with the
+ * table in a map) that read the slot themselves.
+ */
+static __always_inline __u32 viplb_maglev_slot(__u32 hash, __u32 m)
+{
+	return hash % m;
+}
+
+/**
+ * viplb_maglev_lookup() - the backend of a hash
+ * @table: a table filled by viplb_maglev_populate()
+ * @m: its size
+ * @hash: a flow hash
+ *
+ * In BPF, @table may be a map value holding the whole table: the verifier
+ * does not bound hash % m, so the slot is checked against @m in a way the
+ * compiler cannot drop; @m must be a constant, or a value the program has
+ * bounded by the size of the map value.
+ *
+ * Return: the backend index, or VIPLB_MAGLEV_NONE for an empty table.
+ */
+static __always_inline __u32 viplb_maglev_lookup(const __u32 *table, __u32 m,
+						 __u32 hash)
+{
+	__u32 slot = viplb_maglev_slot(hash, m);
+
+#ifdef __bpf__
+	asm volatile("" : "+r"(slot));
+	if (slot >= m)
+		return VIPLB_MAGLEV_NONE;
+#endif
+	return table[slot];
+}
+
+#endif /* _VIPLB_MAGLEV_H */

@@ -1,0 +1,414 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of the shared Maglev builder and flow hash
+ * (include/viplb/maglev.h, include/viplb/hash.h), using the kselftest
+ * harness.  Build:
+ *
+ *	cc -O2 -Wall -Wextra -I../../include -I../../include/uapi \
+ *	   -I../../build/linux/tools/testing/selftests \
+ *	   -o maglev_test maglev_test.c
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <linux/viplb.h>
+#include <viplb/hash.h>
+#include <viplb/maglev.h>
+
+#include "kselftest_harness.h"
+
+#define M		((__u32)VIPLB_TABLE_SIZE_DEFAULT)	/* 65537 */
+#define NBE		100U
+
+static __u32 table[M], table2[M];
+static struct viplb_maglev_backend be[NBE], be2[NBE];
+
+/* Backend k: 10.0.<k / 250>.<k % 250 + 1> port 8080. */
+static void backend_addr(unsigned int k, __be32 addr[4])
+{
+	addr[0] = htonl(0x0a000000 | (k / 250) << 8 | (k % 250 + 1));
+	addr[1] = 0;
+	addr[2] = 0;
+	addr[3] = 0;
+}
+
+static void backends_init(struct viplb_maglev_backend *b, unsigned int n,
+			  const __u32 *weights)
+{
+	__be32 addr[4];
+	unsigned int k;
+
+	for (k = 0; k < n; k++) {
+		backend_addr(k, addr);
+		viplb_maglev_backend_init(&b[k], addr, htons(8080),
+					  weights ? weights[k] : 1, M);
+	}
+}
+
+static void count_slots(const __u32 *t, __u32 m, __u32 *counts, __u32 n)
+{
+	__u32 i;
+
+	memset(counts, 0, n * sizeof(*counts));
+	for (i = 0; i < m; i++)
+		if (t[i] < n)
+			counts[t[i]]++;
+}
+
+/*
+ * 1. The paper's Table 1: M = 7, B1 (3,4), B2 (0,2), B3 (3,1) fill
+ * B2 B1 B2 B1 B3 B3 B1; without B2, B1 B1 B1 B1 B3 B3 B3.
+ */
+TEST(paper_table1)
+{
+	static const __u32 want3[7] = { 1, 0, 1, 0, 2, 2, 0 };
+	static const __u32 want2[7] = { 0, 0, 0, 0, 1, 1, 1 };
+	struct viplb_maglev_backend b[3];
+	__u32 t[7];
+	__u32 i;
+
+	viplb_maglev_backend_set(&b[0], 3, 4, 1);
+	viplb_maglev_backend_set(&b[1], 0, 2, 1);
+	viplb_maglev_backend_set(&b[2], 3, 1, 1);
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(t, 7, b, 3));
+	for (i = 0; i < 7; i++)
+		EXPECT_EQ(want3[i], t[i]) TH_LOG("3 backends, slot %u", i);
+
+	/* remove B2 */
+	viplb_maglev_backend_set(&b[1], 3, 1, 1);
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(t, 7, b, 2));
+	for (i = 0; i < 7; i++)
+		EXPECT_EQ(want2[i], t[i]) TH_LOG("2 backends, slot %u", i);
+}
+
+/* 2. 100 backends of equal weight: slot counts differ by at most 1. */
+TEST(equal_weights_balanced)
+{
+	__u32 counts[NBE], lo = M, hi = 0;
+	__u32 i;
+
+	backends_init(be, NBE, NULL);
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, M, be, NBE));
+	for (i = 0; i < M; i++)
+		ASSERT_GT(NBE, table[i]) TH_LOG("slot %u", i);
+	count_slots(table, M, counts, NBE);
+	for (i = 0; i < NBE; i++) {
+		lo = counts[i] < lo ? counts[i] : lo;
+		hi = counts[i] > hi ? counts[i] : hi;
+	}
+	EXPECT_GE(lo + 1, hi) TH_LOG("min %u max %u", lo, hi);
+	EXPECT_EQ(M / NBE, lo);
+}
+
+/* 3. Weights 1:2:3 get 1/6, 2/6 and 3/6 of the slots, within 1%. */
+TEST(weights_proportional)
+{
+	static const __u32 w[3] = { 1, 2, 3 };
+	__u32 counts[3];
+	__u32 i;
+
+	backends_init(be, 3, w);
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, M, be, 3));
+	count_slots(table, M, counts, 3);
+	ASSERT_EQ(M, counts[0] + counts[1] + counts[2]);
+	for (i = 0; i < 3; i++) {
+		double want = (double)M * w[i] / 6;
+		double err = counts[i] > want ? counts[i] - want
+					       : want - counts[i];
+
+		EXPECT_LE(err, want / 100)
+			TH_LOG("weight %u: %u slots, want %.1f",
+			       w[i], counts[i], want);
+	}
+}
+
+/*
+ * 4. Removing one of 100 backends moves at most 2% of the slots that did
+ * not belong to it.  Tables hold indices, so compare backend identities:
+ * after removing backend r, index k >= r is old backend k + 1.
+ */
+TEST(removal_disruption)
+{
+	static const unsigned int removed[] = { 0, 37, NBE - 1 };
+	unsigned int j, k, r, kept, moved;
+
+	backends_init(be, NBE, NULL);
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, M, be, NBE));
+
+	for (j = 0; j < ARRAY_SIZE(removed); j++) {
+		r = removed[j];
+		for (k = 0; k < NBE - 1; k++)
+			be2[k] = be[k < r ? k : k + 1];
+		ASSERT_EQ(VIPLB_MAGLEV_OK,
+			  viplb_maglev_populate(table2, M, be2, NBE - 1));
+		kept = 0;
+		moved = 0;
+		for (k = 0; k < M; k++) {
+			__u32 now = table2[k] < r ? table2[k] : table2[k] + 1;
+
+			if (table[k] == r)
+				continue;
+			kept++;
+			if (now != table[k])
+				moved++;
+		}
+		TH_LOG("removing backend %u moved %u of %u other slots (%.2f%%)",
+		       r, moved, kept, 100.0 * moved / kept);
+		EXPECT_GE(kept * 2 / 100, moved);
+	}
+}
+
+/*
+ * 5. A backend of weight 0 gets no slot.  All weights 0 (or no backend):
+ * VIPLB_MAGLEV_EMPTY and every slot VIPLB_MAGLEV_NONE.  A size that is
+ * not prime, or an offset or skip out of range: VIPLB_MAGLEV_INVALID.
+ */
+TEST(weight_zero_and_errors)
+{
+	static const __u32 w[4] = { 1, 0, 5, 0 };
+	static const __u32 w0[4] = { 0, 0, 0, 0 };
+	__u32 counts[4];
+	__u32 i;
+
+	backends_init(be, 4, w);
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, M, be, 4));
+	count_slots(table, M, counts, 4);
+	EXPECT_EQ(0U, counts[1]);
+	EXPECT_EQ(0U, counts[3]);
+	EXPECT_EQ(M, counts[0] + counts[2]);
+
+	backends_init(be, 4, w0);
+	memset(table, 0, sizeof(table));
+	EXPECT_EQ(VIPLB_MAGLEV_EMPTY, viplb_maglev_populate(table, M, be, 4));
+	for (i = 0; i < M; i++)
+		ASSERT_EQ(VIPLB_MAGLEV_NONE, table[i]) TH_LOG("slot %u", i);
+	EXPECT_EQ(VIPLB_MAGLEV_EMPTY, viplb_maglev_populate(table, M, be, 0));
+	EXPECT_EQ(VIPLB_MAGLEV_NONE, viplb_maglev_lookup(table, M, 12345));
+
+	/* invalid input never loops and leaves the table empty */
+	viplb_maglev_backend_set(&be[0], 0, 2, 1);
+	EXPECT_EQ(VIPLB_MAGLEV_INVALID, viplb_maglev_populate(table, 8, be, 1));
+	for (i = 0; i < 8; i++)
+		EXPECT_EQ(VIPLB_MAGLEV_NONE, table[i]);
+	viplb_maglev_backend_set(&be[0], 0, 0, 1);
+	EXPECT_EQ(VIPLB_MAGLEV_INVALID, viplb_maglev_populate(table, 7, be, 1));
+	viplb_maglev_backend_set(&be[0], 0, 7, 1);
+	EXPECT_EQ(VIPLB_MAGLEV_INVALID, viplb_maglev_populate(table, 7, be, 1));
+	viplb_maglev_backend_set(&be[0], 7, 1, 1);
+	EXPECT_EQ(VIPLB_MAGLEV_INVALID, viplb_maglev_populate(table, 7, be, 1));
+
+	/* one backend owns everything */
+	viplb_maglev_backend_set(&be[0], 6, 6, 3);
+	EXPECT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, 7, be, 1));
+	for (i = 0; i < 7; i++)
+		EXPECT_EQ(0U, table[i]);
+}
+
+/* The UAPI table sizes are prime; the primality test itself. */
+TEST(table_sizes_prime)
+{
+	static const __u32 primes[] = { 2, 3, 7, 251, 65537, 131071 };
+	static const __u32 composites[] = { 0, 1, 4, 9, 65535, 65536,
+					     131073, 251 * 257 };
+	unsigned int i;
+
+	EXPECT_TRUE(viplb_maglev_is_prime(VIPLB_TABLE_SIZE_MIN));
+	EXPECT_TRUE(viplb_maglev_is_prime(VIPLB_TABLE_SIZE_DEFAULT));
+	EXPECT_TRUE(viplb_maglev_is_prime(VIPLB_TABLE_SIZE_MAX));
+	for (i = 0; i < ARRAY_SIZE(primes); i++)
+		EXPECT_TRUE(viplb_maglev_is_prime(primes[i]))
+			TH_LOG("%u", primes[i]);
+	for (i = 0; i < ARRAY_SIZE(composites); i++)
+		EXPECT_FALSE(viplb_maglev_is_prime(composites[i]))
+			TH_LOG("%u", composites[i]);
+}
+
+/*
+ * 6. The hash core is MurmurHash3_x86_32 of the words' little-endian
+ * bytes: check the published vectors (4-byte multiples only).
+ */
+TEST(hash32_murmur3_vectors)
+{
+	const __u32 zero = 0;
+	static const __u32 aaaa = 0x61616161;	/* "aaaa" */
+	static const __u32 abcd = 0x64636261;	/* "abcd" */
+
+	EXPECT_EQ(0x00000000U, viplb_hash32(NULL, 0, 0));
+	EXPECT_EQ(0x514e28b7U, viplb_hash32(NULL, 0, 1));
+	EXPECT_EQ(0x81f16f39U, viplb_hash32(NULL, 0, 0xffffffffU));
+	EXPECT_EQ(0x2362f9deU, viplb_hash32(&zero, 1, 0));
+	EXPECT_EQ(0x5a97808aU, viplb_hash32(&aaaa, 1, 0x9747b28cU));
+	EXPECT_EQ(0xf0478627U, viplb_hash32(&abcd, 1, 0x9747b28cU));
+}
+
+static void tuple4(struct viplb_flow_tuple *t, const char *s, __u16 sport,
+		   const char *d, __u16 dport, __u8 proto)
+{
+	struct in_addr sa, da;
+
+	inet_pton(AF_INET, s, &sa);
+	inet_pton(AF_INET, d, &da);
+	viplb_flow_tuple_v4(t, sa.s_addr, da.s_addr, htons(sport),
+			    htons(dport), proto);
+}
+
+static void tuple6(struct viplb_flow_tuple *t, const char *s, __u16 sport,
+		   const char *d, __u16 dport, __u8 proto)
+{
+	struct in6_addr sa, da;
+
+	inet_pton(AF_INET6, s, &sa);
+	inet_pton(AF_INET6, d, &da);
+	viplb_flow_tuple_v6(t, sa.s6_addr32, da.s6_addr32, htons(sport),
+			    htons(dport), proto);
+}
+
+/*
+ * 6. Flow hash: pinned known answers (any change to the hash, its seed or
+ * its word layout breaks them, and would remap every flow), agreement
+ * with viplb_hash32() over the documented words, v4 vs v6, ports.
+ */
+TEST(flow_hash)
+{
+	struct viplb_flow_tuple t, u;
+	__be32 addr[4];
+	__u32 words[10];
+
+	ASSERT_EQ(AF_INET, VIPLB_FLOW_AF_INET);
+	ASSERT_EQ(AF_INET6, VIPLB_FLOW_AF_INET6);
+
+	tuple4(&t, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_TCP);
+	EXPECT_EQ(0x216f658dU, viplb_flow_hash(&t));
+	EXPECT_EQ(0x8d1ec92dU, viplb_src_hash(&t));
+
+	/* the documented layout, numbers in host order */
+	memset(words, 0, sizeof(words));
+	words[0] = 0xc0000201;
+	words[4] = 0xc633640a;
+	words[8] = 40000U << 16 | 80;
+	words[9] = AF_INET << 8 | IPPROTO_TCP;
+	EXPECT_EQ(viplb_hash32(words, 10, VIPLB_FLOW_HASH_SEED),
+		  viplb_flow_hash(&t));
+	EXPECT_EQ(viplb_hash32(words, 4, VIPLB_SRC_HASH_SEED),
+		  viplb_src_hash(&t));
+
+	tuple4(&u, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_UDP);
+	EXPECT_EQ(0xd1631215U, viplb_flow_hash(&u));
+	EXPECT_NE(viplb_flow_hash(&t), viplb_flow_hash(&u));
+
+	tuple6(&u, "2001:db8::1", 40000, "2001:db8:1::10", 443, IPPROTO_TCP);
+	EXPECT_EQ(0x8d2beeebU, viplb_flow_hash(&u));
+	EXPECT_EQ(0x7bb52be6U, viplb_src_hash(&u));
+
+	/* an IPv6 tuple with the same words as an IPv4 one */
+	tuple6(&u, "c000:201::", 40000, "c633:640a::", 80, IPPROTO_TCP);
+	EXPECT_EQ(0, memcmp(t.saddr, u.saddr, sizeof(t.saddr)));
+	EXPECT_NE(viplb_flow_hash(&t), viplb_flow_hash(&u));
+
+	/* the source port matters to the flow hash, not to the source hash */
+	tuple4(&u, "192.0.2.1", 40001, "198.51.100.10", 80, IPPROTO_TCP);
+	EXPECT_NE(viplb_flow_hash(&t), viplb_flow_hash(&u));
+	EXPECT_EQ(viplb_src_hash(&t), viplb_src_hash(&u));
+	/* swapping source and destination ports is a different flow */
+	tuple4(&u, "192.0.2.1", 80, "198.51.100.10", 40000, IPPROTO_TCP);
+	EXPECT_NE(viplb_flow_hash(&t), viplb_flow_hash(&u));
+	/* pad is not hashed */
+	tuple4(&u, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_TCP);
+	u.pad = 0xffff;
+	EXPECT_EQ(viplb_flow_hash(&t), viplb_flow_hash(&u));
+
+	/* backend permutations: h1 and h2 pinned, offset and skip from them */
+	backend_addr(0, addr);
+	EXPECT_EQ(0x1651e49fU,
+		  viplb_maglev_backend_hash(addr, htons(8080),
+					    VIPLB_MAGLEV_SEED1));
+	EXPECT_EQ(0x78b0c3eeU,
+		  viplb_maglev_backend_hash(addr, htons(8080),
+					    VIPLB_MAGLEV_SEED2));
+	viplb_maglev_backend_init(&be[0], addr, htons(8080), 1, M);
+	EXPECT_EQ(0x1651e49fU % M, be[0].offset);
+	EXPECT_EQ(0x78b0c3eeU % (M - 1) + 1, be[0].skip);
+	EXPECT_EQ(1U, be[0].weight);
+}
+
+/*
+ * 7. Determinism.  The table is a function of M and the ordered list of
+ * (offset, skip, weight): building it twice, or from a copy of the
+ * backends, gives the same table.  Order only breaks ties: reversing the
+ * backends keeps every share (counts still within 1) and moves only a
+ * small fraction of the slots.
+ */
+TEST(determinism_and_order)
+{
+	__u32 counts[NBE], lo = M, hi = 0;
+	unsigned int k, diff = 0;
+
+	backends_init(be, NBE, NULL);
+	backends_init(be2, NBE, NULL);
+	for (k = 0; k < NBE; k++) {
+		ASSERT_EQ(be[k].offset, be2[k].offset);
+		ASSERT_EQ(be[k].skip, be2[k].skip);
+		ASSERT_GT(M, be[k].offset);
+		ASSERT_LE(1U, be[k].skip);
+		ASSERT_GT(M, be[k].skip);
+	}
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, M, be, NBE));
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table2, M, be2, NBE));
+	ASSERT_EQ(0, memcmp(table, table2, sizeof(table)));
+	/*
+	 * Pinned digest of the whole table: the module, XDP and the user
+	 * tools must build this same table from the same backends.
+	 */
+	EXPECT_EQ(0x032601c6U, viplb_hash32(table, M, 0));
+	/* again with the same (already used) scratch array */
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table2, M, be, NBE));
+	ASSERT_EQ(0, memcmp(table, table2, sizeof(table)));
+
+	/* reversed order: index k is backend NBE - 1 - k */
+	for (k = 0; k < NBE; k++)
+		be2[k] = be[NBE - 1 - k];
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table2, M, be2, NBE));
+	for (k = 0; k < M; k++) {
+		table2[k] = NBE - 1 - table2[k];
+		if (table2[k] != table[k])
+			diff++;
+	}
+	count_slots(table2, M, counts, NBE);
+	for (k = 0; k < NBE; k++) {
+		lo = counts[k] < lo ? counts[k] : lo;
+		hi = counts[k] > hi ? counts[k] : hi;
+	}
+	EXPECT_GE(lo + 1, hi);
+	TH_LOG("reversing the order moved %u of %u slots (%.2f%%)",
+	       diff, M, 100.0 * diff / M);
+	EXPECT_LT(0U, diff);		/* order does break ties ... */
+	EXPECT_GE(M * 2 / 100, diff);	/* ... and only ties */
+}
+
+/*
+ * Cost: M = 65537 with 100 backends must stay well under 50 ms (it takes
+ * a few ms).  Best of three runs, to ignore a busy host.
+ */
+TEST(populate_time)
+{
+	struct timespec a, b;
+	double ms, best = 1e9;
+	int run;
+
+	backends_init(be, NBE, NULL);
+	for (run = 0; run < 3; run++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		ASSERT_EQ(VIPLB_MAGLEV_OK,
+			  viplb_maglev_populate(table, M, be, NBE));
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		ms = (b.tv_sec - a.tv_sec) * 1e3 +
+		     (b.tv_nsec - a.tv_nsec) / 1e6;
+		best = ms < best ? ms : best;
+	}
+	TH_LOG("populate M=%u, %u backends: %.2f ms", M, NBE, best);
+	EXPECT_GT(50.0, best);
+}
+
+TEST_HARNESS_MAIN
