@@ -12,32 +12,6 @@
 #include <net/sock.h>
 #include "viplb.h"
 
-static int validate_af(const struct nlattr *attr,
-		       struct netlink_ext_ack *extack)
-{
-	u16 af = nla_get_u16(attr);
-
-	if (af != AF_INET && af != AF_INET6) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "address family must be AF_INET or AF_INET6");
-		return -EAFNOSUPPORT;
-	}
-	return 0;
-}
-
-static int validate_proto(const struct nlattr *attr,
-			  struct netlink_ext_ack *extack)
-{
-	u8 proto = nla_get_u8(attr);
-
-	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "protocol must be IPPROTO_TCP or IPPROTO_UDP");
-		return -EPROTONOSUPPORT;
-	}
-	return 0;
-}
-
 static int validate_addr(const struct nlattr *attr,
 			 struct netlink_ext_ack *extack)
 {
@@ -62,19 +36,15 @@ static bool is_prime(u32 n)
 	return true;
 }
 
-static int validate_table_size(const struct nlattr *attr,
-			       struct netlink_ext_ack *extack)
-{
-	u32 m = nla_get_u32(attr);
-
-	if (m < VIPLB_TABLE_SIZE_MIN || m > VIPLB_TABLE_SIZE_MAX ||
-	    !is_prime(m)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr,
-				    "Maglev table size must be a prime in 251..131071");
-		return -EINVAL;
-	}
-	return 0;
-}
+/*
+ * Integer attributes use range policies, never NLA_POLICY_VALIDATE_FN: on
+ * 6.1, a policy dump in an extack reply reads min/max of integer policies,
+ * which would alias the function pointer.  Further checks are done in code.
+ */
+static struct netlink_range_validation table_size_range = {
+	.min = VIPLB_TABLE_SIZE_MIN,
+	.max = VIPLB_TABLE_SIZE_MAX,
+};
 
 static struct netlink_range_validation weight_range = {
 	.min = 0,
@@ -83,14 +53,14 @@ static struct netlink_range_validation weight_range = {
 
 static const struct nla_policy svc_policy[VIPLB_SVC_A_MAX + 1] = {
 	[0] = { .strict_start_type = 1 },
-	[VIPLB_SVC_A_AF] = NLA_POLICY_VALIDATE_FN(NLA_U16, validate_af),
-	[VIPLB_SVC_A_PROTO] = NLA_POLICY_VALIDATE_FN(NLA_U8, validate_proto),
+	[VIPLB_SVC_A_AF] = { .type = NLA_U16 },
+	[VIPLB_SVC_A_PROTO] = { .type = NLA_U8 },
 	[VIPLB_SVC_A_ADDR] = NLA_POLICY_VALIDATE_FN(NLA_BINARY, validate_addr),
 	[VIPLB_SVC_A_PORT] = { .type = NLA_BE16 },
 	[VIPLB_SVC_A_SCHED] = NLA_POLICY_MAX(NLA_U32, VIPLB_SCHED_MAX),
 	[VIPLB_SVC_A_MODE] = NLA_POLICY_MAX(NLA_U32, VIPLB_MODE_MAX),
 	[VIPLB_SVC_A_TABLE_SIZE] =
-		NLA_POLICY_VALIDATE_FN(NLA_U32, validate_table_size),
+		NLA_POLICY_FULL_RANGE(NLA_U32, &table_size_range),
 	[VIPLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __VIPLB_SVC_F_ALL),
 	[VIPLB_SVC_A_STATS] = { .type = NLA_REJECT },
 	[VIPLB_SVC_A_BACKEND] = { .type = NLA_REJECT },
@@ -143,6 +113,22 @@ static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 	memset(key, 0, sizeof(*key));
 	key->af = nla_get_u16(tb[VIPLB_SVC_A_AF]);
 	key->proto = nla_get_u8(tb[VIPLB_SVC_A_PROTO]);
+	if (key->af != AF_INET && key->af != AF_INET6) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_AF],
+				    "af must be AF_INET or AF_INET6");
+		return -EAFNOSUPPORT;
+	}
+	if (key->proto != IPPROTO_TCP && key->proto != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_PROTO],
+				    "proto must be IPPROTO_TCP or IPPROTO_UDP");
+		return -EPROTONOSUPPORT;
+	}
+	if (tb[VIPLB_SVC_A_TABLE_SIZE] &&
+	    !is_prime(nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]))) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_TABLE_SIZE],
+				    "Maglev table size must be a prime in 251..131071");
+		return -EINVAL;
+	}
 	key->port = nla_get_be16(tb[VIPLB_SVC_A_PORT]);
 	if (nla_len(tb[VIPLB_SVC_A_ADDR]) !=
 	    (key->af == AF_INET ? sizeof(struct in_addr) :
