@@ -694,6 +694,7 @@ unlock:
 struct dump_ctx {
 	unsigned int svc_idx;
 	unsigned int be_idx;
+	bool started;
 	bool filtered;
 	struct viplb_svc_key key;
 };
@@ -701,29 +702,25 @@ struct dump_ctx {
 static_assert(sizeof(struct dump_ctx) <=
 	      sizeof_field(struct netlink_callback, ctx));
 
-static int nl_service_dump_start(struct netlink_callback *cb)
+/*
+ * Parses the optional key filter on the first call.  This is not done in
+ * a .start callback because 6.1 gives .start no extack.
+ */
+static int dump_parse_filter(struct netlink_callback *cb,
+			     struct dump_ctx *ctx)
 {
-	const struct genl_dumpit_info *dinfo = genl_dumpit_info(cb);
-	struct dump_ctx *ctx = (struct dump_ctx *)cb->ctx;
-	struct nlattr *nest = dinfo->attrs[VIPLB_A_SERVICE];
-	struct viplb_net *vn = viplb_pernet(sock_net(cb->skb->sk));
+	struct nlattr *nest = genl_dumpit_info(cb)->attrs[VIPLB_A_SERVICE];
 	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
-	int err = 0;
+	int err;
 
-	memset(ctx, 0, sizeof(*ctx));
+	ctx->started = true;
 	if (!nest)
 		return 0;
 	err = parse_svc(nest, tb, &ctx->key, cb->extack);
 	if (err)
 		return err;
 	ctx->filtered = true;
-	mutex_lock(&vn->lock);
-	if (!viplb_service_find(viplb_live_config(vn), &ctx->key)) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, nest, "service does not exist");
-		err = -ENOENT;
-	}
-	mutex_unlock(&vn->lock);
-	return err;
+	return 0;
 }
 
 static int nl_service_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -731,36 +728,49 @@ static int nl_service_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct viplb_net *vn = viplb_pernet(sock_net(skb->sk));
 	struct dump_ctx *ctx = (struct dump_ctx *)cb->ctx;
 	u32 portid = NETLINK_CB(cb->skb).portid;
+	u32 seq = cb->nlh->nlmsg_seq;
 	struct viplb_service *svc;
 	struct viplb_config *cfg;
 	unsigned int i = 0;
-	int err;
+	int err = 0;
+
+	if (!ctx->started) {
+		err = dump_parse_filter(cb, ctx);
+		if (err)
+			return err;
+	}
 
 	mutex_lock(&vn->lock);
 	cfg = viplb_live_config(vn);
 	cb->seq = vn->generation + 1;
 	if (ctx->filtered) {
+		if (ctx->svc_idx)
+			goto out;
 		svc = viplb_service_find(cfg, &ctx->key);
-		if (svc && ctx->svc_idx == 0) {
-			err = fill_service(skb, portid, cb->nlh->nlmsg_seq,
-					   NLM_F_MULTI, cb, svc, &ctx->be_idx);
-			if (!err)
-				ctx->svc_idx = 1;
+		if (!svc) {
+			if (!ctx->be_idx) {
+				NL_SET_ERR_MSG(cb->extack,
+					       "service does not exist");
+				err = -ENOENT;
+			}
+			goto out;
 		}
+		if (!fill_service(skb, portid, seq, NLM_F_MULTI, cb, svc,
+				  &ctx->be_idx))
+			ctx->svc_idx = 1;
 		goto out;
 	}
 	list_for_each_entry(svc, &cfg->services, list) {
 		if (i++ < ctx->svc_idx)
 			continue;
-		err = fill_service(skb, portid, cb->nlh->nlmsg_seq,
-				   NLM_F_MULTI, cb, svc, &ctx->be_idx);
-		if (err)
+		if (fill_service(skb, portid, seq, NLM_F_MULTI, cb, svc,
+				 &ctx->be_idx))
 			break;
 		ctx->svc_idx++;
 	}
 out:
 	mutex_unlock(&vn->lock);
-	return skb->len;
+	return err ?: skb->len;
 }
 
 static const struct genl_ops viplb_genl_ops[] = {
@@ -788,7 +798,6 @@ static const struct genl_ops viplb_genl_ops[] = {
 	{
 		.cmd = VIPLB_CMD_SERVICE_GET,
 		.doit = nl_service_get,
-		.start = nl_service_dump_start,
 		.dumpit = nl_service_dump,
 		.policy = svc_cmd_policy,
 		.maxattr = ARRAY_SIZE(svc_cmd_policy) - 1,

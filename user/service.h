@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Services as dumped from the kernel, and their printing.
+ */
+#ifndef VIPLB_USER_SERVICE_H
+#define VIPLB_USER_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+
+struct nl_sock;
+
+struct lb_stats {
+	uint64_t conns;
+	uint64_t pkts_in;
+	uint64_t pkts_out;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t active;
+};
+
+struct lb_backend {
+	struct be_key key;
+	uint32_t weight;
+	uint32_t flags;
+	struct lb_stats stats;
+};
+
+struct lb_service {
+	struct svc_key key;
+	uint32_t sched;
+	uint32_t mode;
+	uint32_t table_size;
+	uint32_t flags;
+	struct lb_stats stats;
+	struct lb_backend *backends;
+	size_t nr_backends;
+	size_t cap_backends;
+};
+
+struct lb_service_list {
+	struct lb_service *svcs;
+	size_t nr;
+	size_t cap;
+};
+
+/*
+ * Fetch every service (key NULL) or the one with the given key, in kernel
+ * order, merging the messages a service's backends were split across.
+ * what names the attempt for error messages.  Returns 0, or -1 after
+ * printing an error.
+ */
+int fetch_services(struct nl_sock *nl, const struct svc_key *key,
+		   const char *what, struct lb_service_list *list);
+void free_services(struct lb_service_list *list);
+
+/* Print through print.h: one JSON object, or a text block. */
+void print_service(const struct lb_service *svc, bool with_stats);
+
+struct nlmsghdr;
+/* The VIPLB_CMD_* of a parsed command, and its attributes. */
+uint8_t config_cmd_genl(const struct config_cmd *cmd);
+void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd);
+
+#endif /* VIPLB_USER_SERVICE_H */
