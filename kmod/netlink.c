@@ -238,6 +238,11 @@ static int service_new(struct viplb_config *cfg, struct genl_info *info)
 	if (!svc)
 		return -ENOMEM;
 	svc_apply_settings(svc, tb);
+	err = viplb_service_changed(cfg, svc, NULL);
+	if (err) {
+		viplb_service_free_rcu(svc);
+		return err;
+	}
 	viplb_service_link(cfg, svc);
 	return 0;
 }
@@ -246,12 +251,23 @@ static int service_set(struct viplb_config *cfg, struct genl_info *info)
 {
 	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
 	struct viplb_service *svc;
+	u32 sched, table_size;
+	int err;
 
 	svc = lookup_svc(cfg, info, tb);
 	if (IS_ERR(svc))
 		return PTR_ERR(svc);
+	sched = svc->sched;
+	table_size = svc->table_size;
 	svc_apply_settings(svc, tb);
-	return 0;
+	if (sched == svc->sched && table_size == svc->table_size)
+		return 0;
+	err = viplb_service_changed(cfg, svc, NULL);
+	if (err) {
+		WRITE_ONCE(svc->sched, sched);
+		WRITE_ONCE(svc->table_size, table_size);
+	}
+	return err;
 }
 
 static int service_del(struct viplb_config *cfg, struct genl_info *info)
@@ -355,7 +371,10 @@ static int backend_new(struct viplb_config *cfg, struct genl_info *info)
 	be->port = port;
 	backend_apply_settings(be, tb);
 	viplb_backend_link(svc, be);
-	return 0;
+	err = viplb_service_changed(cfg, svc, NULL);
+	if (err)
+		viplb_backend_unlink(svc, be);
+	return err;
 }
 
 static struct viplb_backend *lookup_backend(struct viplb_config *cfg,
@@ -392,11 +411,20 @@ static int backend_set(struct viplb_config *cfg, struct genl_info *info)
 	struct viplb_service *svc;
 	struct viplb_backend *be;
 
+	u32 weight;
+	int err;
+
 	be = lookup_backend(cfg, info, tb, &svc);
 	if (IS_ERR(be))
 		return PTR_ERR(be);
+	weight = be->weight;
 	backend_apply_settings(be, tb);
-	return 0;
+	if (weight == be->weight)
+		return 0;
+	err = viplb_service_changed(cfg, svc, NULL);
+	if (err)
+		WRITE_ONCE(be->weight, weight);
+	return err;
 }
 
 static int backend_del(struct viplb_config *cfg, struct genl_info *info)
@@ -405,9 +433,15 @@ static int backend_del(struct viplb_config *cfg, struct genl_info *info)
 	struct viplb_service *svc;
 	struct viplb_backend *be;
 
+	int err;
+
 	be = lookup_backend(cfg, info, tb, &svc);
 	if (IS_ERR(be))
 		return PTR_ERR(be);
+	/* Readers must stop seeing @be before it is unlinked and freed. */
+	err = viplb_service_changed(cfg, svc, be);
+	if (err)
+		return err;
 	viplb_backend_unlink(svc, be);
 	return 0;
 }
@@ -456,6 +490,7 @@ static int nl_txn_begin(struct sk_buff *skb, struct genl_info *info)
 	txn = viplb_config_alloc();
 	if (!txn)
 		return -ENOMEM;
+	txn->deferred = true;
 	mutex_lock(&vn->lock);
 	if (vn->txn) {
 		GENL_SET_ERR_MSG(info,
@@ -497,10 +532,16 @@ static int nl_txn_commit(struct sk_buff *skb, struct genl_info *info)
 				    "txn-ops differs from the commands applied; nothing changed");
 		err = -EINVAL;
 	}
+	if (!err) {
+		err = viplb_config_rebuild_dirty(vn->txn);
+		if (err)
+			GENL_SET_ERR_MSG(info, "cannot build scheduler state");
+	}
 	if (err) {
 		viplb_txn_release(vn);
 		goto out;
 	}
+	vn->txn->deferred = false;
 	old = viplb_live_config(vn);
 	rcu_assign_pointer(vn->cfg, vn->txn);
 	vn->txn = NULL;

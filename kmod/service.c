@@ -52,6 +52,7 @@ static void service_free(struct viplb_service *svc)
 
 	list_for_each_entry_safe(be, tmp, &svc->backends, list)
 		backend_free(be);
+	viplb_sched_release(svc);
 	free_percpu(svc->stats);
 	kfree(svc);
 }
@@ -113,6 +114,7 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 	svc->mode = VIPLB_MODE_NAT;
 	svc->table_size = VIPLB_TABLE_SIZE_DEFAULT;
 	INIT_LIST_HEAD(&svc->backends);
+	spin_lock_init(&svc->sched_lock);
 	return svc;
 }
 

@@ -18,6 +18,7 @@
 #include <linux/u64_stats_sync.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/viplb.h>
+#include <viplb/hash.h>
 
 #define VIPLB_SVC_HASH_BITS 12
 #define VIPLB_MAX_SERVICES (1U << 20)
@@ -56,8 +57,19 @@ struct viplb_backend {
 	u32 weight;
 	u32 flags;
 	atomic_t active;
+	s64 wrr_cur;			/* wrr state, under sched_lock */
 	struct viplb_pcpu_stats __percpu *stats;
 	struct rcu_head rcu;
+};
+
+/* What the datapath reads to schedule a service: see sched.c. */
+struct viplb_sched_data {
+	struct rcu_head rcu;
+	u32 sched;			/* enum viplb_sched at build time */
+	u32 n;				/* backends in @be */
+	u32 m;				/* Maglev table size, 0 if none */
+	u32 *table;			/* m slots, each an index into @be */
+	struct viplb_backend *be[];	/* sorted by (addr, port) */
 };
 
 struct viplb_service {
@@ -70,6 +82,10 @@ struct viplb_service {
 	u32 flags;
 	struct list_head backends;
 	unsigned int n_backends;
+	bool dirty;			/* sd needs a rebuild (transactions) */
+	struct viplb_sched_data __rcu *sd;
+	spinlock_t sched_lock;		/* wrr state */
+	atomic_t rr_pos;
 	atomic_t active;
 	struct viplb_pcpu_stats __percpu *stats;
 	struct rcu_head rcu;
@@ -79,6 +95,7 @@ struct viplb_service {
 struct viplb_config {
 	struct list_head services;	/* creation order, for dumps */
 	unsigned int n_services;
+	bool deferred;			/* a transaction: rebuild at commit */
 	struct hlist_head table[1 << VIPLB_SVC_HASH_BITS];
 };
 
@@ -125,6 +142,17 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 void viplb_txn_release(struct viplb_net *vn);
 int viplb_pernet_init(void);
 void viplb_pernet_exit(void);
+
+/* sched.c */
+int viplb_sched_rebuild(struct viplb_service *svc,
+			const struct viplb_backend *exclude);
+void viplb_sched_release(struct viplb_service *svc);
+struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
+				       const struct viplb_flow_tuple *t,
+				       bool peek);
+int viplb_config_rebuild_dirty(struct viplb_config *cfg);
+int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
+			  const struct viplb_backend *exclude);
 
 /* netlink.c */
 int viplb_genl_init(void);

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: schedulers.  Each service has an RCU-published snapshot of its
+ * backends (struct viplb_sched_data), rebuilt under the netns mutex after
+ * every change and read locklessly by the datapath.
+ *
+ *   rr      round robin over backends of weight > 0
+ *   wrr     smooth weighted round robin
+ *   lc      weighted least connections (active flows / weight)
+ *   sh      source-address hash into the service's Maglev table
+ *   maglev  5-tuple hash into the service's Maglev table
+ *
+ * The Maglev table is built by include/viplb/maglev.h over the backends
+ * sorted by (address, port), so that any builder of the same backend set,
+ * such as the XDP loader, gets the same table.
+ */
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <viplb/maglev.h>
+#include "viplb.h"
+
+static int backend_cmp(const void *a, const void *b)
+{
+	const struct viplb_backend *x = *(const struct viplb_backend **)a;
+	const struct viplb_backend *y = *(const struct viplb_backend **)b;
+	int d = memcmp(&x->addr, &y->addr, sizeof(x->addr));
+
+	if (d)
+		return d;
+	return memcmp(&x->port, &y->port, sizeof(x->port));
+}
+
+static bool sched_uses_table(u32 sched)
+{
+	return sched == VIPLB_SCHED_MAGLEV || sched == VIPLB_SCHED_SH;
+}
+
+static int build_table(struct viplb_sched_data *sd)
+{
+	struct viplb_maglev_backend *mb;
+	u32 i;
+	int ret;
+
+	mb = kvmalloc_array(sd->n, sizeof(*mb), GFP_KERNEL_ACCOUNT);
+	if (!mb)
+		return -ENOMEM;
+	sd->table = kvmalloc_array(sd->m, sizeof(*sd->table),
+				   GFP_KERNEL_ACCOUNT);
+	if (!sd->table) {
+		kvfree(mb);
+		return -ENOMEM;
+	}
+	for (i = 0; i < sd->n; i++)
+		viplb_maglev_backend_init(&mb[i], sd->be[i]->addr.all,
+					  sd->be[i]->port, sd->be[i]->weight,
+					  sd->m);
+	ret = viplb_maglev_populate(sd->table, sd->m, mb, sd->n);
+	kvfree(mb);
+	/* An all-drained service keeps a table of VIPLB_MAGLEV_NONE. */
+	return ret == VIPLB_MAGLEV_INVALID ? -EINVAL : 0;
+}
+
+static void sched_data_free(struct viplb_sched_data *sd)
+{
+	if (!sd)
+		return;
+	kvfree(sd->table);
+	kvfree(sd);
+}
+
+static void sched_data_free_rcu(struct rcu_head *head)
+{
+	sched_data_free(container_of(head, struct viplb_sched_data, rcu));
+}
+
+/*
+ * Rebuilds the snapshot of @svc after its backends or settings changed,
+ * leaving out @exclude (a backend about to be removed), if not NULL.
+ * Caller holds the netns mutex.  On failure the old snapshot stays.
+ */
+int viplb_sched_rebuild(struct viplb_service *svc,
+			const struct viplb_backend *exclude)
+{
+	struct viplb_sched_data *sd, *old;
+	struct viplb_backend *be;
+	u32 i = 0;
+	int err;
+
+	sd = kvzalloc(struct_size(sd, be, svc->n_backends),
+		      GFP_KERNEL_ACCOUNT);
+	if (!sd)
+		return -ENOMEM;
+	list_for_each_entry(be, &svc->backends, list)
+		if (be != exclude)
+			sd->be[i++] = be;
+	sd->n = i;
+	sd->sched = svc->sched;
+	sort(sd->be, sd->n, sizeof(sd->be[0]), backend_cmp, NULL);
+	if (sched_uses_table(sd->sched) && sd->n) {
+		sd->m = svc->table_size;
+		err = build_table(sd);
+		if (err) {
+			sched_data_free(sd);
+			return err;
+		}
+	}
+	old = rcu_replace_pointer(svc->sd, sd, true);
+	if (old)
+		call_rcu(&old->rcu, sched_data_free_rcu);
+	svc->dirty = false;
+	return 0;
+}
+
+/*
+ * Called after a change to @svc.  The live configuration is rebuilt at
+ * once; a transaction marks the service and rebuilds it at commit.
+ */
+int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
+			  const struct viplb_backend *exclude)
+{
+	if (cfg->deferred) {
+		svc->dirty = true;
+		return 0;
+	}
+	return viplb_sched_rebuild(svc, exclude);
+}
+
+/* Rebuilds every service of a transaction that changed. */
+int viplb_config_rebuild_dirty(struct viplb_config *cfg)
+{
+	struct viplb_service *svc;
+	int err;
+
+	list_for_each_entry(svc, &cfg->services, list) {
+		if (!svc->dirty)
+			continue;
+		err = viplb_sched_rebuild(svc, NULL);
+		if (err)
+			return err;
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Frees the snapshot of a service that no reader can reach. */
+void viplb_sched_release(struct viplb_service *svc)
+{
+	sched_data_free(rcu_dereference_protected(svc->sd, true));
+	RCU_INIT_POINTER(svc->sd, NULL);
+}
+
+static struct viplb_backend *pick_table(const struct viplb_sched_data *sd,
+					u32 hash)
+{
+	u32 idx;
+
+	if (!sd->table)
+		return NULL;
+	idx = viplb_maglev_lookup(sd->table, sd->m, hash);
+	return idx < sd->n ? sd->be[idx] : NULL;
+}
+
+/* rr: the (pos mod n)-th backend of weight > 0, scanning from there. */
+static struct viplb_backend *pick_rr(struct viplb_service *svc,
+				     const struct viplb_sched_data *sd,
+				     bool peek)
+{
+	u32 pos, i;
+
+	pos = peek ? (u32)atomic_read(&svc->rr_pos) :
+		     (u32)atomic_inc_return(&svc->rr_pos) - 1;
+	for (i = 0; i < sd->n; i++) {
+		struct viplb_backend *be = sd->be[(pos + i) % sd->n];
+
+		if (READ_ONCE(be->weight))
+			return be;
+	}
+	return NULL;
+}
+
+/*
+ * wrr: smooth weighted round robin.  Every pick adds each backend's weight
+ * to its current weight, takes the largest, and charges it the total.
+ */
+static struct viplb_backend *pick_wrr(struct viplb_service *svc,
+				      const struct viplb_sched_data *sd,
+				      bool peek)
+{
+	struct viplb_backend *best = NULL;
+	s64 best_cur = 0, total = 0;
+	u32 i;
+
+	spin_lock_bh(&svc->sched_lock);
+	for (i = 0; i < sd->n; i++) {
+		struct viplb_backend *be = sd->be[i];
+		u32 w = READ_ONCE(be->weight);
+		s64 cur;
+
+		if (!w)
+			continue;
+		total += w;
+		cur = be->wrr_cur + w;
+		if (!peek)
+			be->wrr_cur = cur;
+		if (!best || cur > best_cur) {
+			best = be;
+			best_cur = cur;
+		}
+	}
+	if (best && !peek)
+		best->wrr_cur -= total;
+	spin_unlock_bh(&svc->sched_lock);
+	return best;
+}
+
+/* lc: the backend with the fewest active flows per unit of weight. */
+static struct viplb_backend *pick_lc(const struct viplb_sched_data *sd)
+{
+	struct viplb_backend *best = NULL;
+	u64 best_active = 0;
+	u32 best_w = 0, i;
+
+	for (i = 0; i < sd->n; i++) {
+		struct viplb_backend *be = sd->be[i];
+		u32 w = READ_ONCE(be->weight);
+		u64 active = atomic_read(&be->active);
+
+		if (!w)
+			continue;
+		/* active / w < best_active / best_w */
+		if (!best || active * best_w < best_active * w) {
+			best = be;
+			best_active = active;
+			best_w = w;
+		}
+	}
+	return best;
+}
+
+/**
+ * viplb_sched_pick() - choose a backend for a new flow
+ * @svc: the service
+ * @t: the flow
+ * @peek: report the choice without advancing rr/wrr state
+ *
+ * Context: rcu_read_lock().  Returns NULL if no backend can take the flow
+ * (none, or all of weight 0).
+ */
+struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
+				       const struct viplb_flow_tuple *t,
+				       bool peek)
+{
+	struct viplb_sched_data *sd = rcu_dereference(svc->sd);
+
+	if (!sd || !sd->n)
+		return NULL;
+	switch (sd->sched) {
+	case VIPLB_SCHED_RR:
+		return pick_rr(svc, sd, peek);
+	case VIPLB_SCHED_WRR:
+		return pick_wrr(svc, sd, peek);
+	case VIPLB_SCHED_LC:
+		return pick_lc(sd);
+	case VIPLB_SCHED_SH:
+		return pick_table(sd, viplb_src_hash(t));
+	case VIPLB_SCHED_MAGLEV:
+		return pick_table(sd, viplb_flow_hash(t));
+	}
+	return NULL;
+}
