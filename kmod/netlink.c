@@ -86,6 +86,20 @@ static const struct nla_policy be_cmd_policy[VIPLB_A_BACKEND + 1] = {
 	[VIPLB_A_BACKEND] = NLA_POLICY_NESTED(be_policy),
 };
 
+static const struct nla_policy lookup_policy[VIPLB_LOOKUP_A_MAX + 1] = {
+	[0] = { .strict_start_type = 1 },
+	[VIPLB_LOOKUP_A_SRC_ADDR] =
+		NLA_POLICY_VALIDATE_FN(NLA_BINARY, validate_addr),
+	[VIPLB_LOOKUP_A_SRC_PORT] = { .type = NLA_BE16 },
+	[VIPLB_LOOKUP_A_DST_PORT] = { .type = NLA_BE16 },
+	[VIPLB_LOOKUP_A_PIN] = { .type = NLA_REJECT },
+};
+
+static const struct nla_policy lookup_cmd_policy[VIPLB_A_LOOKUP + 1] = {
+	[VIPLB_A_SERVICE] = NLA_POLICY_NESTED(svc_policy),
+	[VIPLB_A_LOOKUP] = NLA_POLICY_NESTED(lookup_policy),
+};
+
 static const struct nla_policy commit_policy[VIPLB_A_TXN_OPS + 1] = {
 	[VIPLB_A_TXN_OPS] = { .type = NLA_U32 },
 };
@@ -731,6 +745,131 @@ unlock:
 	return err;
 }
 
+/* Parses VIPLB_A_LOOKUP into the flow @t towards @svc. */
+static int parse_lookup(struct genl_info *info,
+			const struct viplb_service *svc, struct nlattr **tb,
+			struct viplb_flow_tuple *t)
+{
+	struct nlattr *nest = info->attrs[VIPLB_A_LOOKUP];
+	struct netlink_ext_ack *extack = info->extack;
+	union nf_inet_addr src = {};
+	__be16 dport = svc->key.port;
+	int err;
+
+	if (GENL_REQ_ATTR_CHECK(info, VIPLB_A_LOOKUP)) {
+		GENL_SET_ERR_MSG(info, "missing lookup attribute");
+		return -EINVAL;
+	}
+	err = nla_parse_nested(tb, VIPLB_LOOKUP_A_MAX, nest, lookup_policy,
+			       extack);
+	if (err)
+		return err;
+	if (NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_LOOKUP_A_SRC_ADDR) ||
+	    NL_REQ_ATTR_CHECK(extack, nest, tb, VIPLB_LOOKUP_A_SRC_PORT)) {
+		NL_SET_ERR_MSG(extack, "lookup needs src-addr and src-port");
+		return -EINVAL;
+	}
+	if (nla_len(tb[VIPLB_LOOKUP_A_SRC_ADDR]) != addr_len(svc)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_LOOKUP_A_SRC_ADDR],
+				    "source address family differs from the service's");
+		return -EAFNOSUPPORT;
+	}
+	nla_memcpy(&src, tb[VIPLB_LOOKUP_A_SRC_ADDR], sizeof(src));
+	if (tb[VIPLB_LOOKUP_A_DST_PORT])
+		dport = nla_get_be16(tb[VIPLB_LOOKUP_A_DST_PORT]);
+	if (svc->key.af == AF_INET)
+		viplb_flow_tuple_v4(t, src.ip, svc->key.addr.ip,
+				    nla_get_be16(tb[VIPLB_LOOKUP_A_SRC_PORT]),
+				    dport, svc->key.proto);
+	else
+		viplb_flow_tuple_v6(t, src.all, svc->key.addr.all,
+				    nla_get_be16(tb[VIPLB_LOOKUP_A_SRC_PORT]),
+				    dport, svc->key.proto);
+	return 0;
+}
+
+static int put_lookup_reply(struct sk_buff *msg, const struct viplb_service *svc,
+			    const struct viplb_flow_tuple *t,
+			    const struct viplb_backend *be, u32 pin)
+{
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, VIPLB_A_SERVICE);
+	if (!nest ||
+	    nla_put_u16(msg, VIPLB_SVC_A_AF, svc->key.af) ||
+	    nla_put_u8(msg, VIPLB_SVC_A_PROTO, svc->key.proto) ||
+	    nla_put(msg, VIPLB_SVC_A_ADDR, addr_len(svc), &svc->key.addr) ||
+	    nla_put_be16(msg, VIPLB_SVC_A_PORT, svc->key.port))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+
+	nest = nla_nest_start(msg, VIPLB_A_LOOKUP);
+	if (!nest ||
+	    nla_put(msg, VIPLB_LOOKUP_A_SRC_ADDR, addr_len(svc), t->saddr) ||
+	    nla_put_be16(msg, VIPLB_LOOKUP_A_SRC_PORT, t->sport) ||
+	    nla_put_be16(msg, VIPLB_LOOKUP_A_DST_PORT, t->dport) ||
+	    nla_put_u32(msg, VIPLB_LOOKUP_A_PIN, pin))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+
+	if (!be)
+		return 0;
+	nest = nla_nest_start(msg, VIPLB_A_BACKEND);
+	if (!nest ||
+	    nla_put(msg, VIPLB_BE_A_ADDR, addr_len(svc), &be->addr) ||
+	    nla_put_be16(msg, VIPLB_BE_A_PORT, be->port) ||
+	    nla_put_u32(msg, VIPLB_BE_A_WEIGHT, READ_ONCE(be->weight)))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int nl_service_lookup(struct sk_buff *skb, struct genl_info *info)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	struct nlattr *ltb[VIPLB_LOOKUP_A_MAX + 1];
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_flow_tuple t;
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &viplb_genl_family, 0,
+				VIPLB_CMD_SERVICE_LOOKUP);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto free;
+	}
+
+	mutex_lock(&vn->lock);
+	svc = lookup_svc(viplb_live_config(vn), info, tb);
+	if (IS_ERR(svc)) {
+		err = PTR_ERR(svc);
+		goto unlock;
+	}
+	err = parse_lookup(info, svc, ltb, &t);
+	if (err)
+		goto unlock;
+	rcu_read_lock();
+	be = viplb_sched_pick(svc, &t, true);
+	err = put_lookup_reply(msg, svc, &t, be, VIPLB_PIN_NONE);
+	rcu_read_unlock();
+unlock:
+	mutex_unlock(&vn->lock);
+	if (err)
+		goto free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+free:
+	nlmsg_free(msg);
+	return err;
+}
+
 /* Dump position, kept in netlink_callback.ctx between calls. */
 struct dump_ctx {
 	unsigned int svc_idx;
@@ -885,6 +1024,13 @@ static const struct genl_ops viplb_genl_ops[] = {
 	{
 		.cmd = VIPLB_CMD_TXN_ABORT,
 		.doit = nl_txn_abort,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_SERVICE_LOOKUP,
+		.doit = nl_service_lookup,
+		.policy = lookup_cmd_policy,
+		.maxattr = ARRAY_SIZE(lookup_cmd_policy) - 1,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

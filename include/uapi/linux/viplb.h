@@ -83,6 +83,24 @@
  *
  * VIPLB_CMD_FLUSH: delete every service of the netns.  No attributes.
  *
+ * VIPLB_CMD_SERVICE_LOOKUP: ask which backend the service's scheduler
+ * chooses for a flow from a client.  Changes nothing (rr and wrr do not
+ * advance).  -ENOENT if the service does not exist.
+ *
+ *    VIPLB_A_SERVICE: NLA_NESTED, the service key (as SERVICE_DEL)
+ *    VIPLB_A_LOOKUP: NLA_NESTED
+ *        VIPLB_LOOKUP_A_SRC_ADDR: 4 or 16 bytes, the service's family
+ *                                 (required)
+ *        VIPLB_LOOKUP_A_SRC_PORT: NLA_BE16 (required)
+ *        VIPLB_LOOKUP_A_DST_PORT: NLA_BE16, the destination port, for a
+ *                                 service of port 0 (default: the
+ *                                 service's port)
+ *
+ * The reply holds VIPLB_A_SERVICE (the key), VIPLB_A_LOOKUP (the request's
+ * attributes plus VIPLB_LOOKUP_A_PIN, NLA_U32, enum viplb_pin: what pins
+ * the flow to its backend) and, unless no backend can take the flow (none,
+ * or all of weight 0), VIPLB_A_BACKEND with ADDR, PORT and WEIGHT.
+ *
  * Transactions (used by "viplb restore"):
  *
  * VIPLB_CMD_TXN_BEGIN: open a replace transaction owned by the sending
@@ -134,6 +152,7 @@ enum viplb_cmd {
 	VIPLB_CMD_TXN_BEGIN,
 	VIPLB_CMD_TXN_COMMIT,
 	VIPLB_CMD_TXN_ABORT,
+	VIPLB_CMD_SERVICE_LOOKUP,
 	__VIPLB_CMD_MAX
 };
 #define VIPLB_CMD_MAX (__VIPLB_CMD_MAX - 1)
@@ -143,9 +162,29 @@ enum viplb_attr {
 	VIPLB_A_SERVICE,
 	VIPLB_A_BACKEND,
 	VIPLB_A_TXN_OPS,
+	VIPLB_A_LOOKUP,
 	__VIPLB_A_MAX
 };
 #define VIPLB_A_MAX (__VIPLB_A_MAX - 1)
+
+enum viplb_lookup_attr {
+	VIPLB_LOOKUP_A_UNSPEC,
+	VIPLB_LOOKUP_A_SRC_ADDR,
+	VIPLB_LOOKUP_A_SRC_PORT,
+	VIPLB_LOOKUP_A_DST_PORT,
+	VIPLB_LOOKUP_A_PIN,
+	__VIPLB_LOOKUP_A_MAX
+};
+#define VIPLB_LOOKUP_A_MAX (__VIPLB_LOOKUP_A_MAX - 1)
+
+/* What keeps a flow on its backend, as reported by SERVICE_LOOKUP. */
+enum viplb_pin {
+	VIPLB_PIN_NONE,		/* a new flow: the scheduler's choice */
+	VIPLB_PIN_FLOW,		/* an entry in viplb's flow table */
+	VIPLB_PIN_CONNTRACK,	/* a conntrack entry (nat mode) */
+	__VIPLB_PIN_MAX
+};
+#define VIPLB_PIN_MAX (__VIPLB_PIN_MAX - 1)
 
 enum viplb_svc_attr {
 	VIPLB_SVC_A_UNSPEC,
