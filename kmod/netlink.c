@@ -224,6 +224,9 @@ static int config_apply(struct genl_info *info, config_fn fn)
 			vn->txn_ops++;
 	} else if (!err) {
 		vn->generation++;
+		err = viplb_hooks_sync(genl_info_net(info), vn);
+		if (err)
+			GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
 	}
 	mutex_unlock(&vn->lock);
 	return err;
@@ -254,7 +257,7 @@ static int service_new(struct viplb_config *cfg, struct genl_info *info)
 	svc_apply_settings(svc, tb);
 	err = viplb_service_changed(cfg, svc, NULL);
 	if (err) {
-		viplb_service_free_rcu(svc);
+		viplb_service_put(svc);
 		return err;
 	}
 	viplb_service_link(cfg, svc);
@@ -293,7 +296,7 @@ static int service_del(struct viplb_config *cfg, struct genl_info *info)
 	if (IS_ERR(svc))
 		return PTR_ERR(svc);
 	viplb_service_unlink(cfg, svc);
-	viplb_service_free_rcu(svc);
+	viplb_service_put(svc);
 	return 0;
 }
 
@@ -303,7 +306,7 @@ static int flush(struct viplb_config *cfg, struct genl_info *info)
 
 	list_for_each_entry_safe(svc, tmp, &cfg->services, list) {
 		viplb_service_unlink(cfg, svc);
-		viplb_service_free_rcu(svc);
+		viplb_service_put(svc);
 	}
 	return 0;
 }
@@ -561,6 +564,9 @@ static int nl_txn_commit(struct sk_buff *skb, struct genl_info *info)
 	vn->txn = NULL;
 	viplb_txn_release(vn);
 	vn->generation++;
+	err = viplb_hooks_sync(genl_info_net(info), vn);
+	if (err)
+		GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
 out:
 	mutex_unlock(&vn->lock);
 	if (old) {
@@ -608,6 +614,8 @@ static int put_stats(struct sk_buff *skb, int attrtype,
 	    nla_put_u64_64bit(skb, VIPLB_STATS_A_BYTES_OUT, sum.bytes_out,
 			      VIPLB_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, VIPLB_STATS_A_ACTIVE, sum.active,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_REJECTED, sum.rejected,
 			      VIPLB_STATS_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -782,7 +790,7 @@ static int parse_lookup(struct genl_info *info,
 				    nla_get_be16(tb[VIPLB_LOOKUP_A_SRC_PORT]),
 				    dport, svc->key.proto);
 	else
-		viplb_flow_tuple_v6(t, src.all, svc->key.addr.all,
+		viplb_flow_tuple_v6(t, src.ip6, svc->key.addr.ip6,
 				    nla_get_be16(tb[VIPLB_LOOKUP_A_SRC_PORT]),
 				    dport, svc->key.proto);
 	return 0;

@@ -15,6 +15,7 @@
  * such as the XDP loader, gets the same table.
  */
 #include <linux/slab.h>
+#include <linux/bsearch.h>
 #include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
@@ -53,7 +54,7 @@ static int build_table(struct viplb_sched_data *sd)
 		return -ENOMEM;
 	}
 	for (i = 0; i < sd->n; i++)
-		viplb_maglev_backend_init(&mb[i], sd->be[i]->addr.all,
+		viplb_maglev_backend_init(&mb[i], sd->be[i]->addr.ip6,
 					  sd->be[i]->port, sd->be[i]->weight,
 					  sd->m);
 	ret = viplb_maglev_populate(sd->table, sd->m, mb, sd->n);
@@ -149,6 +150,19 @@ void viplb_sched_release(struct viplb_service *svc)
 {
 	sched_data_free(rcu_dereference_protected(svc->sd, true));
 	RCU_INIT_POINTER(svc->sd, NULL);
+}
+
+/* Finds a backend by (addr, port) in a snapshot, by binary search. */
+struct viplb_backend *viplb_sched_find(const struct viplb_sched_data *sd,
+				       const union nf_inet_addr *addr,
+				       __be16 port)
+{
+	struct viplb_backend key = { .addr = *addr, .port = port };
+	const struct viplb_backend *kp = &key;
+	struct viplb_backend **found;
+
+	found = bsearch(&kp, sd->be, sd->n, sizeof(sd->be[0]), backend_cmp);
+	return found ? *found : NULL;
 }
 
 static struct viplb_backend *pick_table(const struct viplb_sched_data *sd,

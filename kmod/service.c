@@ -40,24 +40,46 @@ struct viplb_config *viplb_config_alloc(void)
 	return cfg;
 }
 
-static void backend_free(struct viplb_backend *be)
+static void backend_free_rcu_cb(struct rcu_head *head)
 {
+	struct viplb_backend *be = container_of(head, struct viplb_backend,
+						rcu);
+
 	free_percpu(be->stats);
 	kfree(be);
 }
 
-static void service_free(struct viplb_service *svc)
+/* Drops a reference; the last one frees @be after a grace period. */
+void viplb_backend_put(struct viplb_backend *be)
 {
+	if (refcount_dec_and_test(&be->ref))
+		call_rcu(&be->rcu, backend_free_rcu_cb);
+}
+
+static void service_free_rcu_cb(struct rcu_head *head)
+{
+	struct viplb_service *svc = container_of(head, struct viplb_service,
+						 rcu);
 	struct viplb_backend *be, *tmp;
 
 	list_for_each_entry_safe(be, tmp, &svc->backends, list)
-		backend_free(be);
+		viplb_backend_put(be);
 	viplb_sched_release(svc);
 	free_percpu(svc->stats);
 	kfree(svc);
 }
 
-/* Frees a configuration that no reader can reach any more. */
+/*
+ * Drops a reference to an unlinked service; the last one frees it and
+ * drops its backends after a grace period.
+ */
+void viplb_service_put(struct viplb_service *svc)
+{
+	if (refcount_dec_and_test(&svc->ref))
+		call_rcu(&svc->rcu, service_free_rcu_cb);
+}
+
+/* Drops a configuration that no reader can reach any more. */
 void viplb_config_free(struct viplb_config *cfg)
 {
 	struct viplb_service *svc, *tmp;
@@ -65,7 +87,7 @@ void viplb_config_free(struct viplb_config *cfg)
 	if (!cfg)
 		return;
 	list_for_each_entry_safe(svc, tmp, &cfg->services, list) {
-		service_free(svc);
+		viplb_service_put(svc);
 		cond_resched();
 	}
 	kvfree(cfg);
@@ -109,6 +131,7 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 		kfree(svc);
 		return NULL;
 	}
+	refcount_set(&svc->ref, 1);
 	svc->key = *key;
 	svc->sched = VIPLB_SCHED_MAGLEV;
 	svc->mode = VIPLB_MODE_NAT;
@@ -123,6 +146,7 @@ void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc)
 	hlist_add_head_rcu(&svc->hnode, &cfg->table[svc_key_hash(&svc->key)]);
 	list_add_tail_rcu(&svc->list, &cfg->services);
 	cfg->n_services++;
+	cfg->n_af[viplb_af_index(svc->key.af)]++;
 }
 
 void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
@@ -130,17 +154,7 @@ void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
 	hlist_del_rcu(&svc->hnode);
 	list_del_rcu(&svc->list);
 	cfg->n_services--;
-}
-
-static void service_free_rcu_cb(struct rcu_head *head)
-{
-	service_free(container_of(head, struct viplb_service, rcu));
-}
-
-/* Frees an unlinked service once current RCU readers are done with it. */
-void viplb_service_free_rcu(struct viplb_service *svc)
-{
-	call_rcu(&svc->rcu, service_free_rcu_cb);
+	cfg->n_af[viplb_af_index(svc->key.af)]--;
 }
 
 struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
@@ -168,6 +182,7 @@ struct viplb_backend *viplb_backend_alloc(void)
 		kfree(be);
 		return NULL;
 	}
+	refcount_set(&be->ref, 1);
 	be->weight = VIPLB_WEIGHT_DEFAULT;
 	return be;
 }
@@ -178,17 +193,12 @@ void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be)
 	svc->n_backends++;
 }
 
-static void backend_free_rcu_cb(struct rcu_head *head)
-{
-	backend_free(container_of(head, struct viplb_backend, rcu));
-}
-
-/* Unlinks a backend and frees it after a grace period. */
+/* Unlinks a backend and drops the service's reference to it. */
 void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
 {
 	list_del_rcu(&be->list);
 	svc->n_backends--;
-	call_rcu(&be->rcu, backend_free_rcu_cb);
+	viplb_backend_put(be);
 }
 
 void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
@@ -199,7 +209,7 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		const struct viplb_pcpu_stats *s = per_cpu_ptr(stats, cpu);
-		u64 conns, pkts_in, pkts_out, bytes_in, bytes_out;
+		u64 conns, pkts_in, pkts_out, bytes_in, bytes_out, rejected;
 		unsigned int start;
 
 		do {
@@ -209,12 +219,14 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 			pkts_out = u64_stats_read(&s->pkts_out);
 			bytes_in = u64_stats_read(&s->bytes_in);
 			bytes_out = u64_stats_read(&s->bytes_out);
+			rejected = u64_stats_read(&s->rejected);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		sum->conns += conns;
 		sum->pkts_in += pkts_in;
 		sum->pkts_out += pkts_out;
 		sum->bytes_in += bytes_in;
 		sum->bytes_out += bytes_out;
+		sum->rejected += rejected;
 	}
 	sum->active = atomic_read(active);
 }
@@ -233,12 +245,29 @@ static int __net_init viplb_net_init(struct net *net)
 	struct viplb_net *vn = viplb_pernet(net);
 	struct viplb_config *cfg;
 
+	int err;
+
 	cfg = viplb_config_alloc();
 	if (!cfg)
 		return -ENOMEM;
+	err = viplb_flows_init(vn);
+	if (err) {
+		viplb_config_free(cfg);
+		return err;
+	}
 	mutex_init(&vn->lock);
 	RCU_INIT_POINTER(vn->cfg, cfg);
 	return 0;
+}
+
+/* Hooks go first, so that no packet reaches viplb in this netns. */
+static void __net_exit viplb_net_pre_exit(struct net *net)
+{
+	struct viplb_net *vn = viplb_pernet(net);
+
+	mutex_lock(&vn->lock);
+	viplb_hooks_release(net, vn);
+	mutex_unlock(&vn->lock);
 }
 
 static void __net_exit viplb_net_exit(struct net *net)
@@ -246,6 +275,7 @@ static void __net_exit viplb_net_exit(struct net *net)
 	struct viplb_net *vn = viplb_pernet(net);
 	struct viplb_config *cfg;
 
+	viplb_flows_exit(vn);
 	mutex_lock(&vn->lock);
 	viplb_txn_release(vn);
 	cfg = viplb_live_config(vn);
@@ -258,6 +288,7 @@ static void __net_exit viplb_net_exit(struct net *net)
 
 static struct pernet_operations viplb_net_ops = {
 	.init = viplb_net_init,
+	.pre_exit = viplb_net_pre_exit,
 	.exit = viplb_net_exit,
 	.id = &viplb_net_id,
 	.size = sizeof(struct viplb_net),

@@ -15,6 +15,7 @@
 #include <linux/mutex.h>
 #include <linux/netfilter.h>
 #include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/u64_stats_sync.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/viplb.h>
@@ -31,6 +32,7 @@ struct viplb_pcpu_stats {
 	u64_stats_t pkts_out;
 	u64_stats_t bytes_in;
 	u64_stats_t bytes_out;
+	u64_stats_t rejected;
 	struct u64_stats_sync syncp;
 };
 
@@ -41,6 +43,7 @@ struct viplb_stats_sum {
 	u64 bytes_in;
 	u64 bytes_out;
 	u64 active;
+	u64 rejected;
 };
 
 struct viplb_svc_key {
@@ -52,6 +55,7 @@ struct viplb_svc_key {
 
 struct viplb_backend {
 	struct list_head list;		/* in viplb_service.backends, RCU */
+	refcount_t ref;			/* the service's, plus one per flow */
 	union nf_inet_addr addr;
 	__be16 port;
 	u32 weight;
@@ -74,6 +78,7 @@ struct viplb_sched_data {
 
 struct viplb_service {
 	struct hlist_node hnode;	/* in viplb_config.table, RCU */
+	refcount_t ref;			/* the config's, plus one per flow */
 	struct list_head list;		/* in viplb_config.services, RCU */
 	struct viplb_svc_key key;
 	u32 sched;
@@ -95,6 +100,7 @@ struct viplb_service {
 struct viplb_config {
 	struct list_head services;	/* creation order, for dumps */
 	unsigned int n_services;
+	unsigned int n_af[2];		/* services per family: v4, v6 */
 	bool deferred;			/* a transaction: rebuild at commit */
 	struct hlist_head table[1 << VIPLB_SVC_HASH_BITS];
 };
@@ -107,6 +113,8 @@ struct viplb_net {
 	bool txn_failed;		/* a command inside @txn failed */
 	u32 txn_ops;			/* commands applied to @txn */
 	u32 generation;			/* bumped on each live change */
+	bool hooks[2];			/* hooks registered: v4, v6 */
+	struct viplb_flows *flows;	/* flow accounting, see flow.c */
 };
 
 extern unsigned int viplb_net_id;
@@ -129,7 +137,7 @@ struct viplb_service *viplb_service_find(const struct viplb_config *cfg,
 struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key);
 void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc);
 void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc);
-void viplb_service_free_rcu(struct viplb_service *svc);
+void viplb_service_put(struct viplb_service *svc);
 struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
 					 const union nf_inet_addr *addr,
 					 __be16 port);
@@ -137,6 +145,11 @@ struct viplb_backend *viplb_backend_alloc(void);
 void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be);
 void viplb_backend_unlink(struct viplb_service *svc,
 			  struct viplb_backend *be);
+void viplb_backend_put(struct viplb_backend *be);
+struct viplb_backend *viplb_sched_find(const struct viplb_sched_data *sd,
+				       const union nf_inet_addr *addr,
+				       __be16 port);
+struct nf_conn;
 void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 		      const atomic_t *active, struct viplb_stats_sum *sum);
 void viplb_txn_release(struct viplb_net *vn);
@@ -153,6 +166,28 @@ struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
 int viplb_config_rebuild_dirty(struct viplb_config *cfg);
 int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 			  const struct viplb_backend *exclude);
+
+/* hooks.c */
+int viplb_hooks_sync(struct net *net, struct viplb_net *vn);
+void viplb_hooks_release(struct net *net, struct viplb_net *vn);
+struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
+					       u8 proto,
+					       const union nf_inet_addr *addr,
+					       __be16 port);
+
+/* flow.c */
+int viplb_flows_init(struct viplb_net *vn);
+void viplb_flows_exit(struct viplb_net *vn);
+void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
+			  struct viplb_service *svc, struct viplb_backend *be);
+void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
+		     bool reply, unsigned int bytes);
+void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats);
+
+static inline int viplb_af_index(u8 af)
+{
+	return af == AF_INET6;
+}
 
 /* netlink.c */
 int viplb_genl_init(void);

@@ -215,7 +215,8 @@ enum viplb_be_attr {
 
 /*
  * Statistics of a service or backend, in replies only: counters since it
- * was created, and ACTIVE, the number of flows currently active.
+ * was created, and ACTIVE, the number of flows currently active.  REJECTED
+ * counts new connections refused because no backend could take them.
  */
 enum viplb_stats_attr {
 	VIPLB_STATS_A_UNSPEC,
@@ -226,6 +227,7 @@ enum viplb_stats_attr {
 	VIPLB_STATS_A_BYTES_IN,
 	VIPLB_STATS_A_BYTES_OUT,
 	VIPLB_STATS_A_ACTIVE,
+	VIPLB_STATS_A_REJECTED,
 	__VIPLB_STATS_A_MAX
 };
 #define VIPLB_STATS_A_MAX (__VIPLB_STATS_A_MAX - 1)

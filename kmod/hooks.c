@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: netfilter hooks of the nat forwarding mode.
+ *
+ * nat mode works like iptables DNAT: viplb registers NAT lookup functions
+ * with the NAT core (as iptable_nat does), which calls them for the first
+ * packet of each new conntrack entry.  viplb schedules a backend and binds
+ * the connection to it with nf_nat_setup_info(); conntrack and the NAT
+ * core then translate every later packet, replies and related ICMP errors.
+ *
+ * A netns has the hooks of a family only while it has services of that
+ * family, as IPVS does.
+ */
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_nat.h>
+#include <net/netfilter/nf_nat_masquerade.h>
+#include <net/netfilter/ipv4/nf_reject.h>
+#include <net/netfilter/ipv6/nf_reject.h>
+#include "viplb.h"
+
+/* Finds the service for a destination, falling back to a port-0 service. */
+struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
+					       u8 proto,
+					       const union nf_inet_addr *addr,
+					       __be16 port)
+{
+	struct viplb_config *cfg = rcu_dereference(vn->cfg);
+	struct viplb_svc_key key = {
+		.addr = *addr,
+		.port = port,
+		.proto = proto,
+		.af = af,
+	};
+	struct viplb_service *svc;
+
+	if (!cfg || !cfg->n_af[viplb_af_index(af)])
+		return NULL;
+	if (af == AF_INET)
+		memset(&key.addr.all[1], 0, sizeof(key.addr.all) - 4);
+	svc = viplb_service_find(cfg, &key);
+	if (svc || !port)
+		return svc;
+	key.port = 0;
+	return viplb_service_find(cfg, &key);
+}
+
+static u8 pf_to_af(u8 pf)
+{
+	return pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+}
+
+/* The service of a connection viplb translated, from its original tuple. */
+static struct viplb_service *ct_service(struct viplb_net *vn,
+					const struct nf_conn *ct, u8 af)
+{
+	const struct nf_conntrack_tuple *ot =
+		&ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	struct viplb_service *svc;
+
+	if (!(ct->status & IPS_DST_NAT))
+		return NULL;
+	svc = viplb_service_lookup_rcu(vn, af, ot->dst.protonum, &ot->dst.u3,
+				       ot->dst.u.all);
+	if (!svc || READ_ONCE(svc->mode) != VIPLB_MODE_NAT)
+		return NULL;
+	return svc;
+}
+
+static void flow_tuple_from_ct(struct viplb_flow_tuple *t,
+			       const struct nf_conntrack_tuple *ot, u8 af)
+{
+	if (af == AF_INET)
+		viplb_flow_tuple_v4(t, ot->src.u3.ip, ot->dst.u3.ip,
+				    ot->src.u.all, ot->dst.u.all,
+				    ot->dst.protonum);
+	else
+		viplb_flow_tuple_v6(t, ot->src.u3.ip6, ot->dst.u3.ip6,
+				    ot->src.u.all, ot->dst.u.all,
+				    ot->dst.protonum);
+}
+
+/* No backend can take a new connection: refuse it as IPVS does. */
+static unsigned int reject_new(struct viplb_service *svc, struct sk_buff *skb,
+			       const struct nf_hook_state *state, u8 proto)
+{
+	viplb_stats_reject(svc->stats);
+	if (state->pf == NFPROTO_IPV4) {
+		if (proto == IPPROTO_TCP)
+			nf_send_reset(state->net, state->sk, skb, state->hook);
+		else
+			nf_send_unreach(skb, ICMP_PORT_UNREACH, state->hook);
+	} else {
+		if (proto == IPPROTO_TCP)
+			nf_send_reset6(state->net, state->sk, skb, state->hook);
+		else
+			nf_send_unreach6(state->net, skb, ICMPV6_PORT_UNREACH,
+					 state->hook);
+	}
+	return NF_DROP;
+}
+
+/* NAT lookup (DST manip): schedule the first packet of a connection. */
+static unsigned int nat_dst_hook(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	struct viplb_net *vn = viplb_pernet(state->net);
+	const struct nf_conntrack_tuple *ot;
+	struct nf_nat_range2 range = {};
+	enum ip_conntrack_info ctinfo;
+	u8 af = pf_to_af(state->pf);
+	struct viplb_flow_tuple t;
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	unsigned int verdict;
+	struct nf_conn *ct;
+	u8 proto;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_NEW)
+		return NF_ACCEPT;
+	ot = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	proto = ot->dst.protonum;
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return NF_ACCEPT;
+	svc = viplb_service_lookup_rcu(vn, af, proto, &ot->dst.u3,
+				       ot->dst.u.all);
+	if (!svc || READ_ONCE(svc->mode) != VIPLB_MODE_NAT)
+		return NF_ACCEPT;
+
+	flow_tuple_from_ct(&t, ot, af);
+	be = viplb_sched_pick(svc, &t, false);
+	if (!be)
+		return reject_new(svc, skb, state, proto);
+
+	range.flags = NF_NAT_RANGE_MAP_IPS;
+	range.min_addr = be->addr;
+	range.max_addr = be->addr;
+	if (be->port) {
+		range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
+		range.min_proto.all = be->port;
+		range.max_proto.all = be->port;
+	}
+	verdict = nf_nat_setup_info(ct, &range, NF_NAT_MANIP_DST);
+	if (verdict != NF_ACCEPT)
+		return verdict;
+
+	viplb_stats_add(svc->stats, true, false, 0);
+	viplb_stats_add(be->stats, true, false, 0);
+	viplb_flow_track_nat(vn, ct, svc, be);
+	return NF_ACCEPT;
+}
+
+/* NAT lookup (SRC manip): full NAT for services with the snat flag. */
+static unsigned int nat_src_hook(void *priv, struct sk_buff *skb,
+				 const struct nf_hook_state *state)
+{
+	struct viplb_net *vn = viplb_pernet(state->net);
+	struct nf_nat_range2 range = {};
+	enum ip_conntrack_info ctinfo;
+	struct viplb_service *svc;
+	struct nf_conn *ct;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct || ctinfo != IP_CT_NEW)
+		return NF_ACCEPT;
+	svc = ct_service(vn, ct, pf_to_af(state->pf));
+	if (!svc || !(READ_ONCE(svc->flags) & VIPLB_SVC_F_SNAT))
+		return NF_ACCEPT;
+	if (state->pf == NFPROTO_IPV4)
+		return nf_nat_masquerade_ipv4(skb, state->hook, &range,
+					      state->out);
+	return nf_nat_masquerade_ipv6(skb, &range, state->out);
+}
+
+/* Counts packets and bytes of translated connections, both directions. */
+static unsigned int count_hook(void *priv, struct sk_buff *skb,
+			       const struct nf_hook_state *state)
+{
+	struct viplb_net *vn = viplb_pernet(state->net);
+	const struct nf_conntrack_tuple *rt;
+	enum ip_conntrack_info ctinfo;
+	struct viplb_sched_data *sd;
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	struct nf_conn *ct;
+	bool reply;
+
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct)
+		return NF_ACCEPT;
+	svc = ct_service(vn, ct, pf_to_af(state->pf));
+	if (!svc)
+		return NF_ACCEPT;
+	reply = CTINFO2DIR(ctinfo) == IP_CT_DIR_REPLY;
+	viplb_stats_add(svc->stats, false, reply, skb->len);
+
+	/* The backend is the source of the reply tuple. */
+	rt = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	sd = rcu_dereference(svc->sd);
+	if (!sd)
+		return NF_ACCEPT;
+	be = viplb_sched_find(sd, &rt->src.u3, rt->src.u.all);
+	if (!be)
+		be = viplb_sched_find(sd, &rt->src.u3, 0);
+	if (be)
+		viplb_stats_add(be->stats, false, reply, skb->len);
+	return NF_ACCEPT;
+}
+
+/*
+ * Hook priorities.  The NAT lookups sit at the NAT core's own priorities,
+ * like iptable_nat: destination NAT before routing (PRE_ROUTING) and for
+ * local clients (LOCAL_OUT), source NAT after routing (POST_ROUTING).
+ * Counting runs right after destination NAT, so a new connection is
+ * already bound; every packet passes exactly one of PRE_ROUTING and
+ * LOCAL_OUT on this host.
+ */
+static const struct nf_hook_ops nat_ops[2][3] = {
+	{
+		{
+			.hook = nat_dst_hook,
+			.pf = NFPROTO_IPV4,
+			.hooknum = NF_INET_PRE_ROUTING,
+			.priority = NF_IP_PRI_NAT_DST,
+		},
+		{
+			.hook = nat_dst_hook,
+			.pf = NFPROTO_IPV4,
+			.hooknum = NF_INET_LOCAL_OUT,
+			.priority = NF_IP_PRI_NAT_DST,
+		},
+		{
+			.hook = nat_src_hook,
+			.pf = NFPROTO_IPV4,
+			.hooknum = NF_INET_POST_ROUTING,
+			.priority = NF_IP_PRI_NAT_SRC,
+		},
+	},
+	{
+		{
+			.hook = nat_dst_hook,
+			.pf = NFPROTO_IPV6,
+			.hooknum = NF_INET_PRE_ROUTING,
+			.priority = NF_IP6_PRI_NAT_DST,
+		},
+		{
+			.hook = nat_dst_hook,
+			.pf = NFPROTO_IPV6,
+			.hooknum = NF_INET_LOCAL_OUT,
+			.priority = NF_IP6_PRI_NAT_DST,
+		},
+		{
+			.hook = nat_src_hook,
+			.pf = NFPROTO_IPV6,
+			.hooknum = NF_INET_POST_ROUTING,
+			.priority = NF_IP6_PRI_NAT_SRC,
+		},
+	},
+};
+
+static const struct nf_hook_ops count_ops[2][2] = {
+	{
+		{
+			.hook = count_hook,
+			.pf = NFPROTO_IPV4,
+			.hooknum = NF_INET_PRE_ROUTING,
+			.priority = NF_IP_PRI_NAT_DST + 1,
+		},
+		{
+			.hook = count_hook,
+			.pf = NFPROTO_IPV4,
+			.hooknum = NF_INET_LOCAL_OUT,
+			.priority = NF_IP_PRI_NAT_DST + 1,
+		},
+	},
+	{
+		{
+			.hook = count_hook,
+			.pf = NFPROTO_IPV6,
+			.hooknum = NF_INET_PRE_ROUTING,
+			.priority = NF_IP6_PRI_NAT_DST + 1,
+		},
+		{
+			.hook = count_hook,
+			.pf = NFPROTO_IPV6,
+			.hooknum = NF_INET_LOCAL_OUT,
+			.priority = NF_IP6_PRI_NAT_DST + 1,
+		},
+	},
+};
+
+static int nat_register(struct net *net, int afi, const struct nf_hook_ops *ops)
+{
+	return afi ? nf_nat_ipv6_register_fn(net, ops) :
+		     nf_nat_ipv4_register_fn(net, ops);
+}
+
+static void nat_unregister(struct net *net, int afi,
+			   const struct nf_hook_ops *ops)
+{
+	if (afi)
+		nf_nat_ipv6_unregister_fn(net, ops);
+	else
+		nf_nat_ipv4_unregister_fn(net, ops);
+}
+
+static int hooks_register(struct net *net, int afi)
+{
+	u8 pf = afi ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	int i, err;
+
+	err = nf_ct_netns_get(net, pf);
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(nat_ops[afi]); i++) {
+		err = nat_register(net, afi, &nat_ops[afi][i]);
+		if (err)
+			goto err_nat;
+	}
+	err = nf_register_net_hooks(net, count_ops[afi],
+				    ARRAY_SIZE(count_ops[afi]));
+	if (err)
+		goto err_nat;
+	return 0;
+
+err_nat:
+	while (i--)
+		nat_unregister(net, afi, &nat_ops[afi][i]);
+	nf_ct_netns_put(net, pf);
+	return err;
+}
+
+static void hooks_unregister(struct net *net, int afi)
+{
+	int i;
+
+	nf_unregister_net_hooks(net, count_ops[afi],
+				ARRAY_SIZE(count_ops[afi]));
+	for (i = 0; i < ARRAY_SIZE(nat_ops[afi]); i++)
+		nat_unregister(net, afi, &nat_ops[afi][i]);
+	nf_ct_netns_put(net, afi ? NFPROTO_IPV6 : NFPROTO_IPV4);
+}
+
+/*
+ * Registers the hooks of each family that has services in the live
+ * configuration, and unregisters the others.  Caller holds vn->lock.
+ */
+int viplb_hooks_sync(struct net *net, struct viplb_net *vn)
+{
+	struct viplb_config *cfg = viplb_live_config(vn);
+	int afi, err;
+
+	for (afi = 0; afi < 2; afi++) {
+		bool want = cfg && cfg->n_af[afi];
+
+		if (want == vn->hooks[afi])
+			continue;
+		if (want) {
+			err = hooks_register(net, afi);
+			if (err)
+				return err;
+		} else {
+			hooks_unregister(net, afi);
+		}
+		vn->hooks[afi] = want;
+	}
+	return 0;
+}
+
+/* Unregisters every hook of the netns (netns exit). */
+void viplb_hooks_release(struct net *net, struct viplb_net *vn)
+{
+	int afi;
+
+	for (afi = 0; afi < 2; afi++) {
+		if (vn->hooks[afi])
+			hooks_unregister(net, afi);
+		vn->hooks[afi] = false;
+	}
+}
