@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/check.sh: the tests that `make check` runs once deps are
+# installed and everything is built.
+#
+#   1. host unit tests:  make -C selftests/host run
+#   2. the kselftests:   every test of selftests/Makefile, in ONE boot of
+#      the QEMU VM, through the kernel's kselftest runner
+#      (build/kselftest/run_kselftest.sh, made by `make -C selftests`)
+#
+# Output is one TAP stream.  Each suite's own lines are passed through as
+# "# " comments, except its result lines, which are renumbered into ours
+# as "ok N host: ..." / "not ok N vm: ...".
+#
+# Counting: one result per test program, on both sides.  That is one per
+# TAP result line ("ok"/"not ok") at column 0 of a suite's output: the host
+# runner reports one per selftests/host/*_test program and the kselftest
+# runner one per kselftest; the checks inside a program are nested "# "
+# lines, shown but not counted.  "ok ... # SKIP" counts as skipped, not
+# passed.  Besides:
+#   - a kselftest that never reported (VM crash, VM timeout) is one failure;
+#   - a suite that exits non-zero is one more failure (the VM runner exits
+#     non-zero on timeout, crash, or a kernel WARN/BUG in the guest dmesg);
+#   - a suite that reports nothing at all is one failure.
+#
+# The last line is exactly "N passed, N failed, N skipped".  The exit
+# status is 1 if anything failed.
+#
+# Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1200).
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+
+VM_LIMIT=${VIPLB_VM_LIMIT:-1200}
+KSFT=build/kselftest
+
+total=0
+passed=0
+failed=0
+skipped=0
+
+# result STATUS DESC: emit one result of ours.
+result()
+{
+	total=$((total + 1))
+	echo "$1 $total $2"
+	case $1 in
+	ok)
+		if [[ $2 =~ \#[[:space:]]*[Ss][Kk][Ii][Pp] ]]; then
+			skipped=$((skipped + 1))
+		else
+			passed=$((passed + 1))
+		fi
+		;;
+	*)
+		failed=$((failed + 1))
+		;;
+	esac
+}
+
+# run_suite NAME CMD...: run CMD, relay its output, count its results.
+# Sets suite_rc, suite_results, suite_failed and suite_names (one
+# description per line).
+run_suite()
+{
+	local name=$1 line status desc
+	shift
+	suite_rc=
+	suite_results=0
+	suite_failed=0
+	suite_names=
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		if [[ $line =~ ^__CHECK_RC__\ ([0-9]+)$ ]]; then
+			suite_rc=${BASH_REMATCH[1]}
+		elif [[ $line =~ ^(not\ ok|ok)([[:space:]]+[0-9]+)?([[:space:]]+-)?[[:space:]]*(.*)$ ]]; then
+			status=${BASH_REMATCH[1]}
+			desc=${BASH_REMATCH[4]}
+			suite_results=$((suite_results + 1))
+			[ "$status" = ok ] || suite_failed=$((suite_failed + 1))
+			suite_names+="$desc"$'\n'
+			result "$status" "$name: $desc"
+		else
+			echo "# $line"
+		fi
+	done < <("$@" 2>&1 </dev/null; echo "__CHECK_RC__ $?")
+	: "${suite_rc:=1}"
+}
+
+echo "TAP version 13"
+t0=$SECONDS
+
+# ------------------------------------------------------------- host ---
+
+echo "# host unit tests: make -C selftests/host run"
+run_suite host make --no-print-directory -C selftests/host run
+if [ "$suite_results" -eq 0 ]; then
+	result "not ok" "host: no test results (exit $suite_rc)"
+elif [ "$suite_rc" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+	result "not ok" "host: make -C selftests/host run exited $suite_rc"
+fi
+
+# --------------------------------------------------------------- VM ---
+
+echo "# kselftests in the VM: selftests/vm/run -t $VM_LIMIT $KSFT/run_kselftest.sh"
+if [ ! -x "$KSFT/run_kselftest.sh" ] || [ ! -r "$KSFT/kselftest-list.txt" ]; then
+	result "not ok" "vm: $KSFT is missing (make -C selftests)"
+else
+	# The runner reopens /dev/stdout (runner.sh: 4>>/dev/stdout), which
+	# the VM's virtio serial port refuses: give it a pipe.
+	run_suite vm selftests/vm/run -t "$VM_LIMIT" bash -c \
+		"set -o pipefail; $KSFT/run_kselftest.sh 2>&1 | cat"
+	# Every listed kselftest must have reported.
+	while IFS=: read -r coll test; do
+		[ -n "$test" ] || continue
+		if ! grep -qE "(^|[[:space:]])$coll: $test( |\$)" <<<"$suite_names"; then
+			result "not ok" "vm: selftests: $coll: $test # no result (VM died or timed out)"
+		fi
+	done <"$KSFT/kselftest-list.txt"
+	case $suite_rc in
+	0) ;;
+	124) result "not ok" "vm: the VM timed out after ${VM_LIMIT}s" ;;
+	125) result "not ok" "vm: the VM died (crash, panic or boot failure)" ;;
+	126) result "not ok" "vm: kernel problem (WARN/BUG/Oops) in the guest dmesg, see build/vm/last-dmesg.log" ;;
+	*) result "not ok" "vm: selftests/vm/run exited $suite_rc" ;;
+	esac
+fi
+
+echo "1..$total"
+echo "# check took $((SECONDS - t0))s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
