@@ -1,19 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * viplb: flow accounting for nat-mode connections.
+ * viplb: flows.
  *
- * Conntrack owns nat-mode connections; viplb keeps a reference to each
+ * nat mode: conntrack owns the connections; viplb keeps a reference to each
  * conntrack entry it scheduled, with its service and backend, to count the
- * active flows that the lc scheduler and `viplb stats` report.  A worker
- * drops entries once the connection is closed or gone.
+ * active flows that the lc scheduler and `viplb stats` report.
+ *
+ * dr and tun modes: viplb's own flow table, an RCU hash keyed by the
+ * 5-tuple, keeps each flow on its backend until it times out.  Timeouts
+ * are per protocol (module parameters), and a TCP flow that saw FIN or RST
+ * gets the short closing timeout.
+ *
+ * One worker per netns expires both kinds while there are entries.
  */
+#include <linux/jhash.h>
+#include <linux/moduleparam.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <linux/workqueue.h>
 #include <net/netfilter/nf_conntrack.h>
 #include "viplb.h"
 
-#define FLOWS_MAX (1U << 20)
 #define FLOWS_GC_INTERVAL (HZ / 2)
+#define FWD_HASH_BITS 14
+
+static unsigned int flow_max __read_mostly = 1U << 20;
+module_param(flow_max, uint, 0644);
+MODULE_PARM_DESC(flow_max, "most flows tracked per netns, per kind");
+
+static unsigned int timeout_tcp __read_mostly = 900;
+module_param(timeout_tcp, uint, 0644);
+MODULE_PARM_DESC(timeout_tcp, "dr/tun TCP flow idle timeout (s)");
+
+static unsigned int timeout_tcp_fin __read_mostly = 120;
+module_param(timeout_tcp_fin, uint, 0644);
+MODULE_PARM_DESC(timeout_tcp_fin, "dr/tun TCP timeout after FIN/RST (s)");
+
+static unsigned int timeout_udp __read_mostly = 300;
+module_param(timeout_udp, uint, 0644);
+MODULE_PARM_DESC(timeout_udp, "dr/tun UDP flow idle timeout (s)");
 /* An entry whose conntrack never got confirmed (packet dropped) */
 #define FLOWS_UNCONFIRMED_TIMEOUT (5 * HZ)
 
@@ -25,11 +50,23 @@ struct viplb_flow {
 	unsigned long created;
 };
 
+struct viplb_fwd_flow {
+	struct hlist_node hnode;	/* in fwd[], RCU */
+	struct viplb_flow_tuple tuple;
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	unsigned long expires;		/* jiffies */
+	bool closing;			/* TCP FIN or RST seen */
+	struct rcu_head rcu;
+};
+
 struct viplb_flows {
-	spinlock_t lock;		/* protects @list and @count */
-	struct list_head list;
+	spinlock_t lock;		/* protects all lists and counts */
+	struct list_head list;		/* nat-mode flows */
 	unsigned int count;
+	unsigned int fwd_count;
 	struct delayed_work gc;
+	struct hlist_head fwd[1 << FWD_HASH_BITS];
 };
 
 void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
@@ -56,6 +93,15 @@ void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats)
 
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->rejected);
+	u64_stats_update_end(&s->syncp);
+}
+
+void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats)
+{
+	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->untracked);
 	u64_stats_update_end(&s->syncp);
 }
 
@@ -110,15 +156,162 @@ static void flows_collect(struct viplb_flows *fl, bool all)
 		flow_free(f);
 }
 
+static void fwd_flow_free_rcu(struct rcu_head *head)
+{
+	struct viplb_fwd_flow *f = container_of(head, struct viplb_fwd_flow,
+						rcu);
+
+	viplb_backend_put(f->be);
+	viplb_service_put(f->svc);
+	kfree(f);
+}
+
+static void fwd_flow_unlink(struct viplb_flows *fl, struct viplb_fwd_flow *f)
+{
+	hlist_del_rcu(&f->hnode);
+	fl->fwd_count--;
+	atomic_dec(&f->be->active);
+	atomic_dec(&f->svc->active);
+	call_rcu(&f->rcu, fwd_flow_free_rcu);
+}
+
+/* Expires dr/tun flows (all if @all). */
+static void fwd_collect(struct viplb_flows *fl, bool all)
+{
+	struct viplb_fwd_flow *f;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fl->fwd); i++) {
+		if (hlist_empty(&fl->fwd[i]))
+			continue;
+		spin_lock_bh(&fl->lock);
+		hlist_for_each_entry_safe(f, tmp, &fl->fwd[i], hnode)
+			if (all || time_after(jiffies, READ_ONCE(f->expires)))
+				fwd_flow_unlink(fl, f);
+		spin_unlock_bh(&fl->lock);
+	}
+}
+
 static void flows_gc_work(struct work_struct *work)
 {
 	struct viplb_flows *fl = container_of(to_delayed_work(work),
 					      struct viplb_flows, gc);
 
 	flows_collect(fl, false);
-	if (READ_ONCE(fl->count))
+	fwd_collect(fl, false);
+	if (READ_ONCE(fl->count) || READ_ONCE(fl->fwd_count))
 		queue_delayed_work(system_power_efficient_wq, &fl->gc,
 				   FLOWS_GC_INTERVAL);
+}
+
+static u32 fwd_bucket(const struct viplb_flow_tuple *t)
+{
+	return hash_32(viplb_flow_hash(t), FWD_HASH_BITS);
+}
+
+static bool tuple_equal(const struct viplb_flow_tuple *a,
+			const struct viplb_flow_tuple *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static unsigned long fwd_timeout(u8 proto, bool closing)
+{
+	unsigned int secs;
+
+	if (proto == IPPROTO_TCP)
+		secs = closing ? timeout_tcp_fin : timeout_tcp;
+	else
+		secs = timeout_udp;
+	return (unsigned long)READ_ONCE(secs) * HZ;
+}
+
+/**
+ * viplb_fwd_flow_get() - the backend of a known dr/tun flow
+ * @vn: the netns state
+ * @t: the flow
+ * @fin: the packet is a TCP FIN or RST
+ *
+ * Context: rcu_read_lock().  Refreshes the flow's timeout.  Returns NULL
+ * if the flow is unknown or expired.
+ */
+struct viplb_backend *viplb_fwd_flow_get(struct viplb_net *vn,
+					 const struct viplb_flow_tuple *t,
+					 bool fin)
+{
+	struct viplb_flows *fl = vn->flows;
+	struct viplb_fwd_flow *f;
+
+	hlist_for_each_entry_rcu(f, &fl->fwd[fwd_bucket(t)], hnode) {
+		if (!tuple_equal(&f->tuple, t))
+			continue;
+		if (time_after(jiffies, READ_ONCE(f->expires)))
+			return NULL;
+		if (fin && !READ_ONCE(f->closing))
+			WRITE_ONCE(f->closing, true);
+		WRITE_ONCE(f->expires,
+			   jiffies + fwd_timeout(t->proto, READ_ONCE(f->closing)));
+		return f->be;
+	}
+	return NULL;
+}
+
+/**
+ * viplb_fwd_flow_add() - remember the backend of a new dr/tun flow
+ * @vn: the netns state
+ * @t: the flow
+ * @svc: its service
+ * @be: the backend chosen
+ *
+ * Context: rcu_read_lock().  A full table or no memory leaves the flow
+ * untracked (counted); its packets are then scheduled one by one.
+ */
+void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
+			struct viplb_service *svc, struct viplb_backend *be)
+{
+	struct viplb_flows *fl = vn->flows;
+	struct viplb_fwd_flow *f, *old;
+	u32 b = fwd_bucket(t);
+
+	if (READ_ONCE(fl->fwd_count) >= READ_ONCE(flow_max))
+		goto untracked;
+	f = kmalloc(sizeof(*f), GFP_ATOMIC);
+	if (!f)
+		goto untracked;
+	if (!refcount_inc_not_zero(&svc->ref))
+		goto free;
+	if (!refcount_inc_not_zero(&be->ref)) {
+		viplb_service_put(svc);
+		goto free;
+	}
+	f->tuple = *t;
+	f->svc = svc;
+	f->be = be;
+	f->closing = false;
+	f->expires = jiffies + fwd_timeout(t->proto, false);
+
+	spin_lock_bh(&fl->lock);
+	/* Another CPU may have added the same flow meanwhile: replace it. */
+	hlist_for_each_entry(old, &fl->fwd[b], hnode) {
+		if (tuple_equal(&old->tuple, t)) {
+			fwd_flow_unlink(fl, old);
+			break;
+		}
+	}
+	hlist_add_head_rcu(&f->hnode, &fl->fwd[b]);
+	fl->fwd_count++;
+	atomic_inc(&be->active);
+	atomic_inc(&svc->active);
+	spin_unlock_bh(&fl->lock);
+	queue_delayed_work(system_power_efficient_wq, &fl->gc,
+			   FLOWS_GC_INTERVAL);
+	return;
+
+free:
+	kfree(f);
+untracked:
+	viplb_stats_untracked(svc->stats);
 }
 
 /**
@@ -137,8 +330,10 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 	struct viplb_flows *fl = vn->flows;
 	struct viplb_flow *f;
 
-	if (READ_ONCE(fl->count) >= FLOWS_MAX)
+	if (READ_ONCE(fl->count) >= READ_ONCE(flow_max)) {
+		viplb_stats_untracked(svc->stats);
 		return;
+	}
 	f = kmalloc(sizeof(*f), GFP_ATOMIC);
 	if (!f)
 		return;
@@ -172,7 +367,7 @@ int viplb_flows_init(struct viplb_net *vn)
 {
 	struct viplb_flows *fl;
 
-	fl = kzalloc(sizeof(*fl), GFP_KERNEL);
+	fl = kvzalloc(sizeof(*fl), GFP_KERNEL_ACCOUNT);
 	if (!fl)
 		return -ENOMEM;
 	spin_lock_init(&fl->lock);
@@ -191,6 +386,7 @@ void viplb_flows_exit(struct viplb_net *vn)
 		return;
 	cancel_delayed_work_sync(&fl->gc);
 	flows_collect(fl, true);
-	kfree(fl);
+	fwd_collect(fl, true);
+	kvfree(fl);
 	vn->flows = NULL;
 }

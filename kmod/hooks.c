@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * viplb: netfilter hooks of the nat forwarding mode.
+ * viplb: netfilter hooks.
+ *
+ * dr and tun modes: a PRE_ROUTING hook right after defragmentation looks
+ * up the service, keeps each flow on its backend with viplb's flow table
+ * (flow.c) and sends the packet on (xmit.c), before conntrack sees it.
  *
  * nat mode works like iptables DNAT: viplb registers NAT lookup functions
  * with the NAT core (as iptable_nat does), which calls them for the first
@@ -15,6 +19,8 @@
 #include <linux/ipv6.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
+#include <linux/tcp.h>
+#include <net/ipv6.h>
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_masquerade.h>
@@ -211,13 +217,106 @@ static unsigned int count_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/* Reads the flow of an IPv4/IPv6 TCP or UDP packet; false if not one. */
+static bool packet_flow(struct sk_buff *skb, u8 af,
+			struct viplb_flow_tuple *t, bool *fin)
+{
+	unsigned int thoff;
+	__be16 _ports[2];
+	const __be16 *ports;
+	u8 proto;
+
+	if (af == AF_INET) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (ip_is_fragment(iph))
+			return false;
+		proto = iph->protocol;
+		thoff = skb_network_offset(skb) + iph->ihl * 4;
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		__be16 frag_off;
+		int off;
+
+		proto = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, skb_network_offset(skb) +
+					    sizeof(*ip6h), &proto, &frag_off);
+		if (off < 0 || (frag_off & htons(~0x7)))
+			return false;
+		thoff = off;
+	}
+	if (proto != IPPROTO_TCP && proto != IPPROTO_UDP)
+		return false;
+	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
+	if (!ports)
+		return false;
+
+	*fin = false;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr _th;
+		const struct tcphdr *th;
+
+		th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+		if (!th)
+			return false;
+		*fin = th->fin || th->rst;
+	}
+	if (af == AF_INET)
+		viplb_flow_tuple_v4(t, ip_hdr(skb)->saddr, ip_hdr(skb)->daddr,
+				    ports[0], ports[1], proto);
+	else
+		viplb_flow_tuple_v6(t, ipv6_hdr(skb)->saddr.s6_addr32,
+				    ipv6_hdr(skb)->daddr.s6_addr32, ports[0],
+				    ports[1], proto);
+	return true;
+}
+
+/* dr and tun: keep the flow on its backend and send the packet there. */
+static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
+			     const struct nf_hook_state *state)
+{
+	struct viplb_net *vn = viplb_pernet(state->net);
+	u8 af = pf_to_af(state->pf);
+	struct viplb_flow_tuple t;
+	union nf_inet_addr daddr;
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	bool fin, new = false;
+	u32 mode;
+
+	if (!packet_flow(skb, af, &t, &fin))
+		return NF_ACCEPT;
+	memset(&daddr, 0, sizeof(daddr));
+	memcpy(&daddr, t.daddr, af == AF_INET ? 4 : 16);
+	svc = viplb_service_lookup_rcu(vn, af, t.proto, &daddr, t.dport);
+	if (!svc)
+		return NF_ACCEPT;
+	mode = READ_ONCE(svc->mode);
+	if (mode == VIPLB_MODE_NAT)
+		return NF_ACCEPT;
+
+	be = viplb_fwd_flow_get(vn, &t, fin);
+	if (!be) {
+		be = viplb_sched_pick(svc, &t, false);
+		if (!be)
+			return reject_new(svc, skb, state, t.proto);
+		viplb_fwd_flow_add(vn, &t, svc, be);
+		new = true;
+	}
+	viplb_stats_add(svc->stats, new, false, skb->len);
+	viplb_stats_add(be->stats, new, false, skb->len);
+	return viplb_xmit(state->net, skb, af, mode, be);
+}
+
 /*
  * Hook priorities.  The NAT lookups sit at the NAT core's own priorities,
  * like iptable_nat: destination NAT before routing (PRE_ROUTING) and for
  * local clients (LOCAL_OUT), source NAT after routing (POST_ROUTING).
  * Counting runs right after destination NAT, so a new connection is
  * already bound; every packet passes exactly one of PRE_ROUTING and
- * LOCAL_OUT on this host.
+ * LOCAL_OUT on this host.  dr/tun forwarding runs right after
+ * defragmentation (which needs whole packets for the ports) and before
+ * raw, conntrack and mangle: those packets leave untracked, as IPVS's do.
  */
 static const struct nf_hook_ops nat_ops[2][3] = {
 	{
@@ -262,7 +361,7 @@ static const struct nf_hook_ops nat_ops[2][3] = {
 	},
 };
 
-static const struct nf_hook_ops count_ops[2][2] = {
+static const struct nf_hook_ops plain_ops[2][3] = {
 	{
 		{
 			.hook = count_hook,
@@ -275,6 +374,12 @@ static const struct nf_hook_ops count_ops[2][2] = {
 			.pf = NFPROTO_IPV4,
 			.hooknum = NF_INET_LOCAL_OUT,
 			.priority = NF_IP_PRI_NAT_DST + 1,
+		},
+		{
+			.hook = fwd_hook,
+			.pf = NFPROTO_IPV4,
+			.hooknum = NF_INET_PRE_ROUTING,
+			.priority = NF_IP_PRI_CONNTRACK_DEFRAG + 1,
 		},
 	},
 	{
@@ -289,6 +394,12 @@ static const struct nf_hook_ops count_ops[2][2] = {
 			.pf = NFPROTO_IPV6,
 			.hooknum = NF_INET_LOCAL_OUT,
 			.priority = NF_IP6_PRI_NAT_DST + 1,
+		},
+		{
+			.hook = fwd_hook,
+			.pf = NFPROTO_IPV6,
+			.hooknum = NF_INET_PRE_ROUTING,
+			.priority = NF_IP6_PRI_CONNTRACK_DEFRAG + 1,
 		},
 	},
 };
@@ -321,8 +432,8 @@ static int hooks_register(struct net *net, int afi)
 		if (err)
 			goto err_nat;
 	}
-	err = nf_register_net_hooks(net, count_ops[afi],
-				    ARRAY_SIZE(count_ops[afi]));
+	err = nf_register_net_hooks(net, plain_ops[afi],
+				    ARRAY_SIZE(plain_ops[afi]));
 	if (err)
 		goto err_nat;
 	return 0;
@@ -338,8 +449,8 @@ static void hooks_unregister(struct net *net, int afi)
 {
 	int i;
 
-	nf_unregister_net_hooks(net, count_ops[afi],
-				ARRAY_SIZE(count_ops[afi]));
+	nf_unregister_net_hooks(net, plain_ops[afi],
+				ARRAY_SIZE(plain_ops[afi]));
 	for (i = 0; i < ARRAY_SIZE(nat_ops[afi]); i++)
 		nat_unregister(net, afi, &nat_ops[afi][i]);
 	nf_ct_netns_put(net, afi ? NFPROTO_IPV6 : NFPROTO_IPV4);

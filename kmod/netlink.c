@@ -616,6 +616,8 @@ static int put_stats(struct sk_buff *skb, int attrtype,
 	    nla_put_u64_64bit(skb, VIPLB_STATS_A_ACTIVE, sum.active,
 			      VIPLB_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, VIPLB_STATS_A_REJECTED, sum.rejected,
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_UNTRACKED, sum.untracked,
 			      VIPLB_STATS_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;

@@ -209,7 +209,8 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		const struct viplb_pcpu_stats *s = per_cpu_ptr(stats, cpu);
-		u64 conns, pkts_in, pkts_out, bytes_in, bytes_out, rejected;
+		u64 conns, pkts_in, pkts_out, bytes_in, bytes_out;
+		u64 rejected, untracked;
 		unsigned int start;
 
 		do {
@@ -220,6 +221,7 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 			bytes_in = u64_stats_read(&s->bytes_in);
 			bytes_out = u64_stats_read(&s->bytes_out);
 			rejected = u64_stats_read(&s->rejected);
+			untracked = u64_stats_read(&s->untracked);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		sum->conns += conns;
 		sum->pkts_in += pkts_in;
@@ -227,6 +229,7 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 		sum->bytes_in += bytes_in;
 		sum->bytes_out += bytes_out;
 		sum->rejected += rejected;
+		sum->untracked += untracked;
 	}
 	sum->active = atomic_read(active);
 }

@@ -33,6 +33,7 @@ struct viplb_pcpu_stats {
 	u64_stats_t bytes_in;
 	u64_stats_t bytes_out;
 	u64_stats_t rejected;
+	u64_stats_t untracked;
 	struct u64_stats_sync syncp;
 };
 
@@ -44,6 +45,7 @@ struct viplb_stats_sum {
 	u64 bytes_out;
 	u64 active;
 	u64 rejected;
+	u64 untracked;
 };
 
 struct viplb_svc_key {
@@ -183,6 +185,16 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
 		     bool reply, unsigned int bytes);
 void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats);
+void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats);
+struct viplb_backend *viplb_fwd_flow_get(struct viplb_net *vn,
+					 const struct viplb_flow_tuple *t,
+					 bool fin);
+void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
+			struct viplb_service *svc, struct viplb_backend *be);
+
+/* xmit.c */
+unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
+			u32 mode, const struct viplb_backend *be);
 
 static inline int viplb_af_index(u8 af)
 {

@@ -216,7 +216,8 @@ enum viplb_be_attr {
 /*
  * Statistics of a service or backend, in replies only: counters since it
  * was created, and ACTIVE, the number of flows currently active.  REJECTED
- * counts new connections refused because no backend could take them.
+ * counts new connections refused because no backend could take them;
+ * UNTRACKED counts flows served without a flow-table entry (table full).
  */
 enum viplb_stats_attr {
 	VIPLB_STATS_A_UNSPEC,
@@ -228,6 +229,7 @@ enum viplb_stats_attr {
 	VIPLB_STATS_A_BYTES_OUT,
 	VIPLB_STATS_A_ACTIVE,
 	VIPLB_STATS_A_REJECTED,
+	VIPLB_STATS_A_UNTRACKED,
 	__VIPLB_STATS_A_MAX
 };
 #define VIPLB_STATS_A_MAX (__VIPLB_STATS_A_MAX - 1)

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: transmitters of the dr and tun forwarding modes.
+ *
+ * dr   the packet keeps the VIP as its destination and is sent to the
+ *      backend's link-layer address; the backend must be on-link and have
+ *      the VIP on a local interface (usually lo).
+ * tun  the packet is encapsulated in IPIP (IPv4) or IP6IP6 (IPv6) towards
+ *      the backend, which decapsulates it and replies directly.
+ *
+ * Both are called from the PRE_ROUTING hook with a packet that is being
+ * forwarded, so they decrement the TTL (hop limit) as a router does.  They
+ * consume the skb and return NF_STOLEN.
+ */
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <net/addrconf.h>
+#include <net/dst.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6.h>
+#include <net/neighbour.h>
+#include <net/route.h>
+#include "viplb.h"
+
+/* Routes to @be; the caller owns the returned dst.  NULL on failure. */
+static struct dst_entry *route_to(struct net *net, u8 af,
+				  const struct viplb_backend *be,
+				  union nf_inet_addr *saddr)
+{
+	if (af == AF_INET) {
+		struct flowi4 fl4 = { .daddr = be->addr.ip };
+		struct rtable *rt;
+
+		rt = ip_route_output_key(net, &fl4);
+		if (IS_ERR(rt))
+			return NULL;
+		if (rt->rt_type != RTN_UNICAST) {
+			ip_rt_put(rt);
+			return NULL;
+		}
+		saddr->ip = fl4.saddr;
+		return &rt->dst;
+	} else {
+		struct flowi6 fl6 = { .daddr = be->addr.in6 };
+		struct dst_entry *dst;
+
+		dst = ip6_route_output(net, NULL, &fl6);
+		if (dst->error) {
+			dst_release(dst);
+			return NULL;
+		}
+		if (ipv6_dev_get_saddr(net, dst->dev, &be->addr.in6, 0,
+				       &saddr->in6)) {
+			dst_release(dst);
+			return NULL;
+		}
+		return dst;
+	}
+}
+
+static bool on_link(u8 af, const struct dst_entry *dst)
+{
+	if (af == AF_INET)
+		return !((const struct rtable *)dst)->rt_uses_gateway;
+	return !(((const struct rt6_info *)dst)->rt6i_flags & RTF_GATEWAY);
+}
+
+/*
+ * Checks the packet fits in @mtu and decrements its TTL; on failure sends
+ * the ICMP error a router would and returns false.
+ */
+static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu)
+{
+	if (af == AF_INET) {
+		struct iphdr *iph;
+
+		if (skb_ensure_writable(skb, sizeof(*iph)))
+			return false;
+		iph = ip_hdr(skb);
+		if (skb->len > mtu && !skb_is_gso(skb) &&
+		    (iph->frag_off & htons(IP_DF))) {
+			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+				  htonl(mtu));
+			return false;
+		}
+		if (iph->ttl <= 1) {
+			icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+			return false;
+		}
+		ip_decrease_ttl(iph);
+	} else {
+		struct ipv6hdr *ip6h;
+
+		if (skb_ensure_writable(skb, sizeof(*ip6h)))
+			return false;
+		ip6h = ipv6_hdr(skb);
+		if (skb->len > mtu && !skb_is_gso(skb)) {
+			icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
+			return false;
+		}
+		if (ip6h->hop_limit <= 1) {
+			icmpv6_send(skb, ICMPV6_TIME_EXCEED,
+				    ICMPV6_EXC_HOPLIMIT, 0);
+			return false;
+		}
+		ip6h->hop_limit--;
+	}
+	skb_forward_csum(skb);
+	nf_reset_ct(skb);
+	return true;
+}
+
+/* dr: rewrite L2 only, towards the backend's link-layer address. */
+static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
+		   const struct viplb_backend *be)
+{
+	union nf_inet_addr saddr;
+	struct net_device *dev;
+	struct dst_entry *dst;
+
+	dst = route_to(net, af, be, &saddr);
+	if (!dst)
+		return -EHOSTUNREACH;
+	if (!on_link(af, dst)) {
+		dst_release(dst);
+		return -EHOSTUNREACH;
+	}
+	dev = dst->dev;
+	if (!forward_prepare(skb, af, dst_mtu(dst)) ||
+	    skb_cow_head(skb, LL_RESERVED_SPACE(dev))) {
+		dst_release(dst);
+		return -EMSGSIZE;
+	}
+	skb_dst_drop(skb);
+	skb->dev = dev;
+	if (af == AF_INET)
+		neigh_xmit(NEIGH_ARP_TABLE, dev, &be->addr.ip, skb);
+	else
+		neigh_xmit(NEIGH_ND_TABLE, dev, &be->addr.in6, skb);
+	dst_release(dst);
+	return 0;
+}
+
+/* tun: encapsulate in IPIP or IP6IP6, copying TTL and TOS inward out. */
+static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
+		    const struct viplb_backend *be)
+{
+	size_t hlen = af == AF_INET ? sizeof(struct iphdr) :
+				      sizeof(struct ipv6hdr);
+	union nf_inet_addr saddr;
+	struct dst_entry *dst;
+	int err = -EMSGSIZE;
+
+	dst = route_to(net, af, be, &saddr);
+	if (!dst)
+		return -EHOSTUNREACH;
+	if (!forward_prepare(skb, af, dst_mtu(dst) - hlen) ||
+	    skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + hlen))
+		goto err;
+	err = iptunnel_handle_offloads(skb, af == AF_INET ? SKB_GSO_IPXIP4 :
+							    SKB_GSO_IPXIP6);
+	if (err)
+		goto err;
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+
+	if (af == AF_INET) {
+		const struct iphdr *inner = ip_hdr(skb);
+		struct iphdr *iph;
+
+		skb_push(skb, hlen);
+		skb_reset_network_header(skb);
+		memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+		iph = ip_hdr(skb);
+		iph->version = 4;
+		iph->ihl = hlen / 4;
+		iph->tos = inner->tos;
+		iph->ttl = inner->ttl;
+		iph->frag_off = inner->frag_off & htons(IP_DF);
+		iph->protocol = IPPROTO_IPIP;
+		iph->saddr = saddr.ip;
+		iph->daddr = be->addr.ip;
+		skb->protocol = htons(ETH_P_IP);
+		ip_select_ident(net, skb, NULL);
+		ip_local_out(net, NULL, skb);
+	} else {
+		const struct ipv6hdr *inner = ipv6_hdr(skb);
+		struct ipv6hdr *ip6h;
+
+		skb_push(skb, hlen);
+		skb_reset_network_header(skb);
+		memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+		ip6h = ipv6_hdr(skb);
+		ip6_flow_hdr(ip6h, ip6_tclass(ip6_flowinfo(inner)),
+			     ip6_flowlabel(inner));
+		ip6h->hop_limit = inner->hop_limit;
+		ip6h->nexthdr = IPPROTO_IPV6;
+		ip6h->saddr = saddr.in6;
+		ip6h->daddr = be->addr.in6;
+		skb->protocol = htons(ETH_P_IPV6);
+		ip6_local_out(net, NULL, skb);
+	}
+	return 0;
+
+err:
+	dst_release(dst);
+	return err;
+}
+
+/**
+ * viplb_xmit() - send a packet to a backend in dr or tun mode
+ * @net: the netns
+ * @skb: the packet, at its network header; always consumed
+ * @af: AF_INET or AF_INET6
+ * @mode: VIPLB_MODE_DR or VIPLB_MODE_TUN
+ * @be: the backend
+ *
+ * Return: NF_STOLEN.  A packet that cannot be sent is freed.
+ */
+unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
+			u32 mode, const struct viplb_backend *be)
+{
+	int err;
+
+	if (mode == VIPLB_MODE_DR)
+		err = xmit_dr(net, skb, af, be);
+	else
+		err = xmit_tun(net, skb, af, be);
+	if (err)
+		kfree_skb(skb);
+	return NF_STOLEN;
+}
