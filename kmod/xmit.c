@@ -27,6 +27,26 @@
 #include <net/route.h>
 #include "viplb.h"
 
+static struct dst_entry *route6_to(struct net *net,
+				   const struct viplb_backend *be,
+				   union nf_inet_addr *saddr)
+{
+	struct flowi6 fl6 = { .daddr = be->addr.in6 };
+	struct dst_entry *dst;
+
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		return NULL;
+	}
+	if (ipv6_dev_get_saddr(net, dst->dev, &be->addr.in6, 0,
+			       &saddr->in6)) {
+		dst_release(dst);
+		return NULL;
+	}
+	return dst;
+}
+
 /* Routes to @be; the caller owns the returned dst.  NULL on failure. */
 static struct dst_entry *route_to(struct net *net, u8 af,
 				  const struct viplb_backend *be,
@@ -45,22 +65,8 @@ static struct dst_entry *route_to(struct net *net, u8 af,
 		}
 		saddr->ip = fl4.saddr;
 		return &rt->dst;
-	} else {
-		struct flowi6 fl6 = { .daddr = be->addr.in6 };
-		struct dst_entry *dst;
-
-		dst = ip6_route_output(net, NULL, &fl6);
-		if (dst->error) {
-			dst_release(dst);
-			return NULL;
-		}
-		if (ipv6_dev_get_saddr(net, dst->dev, &be->addr.in6, 0,
-				       &saddr->in6)) {
-			dst_release(dst);
-			return NULL;
-		}
-		return dst;
 	}
+	return route6_to(net, be, saddr);
 }
 
 static bool on_link(u8 af, const struct dst_entry *dst)
