@@ -69,42 +69,6 @@ struct viplb_flows {
 	struct hlist_head fwd[1 << FWD_HASH_BITS];
 };
 
-void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
-		     bool reply, unsigned int bytes)
-{
-	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
-
-	u64_stats_update_begin(&s->syncp);
-	if (conn)
-		u64_stats_inc(&s->conns);
-	if (reply) {
-		u64_stats_inc(&s->pkts_out);
-		u64_stats_add(&s->bytes_out, bytes);
-	} else if (bytes) {
-		u64_stats_inc(&s->pkts_in);
-		u64_stats_add(&s->bytes_in, bytes);
-	}
-	u64_stats_update_end(&s->syncp);
-}
-
-void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats)
-{
-	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
-
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->rejected);
-	u64_stats_update_end(&s->syncp);
-}
-
-void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats)
-{
-	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
-
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->untracked);
-	u64_stats_update_end(&s->syncp);
-}
-
 /* Is the connection still open?  TCP counts until it starts closing. */
 static bool flow_active(const struct viplb_flow *f)
 {
@@ -255,6 +219,79 @@ struct viplb_backend *viplb_fwd_flow_get(struct viplb_net *vn,
 		return f->be;
 	}
 	return NULL;
+}
+
+/* The backend of a known dr/tun flow, without touching it.  RCU. */
+struct viplb_backend *viplb_fwd_flow_peek(struct viplb_net *vn,
+					  const struct viplb_flow_tuple *t)
+{
+	struct viplb_fwd_flow *f;
+
+	hlist_for_each_entry_rcu(f, &vn->flows->fwd[fwd_bucket(t)], hnode) {
+		if (tuple_equal(&f->tuple, t))
+			return time_after(jiffies, READ_ONCE(f->expires)) ?
+			       NULL : f->be;
+	}
+	return NULL;
+}
+
+struct flush_match {
+	const struct viplb_service *svc;
+	const struct viplb_backend *be;
+};
+
+/* Is @ct a connection of service m->svc translated to backend m->be? */
+static int ct_match_backend(struct nf_conn *ct, void *data)
+{
+	const struct flush_match *m = data;
+	const struct viplb_svc_key *key = &m->svc->key;
+	const struct nf_conntrack_tuple *ot, *rt;
+	size_t alen = key->af == AF_INET ? 4 : 16;
+
+	if (!(ct->status & IPS_DST_NAT) ||
+	    nf_ct_l3num(ct) != (key->af == AF_INET ? NFPROTO_IPV4 :
+						     NFPROTO_IPV6))
+		return 0;
+	ot = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	rt = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	if (ot->dst.protonum != key->proto ||
+	    memcmp(&ot->dst.u3, &key->addr, alen) ||
+	    (key->port && ot->dst.u.all != key->port))
+		return 0;
+	return !memcmp(&rt->src.u3, &m->be->addr, alen) &&
+	       (!m->be->port || rt->src.u.all == m->be->port);
+}
+
+/**
+ * viplb_flows_flush_backend() - drop the flows of a removed backend
+ * @vn: the netns state
+ * @svc: its service
+ * @be: the backend, already unlinked from @svc
+ *
+ * Drops its dr/tun flow-table entries and kills the conntrack entries of
+ * its nat-mode connections.  Context: process.
+ */
+void viplb_flows_flush_backend(struct viplb_net *vn,
+			       const struct viplb_service *svc,
+			       const struct viplb_backend *be)
+{
+	struct viplb_flows *fl = vn->flows;
+	struct flush_match m = { .svc = svc, .be = be };
+	struct nf_ct_iter_data iter = { .net = vn->net, .data = &m };
+	struct viplb_fwd_flow *f;
+	struct hlist_node *tmp;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(fl->fwd); i++) {
+		if (hlist_empty(&fl->fwd[i]))
+			continue;
+		spin_lock_bh(&fl->lock);
+		hlist_for_each_entry_safe(f, tmp, &fl->fwd[i], hnode)
+			if (f->be == be)
+				fwd_flow_unlink(fl, f);
+		spin_unlock_bh(&fl->lock);
+	}
+	nf_ct_iterate_cleanup_net(ct_match_backend, &iter);
 }
 
 /**

@@ -479,6 +479,8 @@ int viplb_hooks_sync(struct net *net, struct viplb_net *vn)
 		}
 		vn->hooks[afi] = want;
 	}
+	if (cfg && cfg->n_services)
+		viplb_est_start(vn);
 	return 0;
 }
 

@@ -10,6 +10,9 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include "viplb.h"
 
 static int validate_addr(const struct nlattr *attr,
@@ -84,6 +87,13 @@ static const struct nla_policy svc_cmd_policy[VIPLB_A_SERVICE + 1] = {
 static const struct nla_policy be_cmd_policy[VIPLB_A_BACKEND + 1] = {
 	[VIPLB_A_SERVICE] = NLA_POLICY_NESTED(svc_policy),
 	[VIPLB_A_BACKEND] = NLA_POLICY_NESTED(be_policy),
+};
+
+/* BACKEND_DEL also takes the flush flag. */
+static const struct nla_policy be_del_policy[VIPLB_A_FLUSH + 1] = {
+	[VIPLB_A_SERVICE] = NLA_POLICY_NESTED(svc_policy),
+	[VIPLB_A_BACKEND] = NLA_POLICY_NESTED(be_policy),
+	[VIPLB_A_FLUSH] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy lookup_policy[VIPLB_LOOKUP_A_MAX + 1] = {
@@ -459,6 +469,16 @@ static int backend_del(struct viplb_config *cfg, struct genl_info *info)
 	err = viplb_service_changed(cfg, svc, be);
 	if (err)
 		return err;
+	if (info->attrs[VIPLB_A_FLUSH] && !cfg->deferred) {
+		struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+
+		/* @be stays allocated: flows and this reference hold it. */
+		refcount_inc(&be->ref);
+		viplb_backend_unlink(svc, be);
+		viplb_flows_flush_backend(vn, svc, be);
+		viplb_backend_put(be);
+		return 0;
+	}
 	viplb_backend_unlink(svc, be);
 	return 0;
 }
@@ -594,12 +614,13 @@ static int nl_txn_abort(struct sk_buff *skb, struct genl_info *info)
 
 static int put_stats(struct sk_buff *skb, int attrtype,
 		     struct viplb_pcpu_stats __percpu *pcpu,
-		     const atomic_t *active)
+		     const atomic_t *active, const struct viplb_stats_est *est)
 {
+	u64 rates[VIPLB_RATE_NUM];
 	struct viplb_stats_sum sum;
 	struct nlattr *nest;
 
-	viplb_stats_read(pcpu, active, &sum);
+	viplb_stats_view(pcpu, active, est, &sum, rates);
 	nest = nla_nest_start(skb, attrtype);
 	if (!nest)
 		return -EMSGSIZE;
@@ -618,7 +639,17 @@ static int put_stats(struct sk_buff *skb, int attrtype,
 	    nla_put_u64_64bit(skb, VIPLB_STATS_A_REJECTED, sum.rejected,
 			      VIPLB_STATS_A_PAD) ||
 	    nla_put_u64_64bit(skb, VIPLB_STATS_A_UNTRACKED, sum.untracked,
-			      VIPLB_STATS_A_PAD)) {
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_CPS, rates[VIPLB_RATE_CPS],
+			      VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_PPS_IN,
+			      rates[VIPLB_RATE_PPS_IN], VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_PPS_OUT,
+			      rates[VIPLB_RATE_PPS_OUT], VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_BPS_IN,
+			      rates[VIPLB_RATE_BPS_IN], VIPLB_STATS_A_PAD) ||
+	    nla_put_u64_64bit(skb, VIPLB_STATS_A_BPS_OUT,
+			      rates[VIPLB_RATE_BPS_OUT], VIPLB_STATS_A_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -644,7 +675,8 @@ static int put_backend(struct sk_buff *skb, const struct viplb_service *svc,
 	    nla_put_be16(skb, VIPLB_BE_A_PORT, be->port) ||
 	    nla_put_u32(skb, VIPLB_BE_A_WEIGHT, READ_ONCE(be->weight)) ||
 	    nla_put_u32(skb, VIPLB_BE_A_FLAGS, READ_ONCE(be->flags)) ||
-	    put_stats(skb, VIPLB_BE_A_STATS, be->stats, &be->active)) {
+	    put_stats(skb, VIPLB_BE_A_STATS, be->stats, &be->active,
+		      &be->est)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -688,7 +720,8 @@ static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	    nla_put_u32(skb, VIPLB_SVC_A_TABLE_SIZE,
 			READ_ONCE(svc->table_size)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_FLAGS, READ_ONCE(svc->flags)) ||
-	    put_stats(skb, VIPLB_SVC_A_STATS, svc->stats, &svc->active))
+	    put_stats(skb, VIPLB_SVC_A_STATS, svc->stats, &svc->active,
+		      &svc->est))
 		goto cancel;
 
 	list_for_each_entry(be, &svc->backends, list) {
@@ -834,14 +867,63 @@ static int put_lookup_reply(struct sk_buff *msg, const struct viplb_service *svc
 	return 0;
 }
 
+/*
+ * The backend a nat-mode conntrack entry binds flow @t to, if there is
+ * one.  @tmp holds it if it is no longer in the service.  Context: RCU.
+ */
+static const struct viplb_backend *ct_backend(struct net *net,
+					      struct viplb_service *svc,
+					      const struct viplb_flow_tuple *t,
+					      struct viplb_backend *tmp)
+{
+	size_t alen = addr_len(svc);
+	const struct viplb_backend *be = NULL;
+	const struct nf_conntrack_tuple *rt;
+	struct nf_conntrack_tuple tuple;
+	struct nf_conntrack_tuple_hash *h;
+	struct viplb_sched_data *sd;
+	struct nf_conn *ct;
+
+	memset(&tuple, 0, sizeof(tuple));
+	tuple.src.l3num = svc->key.af == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	memcpy(&tuple.src.u3, t->saddr, alen);
+	memcpy(&tuple.dst.u3, t->daddr, alen);
+	tuple.src.u.all = t->sport;
+	tuple.dst.u.all = t->dport;
+	tuple.dst.protonum = t->proto;
+	tuple.dst.dir = IP_CT_DIR_ORIGINAL;
+
+	h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+	if (!h)
+		return NULL;
+	ct = nf_ct_tuplehash_to_ctrack(h);
+	if (ct->status & IPS_DST_NAT) {
+		rt = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+		sd = rcu_dereference(svc->sd);
+		if (sd)
+			be = viplb_sched_find(sd, &rt->src.u3, rt->src.u.all) ?:
+			     viplb_sched_find(sd, &rt->src.u3, 0);
+		if (!be) {
+			memset(tmp, 0, sizeof(*tmp));
+			tmp->addr = rt->src.u3;
+			tmp->port = rt->src.u.all;
+			be = tmp;
+		}
+	}
+	nf_ct_put(ct);
+	return be;
+}
+
 static int nl_service_lookup(struct sk_buff *skb, struct genl_info *info)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
 	struct nlattr *ltb[VIPLB_LOOKUP_A_MAX + 1];
 	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	const struct viplb_backend *be;
+	struct viplb_backend gone;
 	struct viplb_flow_tuple t;
 	struct viplb_service *svc;
-	struct viplb_backend *be;
+	u32 pin = VIPLB_PIN_NONE;
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
@@ -866,8 +948,18 @@ static int nl_service_lookup(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto unlock;
 	rcu_read_lock();
-	be = viplb_sched_pick(svc, &t, true);
-	err = put_lookup_reply(msg, svc, &t, be, VIPLB_PIN_NONE);
+	if (READ_ONCE(svc->mode) == VIPLB_MODE_NAT) {
+		be = ct_backend(genl_info_net(info), svc, &t, &gone);
+		if (be)
+			pin = VIPLB_PIN_CONNTRACK;
+	} else {
+		be = viplb_fwd_flow_peek(vn, &t);
+		if (be)
+			pin = VIPLB_PIN_FLOW;
+	}
+	if (!be)
+		be = viplb_sched_pick(svc, &t, true);
+	err = put_lookup_reply(msg, svc, &t, be, pin);
 	rcu_read_unlock();
 unlock:
 	mutex_unlock(&vn->lock);
@@ -911,6 +1003,28 @@ static int dump_parse_filter(struct netlink_callback *cb,
 		return err;
 	ctx->filtered = true;
 	return 0;
+}
+
+static int nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
+{
+	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
+	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	struct viplb_service *svc;
+	int err = 0;
+
+	mutex_lock(&vn->lock);
+	if (info->attrs[VIPLB_A_SERVICE]) {
+		svc = lookup_svc(viplb_live_config(vn), info, tb);
+		if (IS_ERR(svc))
+			err = PTR_ERR(svc);
+		else
+			viplb_stats_zero(svc);
+	} else {
+		list_for_each_entry(svc, &viplb_live_config(vn)->services, list)
+			viplb_stats_zero(svc);
+	}
+	mutex_unlock(&vn->lock);
+	return err;
 }
 
 static int nl_service_dump(struct sk_buff *skb, struct netlink_callback *cb)
@@ -1010,8 +1124,8 @@ static const struct genl_ops viplb_genl_ops[] = {
 	{
 		.cmd = VIPLB_CMD_BACKEND_DEL,
 		.doit = nl_backend_del,
-		.policy = be_cmd_policy,
-		.maxattr = ARRAY_SIZE(be_cmd_policy) - 1,
+		.policy = be_del_policy,
+		.maxattr = ARRAY_SIZE(be_del_policy) - 1,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
@@ -1034,6 +1148,13 @@ static const struct genl_ops viplb_genl_ops[] = {
 	{
 		.cmd = VIPLB_CMD_TXN_ABORT,
 		.doit = nl_txn_abort,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = VIPLB_CMD_STATS_ZERO,
+		.doit = nl_stats_zero,
+		.policy = svc_cmd_policy,
+		.maxattr = ARRAY_SIZE(svc_cmd_policy) - 1,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{

@@ -201,39 +201,6 @@ void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
 	viplb_backend_put(be);
 }
 
-void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
-		      const atomic_t *active, struct viplb_stats_sum *sum)
-{
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct viplb_pcpu_stats *s = per_cpu_ptr(stats, cpu);
-		u64 conns, pkts_in, pkts_out, bytes_in, bytes_out;
-		u64 rejected, untracked;
-		unsigned int start;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			conns = u64_stats_read(&s->conns);
-			pkts_in = u64_stats_read(&s->pkts_in);
-			pkts_out = u64_stats_read(&s->pkts_out);
-			bytes_in = u64_stats_read(&s->bytes_in);
-			bytes_out = u64_stats_read(&s->bytes_out);
-			rejected = u64_stats_read(&s->rejected);
-			untracked = u64_stats_read(&s->untracked);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		sum->conns += conns;
-		sum->pkts_in += pkts_in;
-		sum->pkts_out += pkts_out;
-		sum->bytes_in += bytes_in;
-		sum->bytes_out += bytes_out;
-		sum->rejected += rejected;
-		sum->untracked += untracked;
-	}
-	sum->active = atomic_read(active);
-}
-
 /* Drops the open transaction, if any.  Caller holds vn->lock. */
 void viplb_txn_release(struct viplb_net *vn)
 {
@@ -259,6 +226,8 @@ static int __net_init viplb_net_init(struct net *net)
 		return err;
 	}
 	mutex_init(&vn->lock);
+	viplb_est_init(vn);
+	vn->net = net;
 	RCU_INIT_POINTER(vn->cfg, cfg);
 	return 0;
 }
@@ -278,6 +247,7 @@ static void __net_exit viplb_net_exit(struct net *net)
 	struct viplb_net *vn = viplb_pernet(net);
 	struct viplb_config *cfg;
 
+	viplb_est_stop(vn);
 	viplb_flows_exit(vn);
 	mutex_lock(&vn->lock);
 	viplb_txn_release(vn);

@@ -48,6 +48,22 @@ struct viplb_stats_sum {
 	u64 untracked;
 };
 
+enum {
+	VIPLB_RATE_CPS,
+	VIPLB_RATE_PPS_IN,
+	VIPLB_RATE_PPS_OUT,
+	VIPLB_RATE_BPS_IN,
+	VIPLB_RATE_BPS_OUT,
+	VIPLB_RATE_NUM,
+};
+
+/* Baseline of "stats zero" and the rate estimator; under the netns mutex. */
+struct viplb_stats_est {
+	struct viplb_stats_sum base;	/* subtracted from the counters */
+	struct viplb_stats_sum last;	/* counters at the last estimate */
+	u64 avg[VIPLB_RATE_NUM];	/* EWMA of per-second rates, << 10 */
+};
+
 struct viplb_svc_key {
 	union nf_inet_addr addr;
 	__be16 port;
@@ -65,6 +81,7 @@ struct viplb_backend {
 	atomic_t active;
 	s64 wrr_cur;			/* wrr state, under sched_lock */
 	struct viplb_pcpu_stats __percpu *stats;
+	struct viplb_stats_est est;
 	struct rcu_head rcu;
 };
 
@@ -95,6 +112,7 @@ struct viplb_service {
 	atomic_t rr_pos;
 	atomic_t active;
 	struct viplb_pcpu_stats __percpu *stats;
+	struct viplb_stats_est est;
 	struct rcu_head rcu;
 };
 
@@ -116,6 +134,8 @@ struct viplb_net {
 	u32 txn_ops;			/* commands applied to @txn */
 	u32 generation;			/* bumped on each live change */
 	bool hooks[2];			/* hooks registered: v4, v6 */
+	struct delayed_work est_work;	/* rate estimator */
+	struct net *net;
 	struct viplb_flows *flows;	/* flow accounting, see flow.c */
 };
 
@@ -154,6 +174,14 @@ struct viplb_backend *viplb_sched_find(const struct viplb_sched_data *sd,
 struct nf_conn;
 void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 		      const atomic_t *active, struct viplb_stats_sum *sum);
+void viplb_stats_view(struct viplb_pcpu_stats __percpu *stats,
+		      const atomic_t *active,
+		      const struct viplb_stats_est *est,
+		      struct viplb_stats_sum *sum, u64 *rates);
+void viplb_stats_zero(struct viplb_service *svc);
+void viplb_est_start(struct viplb_net *vn);
+void viplb_est_init(struct viplb_net *vn);
+void viplb_est_stop(struct viplb_net *vn);
 void viplb_txn_release(struct viplb_net *vn);
 int viplb_pernet_init(void);
 void viplb_pernet_exit(void);
@@ -189,6 +217,11 @@ void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats);
 struct viplb_backend *viplb_fwd_flow_get(struct viplb_net *vn,
 					 const struct viplb_flow_tuple *t,
 					 bool fin);
+struct viplb_backend *viplb_fwd_flow_peek(struct viplb_net *vn,
+					  const struct viplb_flow_tuple *t);
+void viplb_flows_flush_backend(struct viplb_net *vn,
+			       const struct viplb_service *svc,
+			       const struct viplb_backend *be);
 void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 			struct viplb_service *svc, struct viplb_backend *be);
 

@@ -79,9 +79,16 @@
  * attributes as BACKEND_NEW.  -ENOENT if the backend is absent.
  *
  * VIPLB_CMD_BACKEND_DEL: remove a backend.  VIPLB_A_SERVICE and
- * VIPLB_A_BACKEND carrying ADDR and PORT only.
+ * VIPLB_A_BACKEND carrying ADDR and PORT only.  Established flows go on
+ * to the removed backend until they end, unless VIPLB_A_FLUSH (NLA_FLAG)
+ * is given: then its dr/tun flow-table entries and nat-mode conntrack
+ * entries are dropped too.
  *
  * VIPLB_CMD_FLUSH: delete every service of the netns.  No attributes.
+ *
+ * VIPLB_CMD_STATS_ZERO: zero the counters (not ACTIVE) of one service and
+ * its backends (VIPLB_A_SERVICE, the key) or of every service (no
+ * attributes).  Rates restart from zero too.
  *
  * VIPLB_CMD_SERVICE_LOOKUP: ask which backend the service's scheduler
  * chooses for a flow from a client.  Changes nothing (rr and wrr do not
@@ -153,6 +160,7 @@ enum viplb_cmd {
 	VIPLB_CMD_TXN_COMMIT,
 	VIPLB_CMD_TXN_ABORT,
 	VIPLB_CMD_SERVICE_LOOKUP,
+	VIPLB_CMD_STATS_ZERO,
 	__VIPLB_CMD_MAX
 };
 #define VIPLB_CMD_MAX (__VIPLB_CMD_MAX - 1)
@@ -163,6 +171,7 @@ enum viplb_attr {
 	VIPLB_A_BACKEND,
 	VIPLB_A_TXN_OPS,
 	VIPLB_A_LOOKUP,
+	VIPLB_A_FLUSH,
 	__VIPLB_A_MAX
 };
 #define VIPLB_A_MAX (__VIPLB_A_MAX - 1)
@@ -218,6 +227,8 @@ enum viplb_be_attr {
  * was created, and ACTIVE, the number of flows currently active.  REJECTED
  * counts new connections refused because no backend could take them;
  * UNTRACKED counts flows served without a flow-table entry (table full).
+ * CPS, PPS_* and BPS_* are rates (connections, packets and bytes per
+ * second) averaged over the last few 2-second intervals, as IPVS shows.
  */
 enum viplb_stats_attr {
 	VIPLB_STATS_A_UNSPEC,
@@ -230,6 +241,11 @@ enum viplb_stats_attr {
 	VIPLB_STATS_A_ACTIVE,
 	VIPLB_STATS_A_REJECTED,
 	VIPLB_STATS_A_UNTRACKED,
+	VIPLB_STATS_A_CPS,
+	VIPLB_STATS_A_PPS_IN,
+	VIPLB_STATS_A_PPS_OUT,
+	VIPLB_STATS_A_BPS_IN,
+	VIPLB_STATS_A_BPS_OUT,
 	__VIPLB_STATS_A_MAX
 };
 #define VIPLB_STATS_A_MAX (__VIPLB_STATS_A_MAX - 1)

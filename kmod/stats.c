@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: statistics.  Counters are per CPU and summed on read.  "stats
+ * zero" stores a baseline that reads subtract, so the datapath never
+ * races with a reset.  A per-netns worker estimates rates every 2 seconds
+ * with an exponentially weighted moving average, as IPVS does.
+ */
+#include <linux/percpu.h>
+#include <linux/workqueue.h>
+#include "viplb.h"
+
+#define EST_INTERVAL (2 * HZ)
+#define EST_SHIFT 10		/* fixed-point bits of the averages */
+
+void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
+		     bool reply, unsigned int bytes)
+{
+	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	if (conn)
+		u64_stats_inc(&s->conns);
+	if (reply) {
+		u64_stats_inc(&s->pkts_out);
+		u64_stats_add(&s->bytes_out, bytes);
+	} else if (bytes) {
+		u64_stats_inc(&s->pkts_in);
+		u64_stats_add(&s->bytes_in, bytes);
+	}
+	u64_stats_update_end(&s->syncp);
+}
+
+void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats)
+{
+	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->rejected);
+	u64_stats_update_end(&s->syncp);
+}
+
+void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats)
+{
+	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->untracked);
+	u64_stats_update_end(&s->syncp);
+}
+
+/* Sums the per-CPU counters, without the baseline. */
+void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
+		      const atomic_t *active, struct viplb_stats_sum *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct viplb_pcpu_stats *s = per_cpu_ptr(stats, cpu);
+		struct viplb_stats_sum c;
+		unsigned int start;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			c.conns = u64_stats_read(&s->conns);
+			c.pkts_in = u64_stats_read(&s->pkts_in);
+			c.pkts_out = u64_stats_read(&s->pkts_out);
+			c.bytes_in = u64_stats_read(&s->bytes_in);
+			c.bytes_out = u64_stats_read(&s->bytes_out);
+			c.rejected = u64_stats_read(&s->rejected);
+			c.untracked = u64_stats_read(&s->untracked);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		sum->conns += c.conns;
+		sum->pkts_in += c.pkts_in;
+		sum->pkts_out += c.pkts_out;
+		sum->bytes_in += c.bytes_in;
+		sum->bytes_out += c.bytes_out;
+		sum->rejected += c.rejected;
+		sum->untracked += c.untracked;
+	}
+	sum->active = atomic_read(active);
+}
+
+/* What users see: counters since the last zeroing, and the rates. */
+void viplb_stats_view(struct viplb_pcpu_stats __percpu *stats,
+		      const atomic_t *active,
+		      const struct viplb_stats_est *est,
+		      struct viplb_stats_sum *sum, u64 *rates)
+{
+	int i;
+
+	viplb_stats_read(stats, active, sum);
+	sum->conns -= est->base.conns;
+	sum->pkts_in -= est->base.pkts_in;
+	sum->pkts_out -= est->base.pkts_out;
+	sum->bytes_in -= est->base.bytes_in;
+	sum->bytes_out -= est->base.bytes_out;
+	sum->rejected -= est->base.rejected;
+	sum->untracked -= est->base.untracked;
+	for (i = 0; i < VIPLB_RATE_NUM; i++)
+		rates[i] = est->avg[i] >> EST_SHIFT;
+}
+
+static void est_zero(struct viplb_stats_est *est,
+		     struct viplb_pcpu_stats __percpu *stats,
+		     const atomic_t *active)
+{
+	viplb_stats_read(stats, active, &est->base);
+	est->last = est->base;
+	memset(est->avg, 0, sizeof(est->avg));
+}
+
+/* Zeroes a service and its backends.  Caller holds the netns mutex. */
+void viplb_stats_zero(struct viplb_service *svc)
+{
+	struct viplb_backend *be;
+
+	est_zero(&svc->est, svc->stats, &svc->active);
+	list_for_each_entry(be, &svc->backends, list)
+		est_zero(&be->est, be->stats, &be->active);
+}
+
+static void est_update_one(struct viplb_stats_est *est,
+			   struct viplb_pcpu_stats __percpu *stats,
+			   const atomic_t *active)
+{
+	struct viplb_stats_sum now;
+	u64 delta[VIPLB_RATE_NUM];
+	int i;
+
+	viplb_stats_read(stats, active, &now);
+	delta[VIPLB_RATE_CPS] = now.conns - est->last.conns;
+	delta[VIPLB_RATE_PPS_IN] = now.pkts_in - est->last.pkts_in;
+	delta[VIPLB_RATE_PPS_OUT] = now.pkts_out - est->last.pkts_out;
+	delta[VIPLB_RATE_BPS_IN] = now.bytes_in - est->last.bytes_in;
+	delta[VIPLB_RATE_BPS_OUT] = now.bytes_out - est->last.bytes_out;
+	est->last = now;
+	for (i = 0; i < VIPLB_RATE_NUM; i++) {
+		/* per second, over a 2 s interval; avg += (x - avg) / 4 */
+		s64 x = (s64)((delta[i] << EST_SHIFT) / 2);
+		s64 avg = est->avg[i];
+
+		est->avg[i] = avg + ((x - avg) >> 2);
+	}
+}
+
+static void est_work(struct work_struct *work)
+{
+	struct viplb_net *vn = container_of(to_delayed_work(work),
+					    struct viplb_net, est_work);
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	struct viplb_config *cfg;
+	bool again;
+
+	mutex_lock(&vn->lock);
+	cfg = viplb_live_config(vn);
+	again = cfg && cfg->n_services;
+	if (cfg) {
+		list_for_each_entry(svc, &cfg->services, list) {
+			est_update_one(&svc->est, svc->stats, &svc->active);
+			list_for_each_entry(be, &svc->backends, list)
+				est_update_one(&be->est, be->stats,
+					       &be->active);
+		}
+	}
+	mutex_unlock(&vn->lock);
+	if (again)
+		queue_delayed_work(system_power_efficient_wq, &vn->est_work,
+				   EST_INTERVAL);
+}
+
+/* Starts the estimator if it is idle.  Caller holds the netns mutex. */
+void viplb_est_start(struct viplb_net *vn)
+{
+	queue_delayed_work(system_power_efficient_wq, &vn->est_work,
+			   EST_INTERVAL);
+}
+
+void viplb_est_init(struct viplb_net *vn)
+{
+	INIT_DELAYED_WORK(&vn->est_work, est_work);
+}
+
+void viplb_est_stop(struct viplb_net *vn)
+{
+	cancel_delayed_work_sync(&vn->est_work);
+}
