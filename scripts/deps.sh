@@ -8,7 +8,7 @@ PKGS=(
 	linux-headers-amd64 linux-image-amd64 linux-source-6.1
 	libmnl-dev libnftnl-dev libbpf-dev bpftool clang llvm pkg-config
 	qemu-system-x86 busybox-static
-	iproute2 iptables nftables ipvsadm socat conntrack kmod
+	iproute2 iptables nftables ipvsadm socat conntrack kmod iputils-ping
 	python3 python3-yaml jq xz-utils sparse
 )
 
