@@ -33,10 +33,21 @@ static int backend_cmp(const void *a, const void *b)
 	return memcmp(&x->port, &y->port, sizeof(x->port));
 }
 
-static bool sched_uses_table(u32 sched)
-{
-	return sched == VIPLB_SCHED_MAGLEV || sched == VIPLB_SCHED_SH;
-}
+/**
+ * struct viplb_sched_ops - a scheduler
+ * @uses_table: picks through the service's Maglev table
+ * @pick: chooses a backend of the snapshot @sd for the new flow @t, or
+ *	NULL if none can take it; with @peek it changes no state
+ */
+struct viplb_sched_ops {
+	bool uses_table;
+	struct viplb_backend *(*pick)(struct viplb_service *svc,
+				      const struct viplb_sched_data *sd,
+				      const struct viplb_flow_tuple *t,
+				      bool peek);
+};
+
+static const struct viplb_sched_ops sched_ops[VIPLB_SCHED_MAX + 1];
 
 static int build_table(struct viplb_sched_data *sd)
 {
@@ -99,7 +110,7 @@ int viplb_sched_rebuild(struct viplb_service *svc,
 	sd->n = i;
 	sd->sched = svc->sched;
 	sort(sd->be, sd->n, sizeof(sd->be[0]), backend_cmp, NULL);
-	if (sched_uses_table(sd->sched) && sd->n) {
+	if (sched_ops[sd->sched].uses_table && sd->n) {
 		sd->m = svc->table_size;
 		err = build_table(sd);
 		if (err) {
@@ -176,9 +187,28 @@ static struct viplb_backend *pick_table(const struct viplb_sched_data *sd,
 	return idx < sd->n ? sd->be[idx] : NULL;
 }
 
+/* maglev: the 5-tuple hash indexes the Maglev table. */
+static struct viplb_backend *pick_maglev(struct viplb_service *svc,
+					 const struct viplb_sched_data *sd,
+					 const struct viplb_flow_tuple *t,
+					 bool peek)
+{
+	return pick_table(sd, viplb_flow_hash(t));
+}
+
+/* sh: the source address hash indexes the Maglev table. */
+static struct viplb_backend *pick_sh(struct viplb_service *svc,
+				     const struct viplb_sched_data *sd,
+				     const struct viplb_flow_tuple *t,
+				     bool peek)
+{
+	return pick_table(sd, viplb_src_hash(t));
+}
+
 /* rr: the (pos mod n)-th backend of weight > 0, scanning from there. */
 static struct viplb_backend *pick_rr(struct viplb_service *svc,
 				     const struct viplb_sched_data *sd,
+				     const struct viplb_flow_tuple *t,
 				     bool peek)
 {
 	u32 pos, i;
@@ -200,6 +230,7 @@ static struct viplb_backend *pick_rr(struct viplb_service *svc,
  */
 static struct viplb_backend *pick_wrr(struct viplb_service *svc,
 				      const struct viplb_sched_data *sd,
+				      const struct viplb_flow_tuple *t,
 				      bool peek)
 {
 	struct viplb_backend *best = NULL;
@@ -230,7 +261,10 @@ static struct viplb_backend *pick_wrr(struct viplb_service *svc,
 }
 
 /* lc: the backend with the fewest active flows per unit of weight. */
-static struct viplb_backend *pick_lc(const struct viplb_sched_data *sd)
+static struct viplb_backend *pick_lc(struct viplb_service *svc,
+				     const struct viplb_sched_data *sd,
+				     const struct viplb_flow_tuple *t,
+				     bool peek)
 {
 	struct viplb_backend *best = NULL;
 	u64 best_active = 0;
@@ -253,6 +287,14 @@ static struct viplb_backend *pick_lc(const struct viplb_sched_data *sd)
 	return best;
 }
 
+static const struct viplb_sched_ops sched_ops[VIPLB_SCHED_MAX + 1] = {
+	[VIPLB_SCHED_RR] = { .pick = pick_rr },
+	[VIPLB_SCHED_WRR] = { .pick = pick_wrr },
+	[VIPLB_SCHED_LC] = { .pick = pick_lc },
+	[VIPLB_SCHED_SH] = { .uses_table = true, .pick = pick_sh },
+	[VIPLB_SCHED_MAGLEV] = { .uses_table = true, .pick = pick_maglev },
+};
+
 /**
  * viplb_sched_pick() - choose a backend for a new flow
  * @svc: the service
@@ -270,17 +312,5 @@ struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
 
 	if (!sd || !sd->n)
 		return NULL;
-	switch (sd->sched) {
-	case VIPLB_SCHED_RR:
-		return pick_rr(svc, sd, peek);
-	case VIPLB_SCHED_WRR:
-		return pick_wrr(svc, sd, peek);
-	case VIPLB_SCHED_LC:
-		return pick_lc(sd);
-	case VIPLB_SCHED_SH:
-		return pick_table(sd, viplb_src_hash(t));
-	case VIPLB_SCHED_MAGLEV:
-		return pick_table(sd, viplb_flow_hash(t));
-	}
-	return NULL;
+	return sched_ops[sd->sched].pick(svc, sd, t, peek);
 }
