@@ -15,10 +15,10 @@
 #                             | 198.51.100.9/30  ------------+-veth| 198.51.100.10:8080|
 #                             +------------------------------+     +------------------+
 #
-# It loads viplb.ko, configures one VIP (tcp 192.0.2.10:80) with three
-# backends of weights 1, 2 and 3 through the viplb CLI, shows it, and
-# unloads the module.  The forwarding datapath is not in the module yet,
-# so no traffic is balanced; the demo says so.
+# It loads viplb.ko, configures one VIP (tcp 192.0.2.10:80, nat mode,
+# Maglev) with three backends of weights 1, 2 and 3 through the viplb CLI,
+# sends 60 connections through it and shows how they were balanced, the
+# per-backend stats and the conntrack entries, then unloads the module.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -102,7 +102,7 @@ for i in 0 1 2; do
 	ip -n "$ns" route add default via "198.51.100.$d"
 	# A tiny server on port 8080 that names its backend.
 	ip netns exec "$ns" socat TCP-LISTEN:8080,fork,reuseaddr \
-		SYSTEM:"echo hello from backend $((i + 1))" &
+		SYSTEM:"echo hello from backend $((i + 1))",nofork &
 	pids+=($!)
 done
 echo "client    $CLIENT: 203.0.113.2, default via the director"
@@ -139,17 +139,27 @@ run viplb -j -p show
 n=$(viplb -j show | jq '.[0].backends | length')
 [ "$n" = 3 ] || { echo "demo: expected 3 backends, got $n" >&2; exit 1; }
 
-step "6. Traffic"
-echo "NOTE: the forwarding datapath (the netfilter hooks that pick a backend"
-echo "for a new connection and NAT it) is not in the module yet: it lands in"
-echo "the next issue.  So no traffic is balanced yet: a connection from the"
-echo "client to $VIP:80 reaches the director itself, which has no listener there."
-if out=$(ip netns exec "$CLIENT" socat -T 2 - "TCP:$VIP:80,connect-timeout=2" </dev/null 2>&1); then
-	echo "client -> $VIP:80: $out"
-else
-	echo "client -> $VIP:80: not balanced (${out##*: })"
-fi
+step "6. Traffic: 60 new connections from the client to the VIP"
+declare -A hits=()
+for n in $(seq 60); do
+	out=$(ip netns exec "$CLIENT" socat -T 5 - "TCP:$VIP:80,connect-timeout=5" </dev/null 2>/dev/null) || true
+	hits[${out:-no answer}]=$(( ${hits[${out:-no answer}]:-0} + 1 ))
+done
+for k in "${!hits[@]}"; do
+	printf '%4d  %s\n' "${hits[$k]}" "$k"
+done | sort -k5
+echo "(weights 1:2:3, Maglev: expect about 10/20/30)"
+for i in 1 2 3; do
+	[ -n "${hits[hello from backend $i]:-}" ] ||
+		{ echo "demo: backend $i got no connection" >&2; exit 1; }
+done
+echo
 run viplb stats
+echo
+echo '$ conntrack -L -d '"$VIP"' | head -3'
+conntrack -L -d "$VIP" 2>/dev/null | head -3 || true
+echo
+run viplb service lookup tcp "$VIP:80" from 203.0.113.2:40000
 
 step "7. Unload the module (it frees the configuration)"
 run rmmod viplb

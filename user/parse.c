@@ -33,8 +33,15 @@ static const char *const mode_names[] = {
 	[VIPLB_MODE_TUN] = "tun",
 };
 
+static const char *const pin_names[] = {
+	[VIPLB_PIN_NONE] = "none",
+	[VIPLB_PIN_FLOW] = "flow",
+	[VIPLB_PIN_CONNTRACK] = "conntrack",
+};
+
 #define VIP_SYNTAX "IPV4:PORT or [IPV6]:PORT"
 #define BACKEND_SYNTAX "IPV4[:PORT], IPV6 or [IPV6][:PORT]"
+#define SOURCE_SYNTAX "IPV4:PORT or [IPV6]:PORT"
 #define TABLE_SIZE_HINT "use a prime in 251..131071, e.g. 65537"
 
 __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
@@ -281,6 +288,36 @@ int parse_backend(const char *s, const struct svc_key *svc, struct be_key *be)
 	return 0;
 }
 
+int parse_source(const char *s, const struct svc_key *svc, struct flow_src *src)
+{
+	char host[INET6_ADDRSTRLEN + 1], vip[ADDRPORT_STRLEN];
+	const char *port;
+	int af;
+
+	if (check_len("source", s))
+		return -1;
+	memset(src, 0, sizeof(*src));
+	af = split_addrport(s, host, sizeof(host), &port);
+	if (af == AF_INET6 && s[0] != '[')
+		return fail(
+			"invalid source `%s': write an IPv6 source as [IPV6]:PORT",
+			quote_arg(s));
+	if (af < 0 || inet_pton(af, host, &src->addr) != 1)
+		return fail("invalid source `%s' (use " SOURCE_SYNTAX ")",
+			    quote_arg(s));
+	if (af != svc->af)
+		return fail(
+			"address family of source `%s' does not match VIP `%s'",
+			quote_arg(s),
+			format_addrport(vip, sizeof(vip), svc->af, &svc->addr,
+					svc->port));
+	if (!port)
+		return fail("missing port in source `%s' (use " SOURCE_SYNTAX
+			    ")",
+			    quote_arg(s));
+	return parse_port_in(port, "source", s, &src->port);
+}
+
 int parse_sched(const char *s, uint32_t *sched)
 {
 	int i;
@@ -401,6 +438,11 @@ const char *mode_name(uint32_t mode)
 	return mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : NULL;
 }
 
+const char *pin_name(uint32_t pin)
+{
+	return pin < ARRAY_SIZE(pin_names) ? pin_names[pin] : NULL;
+}
+
 unsigned int addr_len(uint16_t af)
 {
 	return af == AF_INET6 ? 16 : 4;
@@ -437,6 +479,8 @@ static const char *op_words(enum cmd_op op)
 		return "service del";
 	case OP_SVC_SHOW:
 		return "service show";
+	case OP_SVC_LOOKUP:
+		return "service lookup";
 	case OP_BE_ADD:
 		return "backend add";
 	case OP_BE_SET:
@@ -489,6 +533,12 @@ static void append_key(char *buf, size_t len, size_t *off,
 		append(buf, len, off, " %s",
 		       format_addrport(s, sizeof(s), cmd->svc.af, &cmd->be.addr,
 				       cmd->be.port));
+	if (cmd->has & HAS_SRC)
+		append(buf, len, off, " from %s",
+		       format_addrport(s, sizeof(s), cmd->svc.af,
+				       &cmd->src.addr, cmd->src.port));
+	if (cmd->has & HAS_DPORT)
+		append(buf, len, off, " dport %u", cmd->dport);
 }
 
 char *format_cmd(char *buf, size_t len, const struct config_cmd *cmd)
@@ -635,6 +685,44 @@ static int no_more(int argc, char **argv, const char *ctx)
 	return 0;
 }
 
+/* "from SRC:SPORT [dport PORT]" of service lookup, after the key. */
+static int parse_lookup_opts(int argc, char **argv, const char *ctx,
+			     struct config_cmd *cmd)
+{
+	char vip[ADDRPORT_STRLEN];
+	const char *kw, *v;
+
+	while (argc > 0) {
+		kw = *argv++;
+		argc--;
+		if (!strcmp(kw, "from")) {
+			v = kw_value(&argc, &argv, ctx, kw,
+				     "use " SOURCE_SYNTAX);
+			if (!v || once(&cmd->has, HAS_SRC, kw, ctx) ||
+			    parse_source(v, &cmd->svc, &cmd->src))
+				return -1;
+		} else if (!strcmp(kw, "dport")) {
+			v = kw_value(&argc, &argv, ctx, kw, "use 0..65535");
+			if (!v || once(&cmd->has, HAS_DPORT, kw, ctx) ||
+			    parse_port(v, &cmd->dport))
+				return -1;
+		} else {
+			return fail("unknown keyword `%s' for %s",
+				    quote_arg(kw), ctx);
+		}
+	}
+	if (!(cmd->has & HAS_SRC))
+		return fail(
+			"%s: missing source (use from IPV4:PORT or from [IPV6]:PORT)",
+			ctx);
+	if ((cmd->has & HAS_DPORT) && cmd->svc.port)
+		return fail("%s: `dport' is only for a VIP of port 0, not `%s'",
+			    ctx,
+			    format_addrport(vip, sizeof(vip), cmd->svc.af,
+					    &cmd->svc.addr, cmd->svc.port));
+	return 0;
+}
+
 int parse_show_args(int argc, char **argv, const char *ctx,
 		    struct config_cmd *cmd)
 {
@@ -664,9 +752,11 @@ int parse_service_cmd(int argc, char **argv, struct config_cmd *cmd)
 		cmd->op = OP_SVC_DEL;
 	else if (!strcmp(argv[0], "show"))
 		cmd->op = OP_SVC_SHOW;
+	else if (!strcmp(argv[0], "lookup"))
+		cmd->op = OP_SVC_LOOKUP;
 	else
 		return fail(
-			"unknown command `%s' for service (use add, set, del, show, help)",
+			"unknown command `%s' for service (use add, set, del, show, lookup, help)",
 			quote_arg(argv[0]));
 	ctx = op_words(cmd->op);
 	argc--;
@@ -678,6 +768,8 @@ int parse_service_cmd(int argc, char **argv, struct config_cmd *cmd)
 		return -1;
 	if (cmd->op == OP_SVC_DEL)
 		return no_more(argc, argv, ctx);
+	if (cmd->op == OP_SVC_LOOKUP)
+		return parse_lookup_opts(argc, argv, ctx, cmd);
 	if (parse_svc_opts(argc, argv, ctx, cmd))
 		return -1;
 	if (cmd->op == OP_SVC_SET && !(cmd->has & ~HAS_KEY))
@@ -747,7 +839,8 @@ int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd)
 	}
 	if (!strcmp(argv[0], "service")) {
 		if (argc >= 2 &&
-		    (!strcmp(argv[1], "show") || !strcmp(argv[1], "help")))
+		    (!strcmp(argv[1], "show") || !strcmp(argv[1], "lookup") ||
+		     !strcmp(argv[1], "help")))
 			return fail("`service %s' not allowed in restore",
 				    argv[1]);
 		if (argc == 1)

@@ -52,6 +52,7 @@ enum cmd_op {
 	OP_SVC_SET,
 	OP_SVC_DEL,
 	OP_SVC_SHOW,
+	OP_SVC_LOOKUP,
 	OP_BE_ADD,
 	OP_BE_SET,
 	OP_BE_DEL,
@@ -65,6 +66,14 @@ enum cmd_op {
 #define HAS_TABLE_SIZE (1U << 3)
 #define HAS_FLAGS (1U << 4)
 #define HAS_WEIGHT (1U << 5)
+#define HAS_SRC (1U << 6)
+#define HAS_DPORT (1U << 7)
+
+/* The client side of a flow, for service lookup. */
+struct flow_src {
+	union inet_addr addr;
+	uint16_t port;
+};
 
 /* One parsed service or backend command (or flush). */
 struct config_cmd {
@@ -77,6 +86,8 @@ struct config_cmd {
 	uint32_t flags;
 	struct be_key be;
 	uint32_t weight;
+	struct flow_src src; /* service lookup: the client */
+	uint16_t dport; /* service lookup: destination port, HAS_DPORT */
 	unsigned int line; /* batch/restore line number, 0 for argv */
 };
 
@@ -90,6 +101,9 @@ const char *quote_arg(const char *s);
 int parse_proto(const char *s, uint8_t *proto);
 int parse_vip(const char *s, struct svc_key *key);
 int parse_backend(const char *s, const struct svc_key *svc, struct be_key *be);
+/* "IPV4:PORT" or "[IPV6]:PORT", the port required, in svc's family. */
+int parse_source(const char *s, const struct svc_key *svc,
+		 struct flow_src *src);
 int parse_port(const char *s, uint16_t *port);
 int parse_uint(const char *s, unsigned long max, unsigned long *val);
 int parse_sched(const char *s, uint32_t *sched);
@@ -109,6 +123,8 @@ int tokenize_line(char *line, char **argv, int max);
  * Parse "service COMMAND ..." / "backend COMMAND ..." / "flush" argument
  * vectors, without the object word: argv[0] is the command ("add" ...).
  * OP_SVC_SHOW may come back without HAS_KEY (show everything).
+ * OP_SVC_LOOKUP always has HAS_KEY and HAS_SRC, and HAS_DPORT only for
+ * a VIP of port 0.
  */
 int parse_service_cmd(int argc, char **argv, struct config_cmd *cmd);
 int parse_backend_cmd(int argc, char **argv, struct config_cmd *cmd);
@@ -117,13 +133,16 @@ int parse_show_args(int argc, char **argv, const char *ctx,
 		    struct config_cmd *cmd);
 /*
  * Parse one line of a restore file, argv[0] being the object: service or
- * backend add/set/del, or flush.  Anything else is an error.
+ * backend add/set/del, or flush.  Anything else (show, lookup ...) is an
+ * error.
  */
 int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd);
 
 const char *proto_name(uint8_t proto);
 const char *sched_name(uint32_t sched);
 const char *mode_name(uint32_t mode);
+/* "none", "flow", "conntrack" for enum viplb_pin; NULL if unknown. */
+const char *pin_name(uint32_t pin);
 unsigned int addr_len(uint16_t af);
 /* "192.0.2.10:80" or "[2001:db8::1]:80" */
 char *format_addrport(char *buf, size_t len, uint16_t af,

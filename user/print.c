@@ -140,6 +140,18 @@ void print_u64(enum output_type t, const char *key, const char *fmt,
 	}
 }
 
+void print_null(enum output_type t, const char *key, const char *text)
+{
+	if (pr.json) {
+		if (t & PRINT_JSON) {
+			json_member(key);
+			fputs("null", pr.fp);
+		}
+	} else if ((t & PRINT_FP) && text) {
+		fputs(text, pr.fp);
+	}
+}
+
 void print_fp(const char *fmt, ...)
 {
 	va_list ap;

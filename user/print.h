@@ -34,6 +34,8 @@ void print_uint(enum output_type t, const char *key, const char *fmt,
 		unsigned int val);
 void print_u64(enum output_type t, const char *key, const char *fmt,
 	       uint64_t val);
+/* JSON null for key; in text mode, text as is (may be NULL). */
+void print_null(enum output_type t, const char *key, const char *text);
 /* Free text, text mode only (newlines, separators). */
 void print_fp(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

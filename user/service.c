@@ -6,7 +6,8 @@
  * serves the command line, batch files and restore.  Dumped services are
  * collected in memory first: consecutive messages with the same service
  * key are one service whose backends did not fit in one message, and an
- * interrupted dump (NLM_F_DUMP_INTR) is simply restarted.
+ * interrupted dump (NLM_F_DUMP_INTR) is simply restarted.  service lookup
+ * is one request whose reply names the backend a flow goes to.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,6 +39,8 @@ uint8_t config_cmd_genl(const struct config_cmd *cmd)
 		return VIPLB_CMD_SERVICE_DEL;
 	case OP_SVC_SHOW:
 		return VIPLB_CMD_SERVICE_GET;
+	case OP_SVC_LOOKUP:
+		return VIPLB_CMD_SERVICE_LOOKUP;
 	case OP_BE_ADD:
 		return VIPLB_CMD_BACKEND_NEW;
 	case OP_BE_SET:
@@ -81,6 +84,18 @@ void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd)
 	}
 	mnl_attr_nest_end(nlh, nest);
 
+	if (cmd->op == OP_SVC_LOOKUP) {
+		nest = mnl_attr_nest_start(nlh, VIPLB_A_LOOKUP);
+		mnl_attr_put(nlh, VIPLB_LOOKUP_A_SRC_ADDR,
+			     addr_len(cmd->svc.af), &cmd->src.addr);
+		mnl_attr_put_u16(nlh, VIPLB_LOOKUP_A_SRC_PORT,
+				 htons(cmd->src.port));
+		if (cmd->has & HAS_DPORT)
+			mnl_attr_put_u16(nlh, VIPLB_LOOKUP_A_DST_PORT,
+					 htons(cmd->dport));
+		mnl_attr_nest_end(nlh, nest);
+		return;
+	}
 	if (cmd->op != OP_BE_ADD && cmd->op != OP_BE_SET &&
 	    cmd->op != OP_BE_DEL)
 		return;
@@ -512,6 +527,176 @@ void print_service(const struct lb_service *svc, bool with_stats)
 	close_json_object();
 }
 
+/* service lookup */
+
+/* The kernel's answer to a lookup. */
+struct lookup_reply {
+	bool got;
+	struct svc_key key;
+	struct flow_src src;
+	uint16_t dport;
+	uint32_t pin;
+	bool has_backend;
+	struct lb_backend be;
+};
+
+static int lookup_top_attr(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	uint16_t type = mnl_attr_get_type(attr);
+
+	if (type <= VIPLB_A_MAX)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int parse_lookup_attr(const struct nlattr *nest, struct lookup_reply *r)
+{
+	const struct nlattr *a;
+	bool addr = false, sport = false;
+	int ret = 0;
+
+	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0)
+		return -EBADMSG;
+	r->dport = r->key.port;
+	r->pin = VIPLB_PIN_NONE;
+	for (a = next_nested(nest, NULL); a; a = next_nested(nest, a)) {
+		switch (mnl_attr_get_type(a)) {
+		case VIPLB_LOOKUP_A_SRC_ADDR:
+			ret = get_addr(a, r->key.af, &r->src.addr);
+			addr = true;
+			break;
+		case VIPLB_LOOKUP_A_SRC_PORT:
+			ret = get_port(a, &r->src.port);
+			sport = true;
+			break;
+		case VIPLB_LOOKUP_A_DST_PORT:
+			ret = get_port(a, &r->dport);
+			break;
+		case VIPLB_LOOKUP_A_PIN:
+			ret = get_u32(a, &r->pin);
+			break;
+		}
+		if (ret)
+			return ret;
+	}
+	return addr && sport ? 0 : -EBADMSG;
+}
+
+static int lookup_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[VIPLB_A_MAX + 1] = { NULL };
+	struct lookup_reply *r = data;
+	struct svc_msg m = { 0 };
+	int ret;
+
+	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), lookup_top_attr,
+			   tb) < 0)
+		return -EBADMSG;
+	if (!tb[VIPLB_A_SERVICE] || !tb[VIPLB_A_LOOKUP] ||
+	    mnl_attr_validate(tb[VIPLB_A_SERVICE], MNL_TYPE_NESTED) < 0)
+		return -EBADMSG;
+	ret = parse_svc_attrs(tb[VIPLB_A_SERVICE], &m);
+	if (ret)
+		return ret;
+	r->key = m.svc.key;
+	ret = parse_lookup_attr(tb[VIPLB_A_LOOKUP], r);
+	if (ret)
+		return ret;
+	if (tb[VIPLB_A_BACKEND]) {
+		ret = parse_backend_attr(tb[VIPLB_A_BACKEND], r->key.af,
+					 &r->be);
+		if (ret)
+			return ret;
+		r->has_backend = true;
+	}
+	r->got = true;
+	return 0;
+}
+
+/* Why the flow goes to its backend, in text output. */
+static const char *pin_text(uint32_t pin, char *buf, size_t len)
+{
+	switch (pin) {
+	case VIPLB_PIN_NONE:
+		return "new flow: scheduler choice";
+	case VIPLB_PIN_FLOW:
+		return "pinned by flow table";
+	case VIPLB_PIN_CONNTRACK:
+		return "pinned by conntrack";
+	}
+	snprintf(buf, len, "pin %u", pin);
+	return buf;
+}
+
+static void print_lookup(const struct lookup_reply *r)
+{
+	char addr[INET6_ADDRSTRLEN], ap[ADDRPORT_STRLEN], num[16];
+	uint16_t af = r->key.af;
+
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "proto", NULL,
+		     name_or_num(proto_name(r->key.proto), r->key.proto, num,
+				 sizeof(num)));
+	print_string(PRINT_JSON, "vip", NULL,
+		     format_addr(addr, sizeof(addr), af, &r->key.addr));
+	print_uint(PRINT_JSON, "port", NULL, r->key.port);
+	print_string(PRINT_JSON, "src", NULL,
+		     format_addr(addr, sizeof(addr), af, &r->src.addr));
+	print_uint(PRINT_JSON, "sport", NULL, r->src.port);
+	print_uint(PRINT_JSON, "dport", NULL, r->dport);
+	print_string(PRINT_JSON, "pin", NULL,
+		     name_or_num(pin_name(r->pin), r->pin, num, sizeof(num)));
+	if (r->has_backend) {
+		open_json_object("backend");
+		print_string(PRINT_JSON, "addr", NULL,
+			     format_addr(addr, sizeof(addr), af,
+					 &r->be.key.addr));
+		print_uint(PRINT_JSON, "port", NULL, r->be.key.port);
+		print_string(PRINT_FP, NULL, "backend %s",
+			     format_addrport(ap, sizeof(ap), af,
+					     &r->be.key.addr, r->be.key.port));
+		print_uint(PRINT_ANY, "weight", " weight %u", r->be.weight);
+		close_json_object();
+		print_fp(" (%s)\n", pin_text(r->pin, num, sizeof(num)));
+	} else {
+		print_null(
+			PRINT_ANY, "backend",
+			"no backend: service has no backend of weight > 0\n");
+	}
+	close_json_object();
+}
+
+/*
+ * Ask the kernel which backend the service's scheduler picks for the flow.
+ * No backend is an answer, not an error.
+ */
+static int run_lookup(const struct config_cmd *cmd)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], what[256];
+	struct lookup_reply r = { 0 };
+	struct nl_error err;
+	struct nlmsghdr *nlh;
+	struct nl_sock *nl;
+
+	nl = nl_get();
+	if (!nl)
+		return 1;
+	format_cmd(what, sizeof(what), cmd);
+	nlh = nl_msg_start(nl, buf, VIPLB_CMD_SERVICE_LOOKUP, 0);
+	config_cmd_put(nlh, cmd);
+	if (nl_request(nl, nlh, lookup_cb, &r, &err, NULL)) {
+		nl_report(what, &err);
+		return 1;
+	}
+	if (!r.got) {
+		errmsg("%s: no reply from the kernel", what);
+		return 1;
+	}
+	print_lookup(&r);
+	return 0;
+}
+
 /* show, stats, service show: ctx is the command for messages. */
 static int show(const struct config_cmd *cmd, const char *ctx, bool with_stats)
 {
@@ -556,6 +741,8 @@ int do_service(int argc, char **argv)
 		return parse_failed(ret, "service");
 	if (cmd.op == OP_SVC_SHOW)
 		return show(&cmd, "service show", false);
+	if (cmd.op == OP_SVC_LOOKUP)
+		return run_lookup(&cmd);
 	return run_config(&cmd);
 }
 

@@ -44,7 +44,8 @@ static const struct object {
 	  "viplb service add  PROTO VIP:PORT [sched rr|wrr|lc|sh|maglev] [mode nat|dr|tun] [table-size M] [snat]\n"
 	  "viplb service set  PROTO VIP:PORT [sched ...] [mode ...] [table-size M] [snat|nosnat]\n"
 	  "viplb service del  PROTO VIP:PORT\n"
-	  "viplb service show [PROTO VIP:PORT]\n",
+	  "viplb service show [PROTO VIP:PORT]\n"
+	  "viplb service lookup PROTO VIP:PORT from SRC:SPORT [dport DPORT]\n",
 	  true },
 	{ "backend", do_backend,
 	  "viplb backend add  PROTO VIP:PORT ADDR[:PORT] [weight N]\n"
@@ -73,6 +74,8 @@ static const char where_usage[] =
 	"                      (PORT defaults to the VIP's; 0 keeps the destination port)\n"
 	"       M           := a prime in 251..131071       (default 65537)\n"
 	"       N           := 0..65535                     (default 1; 0 drains)\n"
+	"       SRC:SPORT   := IPV4:PORT | [IPV6]:PORT      (the client; VIP's family)\n"
+	"       DPORT       := 0..65535                     (only for a VIP of port 0)\n"
 	"       defaults: sched maglev, mode nat\n";
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -496,7 +496,7 @@ TEST(service_cmd_errors)
 		  parse_line("ad tcp 192.0.2.10:80", parse_service_cmd, &c));
 	EXPECT_EQ(-1, parse_line("list", parse_service_cmd, &c));
 	EXPECT_STREQ(
-		"unknown command `list' for service (use add, set, del, show, help)",
+		"unknown command `list' for service (use add, set, del, show, lookup, help)",
 		parse_error());
 }
 
@@ -548,6 +548,231 @@ TEST(backend_cmd)
 	EXPECT_EQ(-1, parse_line("show", parse_backend_cmd, &c));
 }
 
+TEST(source)
+{
+	struct svc_key v4, v6;
+	struct flow_src src;
+
+	ASSERT_EQ(0, parse_vip("192.0.2.10:80", &v4));
+	ASSERT_EQ(0, parse_vip("[2001:db8::1]:0", &v6));
+
+	ASSERT_EQ(0, parse_source("203.0.113.5:40000", &v4, &src));
+	EXPECT_STREQ("203.0.113.5", addr_str(AF_INET, &src.addr));
+	EXPECT_EQ(40000, src.port);
+	/* An IPv4 source leaves the rest of the address zero. */
+	EXPECT_EQ(0, src.addr.raw[4] | src.addr.raw[15]);
+	ASSERT_EQ(0, parse_source("0.0.0.0:0", &v4, &src));
+	EXPECT_EQ(0, src.port);
+	ASSERT_EQ(0, parse_source("203.0.113.5:65535", &v4, &src));
+	EXPECT_EQ(65535, src.port);
+	ASSERT_EQ(0, parse_source("[2001:db8::5]:40000", &v6, &src));
+	EXPECT_STREQ("2001:db8::5", addr_str(AF_INET6, &src.addr));
+	EXPECT_EQ(40000, src.port);
+	ASSERT_EQ(0, parse_source("[::ffff:203.0.113.5]:1", &v6, &src));
+	EXPECT_EQ(1, src.port);
+}
+
+TEST(source_bad)
+{
+	static const char *const bad[] = {
+		"",
+		"abc",
+		"abc:80",
+		"203.0.113",
+		"203.0.113.5:",
+		"203.0.113.5:65536",
+		"203.0.113.5:-1",
+		"203.0.113.5:0x10",
+		"203.0.113.5:80:80",
+		":80",
+		"[2001:db8::5",
+		"[2001:db8::5]:",
+		"[2001:db8::5]80",
+		"[203.0.113.5]:80",
+		"[]:80",
+	};
+	struct svc_key v4, v6;
+	struct flow_src src;
+	size_t i;
+
+	ASSERT_EQ(0, parse_vip("192.0.2.10:80", &v4));
+	ASSERT_EQ(0, parse_vip("[2001:db8::1]:80", &v6));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		TH_LOG("source `%s'", bad[i]);
+		EXPECT_EQ(-1, parse_source(bad[i], &v4, &src));
+		EXPECT_EQ(-1, parse_source(bad[i], &v6, &src));
+	}
+	/* The source port is required. */
+	EXPECT_EQ(-1, parse_source("203.0.113.5", &v4, &src));
+	EXPECT_STREQ(
+		"missing port in source `203.0.113.5' (use IPV4:PORT or [IPV6]:PORT)",
+		parse_error());
+	EXPECT_EQ(-1, parse_source("[2001:db8::5]", &v6, &src));
+	EXPECT_STREQ(
+		"missing port in source `[2001:db8::5]' (use IPV4:PORT or [IPV6]:PORT)",
+		parse_error());
+	EXPECT_EQ(-1, parse_source("2001:db8::5", &v6, &src));
+	EXPECT_STREQ(
+		"invalid source `2001:db8::5': write an IPv6 source as [IPV6]:PORT",
+		parse_error());
+	EXPECT_EQ(-1, parse_source("203.0.113.5:40000", &v6, &src));
+	EXPECT_STREQ(
+		"address family of source `203.0.113.5:40000' does not match VIP `[2001:db8::1]:80'",
+		parse_error());
+	EXPECT_EQ(-1, parse_source("[2001:db8::5]:40000", &v4, &src));
+	EXPECT_STREQ(
+		"address family of source `[2001:db8::5]:40000' does not match VIP `192.0.2.10:80'",
+		parse_error());
+	EXPECT_EQ(-1, parse_source("203.0.113.5:70000", &v4, &src));
+	EXPECT_STREQ(
+		"invalid port `70000' in source `203.0.113.5:70000' (use 0..65535)",
+		parse_error());
+	EXPECT_EQ(-1, parse_source("zz:1", &v4, &src));
+	EXPECT_STREQ("invalid source `zz:1' (use IPV4:PORT or [IPV6]:PORT)",
+		     parse_error());
+}
+
+TEST(lookup_cmd)
+{
+	struct config_cmd c;
+	char out[512];
+
+	ASSERT_EQ(0,
+		  parse_line("lookup tcp 192.0.2.10:80 from 203.0.113.5:40000",
+			     parse_service_cmd, &c));
+	EXPECT_EQ(OP_SVC_LOOKUP, c.op);
+	EXPECT_EQ(HAS_KEY | HAS_SRC, c.has);
+	EXPECT_EQ(IPPROTO_TCP, c.svc.proto);
+	EXPECT_EQ(80, c.svc.port);
+	EXPECT_STREQ("203.0.113.5", addr_str(AF_INET, &c.src.addr));
+	EXPECT_EQ(40000, c.src.port);
+	EXPECT_STREQ("service lookup tcp 192.0.2.10:80 from 203.0.113.5:40000",
+		     format_cmd(out, sizeof(out), &c));
+
+	ASSERT_EQ(
+		0,
+		parse_line(
+			"lookup udp [2001:db8::1]:0 from [2001:db8::5]:53 dport 5353",
+			parse_service_cmd, &c));
+	EXPECT_EQ(HAS_KEY | HAS_SRC | HAS_DPORT, c.has);
+	EXPECT_EQ(AF_INET6, c.svc.af);
+	EXPECT_EQ(IPPROTO_UDP, c.svc.proto);
+	EXPECT_STREQ("2001:db8::5", addr_str(AF_INET6, &c.src.addr));
+	EXPECT_EQ(53, c.src.port);
+	EXPECT_EQ(5353, c.dport);
+	EXPECT_STREQ(
+		"service lookup udp [2001:db8::1]:0 from [2001:db8::5]:53 dport 5353",
+		format_cmd(out, sizeof(out), &c));
+
+	/* Keywords in any order; dport 0 is a port like any other. */
+	ASSERT_EQ(
+		0,
+		parse_line("lookup tcp 192.0.2.10:0 dport 0 from 203.0.113.5:1",
+			   parse_service_cmd, &c));
+	EXPECT_EQ(HAS_KEY | HAS_SRC | HAS_DPORT, c.has);
+	EXPECT_EQ(0, c.dport);
+	/* Port 0 without dport: the kernel uses the service's port. */
+	ASSERT_EQ(0, parse_line("lookup tcp 192.0.2.10:0 from 203.0.113.5:1",
+				parse_service_cmd, &c));
+	EXPECT_EQ(HAS_KEY | HAS_SRC, c.has);
+}
+
+TEST(lookup_cmd_errors)
+{
+	struct config_cmd c;
+
+	EXPECT_EQ(-1, parse_line("lookup tcp 192.0.2.10:80", parse_service_cmd,
+				 &c));
+	EXPECT_STREQ(
+		"service lookup: missing source (use from IPV4:PORT or from [IPV6]:PORT)",
+		parse_error());
+	EXPECT_EQ(-1, parse_line("lookup", parse_service_cmd, &c));
+	EXPECT_STREQ("service lookup: missing PROTO", parse_error());
+	EXPECT_EQ(-1, parse_line("lookup tcp", parse_service_cmd, &c));
+	EXPECT_STREQ("service lookup: missing VIP:PORT", parse_error());
+	EXPECT_EQ(-1, parse_line("lookup tcp 192.0.2.10:80 from",
+				 parse_service_cmd, &c));
+	EXPECT_STREQ(
+		"service lookup: missing value after `from' (use IPV4:PORT or [IPV6]:PORT)",
+		parse_error());
+	EXPECT_EQ(-1, parse_line("lookup tcp 192.0.2.10:80 from 203.0.113.5",
+				 parse_service_cmd, &c));
+	EXPECT_STREQ(
+		"missing port in source `203.0.113.5' (use IPV4:PORT or [IPV6]:PORT)",
+		parse_error());
+	EXPECT_EQ(
+		-1,
+		parse_line("lookup tcp [2001:db8::1]:80 from 203.0.113.5:40000",
+			   parse_service_cmd, &c));
+	EXPECT_STREQ(
+		"address family of source `203.0.113.5:40000' does not match VIP `[2001:db8::1]:80'",
+		parse_error());
+	EXPECT_EQ(
+		-1,
+		parse_line(
+			"lookup tcp 192.0.2.10:80 from 203.0.113.5:1 dport 80",
+			parse_service_cmd, &c));
+	EXPECT_STREQ(
+		"service lookup: `dport' is only for a VIP of port 0, not `192.0.2.10:80'",
+		parse_error());
+	EXPECT_EQ(-1,
+		  parse_line("lookup tcp 192.0.2.10:0 from 203.0.113.5:1 dport",
+			     parse_service_cmd, &c));
+	EXPECT_STREQ(
+		"service lookup: missing value after `dport' (use 0..65535)",
+		parse_error());
+	EXPECT_EQ(
+		-1,
+		parse_line(
+			"lookup tcp 192.0.2.10:0 from 203.0.113.5:1 dport 65536",
+			parse_service_cmd, &c));
+	EXPECT_STREQ("invalid port `65536' (use 0..65535)", parse_error());
+	EXPECT_EQ(
+		-1,
+		parse_line(
+			"lookup tcp 192.0.2.10:0 from 203.0.113.5:1 dport 1 dport 2",
+			parse_service_cmd, &c));
+	EXPECT_STREQ("duplicate keyword `dport' for service lookup",
+		     parse_error());
+	EXPECT_EQ(
+		-1,
+		parse_line(
+			"lookup tcp 192.0.2.10:80 from 203.0.113.5:1 from 203.0.113.6:1",
+			parse_service_cmd, &c));
+	EXPECT_STREQ("duplicate keyword `from' for service lookup",
+		     parse_error());
+	/* Exact keywords only. */
+	EXPECT_EQ(-1, parse_line("lookup tcp 192.0.2.10:80 fro 203.0.113.5:1",
+				 parse_service_cmd, &c));
+	EXPECT_STREQ("unknown keyword `fro' for service lookup", parse_error());
+	EXPECT_EQ(-1, parse_line("lookup tcp 192.0.2.10:80 FROM 203.0.113.5:1",
+				 parse_service_cmd, &c));
+	EXPECT_EQ(
+		-1,
+		parse_line("lookup tcp 192.0.2.10:0 from 203.0.113.5:1 dpor 1",
+			   parse_service_cmd, &c));
+	EXPECT_EQ(-1, parse_line("look tcp 192.0.2.10:80 from 203.0.113.5:1",
+				 parse_service_cmd, &c));
+	EXPECT_EQ(
+		-1,
+		parse_line(
+			"lookup tcp 192.0.2.10:80 from 203.0.113.5:1 sched rr",
+			parse_service_cmd, &c));
+	EXPECT_STREQ("unknown keyword `sched' for service lookup",
+		     parse_error());
+	EXPECT_EQ(-1, parse_line("lookup sctp 192.0.2.10:80 from 203.0.113.5:1",
+				 parse_service_cmd, &c));
+	EXPECT_STREQ("invalid protocol `sctp' (use tcp, udp)", parse_error());
+}
+
+TEST(pin_names)
+{
+	EXPECT_STREQ("none", pin_name(VIPLB_PIN_NONE));
+	EXPECT_STREQ("flow", pin_name(VIPLB_PIN_FLOW));
+	EXPECT_STREQ("conntrack", pin_name(VIPLB_PIN_CONNTRACK));
+	EXPECT_EQ(NULL, pin_name(VIPLB_PIN_MAX + 1));
+}
+
 TEST(restore_lines)
 {
 	struct config_cmd c;
@@ -568,6 +793,12 @@ TEST(restore_lines)
 	EXPECT_EQ(-1, parse_line("service show", parse_config_cmd, &c));
 	EXPECT_STREQ("`service show' not allowed in restore", parse_error());
 	EXPECT_EQ(-1, parse_line("service", parse_config_cmd, &c));
+	EXPECT_EQ(
+		-1,
+		parse_line(
+			"service lookup tcp 192.0.2.10:80 from 203.0.113.5:40000",
+			parse_config_cmd, &c));
+	EXPECT_STREQ("`service lookup' not allowed in restore", parse_error());
 	EXPECT_EQ(-1, parse_line("save", parse_config_cmd, &c));
 	EXPECT_EQ(-1, parse_line("restore", parse_config_cmd, &c));
 	EXPECT_EQ(-1, parse_line("frobnicate", parse_config_cmd, &c));
@@ -721,6 +952,42 @@ TEST(print_empty)
 	free(out);
 	out = capture(empty_array, text);
 	EXPECT_STREQ("", out);
+	free(out);
+}
+
+/* A lookup answer without a backend: null in JSON, a sentence in text. */
+static void null_sample(FILE *fp, const void *arg)
+{
+	const bool *mode = arg;
+
+	print_init(fp, mode[0], mode[1]);
+	open_json_object(NULL);
+	print_string(PRINT_JSON, "pin", NULL, "none");
+	print_null(PRINT_ANY, "backend", "no backend\n");
+	print_null(PRINT_JSON, "other", "never in text\n");
+	close_json_object();
+}
+
+TEST(print_null_value)
+{
+	bool text[2] = { false, false }, json[2] = { true, false },
+	     pretty[2] = { true, true };
+	char *out;
+
+	out = capture(null_sample, text);
+	EXPECT_STREQ("no backend\n", out);
+	free(out);
+	out = capture(null_sample, json);
+	EXPECT_STREQ("{\"pin\":\"none\",\"backend\":null,\"other\":null}\n",
+		     out);
+	free(out);
+	out = capture(null_sample, pretty);
+	EXPECT_STREQ("{\n"
+		     "    \"pin\": \"none\",\n"
+		     "    \"backend\": null,\n"
+		     "    \"other\": null\n"
+		     "}\n",
+		     out);
 	free(out);
 }
 
