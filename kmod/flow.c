@@ -139,8 +139,11 @@ static void fwd_flow_unlink(struct viplb_flows *fl, struct viplb_fwd_flow *f)
 	call_rcu(&f->rcu, fwd_flow_free_rcu);
 }
 
-/* Expires dr/tun flows (all if @all). */
-static void fwd_collect(struct viplb_flows *fl, bool all)
+/* Removes the dr/tun flows for which @drop(flow, @arg) is true. */
+static void fwd_remove_if(struct viplb_flows *fl,
+			  bool (*drop)(const struct viplb_fwd_flow *f,
+				       const void *arg),
+			  const void *arg)
 {
 	struct viplb_fwd_flow *f;
 	struct hlist_node *tmp;
@@ -151,10 +154,26 @@ static void fwd_collect(struct viplb_flows *fl, bool all)
 			continue;
 		spin_lock_bh(&fl->lock);
 		hlist_for_each_entry_safe(f, tmp, &fl->fwd[i], hnode)
-			if (all || time_after(jiffies, READ_ONCE(f->expires)))
+			if (drop(f, arg))
 				fwd_flow_unlink(fl, f);
 		spin_unlock_bh(&fl->lock);
 	}
+}
+
+static bool fwd_expired(const struct viplb_fwd_flow *f, const void *all)
+{
+	return *(const bool *)all || time_after(jiffies, READ_ONCE(f->expires));
+}
+
+static bool fwd_of_backend(const struct viplb_fwd_flow *f, const void *be)
+{
+	return f->be == be;
+}
+
+/* Expires dr/tun flows (all if @all). */
+static void fwd_collect(struct viplb_flows *fl, bool all)
+{
+	fwd_remove_if(fl, fwd_expired, &all);
 }
 
 static void flows_gc_work(struct work_struct *work)
@@ -275,22 +294,10 @@ void viplb_flows_flush_backend(struct viplb_net *vn,
 			       const struct viplb_service *svc,
 			       const struct viplb_backend *be)
 {
-	struct viplb_flows *fl = vn->flows;
 	struct flush_match m = { .svc = svc, .be = be };
 	struct nf_ct_iter_data iter = { .net = vn->net, .data = &m };
-	struct viplb_fwd_flow *f;
-	struct hlist_node *tmp;
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(fl->fwd); i++) {
-		if (hlist_empty(&fl->fwd[i]))
-			continue;
-		spin_lock_bh(&fl->lock);
-		hlist_for_each_entry_safe(f, tmp, &fl->fwd[i], hnode)
-			if (f->be == be)
-				fwd_flow_unlink(fl, f);
-		spin_unlock_bh(&fl->lock);
-	}
+	fwd_remove_if(vn->flows, fwd_of_backend, be);
 	nf_ct_iterate_cleanup_net(ct_match_backend, &iter);
 }
 
