@@ -14,6 +14,13 @@
 
 unsigned int viplb_net_id __read_mostly;
 
+/*
+ * Services and backends not yet freed.  Their RCU callbacks can queue
+ * further callbacks (a flow drops its backend, a service its backends),
+ * so module exit waits with rcu_barrier() until this drops to zero.
+ */
+static atomic_t live_objects = ATOMIC_INIT(0);
+
 static u32 svc_key_hash(const struct viplb_svc_key *key)
 {
 	u32 h = jhash2((const u32 *)&key->addr, sizeof(key->addr) / 4,
@@ -47,6 +54,7 @@ static void backend_free_rcu_cb(struct rcu_head *head)
 
 	free_percpu(be->stats);
 	kfree(be);
+	atomic_dec(&live_objects);
 }
 
 /* Drops a reference; the last one frees @be after a grace period. */
@@ -67,6 +75,7 @@ static void service_free_rcu_cb(struct rcu_head *head)
 	viplb_sched_release(svc);
 	free_percpu(svc->stats);
 	kfree(svc);
+	atomic_dec(&live_objects);
 }
 
 /*
@@ -132,6 +141,7 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 		return NULL;
 	}
 	refcount_set(&svc->ref, 1);
+	atomic_inc(&live_objects);
 	svc->key = *key;
 	svc->sched = VIPLB_SCHED_MAGLEV;
 	svc->mode = VIPLB_MODE_NAT;
@@ -183,6 +193,7 @@ struct viplb_backend *viplb_backend_alloc(void)
 		return NULL;
 	}
 	refcount_set(&be->ref, 1);
+	atomic_inc(&live_objects);
 	be->weight = VIPLB_WEIGHT_DEFAULT;
 	return be;
 }
@@ -274,7 +285,16 @@ int viplb_pernet_init(void)
 
 void viplb_pernet_exit(void)
 {
+	int i;
+
 	unregister_pernet_subsys(&viplb_net_ops);
-	/* Wait for call_rcu() frees of deleted services and backends. */
-	rcu_barrier();
+
+	/*
+	 * Wait for the call_rcu() frees, including those they queue: a flow
+	 * frees its service, which frees its backends (three levels).
+	 */
+	for (i = 0; i < 4 && atomic_read(&live_objects); i++)
+		rcu_barrier();
+	WARN(atomic_read(&live_objects), "viplb: %d objects leaked\n",
+	     atomic_read(&live_objects));
 }
