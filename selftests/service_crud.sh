@@ -22,7 +22,7 @@ svc()
 	echo "(.[] | select(.proto == \"$1\" and .vip == \"$2\" and .port == $3))"
 }
 
-ZERO_STATS='{"conns":0,"pkts_in":0,"pkts_out":0,"bytes_in":0,"bytes_out":0,"active":0}'
+ZERO_STATS='{"conns":0,"pkts_in":0,"pkts_out":0,"bytes_in":0,"bytes_out":0,"active":0,"rejected":0,"untracked":0,"cps":0,"pps_in":0,"pps_out":0,"bps_in":0,"bps_out":0}'
 
 # ------------------------------------------------------------ IPv4 TCP ---
 

@@ -489,6 +489,8 @@ static const char *op_words(enum cmd_op op)
 		return "backend del";
 	case OP_FLUSH:
 		return "flush";
+	case OP_STATS_ZERO:
+		return "stats zero";
 	case OP_NONE:
 		break;
 	}
@@ -582,6 +584,8 @@ char *format_cmd_line(char *buf, size_t len, const struct config_cmd *cmd)
 	}
 	if (cmd->has & HAS_WEIGHT)
 		append(buf, len, &off, " weight %u", cmd->weight);
+	if (cmd->has & HAS_FLUSH)
+		append(buf, len, &off, " flush");
 	return buf;
 }
 
@@ -806,22 +810,48 @@ int parse_backend_cmd(int argc, char **argv, struct config_cmd *cmd)
 	s = next_arg(&argc, &argv, ctx, "ADDR[:PORT]");
 	if (!s || parse_backend(s, &cmd->svc, &cmd->be))
 		return -1;
-	if (cmd->op == OP_BE_DEL)
-		return no_more(argc, argv, ctx);
 	while (argc > 0) {
 		kw = *argv++;
 		argc--;
-		if (strcmp(kw, "weight"))
+		if (cmd->op == OP_BE_DEL && !strcmp(kw, "flush")) {
+			if (once(&cmd->has, HAS_FLUSH, kw, ctx))
+				return -1;
+		} else if (cmd->op != OP_BE_DEL && !strcmp(kw, "weight")) {
+			v = kw_value(&argc, &argv, ctx, kw, "use 0..65535");
+			if (!v || once(&cmd->has, HAS_WEIGHT, kw, ctx) ||
+			    parse_weight(v, &cmd->weight))
+				return -1;
+		} else {
 			return fail("unknown keyword `%s' for %s",
 				    quote_arg(kw), ctx);
-		v = kw_value(&argc, &argv, ctx, kw, "use 0..65535");
-		if (!v || once(&cmd->has, HAS_WEIGHT, kw, ctx) ||
-		    parse_weight(v, &cmd->weight))
-			return -1;
+		}
 	}
 	if (cmd->op == OP_BE_SET && !(cmd->has & HAS_WEIGHT))
 		return fail("%s: missing weight (use weight N)", ctx);
 	return 0;
+}
+
+int parse_stats_cmd(int argc, char **argv, struct config_cmd *cmd)
+{
+	uint8_t proto;
+
+	if (argc > 0 && !strcmp(argv[0], "zero")) {
+		memset(cmd, 0, sizeof(*cmd));
+		cmd->op = OP_STATS_ZERO;
+		argc--;
+		argv++;
+		if (argc == 0)
+			return 0;
+		if (parse_key(&argc, &argv, "stats zero", cmd))
+			return -1;
+		return no_more(argc, argv, "stats zero");
+	}
+	/* Anything else is the optional key of the stats listing. */
+	if (argc > 0 && parse_proto(argv[0], &proto))
+		return fail(
+			"unknown command or protocol `%s' for stats (use zero, help, tcp, udp)",
+			quote_arg(argv[0]));
+	return parse_show_args(argc, argv, "stats", cmd);
 }
 
 int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd)
@@ -852,8 +882,17 @@ int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd)
 		if (argc >= 2 && !strcmp(argv[1], "help"))
 			return fail("`backend help' not allowed in restore");
 		ret = parse_backend_cmd(argc - 1, argv + 1, cmd);
-		return ret ? -1 : 0;
+		if (ret)
+			return -1;
+		/* The transaction starts empty: it has no flows to drop. */
+		if (cmd->has & HAS_FLUSH)
+			return fail(
+				"`backend del ... flush' not allowed in restore (use it with -b)");
+		return 0;
 	}
+	if (!strcmp(argv[0], "stats") && argc >= 2 && !strcmp(argv[1], "zero"))
+		return fail(
+			"`stats zero' not allowed in restore (use it with -b)");
 	if (match(argv[0], others, ARRAY_SIZE(others)) >= 0)
 		return fail(
 			"`%s' not allowed in restore (use service, backend, flush)",

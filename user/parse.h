@@ -57,6 +57,7 @@ enum cmd_op {
 	OP_BE_SET,
 	OP_BE_DEL,
 	OP_FLUSH,
+	OP_STATS_ZERO,
 };
 
 /* Bits of struct config_cmd.has: which optional values were given. */
@@ -68,6 +69,7 @@ enum cmd_op {
 #define HAS_WEIGHT (1U << 5)
 #define HAS_SRC (1U << 6)
 #define HAS_DPORT (1U << 7)
+#define HAS_FLUSH (1U << 8)
 
 /* The client side of a flow, for service lookup. */
 struct flow_src {
@@ -75,7 +77,7 @@ struct flow_src {
 	uint16_t port;
 };
 
-/* One parsed service or backend command (or flush). */
+/* One parsed service, backend or stats zero command (or flush). */
 struct config_cmd {
 	enum cmd_op op;
 	unsigned int has;
@@ -132,9 +134,15 @@ int parse_backend_cmd(int argc, char **argv, struct config_cmd *cmd);
 int parse_show_args(int argc, char **argv, const char *ctx,
 		    struct config_cmd *cmd);
 /*
+ * "stats [PROTO VIP:PORT]" (OP_SVC_SHOW) or "stats zero [PROTO VIP:PORT]"
+ * (OP_STATS_ZERO), without the object word; either may come back without
+ * HAS_KEY (every service).
+ */
+int parse_stats_cmd(int argc, char **argv, struct config_cmd *cmd);
+/*
  * Parse one line of a restore file, argv[0] being the object: service or
- * backend add/set/del, or flush.  Anything else (show, lookup ...) is an
- * error.
+ * backend add/set/del, or flush.  Anything else (show, lookup, stats zero,
+ * backend del ... flush) is an error.
  */
 int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd);
 

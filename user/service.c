@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * viplb service ..., viplb backend ..., show, stats and flush.
+ * viplb service ..., viplb backend ..., show, stats, stats zero and flush.
  *
  * Requests are built from a parsed struct config_cmd, so the same code
  * serves the command line, batch files and restore.  Dumped services are
@@ -49,6 +49,8 @@ uint8_t config_cmd_genl(const struct config_cmd *cmd)
 		return VIPLB_CMD_BACKEND_DEL;
 	case OP_FLUSH:
 		return VIPLB_CMD_FLUSH;
+	case OP_STATS_ZERO:
+		return VIPLB_CMD_STATS_ZERO;
 	case OP_NONE:
 		break;
 	}
@@ -106,6 +108,8 @@ void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd)
 	if (cmd->op != OP_BE_DEL && (cmd->has & HAS_WEIGHT))
 		mnl_attr_put_u32(nlh, VIPLB_BE_A_WEIGHT, cmd->weight);
 	mnl_attr_nest_end(nlh, nest);
+	if (cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH))
+		mnl_attr_put(nlh, VIPLB_A_FLUSH, 0, NULL);
 }
 
 /* Send one configuration command and wait for its ACK. */
@@ -141,6 +145,41 @@ static const struct nlattr *next_nested(const struct nlattr *nest,
 	return mnl_attr_ok(a, end - (const char *)a) ? a : NULL;
 }
 
+/* The field of st for a VIPLB_STATS_A_* type; NULL for padding or newer. */
+static uint64_t *stats_field(struct lb_stats *st, uint16_t type)
+{
+	switch (type) {
+	case VIPLB_STATS_A_CONNS:
+		return &st->conns;
+	case VIPLB_STATS_A_PKTS_IN:
+		return &st->pkts_in;
+	case VIPLB_STATS_A_PKTS_OUT:
+		return &st->pkts_out;
+	case VIPLB_STATS_A_BYTES_IN:
+		return &st->bytes_in;
+	case VIPLB_STATS_A_BYTES_OUT:
+		return &st->bytes_out;
+	case VIPLB_STATS_A_ACTIVE:
+		return &st->active;
+	case VIPLB_STATS_A_REJECTED:
+		return &st->rejected;
+	case VIPLB_STATS_A_UNTRACKED:
+		return &st->untracked;
+	case VIPLB_STATS_A_CPS:
+		return &st->cps;
+	case VIPLB_STATS_A_PPS_IN:
+		return &st->pps_in;
+	case VIPLB_STATS_A_PPS_OUT:
+		return &st->pps_out;
+	case VIPLB_STATS_A_BPS_IN:
+		return &st->bps_in;
+	case VIPLB_STATS_A_BPS_OUT:
+		return &st->bps_out;
+	}
+	return NULL;
+}
+
+/* Values an older module does not send stay 0. */
 static int parse_stats(const struct nlattr *nest, struct lb_stats *st)
 {
 	const struct nlattr *a;
@@ -149,28 +188,9 @@ static int parse_stats(const struct nlattr *nest, struct lb_stats *st)
 	if (mnl_attr_validate(nest, MNL_TYPE_NESTED) < 0)
 		return -EBADMSG;
 	for (a = next_nested(nest, NULL); a; a = next_nested(nest, a)) {
-		switch (mnl_attr_get_type(a)) {
-		case VIPLB_STATS_A_CONNS:
-			p = &st->conns;
-			break;
-		case VIPLB_STATS_A_PKTS_IN:
-			p = &st->pkts_in;
-			break;
-		case VIPLB_STATS_A_PKTS_OUT:
-			p = &st->pkts_out;
-			break;
-		case VIPLB_STATS_A_BYTES_IN:
-			p = &st->bytes_in;
-			break;
-		case VIPLB_STATS_A_BYTES_OUT:
-			p = &st->bytes_out;
-			break;
-		case VIPLB_STATS_A_ACTIVE:
-			p = &st->active;
-			break;
-		default:
-			continue; /* padding, or newer counters */
-		}
+		p = stats_field(st, mnl_attr_get_type(a));
+		if (!p)
+			continue;
 		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
 			return -EBADMSG;
 		*p = mnl_attr_get_u64(a);
@@ -438,6 +458,10 @@ int fetch_services(struct nl_sock *nl, const struct svc_key *key,
 
 /* Printing. */
 
+/*
+ * One "stats" object in JSON; in text (stats only), two lines as ipvsadm
+ * --stats and --rate show them: the counters, then the rates.
+ */
 static void print_stats(const struct lb_stats *st, bool text,
 			const char *indent)
 {
@@ -452,6 +476,15 @@ static void print_stats(const struct lb_stats *st, bool text,
 	print_u64(t, "bytes_in", " bytes-in %" PRIu64, st->bytes_in);
 	print_u64(t, "bytes_out", " bytes-out %" PRIu64, st->bytes_out);
 	print_u64(t, "active", " active %" PRIu64, st->active);
+	print_u64(t, "rejected", " rejected %" PRIu64, st->rejected);
+	print_u64(t, "untracked", " untracked %" PRIu64, st->untracked);
+	if (text)
+		print_fp("\n%srate", indent);
+	print_u64(t, "cps", " cps %" PRIu64, st->cps);
+	print_u64(t, "pps_in", " pps-in %" PRIu64, st->pps_in);
+	print_u64(t, "pps_out", " pps-out %" PRIu64, st->pps_out);
+	print_u64(t, "bps_in", " bps-in %" PRIu64, st->bps_in);
+	print_u64(t, "bps_out", " bps-out %" PRIu64, st->bps_out);
 	close_json_object();
 	if (text)
 		print_fp("\n");
@@ -761,30 +794,36 @@ int do_backend(int argc, char **argv)
 	return run_config(&cmd);
 }
 
-static int show_or_stats(int argc, char **argv, const char *ctx,
-			 bool with_stats)
+int do_show(int argc, char **argv)
 {
 	struct config_cmd cmd;
 	int ret;
 
 	if (argc >= 1 && !strcmp(argv[0], "help")) {
-		print_usage(stdout, ctx);
+		print_usage(stdout, "show");
 		return 0;
 	}
-	ret = parse_show_args(argc, argv, ctx, &cmd);
+	ret = parse_show_args(argc, argv, "show", &cmd);
 	if (ret)
-		return parse_failed(ret, ctx);
-	return show(&cmd, ctx, with_stats);
-}
-
-int do_show(int argc, char **argv)
-{
-	return show_or_stats(argc, argv, "show", false);
+		return parse_failed(ret, "show");
+	return show(&cmd, "show", false);
 }
 
 int do_stats(int argc, char **argv)
 {
-	return show_or_stats(argc, argv, "stats", true);
+	struct config_cmd cmd;
+	int ret;
+
+	if (argc >= 1 && !strcmp(argv[0], "help")) {
+		print_usage(stdout, "stats");
+		return 0;
+	}
+	ret = parse_stats_cmd(argc, argv, &cmd);
+	if (ret)
+		return parse_failed(ret, "stats");
+	if (cmd.op == OP_STATS_ZERO)
+		return run_config(&cmd);
+	return show(&cmd, "stats", true);
 }
 
 int do_flush(int argc, char **argv)

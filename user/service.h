@@ -13,6 +13,7 @@
 
 struct nl_sock;
 
+/* Counters, then rates (per second, averaged over 2 s intervals). */
 struct lb_stats {
 	uint64_t conns;
 	uint64_t pkts_in;
@@ -20,6 +21,13 @@ struct lb_stats {
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	uint64_t active;
+	uint64_t rejected;
+	uint64_t untracked;
+	uint64_t cps;
+	uint64_t pps_in;
+	uint64_t pps_out;
+	uint64_t bps_in;
+	uint64_t bps_out;
 };
 
 struct lb_backend {

@@ -50,12 +50,15 @@ static const struct object {
 	{ "backend", do_backend,
 	  "viplb backend add  PROTO VIP:PORT ADDR[:PORT] [weight N]\n"
 	  "viplb backend set  PROTO VIP:PORT ADDR[:PORT] weight N\n"
-	  "viplb backend del  PROTO VIP:PORT ADDR[:PORT]\n",
+	  "viplb backend del  PROTO VIP:PORT ADDR[:PORT] [flush]\n",
 	  true },
 	{ "show", do_show,
 	  "viplb show [PROTO VIP:PORT]            (bare `viplb' means show)\n",
 	  true },
-	{ "stats", do_stats, "viplb stats [PROTO VIP:PORT]\n", true },
+	{ "stats", do_stats,
+	  "viplb stats [PROTO VIP:PORT]\n"
+	  "viplb stats zero [PROTO VIP:PORT]      (no VIP: every service)\n",
+	  true },
 	{ "flush", do_flush, "viplb flush\n", false },
 	{ "save", do_save, "viplb save\n", false },
 	{ "restore", do_restore,
@@ -76,6 +79,7 @@ static const char where_usage[] =
 	"       N           := 0..65535                     (default 1; 0 drains)\n"
 	"       SRC:SPORT   := IPV4:PORT | [IPV6]:PORT      (the client; VIP's family)\n"
 	"       DPORT       := 0..65535                     (only for a VIP of port 0)\n"
+	"       flush: backend del also drops the backend's flows (flow table, conntrack)\n"
 	"       defaults: sched maglev, mode nat\n";
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

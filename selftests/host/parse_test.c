@@ -548,6 +548,123 @@ TEST(backend_cmd)
 	EXPECT_EQ(-1, parse_line("show", parse_backend_cmd, &c));
 }
 
+TEST(backend_del_flush)
+{
+	struct config_cmd c;
+	char out[512];
+
+	ASSERT_EQ(0, parse_line("del tcp 192.0.2.10:80 198.51.100.2:8080 flush",
+				parse_backend_cmd, &c));
+	EXPECT_EQ(OP_BE_DEL, c.op);
+	EXPECT_EQ(HAS_KEY | HAS_FLUSH, c.has);
+	EXPECT_EQ(8080, c.be.port);
+	EXPECT_STREQ("backend del tcp 192.0.2.10:80 198.51.100.2:8080 flush",
+		     format_cmd_line(out, sizeof(out), &c));
+	/* The message names the attempt without the flag. */
+	EXPECT_STREQ("backend del tcp 192.0.2.10:80 198.51.100.2:8080",
+		     format_cmd(out, sizeof(out), &c));
+	ASSERT_EQ(0, parse_line("del udp [2001:db8::1]:53 2001:db8::2 flush",
+				parse_backend_cmd, &c));
+	EXPECT_EQ(HAS_KEY | HAS_FLUSH, c.has);
+	EXPECT_EQ(53, c.be.port);
+	ASSERT_EQ(0, parse_line("del tcp 192.0.2.10:80 198.51.100.2",
+				parse_backend_cmd, &c));
+	EXPECT_EQ(HAS_KEY, c.has);
+	EXPECT_STREQ("backend del tcp 192.0.2.10:80 198.51.100.2:80",
+		     format_cmd_line(out, sizeof(out), &c));
+
+	EXPECT_EQ(-1,
+		  parse_line("del tcp 192.0.2.10:80 198.51.100.2 flush flush",
+			     parse_backend_cmd, &c));
+	EXPECT_STREQ("duplicate keyword `flush' for backend del",
+		     parse_error());
+	EXPECT_EQ(-1, parse_line("del tcp 192.0.2.10:80 198.51.100.2 Flush",
+				 parse_backend_cmd, &c));
+	EXPECT_STREQ("unknown keyword `Flush' for backend del", parse_error());
+	EXPECT_EQ(-1, parse_line("del tcp 192.0.2.10:80 198.51.100.2 flus",
+				 parse_backend_cmd, &c));
+	EXPECT_STREQ("unknown keyword `flus' for backend del", parse_error());
+	EXPECT_EQ(-1, parse_line("del tcp 192.0.2.10:80 198.51.100.2 flush 1",
+				 parse_backend_cmd, &c));
+	EXPECT_STREQ("unknown keyword `1' for backend del", parse_error());
+	EXPECT_EQ(-1, parse_line("del tcp 192.0.2.10:80 flush",
+				 parse_backend_cmd, &c));
+	EXPECT_STREQ(
+		"invalid backend `flush' (use IPV4[:PORT], IPV6 or [IPV6][:PORT])",
+		parse_error());
+	EXPECT_EQ(-1, parse_line("add tcp 192.0.2.10:80 198.51.100.2 flush",
+				 parse_backend_cmd, &c));
+	EXPECT_STREQ("unknown keyword `flush' for backend add", parse_error());
+	EXPECT_EQ(
+		-1,
+		parse_line("set tcp 192.0.2.10:80 198.51.100.2 weight 1 flush",
+			   parse_backend_cmd, &c));
+	EXPECT_STREQ("unknown keyword `flush' for backend set", parse_error());
+	EXPECT_EQ(-1, parse_line("del tcp 192.0.2.10:80 198.51.100.2 weight 1",
+				 parse_backend_cmd, &c));
+	EXPECT_STREQ("unknown keyword `weight' for backend del", parse_error());
+}
+
+TEST(stats_cmd)
+{
+	struct config_cmd c;
+	char out[512];
+
+	ASSERT_EQ(0, parse_line("", parse_stats_cmd, &c));
+	EXPECT_EQ(OP_SVC_SHOW, c.op);
+	EXPECT_EQ(0, c.has);
+	ASSERT_EQ(0, parse_line("tcp 192.0.2.10:80", parse_stats_cmd, &c));
+	EXPECT_EQ(OP_SVC_SHOW, c.op);
+	EXPECT_EQ(HAS_KEY, c.has);
+	EXPECT_EQ(80, c.svc.port);
+
+	ASSERT_EQ(0, parse_line("zero", parse_stats_cmd, &c));
+	EXPECT_EQ(OP_STATS_ZERO, c.op);
+	EXPECT_EQ(0, c.has);
+	EXPECT_STREQ("stats zero", format_cmd(out, sizeof(out), &c));
+	ASSERT_EQ(0, parse_line("zero tcp 192.0.2.10:80", parse_stats_cmd, &c));
+	EXPECT_EQ(OP_STATS_ZERO, c.op);
+	EXPECT_EQ(HAS_KEY, c.has);
+	EXPECT_EQ(AF_INET, c.svc.af);
+	EXPECT_EQ(IPPROTO_TCP, c.svc.proto);
+	EXPECT_EQ(80, c.svc.port);
+	EXPECT_STREQ("stats zero tcp 192.0.2.10:80",
+		     format_cmd(out, sizeof(out), &c));
+	ASSERT_EQ(0,
+		  parse_line("zero udp [2001:db8::1]:0", parse_stats_cmd, &c));
+	EXPECT_EQ(AF_INET6, c.svc.af);
+	EXPECT_EQ(IPPROTO_UDP, c.svc.proto);
+	EXPECT_EQ(0, c.svc.port);
+	EXPECT_STREQ("stats zero udp [2001:db8::1]:0",
+		     format_cmd_line(out, sizeof(out), &c));
+
+	EXPECT_EQ(-1, parse_line("zero tcp", parse_stats_cmd, &c));
+	EXPECT_STREQ("stats zero: missing VIP:PORT", parse_error());
+	EXPECT_EQ(-1, parse_line("zero tcp 192.0.2.10", parse_stats_cmd, &c));
+	EXPECT_NE(NULL, strstr(parse_error(), "`192.0.2.10'"));
+	EXPECT_EQ(-1, parse_line("zero tcp 192.0.2.10:80 extra",
+				 parse_stats_cmd, &c));
+	EXPECT_STREQ("unexpected argument `extra' for stats zero",
+		     parse_error());
+	EXPECT_EQ(-1,
+		  parse_line("zero sctp 192.0.2.10:80", parse_stats_cmd, &c));
+	EXPECT_STREQ("invalid protocol `sctp' (use tcp, udp)", parse_error());
+	EXPECT_EQ(-1, parse_line("zero zero", parse_stats_cmd, &c));
+	EXPECT_STREQ("invalid protocol `zero' (use tcp, udp)", parse_error());
+	EXPECT_EQ(-1, parse_line("zer", parse_stats_cmd, &c));
+	EXPECT_STREQ(
+		"unknown command or protocol `zer' for stats (use zero, help, tcp, udp)",
+		parse_error());
+	EXPECT_EQ(-1,
+		  parse_line("Zero tcp 192.0.2.10:80", parse_stats_cmd, &c));
+	EXPECT_NE(NULL, strstr(parse_error(), "`Zero'"));
+	EXPECT_EQ(-1, parse_line("tcp", parse_stats_cmd, &c));
+	EXPECT_STREQ("stats: missing VIP:PORT", parse_error());
+	EXPECT_EQ(-1,
+		  parse_line("tcp 192.0.2.10:80 zero", parse_stats_cmd, &c));
+	EXPECT_STREQ("unexpected argument `zero' for stats", parse_error());
+}
+
 TEST(source)
 {
 	struct svc_key v4, v6;
@@ -799,6 +916,23 @@ TEST(restore_lines)
 			"service lookup tcp 192.0.2.10:80 from 203.0.113.5:40000",
 			parse_config_cmd, &c));
 	EXPECT_STREQ("`service lookup' not allowed in restore", parse_error());
+	EXPECT_EQ(-1, parse_line("stats", parse_config_cmd, &c));
+	EXPECT_STREQ(
+		"`stats' not allowed in restore (use service, backend, flush)",
+		parse_error());
+	EXPECT_EQ(-1, parse_line("stats zero", parse_config_cmd, &c));
+	EXPECT_STREQ("`stats zero' not allowed in restore (use it with -b)",
+		     parse_error());
+	EXPECT_EQ(-1, parse_line("stats zero tcp 192.0.2.10:80",
+				 parse_config_cmd, &c));
+	EXPECT_STREQ("`stats zero' not allowed in restore (use it with -b)",
+		     parse_error());
+	EXPECT_EQ(-1,
+		  parse_line("backend del tcp 192.0.2.10:80 198.51.100.2 flush",
+			     parse_config_cmd, &c));
+	EXPECT_STREQ(
+		"`backend del ... flush' not allowed in restore (use it with -b)",
+		parse_error());
 	EXPECT_EQ(-1, parse_line("save", parse_config_cmd, &c));
 	EXPECT_EQ(-1, parse_line("restore", parse_config_cmd, &c));
 	EXPECT_EQ(-1, parse_line("frobnicate", parse_config_cmd, &c));
