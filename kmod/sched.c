@@ -100,7 +100,7 @@ int viplb_sched_rebuild(struct viplb_service *svc,
 	u32 i = 0;
 	int err;
 
-	sd = kvzalloc(struct_size(sd, be, svc->n_backends),
+	sd = kvzalloc(struct_size(sd, be, 2 * svc->n_backends),
 		      GFP_KERNEL_ACCOUNT);
 	if (!sd)
 		return -ENOMEM;
@@ -110,6 +110,10 @@ int viplb_sched_rebuild(struct viplb_service *svc,
 	sd->n = i;
 	sd->sched = svc->sched;
 	sort(sd->be, sd->n, sizeof(sd->be[0]), backend_cmp, NULL);
+	sd->up = &sd->be[sd->n];
+	for (i = 0; i < sd->n; i++)
+		if (sd->be[i]->weight)
+			sd->up[sd->n_up++] = sd->be[i];
 	if (sched_ops[sd->sched].uses_table && sd->n) {
 		sd->m = svc->table_size;
 		err = build_table(sd);
@@ -205,23 +209,19 @@ static struct viplb_backend *pick_sh(struct viplb_service *svc,
 	return pick_table(sd, viplb_src_hash(t));
 }
 
-/* rr: the (pos mod n)-th backend of weight > 0, scanning from there. */
+/* rr: each backend of weight > 0 in turn. */
 static struct viplb_backend *pick_rr(struct viplb_service *svc,
 				     const struct viplb_sched_data *sd,
 				     const struct viplb_flow_tuple *t,
 				     bool peek)
 {
-	u32 pos, i;
+	u32 pos;
 
+	if (!sd->n_up)
+		return NULL;
 	pos = peek ? (u32)atomic_read(&svc->rr_pos) :
 		     (u32)atomic_inc_return(&svc->rr_pos) - 1;
-	for (i = 0; i < sd->n; i++) {
-		struct viplb_backend *be = sd->be[(pos + i) % sd->n];
-
-		if (READ_ONCE(be->weight))
-			return be;
-	}
-	return NULL;
+	return sd->up[pos % sd->n_up];
 }
 
 /*

@@ -92,7 +92,9 @@ struct viplb_sched_data {
 	u32 n;				/* backends in @be */
 	u32 m;				/* Maglev table size, 0 if none */
 	u32 *table;			/* m slots, each an index into @be */
-	struct viplb_backend *be[];	/* sorted by (addr, port) */
+	u32 n_up;			/* backends of weight > 0 */
+	struct viplb_backend **up;	/* those, in @be order */
+	struct viplb_backend *be[];	/* sorted by (addr, port); then @up */
 };
 
 struct viplb_service {
