@@ -77,6 +77,21 @@ static bool on_link(u8 af, const struct dst_entry *dst)
 }
 
 /*
+ * icmp_send() needs the packet's route to answer; at PRE_ROUTING it has
+ * none yet, so route it first as the input path would.
+ */
+static void icmp4_error(struct sk_buff *skb, int type, int code, __be32 info)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+
+	if (!skb_dst(skb) &&
+	    ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
+				 skb->dev))
+		return;
+	icmp_send(skb, type, code, info);
+}
+
+/*
  * Checks the packet fits in @mtu and decrements its TTL; on failure sends
  * the ICMP error a router would and returns false.
  */
@@ -90,12 +105,12 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu)
 		iph = ip_hdr(skb);
 		if (skb->len > mtu && !skb_is_gso(skb) &&
 		    (iph->frag_off & htons(IP_DF))) {
-			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
-				  htonl(mtu));
+			icmp4_error(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+				    htonl(mtu));
 			return false;
 		}
 		if (iph->ttl <= 1) {
-			icmp_send(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
+			icmp4_error(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
 			return false;
 		}
 		ip_decrease_ttl(iph);
