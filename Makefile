@@ -4,13 +4,14 @@
 #                 user tools
 #   make check    deps, build, host unit tests, then kselftests in the VM
 #   make demo     deps, build, boot the VM and show viplb balancing a VIP
+#   make bench    viplb against IPVS, iptables and nftables in one VM boot
 #   make deps     install the Debian packages (scripts/deps.sh)
 #   make checkpatch / make sparse   kernel style and sparse checks
 
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all deps module user selftests check demo clean checkpatch sparse
+.PHONY: all deps module user selftests check demo bench clean checkpatch sparse
 
 all: module user selftests
 
@@ -35,6 +36,10 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@selftests/vm/run -t 900 scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench/bench.sh
 
 checkpatch:
 	@scripts/kselftest-fw.sh

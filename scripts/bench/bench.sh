@@ -1,0 +1,170 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: `make bench`.  On the host: generate the configurations, boot
+# the test VM once to run scripts/bench/run.sh (output in build/bench.out),
+# then write bench/results/results.md and bench/results/scaling.png.
+#
+# Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
+# VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
+cd "$repo"
+
+out=build/bench.out
+conf=build/bench/conf
+results=bench/results
+sizes=${VIPLB_BENCH_SIZES:-1 100 1000 10000}
+backends=10
+mkdir -p "$conf" "$results"
+
+say() { echo "bench: $*" >&2; }
+
+command -v python3 >/dev/null || { say "python3 missing"; exit 1; }
+if [ ! -r kmod/viplb.ko ] || [ ! -x user/viplb ]; then
+	say "build first: make all"
+	exit 1
+fi
+
+# The configurations, made here (the VM is 10-20 times slower), named
+# FORMAT.PROTO.N.BACKENDS as run.sh looks for them.  Remade when gen.py
+# changes.
+if [ -n "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
+	sizes=
+fi
+stamp=$conf/.gen-$(cksum <"$here/gen.py" | cut -d' ' -f1)
+if [ ! -e "$stamp" ]; then
+	rm -f "$conf"/* "$conf"/.gen-*
+fi
+gen()
+{
+	f=$conf/$1.$2.$3.$4
+	[ -s "$f" ] || python3 "$here/gen.py" "$@" >"$f"
+}
+say "generating configurations in $conf"
+for fmt in viplb-rr ipvs iptables nft; do
+	gen "$fmt" tcp 1 3
+done
+for n in $sizes; do
+	for fmt in viplb-rr viplb-mg251 ipvs iptables nft; do
+		gen "$fmt" udp "$n" "$backends"
+	done
+	[ "$n" -gt 1000 ] || gen viplb-mg udp "$n" "$backends"
+done
+touch "$stamp"
+
+rc=0
+if [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	others=$(pgrep -c -f '^qemu-system' || true)
+	say "running the benchmark in the VM (up to ${VIPLB_BENCH_VM_TIMEOUT:-3000} s); output in $out"
+	VIPLB_BENCH_CONF=$repo/$conf selftests/vm/run \
+		-t "${VIPLB_BENCH_VM_TIMEOUT:-3000}" scripts/bench/run.sh \
+		>"$out" 2>&1 || rc=$?
+	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo "$load_before|$load_after|$others|$rc" >"$out.host"
+else
+	# VIPLB_BENCH_REPORT_ONLY=1: only rewrite the results from $out.
+	IFS='|' read -r load_before load_after others rc <"$out.host" ||
+		{ load_before='?'; load_after='?'; others='?'; rc=0; }
+fi
+if [ "$rc" -ne 0 ]; then
+	say "the VM run exited with status $rc (see $out and build/vm/last-console.log); writing what it measured"
+fi
+grep -q '^BENCH ' "$out" || { say "no results in $out"; tail -20 "$out" >&2; exit 1; }
+
+info()
+{
+	awk -v k="$1" '$1 == "BENCH" && $2 == "info" && $3 == k {
+		$1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print; exit }' "$out"
+}
+
+qemu=$(qemu-system-x86_64 --version | head -1)
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+md=$results/results.md
+{
+	echo "# viplb benchmark results"
+	echo
+	echo "Made by \`make bench\` (scripts/bench/bench.sh), $(info date)."
+	echo
+	echo "- Guest: Debian kernel $(info kernel), $(info cpus) vCPUs, $(info mem_mib) MiB,"
+	echo "  under $qemu with **TCG** (software emulation, no KVM)."
+	echo "- Host: $(nproc) CPUs ($cpu); load average $load_before before the run,"
+	echo "  $load_after after; $others other QEMU processes were running when it"
+	echo "  started (other VMs share the host's CPUs and slow this one unevenly)."
+	echo "- Run time in the VM: $(info duration_s) s$([ "$rc" -eq 0 ] || echo " (the run ended with status $rc: some figures are missing)")."
+	echo
+	echo "**Only the ratios matter.** Under TCG every instruction is emulated:"
+	echo "absolute figures are one to two orders of magnitude below native"
+	echo "hardware, and the emulation does not slow every code path by the same"
+	echo "factor. Each pktgen figure comes from $(info pkt_pairs) runs of $(info pkt_seconds) s, each"
+	echo "beside a simultaneous routing-only reference run; each connection rate"
+	echo "is the median of $(info cps_rounds) rounds of $(info cps_seconds) s. How far the reference"
+	echo "itself moved (section 2-3) shows the noise of this run: differences"
+	echo "smaller than that spread are ties. Only large effects (the linear"
+	echo "growth of iptables, load times that differ several-fold) are solid."
+	echo
+	echo "## What runs"
+	echo
+	echo "- **viplb**: \`viplb service add udp VIP:PORT sched rr mode nat\` (the"
+	echo "  datapath rows); also \`sched maglev table-size 251\` and the default"
+	echo "  \`sched maglev\` (65537-slot tables, up to 1,000 services: 10,000 would"
+	echo "  need 2.5 GiB), loaded with \`viplb restore\`."
+	echo "- **IPVS**: \`ipvsadm -A -u VIP:PORT -s rr\`, \`-a ... -m\` (masquerading),"
+	echo "  loaded with \`ipvsadm -R\`; \`ip_vs conn_tab_bits=18\`. IPVS does not use"
+	echo "  conntrack here (its own connection table), the others do."
+	echo "- **iptables**: kube-proxy style nat chains: PREROUTING → KUBE-SERVICES"
+	echo "  (one \`-d VIP -p udp --dport PORT -j KUBE-SVC-i\` rule per service) →"
+	echo "  KUBE-SVC-i (\`-m statistic --mode random --probability 1/k\`) →"
+	echo "  KUBE-SEP-i-j (\`-j DNAT\`), loaded with \`iptables-nft-restore\`"
+	echo "  (Debian's default \`iptables\`) and \`iptables-legacy-restore\`."
+	echo "- **nftables**: one verdict map \`ip daddr . meta l4proto . th dport vmap"
+	echo "  @services\` → \`goto\` a chain per service that picks its backend with"
+	echo "  \`numgen random mod k\` rules (the rule form of kube-proxy's"
+	echo "  statistic chains), loaded with \`nft -f\`. The map makes the lookup one"
+	echo "  hash, as in kube-proxy's nftables mode."
+	echo "- Service i is 192.0.2.(1 + i mod 250), port 1000 + i div 250; backends"
+	echo "  198.51.100.11-20:8080; conntrack hash 2^18 buckets."
+	echo
+	echo "The raw output is build/bench.out; the method is described at the top of"
+	echo "scripts/bench/run.sh."
+	echo
+	python3 "$here/report.py" text "$out"
+	echo "### Scaling plot"
+	echo
+	echo "![new-flow ns/packet against services](scaling.png)"
+} >"$md"
+say "wrote $md"
+
+if command -v gnuplot >/dev/null; then
+	dat=build/bench/scaling.dat
+	python3 "$here/report.py" scaling "$out" >"$dat"
+	plots=
+	while read -r col name; do
+		plots="${plots:+$plots, }'$dat' using 1:$col with linespoints lw 2 pt 7 title '$name'"
+	done < <(python3 "$here/report.py" systems "$out")
+	if [ -n "$plots" ]; then
+		gnuplot <<-EOT
+		set terminal pngcairo size 960,600 noenhanced font ",11"
+		set output '$results/scaling.png'
+		set title 'New-flow cost of the director against the number of services (QEMU TCG: compare ratios only)'
+		set xlabel 'services configured'
+		set ylabel 'ns per packet, new UDP flows (pktgen)'
+		set logscale xy
+		set xrange [0.7:14000]
+		set xtics ('1' 1, '100' 100, '1,000' 1000, '10,000' 10000)
+		set grid
+		set key top left
+		set datafile missing '?'
+		plot $plots
+		EOT
+		say "wrote $results/scaling.png"
+	fi
+else
+	say "gnuplot not found (apt-get install gnuplot-nox): no plot"
+fi
+
+python3 "$here/report.py" text "$out"
+exit "$rc"
