@@ -16,7 +16,7 @@ import sys
 
 NAMES = {
     "plain": "routing only, no NAT (ceiling)",
-    "ct": "conntrack + NAT core, no rule",
+    "ct": "conntrack + nft nat chain, no match",
     "viplb": "viplb nat, sched rr",
     "viplb-mg251": "viplb nat, maglev M=251",
     "viplb-mg": "viplb nat, maglev M=65537 (default)",

@@ -45,8 +45,10 @@
 #    the middle service (gen.py probe N).  out0's tx counter checks that
 #    the packets were really forwarded (DNAT done: without it the VIP has
 #    no route).  Extra baselines: "plain" (the packets are addressed to a
-#    backend, no NAT, no conntrack) and "ct" (the same with an empty nft
-#    nat chain: conntrack and the NAT core, no DNAT rule).
+#    backend, no NAT, no conntrack) and "ct" (the same through an nft
+#    nat chain whose one dnat rule never matches: conntrack and the NAT
+#    core, no translation; an empty nat chain would not even turn
+#    conntrack on).
 #
 # 5. load: seconds to load the N-service configuration of each system into
 #    an empty director netns (viplb restore, ipvsadm -R,
@@ -166,6 +168,7 @@ sys_load()
 		table ip bench {
 			chain prerouting {
 				type nat hook prerouting priority dstnat; policy accept;
+				ip daddr 192.0.2.255 dnat ip to 198.51.100.11
 			}
 		}
 		EOT
