@@ -133,6 +133,78 @@
  * is gone.
  *
  * VIPLB_CMD_TXN_ABORT: drop the transaction of this socket.  No attributes.
+ *
+ * VIPLB_CMD_TXN_BEGIN takes an optional VIPLB_A_TXN_SCOPE (NLA_U32, enum
+ * viplb_txn_scope flags, default VIPLB_TXN_SERVICES): what the transaction
+ * replaces.  Without VIPLB_TXN_SERVICES the services stay as they are and
+ * service commands from the owning socket fail.  With VIPLB_TXN_RULES, the
+ * RULES_TABLE, RULES_CHAIN and RULES_RULE commands build rule tables aside.
+ *
+ * Rule tables (the "small iptables", used by viplb-tables and
+ * viplb-restore):
+ *
+ * Each netns has, per family (AF_INET, AF_INET6), a filter table (built-in
+ * chains INPUT, FORWARD, OUTPUT) and a nat table (PREROUTING, INPUT,
+ * OUTPUT, POSTROUTING).  A table is always replaced whole, inside a
+ * transaction of scope VIPLB_TXN_RULES; the commit swaps every table loaded
+ * in the transaction in one RCU pointer update.  Every message below holds
+ * one VIPLB_A_RULES nest:
+ *
+ * VIPLB_CMD_RULES_TABLE: start loading a table.  It starts empty: built-in
+ * chains with policy ACCEPT (their packet counters carried over) and no
+ * rules.  A table loaded twice in one transaction starts over.
+ *
+ *    VIPLB_RULES_A_AF: NLA_U16, AF_INET or AF_INET6 (required)
+ *    VIPLB_RULES_A_TABLE: NLA_U32, enum viplb_rtable (required)
+ *    VIPLB_RULES_A_GEN: NLA_U32, the generation the client read; the commit
+ *                       fails with -EAGAIN if the rules changed since
+ *
+ * VIPLB_CMD_RULES_CHAIN: set a built-in chain's policy, or create a user
+ * chain (in this order for dumps).
+ *
+ *    VIPLB_RULES_A_AF, VIPLB_RULES_A_TABLE (required)
+ *    VIPLB_RULES_A_CHAIN: NLA_NUL_STRING, at most VIPLB_CHAIN_NAME_MAX - 1
+ *                         bytes (required)
+ *    VIPLB_RULES_A_POLICY: NLA_U32, VIPLB_V_ACCEPT or VIPLB_V_DROP; built-in
+ *                          chains only (filter only for DROP)
+ *    VIPLB_RULES_A_PKTS, VIPLB_RULES_A_BYTES: NLA_U64, initial policy
+ *                          counters of a built-in chain
+ *
+ * VIPLB_CMD_RULES_RULE: append a rule to a chain of the table.
+ *
+ *    VIPLB_RULES_A_AF, VIPLB_RULES_A_TABLE, VIPLB_RULES_A_CHAIN (required)
+ *    VIPLB_RULES_A_SPEC: struct viplb_rule_spec, exact size (required)
+ *    VIPLB_RULES_A_TARGET: NLA_NUL_STRING, the user chain of a JUMP or
+ *                          GOTO verdict (required for those, else absent)
+ *    VIPLB_RULES_A_COMMENT: NLA_NUL_STRING, at most VIPLB_COMMENT_MAX - 1
+ *                           bytes
+ *    VIPLB_RULES_A_HANDLE: NLA_U64, the handle of a rule of the live table:
+ *                          the new rule takes over its counters and its
+ *                          nth-match state (so editing one rule keeps the
+ *                          counters of the others).  -ENOENT if no live rule
+ *                          of this table has it.
+ *    VIPLB_RULES_A_PKTS, VIPLB_RULES_A_BYTES: NLA_U64, initial counters of
+ *                          a rule without a handle
+ *
+ * At commit, every table loaded is checked: jumps name existing user
+ * chains, no chain is reachable from itself (-ELOOP), calls nest at most
+ * VIPLB_JUMP_DEPTH_MAX deep, each target is used only from the built-in
+ * chains it suits (DNAT and REDIRECT: PREROUTING and OUTPUT; SNAT: INPUT
+ * and POSTROUTING; MASQUERADE: POSTROUTING; REJECT: filter only), and the
+ * table holds at most VIPLB_RULES_MAX rules and VIPLB_CHAINS_MAX chains.
+ *
+ * VIPLB_CMD_RULES_GET (NLM_F_DUMP): dump a table.  The request holds
+ * VIPLB_A_RULES with AF and TABLE.  The reply is one message per chain
+ * (VIPLB_A_RULES: AF, TABLE, GEN, CHAIN, POLICY for built-in chains, PKTS
+ * and BYTES of the policy for built-in chains, REFS: rules jumping to a
+ * user chain), each followed by one message per rule of that chain
+ * (VIPLB_A_RULES: AF, TABLE, GEN, CHAIN, SPEC, TARGET, COMMENT, HANDLE,
+ * PKTS, BYTES).  Built-in chains come first, in hook order, then user
+ * chains in the order they were loaded.
+ *
+ * Counters of the "small iptables" are per rule and per built-in chain's
+ * policy: packets and bytes, counted per packet in filter and for the
+ * first packet of each connection in nat (as iptables does).
  */
 #ifndef _UAPI_LINUX_VIPLB_H
 #define _UAPI_LINUX_VIPLB_H
@@ -161,6 +233,10 @@ enum viplb_cmd {
 	VIPLB_CMD_TXN_ABORT,
 	VIPLB_CMD_SERVICE_LOOKUP,
 	VIPLB_CMD_STATS_ZERO,
+	VIPLB_CMD_RULES_TABLE,
+	VIPLB_CMD_RULES_CHAIN,
+	VIPLB_CMD_RULES_RULE,
+	VIPLB_CMD_RULES_GET,
 	__VIPLB_CMD_MAX
 };
 #define VIPLB_CMD_MAX (__VIPLB_CMD_MAX - 1)
@@ -172,6 +248,8 @@ enum viplb_attr {
 	VIPLB_A_TXN_OPS,
 	VIPLB_A_LOOKUP,
 	VIPLB_A_FLUSH,
+	VIPLB_A_TXN_SCOPE,
+	VIPLB_A_RULES,
 	__VIPLB_A_MAX
 };
 #define VIPLB_A_MAX (__VIPLB_A_MAX - 1)
@@ -272,6 +350,173 @@ enum viplb_svc_flags {
 	/* nat mode: also SNAT to the director's egress address */
 	VIPLB_SVC_F_SNAT = 1U << 0,
 	__VIPLB_SVC_F_ALL = VIPLB_SVC_F_SNAT
+};
+
+/* What a transaction replaces (VIPLB_A_TXN_SCOPE). */
+enum viplb_txn_scope {
+	VIPLB_TXN_SERVICES = 1U << 0,
+	VIPLB_TXN_RULES = 1U << 1,
+	__VIPLB_TXN_SCOPE_ALL = VIPLB_TXN_SERVICES | VIPLB_TXN_RULES
+};
+
+#define VIPLB_CHAIN_NAME_MAX 29		/* with the NUL, as iptables */
+#define VIPLB_COMMENT_MAX 256		/* with the NUL, as xt_comment */
+#define VIPLB_IFNAME_MAX 16		/* IFNAMSIZ */
+#define VIPLB_MPORTS_MAX 15		/* as xt_multiport */
+#define VIPLB_RULES_MAX 200000		/* rules per table */
+#define VIPLB_CHAINS_MAX 20000		/* chains per table */
+#define VIPLB_JUMP_DEPTH_MAX 16		/* nested jumps from a built-in chain */
+
+enum viplb_rules_attr {
+	VIPLB_RULES_A_UNSPEC,
+	VIPLB_RULES_A_PAD,
+	VIPLB_RULES_A_AF,
+	VIPLB_RULES_A_TABLE,
+	VIPLB_RULES_A_GEN,
+	VIPLB_RULES_A_CHAIN,
+	VIPLB_RULES_A_POLICY,
+	VIPLB_RULES_A_SPEC,
+	VIPLB_RULES_A_TARGET,
+	VIPLB_RULES_A_COMMENT,
+	VIPLB_RULES_A_HANDLE,
+	VIPLB_RULES_A_PKTS,
+	VIPLB_RULES_A_BYTES,
+	VIPLB_RULES_A_REFS,
+	__VIPLB_RULES_A_MAX
+};
+#define VIPLB_RULES_A_MAX (__VIPLB_RULES_A_MAX - 1)
+
+enum viplb_rtable {
+	VIPLB_RTABLE_FILTER,
+	VIPLB_RTABLE_NAT,
+	__VIPLB_RTABLE_MAX
+};
+#define VIPLB_RTABLE_MAX (__VIPLB_RTABLE_MAX - 1)
+
+/* Built-in chains, numbered as the netfilter hooks (NF_INET_*). */
+enum viplb_hook {
+	VIPLB_HOOK_PREROUTING,
+	VIPLB_HOOK_INPUT,
+	VIPLB_HOOK_FORWARD,
+	VIPLB_HOOK_OUTPUT,
+	VIPLB_HOOK_POSTROUTING,
+	__VIPLB_HOOK_MAX
+};
+
+/* Matches of a rule (viplb_rule_spec.match, and .invert for "!"). */
+enum viplb_rule_match {
+	VIPLB_M_PROTO = 1U << 0,	/* -p */
+	VIPLB_M_SRC = 1U << 1,		/* -s */
+	VIPLB_M_DST = 1U << 2,		/* -d */
+	VIPLB_M_IIF = 1U << 3,		/* -i */
+	VIPLB_M_OIF = 1U << 4,		/* -o */
+	VIPLB_M_SPORT = 1U << 5,	/* --sport (tcp, udp) */
+	VIPLB_M_DPORT = 1U << 6,	/* --dport (tcp, udp) */
+	VIPLB_M_MPORTS = 1U << 7,	/* -m multiport */
+	VIPLB_M_SYN = 1U << 8,		/* --syn: SYN set, ACK RST FIN clear */
+	VIPLB_M_CTSTATE = 1U << 9,	/* -m conntrack --ctstate, -m state */
+	VIPLB_M_MARK = 1U << 10,	/* -m mark */
+	VIPLB_M_STATISTIC = 1U << 11,	/* -m statistic */
+	__VIPLB_M_ALL = (1U << 12) - 1
+};
+
+/* viplb_rule_spec.mport_flags: which port -m multiport compares. */
+enum viplb_mport_flags {
+	VIPLB_MPORT_SRC = 1U << 0,	/* --sports */
+	VIPLB_MPORT_DST = 1U << 1,	/* --dports */
+	/* both: --ports, either port matches */
+};
+
+/* viplb_rule_spec.ctstate bits. */
+enum viplb_ctstate {
+	VIPLB_CTSTATE_INVALID = 1U << 0,
+	VIPLB_CTSTATE_NEW = 1U << 1,
+	VIPLB_CTSTATE_ESTABLISHED = 1U << 2,
+	VIPLB_CTSTATE_RELATED = 1U << 3,
+	VIPLB_CTSTATE_UNTRACKED = 1U << 4,
+	__VIPLB_CTSTATE_ALL = (1U << 5) - 1
+};
+
+enum viplb_stat_mode {
+	VIPLB_STAT_RANDOM = 1,
+	VIPLB_STAT_NTH,
+};
+
+/* What a rule does when it matches (viplb_rule_spec.verdict). */
+enum viplb_verdict {
+	VIPLB_V_NONE,		/* no target: count and go on */
+	VIPLB_V_ACCEPT,
+	VIPLB_V_DROP,
+	VIPLB_V_RETURN,
+	VIPLB_V_JUMP,		/* to VIPLB_RULES_A_TARGET, then come back */
+	VIPLB_V_GOTO,		/* to VIPLB_RULES_A_TARGET, no coming back */
+	VIPLB_V_REJECT,		/* reject_with */
+	VIPLB_V_DNAT,		/* nat range */
+	VIPLB_V_SNAT,		/* nat range */
+	VIPLB_V_MASQUERADE,	/* nat ports only */
+	VIPLB_V_REDIRECT,	/* nat ports only */
+	VIPLB_V_MARK,		/* mark = (mark & ~set_mark_mask) ^ set_mark */
+	__VIPLB_V_MAX
+};
+#define VIPLB_V_MAX (__VIPLB_V_MAX - 1)
+
+enum viplb_reject {
+	VIPLB_REJECT_PORT_UNREACH,	/* icmp(6) port unreachable */
+	VIPLB_REJECT_HOST_UNREACH,	/* icmp host / icmp6 address unr. */
+	VIPLB_REJECT_ADMIN_PROHIBITED,	/* icmp admin / icmp6 adm prohib. */
+	VIPLB_REJECT_NET_UNREACH,	/* icmp net / icmp6 no route */
+	VIPLB_REJECT_TCP_RESET,		/* tcp only */
+	__VIPLB_REJECT_MAX
+};
+#define VIPLB_REJECT_MAX (__VIPLB_REJECT_MAX - 1)
+
+enum viplb_nat_flags {
+	VIPLB_NAT_F_ADDR = 1U << 0,	/* nat_min..nat_max given */
+	VIPLB_NAT_F_PORTS = 1U << 1,	/* nat_port_min..nat_port_max given */
+	VIPLB_NAT_F_RANDOM = 1U << 2,	/* --random */
+	VIPLB_NAT_F_RANDOM_FULLY = 1U << 3, /* --random-fully */
+	VIPLB_NAT_F_PERSISTENT = 1U << 4, /* --persistent */
+	__VIPLB_NAT_F_ALL = (1U << 5) - 1
+};
+
+/*
+ * One rule: its matches and its target, sent whole as
+ * VIPLB_RULES_A_SPEC.  Fields of absent matches must be zero.  Addresses
+ * are in network byte order (IPv4 in the first word); ports, marks and
+ * the rest in host order.  Interface names may end in '+', which matches
+ * every name with that prefix.
+ */
+struct viplb_rule_spec {
+	__u32 match;			/* enum viplb_rule_match */
+	__u32 invert;			/* matches negated with "!" */
+	__be32 src[4];
+	__be32 src_mask[4];
+	__be32 dst[4];
+	__be32 dst_mask[4];
+	char iif[VIPLB_IFNAME_MAX];
+	char oif[VIPLB_IFNAME_MAX];
+	__u16 sport[2];			/* inclusive range */
+	__u16 dport[2];
+	__u16 mports[VIPLB_MPORTS_MAX][2]; /* inclusive ranges */
+	__u8 n_mports;
+	__u8 mport_flags;		/* enum viplb_mport_flags */
+	__u8 proto;			/* IPPROTO_*, 0 means all */
+	__u8 ctstate;			/* enum viplb_ctstate */
+	__u32 mark;			/* (skb mark & mark_mask) == mark */
+	__u32 mark_mask;
+	__u32 stat_mode;		/* enum viplb_stat_mode */
+	__u32 stat_prob;		/* random: (rand & 0x7fffffff) < prob */
+	__u32 stat_every;		/* nth: 1.. */
+	__u32 stat_packet;		/* nth: 0..every-1, as xt_statistic */
+	__u32 verdict;			/* enum viplb_verdict */
+	__u32 reject_with;		/* enum viplb_reject */
+	__u32 nat_flags;		/* enum viplb_nat_flags */
+	__be32 nat_min[4];		/* DNAT/SNAT address range */
+	__be32 nat_max[4];
+	__u16 nat_port_min;		/* port range */
+	__u16 nat_port_max;
+	__u32 set_mark;			/* MARK */
+	__u32 set_mark_mask;
 };
 
 #endif /* _UAPI_LINUX_VIPLB_H */
