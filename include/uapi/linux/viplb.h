@@ -209,6 +209,8 @@
 #ifndef _UAPI_LINUX_VIPLB_H
 #define _UAPI_LINUX_VIPLB_H
 
+#include <linux/types.h>
+
 #define VIPLB_GENL_NAME "viplb"
 #define VIPLB_GENL_VERSION 1
 
