@@ -309,9 +309,11 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 }
 
 /*
- * Hook priorities.  The NAT lookups sit at the NAT core's own priorities,
- * like iptable_nat: destination NAT before routing (PRE_ROUTING) and for
- * local clients (LOCAL_OUT), source NAT after routing (POST_ROUTING).
+ * Hook priorities.  The NAT lookups sit just before the NAT core's own
+ * priorities, where the nat table's chains run (rules.c): destination NAT
+ * before routing (PRE_ROUTING) and for local clients (LOCAL_OUT), source
+ * NAT after routing (POST_ROUTING).  So a VIP service is chosen before
+ * the nat chains see the connection.
  * Counting runs right after destination NAT, so a new connection is
  * already bound; every packet passes exactly one of PRE_ROUTING and
  * LOCAL_OUT on this host.  dr/tun forwarding runs right after
@@ -324,19 +326,19 @@ static const struct nf_hook_ops nat_ops[2][3] = {
 			.hook = nat_dst_hook,
 			.pf = NFPROTO_IPV4,
 			.hooknum = NF_INET_PRE_ROUTING,
-			.priority = NF_IP_PRI_NAT_DST,
+			.priority = NF_IP_PRI_NAT_DST - 1,
 		},
 		{
 			.hook = nat_dst_hook,
 			.pf = NFPROTO_IPV4,
 			.hooknum = NF_INET_LOCAL_OUT,
-			.priority = NF_IP_PRI_NAT_DST,
+			.priority = NF_IP_PRI_NAT_DST - 1,
 		},
 		{
 			.hook = nat_src_hook,
 			.pf = NFPROTO_IPV4,
 			.hooknum = NF_INET_POST_ROUTING,
-			.priority = NF_IP_PRI_NAT_SRC,
+			.priority = NF_IP_PRI_NAT_SRC - 1,
 		},
 	},
 	{
@@ -344,19 +346,19 @@ static const struct nf_hook_ops nat_ops[2][3] = {
 			.hook = nat_dst_hook,
 			.pf = NFPROTO_IPV6,
 			.hooknum = NF_INET_PRE_ROUTING,
-			.priority = NF_IP6_PRI_NAT_DST,
+			.priority = NF_IP6_PRI_NAT_DST - 1,
 		},
 		{
 			.hook = nat_dst_hook,
 			.pf = NFPROTO_IPV6,
 			.hooknum = NF_INET_LOCAL_OUT,
-			.priority = NF_IP6_PRI_NAT_DST,
+			.priority = NF_IP6_PRI_NAT_DST - 1,
 		},
 		{
 			.hook = nat_src_hook,
 			.pf = NFPROTO_IPV6,
 			.hooknum = NF_INET_POST_ROUTING,
-			.priority = NF_IP6_PRI_NAT_SRC,
+			.priority = NF_IP6_PRI_NAT_SRC - 1,
 		},
 	},
 };

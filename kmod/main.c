@@ -4,12 +4,19 @@
  */
 #include <linux/module.h>
 #include <net/genetlink.h>
+#include <net/netfilter/nf_nat_masquerade.h>
 #include "viplb.h"
 
 static int __init viplb_init(void)
 {
 	int err;
 
+	/* MASQUERADE (rules, snat services): forget mappings of an address
+	 * or device that goes away.
+	 */
+	err = nf_nat_masquerade_inet_register_notifiers();
+	if (err)
+		return err;
 	err = viplb_pernet_init();
 	if (err)
 		goto err_pernet;
@@ -23,6 +30,7 @@ static int __init viplb_init(void)
 err_genl:
 	viplb_pernet_exit();
 err_pernet:
+	nf_nat_masquerade_inet_unregister_notifiers();
 	return err;
 }
 
@@ -30,6 +38,7 @@ static void __exit viplb_exit(void)
 {
 	viplb_genl_exit();
 	viplb_pernet_exit();
+	nf_nat_masquerade_inet_unregister_notifiers();
 }
 
 module_init(viplb_init);

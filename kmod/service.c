@@ -10,6 +10,7 @@
 #include <linux/slab.h>
 #include <linux/percpu.h>
 #include <net/net_namespace.h>
+#include "rules.h"
 #include "viplb.h"
 
 unsigned int viplb_net_id __read_mostly;
@@ -217,6 +218,10 @@ void viplb_txn_release(struct viplb_net *vn)
 {
 	viplb_config_free(vn->txn);
 	vn->txn = NULL;
+	viplb_rules_txn_free(vn->rtxn);
+	vn->rtxn = NULL;
+	vn->txn_open = false;
+	vn->txn_scope = 0;
 	vn->txn_portid = 0;
 	vn->txn_failed = false;
 }
@@ -250,12 +255,14 @@ static void __net_exit viplb_net_pre_exit(struct net *net)
 
 	mutex_lock(&vn->lock);
 	viplb_hooks_release(net, vn);
+	viplb_rules_hooks_release(net, vn);
 	mutex_unlock(&vn->lock);
 }
 
 static void __net_exit viplb_net_exit(struct net *net)
 {
 	struct viplb_net *vn = viplb_pernet(net);
+	struct viplb_ruleset *rules;
 	struct viplb_config *cfg;
 
 	viplb_est_stop(vn);
@@ -264,10 +271,13 @@ static void __net_exit viplb_net_exit(struct net *net)
 	viplb_txn_release(vn);
 	cfg = viplb_live_config(vn);
 	RCU_INIT_POINTER(vn->cfg, NULL);
+	rules = viplb_live_rules(vn);
+	RCU_INIT_POINTER(vn->rules, NULL);
 	mutex_unlock(&vn->lock);
 
 	synchronize_rcu();
 	viplb_config_free(cfg);
+	viplb_ruleset_free(rules);
 }
 
 static struct pernet_operations viplb_net_ops = {

@@ -17,6 +17,7 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/u64_stats_sync.h>
+#include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <uapi/linux/viplb.h>
 #include <viplb/hash.h>
@@ -127,15 +128,25 @@ struct viplb_config {
 	struct hlist_head table[1 << VIPLB_SVC_HASH_BITS];
 };
 
+struct viplb_ruleset;
+struct viplb_rules_txn;
+
 struct viplb_net {
 	struct mutex lock;		/* serialises configuration changes */
 	struct viplb_config __rcu *cfg;	/* live configuration */
-	struct viplb_config *txn;	/* open transaction, or NULL */
-	u32 txn_portid;			/* netlink socket owning @txn */
+	bool txn_open;			/* a transaction is open */
+	u32 txn_scope;			/* enum viplb_txn_scope */
+	struct viplb_config *txn;	/* its services, or NULL */
+	struct viplb_rules_txn *rtxn;	/* its rule tables, or NULL */
+	u32 txn_portid;			/* netlink socket owning it */
 	bool txn_failed;		/* a command inside @txn failed */
 	u32 txn_ops;			/* commands applied to @txn */
 	u32 generation;			/* bumped on each live change */
 	bool hooks[2];			/* hooks registered: v4, v6 */
+	struct viplb_ruleset __rcu *rules; /* live rule tables, see rules.c */
+	u32 rules_gen;			/* bumped on each rules commit */
+	u64 rule_handle_next;		/* last rule handle given */
+	bool rules_hooks[2][2];		/* [family][table] hooks registered */
 	struct delayed_work est_work;	/* rate estimator */
 	struct net *net;
 	struct viplb_flows *flows;	/* flow accounting, see flow.c */
@@ -237,7 +248,17 @@ static inline int viplb_af_index(u8 af)
 }
 
 /* netlink.c */
+extern struct genl_family viplb_genl_family;
 int viplb_genl_init(void);
 void viplb_genl_exit(void);
+typedef int (*viplb_txn_fn)(struct viplb_net *vn, struct genl_info *info);
+int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn);
+
+/* rules_nl.c */
+extern const struct nla_policy viplb_rules_cmd_policy[VIPLB_A_RULES + 1];
+int viplb_nl_rules_table(struct sk_buff *skb, struct genl_info *info);
+int viplb_nl_rules_chain(struct sk_buff *skb, struct genl_info *info);
+int viplb_nl_rules_rule(struct sk_buff *skb, struct genl_info *info);
+int viplb_nl_rules_dump(struct sk_buff *skb, struct netlink_callback *cb);
 
 #endif /* _VIPLB_H */
