@@ -978,12 +978,12 @@ static void parse_pkt(const struct sk_buff *skb, u8 afi, struct rules_pkt *p)
 static bool rule_addr_match(const union nf_inet_addr *a, const __be32 *want,
 			    const __be32 *mask, u8 afi)
 {
-	if (!afi)
-		return (a->ip & mask[0]) == want[0];
-	return !(((a->all[0] & mask[0]) ^ want[0]) |
-		 ((a->all[1] & mask[1]) ^ want[1]) |
-		 ((a->all[2] & mask[2]) ^ want[2]) |
-		 ((a->all[3] & mask[3]) ^ want[3]));
+	int i;
+
+	for (i = 0; i < (afi ? 4 : 1); i++)
+		if ((a->all[i] & mask[i]) != want[i])
+			return false;
+	return true;
 }
 
 static bool ifname_match(const struct net_device *dev, const char *want, u8 len,
