@@ -981,7 +981,7 @@ static bool rule_addr_match(const union nf_inet_addr *a, const __be32 *want,
 	int i;
 
 	for (i = 0; i < (afi ? 4 : 1); i++)
-		if ((a->all[i] & mask[i]) != want[i])
+		if ((a->ip6[i] & mask[i]) != want[i])
 			return false;
 	return true;
 }
