@@ -779,6 +779,17 @@ static int put_backend(struct sk_buff *skb, const struct viplb_service *svc,
  * the message is full: if at least one backend made it, the message is
  * kept and *@be_idx says where to continue; otherwise nothing is written.
  */
+/* The attributes that name a service: its key. */
+static int put_svc_key(struct sk_buff *skb, const struct viplb_service *svc)
+{
+	if (nla_put_u16(skb, VIPLB_SVC_A_AF, svc->key.af) ||
+	    nla_put_u8(skb, VIPLB_SVC_A_PROTO, svc->key.proto) ||
+	    nla_put(skb, VIPLB_SVC_A_ADDR, addr_len(svc), &svc->key.addr) ||
+	    nla_put_be16(skb, VIPLB_SVC_A_PORT, svc->key.port))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 			struct netlink_callback *cb,
 			struct viplb_service *svc, unsigned int *be_idx)
@@ -797,10 +808,7 @@ static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	nest = nla_nest_start(skb, VIPLB_A_SERVICE);
 	if (!nest)
 		goto cancel;
-	if (nla_put_u16(skb, VIPLB_SVC_A_AF, svc->key.af) ||
-	    nla_put_u8(skb, VIPLB_SVC_A_PROTO, svc->key.proto) ||
-	    nla_put(skb, VIPLB_SVC_A_ADDR, addr_len(svc), &svc->key.addr) ||
-	    nla_put_be16(skb, VIPLB_SVC_A_PORT, svc->key.port) ||
+	if (put_svc_key(skb, svc) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_SCHED, READ_ONCE(svc->sched)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_MODE, READ_ONCE(svc->mode)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_TABLE_SIZE,
@@ -924,11 +932,7 @@ static int put_lookup_reply(struct sk_buff *msg, const struct viplb_service *svc
 	struct nlattr *nest;
 
 	nest = nla_nest_start(msg, VIPLB_A_SERVICE);
-	if (!nest ||
-	    nla_put_u16(msg, VIPLB_SVC_A_AF, svc->key.af) ||
-	    nla_put_u8(msg, VIPLB_SVC_A_PROTO, svc->key.proto) ||
-	    nla_put(msg, VIPLB_SVC_A_ADDR, addr_len(svc), &svc->key.addr) ||
-	    nla_put_be16(msg, VIPLB_SVC_A_PORT, svc->key.port))
+	if (!nest || put_svc_key(msg, svc))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 
