@@ -148,6 +148,7 @@ static void table_free(struct viplb_table *t)
 	}
 	for (i = 0; i < t->n_chains; i++)
 		state_put(t->chains[i].pst);
+	kvfree(t->hot);
 	kvfree(t->rules);
 	kvfree(t->chains);
 	kfree(t);
@@ -526,8 +527,6 @@ static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 		why = "bad conntrack state mask";
 	else if (!(s->match & VIPLB_M_MARK) && (s->mark || s->mark_mask))
 		why = "mark set without the mark match";
-	else if ((s->match & VIPLB_M_MARK) && (s->mark & ~s->mark_mask))
-		why = "mark has bits outside its mask";
 	if (why)
 		goto bad;
 	if (s->match & VIPLB_M_STATISTIC) {
@@ -622,6 +621,7 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 			  const char *chain, const struct viplb_rule_spec *spec,
 			  const char *target, const char *comment,
 			  const u64 *handle, const u64 *pkts, const u64 *bytes,
+			  const struct nlattr *order,
 			  const struct nlattr *spec_attr,
 			  struct netlink_ext_ack *extack)
 {
@@ -665,12 +665,6 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 	if (handle) {
 		struct handle_ent key = { .handle = *handle }, *e;
 
-		if (pkts || bytes) {
-			NL_SET_ERR_MSG(
-				extack,
-				"a rule takes either a handle or counters");
-			return -EINVAL;
-		}
 		err = build_index_handles(vn, b);
 		if (err)
 			return err;
@@ -678,9 +672,8 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 					 sizeof(*e), handle_cmp) :
 				 NULL;
 		if (!e) {
-			NL_SET_ERR_MSG(
-				extack,
-				"no live rule of this table has this handle");
+			NL_SET_ERR_MSG(extack,
+				       "no live rule of this table has this handle");
 			return -ENOENT;
 		}
 		if (e->taken) {
@@ -688,16 +681,23 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 			return -EINVAL;
 		}
 		e->taken = true;
-		st = e->st;
-		refcount_inc(&st->ref);
+		if (pkts || bytes) {
+			/* New counters, the same nth position. */
+			st = state_with_counters(*handle, pkts, bytes);
+			if (!st)
+				return -ENOMEM;
+			atomic_set(&st->nth, atomic_read(&e->st->nth));
+		} else {
+			st = e->st;
+			refcount_inc(&st->ref);
+		}
 	} else {
 		st = state_with_counters(++vn->rule_handle_next, pkts, bytes);
 		if (!st)
 			return -ENOMEM;
-		atomic_set(&st->nth,
-			   spec->stat_every ?
-				   spec->stat_every - 1 - spec->stat_packet :
-				   0);
+		atomic_set(&st->nth, spec->stat_every ? spec->stat_every - 1 -
+								spec->stat_packet :
+							0);
 	}
 	err = grow((void **)&t->rules, &b->cap_rules, t->n_rules + 1,
 		   sizeof(*t->rules));
@@ -721,7 +721,11 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 		r->oif_wild = spec->oif[r->oif_len - 1] == '+';
 		r->oif_len -= r->oif_wild;
 	}
-	if (comment && *comment) {
+	if (order) {
+		r->order_len = nla_len(order);
+		memcpy(r->order, nla_data(order), r->order_len);
+	}
+	if (comment) {
 		r->comment = kstrdup(comment, GFP_KERNEL_ACCOUNT);
 		if (!r->comment) {
 			state_put(st);
@@ -891,6 +895,24 @@ static int table_finish(struct viplb_table_build *b,
 	kvfree(t->rules);
 	t->rules = sorted;
 	sorted = NULL;
+	if (t->n_rules) {
+		t->hot = kvcalloc(t->n_rules, sizeof(*t->hot),
+				  GFP_KERNEL_ACCOUNT);
+		if (!t->hot)
+			goto out;
+	}
+	for (i = 0; i < t->n_rules; i++) {
+		const struct viplb_rule_spec *rs = &t->rules[i].spec;
+		struct viplb_rule_hot *h = &t->hot[i];
+
+		h->match = rs->match;
+		h->invert = rs->invert;
+		h->proto = rs->proto;
+		h->src = rs->src[0];
+		h->src_mask = rs->src_mask[0];
+		h->dst = rs->dst[0];
+		h->dst_mask = rs->dst_mask[0];
+	}
 
 	err = table_check_graph(t, reach, extack);
 	if (err)
@@ -1054,7 +1076,30 @@ static bool missed(u32 inv, u32 flag, bool hit)
 	return hit == !!(inv & flag);
 }
 
-/* Matches in a fixed order; the stateful statistic match comes last. */
+/* The first, cheap pass over a rule: protocol, and IPv4 addresses. */
+static bool hot_match(const struct viplb_rule_hot *h,
+		      const struct rules_pkt *p, u8 afi)
+{
+	u32 m = h->match, inv = h->invert;
+
+	if ((m & VIPLB_M_PROTO) &&
+	    missed(inv, VIPLB_M_PROTO, p->proto == h->proto))
+		return false;
+	if (afi)
+		return true;
+	if ((m & VIPLB_M_SRC) &&
+	    missed(inv, VIPLB_M_SRC, (p->src.ip & h->src_mask) == h->src))
+		return false;
+	if ((m & VIPLB_M_DST) &&
+	    missed(inv, VIPLB_M_DST, (p->dst.ip & h->dst_mask) == h->dst))
+		return false;
+	return true;
+}
+
+/*
+ * The rest of the matches, after hot_match(), in a fixed order; the
+ * stateful statistic match comes last.
+ */
 static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 		       const struct sk_buff *skb,
 		       const struct nf_hook_state *state, u8 afi)
@@ -1063,16 +1108,13 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 	u32 m = s->match, inv = s->invert;
 	bool hit;
 
-	if (!m)
+	if (!(m & ~(VIPLB_M_PROTO | VIPLB_M_SRC | VIPLB_M_DST)) && !afi)
 		return true;
-	if ((m & VIPLB_M_PROTO) &&
-	    missed(inv, VIPLB_M_PROTO, p->proto == s->proto))
-		return false;
-	if ((m & VIPLB_M_SRC) &&
+	if (afi && (m & VIPLB_M_SRC) &&
 	    missed(inv, VIPLB_M_SRC,
 		   rule_addr_match(&p->src, s->src, s->src_mask, afi)))
 		return false;
-	if ((m & VIPLB_M_DST) &&
+	if (afi && (m & VIPLB_M_DST) &&
 	    missed(inv, VIPLB_M_DST,
 		   rule_addr_match(&p->dst, s->dst, s->dst_mask, afi)))
 		return false;
@@ -1226,6 +1268,10 @@ static unsigned int table_run(const struct viplb_table *t, u32 hook,
 			sp--;
 			pos = stack[sp].pos;
 			end = stack[sp].end;
+			continue;
+		}
+		if (!hot_match(&t->hot[pos], &p, t->afi)) {
+			pos++;
 			continue;
 		}
 		r = &t->rules[pos++];

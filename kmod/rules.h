@@ -33,6 +33,22 @@ struct viplb_rule_state {
 	struct viplb_rule_counter __percpu *cnt;
 };
 
+/*
+ * What every packet reaching a rule reads first, packed two to a cache
+ * line in an array of its own: most rules are passed over on these
+ * fields alone.  Addresses here are IPv4 only; IPv6 rules compare them
+ * from the spec.
+ */
+struct viplb_rule_hot {
+	u32 match; /* spec.match */
+	u32 invert; /* spec.invert */
+	__be32 src;
+	__be32 src_mask;
+	__be32 dst;
+	__be32 dst_mask;
+	u8 proto;
+};
+
 struct viplb_rule {
 	struct viplb_rule_spec spec;
 	u32 chain; /* chain holding the rule */
@@ -43,6 +59,8 @@ struct viplb_rule {
 	bool oif_wild;
 	struct viplb_rule_state *st;
 	char *comment; /* NULL if none */
+	u8 order_len; /* bytes of @order */
+	u8 order[VIPLB_MATCH_ORDER_MAX]; /* VIPLB_RULES_A_MATCH_ORDER */
 };
 
 struct viplb_chain {
@@ -65,6 +83,7 @@ struct viplb_table {
 	u32 builtin[__VIPLB_HOOK_MAX]; /* chain index per hook, or U32_MAX */
 	struct viplb_chain *chains;
 	struct viplb_rule *rules;
+	struct viplb_rule_hot *hot; /* one per rule, same order */
 };
 
 /* Everything the datapath reads; replaced whole by a rules commit. */
@@ -104,6 +123,7 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 			  const char *chain, const struct viplb_rule_spec *spec,
 			  const char *target, const char *comment,
 			  const u64 *handle, const u64 *pkts, const u64 *bytes,
+			  const struct nlattr *order,
 			  const struct nlattr *spec_attr,
 			  struct netlink_ext_ack *extack);
 int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack);

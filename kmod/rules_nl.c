@@ -28,6 +28,8 @@ static const struct nla_policy rules_policy[VIPLB_RULES_A_MAX + 1] = {
 	[VIPLB_RULES_A_PKTS] = { .type = NLA_U64 },
 	[VIPLB_RULES_A_BYTES] = { .type = NLA_U64 },
 	[VIPLB_RULES_A_REFS] = { .type = NLA_REJECT },
+	[VIPLB_RULES_A_MATCH_ORDER] = { .type = NLA_BINARY,
+					.len = VIPLB_MATCH_ORDER_MAX },
 };
 
 const struct nla_policy viplb_rules_cmd_policy[VIPLB_A_RULES + 1] = {
@@ -157,6 +159,7 @@ int viplb_nl_rules_chain(struct sk_buff *skb, struct genl_info *info)
 static int rules_rule(struct viplb_net *vn, struct genl_info *info)
 {
 	struct nlattr *tb[VIPLB_RULES_A_MAX + 1];
+	const char *target = NULL, *comment = NULL;
 	struct viplb_rule_spec spec;
 	struct viplb_table_build *b;
 	u64 handle, pkts, bytes;
@@ -170,17 +173,17 @@ static int rules_rule(struct viplb_net *vn, struct genl_info *info)
 		return -EINVAL;
 	}
 	memcpy(&spec, nla_data(tb[VIPLB_RULES_A_SPEC]), sizeof(spec));
-	return viplb_rules_load_rule(
-		vn, b, nla_data(tb[VIPLB_RULES_A_CHAIN]), &spec,
-		tb[VIPLB_RULES_A_TARGET] ? nla_data(tb[VIPLB_RULES_A_TARGET]) :
-					   NULL,
-		tb[VIPLB_RULES_A_COMMENT] ?
-			nla_data(tb[VIPLB_RULES_A_COMMENT]) :
-			NULL,
-		opt_u64(tb[VIPLB_RULES_A_HANDLE], &handle),
-		opt_u64(tb[VIPLB_RULES_A_PKTS], &pkts),
-		opt_u64(tb[VIPLB_RULES_A_BYTES], &bytes),
-		tb[VIPLB_RULES_A_SPEC], info->extack);
+	if (tb[VIPLB_RULES_A_TARGET])
+		target = nla_data(tb[VIPLB_RULES_A_TARGET]);
+	if (tb[VIPLB_RULES_A_COMMENT])
+		comment = nla_data(tb[VIPLB_RULES_A_COMMENT]);
+	return viplb_rules_load_rule(vn, b, nla_data(tb[VIPLB_RULES_A_CHAIN]),
+				     &spec, target, comment,
+				     opt_u64(tb[VIPLB_RULES_A_HANDLE], &handle),
+				     opt_u64(tb[VIPLB_RULES_A_PKTS], &pkts),
+				     opt_u64(tb[VIPLB_RULES_A_BYTES], &bytes),
+				     tb[VIPLB_RULES_A_MATCH_ORDER],
+				     tb[VIPLB_RULES_A_SPEC], info->extack);
 }
 
 int viplb_nl_rules_rule(struct sk_buff *skb, struct genl_info *info)
@@ -284,6 +287,8 @@ static int fill_rule(struct sk_buff *skb, struct netlink_callback *cb,
 			    t->chains[r->target].name)) ||
 	    (r->comment &&
 	     nla_put_string(skb, VIPLB_RULES_A_COMMENT, r->comment)) ||
+	    (r->order_len && nla_put(skb, VIPLB_RULES_A_MATCH_ORDER,
+				     r->order_len, r->order)) ||
 	    nla_put_u64_64bit(skb, VIPLB_RULES_A_HANDLE, r->st->handle,
 			      VIPLB_RULES_A_PAD) ||
 	    put_counters(skb, r->st)) {

@@ -463,6 +463,30 @@ def main():
           attr_u64(rl[2], "VIPLB_RULES_A_PKTS") == 7 and
           attr_u64(rl[2], "VIPLB_RULES_A_BYTES") == 700 and
           attr_u64(d[0], "VIPLB_RULES_A_PKTS") == 5, repr(d))
+    h_new = attr_u64(rl[2], "VIPLB_RULES_A_HANDLE")
+    err, ext = load(g, [(AF_INET, FILTER, [[chain_attr("A")]],
+                         [rule("FORWARD", spec(verdict=V["JUMP"]), "A",
+                               handle=h_jump),
+                          rule("A", acc, handle=h_new)
+                          + [nla_u64(E["VIPLB_RULES_A_PKTS"], 1),
+                             nla_u64(E["VIPLB_RULES_A_BYTES"], 2),
+                             nla(E["VIPLB_RULES_A_MATCH_ORDER"],
+                                 b"\x07\x01\x09")]])])
+    d2 = dump(g, AF_INET, FILTER)
+    rl2 = [a for a in d2 if E["VIPLB_RULES_A_SPEC"] in a]
+    check("a handle with counters keeps the handle, restarts the counters",
+          err == 0 and attr_u64(rl2[1], "VIPLB_RULES_A_HANDLE") == h_new and
+          attr_u64(rl2[1], "VIPLB_RULES_A_PKTS") == 1 and
+          attr_u64(rl2[1], "VIPLB_RULES_A_BYTES") == 2,
+          "%s %s %r" % (err, ext, rl2))
+    check("match-order comes back unchanged",
+          rl2[1].get(E["VIPLB_RULES_A_MATCH_ORDER"]) == [b"\x07\x01\x09"],
+          repr(rl2[1]))
+    expect_refused(g, "a match-order longer than VIPLB_MATCH_ORDER_MAX",
+                   [(AF_INET, FILTER, [],
+                     [rule("INPUT", acc)
+                      + [nla(E["VIPLB_RULES_A_MATCH_ORDER"], b"x" * 17)]])],
+                   errno.EINVAL)
     check("the FORWARD policy is no longer DROP (not sent: ACCEPT)",
           attr_u32(d[1], "VIPLB_RULES_A_POLICY") == V["ACCEPT"], repr(d[1]))
 

@@ -183,8 +183,17 @@
  *                          nth-match state (so editing one rule keeps the
  *                          counters of the others).  -ENOENT if no live rule
  *                          of this table has it.
- *    VIPLB_RULES_A_PKTS, VIPLB_RULES_A_BYTES: NLA_U64, initial counters of
- *                          a rule without a handle
+ *    VIPLB_RULES_A_PKTS, VIPLB_RULES_A_BYTES: NLA_U64, initial counters;
+ *                          with a handle, the rule keeps that rule's
+ *                          nth-match state but starts from these counters
+ *    VIPLB_RULES_A_MATCH_ORDER: NLA_BINARY, at most VIPLB_MATCH_ORDER_MAX
+ *                          bytes, opaque to the kernel: how the client
+ *                          wrote the rule's matches (their order, "-m
+ *                          state" or "-m conntrack"), stored and dumped
+ *                          unchanged so that a listing can print the rule
+ *                          as it was written.  Evaluation does not depend
+ *                          on it: the statistic match runs after all the
+ *                          rule's other matches.
  *
  * At commit, every table loaded is checked: jumps name existing user
  * chains, no chain is reachable from itself (-ELOOP), calls nest at most
@@ -198,9 +207,9 @@
  * (VIPLB_A_RULES: AF, TABLE, GEN, CHAIN, POLICY for built-in chains, PKTS
  * and BYTES of the policy for built-in chains, REFS: rules jumping to a
  * user chain), each followed by one message per rule of that chain
- * (VIPLB_A_RULES: AF, TABLE, GEN, CHAIN, SPEC, TARGET, COMMENT, HANDLE,
- * PKTS, BYTES).  Built-in chains come first, in hook order, then user
- * chains in the order they were loaded.
+ * (VIPLB_A_RULES: AF, TABLE, GEN, CHAIN, SPEC, TARGET, COMMENT,
+ * MATCH_ORDER, HANDLE, PKTS, BYTES).  Built-in chains come first, in hook
+ * order, then user chains in the order they were loaded.
  *
  * Counters of the "small iptables" are per rule and per built-in chain's
  * policy: packets and bytes, counted per packet in filter and for the
@@ -368,6 +377,7 @@ enum viplb_txn_scope {
 #define VIPLB_RULES_MAX 200000		/* rules per table */
 #define VIPLB_CHAINS_MAX 20000		/* chains per table */
 #define VIPLB_JUMP_DEPTH_MAX 16		/* nested jumps from a built-in chain */
+#define VIPLB_MATCH_ORDER_MAX 16	/* bytes of VIPLB_RULES_A_MATCH_ORDER */
 
 enum viplb_rules_attr {
 	VIPLB_RULES_A_UNSPEC,
@@ -384,6 +394,7 @@ enum viplb_rules_attr {
 	VIPLB_RULES_A_PKTS,
 	VIPLB_RULES_A_BYTES,
 	VIPLB_RULES_A_REFS,
+	VIPLB_RULES_A_MATCH_ORDER,
 	__VIPLB_RULES_A_MAX
 };
 #define VIPLB_RULES_A_MAX (__VIPLB_RULES_A_MAX - 1)
