@@ -863,6 +863,33 @@ static u32 target_hooks(u32 verdict)
 	}
 }
 
+/* Splits a rule's address and protocol matches between hot and cold. */
+static void rule_hot_init(struct viplb_rule *r, struct viplb_rule_hot *h,
+			  u8 afi)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+	u32 plain = s->match & ~s->invert;
+
+	r->cold = s->match;
+	if (plain & VIPLB_M_PROTO) {
+		h->proto = s->proto;
+		h->proto_mask = 0xff;
+		r->cold &= ~VIPLB_M_PROTO;
+	}
+	if (afi)
+		return;
+	if (plain & VIPLB_M_SRC) {
+		h->src = s->src[0];
+		h->src_mask = s->src_mask[0];
+		r->cold &= ~VIPLB_M_SRC;
+	}
+	if (plain & VIPLB_M_DST) {
+		h->dst = s->dst[0];
+		h->dst_mask = s->dst_mask[0];
+		r->cold &= ~VIPLB_M_DST;
+	}
+}
+
 /*
  * Compiles a loaded table: sorts the rules by chain (keeping their order
  * within each chain) and runs the checks that need the whole table.
@@ -901,18 +928,8 @@ static int table_finish(struct viplb_table_build *b,
 		if (!t->hot)
 			goto out;
 	}
-	for (i = 0; i < t->n_rules; i++) {
-		const struct viplb_rule_spec *rs = &t->rules[i].spec;
-		struct viplb_rule_hot *h = &t->hot[i];
-
-		h->match = rs->match;
-		h->invert = rs->invert;
-		h->proto = rs->proto;
-		h->src = rs->src[0];
-		h->src_mask = rs->src_mask[0];
-		h->dst = rs->dst[0];
-		h->dst_mask = rs->dst_mask[0];
-	}
+	for (i = 0; i < t->n_rules; i++)
+		rule_hot_init(&t->rules[i], &t->hot[i], t->afi);
 
 	err = table_check_graph(t, reach, extack);
 	if (err)
@@ -1076,28 +1093,31 @@ static bool missed(u32 inv, u32 flag, bool hit)
 	return hit == !!(inv & flag);
 }
 
-/* The first, cheap pass over a rule: protocol, and IPv4 addresses. */
-static bool hot_match(const struct viplb_rule_hot *h,
-		      const struct rules_pkt *p, u8 afi)
+/*
+ * Returns the first rule in [@pos, @end) that the hot fields do not rule
+ * out, or @end.  IPv6 tables: the addresses' masks are zero.
+ */
+static u32 hot_scan(const struct viplb_rule_hot *h, u32 pos, u32 end,
+		    const struct rules_pkt *p)
 {
-	u32 m = h->match, inv = h->invert;
+	u32 saddr = (__force u32)p->src.ip, daddr = (__force u32)p->dst.ip;
+	u8 proto = p->proto;
 
-	if ((m & VIPLB_M_PROTO) &&
-	    missed(inv, VIPLB_M_PROTO, p->proto == h->proto))
-		return false;
-	if (afi)
-		return true;
-	if ((m & VIPLB_M_SRC) &&
-	    missed(inv, VIPLB_M_SRC, (p->src.ip & h->src_mask) == h->src))
-		return false;
-	if ((m & VIPLB_M_DST) &&
-	    missed(inv, VIPLB_M_DST, (p->dst.ip & h->dst_mask) == h->dst))
-		return false;
-	return true;
+	for (; pos < end; pos++) {
+		const struct viplb_rule_hot *e = &h[pos];
+
+		if (!(((saddr & (__force u32)e->src_mask) ^
+		       (__force u32)e->src) |
+		      ((daddr & (__force u32)e->dst_mask) ^
+		       (__force u32)e->dst) |
+		      ((proto ^ e->proto) & e->proto_mask)))
+			break;
+	}
+	return pos;
 }
 
 /*
- * The rest of the matches, after hot_match(), in a fixed order; the
+ * The rest of the matches (@r->cold), after hot_scan(), in a fixed order; the
  * stateful statistic match comes last.
  */
 static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
@@ -1105,16 +1125,19 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 		       const struct nf_hook_state *state, u8 afi)
 {
 	const struct viplb_rule_spec *s = &r->spec;
-	u32 m = s->match, inv = s->invert;
+	u32 m = r->cold, inv = s->invert;
 	bool hit;
 
-	if (!(m & ~(VIPLB_M_PROTO | VIPLB_M_SRC | VIPLB_M_DST)) && !afi)
+	if (!m)
 		return true;
-	if (afi && (m & VIPLB_M_SRC) &&
+	if ((m & VIPLB_M_PROTO) &&
+	    missed(inv, VIPLB_M_PROTO, p->proto == s->proto))
+		return false;
+	if ((m & VIPLB_M_SRC) &&
 	    missed(inv, VIPLB_M_SRC,
 		   rule_addr_match(&p->src, s->src, s->src_mask, afi)))
 		return false;
-	if (afi && (m & VIPLB_M_DST) &&
+	if ((m & VIPLB_M_DST) &&
 	    missed(inv, VIPLB_M_DST,
 		   rule_addr_match(&p->dst, s->dst, s->dst_mask, afi)))
 		return false;
@@ -1270,10 +1293,9 @@ static unsigned int table_run(const struct viplb_table *t, u32 hook,
 			end = stack[sp].end;
 			continue;
 		}
-		if (!hot_match(&t->hot[pos], &p, t->afi)) {
-			pos++;
+		pos = hot_scan(t->hot, pos, end, &p);
+		if (pos == end)
 			continue;
-		}
 		r = &t->rules[pos++];
 		if (!rule_match(r, &p, skb, state, t->afi))
 			continue;

@@ -34,19 +34,20 @@ struct viplb_rule_state {
 };
 
 /*
- * What every packet reaching a rule reads first, packed two to a cache
- * line in an array of its own: most rules are passed over on these
- * fields alone.  Addresses here are IPv4 only; IPv6 rules compare them
- * from the spec.
+ * What every packet reaching a rule reads first, in an array of its own
+ * (20 bytes a rule): a rule is passed over when
+ *	(saddr & src_mask) != src, or (daddr & dst_mask) != dst,
+ *	or (proto ^ @proto) & proto_mask
+ * Absent and negated matches get a zero mask here, and are left to
+ * rule_match() with the rest; so are IPv6 addresses.
  */
 struct viplb_rule_hot {
-	u32 match; /* spec.match */
-	u32 invert; /* spec.invert */
 	__be32 src;
 	__be32 src_mask;
 	__be32 dst;
 	__be32 dst_mask;
 	u8 proto;
+	u8 proto_mask;
 };
 
 struct viplb_rule {
@@ -59,6 +60,7 @@ struct viplb_rule {
 	bool oif_wild;
 	struct viplb_rule_state *st;
 	char *comment; /* NULL if none */
+	u32 cold; /* matches hot_scan() does not settle */
 	u8 order_len; /* bytes of @order */
 	u8 order[VIPLB_MATCH_ORDER_MAX]; /* VIPLB_RULES_A_MATCH_ORDER */
 };
