@@ -1,7 +1,7 @@
 # viplb top-level Makefile.
 #
-#   make          build the module (against Debian's kernel headers) and the
-#                 user tools
+#   make          build the module (against Debian's kernel headers), the XDP
+#                 program (bpf/) and the user tools
 #   make check    deps, build, host unit tests, then kselftests in the VM
 #   make demo     deps, build, boot the VM and show viplb balancing a VIP
 #   make bench    viplb against IPVS, iptables and nftables in one VM boot
@@ -11,9 +11,9 @@
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all deps module user selftests check demo bench clean checkpatch sparse
+.PHONY: all deps module bpf user selftests check demo bench clean checkpatch sparse
 
-all: module user selftests
+all: module bpf user selftests
 
 deps:
 	@scripts/deps.sh
@@ -22,7 +22,10 @@ module:
 	@test -n "$(KVER)" || { echo "no Debian kernel headers: run 'make deps'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
-user:
+bpf:
+	$(MAKE) -C bpf
+
+user: bpf
 	$(MAKE) -C user
 
 selftests: user
@@ -50,5 +53,6 @@ sparse:
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C bpf clean
 	-$(MAKE) -C user clean
 	-$(MAKE) -C selftests clean

@@ -9,6 +9,7 @@ PKGS=(
 	libmnl-dev libnftnl-dev libbpf-dev bpftool clang llvm pkg-config
 	qemu-system-x86 busybox-static
 	iproute2 iptables nftables ipvsadm socat conntrack kmod iputils-ping
+	ethtool
 	python3 python3-yaml jq xz-utils sparse gnuplot-nox
 )
 

@@ -33,6 +33,7 @@
 #include "parse.h"
 #include "service.h"
 #include "viplb.h"
+#include "xdp.h"
 
 static FILE *open_input(const char *file)
 {
@@ -361,12 +362,16 @@ int do_restore(int argc, char **argv)
 	if (read_restore_file(file, &r))
 		goto out;
 	cur_line = 0;
+	if (!module_loaded() && xdp_attached()) {
+		ret = xdp_restore(r.cmds, r.nr) ? 1 : 0;
+		goto out;
+	}
 	nl = nl_get();
 	if (!nl || txn_begin(nl))
 		goto out;
 	if (send_restore(nl, &r))
 		goto out;
-	ret = 0;
+	ret = xdp_mirror_all() ? 1 : 0;
 out:
 	free(r.cmds);
 	return ret;

@@ -25,6 +25,7 @@
 #include "print.h"
 #include "service.h"
 #include "viplb.h"
+#include "xdp.h"
 
 #define DUMP_TRIES 5
 
@@ -112,7 +113,11 @@ void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd)
 		mnl_attr_put(nlh, VIPLB_A_FLUSH, 0, NULL);
 }
 
-/* Send one configuration command and wait for its ACK. */
+/*
+ * Send one configuration command and wait for its ACK; then copy the
+ * change into the XDP maps if XDP is attached.  Without the module, an
+ * attached XDP fast path alone takes the command.
+ */
 static int run_config(const struct config_cmd *cmd)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE], what[256];
@@ -120,6 +125,8 @@ static int run_config(const struct config_cmd *cmd)
 	struct nlmsghdr *nlh;
 	struct nl_sock *nl;
 
+	if (!module_loaded() && xdp_attached())
+		return xdp_only(cmd) ? 1 : 0;
 	nl = nl_get();
 	if (!nl)
 		return 1;
@@ -129,7 +136,7 @@ static int run_config(const struct config_cmd *cmd)
 		nl_report(format_cmd(what, sizeof(what), cmd), &err);
 		return 1;
 	}
-	return 0;
+	return xdp_mirror(cmd) ? 1 : 0;
 }
 
 /* Dump parsing. */
@@ -562,17 +569,6 @@ void print_service(const struct lb_service *svc, bool with_stats)
 
 /* service lookup */
 
-/* The kernel's answer to a lookup. */
-struct lookup_reply {
-	bool got;
-	struct svc_key key;
-	struct flow_src src;
-	uint16_t dport;
-	uint32_t pin;
-	bool has_backend;
-	struct lb_backend be;
-};
-
 static int lookup_top_attr(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
@@ -662,7 +658,7 @@ static const char *pin_text(uint32_t pin, char *buf, size_t len)
 	return buf;
 }
 
-static void print_lookup(const struct lookup_reply *r)
+void print_lookup(const struct lookup_reply *r)
 {
 	char addr[INET6_ADDRSTRLEN], ap[ADDRPORT_STRLEN], num[16];
 	uint16_t af = r->key.af;
@@ -739,6 +735,9 @@ static int show(const struct config_cmd *cmd, const char *ctx, bool with_stats)
 	struct nl_sock *nl;
 	size_t i;
 
+	if (!module_loaded() && xdp_attached())
+		return xdp_show_services(cmd->has & HAS_KEY ? &cmd->svc : NULL,
+					 with_stats);
 	nl = nl_get();
 	if (!nl)
 		return 1;

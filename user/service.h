@@ -68,6 +68,20 @@ void free_services(struct lb_service_list *list);
 /* Print through print.h: one JSON object, or a text block. */
 void print_service(const struct lb_service *svc, bool with_stats);
 
+/* The answer to a lookup (module or XDP). */
+struct lookup_reply {
+	bool got;
+	struct svc_key key;
+	struct flow_src src;
+	uint16_t dport;
+	uint32_t pin;
+	bool has_backend;
+	struct lb_backend be;
+};
+
+/* One lookup answer, as "viplb service lookup" prints it. */
+void print_lookup(const struct lookup_reply *r);
+
 struct nlmsghdr;
 /* The VIPLB_CMD_* of a parsed command, and its attributes. */
 uint8_t config_cmd_genl(const struct config_cmd *cmd);

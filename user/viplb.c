@@ -15,12 +15,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "nl.h"
 #include "parse.h"
 #include "print.h"
+#include "tables.h"
 #include "viplb.h"
+#include "xdp.h"
 
 #ifndef VIPLB_VERSION
 #define VIPLB_VERSION "0.1.0"
@@ -30,8 +33,12 @@
 
 unsigned int cur_line;
 bool in_batch;
+const char *prog_name = "viplb";
 
 static int do_help(int argc, char **argv);
+static int do_tables(int argc, char **argv);
+static int do_tables_save(int argc, char **argv);
+static int do_tables_restore(int argc, char **argv);
 
 static const struct object {
 	const char *name;
@@ -64,6 +71,21 @@ static const struct object {
 	{ "restore", do_restore,
 	  "viplb restore [FILE]                   (FILE - or none: stdin)\n",
 	  false },
+	{ "xdp", do_xdp,
+	  "viplb xdp attach DEV [mode native|generic|auto] [flows N] [tunsrc ADDR]...\n"
+	  "viplb xdp detach DEV\n"
+	  "viplb xdp show | viplb xdp stats\n"
+	  "viplb xdp lookup PROTO VIP:PORT from SRC:SPORT [dport DPORT]\n",
+	  true },
+	{ "tables", do_tables,
+	  "viplb tables [-4|-6] IPTABLES-ARGS...       (= viplb-tables, viplb6-tables)\n",
+	  false },
+	{ "tables-save", do_tables_save,
+	  "viplb tables-save [-4|-6] [-c] [-t filter|nat]   (= viplb-save)\n",
+	  false },
+	{ "tables-restore", do_tables_restore,
+	  "viplb tables-restore [-4|-6] [-c] [-n] [-t] [-T filter|nat] [FILE]   (= viplb-restore)\n",
+	  false },
 	{ "help", do_help, "viplb help | viplb OBJECT help\n", false },
 };
 
@@ -89,7 +111,7 @@ void errmsg(const char *fmt, ...)
 	va_list ap;
 
 	fflush(stdout);
-	fputs("viplb: ", stderr);
+	fprintf(stderr, "%s: ", prog_name);
 	if (cur_line)
 		fprintf(stderr, "line %u: ", cur_line);
 	va_start(ap, fmt);
@@ -163,13 +185,81 @@ static int do_help(int argc, char **argv)
 int run_command(int argc, char **argv)
 {
 	const struct object *o = find_object(argv[0]);
+	int ret;
 
 	if (!o) {
-		errmsg("unknown object `%s' (use service, backend, show, stats, flush, save, restore, help)",
+		errmsg("unknown object `%s' (use service, backend, show, stats, flush, save, restore, tables, tables-save, tables-restore, help)",
 		       quote_arg(argv[0]));
 		return 1;
 	}
-	return o->run(argc - 1, argv + 1) ? 1 : 0;
+	ret = o->run(argc - 1, argv + 1);
+	/* The iptables front end exits 2 for parameter problems. */
+	if (o->run == do_tables || o->run == do_tables_save ||
+	    o->run == do_tables_restore)
+		return ret;
+	return ret ? 1 : 0;
+}
+
+/* The iptables front end: viplb tables, tables-save, tables-restore. */
+static int do_tables(int argc, char **argv)
+{
+	int ret;
+
+	prog_name = "viplb-tables";
+	ret = tables_main(prog_name, AF_INET, argc, argv);
+	prog_name = "viplb";
+	return ret;
+}
+
+static int do_tables_save(int argc, char **argv)
+{
+	int ret;
+
+	prog_name = "viplb-save";
+	ret = tables_save_main(prog_name, AF_INET, argc, argv);
+	prog_name = "viplb";
+	return ret;
+}
+
+static int do_tables_restore(int argc, char **argv)
+{
+	int ret;
+
+	prog_name = "viplb-restore";
+	ret = tables_restore_main(prog_name, AF_INET, argc, argv);
+	prog_name = "viplb";
+	return ret;
+}
+
+/* Installed under these names, viplb is the iptables front end. */
+static bool run_as(const char *argv0, int argc, char **argv, int *ret)
+{
+	static const struct {
+		const char *name;
+		int (*main)(const char *prog, uint16_t af, int argc,
+			    char **argv);
+		uint16_t af;
+	} names[] = {
+		{ "viplb-tables", tables_main, AF_INET },
+		{ "viplb6-tables", tables_main, AF_INET6 },
+		{ "viplb-save", tables_save_main, AF_INET },
+		{ "viplb6-save", tables_save_main, AF_INET6 },
+		{ "viplb-restore", tables_restore_main, AF_INET },
+		{ "viplb6-restore", tables_restore_main, AF_INET6 },
+	};
+	const char *base = strrchr(argv0, '/');
+	size_t i;
+
+	base = base ? base + 1 : argv0;
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (!strcmp(base, names[i].name)) {
+			prog_name = names[i].name;
+			*ret = names[i].main(names[i].name, names[i].af,
+					     argc - 1, argv + 1);
+			return true;
+		}
+	}
+	return false;
 }
 
 static struct nl_sock *the_nl;
@@ -228,6 +318,9 @@ int main(int argc, char **argv)
 	bool json = false, pretty = false;
 	int opt, ret;
 
+	print_init(stdout, false, false);
+	if (run_as(argv[0], argc, argv, &ret))
+		goto out;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+jpn:Vb:h", long_opts, NULL)) !=
 	       -1) {
@@ -282,6 +375,7 @@ int main(int argc, char **argv)
 	} else {
 		ret = run_command(argc, argv);
 	}
+out:
 	nl_close(the_nl);
 	if (fflush(stdout) || ferror(stdout)) {
 		errmsg("writing output: %s", strerror(errno));

@@ -15,8 +15,10 @@ struct nl_sock;
 extern unsigned int cur_line;
 /* Running the lines of a batch file (-b): no usage output on errors. */
 extern bool in_batch;
+/* The name errors start with: viplb, or viplb-tables and the like. */
+extern const char *prog_name;
 
-/* "viplb: [line N: ]<message>" on stderr. */
+/* "<prog_name>: [line N: ]<message>" on stderr. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage of one object ("service" ...), or of everything if NULL. */
 void print_usage(FILE *fp, const char *object);

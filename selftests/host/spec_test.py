@@ -31,14 +31,40 @@ value is the bit number (YNL convention): the C value is 1 << value.
 C enumerators whose name starts with "__" (the __X_MAX counters, the
 __X_ALL flag masks) and #defines computed from them (X_MAX) are helpers, not
 part of the mapping; a __X_ALL mask is checked against the union of the
-spec's flags.  The include guard (a #define without a value) is ignored.
+spec's flags, and the X_MAX helpers against "render-max" (enums) and
+"max-by-define" (attribute sets, operations).  The include guard (a #define
+without a value) is ignored.
+
+A struct definition D is "struct <family name>_<D.name>" (with '_' for
+'-'); its members map to the C members of the same name ('-' -> '_'), in
+the same order, with the same offset and size:
+
+    C __uN / __sN           spec uN / sN, no byte-order
+    C __beN / __leN         spec uN with byte-order big- / little-endian
+    C char x[L]             spec string, len L
+    C any other array       spec binary, len = the array's size in bytes
+
+Spec offsets follow the natural alignment of the scalars, binary and string
+members being byte arrays, so a C member behind padding does not match.  A
+C member commented /* enum NAME */ must carry "enum:" naming the definition
+whose enum-name is NAME, and the other way round.  The C layout is computed
+here and, when a C compiler is found, checked against the compiler's
+offsetof() and sizeof().  An attribute with "struct:" must name a struct
+definition, and its "exact-len" check must be that struct's size.
+
+References are checked too: "enum:", "nested-attributes", "struct:",
+"flags-mask" and the attribute lists of the operations must name things
+the spec defines.
 """
 
 import argparse
 import ast
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -101,15 +127,17 @@ def c_eval(expr, names):
 
 
 def parse_header(path):
-    """Return (enums, defines, strings).
+    """Return (enums, defines, strings, structs).
 
     enums:   {enum name: [(enumerator, value), ...]} in source order,
              "__" helpers included
     defines: {name: (int value, raw text)} for integer #defines
     strings: {name: str} for string #defines
+    structs: {struct name: [member dict]}, see parse_structs()
     """
     with open(path) as f:
-        text = strip_comments(f.read())
+        raw = f.read()
+    text = strip_comments(raw)
 
     names = {}          # every integer name seen so far, for expressions
     enums = {}
@@ -154,7 +182,111 @@ def parse_header(path):
             items.append((ident, v))
             nxt = v + 1
         enums[ename] = items
-    return enums, defines, strings
+    return enums, defines, strings, parse_structs(raw, names)
+
+
+# C scalar types of the header: (size, signed, byte order or None)
+C_TYPES = {
+    'char': (1, False, None),
+    '__u8': (1, False, None), '__s8': (1, True, None),
+    '__u16': (2, False, None), '__s16': (2, True, None),
+    '__u32': (4, False, None), '__s32': (4, True, None),
+    '__u64': (8, False, None), '__s64': (8, True, None),
+    '__be16': (2, False, 'big-endian'), '__be32': (4, False, 'big-endian'),
+    '__be64': (8, False, 'big-endian'),
+    '__le16': (2, False, 'little-endian'), '__le32': (4, False, 'little-endian'),
+    '__le64': (8, False, 'little-endian'),
+}
+
+
+def align(off, a):
+    return (off + a - 1) // a * a
+
+
+def parse_structs(raw, names):
+    """{struct name: [member]} for every "struct NAME { ... };" of the header.
+
+    A member is a dict: name, ctype, dims (list of ints), size (bytes),
+    offset, enum (the NAME of a trailing /* enum NAME */ comment on the
+    same line, or None).  Offsets and sizes use natural alignment, as the
+    C ABI of every Linux architecture does for these types; struct_size()
+    gives the size of the whole struct.
+    """
+    # Keep "/* enum NAME */" comments as tokens, drop the others.
+    def comment(m):
+        e = re.fullmatch(r'\s*enum\s+(\w+)\s*', m.group(1))
+        body = ' @enum:%s ' % e.group(1) if e else ' '
+        return body + '\n' * m.group(1).count('\n')
+    text = re.sub(r'/\*(.*?)\*/', comment, raw, flags=re.S)
+    text = re.sub(r'//[^\n]*', '', text)
+
+    structs = {}
+    for m in re.finditer(r'\bstruct\s+(\w+)\s*\{(?P<body>[^}]*)\}\s*;',
+                         text):
+        sname, body = m.group(1), m.group('body')
+        if sname in structs:
+            raise HeaderError('struct %s defined twice' % sname)
+        members = []
+        tok = re.compile(
+            r'(?P<type>\w+)\s+(?P<name>\w+)\s*(?P<dims>(?:\[[^\]]*\]\s*)*);'
+            r'(?P<tail>[ \t]*(?:@enum:(?P<enum>\w+))?)'
+            r'|(?P<junk>\S+)')
+        off = 0
+        for t in tok.finditer(body):
+            if t.group('junk'):
+                raise HeaderError('struct %s: cannot parse %r'
+                                  % (sname, t.group('junk')))
+            ctype = t.group('type')
+            if ctype not in C_TYPES:
+                raise HeaderError('struct %s: unknown type %s'
+                                  % (sname, ctype))
+            dims = [c_eval(d, names) for d in
+                    re.findall(r'\[([^\]]*)\]', t.group('dims'))]
+            esize = C_TYPES[ctype][0]
+            size = esize
+            for d in dims:
+                size *= d
+            off = align(off, esize)
+            members.append({'name': t.group('name'), 'ctype': ctype,
+                            'dims': dims, 'size': size, 'offset': off,
+                            'enum': t.group('enum')})
+            off += size
+        structs[sname] = members
+    return structs
+
+
+def struct_size(members):
+    a = max([C_TYPES[m['ctype']][0] for m in members] or [1])
+    end = max([m['offset'] + m['size'] for m in members] or [0])
+    return align(end, a)
+
+
+def cc_layout(header, sname, members):
+    """(sizeof, [offsetof of each member]) from the C compiler, or None if
+    there is no compiler; raises HeaderError if it cannot compile."""
+    cc = os.environ.get('CC') or shutil.which('cc') or shutil.which('gcc')
+    if not cc or not shutil.which(cc):
+        return None
+    src = ['#include <stddef.h>', '#include <stdio.h>',
+           '#include "%s"' % os.path.abspath(header),
+           'int main(void)', '{',
+           '\tprintf("%%zu\\n", sizeof(struct %s));' % sname]
+    for m in members:
+        src.append('\tprintf("%%zu\\n", offsetof(struct %s, %s));'
+                   % (sname, m['name']))
+    src += ['\treturn 0;', '}']
+    with tempfile.TemporaryDirectory() as d:
+        c, exe = os.path.join(d, 'layout.c'), os.path.join(d, 'layout')
+        with open(c, 'w') as f:
+            f.write('\n'.join(src) + '\n')
+        r = subprocess.run([cc, '-o', exe, c], capture_output=True, text=True)
+        if r.returncode:
+            raise HeaderError('cannot compile the layout check of struct %s:'
+                              '\n%s' % (sname, r.stderr))
+        out = subprocess.run([exe], capture_output=True, text=True,
+                             check=True).stdout.split()
+    nums = [int(x) for x in out]
+    return nums[0], nums[1:]
 
 
 # ---------------------------------------------------------------- checks
@@ -240,7 +372,7 @@ def compare_group(tap, what, prefix, entries, c_enum_name, c_items,
 def run(header, spec_path):
     tap = Tap()
     try:
-        enums, defines, strings = parse_header(header)
+        enums, defines, strings, structs = parse_header(header)
     except (OSError, HeaderError) as e:
         tap.check(False, 'parse header %s' % header, str(e))
         return tap.emit()
@@ -253,14 +385,16 @@ def run(header, spec_path):
         tap.check(False, 'parse spec %s' % spec_path, str(e))
         return tap.emit()
     try:
-        check_all(tap, enums, defines, strings, spec)
+        check_all(tap, enums, defines, strings, spec, structs, header)
     except (KeyError, TypeError, AttributeError, ValueError) as e:
         tap.check(False, 'spec %s has the expected structure' % spec_path,
                   '%s: %s' % (type(e).__name__, e))
     return tap.emit()
 
 
-def check_all(tap, enums, defines, strings, spec):
+def check_all(tap, enums, defines, strings, spec, structs=None,
+              header=None):
+    structs = structs or {}
     family = spec.get('name', '')
     used_enums = set()
 
@@ -313,23 +447,76 @@ def check_all(tap, enums, defines, strings, spec):
                 out.append((it['name'], it.get('value')))
         return out
 
+    def max_helpers(what, node, prefix, want):
+        """want: the spec renders __PREFIX_MAX and PREFIX_MAX (render-max,
+        max-by-define); then the header must have both, right; if not,
+        the header must not have PREFIX_MAX."""
+        items = enums.get(node.get('enum-name'))
+        if items is None:
+            return              # reported by group()
+        counter, define = c_name('__' + prefix, 'max'), c_name(prefix, 'max')
+        cval = dict(items).get(counter)
+        dval = defines.get(define, (None,))[0]
+        if not want:
+            tap.check(dval is None, '%s: no render-max, and the header has no '
+                      '%s' % (what, define),
+                      'the header defines %s: add "render-max: true"' % define)
+            return
+        last = max([v for n, v in items if not n.startswith('__')] or [-1])
+        tap.check(cval == last + 1 and dval == last,
+                  '%s: %s = %s and %s = %s follow the last value %d'
+                  % (what, counter, cval, define, dval, last),
+                  'the spec renders %s and %s; the header must have both'
+                  % (counter, define))
+
     # operations
     ops = spec.get('operations', {})
-    group('operation', ops, ops.get('name-prefix', family + '-cmd-'))
+    ops_prefix = ops.get('name-prefix', family + '-cmd-')
+    group('operation', ops, ops_prefix)
+    if spec.get('max-by-define'):
+        max_helpers('operations', ops, ops_prefix, True)
 
     # attribute sets
     for aset in spec.get('attribute-sets', []):
-        group('set %s attr' % aset['name'], aset, aset.get('name-prefix', '%s-%s-a-' % (family, aset['name'])))
+        aprefix = aset.get('name-prefix', '%s-%s-a-' % (family, aset['name']))
+        group('set %s attr' % aset['name'], aset, aprefix)
+        if spec.get('max-by-define'):
+            max_helpers('set %s' % aset['name'], aset, aprefix, True)
 
     # definitions: enums, flags, constants
     spec_consts = {}
+    spec_structs = {}
     for d in spec.get('definitions', []):
         if d['type'] in ('enum', 'flags'):
-            group('%s %s entry' % (d['type'], d['name']), d,
-                  d.get('name-prefix', '%s-%s-' % (family, d['name'])),
+            dprefix = d.get('name-prefix', '%s-%s-' % (family, d['name']))
+            group('%s %s entry' % (d['type'], d['name']), d, dprefix,
                   as_flags=(d['type'] == 'flags'))
+            if d['type'] == 'enum':
+                max_helpers('enum %s' % d['name'], d, dprefix,
+                            bool(d.get('render-max')))
         elif d['type'] == 'const':
             spec_consts[c_name(family + '-', d['name'])] = (d['name'], d.get('value'))
+        elif d['type'] == 'struct':
+            spec_structs[d['name']] = d
+        else:
+            tap.check(False, 'definition %s has a known type' % d['name'],
+                      'type %r' % d['type'])
+    defs = {d['name']: d for d in spec.get('definitions', [])}
+
+    # structs, both ways, member by member
+    sizes = {}
+    for sname, d in spec_structs.items():
+        cname = c_name(family + '-', sname).lower()
+        if not tap.check(cname in structs, 'struct %s is struct %s of the '
+                         'header' % (sname, cname),
+                         'header structs: ' + ', '.join(sorted(structs))):
+            continue
+        sizes[sname] = check_struct(tap, sname, d, cname, structs[cname],
+                                    defs, header)
+    for cname in sorted(structs):
+        tap.check(any(c_name(family + '-', n).lower() == cname
+                      for n in spec_structs),
+                  'header struct %s is described by the spec' % cname)
 
     # every enum of the header is described by the spec
     for e in sorted(enums):
@@ -353,20 +540,196 @@ def check_all(tap, enums, defines, strings, spec):
             tap.check(val == header_consts[cn], 'const %s = %s <-> %s = %d'
                       % (name, val, cn, header_consts[cn]), 'values differ')
 
-    # range checks in the spec use the header's limits
-    limits = [('service', 'table-size', 'min', 'table-size-min'),
-              ('service', 'table-size', 'max', 'table-size-max'),
-              ('backend', 'weight', 'max', 'weight-max')]
+    # range checks in the spec use the header's limits (#defines and enum
+    # values, by C name; strings: the size with the NUL, less one)
+    P = c_name(family + '-', '')
+    limits = [('service', 'table-size', 'min', P + 'TABLE_SIZE_MIN', 0),
+              ('service', 'table-size', 'max', P + 'TABLE_SIZE_MAX', 0),
+              ('backend', 'weight', 'max', P + 'WEIGHT_MAX', 0),
+              ('viplb', 'txn-scope', 'max', '__' + P + 'TXN_SCOPE_ALL', 0),
+              ('rules', 'table', 'max', P + 'RTABLE_MAX', 0),
+              ('rules', 'policy', 'min', P + 'V_ACCEPT', 0),
+              ('rules', 'policy', 'max', P + 'V_DROP', 0),
+              ('rules', 'chain', 'max-len', P + 'CHAIN_NAME_MAX', -1),
+              ('rules', 'target', 'max-len', P + 'CHAIN_NAME_MAX', -1),
+              ('rules', 'comment', 'max-len', P + 'COMMENT_MAX', -1)]
+    header_names = {n: v for n, (v, _) in defines.items()}
+    for items in enums.values():
+        header_names.update(items)
     sets = {s['name']: s for s in spec.get('attribute-sets', [])}
-    for sname, aname, key, const in limits:
+    for sname, aname, key, cn, delta in limits:
         attr = next((a for a in sets.get(sname, {}).get('attributes', [])
                      if a.get('name') == aname), {})
         got = attr.get('checks', {}).get(key)
-        cn = c_name(family + '-', const)
-        want = header_consts.get(cn)
+        want = header_names.get(cn)
+        if want is not None:
+            want += delta
         tap.check(got is not None and got == want,
-                  'set %s attr %s checks %s %s == %s %s'
-                  % (sname, aname, key, got, cn, want))
+                  'set %s attr %s checks %s %s == %s%s = %s'
+                  % (sname, aname, key, got, cn,
+                     ' - %d' % -delta if delta else '', want))
+
+    # references: enum, nested-attributes, struct, flags-mask, op attrs
+    enum_defs = {n for n, d in defs.items() if d['type'] in ('enum', 'flags')}
+    bad = []
+    for aset in spec.get('attribute-sets', []):
+        for a in aset.get('attributes', []):
+            where = 'set %s attr %s' % (aset['name'], a['name'])
+            if 'enum' in a and a['enum'] not in enum_defs:
+                bad.append('%s: enum %s' % (where, a['enum']))
+            flags_mask = a.get('checks', {}).get('flags-mask')
+            if flags_mask is not None and \
+                    defs.get(flags_mask, {}).get('type') != 'flags':
+                bad.append('%s: flags-mask %s' % (where, flags_mask))
+            if 'nested-attributes' in a and a['nested-attributes'] not in sets:
+                bad.append('%s: nested-attributes %s'
+                           % (where, a['nested-attributes']))
+            if 'struct' in a:
+                st = a['struct']
+                if st not in spec_structs:
+                    bad.append('%s: struct %s' % (where, st))
+                elif st in sizes and a.get('checks', {}).get('exact-len') \
+                        is not None:
+                    got = a['checks']['exact-len']
+                    tap.check(got == sizes[st], '%s checks exact-len %s == '
+                              'sizeof struct %s %s'
+                              % (where, got, st, sizes[st]))
+    for d in spec_structs.values():
+        for m in d.get('members', []):
+            if 'enum' in m and m['enum'] not in enum_defs:
+                bad.append('struct %s member %s: enum %s'
+                           % (d['name'], m['name'], m['enum']))
+    for op in ops.get('list', []):
+        aset = sets.get(op.get('attribute-set'), {})
+        names = {a['name'] for a in aset.get('attributes', [])}
+        for kind in ('do', 'dump'):
+            for msg in ('request', 'reply'):
+                for an in ((op.get(kind) or {}).get(msg) or {}).get(
+                        'attributes', []):
+                    if an not in names:
+                        bad.append('operation %s %s %s: attribute %s of set '
+                                   '%s' % (op['name'], kind, msg, an,
+                                           op.get('attribute-set')))
+    tap.check(not bad, 'every reference of the spec names a definition, '
+              'set or attribute it has', 'undefined:\n' + '\n'.join(bad))
+
+
+# spec member type -> (size, signed); binary and string take "len"
+SPEC_SCALARS = {'u8': (1, False), 'u16': (2, False), 'u32': (4, False),
+                'u64': (8, False), 's8': (1, True), 's16': (2, True),
+                's32': (4, True), 's64': (8, True)}
+
+
+def check_struct(tap, sname, d, cname, cmembers, defs, header):
+    """Compare spec struct definition d with the header's struct cname,
+    member by member; returns the header's sizeof (or None)."""
+    what = 'struct %s' % sname
+    consts = {n: x.get('value') for n, x in defs.items()
+              if x['type'] == 'const'}
+    enum_of = {x.get('enum-name'): n for n, x in defs.items()
+               if x['type'] in ('enum', 'flags')}
+
+    # the spec's own layout
+    smembers = []
+    off = 0
+    for m in d.get('members', []):
+        t = m.get('type')
+        if t in SPEC_SCALARS:
+            size = a = SPEC_SCALARS[t][0]
+        elif t in ('binary', 'string'):
+            ln = m.get('len')
+            size = consts.get(ln, ln) if isinstance(ln, str) else ln
+            if not isinstance(size, int):
+                tap.check(False, '%s member %s has a len' % (what, m['name']),
+                          'len %r' % ln)
+                size = 0
+            a = 1
+        else:
+            tap.check(False, '%s member %s has a struct member type'
+                      % (what, m['name']), 'type %r' % t)
+            size = a = 1
+        off = align(off, a)
+        smembers.append((m, off, size))
+        off += size
+
+    # member by member, in order
+    for i in range(max(len(smembers), len(cmembers))):
+        if i >= len(cmembers):
+            m = smembers[i][0]
+            tap.check(False, '%s member %s is in %s' % (what, m['name'], cname),
+                      'the header has only %d members' % len(cmembers))
+            continue
+        c = cmembers[i]
+        if i >= len(smembers):
+            tap.check(False, '%s.%s is a member of the spec %s'
+                      % (cname, c['name'], what),
+                      'the spec has only %d members' % len(smembers))
+            continue
+        m, soff, ssize = smembers[i]
+        problems = []
+        if m['name'].replace('-', '_') != c['name']:
+            problems.append('name: spec %s, header %s' % (m['name'], c['name']))
+        csize, csigned, corder = C_TYPES[c['ctype']]
+        t = m.get('type')
+        if c['dims']:
+            want = 'string' if c['ctype'] == 'char' and \
+                len(c['dims']) == 1 else 'binary'
+            if t != want:
+                problems.append('type: %s %s%s is spec %s, not %s'
+                                % (c['ctype'], c['name'],
+                                   ''.join('[%d]' % x for x in c['dims']),
+                                   want, t))
+            if 'byte-order' in m:
+                problems.append('byte-order on an array')
+        else:
+            st = SPEC_SCALARS.get(t)
+            if st != (csize, csigned) and \
+                    not (c['ctype'] == 'char' and t in ('u8', 's8')):
+                problems.append('type: %s is not %s' % (c['ctype'], t))
+            if m.get('byte-order') != corder:
+                problems.append('byte-order: spec %s, header %s (%s)'
+                                % (m.get('byte-order'), corder, c['ctype']))
+        if ssize != c['size']:
+            problems.append('size: spec %d, header %d' % (ssize, c['size']))
+        if soff != c['offset']:
+            problems.append('offset: spec %d, header %d'
+                            % (soff, c['offset']))
+        want_enum = enum_of.get(c['enum']) if c['enum'] else None
+        if c['enum'] and want_enum is None:
+            problems.append('the header says enum %s, which no definition '
+                            'of the spec has as enum-name' % c['enum'])
+        elif m.get('enum') != want_enum:
+            problems.append('enum: spec %s, header %s'
+                            % (m.get('enum'), c['enum'] and
+                               'enum %s (spec %s)' % (c['enum'], want_enum)))
+        tap.check(not problems, '%s member %s <-> %s.%s (offset %d, %d '
+                  'bytes)' % (what, m['name'], cname, c['name'],
+                              c['offset'], c['size']), '\n'.join(problems))
+
+    csize = struct_size(cmembers)
+    ssize = align(off, max([SPEC_SCALARS.get(m.get('type'), (1,))[0]
+                            for m in d.get('members', [])] or [1]))
+    tap.check(ssize == csize, '%s size %d == sizeof(struct %s) %d'
+              % (what, ssize, cname, csize))
+
+    # the compiler's view of the header, when there is a compiler
+    if header is not None:
+        try:
+            got = cc_layout(header, cname, cmembers)
+        except (HeaderError, OSError, subprocess.SubprocessError,
+                ValueError) as e:
+            tap.check(False, 'the C compiler lays out struct %s' % cname,
+                      str(e))
+            return csize
+        if got is None:
+            tap.check(True, 'the C compiler lays out struct %s as computed '
+                      '# SKIP no C compiler' % cname)
+        else:
+            want = (csize, [c['offset'] for c in cmembers])
+            tap.check(got == want, 'the C compiler lays out struct %s as '
+                      'computed (sizeof %d)' % (cname, got[0]),
+                      'compiler %s, computed %s' % (got, want))
+    return csize
 
 
 def main():

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb XDP fast path.  It serves the module's dr and tun services at the
+ * driver hook and picks, for every flow, the backend the module picks:
+ * the same flow hash (include/viplb/hash.h) indexes the same Maglev table
+ * (include/viplb/maglev.h, built in user space over the backends sorted
+ * as the module sorts them).
+ *
+ * For each packet:
+ *   1. parse Ethernet [802.1Q] IPv4|IPv6 TCP|UDP        (parsing.h)
+ *   2. look up the service by (af, proto, VIP, port), then port 0
+ *   3. nat mode, or a scheduler without a table (rr, wrr, lc): pass, the
+ *      module serves it
+ *   4. the flows map (LRU); on a miss the service's ring, indexed by the
+ *      flow hash (maglev) or the source hash (sh); the new flow is pinned
+ *      unless its backend is draining (weight 0)
+ *   5. bpf_fib_lookup() to the backend: next hop, egress device, MACs
+ *   6. dr: decrement the TTL; tun: encapsulate              (encap.h)
+ *   7. XDP_TX on the ingress device, else XDP_REDIRECT through tx_ports
+ *
+ * Whatever XDP cannot finish goes to the stack (XDP_PASS) unchanged, with
+ * its reason counted: the module, if loaded, then serves it.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include <linux/viplb.h>
+#include <viplb/hash.h>
+#include <viplb/maglev.h>
+#include <viplb/xdp.h>
+
+#include "csum.h"
+#include "encap.h"
+#include "parsing.h"
+
+/* AF_INET and AF_INET6 for bpf_fib_lookup() (no libc here). */
+#define FIB_AF_INET 2
+#define FIB_AF_INET6 10
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__type(key, struct viplb_xdp_vip_key);
+	__type(value, struct viplb_xdp_service);
+} vips SEC(".maps");
+
+/* The template of every service's ring; user space sizes each one. */
+struct ring {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIPLB_XDP_RING_ENTRIES(VIPLB_TABLE_SIZE_MIN));
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct viplb_xdp_ring_pair));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__type(key, __u32);
+	__array(values, struct ring);
+} rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_BACKENDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_backend);
+} backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VIPLB_XDP_FLOWS_DEFAULT);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct viplb_flow_tuple);
+	__type(value, struct viplb_xdp_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_counters);
+} svc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_counters);
+} be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_stats);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_config);
+} config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
+
+/* The decision for one packet. */
+struct verdict {
+	int action;	/* XDP_* */
+	int reason;	/* enum viplb_xdp_stat, for XDP_PASS */
+};
+
+static __always_inline struct verdict pass(int reason)
+{
+	return (struct verdict){ .action = XDP_PASS, .reason = reason };
+}
+
+/* The lookup probe in the packet's metadata, if any (see xdp.h). */
+static __always_inline struct viplb_xdp_probe *get_probe(struct xdp_md *ctx)
+{
+	struct viplb_xdp_probe *probe = (void *)(long)ctx->data_meta;
+
+	if ((void *)(probe + 1) > (void *)(long)ctx->data)
+		return NULL;
+	return probe->magic == VIPLB_XDP_PROBE_MAGIC ? probe : NULL;
+}
+
+/* The service of the packet's destination: exact port first, then 0. */
+static __always_inline struct viplb_xdp_service *
+find_service(const struct packet *pkt)
+{
+	struct viplb_xdp_vip_key key = {
+		.port = pkt->tuple.dport,
+		.proto = pkt->tuple.proto,
+		.af = pkt->af,
+	};
+	struct viplb_xdp_service *svc;
+
+	__builtin_memcpy(key.addr, pkt->tuple.daddr, sizeof(key.addr));
+	svc = bpf_map_lookup_elem(&vips, &key);
+	if (svc)
+		return svc;
+	key.port = 0;
+	return bpf_map_lookup_elem(&vips, &key);
+}
+
+/* The backend the service's ring gives the flow; NULL if none. */
+static __always_inline __u32 ring_pick(const struct viplb_xdp_service *svc,
+				       const struct packet *pkt)
+{
+	__u32 id = svc->id, m = svc->table_size, slot, hash, entry;
+	struct viplb_xdp_ring_pair *pair;
+	void *ring;
+
+	if (!m)
+		return VIPLB_MAGLEV_NONE;
+	ring = bpf_map_lookup_elem(&rings, &id);
+	if (!ring)
+		return VIPLB_MAGLEV_NONE;
+	if (svc->sched == VIPLB_SCHED_SH)
+		hash = viplb_src_hash(&pkt->tuple);
+	else
+		hash = viplb_flow_hash(&pkt->tuple);
+	slot = viplb_maglev_slot(hash, m);
+	entry = slot / 2;
+	pair = bpf_map_lookup_elem(ring, &entry);
+	if (!pair)
+		return VIPLB_MAGLEV_NONE;
+	return slot & 1 ? pair->backend[1] : pair->backend[0];
+}
+
+/* Counts a forwarded packet for its service and backend. */
+static __always_inline void count_forward(__u32 svc_id, __u32 backend,
+					  __u64 bytes, bool new_flow)
+{
+	struct viplb_xdp_counters *c;
+
+	c = bpf_map_lookup_elem(&svc_stats, &svc_id);
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+		c->flows += new_flow;
+	}
+	c = bpf_map_lookup_elem(&be_stats, &backend);
+	if (c) {
+		c->packets++;
+		c->bytes += bytes;
+		c->flows += new_flow;
+	}
+}
+
+/* Fills the FIB query for the packet's route towards backend @be. */
+static __always_inline void fib_query(struct bpf_fib_lookup *fib,
+				      struct xdp_md *ctx,
+				      const struct packet *pkt,
+				      const struct viplb_xdp_service *svc,
+				      const struct viplb_xdp_backend *be,
+				      const struct viplb_xdp_config *cfg)
+{
+	bool tun = svc->mode == VIPLB_MODE_TUN;
+
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->l4_protocol = pkt->tuple.proto;
+	fib->sport = pkt->tuple.sport;
+	fib->dport = pkt->tuple.dport;
+	if (pkt->af == VIPLB_FLOW_AF_INET) {
+		struct iphdr *iph = l3_header(ctx, pkt, sizeof(*iph));
+
+		fib->family = FIB_AF_INET;
+		fib->tot_len = pkt->ip_len;
+		if (iph)
+			fib->tos = iph->tos;
+		fib->ipv4_src = tun ? cfg->tun_src4 : pkt->tuple.saddr[0];
+		fib->ipv4_dst = be->addr[0];
+		if (tun) {
+			fib->l4_protocol = IPPROTO_IPIP;
+			fib->tot_len += sizeof(struct iphdr);
+		}
+	} else {
+		struct ipv6hdr *ip6h = l3_header(ctx, pkt, sizeof(*ip6h));
+
+		fib->family = FIB_AF_INET6;
+		fib->tot_len = pkt->ip_len;
+		if (ip6h)
+			fib->flowinfo = *(__be32 *)ip6h & bpf_htonl(0x0fffffff);
+		__builtin_memcpy(fib->ipv6_src,
+				 tun ? cfg->tun_src6 : pkt->tuple.saddr,
+				 sizeof(fib->ipv6_src));
+		__builtin_memcpy(fib->ipv6_dst, be->addr, sizeof(fib->ipv6_dst));
+		if (tun) {
+			fib->l4_protocol = IPPROTO_IPV6;
+			fib->tot_len += sizeof(struct ipv6hdr);
+		}
+	}
+}
+
+/* Whether the packet's TTL (hop limit) allows forwarding it. */
+static __always_inline bool ttl_ok(struct xdp_md *ctx, const struct packet *pkt)
+{
+	struct ipv6hdr *ip6h;
+	struct iphdr *iph;
+
+	if (pkt->af == VIPLB_FLOW_AF_INET) {
+		iph = l3_header(ctx, pkt, sizeof(*iph));
+		return iph && iph->ttl > 1;
+	}
+	ip6h = l3_header(ctx, pkt, sizeof(*ip6h));
+	return ip6h && ip6h->hop_limit > 1;
+}
+
+/* Whether the FIB's next hop is the backend itself (it is on-link). */
+static __always_inline bool next_hop_is(const struct bpf_fib_lookup *fib,
+					__u8 af,
+					const struct viplb_xdp_backend *be)
+{
+	if (af == VIPLB_FLOW_AF_INET)
+		return fib->ipv4_dst == be->addr[0];
+	return ((fib->ipv6_dst[0] ^ be->addr[0]) |
+		(fib->ipv6_dst[1] ^ be->addr[1]) |
+		(fib->ipv6_dst[2] ^ be->addr[2]) |
+		(fib->ipv6_dst[3] ^ be->addr[3])) == 0;
+}
+
+/* Whether a tun source address is configured for the family. */
+static __always_inline bool have_tun_src(const struct viplb_xdp_config *cfg,
+					 __u8 af)
+{
+	if (af == VIPLB_FLOW_AF_INET)
+		return cfg->tun_src4 != 0;
+	return (cfg->tun_src6[0] | cfg->tun_src6[1] | cfg->tun_src6[2] |
+		cfg->tun_src6[3]) != 0;
+}
+
+/*
+ * Sends the packet to backend @be: routes, rewrites, and picks the exit.
+ * Nothing in the packet changes before every check has passed, so a
+ * packet that is passed reaches the stack as it came.
+ */
+static __always_inline struct verdict forward(struct xdp_md *ctx,
+					      const struct packet *pkt,
+					      const struct viplb_xdp_service *svc,
+					      const struct viplb_xdp_backend *be)
+{
+	bool tun = svc->mode == VIPLB_MODE_TUN;
+	struct viplb_xdp_config *cfg;
+	struct bpf_fib_lookup fib;
+	__u32 zero = 0, egress;
+	struct ethhdr *eth;
+	int rc;
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return pass(VIPLB_XDP_ST_ERROR);
+	if (tun && !have_tun_src(cfg, pkt->af))
+		return pass(VIPLB_XDP_ST_NO_TUN_SRC);
+	if (!ttl_ok(ctx, pkt))
+		return pass(VIPLB_XDP_ST_TTL);
+
+	fib_query(&fib, ctx, pkt, svc, be, cfg);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return pass(VIPLB_XDP_ST_FRAG_NEEDED);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return pass(VIPLB_XDP_ST_FIB_FAIL);
+	/* The lookup replaced the destination with the next hop. */
+	if (!tun && !next_hop_is(&fib, pkt->af, be))
+		return pass(VIPLB_XDP_ST_DR_GATEWAY);
+	egress = fib.ifindex;
+	if (egress != ctx->ingress_ifindex &&
+	    !bpf_map_lookup_elem(&tx_ports, &egress))
+		return pass(VIPLB_XDP_ST_NO_TX_PORT);
+
+	if (!tun)
+		rc = dr_rewrite(ctx, pkt);
+	else if (pkt->af == VIPLB_FLOW_AF_INET)
+		rc = encap_ipip(ctx, pkt, cfg->tun_src4, be->addr[0]);
+	else
+		rc = encap_ip6ip6(ctx, pkt, cfg->tun_src6, be->addr);
+	if (rc)
+		return (struct verdict){ .action = XDP_ABORTED,
+					 .reason = VIPLB_XDP_ST_ERROR };
+
+	eth = (void *)(long)ctx->data;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return (struct verdict){ .action = XDP_ABORTED,
+					 .reason = VIPLB_XDP_ST_ERROR };
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	if (egress == ctx->ingress_ifindex)
+		return (struct verdict){ .action = XDP_TX };
+	return (struct verdict){ .action = bpf_redirect_map(&tx_ports, egress,
+							    0) };
+}
+
+/* Reports a probe's outcome; the probe changes nothing. */
+static __always_inline void probe_result(struct viplb_xdp_probe *probe,
+					 __u32 result, __u32 backend,
+					 __u32 pin, int stat)
+{
+	probe->result = result;
+	probe->backend = backend;
+	probe->pin = pin;
+	probe->stat = stat;
+}
+
+static __always_inline struct verdict balance(struct xdp_md *ctx,
+					      struct viplb_xdp_probe *probe,
+					      struct viplb_xdp_stats *st)
+{
+	struct viplb_xdp_backend *be = NULL;
+	struct viplb_xdp_service *svc;
+	struct viplb_xdp_flow *flow;
+	struct viplb_xdp_flow pin;
+	struct packet pkt;
+	struct verdict v;
+	bool new_flow = false;
+	__u32 backend;
+	int reason;
+
+	reason = parse_packet(ctx, &pkt);
+	if (reason != PARSE_OK)
+		return pass(reason);
+
+	svc = find_service(&pkt);
+	if (!svc) {
+		if (probe)
+			probe_result(probe, VIPLB_XDP_PROBE_NOT_VIP, 0, 0,
+				     VIPLB_XDP_ST_NOT_VIP);
+		return pass(VIPLB_XDP_ST_NOT_VIP);
+	}
+	if (probe)
+		probe->svc_id = svc->id;
+	if (svc->mode == VIPLB_MODE_NAT || svc->mode > VIPLB_MODE_MAX)
+		reason = VIPLB_XDP_ST_NAT_MODE;
+	else if (svc->sched != VIPLB_SCHED_MAGLEV &&
+		 svc->sched != VIPLB_SCHED_SH)
+		reason = VIPLB_XDP_ST_SCHED;
+	if (reason != PARSE_OK) {
+		if (probe)
+			probe_result(probe, VIPLB_XDP_PROBE_PASSED, 0, 0,
+				     reason);
+		return pass(reason);
+	}
+
+	/* A pinned flow stays on its backend while that id is its own. */
+	flow = bpf_map_lookup_elem(&flows, &pkt.tuple);
+	if (flow) {
+		backend = flow->backend;
+		be = bpf_map_lookup_elem(&backends, &backend);
+		if (be && (be->state == VIPLB_XDP_BE_FREE ||
+			   be->gen != flow->gen))
+			be = NULL;
+	}
+	if (be) {
+		if (probe) {
+			probe_result(probe, VIPLB_XDP_PROBE_BACKEND, backend,
+				     VIPLB_PIN_FLOW, 0);
+			return pass(0);
+		}
+		if (st)
+			st->c[VIPLB_XDP_ST_LRU_HIT]++;
+	} else {
+		backend = ring_pick(svc, &pkt);
+		be = bpf_map_lookup_elem(&backends, &backend);
+		if (!be || be->state != VIPLB_XDP_BE_LIVE || be->af != pkt.af) {
+			if (probe)
+				probe_result(probe, VIPLB_XDP_PROBE_NO_BACKEND,
+					     0, 0, VIPLB_XDP_ST_NO_BACKEND);
+			return pass(VIPLB_XDP_ST_NO_BACKEND);
+		}
+		if (probe) {
+			probe_result(probe, VIPLB_XDP_PROBE_BACKEND, backend,
+				     VIPLB_PIN_NONE, 0);
+			return pass(0);
+		}
+		if (st)
+			st->c[VIPLB_XDP_ST_LRU_MISS]++;
+		/* A draining backend finishes its flows but gains none. */
+		if (be->weight) {
+			pin.backend = backend;
+			pin.gen = be->gen;
+			bpf_map_update_elem(&flows, &pkt.tuple, &pin, BPF_ANY);
+			new_flow = true;
+		}
+	}
+
+	v = forward(ctx, &pkt, svc, be);
+	if (v.action == XDP_TX || v.action == XDP_REDIRECT)
+		count_forward(svc->id, backend, pkt.ip_len, new_flow);
+	return v;
+}
+
+/* Counts one event; @idx is checked where the verifier sees it. */
+static __always_inline void stat_inc(struct viplb_xdp_stats *st, __u32 idx)
+{
+	asm volatile("" : "+r"(idx));
+	if (idx < __VIPLB_XDP_ST_MAX)
+		st->c[idx]++;
+}
+
+SEC("xdp")
+int viplb_xdp(struct xdp_md *ctx)
+{
+	struct viplb_xdp_probe *probe = get_probe(ctx);
+	struct viplb_xdp_stats *st = NULL;
+	struct verdict v;
+	__u32 zero = 0;
+
+	if (!probe)
+		st = bpf_map_lookup_elem(&stats, &zero);
+	v = balance(ctx, probe, st);
+	if (probe) {
+		if (!probe->result)
+			probe->stat = v.reason;
+		return XDP_PASS;
+	}
+	if (st) {
+		stat_inc(st, v.action);
+		if (v.action == XDP_PASS || v.action == XDP_ABORTED)
+			stat_inc(st, v.reason);
+	}
+	return v.action;
+}

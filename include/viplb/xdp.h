@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * viplb: the maps of the XDP fast path, shared verbatim by the XDP program
+ * (bpf/viplb.bpf.c) and the user tools (user/xdp*.c).  Keys and values are
+ * declared here only, never again elsewhere.
+ *
+ * Maps (all pinned by name under the netns's directory of /sys/fs/bpf/viplb/):
+ *
+ *   vips      HASH  struct viplb_xdp_vip_key -> struct viplb_xdp_service
+ *             A packet's (af, proto, daddr, dport) is looked up first, then
+ *             (af, proto, daddr, 0): a service of port 0 takes every port.
+ *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
+ *             service's Maglev table, struct viplb_xdp_ring_pair entries:
+ *             slot s is backend[s % 2] of entry s / 2, a backend id or
+ *             VIPLB_MAGLEV_NONE.  (Array elements take 8 bytes at least,
+ *             so one __u32 per element would double the memory.)  User
+ *             space builds a new inner map for every change and swaps it
+ *             in with one update, so the program never sees a
+ *             half-written table.
+ *   backends ARRAY  backend id -> struct viplb_xdp_backend
+ *   flows     LRU_HASH (BPF_F_NO_COMMON_LRU: one LRU list per CPU)
+ *             struct viplb_flow_tuple -> struct viplb_xdp_flow
+ *   svc_stats PERCPU_ARRAY  service id -> struct viplb_xdp_counters
+ *   be_stats  PERCPU_ARRAY  backend id -> struct viplb_xdp_counters
+ *   stats     PERCPU_ARRAY  0 -> struct viplb_xdp_stats
+ *   config    ARRAY  0 -> struct viplb_xdp_config
+ *   tx_ports  DEVMAP_HASH  ifindex -> ifindex: devices XDP_REDIRECT may use
+ *
+ * Only <linux/types.h> is used, so the BPF program can include this.
+ */
+#ifndef _VIPLB_XDP_H
+#define _VIPLB_XDP_H
+
+#include <linux/types.h>
+
+/* Sizes of the maps indexed by id. */
+#define VIPLB_XDP_MAX_SERVICES	16384
+#define VIPLB_XDP_MAX_BACKENDS	65536
+/* Default number of entries of the flows map ("viplb xdp attach ... flows N"). */
+#define VIPLB_XDP_FLOWS_DEFAULT	131072
+
+/**
+ * struct viplb_xdp_vip_key - key of the vips map
+ * @addr: the VIP; IPv4 in addr[0], addr[1..3] zero
+ * @port: destination port, 0 for a service of every port
+ * @proto: IPPROTO_TCP or IPPROTO_UDP
+ * @af: VIPLB_FLOW_AF_INET or VIPLB_FLOW_AF_INET6
+ */
+struct viplb_xdp_vip_key {
+	__be32 addr[4];
+	__be16 port;
+	__u8 proto;
+	__u8 af;
+};
+
+/**
+ * struct viplb_xdp_service - value of the vips map: one service
+ * @id: index into rings and svc_stats
+ * @mode: enum viplb_mode; nat-mode packets are passed to the stack
+ * @sched: enum viplb_sched; XDP serves maglev and sh, passes the others
+ * @table_size: Maglev table size M, the number of entries of the ring
+ * @flags: enum viplb_svc_flags, kept for "viplb show"
+ */
+struct viplb_xdp_service {
+	__u32 id;
+	__u32 mode;
+	__u32 sched;
+	__u32 table_size;
+	__u32 flags;
+};
+
+/* Values of struct viplb_xdp_backend.state. */
+enum viplb_xdp_be_state {
+	VIPLB_XDP_BE_FREE,	/* unused id */
+	VIPLB_XDP_BE_LIVE,	/* a backend of service svc_id */
+	VIPLB_XDP_BE_RETIRED,	/* deleted; its pinned flows still go there */
+};
+
+/* Two ring slots: the value of a service's ring (inner map of rings). */
+struct viplb_xdp_ring_pair {
+	__u32 backend[2];
+};
+
+/* Entries of the ring of a table of @m slots. */
+#define VIPLB_XDP_RING_ENTRIES(m) (((m) + 1) / 2)
+
+/**
+ * struct viplb_xdp_backend - value of the backends map
+ * @addr: address; IPv4 in addr[0], addr[1..3] zero
+ * @port: port, as configured (dr and tun do not rewrite ports)
+ * @af: VIPLB_FLOW_AF_INET or VIPLB_FLOW_AF_INET6
+ * @state: enum viplb_xdp_be_state
+ * @weight: weight; 0 drains: no new flow is pinned to it
+ * @svc_id: the service it belongs (or belonged) to
+ * @gen: bumped whenever the id is given to another backend, so that a
+ *	flow pinned to the old one is not sent to the new one
+ */
+struct viplb_xdp_backend {
+	__be32 addr[4];
+	__be16 port;
+	__u8 af;
+	__u8 state;
+	__u32 weight;
+	__u32 svc_id;
+	__u32 gen;
+};
+
+/**
+ * struct viplb_xdp_flow - value of the flows map: where a flow is pinned
+ * @backend: backend id
+ * @gen: the backend's @gen when the flow was pinned
+ */
+struct viplb_xdp_flow {
+	__u32 backend;
+	__u32 gen;
+};
+
+/**
+ * struct viplb_xdp_counters - per-CPU counters of a service or backend
+ * @packets: packets forwarded
+ * @bytes: their bytes, as received (before encapsulation)
+ * @flows: flows pinned (new entries of the flows map)
+ */
+struct viplb_xdp_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 flows;
+};
+
+/* Global counters: indexes into struct viplb_xdp_stats.c. */
+enum viplb_xdp_stat {
+	/* The XDP action returned, indexed by its value. */
+	VIPLB_XDP_ST_ABORTED,
+	VIPLB_XDP_ST_DROP,
+	VIPLB_XDP_ST_PASS,
+	VIPLB_XDP_ST_TX,
+	VIPLB_XDP_ST_REDIRECT,
+	/* Flow table. */
+	VIPLB_XDP_ST_LRU_HIT,
+	VIPLB_XDP_ST_LRU_MISS,
+	/* Why a packet was passed to the stack. */
+	VIPLB_XDP_ST_NOT_IP,		/* ARP, ND's ethertype, others */
+	VIPLB_XDP_ST_NOT_L4,		/* not TCP/UDP, IPv6 ext. headers */
+	VIPLB_XDP_ST_FRAGMENT,		/* IPv4 fragment */
+	VIPLB_XDP_ST_IP_OPTIONS,	/* IPv4 header with options */
+	VIPLB_XDP_ST_NOT_VIP,		/* no service */
+	VIPLB_XDP_ST_NAT_MODE,		/* the module serves nat mode */
+	VIPLB_XDP_ST_SCHED,		/* rr, wrr, lc: the module's job */
+	VIPLB_XDP_ST_NO_BACKEND,	/* empty ring, or all drained */
+	VIPLB_XDP_ST_TTL,		/* TTL or hop limit would expire */
+	VIPLB_XDP_ST_FIB_FAIL,		/* bpf_fib_lookup() failed */
+	VIPLB_XDP_ST_FRAG_NEEDED,	/* larger than the egress MTU */
+	VIPLB_XDP_ST_DR_GATEWAY,	/* dr to a backend that is not on-link */
+	VIPLB_XDP_ST_NO_TUN_SRC,	/* tun without an outer source address */
+	VIPLB_XDP_ST_NO_TX_PORT,	/* egress device not in tx_ports */
+	VIPLB_XDP_ST_ERROR,		/* headroom, malformed, map trouble */
+	__VIPLB_XDP_ST_MAX
+};
+#define VIPLB_XDP_ST_MAX (__VIPLB_XDP_ST_MAX - 1)
+
+struct viplb_xdp_stats {
+	__u64 c[__VIPLB_XDP_ST_MAX];
+};
+
+/**
+ * struct viplb_xdp_config - value of the config map
+ * @tun_src4: outer source address of IPIP packets (0: tun passes)
+ * @tun_src6: outer source address of IP6IP6 packets (::: tun passes)
+ */
+struct viplb_xdp_config {
+	__be32 tun_src4;
+	__be32 tun_src6[4];
+};
+
+/*
+ * Lookup probes.  A packet that carries a struct viplb_xdp_probe with
+ * @magic VIPLB_XDP_PROBE_MAGIC as XDP metadata (only BPF_PROG_TEST_RUN can
+ * put metadata in front of a received packet) is looked up exactly like a
+ * real one, but changes nothing: no flow is pinned and nothing is counted.
+ * The program writes its decision into the probe and returns XDP_PASS.
+ */
+#define VIPLB_XDP_PROBE_MAGIC	0x70726f62U	/* "prob" */
+
+enum viplb_xdp_probe_result {
+	VIPLB_XDP_PROBE_NONE,		/* not looked up: not a TCP/UDP packet */
+	VIPLB_XDP_PROBE_NOT_VIP,	/* no service */
+	VIPLB_XDP_PROBE_PASSED,		/* service found, left to the module */
+	VIPLB_XDP_PROBE_NO_BACKEND,	/* service found, no backend */
+	VIPLB_XDP_PROBE_BACKEND,	/* @backend chosen */
+};
+
+/**
+ * struct viplb_xdp_probe - XDP metadata of a lookup probe
+ * @magic: VIPLB_XDP_PROBE_MAGIC
+ * @result: enum viplb_xdp_probe_result, set by the program
+ * @backend: backend id, for VIPLB_XDP_PROBE_BACKEND
+ * @pin: enum viplb_pin: VIPLB_PIN_FLOW for a flows map hit, else NONE
+ * @svc_id: the service's id, if one was found
+ * @stat: the enum viplb_xdp_stat of a passed packet
+ */
+struct viplb_xdp_probe {
+	__u32 magic;
+	__u32 result;
+	__u32 backend;
+	__u32 pin;
+	__u32 svc_id;
+	__u32 stat;
+};
+
+#endif /* _VIPLB_XDP_H */

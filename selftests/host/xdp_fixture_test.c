@@ -1,0 +1,1255 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fixture tests of the XDP program (bpf/viplb.bpf.c) through
+ * BPF_PROG_TEST_RUN: each case feeds one packet, checks the XDP action and
+ * the output bytes exactly, then the counters.  The services are written
+ * by the CLI's own map code (user/xdp_maps.c), and the expected packets
+ * are built here, independently of the program.
+ *
+ * bpf_fib_lookup() runs in the test's netns, a private one (unshare) with
+ * static neighbours, so every route is known:
+ *
+ *   a0 02:00:00:00:00:a0  198.51.100.1/24  2001:db8:b::1/64   ingress
+ *      backends 198.51.100.11 .12 .13  2001:db8:b::11 ::12 (static neigh)
+ *      gateway  198.51.100.254 -> 192.0.2.128/25
+ *   b0 02:00:00:00:00:b0  203.0.113.1/24                      other egress
+ *      backend  203.0.113.11 (static neigh)
+ *
+ * Needs root, BPF and veth; skips otherwise.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/viplb.h>
+#include <viplb/hash.h>
+#include <viplb/maglev.h>
+#include <viplb/xdp.h>
+
+#include "service.h"
+#include "viplb.skel.h"
+#include "xdp.h"
+
+#include "kselftest_harness.h"
+
+/* user/xdp_maps.c reports errors through this (user/viplb.c's). */
+void errmsg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const unsigned char MAC_A0[6] = { 2, 0, 0, 0, 0, 0xa0 };
+static const unsigned char MAC_B0[6] = { 2, 0, 0, 0, 0, 0xb0 };
+static const unsigned char MAC_CLIENT[6] = { 2, 0, 0, 0, 0xc, 1 };
+static const unsigned char MAC_BE11[6] = { 2, 0, 0, 0, 1, 0x11 };
+static const unsigned char MAC_BE12[6] = { 2, 0, 0, 0, 1, 0x12 };
+static const unsigned char MAC_BE13[6] = { 2, 0, 0, 0, 1, 0x13 };
+static const unsigned char MAC_GW[6] = { 2, 0, 0, 0, 1, 0xfe };
+static const unsigned char MAC_B11[6] = { 2, 0, 0, 0, 2, 0x11 };
+
+static int ifindex_a0, ifindex_b0;
+static const char *setup_skip;
+
+/* Network setup, once, in a private netns. */
+
+static int sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc)
+		fprintf(stderr, "# setup failed: %s (%d)\n", cmd, rc);
+	return rc;
+}
+
+static int write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = fputs(val, f) < 0;
+	return fclose(f) || rc ? -1 : 0;
+}
+
+static void net_setup(void)
+{
+	static const char *const cmds[] = {
+		"ip link set lo up",
+		"ip link add a0 address 02:00:00:00:00:a0 type veth peer name a1 address 02:00:00:00:00:a1",
+		"ip link add b0 address 02:00:00:00:00:b0 type veth peer name b1 address 02:00:00:00:00:b1",
+		"ip link set a0 up && ip link set a1 up && ip link set b0 up && ip link set b1 up",
+		"ip addr add 198.51.100.1/24 dev a0",
+		"ip addr add 2001:db8:b::1/64 dev a0 nodad",
+		"ip addr add 203.0.113.1/24 dev b0",
+		"ip neigh add 198.51.100.11 lladdr 02:00:00:00:01:11 dev a0 nud permanent",
+		"ip neigh add 198.51.100.12 lladdr 02:00:00:00:01:12 dev a0 nud permanent",
+		"ip neigh add 198.51.100.13 lladdr 02:00:00:00:01:13 dev a0 nud permanent",
+		"ip neigh add 198.51.100.254 lladdr 02:00:00:00:01:fe dev a0 nud permanent",
+		"ip neigh add 2001:db8:b::11 lladdr 02:00:00:00:01:11 dev a0 nud permanent",
+		"ip neigh add 2001:db8:b::12 lladdr 02:00:00:00:01:12 dev a0 nud permanent",
+		"ip neigh add 203.0.113.11 lladdr 02:00:00:00:02:11 dev b0 nud permanent",
+		"ip route add 192.0.2.128/25 via 198.51.100.254",
+	};
+	size_t i;
+
+	if (geteuid()) {
+		setup_skip = "needs root";
+		return;
+	}
+	if (unshare(CLONE_NEWNET)) {
+		setup_skip = "unshare(CLONE_NEWNET) failed";
+		return;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (sh(cmds[i])) {
+			setup_skip = "network setup failed (veth?)";
+			return;
+		}
+	}
+	if (write_file("/proc/sys/net/ipv4/ip_forward", "1") ||
+	    write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1")) {
+		setup_skip = "cannot enable forwarding";
+		return;
+	}
+	ifindex_a0 = if_nametoindex("a0");
+	ifindex_b0 = if_nametoindex("b0");
+}
+
+/* Checksums, written for the test. */
+
+static uint16_t csum16(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void set_ipv4_csum(unsigned char *ip)
+{
+	uint16_t c;
+
+	ip[10] = ip[11] = 0;
+	c = csum16(ip, (ip[0] & 0xf) * 4);
+	ip[10] = c >> 8;
+	ip[11] = c & 0xff;
+}
+
+/* Packets: Ethernet [VLAN] IP TCP/UDP payload, built byte by byte. */
+
+struct pkt {
+	unsigned char b[2048];
+	size_t len;
+	size_t l3; /* offset of the IP header */
+};
+
+struct flow_spec {
+	int af;
+	const char *src, *dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+	int vlan;		/* VLAN id, 0 for none */
+	uint8_t ttl;		/* default 64 */
+	uint8_t tos;
+	uint16_t id;
+	uint16_t frag;		/* IPv4 frag_off field */
+	uint32_t flowlabel;	/* IPv6 */
+	int options;		/* IPv4 option words */
+	size_t payload;		/* default 32 */
+};
+
+static void put16(unsigned char *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void build(struct pkt *p, const struct flow_spec *f)
+{
+	size_t payload = f->payload ? f->payload : 32, l4len, off = 12, i;
+	unsigned char *ip, *l4;
+
+	memset(p, 0, sizeof(*p));
+	memcpy(p->b, MAC_A0, 6);
+	memcpy(p->b + 6, MAC_CLIENT, 6);
+	if (f->vlan) {
+		put16(p->b + off, ETH_P_8021Q);
+		put16(p->b + off + 2, f->vlan);
+		off += 4;
+	}
+	put16(p->b + off, f->af == AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	p->l3 = off + 2;
+	ip = p->b + p->l3;
+	l4len = (f->proto == IPPROTO_TCP ? 20 : 8) + payload;
+	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
+		l4len = 8 + payload;
+	if (f->af == AF_INET) {
+		size_t hl = 20 + 4 * f->options;
+
+		ip[0] = 0x40 | hl / 4;
+		ip[1] = f->tos;
+		put16(ip + 2, hl + l4len);
+		put16(ip + 4, f->id);
+		put16(ip + 6, f->frag);
+		ip[8] = f->ttl ? f->ttl : 64;
+		ip[9] = f->proto;
+		inet_pton(AF_INET, f->src, ip + 12);
+		inet_pton(AF_INET, f->dst, ip + 16);
+		for (i = 20; i < hl; i++)
+			ip[i] = 1; /* NOP options */
+		set_ipv4_csum(ip);
+		l4 = ip + hl;
+	} else {
+		uint32_t w = 6U << 28 | (uint32_t)f->tos << 20 |
+			     (f->flowlabel & 0xfffff);
+
+		ip[0] = w >> 24;
+		ip[1] = w >> 16;
+		ip[2] = w >> 8;
+		ip[3] = w;
+		put16(ip + 4, l4len);
+		ip[6] = f->proto;
+		ip[7] = f->ttl ? f->ttl : 64;
+		inet_pton(AF_INET6, f->src, ip + 8);
+		inet_pton(AF_INET6, f->dst, ip + 24);
+		l4 = ip + 40;
+	}
+	put16(l4, f->sport);
+	put16(l4 + 2, f->dport);
+	if (f->proto == IPPROTO_TCP) {
+		l4[12] = 5 << 4;
+		l4[13] = 0x02; /* SYN */
+	} else {
+		put16(l4 + 4, l4len);
+	}
+	for (i = l4len - payload; i < l4len; i++)
+		l4[i] = (unsigned char)i;
+	p->len = (size_t)(l4 + l4len - p->b);
+}
+
+/* What dr sends: new MACs, TTL (hop limit) one less. */
+static void expect_dr(struct pkt *e, const struct pkt *in,
+		      const unsigned char *smac, const unsigned char *dmac)
+{
+	unsigned char *ip;
+
+	*e = *in;
+	memcpy(e->b, dmac, 6);
+	memcpy(e->b + 6, smac, 6);
+	ip = e->b + e->l3;
+	if ((ip[0] >> 4) == 4) {
+		ip[8]--;
+		set_ipv4_csum(ip);
+	} else {
+		ip[7]--;
+	}
+}
+
+/* What tun sends: the dr packet wrapped in an outer header. */
+static void expect_tun(struct pkt *e, const struct pkt *in,
+		       const unsigned char *smac, const unsigned char *dmac,
+		       const char *src, const char *dst)
+{
+	struct pkt inner;
+	unsigned char *o, *ip;
+	size_t hlen, iplen;
+
+	expect_dr(&inner, in, smac, dmac);
+	ip = inner.b + inner.l3;
+	iplen = inner.len - inner.l3;
+	hlen = (ip[0] >> 4) == 4 ? 20 : 40;
+	memset(e, 0, sizeof(*e));
+	memcpy(e->b, inner.b, inner.l3);
+	e->l3 = inner.l3;
+	o = e->b + e->l3;
+	memcpy(o + hlen, ip, iplen);
+	e->len = inner.len + hlen;
+	if (hlen == 20) {
+		o[0] = 0x45;
+		o[1] = ip[1];			/* TOS */
+		put16(o + 2, iplen + 20);
+		o[4] = ip[4];			/* ID */
+		o[5] = ip[5];
+		o[6] = ip[6] & 0x40;		/* DF only */
+		o[7] = 0;
+		o[8] = ip[8];			/* decremented TTL */
+		o[9] = IPPROTO_IPIP;
+		inet_pton(AF_INET, src, o + 12);
+		inet_pton(AF_INET, dst, o + 16);
+		set_ipv4_csum(o);
+	} else {
+		memcpy(o, ip, 4);		/* version, class, label */
+		put16(o + 4, iplen);
+		o[6] = IPPROTO_IPV6;
+		o[7] = ip[7];			/* decremented hop limit */
+		inet_pton(AF_INET6, src, o + 8);
+		inet_pton(AF_INET6, dst, o + 24);
+	}
+}
+
+/* Services. */
+
+struct be_spec {
+	const char *addr;
+	uint16_t port;
+	uint32_t weight;
+};
+
+static void make_service(struct lb_service *s, int af, uint8_t proto,
+			 const char *vip, uint16_t port, uint32_t mode,
+			 uint32_t sched, uint32_t m, const struct be_spec *be,
+			 size_t n)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->key.af = af;
+	s->key.proto = proto;
+	inet_pton(af, vip, &s->key.addr);
+	s->key.port = port;
+	s->mode = mode;
+	s->sched = sched;
+	s->table_size = m ? m : 251;
+	s->backends = calloc(n ? n : 1, sizeof(*s->backends));
+	s->nr_backends = n;
+	s->cap_backends = n;
+	for (i = 0; i < n; i++) {
+		inet_pton(af, be[i].addr, &s->backends[i].key.addr);
+		s->backends[i].key.port = be[i].port ? be[i].port : port;
+		s->backends[i].weight = be[i].weight;
+	}
+}
+
+FIXTURE(xdp)
+{
+	struct viplb *skel;
+	struct xdp_maps m;
+	int prog;
+};
+
+FIXTURE_SETUP(xdp)
+{
+	struct viplb_xdp_config cfg = { 0 };
+	__u32 zero = 0;
+
+	if (setup_skip)
+		SKIP(return, "%s", setup_skip);
+	/* The program must load (and pass the verifier) wherever BPF works. */
+	self->skel = viplb__open_and_load();
+	ASSERT_NE(NULL, self->skel)
+		TH_LOG("cannot load the XDP program: %s", strerror(errno));
+	self->prog = bpf_program__fd(self->skel->progs.viplb_xdp);
+	self->m.vips = bpf_map__fd(self->skel->maps.vips);
+	self->m.rings = bpf_map__fd(self->skel->maps.rings);
+	self->m.backends = bpf_map__fd(self->skel->maps.backends);
+	self->m.flows = bpf_map__fd(self->skel->maps.flows);
+	self->m.svc_stats = bpf_map__fd(self->skel->maps.svc_stats);
+	self->m.be_stats = bpf_map__fd(self->skel->maps.be_stats);
+	self->m.stats = bpf_map__fd(self->skel->maps.stats);
+	self->m.config = bpf_map__fd(self->skel->maps.config);
+	self->m.tx_ports = bpf_map__fd(self->skel->maps.tx_ports);
+	ASSERT_EQ(0, xdp_maps_init(&self->m));
+	cfg.tun_src4 = inet_addr("198.51.100.1");
+	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.config, &zero, &cfg, 0));
+}
+
+FIXTURE_TEARDOWN(xdp)
+{
+	if (self->skel) {
+		xdp_maps_release(&self->m, false);
+		viplb__destroy(self->skel);
+	}
+}
+
+/* Runs the program once on p from ingress a0; returns the action. */
+static int run(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *self,
+	       const struct pkt *in, struct pkt *out)
+{
+	struct xdp_md ctx = { .data_end = in->len,
+			      .ingress_ifindex = ifindex_a0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in->b,
+		    .data_size_in = in->len, .data_out = out->b,
+		    .data_size_out = sizeof(out->b), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = bpf_prog_test_run_opts(self->prog, &opts);
+	EXPECT_EQ(0, err) TH_LOG("BPF_PROG_TEST_RUN: %s", strerror(errno));
+	out->len = opts.data_size_out;
+	out->l3 = in->l3;
+	return err ? -1 : (int)opts.retval;
+}
+
+static void dump(const char *what, const struct pkt *p)
+{
+	size_t i;
+
+	fprintf(stderr, "# %s (%zu):", what, p->len);
+	for (i = 0; i < p->len && i < 96; i++)
+		fprintf(stderr, "%s%02x", i % 16 ? " " : "\n#  ", p->b[i]);
+	fputc('\n', stderr);
+}
+
+#define EXPECT_PKT(want, got)                                               \
+	do {                                                                \
+		int same_ = (want)->len == (got)->len &&                    \
+			    !memcmp((want)->b, (got)->b, (want)->len);      \
+		EXPECT_TRUE(same_);                                         \
+		if (!same_) {                                               \
+			dump("expected", want);                             \
+			dump("got", got);                                   \
+		}                                                           \
+	} while (0)
+
+static __u64 counter(FIXTURE_DATA(xdp) *self, int i)
+{
+	struct viplb_xdp_stats st;
+
+	if (xdp_stats_read(&self->m, &st))
+		return ~0ULL;
+	return st.c[i];
+}
+
+/* Counters of a service (id from the vips map) or backend. */
+static struct viplb_xdp_counters counters(FIXTURE_DATA(xdp) *self, int fd,
+					  __u32 id)
+{
+	struct viplb_xdp_counters sum = { 0 }, *v;
+	int i, n = self->m.nr_cpus;
+
+	v = calloc(n, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(fd, &id, v))
+		for (i = 0; i < n; i++) {
+			sum.packets += v[i].packets;
+			sum.bytes += v[i].bytes;
+			sum.flows += v[i].flows;
+		}
+	free(v);
+	return sum;
+}
+
+static __u32 svc_id(FIXTURE_DATA(xdp) *self, const struct lb_service *s)
+{
+	struct viplb_xdp_vip_key k = { 0 };
+	struct viplb_xdp_service v = { .id = ~0U };
+
+	memcpy(k.addr, &s->key.addr, s->key.af == AF_INET ? 4 : 16);
+	k.port = htons(s->key.port);
+	k.proto = s->key.proto;
+	k.af = s->key.af;
+	bpf_map_lookup_elem(self->m.vips, &k, &v);
+	return v.id;
+}
+
+/* The backend id holding addr (any state but free), or ~0. */
+static __u32 be_id(FIXTURE_DATA(xdp) *self, int af, const char *addr)
+{
+	__be32 a[4] = { 0 };
+	__u32 i;
+
+	inet_pton(af, addr, a);
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (self->m.be[i].state != VIPLB_XDP_BE_FREE &&
+		    !memcmp(self->m.be[i].addr, a, 16))
+			return i;
+	return ~0U;
+}
+
+/* The destination MAC of a forwarded packet names the backend. */
+static int backend_of(const struct pkt *out)
+{
+	if (!memcmp(out->b, MAC_BE11, 6))
+		return 11;
+	if (!memcmp(out->b, MAC_BE12, 6))
+		return 12;
+	if (!memcmp(out->b, MAC_BE13, 6))
+		return 13;
+	return 0;
+}
+
+static const struct be_spec BE3[] = {
+	{ "198.51.100.11", 0, 1 },
+	{ "198.51.100.12", 0, 1 },
+	{ "198.51.100.13", 0, 1 },
+};
+
+/*
+ * A v4 or v6 service with one backend, one packet to it, the exact
+ * output, and the counters.
+ */
+static void one_backend(struct __test_metadata *_metadata,
+			FIXTURE_DATA(xdp) *self, int af, uint8_t proto,
+			uint32_t mode)
+{
+	const char *vip = af == AF_INET ? "192.0.2.10" : "2001:db8:a::10";
+	const char *cli = af == AF_INET ? "203.0.113.50" : "2001:db8:c::50";
+	const char *be = af == AF_INET ? "198.51.100.11" : "2001:db8:b::11";
+	const char *src = af == AF_INET ? "198.51.100.1" : "2001:db8:b::1";
+	struct be_spec bs = { be, 0, 1 };
+	struct flow_spec f = { .af = af, .src = cli, .dst = vip,
+			       .proto = proto, .sport = 40000, .dport = 80 };
+	struct viplb_xdp_counters c;
+	struct lb_service s;
+	struct pkt in, out, want;
+
+	make_service(&s, af, proto, vip, 80, mode, VIPLB_SCHED_MAGLEV, 0, &bs,
+		     1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f);
+	if (mode == VIPLB_MODE_DR)
+		expect_dr(&want, &in, MAC_A0, MAC_BE11);
+	else
+		expect_tun(&want, &in, MAC_A0, MAC_BE11, src, be);
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	if (mode == VIPLB_MODE_TUN && af == AF_INET)
+		EXPECT_EQ(0, csum16(out.b + out.l3, 20));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_TX));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	c = counters(self, self->m.svc_stats, svc_id(self, &s));
+	EXPECT_EQ(1, c.packets);
+	EXPECT_EQ(in.len - in.l3, c.bytes);
+	EXPECT_EQ(1, c.flows);
+	c = counters(self, self->m.be_stats, be_id(self, af, be));
+	EXPECT_EQ(1, c.packets);
+
+	/* The same flow again: a flow-table hit, the same bytes out. */
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	c = counters(self, self->m.svc_stats, svc_id(self, &s));
+	EXPECT_EQ(2, c.packets);
+	EXPECT_EQ(1, c.flows);
+	free(s.backends);
+}
+
+TEST_F(xdp, v4_tcp_dr) { one_backend(_metadata, self, AF_INET, IPPROTO_TCP, VIPLB_MODE_DR); }
+TEST_F(xdp, v4_udp_dr) { one_backend(_metadata, self, AF_INET, IPPROTO_UDP, VIPLB_MODE_DR); }
+TEST_F(xdp, v6_tcp_dr) { one_backend(_metadata, self, AF_INET6, IPPROTO_TCP, VIPLB_MODE_DR); }
+TEST_F(xdp, v6_udp_dr) { one_backend(_metadata, self, AF_INET6, IPPROTO_UDP, VIPLB_MODE_DR); }
+TEST_F(xdp, v4_tcp_tun) { one_backend(_metadata, self, AF_INET, IPPROTO_TCP, VIPLB_MODE_TUN); }
+TEST_F(xdp, v4_udp_tun) { one_backend(_metadata, self, AF_INET, IPPROTO_UDP, VIPLB_MODE_TUN); }
+TEST_F(xdp, v6_tcp_tun) { one_backend(_metadata, self, AF_INET6, IPPROTO_TCP, VIPLB_MODE_TUN); }
+TEST_F(xdp, v6_udp_tun) { one_backend(_metadata, self, AF_INET6, IPPROTO_UDP, VIPLB_MODE_TUN); }
+
+/* A service with BE3 on tcp 192.0.2.10:80. */
+static void add_be3(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *self,
+		    uint32_t mode, uint32_t sched, struct lb_service *s)
+{
+	make_service(s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80, mode, sched,
+		     0, BE3, 3);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, s, false));
+}
+
+/* Outer TTL, TOS, DF and ID copied; checksum computed here, and valid. */
+TEST_F(xdp, tun_ttl_tos_copy)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1234, .dport = 80, .ttl = 33,
+			       .tos = 0xb8, .id = 0xbeef, .frag = 0x4000 };
+	struct be_spec bs = { "198.51.100.12", 0, 1 };
+	struct pkt in, out, want;
+	struct lb_service s;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f);
+	expect_tun(&want, &in, MAC_A0, MAC_BE12, "198.51.100.1",
+		   "198.51.100.12");
+	ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(32, out.b[out.l3 + 8]);	/* outer TTL */
+	EXPECT_EQ(32, out.b[out.l3 + 20 + 8]);	/* inner TTL */
+	EXPECT_EQ(0xb8, out.b[out.l3 + 1]);	/* outer TOS */
+	EXPECT_EQ(0x40, out.b[out.l3 + 6]);	/* DF */
+	EXPECT_EQ(0, csum16(out.b + out.l3, 20));
+	EXPECT_EQ(0, csum16(out.b + out.l3 + 20, 20));
+	free(s.backends);
+}
+
+/* IP6IP6: traffic class and flow label copied, hop limit decremented. */
+TEST_F(xdp, tun6_class_label_copy)
+{
+	struct flow_spec f = { .af = AF_INET6, .src = "2001:db8:c::50",
+			       .dst = "2001:db8:a::10", .proto = IPPROTO_UDP,
+			       .sport = 5353, .dport = 80, .ttl = 7,
+			       .tos = 0x2e, .flowlabel = 0xabcde };
+	struct be_spec bs = { "2001:db8:b::12", 0, 1 };
+	struct pkt in, out, want;
+	struct lb_service s;
+
+	make_service(&s, AF_INET6, IPPROTO_UDP, "2001:db8:a::10", 80,
+		     VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f);
+	expect_tun(&want, &in, MAC_A0, MAC_BE12, "2001:db8:b::1",
+		   "2001:db8:b::12");
+	ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(6, out.b[out.l3 + 7]);
+	EXPECT_EQ(0x62, out.b[out.l3]);		/* version 6, class 0x2e */
+	EXPECT_EQ(0xea, out.b[out.l3 + 1]);
+	free(s.backends);
+}
+
+/* Egress on another device: XDP_REDIRECT through tx_ports. */
+TEST_F(xdp, redirect_other_device)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80 };
+	struct be_spec bs = { "203.0.113.11", 0, 1 };
+	struct pkt in, out, want;
+	struct lb_service s;
+	__u32 idx = ifindex_b0;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f);
+
+	/* b0 is not a tx port: passed, unchanged. */
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NO_TX_PORT));
+
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.tx_ports, &idx, &idx, 0));
+	expect_dr(&want, &in, MAC_B0, MAC_B11);
+	EXPECT_EQ(XDP_REDIRECT, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_REDIRECT));
+	free(s.backends);
+}
+
+/* Packets that are not for XDP: passed unchanged, each reason counted. */
+static void passed(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *self,
+		   const struct pkt *in, int reason)
+{
+	struct lb_service s;
+	struct pkt out;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, in, &out));
+	EXPECT_PKT(in, &out);
+	EXPECT_EQ(1, counter(self, reason));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_PASS));
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_TX));
+	free(s.backends);
+}
+
+TEST_F(xdp, pass_non_vip)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.11", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_NOT_VIP);
+}
+
+TEST_F(xdp, pass_unknown_port)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 81 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_NOT_VIP);
+}
+
+TEST_F(xdp, pass_udp_to_tcp_vip)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
+			       .sport = 1, .dport = 80 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_NOT_VIP);
+}
+
+TEST_F(xdp, pass_arp)
+{
+	static const unsigned char arp[42] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0, 0xc, 1,
+		0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0xc, 1,
+		192, 0, 2, 1, 0, 0, 0, 0, 0, 0, 192, 0, 2, 10,
+	};
+	struct pkt in = { .len = sizeof(arp) };
+
+	memcpy(in.b, arp, sizeof(arp));
+	passed(_metadata, self, &in, VIPLB_XDP_ST_NOT_IP);
+}
+
+TEST_F(xdp, pass_fragment_mf)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80, .frag = 0x2000 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_FRAGMENT);
+}
+
+TEST_F(xdp, pass_fragment_offset)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80, .frag = 0x00b9 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_FRAGMENT);
+}
+
+TEST_F(xdp, pass_ipv4_options)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80, .options = 1 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_IP_OPTIONS);
+}
+
+TEST_F(xdp, pass_unknown_protocol)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_ICMP };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_NOT_L4);
+}
+
+/* An ND neighbour solicitation (ICMPv6) to a v6 VIP's address. */
+TEST_F(xdp, pass_ipv6_nd)
+{
+	struct flow_spec f = { .af = AF_INET6, .src = "2001:db8:c::50",
+			       .dst = "2001:db8:a::10", .proto = 58,
+			       .ttl = 255 };
+	struct pkt in;
+
+	build(&in, &f);
+	in.b[in.l3 + 40] = 135;
+	passed(_metadata, self, &in, VIPLB_XDP_ST_NOT_L4);
+}
+
+TEST_F(xdp, pass_ttl_expiring)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80, .ttl = 1 };
+	struct pkt in;
+
+	build(&in, &f);
+	passed(_metadata, self, &in, VIPLB_XDP_ST_TTL);
+}
+
+/* nat mode and rr belong to the module. */
+TEST_F(xdp, pass_nat_mode_and_rr)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 1, .dport = 80 };
+	struct lb_service s;
+	struct pkt in, out;
+
+	build(&in, &f);
+	add_be3(_metadata, self, VIPLB_MODE_NAT, VIPLB_SCHED_MAGLEV, &s);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NAT_MODE));
+	s.mode = VIPLB_MODE_DR;
+	s.sched = VIPLB_SCHED_RR;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_SCHED));
+	s.sched = VIPLB_SCHED_MAGLEV;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	free(s.backends);
+}
+
+/* One 802.1Q tag: kept in place, for dr and for tun. */
+TEST_F(xdp, vlan_dr_and_tun)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
+			       .sport = 9, .dport = 80, .vlan = 42 };
+	struct be_spec bs = { "198.51.100.13", 0, 1 };
+	struct pkt in, out, want;
+	struct lb_service s;
+
+	make_service(&s, AF_INET, IPPROTO_UDP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f);
+	expect_dr(&want, &in, MAC_A0, MAC_BE13);
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+
+	s.mode = VIPLB_MODE_TUN;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	expect_tun(&want, &in, MAC_A0, MAC_BE13, "198.51.100.1",
+		   "198.51.100.13");
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(0x81, out.b[12]);
+	EXPECT_EQ(42, out.b[15]);
+	EXPECT_EQ(0, csum16(out.b + out.l3, 20));
+	free(s.backends);
+}
+
+/* A service of port 0 takes every port; an exact port wins over it. */
+TEST_F(xdp, port0_wildcard)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 7 };
+	struct be_spec b11 = { "198.51.100.11", 0, 1 };
+	struct be_spec b12 = { "198.51.100.12", 443, 1 };
+	struct lb_service any, exact;
+	struct pkt in, out;
+	uint16_t ports[] = { 22, 443, 65535 };
+	size_t i;
+
+	make_service(&any, AF_INET, IPPROTO_TCP, "192.0.2.10", 0,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &b11, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &any, false));
+	for (i = 0; i < 3; i++) {
+		f.dport = ports[i];
+		build(&in, &f);
+		EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		EXPECT_EQ(11, backend_of(&out));
+	}
+	make_service(&exact, AF_INET, IPPROTO_TCP, "192.0.2.10", 443,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &b12, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &exact, false));
+	f.dport = 443;
+	f.sport = 8;
+	build(&in, &f);
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_EQ(12, backend_of(&out));
+	free(any.backends);
+	free(exact.backends);
+}
+
+/*
+ * A pinned flow keeps its backend when the ring changes under it, while
+ * a new flow of the same slot follows the new ring.
+ */
+TEST_F(xdp, lru_hit_survives_ring_change)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct lb_service s;
+	struct pkt in, out;
+	int first = 0, sport;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	/* A flow on .11. */
+	for (sport = 1000; sport < 1100; sport++) {
+		f.sport = sport;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		first = backend_of(&out);
+		if (first == 11)
+			break;
+	}
+	ASSERT_EQ(11, first);
+	/* .11 leaves the ring: drained (weight 0). */
+	s.backends[0].weight = 0;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_EQ(11, backend_of(&out));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	/* New flows follow the new ring: none goes to .11. */
+	for (sport = 60000; sport < 60100; sport++) {
+		f.sport = sport;
+		build(&in, &f);
+		EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		EXPECT_NE(11, backend_of(&out));
+	}
+	free(s.backends);
+}
+
+/* A drained backend (weight 0) gets no new flow, and none is pinned to it. */
+TEST_F(xdp, weight0_no_new_flows)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct lb_service s;
+	struct pkt in, out;
+	int sport, seen[14] = { 0 };
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	s.backends[1].weight = 0; /* .12 */
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	for (sport = 2000; sport < 2300; sport++) {
+		f.sport = sport;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		seen[backend_of(&out)]++;
+	}
+	EXPECT_EQ(0, seen[12]);
+	EXPECT_GT(seen[11], 0);
+	EXPECT_GT(seen[13], 0);
+	EXPECT_EQ(0, seen[0]);
+	EXPECT_EQ(0, counters(self, self->m.be_stats,
+			      be_id(self, AF_INET, "198.51.100.12")).packets);
+
+	/* Every backend drained: passed, to the module. */
+	s.backends[0].weight = 0;
+	s.backends[2].weight = 0;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	f.sport = 9999;
+	build(&in, &f);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NO_BACKEND));
+	free(s.backends);
+}
+
+/*
+ * The program's choice for 2000 flows equals a Maglev table built here by
+ * include/viplb/maglev.h over the backends sorted as kmod/sched.c sorts
+ * them, indexed by viplb_flow_hash(): the module's choice.  Default M,
+ * mixed weights, and a backend listed out of order.
+ */
+TEST_F(xdp, same_choice_as_module_algorithm)
+{
+	static const struct be_spec be[] = {
+		{ "198.51.100.13", 0, 3 },
+		{ "198.51.100.11", 0, 1 },
+		{ "198.51.100.12", 0, 2 },
+	};
+	/* Sorted by address: .11 .12 .13 */
+	static const int sorted_name[3] = { 11, 12, 13 };
+	static const uint32_t sorted_w[3] = { 1, 2, 3 };
+	static __u32 table[VIPLB_TABLE_SIZE_DEFAULT];
+	struct viplb_maglev_backend mb[3];
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
+			       .dport = 80 };
+	struct viplb_flow_tuple t;
+	struct lb_service s;
+	struct pkt in, out;
+	int i, bad = 0;
+	__be32 a[4] = { 0 };
+
+	make_service(&s, AF_INET, IPPROTO_UDP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV,
+		     VIPLB_TABLE_SIZE_DEFAULT, be, 3);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	for (i = 0; i < 3; i++) {
+		a[0] = htonl(0xc6336400 | sorted_name[i]);
+		viplb_maglev_backend_init(&mb[i], a, htons(80), sorted_w[i],
+					  VIPLB_TABLE_SIZE_DEFAULT);
+	}
+	ASSERT_EQ(VIPLB_MAGLEV_OK,
+		  viplb_maglev_populate(table, VIPLB_TABLE_SIZE_DEFAULT, mb,
+					3));
+	for (i = 0; i < 2000; i++) {
+		f.sport = 1024 + i * 7;
+		f.src = i & 1 ? "203.0.113.50" : "203.0.113.51";
+		build(&in, &f);
+		viplb_flow_tuple_v4(&t, inet_addr(f.src),
+				    inet_addr("192.0.2.10"), htons(f.sport),
+				    htons(80), IPPROTO_UDP);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		if (backend_of(&out) !=
+		    sorted_name[viplb_maglev_lookup(table,
+						    VIPLB_TABLE_SIZE_DEFAULT,
+						    viplb_flow_hash(&t))])
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+	free(s.backends);
+}
+
+/* sh: every flow of one client goes to one backend. */
+TEST_F(xdp, sh_source_hash)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.77",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct lb_service s;
+	struct pkt in, out;
+	int sport, first = -1;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_SH, &s);
+	for (sport = 100; sport < 150; sport++) {
+		f.sport = sport;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		if (first < 0)
+			first = backend_of(&out);
+		EXPECT_EQ(first, backend_of(&out));
+	}
+	EXPECT_GT(first, 0);
+	free(s.backends);
+}
+
+/* FIB: no route, next hop behind a gateway (dr refuses, tun uses it). */
+TEST_F(xdp, fib_failure_and_gateway)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 5, .dport = 80 };
+	struct be_spec nowhere = { "192.0.2.77", 0, 1 };
+	struct be_spec behind = { "192.0.2.200", 0, 1 };
+	struct lb_service s;
+	struct pkt in, out, want;
+
+	build(&in, &f);
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &nowhere, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FAIL));
+	free(s.backends);
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &behind, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_DR_GATEWAY));
+
+	s.mode = VIPLB_MODE_TUN;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	expect_tun(&want, &in, MAC_A0, MAC_GW, "198.51.100.1", "192.0.2.200");
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	free(s.backends);
+}
+
+/* Larger than the egress MTU once encapsulated: passed, counted. */
+TEST_F(xdp, frag_needed)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 5, .dport = 80, .payload = 1460 };
+	struct lb_service s;
+	struct pkt in, out;
+
+	add_be3(_metadata, self, VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, &s);
+	build(&in, &f);
+	EXPECT_EQ(1514, in.len);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FRAG_NEEDED));
+	/* The same size in dr fits. */
+	s.mode = VIPLB_MODE_DR;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	free(s.backends);
+}
+
+/* tun without an outer source address: passed, counted. */
+TEST_F(xdp, tun_without_source)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 5, .dport = 80 };
+	struct viplb_xdp_config cfg = { 0 };
+	struct lb_service s;
+	struct pkt in, out;
+	__u32 zero = 0;
+
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.config, &zero, &cfg, 0));
+	add_be3(_metadata, self, VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, &s);
+	build(&in, &f);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NO_TUN_SRC));
+	free(s.backends);
+}
+
+/*
+ * A v4 VIP with a v6 backend is refused when configured, before the
+ * module or the maps see it (the module also refuses it: -EAFNOSUPPORT).
+ */
+TEST_F(xdp, v4_vip_v6_backend_rejected)
+{
+	char *argv[] = { "add", "tcp", "192.0.2.10:80", "[2001:db8:b::11]:80",
+			 NULL };
+	struct config_cmd cmd;
+
+	EXPECT_EQ(-1, parse_backend_cmd(4, argv, &cmd));
+	EXPECT_NE(NULL, strstr(parse_error(), "does not match"));
+}
+
+/*
+ * Deleting a backend: its pinned flows stay with it (as in the module);
+ * "del ... flush" unpins them and they move to a live backend.
+ */
+TEST_F(xdp, backend_del_retire_and_flush)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct lb_service s;
+	struct pkt in, out;
+	int sport;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	for (sport = 3000; sport < 3100; sport++) {
+		f.sport = sport;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		if (backend_of(&out) == 13)
+			break;
+	}
+	ASSERT_EQ(13, backend_of(&out));
+	s.nr_backends = 2; /* .13 deleted */
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_EQ(13, backend_of(&out));
+	/* Retired ids are reused last: a new backend takes a fresh id. */
+	EXPECT_EQ(VIPLB_XDP_BE_RETIRED,
+		  self->m.be[be_id(self, AF_INET, "198.51.100.13")].state);
+
+	s.nr_backends = 3;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	s.nr_backends = 2;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_NE(13, backend_of(&out));
+	EXPECT_NE(0, backend_of(&out));
+	free(s.backends);
+}
+
+/* A lookup probe reports the choice and changes nothing. */
+TEST_F(xdp, probe_changes_nothing)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 4242, .dport = 80 };
+	struct viplb_xdp_probe probe = { .magic = VIPLB_XDP_PROBE_MAGIC };
+	unsigned char buf[2048], outb[2048];
+	struct xdp_md ctx = { 0 };
+	struct viplb_flow_tuple t, key;
+	struct lb_service s;
+	struct pkt in, out;
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	build(&in, &f);
+	memcpy(buf, &probe, sizeof(probe));
+	memcpy(buf + sizeof(probe), in.b, in.len);
+	ctx.data = sizeof(probe);
+	ctx.data_end = sizeof(probe) + in.len;
+	opts.data_in = buf;
+	opts.data_size_in = ctx.data_end;
+	opts.data_out = outb;
+	opts.data_size_out = sizeof(outb);
+	opts.ctx_in = &ctx;
+	opts.ctx_size_in = sizeof(ctx);
+	ASSERT_EQ(0, bpf_prog_test_run_opts(self->prog, &opts));
+	EXPECT_EQ(XDP_PASS, opts.retval);
+	memcpy(&probe, outb, sizeof(probe));
+	EXPECT_EQ(VIPLB_XDP_PROBE_BACKEND, probe.result);
+	EXPECT_EQ(VIPLB_PIN_NONE, probe.pin);
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_PASS));
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_NE(0, bpf_map_get_next_key(self->m.flows, NULL, &key));
+
+	/* The real packet goes where the probe said, and is pinned. */
+	ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_EQ(probe.backend,
+		  be_id(self, AF_INET,
+			backend_of(&out) == 11 ? "198.51.100.11" :
+			backend_of(&out) == 12 ? "198.51.100.12" :
+						 "198.51.100.13"));
+	viplb_flow_tuple_v4(&t, inet_addr("203.0.113.50"),
+			    inet_addr("192.0.2.10"), htons(4242), htons(80),
+			    IPPROTO_TCP);
+	EXPECT_EQ(0, bpf_map_get_next_key(self->m.flows, NULL, &key));
+	EXPECT_EQ(0, memcmp(&t, &key, sizeof(t)));
+	ASSERT_EQ(0, bpf_prog_test_run_opts(self->prog, &opts));
+	memcpy(&probe, outb, sizeof(probe));
+	EXPECT_EQ(VIPLB_PIN_FLOW, probe.pin);
+	free(s.backends);
+}
+
+/* Counters: one packet of each kind, each counted once, bytes exact. */
+TEST_F(xdp, counters_exact)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
+			       .sport = 1, .dport = 80, .payload = 100 };
+	struct be_spec bs = { "198.51.100.11", 0, 1 };
+	struct viplb_xdp_counters c;
+	struct lb_service s;
+	struct pkt in, out;
+	int i;
+
+	make_service(&s, AF_INET, IPPROTO_UDP, "192.0.2.10", 80,
+		     VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	for (i = 0; i < 5; i++) {
+		f.sport = 100 + i % 2;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	}
+	f.dst = "192.0.2.99";
+	build(&in, &f);
+	ASSERT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_EQ(5, counter(self, VIPLB_XDP_ST_TX));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_PASS));
+	EXPECT_EQ(2, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(3, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NOT_VIP));
+	c = counters(self, self->m.svc_stats, svc_id(self, &s));
+	EXPECT_EQ(5, c.packets);
+	EXPECT_EQ(5 * (20 + 8 + 100), c.bytes);
+	EXPECT_EQ(2, c.flows);
+	c = counters(self, self->m.be_stats,
+		     be_id(self, AF_INET, "198.51.100.11"));
+	EXPECT_EQ(5, c.packets);
+	EXPECT_EQ(5 * 128, c.bytes);
+	free(s.backends);
+}
+
+int main(int argc, char **argv)
+{
+	net_setup();
+	return test_harness_run(argc, argv);
+}

@@ -1,0 +1,264 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The module and the XDP fast path together (runs in the VM):
+#
+#   1. one CLI, both datapaths: service/backend commands reach the module
+#      and the pinned XDP maps alike;
+#   2. cross-datapath agreement: for 10,000 random flows over several
+#      services (maglev and sh, mixed weights, table sizes, IPv4 and IPv6,
+#      dr and tun), "viplb service lookup" (the module) and "viplb xdp
+#      lookup" (the XDP program on a synthesized packet) name the same
+#      backend, before and after a backend is removed and a weight changes;
+#   3. tun end to end: TCP transfers through an IPIP service served at XDP
+#      (the module sees none of their packets), in generic and native mode.
+#
+#   client $C                 director $D                  real servers
+#   c0 203.0.113.2/24 ------- d0 203.0.113.1/24   (XDP)
+#                             d1 198.51.100.1/28  -------- eth0 of $B1 .2
+#                             d2 198.51.100.17/28 -------- eth0 of $B2 .18
+#   real servers: lo 192.0.2.20/32 (the VIP), tunl0 up, default via $D
+
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd ip socat cmp jq ethtool python3
+grep -q ' /sys/fs/bpf bpf ' /proc/mounts || skip_all "no bpffs on /sys/fs/bpf"
+modprobe ipip 2>/dev/null || skip_all "no ipip module"
+mod_fresh
+
+VIP=192.0.2.20
+NFLOWS=4
+SIZE_KB=128
+NLOOKUPS=${VIPLB_XDP_LOOKUPS:-10000}
+
+ns_create C xc
+ns_create D xd
+ns_create B1 xb1
+ns_create B2 xb2
+
+v()
+{
+	if ! vl_o=$("$VIPLB" -n "$D" "$@" 2>&1); then
+		fail "viplb $*" "$vl_o"
+		return 1
+	fi
+	[ -z "$vl_o" ] || printf '%s\n' "$vl_o"
+}
+
+topo()
+{
+	ip link add c0 netns "$C" type veth peer name d0 netns "$D" &&
+	ip link add eth0 netns "$B1" type veth peer name d1 netns "$D" &&
+	ip link add eth0 netns "$B2" type veth peer name d2 netns "$D" ||
+		return 1
+	ip -n "$C" addr add 203.0.113.2/24 dev c0
+	ip -n "$C" link set c0 up
+	ip -n "$C" route add default via 203.0.113.1
+	ip -n "$D" addr add 203.0.113.1/24 dev d0
+	ip -n "$D" addr add 198.51.100.1/28 dev d1
+	ip -n "$D" addr add 198.51.100.17/28 dev d2
+	for l in d0 d1 d2; do
+		ip -n "$D" link set "$l" up
+	done
+	ip netns exec "$D" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+	i=0
+	for b in "$B1" "$B2"; do
+		i=$((i + 1))
+		ip -n "$b" addr add "198.51.100.$((i * 16 - 14))/28" dev eth0
+		ip -n "$b" addr add $VIP/32 dev lo
+		ip -n "$b" link set eth0 up
+		ip -n "$b" link set tunl0 up
+		ip -n "$b" route add default via "198.51.100.$((i * 16 - 15))"
+		ip netns exec "$b" sh -c '
+			for c in all default eth0 tunl0; do
+				echo 0 >/proc/sys/net/ipv4/conf/$c/rp_filter
+			done
+			echo 1 >/proc/sys/net/ipv4/conf/all/arp_ignore
+			echo 2 >/proc/sys/net/ipv4/conf/all/arp_announce'
+		ip netns exec "$b" ethtool -K eth0 gro on >/dev/null
+	done
+	ip netns exec "$C" ethtool -K c0 tx off tso off gso off >/dev/null
+	ip netns exec "$D" ping -c1 -W2 198.51.100.2 >/dev/null &&
+	ip netns exec "$D" ping -c1 -W2 198.51.100.18 >/dev/null
+}
+
+topo || bail "veth topology"
+
+# ------------------------------------------------- one CLI, two paths ---
+
+for l in d0 d1 d2; do
+	defer "$VIPLB -n $D xdp detach $l"
+done
+v xdp attach d0 mode generic && v xdp attach d1 mode generic &&
+	v xdp attach d2 mode generic || bail "xdp attach"
+
+# Services: the tun one carries traffic; the others are for agreement.
+cat >"$VIPLB_TMP/config" <<EOF
+service add tcp $VIP:80 mode tun
+backend add tcp $VIP:80 198.51.100.2
+backend add tcp $VIP:80 198.51.100.18
+service add udp 192.0.2.30:53 mode dr table-size 251
+backend add udp 192.0.2.30:53 198.51.100.2 weight 3
+backend add udp 192.0.2.30:53 198.51.100.18 weight 1
+backend add udp 192.0.2.30:53 198.51.100.5 weight 7
+service add tcp 192.0.2.31:0 mode tun sched sh table-size 1009
+backend add tcp 192.0.2.31:0 198.51.100.2
+backend add tcp 192.0.2.31:0 198.51.100.9 weight 2
+service add tcp [2001:db8:a::31]:443 mode dr
+backend add tcp [2001:db8:a::31]:443 2001:db8:b::2 weight 10
+backend add tcp [2001:db8:a::31]:443 2001:db8:b::18 weight 5
+backend add tcp [2001:db8:a::31]:443 [2001:db8:b::7]:8443 weight 1
+backend add tcp [2001:db8:a::31]:443 2001:db8:b::3 weight 0
+service add udp [2001:db8:a::32]:53 mode tun sched maglev
+backend add udp [2001:db8:a::32]:53 2001:db8:b::2
+backend add udp [2001:db8:a::32]:53 2001:db8:b::12 weight 4
+service add tcp 192.0.2.40:80 mode nat
+backend add tcp 192.0.2.40:80 198.51.100.2
+EOF
+check_ok "config through the CLI: module and XDP" \
+	"$VIPLB" -n "$D" -b "$VIPLB_TMP/config"
+
+# The XDP maps hold what the module holds.
+svc_filter='[.[] | {proto, vip, port, sched, mode, table_size,
+	backends: [.backends[] | {addr, port, weight}] | sort_by(.addr, .port)}]
+	| sort_by(.proto, .vip, .port)'
+"$VIPLB" -n "$D" -j show | jq -S "$svc_filter" >"$VIPLB_TMP/mod.json"
+"$VIPLB" -n "$D" -j xdp stats | jq -S ".services | $svc_filter" \
+	>"$VIPLB_TMP/xdp.json"
+if cmp -s "$VIPLB_TMP/mod.json" "$VIPLB_TMP/xdp.json"; then
+	pass "XDP maps mirror the module's services"
+else
+	fail "XDP maps mirror the module's services" \
+		"$(diff "$VIPLB_TMP/mod.json" "$VIPLB_TMP/xdp.json" | head -20)"
+fi
+
+# ------------------------------------------------------- agreement ---
+
+# agree WHEN: NLOOKUPS random flows, module and XDP lookups compared.
+agree()
+{
+	python3 - "$NLOOKUPS" "$VIPLB_TMP" <<'EOF'
+import random, sys
+n, tmp = int(sys.argv[1]), sys.argv[2]
+rnd = random.Random(n)
+svcs = [("udp", "192.0.2.30:53", 4, None), ("tcp", "192.0.2.31:0", 4, True),
+        ("tcp", "[2001:db8:a::31]:443", 6, None),
+        ("udp", "[2001:db8:a::32]:53", 6, None)]
+with open(tmp + "/mod.batch", "w") as m, open(tmp + "/xdp.batch", "w") as x:
+    for i in range(n):
+        proto, vp, fam, any_port = svcs[i % len(svcs)]
+        if fam == 4:
+            src = "203.0.%d.%d:%d" % (rnd.randrange(256), rnd.randrange(256),
+                                      rnd.randrange(1, 65536))
+        else:
+            src = "[2001:db8:c:%x::%x]:%d" % (rnd.randrange(65536),
+                                             rnd.randrange(1, 65536),
+                                             rnd.randrange(1, 65536))
+        tail = " dport %d" % rnd.randrange(1, 65536) if any_port else ""
+        line = "lookup %s %s from %s%s\n" % (proto, vp, src, tail)
+        m.write("service " + line)
+        x.write("xdp " + line)
+EOF
+	"$VIPLB" -n "$D" -j -b "$VIPLB_TMP/mod.batch" |
+		jq -c '[.backend.addr, .backend.port]' >"$VIPLB_TMP/mod.out"
+	"$VIPLB" -n "$D" -j -b "$VIPLB_TMP/xdp.batch" |
+		jq -c '[.backend.addr, .backend.port]' >"$VIPLB_TMP/xdp.out"
+	total=$(wc -l <"$VIPLB_TMP/mod.out")
+	same=$(paste -d' ' "$VIPLB_TMP/mod.out" "$VIPLB_TMP/xdp.out" |
+		awk '$1 == $2' | wc -l)
+	if [ "$total" -eq "$NLOOKUPS" ] && [ "$same" -eq "$total" ]; then
+		pass "$1: module and XDP agree on $same of $NLOOKUPS flows"
+	else
+		fail "$1: module and XDP agree on every flow" \
+			"$same of $total agree ($NLOOKUPS asked)" \
+			"$(paste -d' ' "$VIPLB_TMP/mod.out" "$VIPLB_TMP/xdp.out" |
+				awk '$1 != $2' | head -5)"
+	fi
+}
+
+agree "before changes"
+v backend del udp 192.0.2.30:53 198.51.100.18
+v backend del tcp [2001:db8:a::31]:443 2001:db8:b::18
+v backend set tcp 192.0.2.31:0 198.51.100.9 weight 5
+agree "after backend del and set"
+
+# --------------------------------------------------- tun end to end ---
+
+pids=""
+for b in "$B1" "$B2"; do
+	ip netns exec "$b" socat TCP-LISTEN:80,bind=$VIP,reuseaddr,fork \
+		EXEC:cat >/dev/null 2>&1 &
+	pids="$pids $!"
+done
+defer "kill $pids"
+head -c $((SIZE_KB * 1024)) /dev/urandom >"$VIPLB_TMP/in"
+sleep 1
+
+transfer()
+{
+	rm -f "$VIPLB_TMP/out"
+	ip netns exec "$C" timeout 30 socat -t 5 - \
+		"TCP:$VIP:80,sourceport=$1,connect-timeout=10" \
+		<"$VIPLB_TMP/in" >"$VIPLB_TMP/out" 2>"$VIPLB_TMP/err" &&
+		cmp -s "$VIPLB_TMP/in" "$VIPLB_TMP/out"
+}
+
+xstat()
+{
+	"$VIPLB" -n "$D" -j xdp stats | jq -r ".counters.$1"
+}
+
+module_pkts()
+{
+	"$VIPLB" -n "$D" -j stats tcp $VIP:80 | jq '.[0].stats.pkts_in'
+}
+
+tun_round()
+{
+	mode=$1 base=$2
+	if [ "$mode" != generic ]; then
+		for l in d0 d1 d2; do
+			v xdp detach $l
+		done
+		for l in d0 d1 d2; do
+			v xdp attach $l mode "$mode"
+		done
+	fi
+	r0=$(xstat redirect)
+	f0=$(xstat fib_frag_needed)
+	m0=$(module_pkts)
+	ok=0
+	for i in $(seq 1 $NFLOWS); do
+		if transfer $((base + i)); then
+			ok=$((ok + 1))
+		else
+			log "flow $((base + i)): $(cat "$VIPLB_TMP/err")"
+		fi
+	done
+	if [ $ok -eq $NFLOWS ]; then
+		pass "tun $mode: $NFLOWS TCP transfers intact through IPIP at XDP"
+	else
+		fail "tun $mode: $NFLOWS TCP transfers intact through IPIP at XDP" \
+			"$ok of $NFLOWS"
+	fi
+	# Until the client learns the path MTU, a full-size packet does not
+	# fit in IPIP: XDP passes it and the module answers "fragmentation
+	# needed".  Those are the only packets the module may see.
+	redir=$(($(xstat redirect) - r0))
+	frag=$(($(xstat fib_frag_needed) - f0))
+	mod=$(($(module_pkts) - m0))
+	min=$((NFLOWS * SIZE_KB * 1024 / 1448))
+	if [ "$redir" -ge "$min" ] && [ "$mod" -eq "$frag" ]; then
+		pass "tun $mode: XDP forwarded $redir packets, the module only $mod too big for IPIP"
+	else
+		fail "tun $mode: XDP forwarded the packets, the module only those too big for IPIP" \
+			"XDP redirect $redir (want >= $min), module pkts_in $mod, frag-needed passes $frag" \
+			"$("$VIPLB" -n "$D" xdp stats | head -2)"
+	fi
+}
+
+tun_round generic 41000
+tun_round native 42000
+
+viplb_finish

@@ -1,0 +1,917 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XDP program's maps: services in, services out.
+ *
+ * Ids.  A service has an id (its slot in rings and svc_stats), the lowest
+ * one free when it is created.  A backend has an id (its slot in backends
+ * and be_stats): a backend keeps its id while it stays in its service; a
+ * new one takes the lowest free id, or else the lowest retired one.  A
+ * deleted backend is retired, not freed, so the flows pinned to it keep
+ * going there, as the module's flow table keeps them; "backend del ...
+ * flush" and service deletion free it instead.  Whenever an id changes
+ * hands its generation is bumped, which unpins every flow pinned to the
+ * previous owner.
+ *
+ * Order of writes, for a program running meanwhile: new backend entries
+ * first (nothing refers to them yet), then the new ring, swapped in with
+ * one update, then the service entry, and last the retirement of the
+ * backends the new ring no longer names.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/viplb.h>
+#include <viplb/maglev.h>
+
+#include "print.h"
+#include "viplb.h"
+#include "xdp.h"
+
+#define BACKENDS_SIZE \
+	((size_t)VIPLB_XDP_MAX_BACKENDS * sizeof(struct viplb_xdp_backend))
+
+static size_t page_round(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
+int xdp_maps_init(struct xdp_maps *m)
+{
+	void *p;
+
+	m->be = NULL;
+	m->nr_cpus = libbpf_num_possible_cpus();
+	if (m->nr_cpus <= 0)
+		return m->nr_cpus ? m->nr_cpus : -EINVAL;
+	p = mmap(NULL, page_round(BACKENDS_SIZE), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, m->backends, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->be = p;
+	return 0;
+}
+
+int xdp_maps_open(struct xdp_maps *m, const char *dir)
+{
+	static const char *const names[] = XDP_MAP_NAMES;
+	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+		       &m->flows,     &m->svc_stats, &m->be_stats,
+		       &m->stats,     &m->config,   &m->tx_ports };
+	char path[256];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_LEN(fds); i++)
+		*fds[i] = -1;
+	m->be = NULL;
+	for (i = 0; i < ARRAY_LEN(fds); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		*fds[i] = bpf_obj_get(path);
+		if (*fds[i] < 0) {
+			err = -errno;
+			xdp_maps_release(m, true);
+			return err;
+		}
+	}
+	err = xdp_maps_init(m);
+	if (err)
+		xdp_maps_release(m, true);
+	return err;
+}
+
+void xdp_maps_release(struct xdp_maps *m, bool close_fds)
+{
+	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+		       &m->flows,     &m->svc_stats, &m->be_stats,
+		       &m->stats,     &m->config,   &m->tx_ports };
+	size_t i;
+
+	if (m->be)
+		munmap(m->be, page_round(BACKENDS_SIZE));
+	m->be = NULL;
+	if (!close_fds)
+		return;
+	for (i = 0; i < ARRAY_LEN(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Keys and addresses. */
+
+static void vip_key(struct viplb_xdp_vip_key *k, const struct svc_key *key)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, &key->addr, addr_len(key->af));
+	k->port = htons(key->port);
+	k->proto = key->proto;
+	k->af = key->af == AF_INET ? VIPLB_FLOW_AF_INET : VIPLB_FLOW_AF_INET6;
+}
+
+static void svc_key_of(struct svc_key *key, const struct viplb_xdp_vip_key *k)
+{
+	memset(key, 0, sizeof(*key));
+	key->af = k->af == VIPLB_FLOW_AF_INET ? AF_INET : AF_INET6;
+	key->proto = k->proto;
+	memcpy(&key->addr, k->addr, addr_len(key->af));
+	key->port = ntohs(k->port);
+}
+
+/* A backend's address as four words, the rest zero (as the module's). */
+static void be_addr(__be32 addr[4], uint16_t af, const union inet_addr *a)
+{
+	memset(addr, 0, 16);
+	memcpy(addr, a, addr_len(af));
+}
+
+static bool be_is(const struct viplb_xdp_backend *e, const __be32 addr[4],
+		  uint16_t port)
+{
+	return !memcmp(e->addr, addr, 16) && e->port == htons(port);
+}
+
+/*
+ * The module's backend order (kmod/sched.c): the 16-byte address, then the
+ * port, both compared as bytes in network order.
+ */
+static int cmp_be_order(const __be32 *a_addr, __be16 a_port,
+			const __be32 *b_addr, __be16 b_port)
+{
+	int d = memcmp(a_addr, b_addr, 16);
+
+	return d ? d : memcmp(&a_port, &b_port, sizeof(a_port));
+}
+
+/* Frees what xdp_svc_read() returned (as free_services() does). */
+static void free_list(struct lb_service_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->nr; i++)
+		free(list->svcs[i].backends);
+	free(list->svcs);
+	memset(list, 0, sizeof(*list));
+}
+
+/* Per-CPU counters. */
+
+static int zero_percpu(struct xdp_maps *m, int fd, __u32 id)
+{
+	struct viplb_xdp_counters *v;
+	int err = 0;
+
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
+static int sum_percpu(struct xdp_maps *m, int fd, __u32 id,
+		      struct viplb_xdp_counters *sum)
+{
+	struct viplb_xdp_counters *v;
+	int i, err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &id, v)) {
+		err = -errno;
+	} else {
+		for (i = 0; i < m->nr_cpus; i++) {
+			sum->packets += v[i].packets;
+			sum->bytes += v[i].bytes;
+			sum->flows += v[i].flows;
+		}
+	}
+	free(v);
+	return err;
+}
+
+/* Services of the vips map, as (key, value) pairs. */
+struct vip_entry {
+	struct viplb_xdp_vip_key key;
+	struct viplb_xdp_service val;
+};
+
+static int cmp_vip_entry(const void *a, const void *b)
+{
+	const struct vip_entry *x = a, *y = b;
+	struct svc_key kx, ky;
+
+	svc_key_of(&kx, &x->key);
+	svc_key_of(&ky, &y->key);
+	if (kx.af != ky.af)
+		return kx.af < ky.af ? -1 : 1;
+	if (kx.proto != ky.proto)
+		return kx.proto < ky.proto ? -1 : 1;
+	if (memcmp(&kx.addr, &ky.addr, addr_len(kx.af)))
+		return memcmp(&kx.addr, &ky.addr, addr_len(kx.af));
+	return kx.port < ky.port ? -1 : kx.port > ky.port;
+}
+
+/* Every service, with one BPF_MAP_LOOKUP_BATCH call per 1024. */
+static int read_vips_batch(struct xdp_maps *m, struct vip_entry **out,
+			   size_t *nr)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct viplb_xdp_vip_key *keys;
+	struct viplb_xdp_service *vals;
+	struct vip_entry *v = NULL, *p;
+	size_t n = 0, cap = 0;
+	__u32 in_batch, out_batch, count, i;
+	bool first = true;
+	int err = 0;
+
+	keys = calloc(1024, sizeof(*keys));
+	vals = calloc(1024, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = 1024;
+		err = bpf_map_lookup_batch(m->vips, first ? NULL : &in_batch,
+					   &out_batch, keys, vals, &count,
+					   &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		if (n + count > cap) {
+			cap = 2 * (n + count);
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			v = p;
+		}
+		for (i = 0; i < count; i++) {
+			v[n].key = keys[i];
+			v[n++].val = vals[i];
+		}
+		if (err) { /* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		in_batch = out_batch;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	if (err) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+static int read_vips(struct xdp_maps *m, struct vip_entry **out, size_t *nr)
+{
+	struct viplb_xdp_vip_key cur, next;
+	struct vip_entry *v = NULL, *p;
+	size_t n = 0, cap = 0;
+	bool first = true;
+
+	if (!read_vips_batch(m, &v, &n))
+		goto sort;
+	while (!bpf_map_get_next_key(m->vips, first ? NULL : &cur, &next)) {
+		first = false;
+		cur = next;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = p;
+		}
+		v[n].key = cur;
+		/* A service deleted meanwhile is simply skipped. */
+		if (!bpf_map_lookup_elem(m->vips, &cur, &v[n].val))
+			n++;
+	}
+sort:
+	if (v)
+		qsort(v, n, sizeof(*v), cmp_vip_entry);
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
+{
+	struct vip_entry *v;
+	unsigned char *used;
+	size_t n, i;
+	int err;
+
+	err = read_vips(m, &v, &n);
+	if (err)
+		return err;
+	used = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	if (!used) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
+			used[v[i].val.id] = 1;
+	free(v);
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES && used[i]; i++)
+		;
+	free(used);
+	if (i == VIPLB_XDP_MAX_SERVICES)
+		return -ENOSPC;
+	*id = i;
+	return 0;
+}
+
+/* The lowest free backend id, else the lowest retired one. */
+static int alloc_be_id(struct xdp_maps *m, const unsigned char *taken,
+		       __u32 *id)
+{
+	__u32 i, retired = VIPLB_XDP_MAX_BACKENDS;
+
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (taken[i])
+			continue;
+		if (m->be[i].state == VIPLB_XDP_BE_FREE) {
+			*id = i;
+			return 0;
+		}
+		if (m->be[i].state == VIPLB_XDP_BE_RETIRED &&
+		    retired == VIPLB_XDP_MAX_BACKENDS)
+			retired = i;
+	}
+	if (retired == VIPLB_XDP_MAX_BACKENDS)
+		return -ENOSPC;
+	*id = retired;
+	return 0;
+}
+
+/* Rings. */
+
+struct ring_be {
+	__be32 addr[4];
+	__be16 port;
+	__u32 weight;
+	__u32 id;
+};
+
+static int cmp_ring_be(const void *a, const void *b)
+{
+	const struct ring_be *x = a, *y = b;
+
+	return cmp_be_order(x->addr, x->port, y->addr, y->port);
+}
+
+/*
+ * Builds the Maglev table of @n backends (sorted here) and writes it, as
+ * backend ids, into a new inner map, swapped into rings[svc_id].
+ */
+static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
+		      struct ring_be *rb, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__u32 entries = VIPLB_XDP_RING_ENTRIES(m), *table, i, b;
+	struct viplb_xdp_ring_pair *ring;
+	struct viplb_maglev_backend *mb;
+	size_t len = page_round((size_t)entries * sizeof(*ring));
+	int fd = -1, err = 0;
+
+	if (!viplb_maglev_is_prime(m))
+		return -EINVAL;
+	qsort(rb, n, sizeof(*rb), cmp_ring_be);
+	mb = calloc(n ? n : 1, sizeof(*mb));
+	table = calloc(m, sizeof(*table));
+	if (!mb || !table) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		viplb_maglev_backend_init(&mb[i], rb[i].addr, rb[i].port,
+					  rb[i].weight, m);
+	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
+	if (viplb_maglev_populate(table, m, mb, n) == VIPLB_MAGLEV_INVALID) {
+		err = -EINVAL;
+		goto out;
+	}
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "viplb_ring", sizeof(__u32),
+			    sizeof(*ring), entries, &opts);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	ring = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (ring == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	for (i = 0; i < 2 * entries; i++) {
+		b = i < m && table[i] < n ? rb[table[i]].id : VIPLB_MAGLEV_NONE;
+		ring[i / 2].backend[i % 2] = b;
+	}
+	munmap(ring, len);
+	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(table);
+	free(mb);
+	return err;
+}
+
+/* Whether XDP can use a ring for a service of this sched and mode. */
+static bool wants_ring(const struct lb_service *svc)
+{
+	return svc->mode != VIPLB_MODE_NAT &&
+	       (svc->sched == VIPLB_SCHED_MAGLEV ||
+		svc->sched == VIPLB_SCHED_SH);
+}
+
+/* Frees backend id @i: its pinned flows are unpinned by the new gen. */
+static void free_backend(struct viplb_xdp_backend *e)
+{
+	e->state = VIPLB_XDP_BE_FREE;
+	e->gen++;
+}
+
+int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
+		bool flush_removed)
+{
+	__u8 af = svc->key.af == AF_INET ? VIPLB_FLOW_AF_INET :
+					   VIPLB_FLOW_AF_INET6;
+	struct viplb_xdp_service val = { 0 };
+	struct viplb_xdp_vip_key key;
+	struct ring_be *rb = NULL;
+	unsigned char *taken;
+	__be32 addr[4];
+	__u32 i, j, id, n = svc->nr_backends, nlive = 0, *live = NULL;
+	size_t k;
+	bool is_new;
+	int err;
+
+	if (svc->key.af != AF_INET && svc->key.af != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!viplb_maglev_is_prime(svc->table_size))
+		return -EINVAL;
+	vip_key(&key, &svc->key);
+	is_new = bpf_map_lookup_elem(m->vips, &key, &val) != 0;
+	if (is_new) {
+		err = alloc_svc_id(m, &val.id);
+		if (err)
+			return err;
+	}
+	val.mode = svc->mode;
+	val.sched = svc->sched;
+	val.table_size = svc->table_size;
+	val.flags = svc->flags;
+
+	taken = calloc(VIPLB_XDP_MAX_BACKENDS, 1);
+	live = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*live));
+	rb = calloc(n ? n : 1, sizeof(*rb));
+	if (!taken || !live || !rb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * Backends that stay keep their ids; one deleted and added back
+	 * takes its retired id again, with the flows still pinned to it.
+	 */
+	if (!is_new) {
+		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+			if (m->be[i].state == VIPLB_XDP_BE_LIVE &&
+			    m->be[i].svc_id == val.id)
+				live[nlive++] = i;
+		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+			if (m->be[i].state == VIPLB_XDP_BE_RETIRED &&
+			    m->be[i].svc_id == val.id)
+				live[nlive++] = i;
+	}
+	for (k = 0; k < n; k++) {
+		be_addr(addr, svc->key.af, &svc->backends[k].key.addr);
+		memcpy(rb[k].addr, addr, sizeof(addr));
+		rb[k].port = htons(svc->backends[k].key.port);
+		rb[k].weight = svc->backends[k].weight;
+		rb[k].id = VIPLB_XDP_MAX_BACKENDS;
+		for (j = 0; j < nlive; j++) {
+			id = live[j];
+			if (!taken[id] &&
+			    be_is(&m->be[id], addr, svc->backends[k].key.port)) {
+				rb[k].id = id;
+				taken[id] = 1;
+				break;
+			}
+		}
+	}
+	/* New backends: fresh ids, written before any ring names them. */
+	for (k = 0; k < n; k++) {
+		struct viplb_xdp_backend *e;
+
+		if (rb[k].id != VIPLB_XDP_MAX_BACKENDS) {
+			m->be[rb[k].id].weight = rb[k].weight;
+			m->be[rb[k].id].state = VIPLB_XDP_BE_LIVE;
+			continue;
+		}
+		err = alloc_be_id(m, taken, &id);
+		if (err)
+			goto out;
+		taken[id] = 1;
+		rb[k].id = id;
+		e = &m->be[id];
+		err = zero_percpu(m, m->be_stats, id);
+		if (err)
+			goto out;
+		memcpy(e->addr, rb[k].addr, sizeof(e->addr));
+		e->port = rb[k].port;
+		e->af = af;
+		e->weight = rb[k].weight;
+		e->svc_id = val.id;
+		e->gen++;
+		e->state = VIPLB_XDP_BE_LIVE;
+	}
+	if (is_new) {
+		err = zero_percpu(m, m->svc_stats, val.id);
+		if (err)
+			goto out;
+	}
+
+	if (wants_ring(svc) && n) {
+		err = write_ring(m, val.id, svc->table_size, rb, n);
+		if (err)
+			goto out;
+	} else if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	/* The backends the service no longer has. */
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		struct viplb_xdp_backend *e = &m->be[i];
+
+		if (e->state != VIPLB_XDP_BE_LIVE || e->svc_id != val.id ||
+		    taken[i])
+			continue;
+		if (flush_removed)
+			free_backend(e);
+		else
+			e->state = VIPLB_XDP_BE_RETIRED;
+	}
+	err = 0;
+out:
+	free(taken);
+	free(live);
+	free(rb);
+	return err;
+}
+
+int xdp_svc_del(struct xdp_maps *m, const struct svc_key *skey)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key;
+	__u32 i;
+
+	vip_key(&key, skey);
+	if (bpf_map_lookup_elem(m->vips, &key, &val))
+		return -errno;
+	if (bpf_map_delete_elem(m->vips, &key))
+		return -errno;
+	if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT)
+		return -errno;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		struct viplb_xdp_backend *e = &m->be[i];
+
+		if (e->state != VIPLB_XDP_BE_FREE && e->svc_id == val.id)
+			free_backend(e);
+	}
+	return 0;
+}
+
+static int cmp_lb_backend(const void *a, const void *b)
+{
+	const struct lb_backend *x = a, *y = b;
+	__be32 xa[4], ya[4];
+
+	memcpy(xa, &x->key.addr, 16);
+	memcpy(ya, &y->key.addr, 16);
+	return cmp_be_order(xa, htons(x->key.port), ya, htons(y->key.port));
+}
+
+static void stats_of(struct lb_stats *st, const struct viplb_xdp_counters *c)
+{
+	memset(st, 0, sizeof(*st));
+	st->conns = c->flows;
+	st->pkts_in = c->packets;
+	st->bytes_in = c->bytes;
+}
+
+int xdp_svc_read(struct xdp_maps *m, const struct svc_key *skey,
+		 struct lb_service_list *list, bool with_stats)
+{
+	struct viplb_xdp_vip_key want;
+	struct viplb_xdp_counters c;
+	struct vip_entry *v;
+	size_t n, i;
+	__u32 b;
+	int err;
+
+	memset(list, 0, sizeof(*list));
+	if (skey)
+		vip_key(&want, skey);
+	err = read_vips(m, &v, &n);
+	if (err)
+		return err;
+	list->svcs = calloc(n ? n : 1, sizeof(*list->svcs));
+	if (!list->svcs) {
+		free(v);
+		return -ENOMEM;
+	}
+	list->cap = n;
+	for (i = 0; i < n; i++) {
+		struct lb_service *s;
+
+		if (skey && memcmp(&want, &v[i].key, sizeof(want)))
+			continue;
+		s = &list->svcs[list->nr++];
+		svc_key_of(&s->key, &v[i].key);
+		s->sched = v[i].val.sched;
+		s->mode = v[i].val.mode;
+		s->table_size = v[i].val.table_size;
+		s->flags = v[i].val.flags;
+		if (with_stats && !sum_percpu(m, m->svc_stats, v[i].val.id, &c))
+			stats_of(&s->stats, &c);
+		for (b = 0; b < VIPLB_XDP_MAX_BACKENDS; b++) {
+			const struct viplb_xdp_backend *e = &m->be[b];
+			struct lb_backend *be;
+
+			if (e->state != VIPLB_XDP_BE_LIVE ||
+			    e->svc_id != v[i].val.id)
+				continue;
+			if (s->nr_backends == s->cap_backends) {
+				size_t cap = s->cap_backends ?
+						     2 * s->cap_backends : 8;
+				void *p = realloc(s->backends,
+						  cap * sizeof(*s->backends));
+
+				if (!p) {
+					free(v);
+					free_list(list);
+					return -ENOMEM;
+				}
+				s->backends = p;
+				s->cap_backends = cap;
+			}
+			be = &s->backends[s->nr_backends++];
+			memset(be, 0, sizeof(*be));
+			memcpy(&be->key.addr, e->addr, sizeof(e->addr));
+			be->key.port = ntohs(e->port);
+			be->weight = e->weight;
+			if (with_stats && !sum_percpu(m, m->be_stats, b, &c))
+				stats_of(&be->stats, &c);
+		}
+		if (s->nr_backends)
+			qsort(s->backends, s->nr_backends,
+			      sizeof(*s->backends), cmp_lb_backend);
+	}
+	free(v);
+	if (skey && !list->nr) {
+		free_list(list);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+int xdp_stats_zero(struct xdp_maps *m, const struct svc_key *skey)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key;
+	__u32 i;
+	int err;
+
+	if (!skey) {
+		for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
+			err = zero_percpu(m, m->svc_stats, i);
+			if (err)
+				return err;
+		}
+		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+			if (m->be[i].state == VIPLB_XDP_BE_FREE)
+				continue;
+			err = zero_percpu(m, m->be_stats, i);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	vip_key(&key, skey);
+	if (bpf_map_lookup_elem(m->vips, &key, &val))
+		return -errno;
+	err = zero_percpu(m, m->svc_stats, val.id);
+	for (i = 0; !err && i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state == VIPLB_XDP_BE_LIVE &&
+		    m->be[i].svc_id == val.id)
+			err = zero_percpu(m, m->be_stats, i);
+	return err;
+}
+
+int xdp_stats_read(struct xdp_maps *m, struct viplb_xdp_stats *st)
+{
+	struct viplb_xdp_stats *v;
+	__u32 zero = 0;
+	int i, j, err = 0;
+
+	memset(st, 0, sizeof(*st));
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats, &zero, v))
+		err = -errno;
+	for (i = 0; !err && i < m->nr_cpus; i++)
+		for (j = 0; j < __VIPLB_XDP_ST_MAX; j++)
+			st->c[j] += v[i].c[j];
+	free(v);
+	return err;
+}
+
+const char *xdp_stat_name(unsigned int i)
+{
+	static const char *const names[__VIPLB_XDP_ST_MAX] = {
+		[VIPLB_XDP_ST_ABORTED] = "aborted",
+		[VIPLB_XDP_ST_DROP] = "drop",
+		[VIPLB_XDP_ST_PASS] = "pass",
+		[VIPLB_XDP_ST_TX] = "tx",
+		[VIPLB_XDP_ST_REDIRECT] = "redirect",
+		[VIPLB_XDP_ST_LRU_HIT] = "lru_hit",
+		[VIPLB_XDP_ST_LRU_MISS] = "lru_miss",
+		[VIPLB_XDP_ST_NOT_IP] = "pass_not_ip",
+		[VIPLB_XDP_ST_NOT_L4] = "pass_not_l4",
+		[VIPLB_XDP_ST_FRAGMENT] = "pass_fragment",
+		[VIPLB_XDP_ST_IP_OPTIONS] = "pass_ip_options",
+		[VIPLB_XDP_ST_NOT_VIP] = "pass_not_vip",
+		[VIPLB_XDP_ST_NAT_MODE] = "pass_nat_mode",
+		[VIPLB_XDP_ST_SCHED] = "pass_sched",
+		[VIPLB_XDP_ST_NO_BACKEND] = "pass_no_backend",
+		[VIPLB_XDP_ST_TTL] = "pass_ttl",
+		[VIPLB_XDP_ST_FIB_FAIL] = "fib_fail",
+		[VIPLB_XDP_ST_FRAG_NEEDED] = "fib_frag_needed",
+		[VIPLB_XDP_ST_DR_GATEWAY] = "pass_dr_gateway",
+		[VIPLB_XDP_ST_NO_TUN_SRC] = "pass_no_tun_src",
+		[VIPLB_XDP_ST_NO_TX_PORT] = "pass_no_tx_port",
+		[VIPLB_XDP_ST_ERROR] = "error",
+	};
+
+	return i < __VIPLB_XDP_ST_MAX ? names[i] : NULL;
+}
+
+/* Commands without the module. */
+
+static struct lb_backend *find_backend(struct lb_service *s,
+				       const struct be_key *k, uint16_t af)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_backends; i++)
+		if (s->backends[i].key.port == k->port &&
+		    !memcmp(&s->backends[i].key.addr, &k->addr, addr_len(af)))
+			return &s->backends[i];
+	return NULL;
+}
+
+static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
+{
+	struct lb_service_list list = { 0 };
+	struct lb_service fresh = { 0 }, *s;
+	struct lb_backend *be;
+	bool flush = false;
+	int err;
+
+	switch (cmd->op) {
+	case OP_FLUSH:
+		err = xdp_svc_read(m, NULL, &list, false);
+		for (size_t i = 0; !err && i < list.nr; i++)
+			err = xdp_svc_del(m, &list.svcs[i].key);
+		free_list(&list);
+		return err;
+	case OP_STATS_ZERO:
+		return xdp_stats_zero(m, cmd->has & HAS_KEY ? &cmd->svc : NULL);
+	case OP_SVC_DEL:
+		return xdp_svc_del(m, &cmd->svc);
+	case OP_SVC_ADD:
+		err = xdp_svc_read(m, &cmd->svc, &list, false);
+		free_list(&list);
+		if (err != -ENOENT)
+			return err ? err : -EEXIST;
+		s = &fresh;
+		s->key = cmd->svc;
+		s->sched = VIPLB_SCHED_MAGLEV;
+		s->mode = VIPLB_MODE_NAT;
+		s->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+		break;
+	default:
+		err = xdp_svc_read(m, &cmd->svc, &list, false);
+		if (err)
+			return err;
+		s = &list.svcs[0];
+		break;
+	}
+
+	if (cmd->op == OP_SVC_ADD || cmd->op == OP_SVC_SET) {
+		if (cmd->has & HAS_SCHED)
+			s->sched = cmd->sched;
+		if (cmd->has & HAS_MODE)
+			s->mode = cmd->mode;
+		if (cmd->has & HAS_TABLE_SIZE)
+			s->table_size = cmd->table_size;
+		if (cmd->has & HAS_FLAGS)
+			s->flags = cmd->flags;
+	}
+	be = cmd->op >= OP_BE_ADD && cmd->op <= OP_BE_DEL ?
+		     find_backend(s, &cmd->be, s->key.af) :
+		     NULL;
+	err = 0;
+	switch (cmd->op) {
+	case OP_BE_ADD:
+		if (be) {
+			err = -EEXIST;
+			break;
+		}
+		if (s->nr_backends == s->cap_backends) {
+			size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
+			void *p = realloc(s->backends,
+					  cap * sizeof(*s->backends));
+
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			s->backends = p;
+			s->cap_backends = cap;
+		}
+		be = &s->backends[s->nr_backends++];
+		memset(be, 0, sizeof(*be));
+		be->key = cmd->be;
+		be->weight = cmd->has & HAS_WEIGHT ? cmd->weight :
+						     VIPLB_WEIGHT_DEFAULT;
+		break;
+	case OP_BE_SET:
+		if (!be)
+			err = -ENOENT;
+		else if (cmd->has & HAS_WEIGHT)
+			be->weight = cmd->weight;
+		break;
+	case OP_BE_DEL:
+		if (!be) {
+			err = -ENOENT;
+			break;
+		}
+		*be = s->backends[--s->nr_backends];
+		flush = cmd->has & HAS_FLUSH;
+		break;
+	default:
+		break;
+	}
+	if (!err)
+		err = xdp_svc_put(m, s, flush);
+	if (s == &fresh)
+		free(fresh.backends);
+	free_list(&list);
+	return err;
+}
+
+int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd)
+{
+	char what[256];
+	int err = apply(m, cmd);
+
+	if (err) {
+		errmsg("%s: %s (xdp maps)",
+		       format_cmd(what, sizeof(what), cmd), strerror(-err));
+		return -1;
+	}
+	return 0;
+}
