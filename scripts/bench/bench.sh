@@ -3,10 +3,17 @@
 #
 # bench.sh: `make bench`.  On the host: generate the configurations, boot
 # the test VM once to run scripts/bench/run.sh (output in build/bench.out),
-# then write bench/results/results.md and bench/results/scaling.png.
+# then write bench/results/results.md and bench/results/scaling.png, and
+# bench/results/rules.md with its raw lines bench/results/rules.raw (the
+# cost of filter rules, run.sh part 6).
 #
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
-# VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s).
+# VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
+# for the rules part alone).  VIPLB_BENCH_ONLY=rules runs only the rules
+# part (a few minutes instead of about 16): its output goes to
+# build/bench-rules.out and only rules.md and rules.raw are rewritten.
+# VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
+# without running the VM.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -17,8 +24,24 @@ out=build/bench.out
 conf=build/bench/conf
 results=bench/results
 sizes=${VIPLB_BENCH_SIZES:-1 100 1000 10000}
+rule_sizes=${VIPLB_BENCH_RULE_SIZES:-10 1000 10000}
 backends=10
+vm_timeout=${VIPLB_BENCH_VM_TIMEOUT:-3000}
 mkdir -p "$conf" "$results"
+
+# VIPLB_BENCH_ONLY without cps or pkt: the rules part alone, which leaves
+# results.md (and build/bench.out) as they are.
+only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
+rules_only=
+case " $only " in
+*" cps "* | *" pkt "*) ;;
+*) [ -z "$only" ] || rules_only=1 ;;
+esac
+if [ -n "$rules_only" ]; then
+	out=build/bench-rules.out
+	sizes=
+	vm_timeout=${VIPLB_BENCH_VM_TIMEOUT:-1200}
+fi
 
 say() { echo "bench: $*" >&2; }
 
@@ -33,6 +56,7 @@ fi
 # changes.
 if [ -n "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
 	sizes=
+	rule_sizes=
 fi
 stamp=$conf/.gen-$(cksum <"$here/gen.py" | cut -d' ' -f1)
 if [ ! -e "$stamp" ]; then
@@ -53,15 +77,28 @@ for n in $sizes; do
 	done
 	[ "$n" -gt 1000 ] || gen viplb-mg udp "$n" "$backends"
 done
+for k in $rule_sizes; do
+	[ -s "$conf/rules.$k" ] || python3 "$here/gen.py" rules "$k" >"$conf/rules.$k"
+done
 touch "$stamp"
+# The rules part measures viplb only once the small iptables exists.
+case " ${only:-rules} " in
+*" rules "*)
+	if [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
+		{ ! grep -q VIPLB_CMD_RULES_GET kmod/*.c 2>/dev/null ||
+			[ ! -e user/viplb-restore ]; }; then
+		say "no rule tables in kmod/ or no user/viplb-restore yet: the rules part measures iptables only"
+	fi
+	;;
+esac
 
 rc=0
 if [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	others=$(pgrep -c -f '^qemu-system' || true)
-	say "running the benchmark in the VM (up to ${VIPLB_BENCH_VM_TIMEOUT:-3000} s); output in $out"
+	say "running the benchmark in the VM (up to $vm_timeout s); output in $out"
 	VIPLB_BENCH_CONF=$repo/$conf selftests/vm/run \
-		-t "${VIPLB_BENCH_VM_TIMEOUT:-3000}" scripts/bench/run.sh \
+		-t "$vm_timeout" scripts/bench/run.sh \
 		>"$out" 2>&1 || rc=$?
 	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "$load_before|$load_after|$others|$rc" >"$out.host"
@@ -83,6 +120,28 @@ info()
 
 qemu=$(qemu-system-x86_64 --version | head -1)
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# The rules part: its lines and the host's details in rules.raw, from
+# which report.py writes rules.md.
+if grep -q '^BENCH rules-' "$out"; then
+	{
+		grep -E '^BENCH (info|rules-)' "$out"
+		echo "BENCH info host_qemu - $qemu"
+		echo "BENCH info host_cpus - $(nproc)"
+		echo "BENCH info host_cpu - $cpu"
+		echo "BENCH info host_load_before - $load_before"
+		echo "BENCH info host_load_after - $load_after"
+		echo "BENCH info host_others - $others"
+		echo "BENCH info host_rc - $rc"
+	} >"$results/rules.raw"
+	python3 "$here/report.py" rules "$results/rules.raw" >"$results/rules.md"
+	say "wrote $results/rules.md and $results/rules.raw"
+fi
+if [ -n "$rules_only" ]; then
+	python3 "$here/report.py" rules "$out" | sed -n '/^### /,$p'
+	exit "$rc"
+fi
+
 md=$results/results.md
 {
 	echo "# viplb benchmark results"
@@ -129,7 +188,8 @@ md=$results/results.md
 	echo "  198.51.100.11-20:8080; conntrack hash 2^18 buckets."
 	echo
 	echo "The raw output is build/bench.out; the method is described at the top of"
-	echo "scripts/bench/run.sh."
+	echo "scripts/bench/run.sh. The cost of filter rules (viplb's small iptables"
+	echo "beside iptables-legacy and iptables-nft) is in [rules.md](rules.md)."
 	echo
 	python3 "$here/report.py" text "$out"
 	echo "### Scaling plot"

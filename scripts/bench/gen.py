@@ -24,6 +24,22 @@ Service i has VIP 192.0.2.(1 + i % 250) and port 1000 + i // 250; backend
 j is 198.51.100.(11 + j) port 8080.  "gen.py probe N" prints the VIP and
 port of the service the benchmark sends to: the middle one, i = N // 2,
 which is the mean position in a linear rule list.
+
+    gen.py rules K
+
+K filter rules in iptables-restore format, loaded unchanged by
+viplb-restore, iptables-legacy-restore and iptables-nft-restore: FORWARD
+with policy DROP, K - 1 rules that the benchmark's flow (UDP
+203.0.113.2:10000 -> 198.51.100.11:8080, see run.sh) does not match,
+
+    -A FORWARD -s 203.0.113.X/32 -p udp --dport P -j DROP
+
+with X in 100..249 and P in 9..75 (each (X, P) once), then the one rule
+that accepts it.  Every packet of the flow thus goes through all K rules,
+and is forwarded only if the last one matched.  One more rule, in INPUT,
+which the forwarded flow never sees, uses -m conntrack: it turns conntrack
+on in the netns for the iptables tools too, as viplb's filter table always
+does, so that conntrack's per-packet work is the same for the three.
 """
 import sys
 
@@ -119,10 +135,35 @@ def nft(out, proto, n, b, anon_map):
       "@services\n\t}\n}\n")
 
 
+# The flow of the rules benchmark, as run.sh's pktgen "est" runs send it.
+RULES_FLOW = ("203.0.113.2", "198.51.100.11", BE_PORT)
+
+
+def rules(out, k):
+    w = out.write
+    w("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n"
+      ":OUTPUT ACCEPT [0:0]\n")
+    w("-A INPUT -m conntrack --ctstate INVALID -j DROP\n")
+    for i in range(k - 1):
+        w("-A FORWARD -s 203.0.113.%d/32 -p udp --dport %d -j DROP\n"
+          % (100 + i % 150, 9 + i // 150))
+    src, dst, port = RULES_FLOW
+    w("-A FORWARD -s %s/32 -d %s/32 -p udp --dport %d -j ACCEPT\n"
+      % (src, dst, port))
+    w("COMMIT\n")
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "probe":
         a, p = vip(int(argv[2]) // 2)
         print(a, p)
+        return 0
+    if len(argv) == 3 and argv[1] == "rules":
+        k = int(argv[2])
+        if k < 1 or k > 10050:
+            sys.stderr.write("gen.py: K out of range (1..10050)\n")
+            return 2
+        rules(sys.stdout, k)
         return 0
     if len(argv) != 5 or argv[2] not in ("tcp", "udp"):
         sys.stderr.write(__doc__)

@@ -8,6 +8,13 @@
                              (ns/packet, new flows; "?" where missing)
     report.py systems RAW    the systems of the scaling data, one per line,
                              as "COLUMN NAME" (for the plot's legend)
+    report.py rules RAW      the whole of bench/results/rules.md: the cost
+                             of filter rules (run.sh part 6), with the run's
+                             details from the "info" lines (bench.sh adds
+                             the host's as host_* and saves the lines in
+                             bench/results/rules.raw, so that
+                             "report.py rules bench/results/rules.raw"
+                             regenerates rules.md)
 
 RAW holds run.sh's result lines, with or without their "BENCH " prefix;
 other lines are ignored, so the whole VM output may be given.
@@ -29,9 +36,18 @@ ORDER = list(NAMES)
 REF = "viplb"
 SIZES = [1, 100, 1000, 10000]
 
+RULE_NAMES = {
+    "rules-viplb": "viplb small iptables (viplb-restore)",
+    "rules-iptables-legacy": "iptables-legacy (iptables-legacy-restore)",
+    "rules-iptables": "iptables-nft (iptables-nft-restore)",
+}
+RULE_REF = "rules-viplb"
+RULE_SIZES = [10, 1000, 10000]
+
 
 def parse(path):
-    res = {"info": {}, "cps": {}, "pkt-new": {}, "pkt-est": {}, "load": {}}
+    res = {"info": {}, "cps": {}, "pkt-new": {}, "pkt-est": {}, "load": {},
+           "rules-pkt": {}, "rules-load": {}, "fwd": {}}
     with open(path, errors="replace") as f:
         for line in f:
             w = line.split()
@@ -48,15 +64,17 @@ def parse(path):
                         (float(vals[0]), int(vals[1]), int(vals[2])))
                 else:
                     res["cps"].setdefault(system, [])
-            elif kind in ("pkt-new", "pkt-est"):
+            elif kind in ("pkt-new", "pkt-est", "rules-pkt"):
                 # one line per pair: PPS REF-PPS FORWARDED CPU
                 pairs = res[kind].setdefault((system, int(n)), [])
                 try:
                     pairs.append((float(vals[0]), float(vals[1])))
+                    res["fwd"].setdefault((kind, system, int(n)), []).append(
+                        float(vals[2]))
                 except (ValueError, IndexError):
                     pass
-            elif kind == "load":
-                res["load"][(system, int(n))] = vals[0]
+            elif kind in ("load", "rules-load"):
+                res[kind][(system, int(n))] = vals[0]
     return res
 
 
@@ -212,8 +230,8 @@ def scaling_table(res):
             table(head, rrows))
 
 
-def load_secs(res, s, n):
-    v = res["load"].get((s, n))
+def load_secs(res, s, n, kind="load"):
+    v = res[kind].get((s, n))
     try:
         return float(v)
     except (TypeError, ValueError):
@@ -319,13 +337,167 @@ def scaling(res):
     return "\n".join(lines), systems
 
 
+def rules_systems(res):
+    seen = {k[0] for k in list(res["rules-pkt"]) + list(res["rules-load"])}
+    return [s for s in RULE_NAMES if s in seen] + sorted(seen - set(RULE_NAMES))
+
+
+def rules_pkt_table(res):
+    kind = "rules-pkt"
+    systems = rules_systems(res)
+    if not systems:
+        return None, None
+    rows, rrows = [], []
+    for s in systems:
+        r, rr = [RULE_NAMES.get(s, s)], [RULE_NAMES.get(s, s)]
+        for k in RULE_SIZES:
+            t = ns(res, kind, s, k)
+            if t is None:
+                load = res["rules-load"].get((s, k))
+                r.append("(%s)" % load if load and not load[0].isdigit()
+                         else "—")
+            else:
+                r.append(num(t))
+            rr.append(ratio(factor(res, kind, s, k),
+                            factor(res, kind, RULE_REF, k)))
+        lo, hi = ns(res, kind, s, RULE_SIZES[0]), ns(res, kind, s,
+                                                     RULE_SIZES[-1])
+        r.append(num((hi - lo) / (RULE_SIZES[-1] - RULE_SIZES[0]), 1)
+                 if lo is not None and hi is not None else "—")
+        r.append(ratio(factor(res, kind, s, RULE_SIZES[-1]),
+                       factor(res, kind, s, RULE_SIZES[0])))
+        rows.append(r)
+        rrows.append(rr)
+    head = ["system"] + ["K=%s" % num(k) for k in RULE_SIZES]
+    return (table(head + ["ns per extra rule", "K=%s ÷ K=%s" %
+                          (num(RULE_SIZES[-1]), num(RULE_SIZES[0]))], rows),
+            table(head, rrows))
+
+
+def rules_load_table(res):
+    systems = rules_systems(res)
+    if not systems:
+        return None
+    rows = []
+    big = RULE_SIZES[-1]
+    for s in systems:
+        r = [RULE_NAMES.get(s, s)]
+        for k in RULE_SIZES:
+            t = load_secs(res, s, k, "rules-load")
+            r.append(num(t, 2) if t is not None
+                     else (res["rules-load"].get((s, k)) or "—"))
+        r.append(ratio(load_secs(res, s, big, "rules-load"),
+                       load_secs(res, RULE_REF, big, "rules-load")))
+        rows.append(r)
+    return table(["system"] + ["K=%s (s)" % num(k) for k in RULE_SIZES] +
+                 ["÷ viplb, K=%s" % num(big)], rows)
+
+
+def rules_md(res):
+    """The whole of bench/results/rules.md."""
+    info = res["info"]
+
+    def i(k):
+        return info.get(k, "?")
+    out = ["# viplb benchmark: filter rules", "",
+           "Made by `VIPLB_BENCH_ONLY=rules make bench` (scripts/bench/"
+           "bench.sh; a full `make bench` runs it too), %s. Regenerate this "
+           "file from the saved result lines with" % i("date"), "",
+           "    python3 scripts/bench/report.py rules "
+           "bench/results/rules.raw > bench/results/rules.md", "",
+           "The other figures (services: IPVS, iptables, nftables) are in "
+           "[results.md](results.md).", "",
+           "- Guest: Debian kernel %s, %s vCPUs, %s MiB, under %s with "
+           "**TCG** (software emulation, no KVM)."
+           % (i("kernel"), i("cpus"), i("mem_mib"), i("host_qemu")),
+           "- Host: %s CPUs (%s); load average %s before the run, %s after; "
+           "%s other QEMU processes were running when it started."
+           % (i("host_cpus"), i("host_cpu"), i("host_load_before"),
+              i("host_load_after"), i("host_others")),
+           "- Run time in the VM: %s s (parts: %s)%s."
+           % (i("duration_s"), i("parts"),
+              "" if info.get("host_rc", "0") == "0" else
+              "; the run ended with status %s: some figures are missing"
+              % info.get("host_rc")), "",
+           "**Only the ratios matter.** Under TCG every instruction is "
+           "emulated: absolute figures are one to two orders of magnitude "
+           "below native hardware, and the emulation does not slow every "
+           "code path by the same factor.", "",
+           "## What runs", "",
+           "- One file in iptables-restore format (`scripts/bench/gen.py "
+           "rules K`), loaded unchanged by each system into an empty "
+           "director netns: filter FORWARD with policy DROP, K − 1 rules "
+           "that do not match the flow,",
+           "  `-A FORWARD -s 203.0.113.X/32 -p udp --dport P -j DROP` "
+           "(X in 100..249, P in 9..75), then the one rule that accepts it,",
+           "  `-A FORWARD -s 203.0.113.2/32 -d 198.51.100.11/32 -p udp "
+           "--dport 8080 -j ACCEPT`.",
+           "- **viplb**: the module's own filter table (the small iptables), "
+           "loaded with `viplb-restore`; **iptables-legacy**: x_tables, "
+           "`iptables-legacy-restore`; **iptables-nft**: nf_tables rules, "
+           "`iptables-nft-restore` (Debian's default `iptables`).",
+           "- Conntrack is on for the three: viplb's filter table always "
+           "turns it on, and one more rule of the file, in INPUT (which the "
+           "forwarded flow never sees), `-m conntrack --ctstate INVALID -j "
+           "DROP`, turns it on for iptables.",
+           "- Traffic: pktgen injects one UDP flow (203.0.113.2:10000 → "
+           "198.51.100.11:8080, 64-byte packets, `xmit_mode "
+           "netif_receive`) into the director, which routes it to a dummy "
+           "device; no NAT. Every packet walks all K rules, and is forwarded "
+           "only if the last one matched (out0's counter checks it: %s)."
+           % fwd_note(res),
+           "- Each figure: %s runs of %s s, each beside a simultaneous run "
+           "of a routing-only reference director on the other vCPU, as for "
+           "the services (results.md, section 2-3). ns/pkt = × routing "
+           "times the median reference ns/pkt; pktgen's own work is "
+           "included, so differences matter more than levels."
+           % (i("pkt_pairs"), i("pkt_seconds")), ""]
+    t, r = rules_pkt_table(res)
+    if t:
+        sp = ref_spread(res, "rules-pkt")
+        out += ["### Per-packet cost of K filter rules (ns/packet)", "",
+                "In parentheses: why a point is missing. \"ns per extra "
+                "rule\" is (ns(K=%s) − ns(K=%s)) / %s, the cost of one more "
+                "non-matching rule in front of the matching one. The "
+                "reference ran at %s."
+                % (num(RULE_SIZES[-1]), num(RULE_SIZES[0]),
+                   num(RULE_SIZES[-1] - RULE_SIZES[0]),
+                   "%s to %s pkt/s (%d runs)" % (num(sp[0]), num(sp[1]),
+                                                 sp[2]) if sp else "—"),
+                "", t, "",
+                "Ratio to viplb at the same K (× routing figures; below "
+                "1.00× is cheaper than viplb):", "",
+                r, ""]
+    t = rules_load_table(res)
+    if t:
+        out += ["### Time to load K filter rules into an empty netns "
+                "(seconds)", "",
+                "The wall-clock time of the restore command, the same file "
+                "for the three (each tool ran once before, untimed, so that "
+                "its kernel modules were loaded). Below 1.00× is faster "
+                "than viplb.", "", t, ""]
+    return "\n".join(out)
+
+
+def fwd_note(res):
+    f = [x for (kind, _, _), v in res["fwd"].items() if kind == "rules-pkt"
+         for x in v]
+    if not f:
+        return "no runs"
+    return ("the share of the packets forwarded was %.3f to %.3f in every "
+            "run" % (min(f), max(f)))
+
+
 def main(argv):
-    if len(argv) != 3 or argv[1] not in ("text", "scaling", "systems"):
+    if len(argv) != 3 or argv[1] not in ("text", "scaling", "systems",
+                                         "rules"):
         sys.stderr.write(__doc__)
         return 2
     res = parse(argv[2])
     if argv[1] == "text":
         print(text(res))
+    elif argv[1] == "rules":
+        print(rules_md(res))
     elif argv[1] == "scaling":
         print(scaling(res)[0])
     else:

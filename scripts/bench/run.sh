@@ -55,8 +55,27 @@
 #    iptables-{nft,legacy}-restore, nft -f), each under a time limit of
 #    $BENCH_LOAD_TIMEOUT seconds.
 #
+# 6. rules: the cost of filter rules.  The pktgen director of 2-4, with K
+#    = 10, 1000, 10000 rules in its filter FORWARD chain (gen.py rules K:
+#    policy DROP, K - 1 rules that do not match, then the one that accepts
+#    the flow), loaded from the same iptables-restore file by viplb-restore
+#    (viplb's small iptables), iptables-legacy-restore and
+#    iptables-nft-restore.  The packets are one UDP flow (pktgen "est":
+#    203.0.113.2:10000 -> 198.51.100.11:8080, no NAT), so every packet
+#    walks all K rules; the out0 counter checks that the last rule matched
+#    (the policy drops the rest).  Measured as in 2-4, beside the
+#    routing-only reference; records "rules-pkt SYSTEM K ..." and
+#    "rules-load SYSTEM K SECONDS" (the time of the restore).  A system
+#    without its tool (viplb-restore before the small iptables exists) is
+#    recorded as "unavailable".
+#
 # Environment (VIPLB_* variables pass into the VM):
+#	VIPLB_BENCH_ONLY	the parts to run, of "cps pkt rules" (default:
+#				all; "rules" alone takes a few minutes)
 #	VIPLB_BENCH_SIZES	service counts (default "1 100 1000 10000")
+#	VIPLB_BENCH_RULE_SIZES	rule counts (default "10 1000 10000")
+#	VIPLB_BENCH_RULE_SYSTEMS rules systems (default "viplb iptables-legacy
+#				iptables", iptables being iptables-nft)
 #	VIPLB_BENCH_SYSTEMS	pkt systems (default: all, see SYSTEMS below)
 #	VIPLB_BENCH_CPS_SECONDS	per cps run (default 5)
 #	VIPLB_BENCH_CPS_ROUNDS	rounds over the cps systems (default 3)
@@ -75,7 +94,10 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/../.." && pwd -P)
 PY=/usr/bin/python3
 
+ONLY=$(echo "${VIPLB_BENCH_ONLY:-cps pkt rules}" | tr ',' ' ')
 SIZES=${VIPLB_BENCH_SIZES:-1 100 1000 10000}
+RULE_SIZES=${VIPLB_BENCH_RULE_SIZES:-10 1000 10000}
+RULE_SYSTEMS=${VIPLB_BENCH_RULE_SYSTEMS:-viplb iptables-legacy iptables}
 CPS_SECONDS=${VIPLB_BENCH_CPS_SECONDS:-5}
 CPS_ROUNDS=${VIPLB_BENCH_CPS_ROUNDS:-3}
 PKT_SECONDS=${VIPLB_BENCH_PKT_SECONDS:-3}
@@ -121,6 +143,15 @@ die()
 elapsed()
 {
 	echo $(($(date +%s) - START))
+}
+
+# part NAME: whether VIPLB_BENCH_ONLY selects the part.
+part()
+{
+	case " $ONLY " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
 }
 
 now_ns()
@@ -182,6 +213,10 @@ sys_load()
 	iptables) ip netns exec "$2" iptables-nft-restore <"$3" ;;
 	iptables-legacy) ip netns exec "$2" iptables-legacy-restore <"$3" ;;
 	nft) ip netns exec "$2" nft -f "$3" ;;
+	# 6. the same filter rules file for the three
+	rules-viplb) ip netns exec "$2" viplb-restore <"$3" ;;
+	rules-iptables) ip netns exec "$2" iptables-nft-restore <"$3" ;;
+	rules-iptables-legacy) ip netns exec "$2" iptables-legacy-restore <"$3" ;;
 	*) return 1 ;;
 	esac
 }
@@ -197,16 +232,33 @@ sys_flush()
 		ip netns exec "$2" iptables-legacy -t nat -F &&
 			ip netns exec "$2" iptables-legacy -t nat -X
 		;;
-	ct | iptables | nft) ip netns exec "$2" nft flush ruleset ;;
+	ct | iptables | nft | rules-iptables)
+		ip netns exec "$2" nft flush ruleset
+		;;
+	rules-viplb)
+		ip netns exec "$2" viplb-restore <<-EOT
+		*filter
+		:INPUT ACCEPT [0:0]
+		:FORWARD ACCEPT [0:0]
+		:OUTPUT ACCEPT [0:0]
+		COMMIT
+		EOT
+		;;
+	rules-iptables-legacy)
+		ip netns exec "$2" iptables-legacy -F &&
+			ip netns exec "$2" iptables-legacy -P FORWARD ACCEPT
+		;;
 	esac >/dev/null 2>&1
 	ip netns exec "$2" conntrack -F >/dev/null 2>&1
 	return 0
 }
 
-# timed_load SYSTEM NETNS FILE N: sys_load under the time limit; records
-# "load SYSTEM N SECONDS" (or timeout/failed).  Returns 0 if it loaded.
+# timed_load SYSTEM NETNS FILE N [KIND]: sys_load under the time limit;
+# records "KIND SYSTEM N SECONDS" (or timeout/failed), KIND by default
+# "load".  Returns 0 if it loaded.
 timed_load()
 {
+	vkind=${5:-load}
 	vt0=$(now_ns)
 	( sys_load "$1" "$2" "$3" ) >"$W/load.out" 2>&1 &
 	vpid=$!
@@ -225,15 +277,15 @@ timed_load()
 	vt1=$(now_ns)
 	vs=$(awk -v a="$vt0" -v b="$vt1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
 	if [ "$vto" = 1 ]; then
-		rec load "$1" "$4" "timeout>$LOAD_TIMEOUT"
+		rec "$vkind" "$1" "$4" "timeout>$LOAD_TIMEOUT"
 		return 1
 	fi
 	if [ "$vrc" -ne 0 ]; then
 		say "load of $1 N=$4 failed: $(head -c 600 "$W/load.out")"
-		rec load "$1" "$4" failed
+		rec "$vkind" "$1" "$4" failed
 		return 1
 	fi
-	rec load "$1" "$4" "$vs"
+	rec "$vkind" "$1" "$4" "$vs"
 	return 0
 }
 
@@ -348,15 +400,16 @@ pg_bind()
 		"in0:dst_mac $(ip -n "$1" -j link show in0 | jq -r '.[0].address')"
 }
 
-# pkt_run KIND SYSTEM N DST PORT: $PKT_PAIRS runs of the system, each
+# pkt_run KIND SYSTEM N DST PORT [REC]: $PKT_PAIRS runs of the system, each
 # beside a run, at the same time on the other vCPU, of the reference
 # director $PREF (routing only) in the same mode.  The VM's speed drifts
 # with the host's load (other VMs): the twin runs see the same drift, and
 # the report divides one by the other.  The pairs swap the vCPUs, so that
 # a difference between the two vCPUs cancels out.  Records per pair
-# "pkt-KIND SYSTEM N PPS REF-PPS FORWARDED CPU".
+# "REC SYSTEM N PPS REF-PPS FORWARDED CPU", REC by default "pkt-KIND".
 pkt_run()
 {
+	vrk=${6:-pkt-$1}
 	for vi in $(seq "$PKT_PAIRS"); do
 		vcpu=$(((vi + 1) % 2))
 		pg_bind "$PD" "$vcpu"
@@ -371,10 +424,10 @@ pkt_run()
 		vres=$(pg_result "$W/pg.out")
 		if [ "$vres" = failed ] || [ "$vref" = failed ]; then
 			say "pktgen $1 $2 N=$3: no result: $(cat "$W/pg.out" "$W/ref.out")"
-			rec "pkt-$1" "$2" "$3" failed
+			rec "$vrk" "$2" "$3" failed
 			continue
 		fi
-		rec "pkt-$1" "$2" "$3" "${vres% *}" "${vref% *}" "${vres#* }" "$vcpu"
+		rec "$vrk" "$2" "$3" "${vres% *}" "${vref% *}" "${vres#* }" "$vcpu"
 		if awk -v f="${vres#* }" 'BEGIN { exit !(f < 0.99) }'; then
 			say "WARNING: $2 N=$3 $1: only ${vres#* } of the packets were forwarded"
 		fi
@@ -417,6 +470,57 @@ pkt_system()
 				fi
 				pkt_run new "$vsys" "$vn" $vdst
 			}
+		fi
+		sys_flush "$vsys" "$PD"
+		pd_delete "$PD"
+	done
+}
+
+# -------------------------------------------------------------- rules ---
+
+# rules_system SYSTEM: load K filter rules with SYSTEM's restore tool into
+# a fresh pktgen director, time it, and measure the per-packet cost of the
+# one flow that goes through all of them, for each K.
+rules_system()
+{
+	vsys=rules-$1
+	case $1 in
+	viplb) vtool=viplb-restore ;;
+	iptables) vtool=iptables-nft-restore ;;
+	iptables-legacy) vtool=iptables-legacy-restore ;;
+	*) die "unknown rules system $1" ;;
+	esac
+	if ! command -v "$vtool" >/dev/null; then
+		say "rules: $vtool not found: skipping $1"
+		for vk in $RULE_SIZES; do
+			rec rules-load "$vsys" "$vk" unavailable
+		done
+		return 0
+	fi
+	vwarm=1
+	for vk in $RULE_SIZES; do
+		vfile=$CONF/rules.$vk
+		if [ ! -r "$vfile" ]; then
+			vfile=$W/conf/rules.$vk
+			[ -r "$vfile" ] ||
+				$PY -S "$here/gen.py" rules "$vk" >"$vfile" || {
+				rec rules-load "$vsys" "$vk" failed
+				continue
+			}
+		fi
+		if [ -n "$vwarm" ]; then
+			# Once, untimed: the kernel modules the tool needs are
+			# loaded, and its files are in the page cache.
+			vwarm=
+			ip netns add bwarm &&
+				sys_load "$vsys" bwarm "$vfile" >/dev/null 2>&1
+			sys_flush "$vsys" bwarm
+			ip netns del bwarm 2>/dev/null
+		fi
+		pd_create "$PD" || die "cannot create the pktgen director netns"
+		say "rules: $1, $vk rules"
+		if timed_load "$vsys" "$PD" "$vfile" "$vk" rules-load; then
+			pkt_run est "$vsys" "$vk" 198.51.100.11 8080 rules-pkt
 		fi
 		sys_flush "$vsys" "$PD"
 		pd_delete "$PD"
@@ -535,12 +639,18 @@ cps_run()
 # --------------------------------------------------------------- main ---
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (in the test VM)"
+for vp in $ONLY; do
+	case $vp in
+	cps | pkt | rules) ;;
+	*) die "VIPLB_BENCH_ONLY: unknown part $vp (parts: cps pkt rules)" ;;
+	esac
+done
 for vc in ip jq nft iptables-nft-restore iptables-legacy-restore ipvsadm \
 	conntrack viplb /usr/bin/python3; do
 	command -v "$vc" >/dev/null || die "$vc not found"
 done
 
-say "viplb benchmark: $(uname -r), $(nproc) CPUs, sizes: $SIZES"
+say "viplb benchmark: $(uname -r), $(nproc) CPUs, parts: $ONLY, sizes: $SIZES, rules: $RULE_SIZES"
 rec info kernel - "$(uname -r)"
 rec info cpus - "$(nproc)"
 rec info mem_mib - "$(awk '/MemTotal/ { printf "%d", $2 / 1024 }' /proc/meminfo)"
@@ -551,6 +661,7 @@ rec info cps_seconds - "$CPS_SECONDS"
 rec info cps_clients - "$CLIENTS"
 rec info cps_rounds - "$CPS_ROUNDS"
 rec info backends - "$BACKENDS"
+rec info parts - "$ONLY"
 
 # Modules.  viplb.ko needs nf_conntrack and nf_nat, which insmod does not
 # load.  IPVS gets a connection table of 2^18 buckets (the default 2^12
@@ -570,7 +681,7 @@ sysctl -qw net.netfilter.nf_conntrack_max=2097152
 rec info conntrack_buckets - "$(cat /sys/module/nf_conntrack/parameters/hashsize)"
 
 # 1. cps
-if [ "$CPS_ROUNDS" -gt 0 ]; then
+if part cps && [ "$CPS_ROUNDS" -gt 0 ]; then
 	say "connections per second: $CPS_ROUNDS rounds of $CPS_SYSTEMS"
 	cps_topology || die "cannot build the cps topology"
 	for vr in $(seq "$CPS_ROUNDS"); do
@@ -587,13 +698,26 @@ if [ "$CPS_ROUNDS" -gt 0 ]; then
 fi
 
 # 2-5. pktgen and loads
-pd_create "$PREF" || die "cannot create the reference netns"
-for vs in $SYSTEMS; do
-	say "pktgen and load: $vs"
-	pkt_system "$vs"
-done
+if part pkt || part rules; then
+	pd_create "$PREF" || die "cannot create the reference netns"
+fi
+if part pkt; then
+	for vs in $SYSTEMS; do
+		say "pktgen and load: $vs"
+		pkt_system "$vs"
+	done
+fi
+
+# 6. rules
+if part rules; then
+	for vs in $RULE_SYSTEMS; do
+		say "rules: $vs"
+		rules_system "$vs"
+	done
+fi
 
 say "done in $(elapsed)s"
 rec info duration_s - "$(elapsed)"
 $PY -S "$here/report.py" text "$RAW"
+$PY -S "$here/report.py" rules "$RAW"
 exit 0
