@@ -486,7 +486,7 @@ def main():
                    [(AF_INET, FILTER, [],
                      [rule("INPUT", acc)
                       + [nla(E["VIPLB_RULES_A_MATCH_ORDER"], b"x" * 17)]])],
-                   errno.EINVAL)
+                   errno.ERANGE)
     check("the FORWARD policy is no longer DROP (not sent: ACCEPT)",
           attr_u32(d[1], "VIPLB_RULES_A_POLICY") == V["ACCEPT"], repr(d[1]))
 
