@@ -27,12 +27,12 @@
 # The last line is exactly "N passed, N failed, N skipped".  The exit
 # status is 1 if anything failed.
 #
-# Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1200).
+# Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 
-VM_LIMIT=${VIPLB_VM_LIMIT:-1200}
+VM_LIMIT=${VIPLB_VM_LIMIT:-1800}
 KSFT=build/kselftest
 
 total=0
