@@ -8,6 +8,7 @@
  * generation), works on it in memory and, if it changed anything, sends
  * the table back whole in one transaction that carries the generation it
  * read and the handle of every rule it kept (so they keep their
+ * counters and their nth position; -Z sends the handle with zero
  * counters).  If the table changed in between, the commit fails with
  * EAGAIN and the command starts over from a new dump, up to EDIT_TRIES
  * times.

@@ -215,8 +215,7 @@ void rt_rule_free(struct rt_rule *r);
  * decoded from r->order, or the fixed order if it is absent or does not
  * fit r; returns how many.
  */
-size_t rt_match_order(const struct rt_rule *r,
-		      uint8_t kinds[RT_ORDER_KINDS]);
+size_t rt_match_order(const struct rt_rule *r, uint8_t kinds[RT_ORDER_KINDS]);
 /* Insert a copy of r at pos (0-based); returns -1 on ENOMEM. */
 int rt_insert_rule(struct rt_chain *c, size_t pos, const struct rt_rule *r);
 

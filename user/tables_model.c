@@ -449,8 +449,7 @@ static bool same_rule(const struct rt_rule *a, const struct rt_rule *b)
 {
 	if (memcmp(&a->spec, &b->spec, sizeof(a->spec)) ||
 	    !a->comment != !b->comment ||
-	    (a->comment && strcmp(a->comment, b->comment)) ||
-	    !same_order(a, b))
+	    (a->comment && strcmp(a->comment, b->comment)) || !same_order(a, b))
 		return false;
 	return !is_jump(a) || !strcmp(a->target, b->target);
 }

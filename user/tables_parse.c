@@ -14,7 +14,11 @@
  * the end, so that nothing reaches the kernel that iptables would refuse.
  *
  * Everything the kernel module cannot do is refused with a message naming
- * the option or value, never ignored.
+ * the option or value, never ignored; so is what it would do otherwise
+ * than iptables: a match after -m statistic (the module evaluates
+ * statistic last, iptables in order).  The order the matches were loaded
+ * in, and -m state versus -m conntrack, go to the kernel as the rule's
+ * VIPLB_RULES_A_MATCH_ORDER (format in tables.h) for the listings.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

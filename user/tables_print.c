@@ -8,12 +8,14 @@
  * The text is byte for byte what iptables 1.8.9 prints for the same
  * rule, with these exceptions: without -n, addresses other than
  * "anywhere" stay numeric (no DNS, /etc/hosts or /etc/networks lookups);
- * matches come in one fixed order (comment, tcp/udp, multiport,
- * conntrack, mark, statistic: kube-proxy's order) since the kernel keeps
- * no order; -m state prints as -m conntrack --ctstate; "! -i +" and
- * "! -o +" (which match nothing) print, where iptables-save drops them.
- * Port and protocol names come from /etc/services and /etc/protocols, as
- * in iptables.
+ * "! -i +" and "! -o +" (which match nothing) print, where iptables-save
+ * drops them.  Port and protocol names come from /etc/services and
+ * /etc/protocols, as in iptables.
+ *
+ * Matches print in the order they were written, and -m state as -m
+ * state, from the rule's VIPLB_RULES_A_MATCH_ORDER (see tables.h); a rule
+ * without it (loaded by an older client) prints in a fixed order:
+ * comment, tcp/udp, multiport, conntrack, mark, statistic.
  *
  * A tcp or udp match with no option of its own ("-p tcp -m tcp") is kept
  * as a source port range 0:65535, which iptables prints as the bare match.
@@ -420,8 +422,7 @@ static void save_range(struct rt_text *tx, const char *opt,
 }
 
 /* One match of save_matches(), of kind k (enum rt_order_kind). */
-static void save_match(struct rt_text *tx, const struct rt_rule *r,
-		       uint8_t k)
+static void save_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k)
 {
 	const struct viplb_rule_spec *s = &r->spec;
 
@@ -453,8 +454,9 @@ static void save_match(struct rt_text *tx, const struct rt_rule *r,
 		break;
 	case RT_ORDER_CONNTRACK:
 	case RT_ORDER_STATE:
-		tx_add(tx, k == RT_ORDER_STATE ? " -m state%s --state " :
-						 " -m conntrack%s --ctstate ",
+		tx_add(tx,
+		       k == RT_ORDER_STATE ? " -m state%s --state " :
+					     " -m conntrack%s --ctstate ",
 		       neg(s, VIPLB_M_CTSTATE));
 		tx_ctstates(tx, s->ctstate);
 		break;

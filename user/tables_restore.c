@@ -404,8 +404,8 @@ static int run_lines(struct restore *r, const struct input *in)
 		}
 		if (!in_table) {
 			ret = rt_fail("no table: " RT_Q
-				       " before \"*filter\" or \"*nat\"",
-				       quote_arg(r->tok.argv[0]));
+				      " before \"*filter\" or \"*nat\"",
+				      quote_arg(r->tok.argv[0]));
 			break;
 		}
 		if (!strcmp(r->tok.argv[0], "COMMIT")) {

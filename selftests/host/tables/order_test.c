@@ -113,14 +113,23 @@ static int apply(struct rt_table *t, const char *line)
 	return ret;
 }
 
+static void check_apply(const char *line, int want, const char *what)
+{
+	char got[16];
+	int ret = apply(&table, line);
+
+	snprintf(got, sizeof(got), "%d", ret);
+	check(ret == want, what, got);
+}
+
 int main(void)
 {
 	static const char ct_tcp[] =
-		"-A INPUT -p tcp -m conntrack --ctstate NEW -m tcp --dport 22 -j ACCEPT";
+		"-A INPUT -p tcp -m conntrack --ctstate NEW -m tcp --dport 22";
 	static const char fixed[] =
-		"-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT";
+		"-A INPUT -p tcp -m tcp --dport 22 -m conntrack --ctstate NEW";
 	static const char st_tcp[] =
-		"-A INPUT -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT";
+		"-A INPUT -p tcp -m state --state NEW -m tcp --dport 22";
 	static const uint8_t v1_ct_tcp[] = { RT_ORDER_VERSION,
 					     RT_ORDER_CONNTRACK, RT_ORDER_TCP };
 	struct rt_chain *c;
@@ -162,8 +171,8 @@ int main(void)
 	check_bytes(ct_tcp, (const uint8_t[]){ 1, RT_ORDER_CONNTRACK, 0 }, 3,
 		    fixed, "print: kind 0, fixed order");
 	check_bytes(ct_tcp,
-		    (const uint8_t[]){ 1, RT_ORDER_CONNTRACK, RT_ORDER_UDP },
-		    3, fixed, "print: udp for a tcp rule, fixed order");
+		    (const uint8_t[]){ 1, RT_ORDER_CONNTRACK, RT_ORDER_UDP }, 3,
+		    fixed, "print: udp for a tcp rule, fixed order");
 	check_bytes(ct_tcp,
 		    (const uint8_t[]){ 1, RT_ORDER_STATE, RT_ORDER_CONNTRACK },
 		    3, fixed, "print: state and conntrack, fixed order");
@@ -176,8 +185,8 @@ int main(void)
 				       RT_ORDER_MARK },
 		    4, fixed, "print: a match too many, fixed order");
 	check_bytes(ct_tcp,
-		    (const uint8_t[]){ 1, RT_ORDER_CONNTRACK, RT_ORDER_TCP,
-				       0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		    (const uint8_t[VIPLB_MATCH_ORDER_MAX]){
+			    1, RT_ORDER_CONNTRACK, RT_ORDER_TCP },
 		    VIPLB_MATCH_ORDER_MAX, fixed,
 		    "print: 16 bytes, trailing zeros, fixed order");
 	check_bytes(ct_tcp, (const uint8_t[]){ 1 }, 1, fixed,
@@ -194,21 +203,21 @@ int main(void)
 	if (parse(ct_tcp, &cmd) || rt_apply(&table, &cmd, false))
 		return 1;
 	rt_cmd_free(&cmd);
-	check(apply(&table, "-C INPUT -p tcp -m conntrack --ctstate NEW --dport 22 -j ACCEPT") == 0,
-	      "-C: the same order", NULL);
-	check(apply(&table, "-C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT") == RT_EFAIL,
-	      "-C: another order is another rule", NULL);
-	check(apply(&table, "-C INPUT -p tcp -m state --state NEW --dport 22 -j ACCEPT") == RT_EFAIL,
-	      "-C: -m state is not -m conntrack", NULL);
+	check_apply("-C INPUT -p tcp -m conntrack --ctstate NEW --dport 22", 0,
+		    "-C: the same order");
+	check_apply("-C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW",
+		    RT_EFAIL, "-C: another order is another rule");
+	check_apply("-C INPUT -p tcp -m state --state NEW --dport 22", RT_EFAIL,
+		    "-C: -m state is not -m conntrack");
 	/* A rule without the attribute is its fixed order. */
 	c->rules[0].order_len = 0;
-	check(apply(&table, "-C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW -j ACCEPT") == 0,
-	      "-C: no attribute matches the fixed order", NULL);
-	check(apply(&table, "-C INPUT -p tcp -m conntrack --ctstate NEW --dport 22 -j ACCEPT") == RT_EFAIL,
-	      "-C: no attribute is not another order", NULL);
-	check(apply(&table, "-A INPUT -m comment --comment ''") == 0 &&
-		      apply(&table, "-C INPUT") == RT_EFAIL,
-	      "-C: an empty comment is a comment", NULL);
+	check_apply("-C INPUT -p tcp --dport 22 -m conntrack --ctstate NEW", 0,
+		    "-C: no attribute matches the fixed order");
+	check_apply("-C INPUT -p tcp -m conntrack --ctstate NEW --dport 22",
+		    RT_EFAIL, "-C: no attribute is not another order");
+	check_apply("-A INPUT -m comment --comment ''", 0,
+		    "-A: an empty comment");
+	check_apply("-C INPUT", RT_EFAIL, "-C: an empty comment is a comment");
 
 	/* -Z keeps the handle (so the nth position) and sends zeros. */
 	c = rt_find_chain(&table, "INPUT");
