@@ -3,8 +3,10 @@
 #   make          build the module (against Debian's kernel headers), the XDP
 #                 program (bpf/) and the user tools
 #   make check    deps, build, host unit tests, then kselftests in the VM
-#   make demo     deps, build, boot the VM and show viplb balancing a VIP
-#   make bench    viplb against IPVS, iptables and nftables in one VM boot
+#   make demo     deps, build, boot the VM and show viplb balancing a VIP,
+#                 in the module and at XDP
+#   make bench    viplb against IPVS, iptables and nftables in one VM boot,
+#                 and the XDP fast path on the host (VIPLB_BENCH_ONLY=xdp)
 #   make deps     install the Debian packages (scripts/deps.sh)
 #   make checkpatch / make sparse   kernel style and sparse checks
 

@@ -18,7 +18,20 @@
 # It loads viplb.ko, configures one VIP (tcp 192.0.2.10:80, nat mode,
 # Maglev) with three backends of weights 1, 2 and 3 through the viplb CLI,
 # sends 60 connections through it and shows how they were balanced, the
-# per-backend stats and the conntrack entries, then unloads the module.
+# per-backend stats and the conntrack entries.
+#
+# Then the XDP fast path: `viplb xdp attach` on the director's ingress
+# veth (cli-d; be1-d..be3-d too, the devices XDP may redirect to, all in
+# native veth mode), and a dr service, tcp 192.0.2.20:80, configured with
+# the same viplb commands, which reach the module and the XDP maps alike.
+# Its backends hold 192.0.2.20 on lo (arp_ignore) and answer on port 80;
+# the director does not hold it.  30 connections to it are forwarded at
+# XDP (XDP_REDIRECT to the backend's veth, with the backend's MAC from
+# bpf_fib_lookup()) and the module sees none of their packets, while the
+# nat VIP is still passed to the module; `viplb xdp stats`, the
+# per-backend counts and `viplb xdp lookup` beside `viplb service lookup`
+# show it.  Last, the module is unloaded and XDP goes on serving the dr
+# VIP from its pinned maps alone, then is detached.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -28,6 +41,8 @@ sfx=$$
 CLIENT=demo-client-$sfx
 BACKENDS=("demo-be1-$sfx" "demo-be2-$sfx" "demo-be3-$sfx")
 VIP=192.0.2.10
+DR_VIP=192.0.2.20
+XDP_DEVS=(cli-d be1-d be2-d be3-d)
 pids=()
 
 step()
@@ -49,6 +64,10 @@ cleanup()
 	set +e
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
+	done
+	# Detach before the devices go: a deleted device leaves its pins.
+	for d in "${XDP_DEVS[@]}"; do
+		viplb xdp detach "$d" >/dev/null 2>&1
 	done
 	for ns in "$CLIENT" "${BACKENDS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -161,12 +180,141 @@ conntrack -L -d "$VIP" 2>/dev/null | head -3 || true
 echo
 run viplb service lookup tcp "$VIP:80" from 203.0.113.2:40000
 
-step "7. Unload the module (it frees the configuration)"
+# connect_n N ADDR PORT: N connections from the client, then one line per
+# distinct answer with its count.
+connect_n()
+{
+	local n out
+	declare -A got=()
+
+	for n in $(seq "$1"); do
+		out=$(ip netns exec "$CLIENT" socat -T 5 - "TCP:$2:$3,connect-timeout=5" </dev/null 2>/dev/null) || true
+		got[${out:-no answer}]=$(( ${got[${out:-no answer}]:-0} + 1 ))
+	done
+	for out in "${!got[@]}"; do
+		printf '%4d  %s\n' "${got[$out]}" "$out"
+	done | sort -k5
+}
+
+# xdp_counter NAME: one global counter of `viplb -j xdp stats`.
+xdp_counter()
+{
+	viplb -j xdp stats | jq ".counters.$1"
+}
+
+step "7. The XDP fast path: a dr VIP served at the driver"
+# The backends take a dr VIP: 192.0.2.20 on lo, not answering ARP for it,
+# and a server on port 80 (dr does not rewrite the port).
+for i in 0 1 2; do
+	ns=${BACKENDS[$i]}
+	ip -n "$ns" addr add "$DR_VIP/32" dev lo
+	ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+		net.ipv4.conf.all.arp_announce=2
+	# Frames redirected into a veth need NAPI at its peer: GRO on.
+	ip netns exec "$ns" ethtool -K eth0 gro on >/dev/null
+	ip netns exec "$ns" socat TCP-LISTEN:80,bind=$DR_VIP,fork,reuseaddr \
+		SYSTEM:"echo hello from backend $((i + 1)) at XDP",nofork &
+	pids+=($!)
+	# The replies (from the VIP) come back through the director.
+	sysctl -qw "net.ipv4.conf.be$((i + 1))-d.rp_filter=0"
+done
+sysctl -qw net.ipv4.conf.all.rp_filter=0
+# What the client's veth sends is what a NIC puts on the wire: complete
+# checksums (a native XDP frame loses the skb's "checksum partial" mark).
+ip netns exec "$CLIENT" ethtool -K eth0 tx off tso off gso off >/dev/null
+# XDP takes the backends' MACs from the neighbour table: fill it.
+for i in 0 1 2; do
+	ping -c1 -W2 "198.51.100.$((4 * i + 2))" >/dev/null
+done
+echo "backends 1-3: $DR_VIP on lo (arp_ignore 1), a server on $DR_VIP:80"
+echo
+run viplb xdp attach cli-d mode native flows 16384
+for d in be1-d be2-d be3-d; do
+	run viplb xdp attach "$d" mode native
+done
+run viplb xdp show
+echo
+echo "# One command, both datapaths: the module and the XDP maps."
+run viplb service add tcp "$DR_VIP:80" mode dr
+run viplb backend add tcp "$DR_VIP:80" 198.51.100.2 weight 1
+run viplb backend add tcp "$DR_VIP:80" 198.51.100.6 weight 2
+run viplb backend add tcp "$DR_VIP:80" 198.51.100.10 weight 3
+run viplb show tcp "$DR_VIP:80"
+filter='.services[] | [.proto, .vip, .port, .mode, [.backends[] | "\(.addr) w\(.weight)"]]'
+echo "\$ viplb -j xdp stats | jq -c '$filter'"
+viplb -j xdp stats | jq -c "$filter"
+# Wait for the servers.
+for i in 0 1 2; do
+	n=0
+	until ip netns exec "${BACKENDS[$i]}" ss -ltn | grep -q "$DR_VIP:80"; do
+		n=$((n + 1))
+		[ $n -lt 50 ] || { echo "demo: backend $((i + 1)) not listening on $DR_VIP:80" >&2; exit 1; }
+		sleep 0.1
+	done
+done
+
+echo
+echo "# 30 connections to the dr VIP, 6 to the nat VIP, with XDP attached:"
+run viplb stats zero
+m0=$(viplb -j stats tcp "$DR_VIP:80" | jq '.[0].stats.pkts_in')
+echo "\$ (30 x) socat - TCP:$DR_VIP:80"
+xhits=$(connect_n 30 "$DR_VIP" 80)
+printf '%s\n' "$xhits"
+echo "(weights 1:2:3, Maglev at XDP: expect about 5/10/15)"
+echo "\$ (6 x) socat - TCP:$VIP:80"
+connect_n 6 "$VIP" 80
+echo
+run viplb xdp stats
+echo
+echo "# Per backend at XDP (packets, flows) and what the module saw of the dr VIP:"
+viplb -j xdp stats | jq -r --arg vip "$DR_VIP" \
+	'.services[] | select(.vip == $vip) | .backends[] |
+	 "  \(.addr):\(.port) weight \(.weight): \(.stats.pkts_in) packets, \(.stats.conns) flows at XDP"'
+m1=$(viplb -j stats tcp "$DR_VIP:80" | jq '.[0].stats.pkts_in')
+echo "  the module: $((m1 - m0)) packets of $DR_VIP:80 (XDP forwarded them all)"
+# Every connection answered, by at least two backends (with weights
+# 1:2:3, backend 1 misses all 30 new flows once in about 240 runs).
+if grep -q "no answer" <<<"$xhits" ||
+   [ "$(grep -c "at XDP" <<<"$xhits")" -lt 2 ]; then
+	echo "demo: the dr VIP was not served through XDP" >&2
+	exit 1
+fi
+redir=$(xdp_counter redirect)
+natp=$(xdp_counter pass_nat_mode)
+if [ "$redir" -eq 0 ] || [ "$natp" -eq 0 ]; then
+	echo "demo: XDP redirected $redir packets, passed $natp nat-mode packets" >&2
+	exit 1
+fi
+echo
+echo "# The same Maglev decision: the module's lookup and the XDP program's"
+echo "# (run on a synthesized packet with BPF_PROG_TEST_RUN):"
+for src in 203.0.113.2:40000 203.0.113.77:51234 203.0.113.200:33333; do
+	run viplb service lookup tcp "$DR_VIP:80" from "$src"
+	run viplb xdp lookup tcp "$DR_VIP:80" from "$src"
+done
+
+step "8. Unload the module (it frees the configuration)"
 run rmmod viplb
 if [ -d /sys/module/viplb ]; then
 	echo "demo: viplb still loaded" >&2
 	exit 1
 fi
 echo "viplb unloaded"
+
+step "9. XDP without the module: the pinned maps hold the configuration"
+run viplb show
+echo "\$ (10 x) socat - TCP:$DR_VIP:80"
+xhits=$(connect_n 10 "$DR_VIP" 80)
+printf '%s\n' "$xhits"
+if grep -q "no answer" <<<"$xhits"; then
+	echo "demo: the dr VIP was not served without the module" >&2
+	exit 1
+fi
+echo "\$ viplb xdp stats | sed -n 1,2p"
+viplb xdp stats | sed -n 1,2p
+for d in "${XDP_DEVS[@]}"; do
+	run viplb xdp detach "$d"
+done
+run viplb xdp show
 echo
 echo "demo done."

@@ -121,11 +121,9 @@ static int copy_from_module(struct xdp_maps *m, const struct svc_key *key,
 
 int xdp_mirror(const struct config_cmd *cmd)
 {
-	struct lb_service_list list;
 	struct xdp_maps m;
 	char what[256];
 	int err = 0;
-	size_t i;
 
 	if (!xdp_attached())
 		return 0;
@@ -134,10 +132,7 @@ int xdp_mirror(const struct config_cmd *cmd)
 		return -1;
 	switch (cmd->op) {
 	case OP_FLUSH:
-		err = xdp_svc_read(&m, NULL, &list, false);
-		for (i = 0; !err && i < list.nr; i++)
-			err = xdp_svc_del(&m, &list.svcs[i].key);
-		free_services(&list);
+		err = xdp_svc_flush(&m);
 		break;
 	case OP_SVC_DEL:
 		err = xdp_svc_del(&m, &cmd->svc);
@@ -168,24 +163,48 @@ int xdp_mirror(const struct config_cmd *cmd)
 	return 0;
 }
 
-/* Whether the list holds a service of this key. */
-static bool has_key(const struct lb_service_list *list,
-		    const struct svc_key *key)
+/* Order of service keys, for has_key()'s binary search. */
+static int cmp_key(const void *a, const void *b)
 {
+	const struct svc_key *x = *(const struct svc_key *const *)a;
+	const struct svc_key *y = *(const struct svc_key *const *)b;
+	int d;
+
+	if (x->af != y->af)
+		return x->af < y->af ? -1 : 1;
+	if (x->proto != y->proto)
+		return x->proto < y->proto ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	d = memcmp(&x->addr, &y->addr, addr_len(x->af));
+	return d < 0 ? -1 : d > 0;
+}
+
+/* The keys of a list, sorted by cmp_key(); NULL if out of memory. */
+static const struct svc_key **sorted_keys(const struct lb_service_list *list)
+{
+	const struct svc_key **keys;
 	size_t i;
 
+	keys = calloc(list->nr ? list->nr : 1, sizeof(*keys));
+	if (!keys)
+		return NULL;
 	for (i = 0; i < list->nr; i++)
-		if (list->svcs[i].key.af == key->af &&
-		    list->svcs[i].key.proto == key->proto &&
-		    list->svcs[i].key.port == key->port &&
-		    !memcmp(&list->svcs[i].key.addr, &key->addr,
-			    addr_len(key->af)))
-			return true;
-	return false;
+		keys[i] = &list->svcs[i].key;
+	qsort(keys, list->nr, sizeof(*keys), cmp_key);
+	return keys;
+}
+
+/* Whether the sorted keys hold this key. */
+static bool has_key(const struct svc_key **keys, size_t nr,
+		    const struct svc_key *key)
+{
+	return bsearch(&key, keys, nr, sizeof(*keys), cmp_key) != NULL;
 }
 
 int xdp_mirror_all(void)
 {
+	const struct svc_key **keys = NULL;
 	struct lb_service_list mod, xdp;
 	struct nl_sock *nl;
 	struct xdp_maps m;
@@ -202,11 +221,15 @@ int xdp_mirror_all(void)
 		return -1;
 	}
 	err = xdp_svc_read(&m, NULL, &xdp, false);
+	keys = err ? NULL : sorted_keys(&mod);
+	if (!err && !keys)
+		err = -ENOMEM;
 	for (i = 0; !err && i < xdp.nr; i++)
-		if (!has_key(&mod, &xdp.svcs[i].key))
+		if (!has_key(keys, mod.nr, &xdp.svcs[i].key))
 			err = xdp_svc_del(&m, &xdp.svcs[i].key);
 	for (i = 0; !err && i < mod.nr; i++)
 		err = xdp_svc_put(&m, &mod.svcs[i], false);
+	free(keys);
 	free_services(&xdp);
 	free_services(&mod);
 	xdp_maps_release(&m, true);

@@ -39,6 +39,16 @@ struct xdp_maps {
 	int tx_ports;
 	struct viplb_xdp_backend *be; /* VIPLB_XDP_MAX_BACKENDS entries */
 	int nr_cpus;
+	/*
+	 * What this process knows of the ids, so that writing n services
+	 * costs O(n), not O(n^2): the service ids in use (read from vips
+	 * once, on the first allocation, then kept up to date; NULL until
+	 * then), and an id below which no backend id is free.  Another
+	 * process writing the maps meanwhile is not seen (the maps have no
+	 * lock: concurrent writers race anyway).
+	 */
+	unsigned char *svc_used; /* VIPLB_XDP_MAX_SERVICES flags */
+	__u32 be_free_hint;
 };
 
 /* Map names, as pinned (also the BPF object's map names). */
@@ -68,6 +78,8 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		bool flush_removed);
 /* Delete a service and its backends; -ENOENT if absent. */
 int xdp_svc_del(struct xdp_maps *m, const struct svc_key *key);
+/* Delete every service and backend (one pass over the backends). */
+int xdp_svc_flush(struct xdp_maps *m);
 /* Read one service (key) or every service (key NULL), sorted by key. */
 int xdp_svc_read(struct xdp_maps *m, const struct svc_key *key,
 		 struct lb_service_list *list, bool with_stats);

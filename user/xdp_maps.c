@@ -48,6 +48,8 @@ int xdp_maps_init(struct xdp_maps *m)
 	void *p;
 
 	m->be = NULL;
+	m->svc_used = NULL;
+	m->be_free_hint = 0;
 	m->nr_cpus = libbpf_num_possible_cpus();
 	if (m->nr_cpus <= 0)
 		return m->nr_cpus ? m->nr_cpus : -EINVAL;
@@ -72,6 +74,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	for (i = 0; i < ARRAY_LEN(fds); i++)
 		*fds[i] = -1;
 	m->be = NULL;
+	m->svc_used = NULL;
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		*fds[i] = bpf_obj_get(path);
@@ -97,6 +100,8 @@ void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 	if (m->be)
 		munmap(m->be, page_round(BACKENDS_SIZE));
 	m->be = NULL;
+	free(m->svc_used);
+	m->svc_used = NULL;
 	if (!close_fds)
 		return;
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
@@ -283,7 +288,9 @@ out:
 	return 0;
 }
 
-static int read_vips(struct xdp_maps *m, struct vip_entry **out, size_t *nr)
+/* Every service, sorted by key if @sorted. */
+static int read_vips(struct xdp_maps *m, struct vip_entry **out, size_t *nr,
+		     bool sorted)
 {
 	struct viplb_xdp_vip_key cur, next;
 	struct vip_entry *v = NULL, *p;
@@ -310,62 +317,86 @@ static int read_vips(struct xdp_maps *m, struct vip_entry **out, size_t *nr)
 			n++;
 	}
 sort:
-	if (v)
+	if (v && sorted)
 		qsort(v, n, sizeof(*v), cmp_vip_entry);
 	*out = v;
 	*nr = n;
 	return 0;
 }
 
-static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
+/* The service ids in use, m->svc_used: read once, then kept up to date. */
+static int load_svc_ids(struct xdp_maps *m)
 {
 	struct vip_entry *v;
-	unsigned char *used;
 	size_t n, i;
 	int err;
 
-	err = read_vips(m, &v, &n);
+	if (m->svc_used)
+		return 0;
+	err = read_vips(m, &v, &n, false);
 	if (err)
 		return err;
-	used = calloc(VIPLB_XDP_MAX_SERVICES, 1);
-	if (!used) {
+	m->svc_used = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	if (!m->svc_used) {
 		free(v);
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++)
 		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
-			used[v[i].val.id] = 1;
+			m->svc_used[v[i].val.id] = 1;
 	free(v);
-	for (i = 0; i < VIPLB_XDP_MAX_SERVICES && used[i]; i++)
+	return 0;
+}
+
+/* The lowest free service id (marked used once the service is written). */
+static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
+{
+	__u32 i;
+	int err;
+
+	err = load_svc_ids(m);
+	if (err)
+		return err;
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES && m->svc_used[i]; i++)
 		;
-	free(used);
 	if (i == VIPLB_XDP_MAX_SERVICES)
 		return -ENOSPC;
 	*id = i;
 	return 0;
 }
 
-/* The lowest free backend id, else the lowest retired one. */
+static void set_svc_used(struct xdp_maps *m, __u32 id, bool used)
+{
+	if (m->svc_used && id < VIPLB_XDP_MAX_SERVICES)
+		m->svc_used[id] = used;
+}
+
+/*
+ * The lowest free backend id, else the lowest retired one.  No id below
+ * m->be_free_hint is free (free_backend() lowers it), so the search for a
+ * free id starts there; retired ids are only looked for when none is.
+ */
 static int alloc_be_id(struct xdp_maps *m, const unsigned char *taken,
 		       __u32 *id)
 {
-	__u32 i, retired = VIPLB_XDP_MAX_BACKENDS;
+	__u32 i;
 
-	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
-		if (taken[i])
-			continue;
-		if (m->be[i].state == VIPLB_XDP_BE_FREE) {
+	for (i = m->be_free_hint; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (!taken[i] && m->be[i].state == VIPLB_XDP_BE_FREE) {
+			/* Not past i: the caller may yet fail to use it. */
+			m->be_free_hint = i;
 			*id = i;
 			return 0;
 		}
-		if (m->be[i].state == VIPLB_XDP_BE_RETIRED &&
-		    retired == VIPLB_XDP_MAX_BACKENDS)
-			retired = i;
 	}
-	if (retired == VIPLB_XDP_MAX_BACKENDS)
-		return -ENOSPC;
-	*id = retired;
-	return 0;
+	m->be_free_hint = VIPLB_XDP_MAX_BACKENDS;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (!taken[i] && m->be[i].state == VIPLB_XDP_BE_RETIRED) {
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
 }
 
 /* Rings. */
@@ -387,14 +418,20 @@ static int cmp_ring_be(const void *a, const void *b)
 /*
  * Builds the Maglev table of @n backends (sorted here) and writes it, as
  * backend ids, into a new inner map, swapped into rings[svc_id].
+ *
+ * The ring's pairs are 2 * entries consecutive __u32 slots, so the table
+ * is built in place, in the map's own memory (mapped with MAP_POPULATE:
+ * one call instead of a page fault per page), and its backend indexes
+ * are then turned into ids: no table of M entries is allocated, filled
+ * and copied for every change.
  */
 static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		      struct ring_be *rb, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts,
 		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__u32 entries = VIPLB_XDP_RING_ENTRIES(m), *table, i, b;
-	struct viplb_xdp_ring_pair *ring;
+	__u32 entries = VIPLB_XDP_RING_ENTRIES(m), *slots, i;
+	struct viplb_xdp_ring_pair *ring = MAP_FAILED;
 	struct viplb_maglev_backend *mb;
 	size_t len = page_round((size_t)entries * sizeof(*ring));
 	int fd = -1, err = 0;
@@ -403,19 +440,11 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		return -EINVAL;
 	qsort(rb, n, sizeof(*rb), cmp_ring_be);
 	mb = calloc(n ? n : 1, sizeof(*mb));
-	table = calloc(m, sizeof(*table));
-	if (!mb || !table) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (!mb)
+		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		viplb_maglev_backend_init(&mb[i], rb[i].addr, rb[i].port,
 					  rb[i].weight, m);
-	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
-	if (viplb_maglev_populate(table, m, mb, n) == VIPLB_MAGLEV_INVALID) {
-		err = -EINVAL;
-		goto out;
-	}
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "viplb_ring", sizeof(__u32),
 			    sizeof(*ring), entries, &opts);
@@ -423,22 +452,31 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		err = -errno;
 		goto out;
 	}
-	ring = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ring = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (ring == MAP_FAILED) {
 		err = -errno;
 		goto out;
 	}
-	for (i = 0; i < 2 * entries; i++) {
-		b = i < m && table[i] < n ? rb[table[i]].id : VIPLB_MAGLEV_NONE;
-		ring[i / 2].backend[i % 2] = b;
+	slots = (__u32 *)ring;
+	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
+	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID) {
+		err = -EINVAL;
+		goto out;
 	}
-	munmap(ring, len);
+	for (i = 0; i < m; i++)
+		if (slots[i] != VIPLB_MAGLEV_NONE)
+			slots[i] = slots[i] < n ? rb[slots[i]].id :
+						  VIPLB_MAGLEV_NONE;
+	for (; i < 2 * entries; i++) /* the odd slot after the last */
+		slots[i] = VIPLB_MAGLEV_NONE;
 	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
 		err = -errno;
 out:
+	if (ring != MAP_FAILED)
+		munmap(ring, len);
 	if (fd >= 0)
 		close(fd);
-	free(table);
 	free(mb);
 	return err;
 }
@@ -452,10 +490,12 @@ static bool wants_ring(const struct lb_service *svc)
 }
 
 /* Frees backend id @i: its pinned flows are unpinned by the new gen. */
-static void free_backend(struct viplb_xdp_backend *e)
+static void free_backend(struct xdp_maps *m, __u32 i)
 {
-	e->state = VIPLB_XDP_BE_FREE;
-	e->gen++;
+	m->be[i].state = VIPLB_XDP_BE_FREE;
+	m->be[i].gen++;
+	if (i < m->be_free_hint)
+		m->be_free_hint = i;
 }
 
 int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
@@ -570,6 +610,8 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		err = -errno;
 		goto out;
 	}
+	if (is_new)
+		set_svc_used(m, val.id, true);
 	/* The backends the service no longer has. */
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
 		struct viplb_xdp_backend *e = &m->be[i];
@@ -578,7 +620,7 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		    taken[i])
 			continue;
 		if (flush_removed)
-			free_backend(e);
+			free_backend(m, i);
 		else
 			e->state = VIPLB_XDP_BE_RETIRED;
 	}
@@ -601,15 +643,55 @@ int xdp_svc_del(struct xdp_maps *m, const struct svc_key *skey)
 		return -errno;
 	if (bpf_map_delete_elem(m->vips, &key))
 		return -errno;
+	set_svc_used(m, val.id, false);
 	if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT)
 		return -errno;
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
 		struct viplb_xdp_backend *e = &m->be[i];
 
 		if (e->state != VIPLB_XDP_BE_FREE && e->svc_id == val.id)
-			free_backend(e);
+			free_backend(m, i);
 	}
 	return 0;
+}
+
+int xdp_svc_flush(struct xdp_maps *m)
+{
+	unsigned char *gone;
+	struct vip_entry *v;
+	size_t n, k;
+	__u32 i;
+	int err;
+
+	err = read_vips(m, &v, &n, false);
+	if (err)
+		return err;
+	gone = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	if (!gone) {
+		free(v);
+		return -ENOMEM;
+	}
+	/* As xdp_svc_del() for each, with one pass over the backends. */
+	for (k = 0; !err && k < n; k++) {
+		if (bpf_map_delete_elem(m->vips, &v[k].key) && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		set_svc_used(m, v[k].val.id, false);
+		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
+			gone[v[k].val.id] = 1;
+		if (bpf_map_delete_elem(m->rings, &v[k].val.id) &&
+		    errno != ENOENT)
+			err = -errno;
+	}
+	free(v);
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state != VIPLB_XDP_BE_FREE &&
+		    m->be[i].svc_id < VIPLB_XDP_MAX_SERVICES &&
+		    gone[m->be[i].svc_id])
+			free_backend(m, i);
+	free(gone);
+	return err;
 }
 
 static int cmp_lb_backend(const void *a, const void *b)
@@ -630,34 +712,78 @@ static void stats_of(struct lb_stats *st, const struct viplb_xdp_counters *c)
 	st->bytes_in = c->bytes;
 }
 
+/* Appends backend id @b to @s (and its counters, if @with_stats). */
+static int add_backend(struct xdp_maps *m, struct lb_service *s, __u32 b,
+		       bool with_stats)
+{
+	const struct viplb_xdp_backend *e = &m->be[b];
+	struct viplb_xdp_counters c;
+	struct lb_backend *be;
+
+	if (s->nr_backends == s->cap_backends) {
+		size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
+		void *p = realloc(s->backends, cap * sizeof(*s->backends));
+
+		if (!p)
+			return -ENOMEM;
+		s->backends = p;
+		s->cap_backends = cap;
+	}
+	be = &s->backends[s->nr_backends++];
+	memset(be, 0, sizeof(*be));
+	memcpy(&be->key.addr, e->addr, sizeof(e->addr));
+	be->key.port = ntohs(e->port);
+	be->weight = e->weight;
+	if (with_stats && !sum_percpu(m, m->be_stats, b, &c))
+		stats_of(&be->stats, &c);
+	return 0;
+}
+
+/*
+ * One service is looked up by its key; all of them are read at once and
+ * their backends found in one pass over the backends map (not one pass
+ * per service: 10,000 services would take 10,000 x 65,536 steps).
+ */
 int xdp_svc_read(struct xdp_maps *m, const struct svc_key *skey,
 		 struct lb_service_list *list, bool with_stats)
 {
-	struct viplb_xdp_vip_key want;
 	struct viplb_xdp_counters c;
 	struct vip_entry *v;
+	int *slot = NULL;
 	size_t n, i;
 	__u32 b;
 	int err;
 
 	memset(list, 0, sizeof(*list));
-	if (skey)
-		vip_key(&want, skey);
-	err = read_vips(m, &v, &n);
-	if (err)
-		return err;
+	if (skey) {
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		vip_key(&v->key, skey);
+		if (bpf_map_lookup_elem(m->vips, &v->key, &v->val)) {
+			err = -errno;
+			free(v);
+			return err;
+		}
+		n = 1;
+	} else {
+		err = read_vips(m, &v, &n, true);
+		if (err)
+			return err;
+	}
 	list->svcs = calloc(n ? n : 1, sizeof(*list->svcs));
-	if (!list->svcs) {
-		free(v);
-		return -ENOMEM;
+	slot = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*slot));
+	if (!list->svcs || !slot) {
+		err = -ENOMEM;
+		goto fail;
 	}
 	list->cap = n;
+	/* slot[service id]: its index in the list, or -1. */
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++)
+		slot[i] = -1;
 	for (i = 0; i < n; i++) {
-		struct lb_service *s;
+		struct lb_service *s = &list->svcs[list->nr];
 
-		if (skey && memcmp(&want, &v[i].key, sizeof(want)))
-			continue;
-		s = &list->svcs[list->nr++];
 		svc_key_of(&s->key, &v[i].key);
 		s->sched = v[i].val.sched;
 		s->mode = v[i].val.mode;
@@ -665,45 +791,34 @@ int xdp_svc_read(struct xdp_maps *m, const struct svc_key *skey,
 		s->flags = v[i].val.flags;
 		if (with_stats && !sum_percpu(m, m->svc_stats, v[i].val.id, &c))
 			stats_of(&s->stats, &c);
-		for (b = 0; b < VIPLB_XDP_MAX_BACKENDS; b++) {
-			const struct viplb_xdp_backend *e = &m->be[b];
-			struct lb_backend *be;
-
-			if (e->state != VIPLB_XDP_BE_LIVE ||
-			    e->svc_id != v[i].val.id)
-				continue;
-			if (s->nr_backends == s->cap_backends) {
-				size_t cap = s->cap_backends ?
-						     2 * s->cap_backends : 8;
-				void *p = realloc(s->backends,
-						  cap * sizeof(*s->backends));
-
-				if (!p) {
-					free(v);
-					free_list(list);
-					return -ENOMEM;
-				}
-				s->backends = p;
-				s->cap_backends = cap;
-			}
-			be = &s->backends[s->nr_backends++];
-			memset(be, 0, sizeof(*be));
-			memcpy(&be->key.addr, e->addr, sizeof(e->addr));
-			be->key.port = ntohs(e->port);
-			be->weight = e->weight;
-			if (with_stats && !sum_percpu(m, m->be_stats, b, &c))
-				stats_of(&be->stats, &c);
-		}
-		if (s->nr_backends)
-			qsort(s->backends, s->nr_backends,
-			      sizeof(*s->backends), cmp_lb_backend);
+		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
+			slot[v[i].val.id] = list->nr;
+		list->nr++;
 	}
+	for (b = 0; b < VIPLB_XDP_MAX_BACKENDS; b++) {
+		const struct viplb_xdp_backend *e = &m->be[b];
+
+		if (e->state != VIPLB_XDP_BE_LIVE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES || slot[e->svc_id] < 0)
+			continue;
+		err = add_backend(m, &list->svcs[slot[e->svc_id]], b,
+				  with_stats);
+		if (err)
+			goto fail;
+	}
+	for (i = 0; i < list->nr; i++)
+		if (list->svcs[i].nr_backends)
+			qsort(list->svcs[i].backends, list->svcs[i].nr_backends,
+			      sizeof(*list->svcs[i].backends), cmp_lb_backend);
+	free(slot);
 	free(v);
-	if (skey && !list->nr) {
-		free_list(list);
-		return -ENOENT;
-	}
 	return 0;
+
+fail:
+	free(slot);
+	free(v);
+	free_list(list);
+	return err;
 }
 
 int xdp_stats_zero(struct xdp_maps *m, const struct svc_key *skey)
@@ -812,11 +927,7 @@ static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
 
 	switch (cmd->op) {
 	case OP_FLUSH:
-		err = xdp_svc_read(m, NULL, &list, false);
-		for (size_t i = 0; !err && i < list.nr; i++)
-			err = xdp_svc_del(m, &list.svcs[i].key);
-		free_list(&list);
-		return err;
+		return xdp_svc_flush(m);
 	case OP_STATS_ZERO:
 		return xdp_stats_zero(m, cmd->has & HAS_KEY ? &cmd->svc : NULL);
 	case OP_SVC_DEL:

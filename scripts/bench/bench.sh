@@ -1,19 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench.sh: `make bench`.  On the host: generate the configurations, boot
-# the test VM once to run scripts/bench/run.sh (output in build/bench.out),
-# then write bench/results/results.md and bench/results/scaling.png, and
+# bench.sh: `make bench`.  On the host: first the XDP part (below), then
+# generate the configurations, boot the test VM once to run
+# scripts/bench/run.sh (output in build/bench.out), then write
+# bench/results/results.md and bench/results/scaling.png, and
 # bench/results/rules.md with its raw lines bench/results/rules.raw (the
 # cost of filter rules, run.sh part 6).
 #
+# The XDP part needs no VM: selftests/xdp/xdp_bench runs the XDP program
+# with BPF_PROG_TEST_RUN (live frames, on a veth of a private netns) on
+# the host's kernel, pinned to CPU 0, before the VM starts so that the VM
+# does not disturb it.  It writes bench/results/xdp.md (its raw output in
+# build/bench-xdp.out) and prints the table.  It takes about 3 GB of
+# memory for the 10,000-service row, and half a minute.
+#
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
 # VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
-# for the rules part alone).  VIPLB_BENCH_ONLY=rules runs only the rules
-# part (a few minutes instead of about 16): its output goes to
-# build/bench-rules.out and only rules.md and rules.raw are rewritten.
+# for the rules part alone).  VIPLB_BENCH_ONLY selects parts, of "cps pkt
+# rules xdp" (default: all): "rules" alone runs only the rules part (a
+# few minutes instead of about 16): its output goes to
+# build/bench-rules.out and only rules.md and rules.raw are rewritten;
+# "xdp" alone runs only the XDP part, without the VM, and rewrites only
+# xdp.md.  VIPLB_BENCH_XDP_REPEAT (default 1000000) and
+# VIPLB_BENCH_XDP_SIZES (default "1 1000 10000") tune the XDP part.
 # VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
-# without running the VM.
+# without running the VM (or the XDP part).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -29,13 +41,36 @@ backends=10
 vm_timeout=${VIPLB_BENCH_VM_TIMEOUT:-3000}
 mkdir -p "$conf" "$results"
 
-# VIPLB_BENCH_ONLY without cps or pkt: the rules part alone, which leaves
-# results.md (and build/bench.out) as they are.
+say() { echo "bench: $*" >&2; }
+
+# VIPLB_BENCH_ONLY: xdp runs here on the host; the other parts are the
+# VM's (run.sh), which gets VIPLB_BENCH_ONLY without xdp.  Without cps or
+# pkt, the rules part alone, which leaves results.md (and build/bench.out)
+# as they are; with xdp alone, no VM at all.
 only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
+xdp=
+vm_only=
+for p in $only; do
+	case $p in
+	xdp) xdp=1 ;;
+	cps | pkt | rules) vm_only="${vm_only:+$vm_only }$p" ;;
+	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp)"; exit 2 ;;
+	esac
+done
+vm=1
+if [ -z "$only" ]; then
+	xdp=1
+	unset VIPLB_BENCH_ONLY
+elif [ -z "$vm_only" ]; then
+	vm=
+else
+	export VIPLB_BENCH_ONLY="$vm_only"
+fi
+[ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] || xdp=
 rules_only=
-case " $only " in
+case " $vm_only " in
 *" cps "* | *" pkt "*) ;;
-*) [ -z "$only" ] || rules_only=1 ;;
+*) [ -z "$vm_only" ] || rules_only=1 ;;
 esac
 if [ -n "$rules_only" ]; then
 	out=build/bench-rules.out
@@ -43,12 +78,68 @@ if [ -n "$rules_only" ]; then
 	vm_timeout=${VIPLB_BENCH_VM_TIMEOUT:-1200}
 fi
 
-say() { echo "bench: $*" >&2; }
-
 command -v python3 >/dev/null || { say "python3 missing"; exit 1; }
-if [ ! -r kmod/viplb.ko ] || [ ! -x user/viplb ]; then
+if [ -n "$vm" ] && { [ ! -r kmod/viplb.ko ] || [ ! -x user/viplb ]; }; then
 	say "build first: make all"
 	exit 1
+fi
+
+qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -1)
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# The XDP part, on the host: bench/results/xdp.md.
+xdp_rc=0
+if [ -n "$xdp" ]; then
+	xout=build/bench-xdp.out
+	xmd=build/bench-xdp.md
+	xrepeat=${VIPLB_BENCH_XDP_REPEAT:-1000000}
+	xsizes=${VIPLB_BENCH_XDP_SIZES:-1 1000 10000}
+	mkdir -p build
+	say "XDP part on the host: selftests/xdp/xdp_bench (about 3 GB and half a minute for 10,000 services); output in $xout"
+	if [ "$(id -u)" -ne 0 ]; then
+		say "the XDP part needs root (BPF_PROG_TEST_RUN, a netns): skipped"
+		xdp_rc=1
+	elif ! make -s -C selftests/xdp xdp_bench >"$xout" 2>&1; then
+		say "cannot build selftests/xdp/xdp_bench:"
+		tail -20 "$xout" >&2
+		xdp_rc=1
+	else
+		xload_before=$(cut -d' ' -f1-3 /proc/loadavg)
+		xothers=$(pgrep -c -f '^qemu-system' || true)
+		xstart=$(date +%s)
+		selftests/xdp/xdp_bench -r "$xrepeat" -n "$xsizes" -o "$xmd" \
+			>>"$xout" 2>&1 || xdp_rc=$?
+		xload_after=$(cut -d' ' -f1-3 /proc/loadavg)
+		if [ "$xdp_rc" -ne 0 ] || ! grep -q '^| ' "$xmd" 2>/dev/null; then
+			say "xdp_bench failed (status $xdp_rc): see $xout"
+			tail -20 "$xout" >&2
+			[ "$xdp_rc" -ne 0 ] || xdp_rc=1
+		else
+			{
+				echo "# viplb benchmark: the XDP fast path"
+				echo
+				echo "Made by \`make bench\` (scripts/bench/bench.sh; \`VIPLB_BENCH_ONLY=xdp make bench\`"
+				echo "runs only this part), $(date -u +%Y-%m-%dT%H:%M:%SZ), in $(($(date +%s) - xstart)) s. It runs"
+				echo "selftests/xdp/xdp_bench **on the host**, not in the TCG VM: the XDP"
+				echo "program under BPF_PROG_TEST_RUN on the host's kernel and CPU. Unlike"
+				echo "those of [results.md](results.md) and [rules.md](rules.md), these figures"
+				echo "are not emulated: absolute values mean something."
+				echo
+				echo "- Host: Linux $(uname -r), $(nproc) CPUs ($cpu), the benchmark pinned to"
+				echo "  CPU 0; load average $xload_before before the run, $xload_after after;"
+				echo "  $xothers QEMU processes were running when it started (they share the"
+				echo "  CPUs: compare each figure with the floor of its row)."
+				echo "- The design of the program and of its maps: [bpf/README.md](../../bpf/README.md)."
+				echo
+				sed '1s/^# /## /' "$xmd"
+			} >"$results/xdp.md"
+			say "wrote $results/xdp.md"
+			sed -n '/^## /,$p' "$results/xdp.md" | sed -n '1,/^Per-path/p'
+		fi
+	fi
+fi
+if [ -z "$vm" ]; then
+	exit "$xdp_rc"
 fi
 
 # The configurations, made here (the VM is 10-20 times slower), named
@@ -118,9 +209,6 @@ info()
 		$1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print; exit }' "$out"
 }
 
-qemu=$(qemu-system-x86_64 --version | head -1)
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-
 # The rules part: its lines and the host's details in rules.raw, from
 # which report.py writes rules.md.
 if grep -q '^BENCH rules-' "$out"; then
@@ -139,6 +227,7 @@ if grep -q '^BENCH rules-' "$out"; then
 fi
 if [ -n "$rules_only" ]; then
 	python3 "$here/report.py" rules "$out" | sed -n '/^### /,$p'
+	[ "$rc" -ne 0 ] || rc=$xdp_rc
 	exit "$rc"
 fi
 
@@ -189,7 +278,8 @@ md=$results/results.md
 	echo
 	echo "The raw output is build/bench.out; the method is described at the top of"
 	echo "scripts/bench/run.sh. The cost of filter rules (viplb's small iptables"
-	echo "beside iptables-legacy and iptables-nft) is in [rules.md](rules.md)."
+	echo "beside iptables-legacy and iptables-nft) is in [rules.md](rules.md), the"
+	echo "XDP fast path (measured on the host, not in the VM) in [xdp.md](xdp.md)."
 	echo
 	python3 "$here/report.py" text "$out"
 	echo "### Scaling plot"
@@ -227,4 +317,5 @@ else
 fi
 
 python3 "$here/report.py" text "$out"
+[ "$rc" -ne 0 ] || rc=$xdp_rc
 exit "$rc"

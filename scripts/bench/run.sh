@@ -71,7 +71,9 @@
 #
 # Environment (VIPLB_* variables pass into the VM):
 #	VIPLB_BENCH_ONLY	the parts to run, of "cps pkt rules" (default:
-#				all; "rules" alone takes a few minutes)
+#				all; "rules" alone takes a few minutes); the
+#				XDP part ("xdp") runs on the host: bench.sh
+#				takes it out before starting the VM
 #	VIPLB_BENCH_SIZES	service counts (default "1 100 1000 10000")
 #	VIPLB_BENCH_RULE_SIZES	rule counts (default "10 1000 10000")
 #	VIPLB_BENCH_RULE_SYSTEMS rules systems (default "viplb iptables-legacy
@@ -642,7 +644,7 @@ cps_run()
 for vp in $ONLY; do
 	case $vp in
 	cps | pkt | rules) ;;
-	*) die "VIPLB_BENCH_ONLY: unknown part $vp (parts: cps pkt rules)" ;;
+	*) die "VIPLB_BENCH_ONLY: unknown part $vp (parts: cps pkt rules; xdp runs on the host, from bench.sh)" ;;
 	esac
 done
 for vc in ip jq nft iptables-nft-restore iptables-legacy-restore ipvsadm \
