@@ -303,6 +303,13 @@ echo "viplb unloaded"
 
 step "9. XDP without the module: the pinned maps hold the configuration"
 run viplb show
+# XDP takes next-hop MACs from the neighbour table, and without the module
+# nothing refreshes them (viplb.8): resolve the backends first.
+echo "\$ ping -c 1 each backend (refresh the neighbour entries)"
+for i in 0 1 2; do
+	ping -q -c 1 -W 2 "198.51.100.$((4 * i + 2))" >/dev/null ||
+		echo "demo: backend $((i + 1)) does not answer ping" >&2
+done
 echo "\$ (10 x) socat - TCP:$DR_VIP:80"
 xhits=$(connect_n 10 "$DR_VIP" 80)
 printf '%s\n' "$xhits"
