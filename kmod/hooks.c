@@ -406,34 +406,48 @@ static const struct nf_hook_ops plain_ops[2][3] = {
 	},
 };
 
-static int nat_register(struct net *net, int afi, const struct nf_hook_ops *ops)
+/* Unregisters @n NAT lookup functions (of family @afi) from the NAT core. */
+void viplb_nat_fns_unregister(struct net *net, int afi,
+			      const struct nf_hook_ops *ops, unsigned int n)
 {
-	return afi ? nf_nat_ipv6_register_fn(net, ops) :
-		     nf_nat_ipv4_register_fn(net, ops);
+	while (n--) {
+		if (afi)
+			nf_nat_ipv6_unregister_fn(net, &ops[n]);
+		else
+			nf_nat_ipv4_unregister_fn(net, &ops[n]);
+	}
 }
 
-static void nat_unregister(struct net *net, int afi,
-			   const struct nf_hook_ops *ops)
+/* Registers @n NAT lookup functions, all or none (services, nat table). */
+int viplb_nat_fns_register(struct net *net, int afi,
+			   const struct nf_hook_ops *ops, unsigned int n)
 {
-	if (afi)
-		nf_nat_ipv6_unregister_fn(net, ops);
-	else
-		nf_nat_ipv4_unregister_fn(net, ops);
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = afi ? nf_nat_ipv6_register_fn(net, &ops[i]) :
+			    nf_nat_ipv4_register_fn(net, &ops[i]);
+		if (err) {
+			viplb_nat_fns_unregister(net, afi, ops, i);
+			return err;
+		}
+	}
+	return 0;
 }
 
 static int hooks_register(struct net *net, int afi)
 {
 	u8 pf = afi ? NFPROTO_IPV6 : NFPROTO_IPV4;
-	int i, err;
+	int err;
 
 	err = nf_ct_netns_get(net, pf);
 	if (err)
 		return err;
-	for (i = 0; i < ARRAY_SIZE(nat_ops[afi]); i++) {
-		err = nat_register(net, afi, &nat_ops[afi][i]);
-		if (err)
-			goto err_nat;
-	}
+	err = viplb_nat_fns_register(net, afi, nat_ops[afi],
+				     ARRAY_SIZE(nat_ops[afi]));
+	if (err)
+		goto err_ct;
 	err = nf_register_net_hooks(net, plain_ops[afi],
 				    ARRAY_SIZE(plain_ops[afi]));
 	if (err)
@@ -441,20 +455,19 @@ static int hooks_register(struct net *net, int afi)
 	return 0;
 
 err_nat:
-	while (i--)
-		nat_unregister(net, afi, &nat_ops[afi][i]);
+	viplb_nat_fns_unregister(net, afi, nat_ops[afi],
+				 ARRAY_SIZE(nat_ops[afi]));
+err_ct:
 	nf_ct_netns_put(net, pf);
 	return err;
 }
 
 static void hooks_unregister(struct net *net, int afi)
 {
-	int i;
-
 	nf_unregister_net_hooks(net, plain_ops[afi],
 				ARRAY_SIZE(plain_ops[afi]));
-	for (i = 0; i < ARRAY_SIZE(nat_ops[afi]); i++)
-		nat_unregister(net, afi, &nat_ops[afi][i]);
+	viplb_nat_fns_unregister(net, afi, nat_ops[afi],
+				 ARRAY_SIZE(nat_ops[afi]));
 	nf_ct_netns_put(net, afi ? NFPROTO_IPV6 : NFPROTO_IPV4);
 }
 

@@ -120,8 +120,6 @@ static const struct nla_policy commit_policy[VIPLB_A_TXN_OPS + 1] = {
 	[VIPLB_A_TXN_OPS] = { .type = NLA_U32 },
 };
 
-
-
 /* Parses VIPLB_A_SERVICE into @tb and the service key. */
 static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 		     struct viplb_svc_key *key, struct netlink_ext_ack *extack)
@@ -773,12 +771,6 @@ static int put_backend(struct sk_buff *skb, const struct viplb_service *svc,
 /* The largest nest we build; nla_len is 16 bits. */
 #define SVC_NEST_MAX (U16_MAX - 1024)
 
-/*
- * Appends one service message to @skb, with backends from index *@be_idx
- * on.  Returns 0 when all backends were written.  Returns -EMSGSIZE when
- * the message is full: if at least one backend made it, the message is
- * kept and *@be_idx says where to continue; otherwise nothing is written.
- */
 /* The attributes that name a service: its key. */
 static int put_svc_key(struct sk_buff *skb, const struct viplb_service *svc)
 {
@@ -790,6 +782,12 @@ static int put_svc_key(struct sk_buff *skb, const struct viplb_service *svc)
 	return 0;
 }
 
+/*
+ * Appends one service message to @skb, with backends from index *@be_idx
+ * on.  Returns 0 when all backends were written.  Returns -EMSGSIZE when
+ * the message is full: if at least one backend made it, the message is
+ * kept and *@be_idx says where to continue; otherwise nothing is written.
+ */
 static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 			struct netlink_callback *cb,
 			struct viplb_service *svc, unsigned int *be_idx)

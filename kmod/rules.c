@@ -1424,20 +1424,10 @@ static const struct nf_hook_ops nat_ops[2][4] = {
 	},
 };
 
-static void nat_fn_unregister(struct net *net, int afi, int n)
-{
-	while (n--) {
-		if (afi)
-			nf_nat_ipv6_unregister_fn(net, &nat_ops[afi][n]);
-		else
-			nf_nat_ipv4_unregister_fn(net, &nat_ops[afi][n]);
-	}
-}
-
 static int table_hooks_register(struct net *net, int afi, int table)
 {
 	u8 pf = afi ? NFPROTO_IPV6 : NFPROTO_IPV4;
-	int i, err;
+	int err;
 
 	/* Conntrack: for the nat table, and for ctstate in filter. */
 	err = nf_ct_netns_get(net, pf);
@@ -1450,16 +1440,11 @@ static int table_hooks_register(struct net *net, int afi, int table)
 			nf_ct_netns_put(net, pf);
 		return err;
 	}
-	for (i = 0; i < ARRAY_SIZE(nat_ops[afi]); i++) {
-		err = afi ? nf_nat_ipv6_register_fn(net, &nat_ops[afi][i]) :
-			    nf_nat_ipv4_register_fn(net, &nat_ops[afi][i]);
-		if (err) {
-			nat_fn_unregister(net, afi, i);
-			nf_ct_netns_put(net, pf);
-			return err;
-		}
-	}
-	return 0;
+	err = viplb_nat_fns_register(net, afi, nat_ops[afi],
+				     ARRAY_SIZE(nat_ops[afi]));
+	if (err)
+		nf_ct_netns_put(net, pf);
+	return err;
 }
 
 static void table_hooks_unregister(struct net *net, int afi, int table)
@@ -1468,7 +1453,8 @@ static void table_hooks_unregister(struct net *net, int afi, int table)
 		nf_unregister_net_hooks(net, filter_ops[afi],
 					ARRAY_SIZE(filter_ops[afi]));
 	else
-		nat_fn_unregister(net, afi, ARRAY_SIZE(nat_ops[afi]));
+		viplb_nat_fns_unregister(net, afi, nat_ops[afi],
+					 ARRAY_SIZE(nat_ops[afi]));
 	nf_ct_netns_put(net, afi ? NFPROTO_IPV6 : NFPROTO_IPV4);
 }
 

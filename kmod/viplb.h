@@ -211,6 +211,10 @@ int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 			  const struct viplb_backend *exclude);
 
 /* hooks.c */
+int viplb_nat_fns_register(struct net *net, int afi,
+			   const struct nf_hook_ops *ops, unsigned int n);
+void viplb_nat_fns_unregister(struct net *net, int afi,
+			      const struct nf_hook_ops *ops, unsigned int n);
 int viplb_hooks_sync(struct net *net, struct viplb_net *vn);
 void viplb_hooks_release(struct net *net, struct viplb_net *vn);
 struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
