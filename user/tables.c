@@ -42,14 +42,9 @@ void rt_report(const char *prog, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog);
-	if (line)
-		fprintf(stderr, "line %u: ", line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report_error(prog, line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void rt_report_nl(const char *prog, unsigned int line, const char *what,

@@ -106,18 +106,24 @@ static const char where_usage[] =
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+void report_error(const char *prog, unsigned int line, const char *fmt,
+		  va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", prog);
+	if (line)
+		fprintf(stderr, "line %u: ", line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void errmsg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", prog_name);
-	if (cur_line)
-		fprintf(stderr, "line %u: ", cur_line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	report_error(prog_name, cur_line, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* Print lines, the first after "Usage: ", the others aligned with it. */
@@ -200,35 +206,35 @@ int run_command(int argc, char **argv)
 	return ret ? 1 : 0;
 }
 
-/* The iptables front end: viplb tables, tables-save, tables-restore. */
-static int do_tables(int argc, char **argv)
+/*
+ * The iptables front end: viplb tables, tables-save, tables-restore.  Its
+ * errors start with the name it has when installed as its own command.
+ */
+static int run_front_end(const char *name,
+			 int (*fn)(const char *, uint16_t, int, char **),
+			 int argc, char **argv)
 {
 	int ret;
 
-	prog_name = "viplb-tables";
-	ret = tables_main(prog_name, AF_INET, argc, argv);
+	prog_name = name;
+	ret = fn(prog_name, AF_INET, argc, argv);
 	prog_name = "viplb";
 	return ret;
+}
+
+static int do_tables(int argc, char **argv)
+{
+	return run_front_end("viplb-tables", tables_main, argc, argv);
 }
 
 static int do_tables_save(int argc, char **argv)
 {
-	int ret;
-
-	prog_name = "viplb-save";
-	ret = tables_save_main(prog_name, AF_INET, argc, argv);
-	prog_name = "viplb";
-	return ret;
+	return run_front_end("viplb-save", tables_save_main, argc, argv);
 }
 
 static int do_tables_restore(int argc, char **argv)
 {
-	int ret;
-
-	prog_name = "viplb-restore";
-	ret = tables_restore_main(prog_name, AF_INET, argc, argv);
-	prog_name = "viplb";
-	return ret;
+	return run_front_end("viplb-restore", tables_restore_main, argc, argv);
 }
 
 /* Installed under these names, viplb is the iptables front end. */

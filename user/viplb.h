@@ -6,6 +6,7 @@
 #ifndef VIPLB_USER_VIPLB_H
 #define VIPLB_USER_VIPLB_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -18,7 +19,10 @@ extern bool in_batch;
 /* The name errors start with: viplb, or viplb-tables and the like. */
 extern const char *prog_name;
 
-/* "<prog_name>: [line N: ]<message>" on stderr. */
+/* "<prog>: [line N: ]<message>" on stderr (no line part if @line is 0). */
+void report_error(const char *prog, unsigned int line, const char *fmt,
+		  va_list ap) __attribute__((format(printf, 3, 0)));
+/* report_error() with prog_name and cur_line. */
 void errmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage of one object ("service" ...), or of everything if NULL. */
 void print_usage(FILE *fp, const char *object);
