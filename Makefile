@@ -44,7 +44,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@scripts/bench/bench.sh
+	@bench/bench.sh
 
 checkpatch:
 	@scripts/kselftest-fw.sh

@@ -36,7 +36,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
 ko=${VIPLB_KO:-$root/kmod/viplb.ko}
-PATH=$root/user:$PATH
+PATH=$root/user/viplb:$PATH
 sfx=$$
 CLIENT=demo-client-$sfx
 BACKENDS=("demo-be1-$sfx" "demo-be2-$sfx" "demo-be3-$sfx")

@@ -13,7 +13,7 @@
 # Environment:
 #	VIPLB_KO	path of viplb.ko (default: ../kmod/viplb.ko beside
 #			this directory)
-#	VIPLB		the CLI (default: viplb from ../user, then $PATH)
+#	VIPLB		the CLI (default: viplb from ../user/viplb, then $PATH)
 
 ksft_pass=0
 ksft_fail=1
@@ -23,8 +23,8 @@ VIPLB_TEST=$(basename "$0" .sh)
 VIPLB_SELFTESTS=$(cd "$(dirname "$0")" && pwd -P)
 VIPLB_ROOT=$(cd "$VIPLB_SELFTESTS/.." && pwd -P)
 : "${VIPLB_KO:=$VIPLB_ROOT/kmod/viplb.ko}"
-if [ -x "$VIPLB_ROOT/user/viplb" ]; then
-	PATH=$VIPLB_ROOT/user:$PATH
+if [ -x "$VIPLB_ROOT/user/viplb/viplb" ]; then
+	PATH=$VIPLB_ROOT/user/viplb:$PATH
 fi
 : "${VIPLB:=viplb}"
 export PATH VIPLB_KO

@@ -30,7 +30,7 @@
 # outcomes, or the check could not have failed.  Last, viplb.ko unloads
 # once the namespaces are gone, and dmesg is clean.
 #
-# The viplb CLI (user/viplb-restore and the other links) and kmod/viplb.ko
+# The viplb CLI (user/viplb/viplb-restore and the other links) and kmod/viplb.ko
 # must be built: without them the test fails, it does not skip.  It takes
 # 2 to 4 minutes in the TCG VM, depending on the host's load; about 50 s of
 # it are the 2 s timeouts of the connections that cases expect to time out.
@@ -69,8 +69,8 @@ modprobe -a ip_tables iptable_filter iptable_nat ip6_tables ip6table_filter \
 
 if [ "$TB_B" = viplb ]; then
 	for c in viplb-restore viplb-save viplb6-restore viplb6-save; do
-		[ -x "$VIPLB_ROOT/user/$c" ] ||
-			bail "$VIPLB_ROOT/user/$c not found: the viplb tables CLI is not built"
+		[ -x "$VIPLB_ROOT/user/viplb/$c" ] ||
+			bail "$VIPLB_ROOT/user/viplb/$c not found: the viplb tables CLI is not built"
 	done
 	[ -r "$VIPLB_KO" ] || bail "$VIPLB_KO not found (make module)"
 	mod_fresh

@@ -21,7 +21,7 @@
 
 require_root
 lb_need_cmd socat python3
-TABLES=$VIPLB_ROOT/user/viplb-restore
+TABLES=$VIPLB_ROOT/user/viplb/viplb-restore
 [ -x "$TABLES" ] || bail "$TABLES not built (make)"
 mod_fresh
 dmesg_mark
@@ -50,7 +50,7 @@ counter()
 	local save=viplb-save
 
 	[ "$1" = 6 ] && save=viplb6-save
-	ip netns exec "$D" "$VIPLB_ROOT/user/$save" -c -t "$2" |
+	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/$save" -c -t "$2" |
 		sed -n "s/^\[\([0-9]*\):[0-9]*\] $3.*/\1/p"
 }
 
@@ -70,7 +70,7 @@ for f in 4 6; do
 	check_viplb "IPv$f: its backend b1" -n "$D" backend add tcp \
 		"$vip_s:81" "$([ $f = 6 ] && echo "[$b1]" || echo "$b1"):81"
 
-	ip netns exec "$D" "$VIPLB_ROOT/user/$restore" <<-EOF
+	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/$restore" <<-EOF
 	*nat
 	:PREROUTING ACCEPT [0:0]
 	:INPUT ACCEPT [0:0]
@@ -91,7 +91,7 @@ for f in 4 6; do
 	check_eq "IPv$f: that nat rule counted the connection" \
 		"$(counter $f nat "-A PREROUTING -d $other")" 1
 
-	ip netns exec "$D" "$VIPLB_ROOT/user/$restore" <<-EOF
+	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/$restore" <<-EOF
 	*filter
 	:INPUT ACCEPT [0:0]
 	:FORWARD ACCEPT [0:0]

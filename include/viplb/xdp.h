@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * viplb: the maps of the XDP fast path, shared verbatim by the XDP program
- * (bpf/viplb.bpf.c) and the user tools (user/xdp*.c).  Keys and values are
+ * (bpf/viplb.bpf.c) and the user tools (user/xdp/).  Keys and values are
  * declared here only, never again elsewhere.
  *
  * Maps (all pinned by name under the netns's directory of /sys/fs/bpf/viplb/):

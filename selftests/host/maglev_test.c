@@ -209,9 +209,11 @@ TEST(weight_zero_and_errors)
 /* The UAPI table sizes are prime; the primality test itself. */
 TEST(table_sizes_prime)
 {
-	static const __u32 primes[] = { 2, 3, 7, 251, 65537, 131071 };
-	static const __u32 composites[] = { 0, 1, 4, 9, 65535, 65536,
-					     131073, 251 * 257 };
+	static const __u32 primes[] = { 2, 3, 7, 251, 65537, 131071,
+					4294967291U };
+	static const __u32 composites[] = { 0, 1, 4, 9, 25, 65535, 65536,
+					    131073, 251 * 257, 131071 * 3,
+					    4294967295U };
 	unsigned int i;
 
 	EXPECT_TRUE(viplb_maglev_is_prime(VIPLB_TABLE_SIZE_MIN));

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unit tests of the viplb command's pure parsing (user/parse.c) and of its
- * output path (user/print.c): no kernel involved, so they run on the host.
+ * Unit tests of the viplb command's pure parsing (user/lib/parse.c) and of
+ * its output path (user/lib/print.c): no kernel involved, so they run on
+ * the host.  (The primality test of table sizes is maglev_test's.)
  */
 #include "kselftest_harness.h"
 
@@ -10,6 +11,7 @@
 
 #include <linux/viplb.h>
 
+#include "cmdfile.h"
 #include "parse.h"
 #include "print.h"
 
@@ -356,23 +358,53 @@ TEST(table_size)
 		parse_error());
 }
 
-TEST(primes)
+/* restore_parse(): a whole restore file, no kernel involved. */
+TEST(restore_file)
 {
-	EXPECT_FALSE(is_prime(0));
-	EXPECT_FALSE(is_prime(1));
-	EXPECT_TRUE(is_prime(2));
-	EXPECT_TRUE(is_prime(3));
-	EXPECT_FALSE(is_prime(4));
-	EXPECT_TRUE(is_prime(7));
-	EXPECT_FALSE(is_prime(9));
-	EXPECT_FALSE(is_prime(25));
-	EXPECT_TRUE(is_prime(251));
-	EXPECT_TRUE(is_prime(65537));
-	EXPECT_TRUE(is_prime(131071));
-	EXPECT_FALSE(is_prime(131071 * 3));
-	EXPECT_FALSE(is_prime(65535));
-	EXPECT_TRUE(is_prime(4294967291U));
-	EXPECT_FALSE(is_prime(4294967295U));
+	static const char good[] =
+		"# comment\n\nservice add tcp 192.0.2.10:80 sched rr\n"
+		"  backend add tcp 192.0.2.10:80 198.51.100.2:8080 weight 5 # x\n"
+		"flush\n";
+	static const char bad[] = "service add tcp 192.0.2.10:80\n"
+				  "service add tcp 192.0.2.300:80\n"
+				  "flush\n";
+	static const char show[] = "show\n";
+	struct restore_cmds r = { 0 };
+	FILE *f;
+
+	f = fmemopen((void *)good, sizeof(good) - 1, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(0, restore_parse(f, "good", &r));
+	fclose(f);
+	ASSERT_EQ(3, r.nr);
+	EXPECT_EQ(OP_SVC_ADD, r.cmds[0].op);
+	EXPECT_EQ(3, r.cmds[0].line);
+	EXPECT_EQ(VIPLB_SCHED_RR, r.cmds[0].sched);
+	EXPECT_EQ(OP_BE_ADD, r.cmds[1].op);
+	EXPECT_EQ(4, r.cmds[1].line);
+	EXPECT_EQ(5, r.cmds[1].weight);
+	EXPECT_EQ(OP_FLUSH, r.cmds[2].op);
+	EXPECT_EQ(5, r.cmds[2].line);
+	free(r.cmds);
+
+	/* The first bad line stops the parse; the error quotes its value. */
+	memset(&r, 0, sizeof(r));
+	f = fmemopen((void *)bad, sizeof(bad) - 1, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(-1, restore_parse(f, "bad", &r));
+	fclose(f);
+	EXPECT_EQ(1, r.nr);
+	EXPECT_NE(NULL, strstr(parse_error(), "192.0.2.300"));
+	free(r.cmds);
+
+	/* Only configuration commands belong in a restore file. */
+	memset(&r, 0, sizeof(r));
+	f = fmemopen((void *)show, sizeof(show) - 1, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(-1, restore_parse(f, "show", &r));
+	fclose(f);
+	EXPECT_EQ(0, r.nr);
+	free(r.cmds);
 }
 
 TEST(tokenize)

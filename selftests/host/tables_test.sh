@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host test of viplb's iptables front end (user/tables*.c): the parser,
+# Host test of viplb's iptables front end (user/tables/): the parser,
 # the editing commands and every output format, offline, against what
 # real iptables prints.  No kernel module is involved.
 #
@@ -23,12 +23,12 @@
 #
 # Environment: VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full"
 # runs every command under valgrind; VIPLB_USER_DIR=DIR takes the tools
-# from DIR instead of user/ (for instance a -fsanitize build).
+# from DIR instead of user/viplb/ (for instance a -fsanitize build).
 set -u
 
 cd "$(dirname "$0")" || exit 1
 D=tables
-USER_DIR=${VIPLB_USER_DIR:-$(cd ../../user && pwd)}
+USER_DIR=${VIPLB_USER_DIR:-$(cd ../../user/viplb && pwd)}
 VALGRIND=${VALGRIND:-}
 TMP=$(mktemp -d) || exit 1
 trap 'rm -rf "$TMP"' EXIT
@@ -62,7 +62,7 @@ check() {
 	fi
 }
 
-# run PROG ARGS...: a tool of user/ under its iptables name.
+# run PROG ARGS...: a tool of user/viplb/ under its iptables name.
 run() {
 	local prog=$1
 	shift
@@ -211,9 +211,10 @@ CC=${CC:-cc}
 if command -v "$CC" >/dev/null; then
 	src=../../user
 	if "$CC" -O2 -g -Wall -Wextra -I../../include/uapi \
-		-I../../include -I$src -o "$TMP/order_test" "$D/order_test.c" \
-		$src/tables_model.c $src/tables_parse.c $src/tables_print.c \
-		$src/parse.c $src/print.c -lm >"$TMP/err" 2>&1; then
+		-I../../include -I$src/lib -I$src/tables \
+		-o "$TMP/order_test" "$D/order_test.c" \
+		$src/tables/libviplb-tables.a $src/lib/libviplb.a \
+		-lm >"$TMP/err" 2>&1; then
 		if $VALGRIND "$TMP/order_test" >"$TMP/out" 2>&1; then
 			ok "order_test.c: $(grep -c '^ok' "$TMP/out") checks of the match order and -Z"
 		else

@@ -3,7 +3,7 @@
  * Fixture tests of the XDP program (bpf/viplb.bpf.c) through
  * BPF_PROG_TEST_RUN: each case feeds one packet, checks the XDP action and
  * the output bytes exactly, then the counters.  The services are written
- * by the CLI's own map code (user/xdp_maps.c), and the expected packets
+ * by the CLI's own map code (user/xdp/maps.c), and the expected packets
  * are built here, independently of the program.
  *
  * bpf_fib_lookup() runs in the test's netns, a private one (unshare) with
@@ -41,17 +41,6 @@
 #include "xdp.h"
 
 #include "kselftest_harness.h"
-
-/* user/xdp_maps.c reports errors through this (user/viplb.c's). */
-void errmsg(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static const unsigned char MAC_A0[6] = { 2, 0, 0, 0, 0, 0xa0 };
 static const unsigned char MAC_B0[6] = { 2, 0, 0, 0, 0, 0xb0 };

@@ -45,7 +45,7 @@ at_traffic()
 at_restore()
 {
 	tb_rexec "$1" "$TB_T/atomic.out" "$TB_T/atomic.err" \
-		"$VIPLB_ROOT/user/viplb-restore"
+		"$VIPLB_ROOT/user/viplb/viplb-restore"
 	at_rc=$?
 	at_err=$(<"$TB_T/atomic.err")
 }
@@ -67,7 +67,7 @@ tcp c->192.0.2.10:80 ok s1:80 saw 203.0.113.2
 tcp c->198.51.100.11:22 refused rst
 tcp c->198.51.100.11:443 timeout"
 	tb_rexec - "$TB_T/atomic.before" "$TB_T/atomic.err2" \
-		"$VIPLB_ROOT/user/viplb-save" -c
+		"$VIPLB_ROOT/user/viplb/viplb-save" -c
 	at_restore "$at_bad"
 	if [ "$at_rc" -ne 0 ]; then
 		pass "atomic: viplb-restore with an error on line $at_line fails (exit $at_rc)"
@@ -83,7 +83,7 @@ tcp c->198.51.100.11:443 timeout"
 			"stderr: $at_err" ;;
 	esac
 	tb_rexec - "$TB_T/atomic.after" "$TB_T/atomic.err3" \
-		"$VIPLB_ROOT/user/viplb-save" -c
+		"$VIPLB_ROOT/user/viplb/viplb-save" -c
 	if [ -s "$TB_T/atomic.before" ] &&
 	   tb_agent same "$TB_T/atomic.before" "$TB_T/atomic.after" nocomments &&
 	   [ "$TB_REPLY" = same ]; then

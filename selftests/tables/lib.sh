@@ -305,10 +305,10 @@ tb_cmds()
 	case $1$fam in
 	iptables4) TB_RESTORE=iptables-legacy-restore TB_SAVE=iptables-legacy-save ;;
 	iptables6) TB_RESTORE=ip6tables-legacy-restore TB_SAVE=ip6tables-legacy-save ;;
-	viplb4) TB_RESTORE=$VIPLB_ROOT/user/viplb-restore
-		TB_SAVE=$VIPLB_ROOT/user/viplb-save ;;
-	viplb6) TB_RESTORE=$VIPLB_ROOT/user/viplb6-restore
-		TB_SAVE=$VIPLB_ROOT/user/viplb6-save ;;
+	viplb4) TB_RESTORE=$VIPLB_ROOT/user/viplb/viplb-restore
+		TB_SAVE=$VIPLB_ROOT/user/viplb/viplb-save ;;
+	viplb6) TB_RESTORE=$VIPLB_ROOT/user/viplb/viplb6-restore
+		TB_SAVE=$VIPLB_ROOT/user/viplb/viplb6-save ;;
 	esac
 }
 

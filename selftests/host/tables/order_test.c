@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The match order of viplb's iptables front end (VIPLB_RULES_A_MATCH_ORDER,
- * format in user/tables.h), where the save-format files of tables_test.sh
+ * format in user/tables/tables.h), where the save-format files of tables_test.sh
  * cannot reach: the bytes the parser makes, how dumped bytes that are
  * missing or wrong print (the fixed order), -C against rules with and
  * without them, and -Z keeping a rule's handle.  Built and run by
- * tables_test.sh, linked with the offline parts of user/.
+ * tables_test.sh, linked with the offline parts of user/ (the tables and lib archives).
  *
  * Prints one line per check, "ok" or "not ok", and exits 1 if any
  * failed.

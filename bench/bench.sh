@@ -1,0 +1,321 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench.sh: `make bench`.  On the host: first the XDP part (below), then
+# generate the configurations, boot the test VM once to run
+# bench/run.sh (output in build/bench.out), then write
+# bench/results/results.md and bench/results/scaling.png, and
+# bench/results/rules.md with its raw lines bench/results/rules.raw (the
+# cost of filter rules, run.sh part 6).
+#
+# The XDP part needs no VM: bench/xdp/xdp_bench runs the XDP program
+# with BPF_PROG_TEST_RUN (live frames, on a veth of a private netns) on
+# the host's kernel, pinned to CPU 0, before the VM starts so that the VM
+# does not disturb it.  It writes bench/results/xdp.md (its raw output in
+# build/bench-xdp.out) and prints the table.  It takes about 3 GB of
+# memory for the 10,000-service row, and half a minute.
+#
+# Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
+# VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
+# for the rules part alone).  VIPLB_BENCH_ONLY selects parts, of "cps pkt
+# rules xdp" (default: all): "rules" alone runs only the rules part (a
+# few minutes instead of about 16): its output goes to
+# build/bench-rules.out and only rules.md and rules.raw are rewritten;
+# "xdp" alone runs only the XDP part, without the VM, and rewrites only
+# xdp.md.  VIPLB_BENCH_XDP_REPEAT (default 1000000) and
+# VIPLB_BENCH_XDP_SIZES (default "1 1000 10000") tune the XDP part.
+# VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
+# without running the VM (or the XDP part).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/.." && pwd -P)
+cd "$repo"
+
+out=build/bench.out
+conf=build/bench/conf
+results=bench/results
+sizes=${VIPLB_BENCH_SIZES:-1 100 1000 10000}
+rule_sizes=${VIPLB_BENCH_RULE_SIZES:-10 1000 10000}
+backends=10
+vm_timeout=${VIPLB_BENCH_VM_TIMEOUT:-3000}
+mkdir -p "$conf" "$results"
+
+say() { echo "bench: $*" >&2; }
+
+# VIPLB_BENCH_ONLY: xdp runs here on the host; the other parts are the
+# VM's (run.sh), which gets VIPLB_BENCH_ONLY without xdp.  Without cps or
+# pkt, the rules part alone, which leaves results.md (and build/bench.out)
+# as they are; with xdp alone, no VM at all.
+only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
+xdp=
+vm_only=
+for p in $only; do
+	case $p in
+	xdp) xdp=1 ;;
+	cps | pkt | rules) vm_only="${vm_only:+$vm_only }$p" ;;
+	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp)"; exit 2 ;;
+	esac
+done
+vm=1
+if [ -z "$only" ]; then
+	xdp=1
+	unset VIPLB_BENCH_ONLY
+elif [ -z "$vm_only" ]; then
+	vm=
+else
+	export VIPLB_BENCH_ONLY="$vm_only"
+fi
+[ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] || xdp=
+rules_only=
+case " $vm_only " in
+*" cps "* | *" pkt "*) ;;
+*) [ -z "$vm_only" ] || rules_only=1 ;;
+esac
+if [ -n "$rules_only" ]; then
+	out=build/bench-rules.out
+	sizes=
+	vm_timeout=${VIPLB_BENCH_VM_TIMEOUT:-1200}
+fi
+
+command -v python3 >/dev/null || { say "python3 missing"; exit 1; }
+if [ -n "$vm" ] && { [ ! -r kmod/viplb.ko ] || [ ! -x user/viplb/viplb ]; }; then
+	say "build first: make all"
+	exit 1
+fi
+
+qemu=$(qemu-system-x86_64 --version 2>/dev/null | head -1)
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+
+# The XDP part, on the host: bench/results/xdp.md.
+xdp_rc=0
+if [ -n "$xdp" ]; then
+	xout=build/bench-xdp.out
+	xmd=build/bench-xdp.md
+	xrepeat=${VIPLB_BENCH_XDP_REPEAT:-1000000}
+	xsizes=${VIPLB_BENCH_XDP_SIZES:-1 1000 10000}
+	mkdir -p build
+	say "XDP part on the host: bench/xdp/xdp_bench (about 3 GB and half a minute for 10,000 services); output in $xout"
+	if [ "$(id -u)" -ne 0 ]; then
+		say "the XDP part needs root (BPF_PROG_TEST_RUN, a netns): skipped"
+		xdp_rc=1
+	elif ! make -s -C bench/xdp xdp_bench >"$xout" 2>&1; then
+		say "cannot build bench/xdp/xdp_bench:"
+		tail -20 "$xout" >&2
+		xdp_rc=1
+	else
+		xload_before=$(cut -d' ' -f1-3 /proc/loadavg)
+		xothers=$(pgrep -c -f '^qemu-system' || true)
+		xstart=$(date +%s)
+		bench/xdp/xdp_bench -r "$xrepeat" -n "$xsizes" -o "$xmd" \
+			>>"$xout" 2>&1 || xdp_rc=$?
+		xload_after=$(cut -d' ' -f1-3 /proc/loadavg)
+		if [ "$xdp_rc" -ne 0 ] || ! grep -q '^| ' "$xmd" 2>/dev/null; then
+			say "xdp_bench failed (status $xdp_rc): see $xout"
+			tail -20 "$xout" >&2
+			[ "$xdp_rc" -ne 0 ] || xdp_rc=1
+		else
+			{
+				echo "# viplb benchmark: the XDP fast path"
+				echo
+				echo "Made by \`make bench\` (bench/bench.sh; \`VIPLB_BENCH_ONLY=xdp make bench\`"
+				echo "runs only this part), $(date -u +%Y-%m-%dT%H:%M:%SZ), in $(($(date +%s) - xstart)) s. It runs"
+				echo "bench/xdp/xdp_bench **on the host**, not in the TCG VM: the XDP"
+				echo "program under BPF_PROG_TEST_RUN on the host's kernel and CPU. Unlike"
+				echo "those of [results.md](results.md) and [rules.md](rules.md), these figures"
+				echo "are not emulated: absolute values mean something."
+				echo
+				echo "- Host: Linux $(uname -r), $(nproc) CPUs ($cpu), the benchmark pinned to"
+				echo "  CPU 0; load average $xload_before before the run, $xload_after after;"
+				echo "  $xothers QEMU processes were running when it started (they share the"
+				echo "  CPUs: compare each figure with the floor of its row)."
+				echo "- The design of the program and of its maps: [bpf/README.md](../../bpf/README.md)."
+				echo
+				sed '1s/^# /## /' "$xmd"
+			} >"$results/xdp.md"
+			say "wrote $results/xdp.md"
+			sed -n '/^## /,$p' "$results/xdp.md" | sed -n '1,/^Per-path/p'
+		fi
+	fi
+fi
+if [ -z "$vm" ]; then
+	exit "$xdp_rc"
+fi
+
+# The configurations, made here (the VM is 10-20 times slower), named
+# FORMAT.PROTO.N.BACKENDS as run.sh looks for them.  Remade when gen.py
+# changes.
+if [ -n "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
+	sizes=
+	rule_sizes=
+fi
+stamp=$conf/.gen-$(cksum <"$here/gen.py" | cut -d' ' -f1)
+if [ ! -e "$stamp" ]; then
+	rm -f "$conf"/* "$conf"/.gen-*
+fi
+gen()
+{
+	f=$conf/$1.$2.$3.$4
+	[ -s "$f" ] || python3 "$here/gen.py" "$@" >"$f"
+}
+say "generating configurations in $conf"
+for fmt in viplb-rr ipvs iptables nft; do
+	gen "$fmt" tcp 1 3
+done
+for n in $sizes; do
+	for fmt in viplb-rr viplb-mg251 ipvs iptables nft; do
+		gen "$fmt" udp "$n" "$backends"
+	done
+	[ "$n" -gt 1000 ] || gen viplb-mg udp "$n" "$backends"
+done
+for k in $rule_sizes; do
+	[ -s "$conf/rules.$k" ] || python3 "$here/gen.py" rules "$k" >"$conf/rules.$k"
+done
+touch "$stamp"
+# The rules part measures viplb only once the small iptables exists.
+case " ${only:-rules} " in
+*" rules "*)
+	if [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
+		{ ! grep -q VIPLB_CMD_RULES_GET kmod/*.c 2>/dev/null ||
+			[ ! -e user/viplb/viplb-restore ]; }; then
+		say "no rule tables in kmod/ or no user/viplb/viplb-restore yet: the rules part measures iptables only"
+	fi
+	;;
+esac
+
+rc=0
+if [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
+	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	others=$(pgrep -c -f '^qemu-system' || true)
+	say "running the benchmark in the VM (up to $vm_timeout s); output in $out"
+	VIPLB_BENCH_CONF=$repo/$conf selftests/vm/run \
+		-t "$vm_timeout" bench/run.sh \
+		>"$out" 2>&1 || rc=$?
+	load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+	echo "$load_before|$load_after|$others|$rc" >"$out.host"
+else
+	# VIPLB_BENCH_REPORT_ONLY=1: only rewrite the results from $out.
+	IFS='|' read -r load_before load_after others rc <"$out.host" ||
+		{ load_before='?'; load_after='?'; others='?'; rc=0; }
+fi
+if [ "$rc" -ne 0 ]; then
+	say "the VM run exited with status $rc (see $out and build/vm/last-console.log); writing what it measured"
+fi
+grep -q '^BENCH ' "$out" || { say "no results in $out"; tail -20 "$out" >&2; exit 1; }
+
+info()
+{
+	awk -v k="$1" '$1 == "BENCH" && $2 == "info" && $3 == k {
+		$1 = $2 = $3 = $4 = ""; sub(/^ +/, ""); print; exit }' "$out"
+}
+
+# The rules part: its lines and the host's details in rules.raw, from
+# which report.py writes rules.md.
+if grep -q '^BENCH rules-' "$out"; then
+	{
+		grep -E '^BENCH (info|rules-)' "$out"
+		echo "BENCH info host_qemu - $qemu"
+		echo "BENCH info host_cpus - $(nproc)"
+		echo "BENCH info host_cpu - $cpu"
+		echo "BENCH info host_load_before - $load_before"
+		echo "BENCH info host_load_after - $load_after"
+		echo "BENCH info host_others - $others"
+		echo "BENCH info host_rc - $rc"
+	} >"$results/rules.raw"
+	python3 "$here/report.py" rules "$results/rules.raw" >"$results/rules.md"
+	say "wrote $results/rules.md and $results/rules.raw"
+fi
+if [ -n "$rules_only" ]; then
+	python3 "$here/report.py" rules "$out" | sed -n '/^### /,$p'
+	[ "$rc" -ne 0 ] || rc=$xdp_rc
+	exit "$rc"
+fi
+
+md=$results/results.md
+{
+	echo "# viplb benchmark results"
+	echo
+	echo "Made by \`make bench\` (bench/bench.sh), $(info date)."
+	echo
+	echo "- Guest: Debian kernel $(info kernel), $(info cpus) vCPUs, $(info mem_mib) MiB,"
+	echo "  under $qemu with **TCG** (software emulation, no KVM)."
+	echo "- Host: $(nproc) CPUs ($cpu); load average $load_before before the run,"
+	echo "  $load_after after; $others other QEMU processes were running when it"
+	echo "  started (other VMs share the host's CPUs and slow this one unevenly)."
+	echo "- Run time in the VM: $(info duration_s) s$([ "$rc" -eq 0 ] || echo " (the run ended with status $rc: some figures are missing)")."
+	echo
+	echo "**Only the ratios matter.** Under TCG every instruction is emulated:"
+	echo "absolute figures are one to two orders of magnitude below native"
+	echo "hardware, and the emulation does not slow every code path by the same"
+	echo "factor. Each pktgen figure comes from $(info pkt_pairs) runs of $(info pkt_seconds) s, each"
+	echo "beside a simultaneous routing-only reference run; each connection rate"
+	echo "is the median of $(info cps_rounds) rounds of $(info cps_seconds) s. How far the reference"
+	echo "itself moved (section 2-3) shows the noise of this run: differences"
+	echo "smaller than that spread are ties. Only large effects (the linear"
+	echo "growth of iptables, load times that differ several-fold) are solid."
+	echo
+	echo "## What runs"
+	echo
+	echo "- **viplb**: \`viplb service add udp VIP:PORT sched rr mode nat\` (the"
+	echo "  datapath rows); also \`sched maglev table-size 251\` and the default"
+	echo "  \`sched maglev\` (65537-slot tables, up to 1,000 services: 10,000 would"
+	echo "  need 2.5 GiB), loaded with \`viplb restore\`."
+	echo "- **IPVS**: \`ipvsadm -A -u VIP:PORT -s rr\`, \`-a ... -m\` (masquerading),"
+	echo "  loaded with \`ipvsadm -R\`; \`ip_vs conn_tab_bits=18\`. IPVS does not use"
+	echo "  conntrack here (its own connection table), the others do."
+	echo "- **iptables**: kube-proxy style nat chains: PREROUTING → KUBE-SERVICES"
+	echo "  (one \`-d VIP -p udp --dport PORT -j KUBE-SVC-i\` rule per service) →"
+	echo "  KUBE-SVC-i (\`-m statistic --mode random --probability 1/k\`) →"
+	echo "  KUBE-SEP-i-j (\`-j DNAT\`), loaded with \`iptables-nft-restore\`"
+	echo "  (Debian's default \`iptables\`) and \`iptables-legacy-restore\`."
+	echo "- **nftables**: one verdict map \`ip daddr . meta l4proto . th dport vmap"
+	echo "  @services\` → \`goto\` a chain per service that picks its backend with"
+	echo "  \`numgen random mod k\` rules (the rule form of kube-proxy's"
+	echo "  statistic chains), loaded with \`nft -f\`. The map makes the lookup one"
+	echo "  hash, as in kube-proxy's nftables mode."
+	echo "- Service i is 192.0.2.(1 + i mod 250), port 1000 + i div 250; backends"
+	echo "  198.51.100.11-20:8080; conntrack hash 2^18 buckets."
+	echo
+	echo "The raw output is build/bench.out; the method is described at the top of"
+	echo "bench/run.sh. The cost of filter rules (viplb's small iptables"
+	echo "beside iptables-legacy and iptables-nft) is in [rules.md](rules.md), the"
+	echo "XDP fast path (measured on the host, not in the VM) in [xdp.md](xdp.md)."
+	echo
+	python3 "$here/report.py" text "$out"
+	echo "### Scaling plot"
+	echo
+	echo "![new-flow ns/packet against services](scaling.png)"
+} >"$md"
+say "wrote $md"
+
+if command -v gnuplot >/dev/null; then
+	dat=build/bench/scaling.dat
+	python3 "$here/report.py" scaling "$out" >"$dat"
+	plots=
+	while read -r col name; do
+		plots="${plots:+$plots, }'$dat' using 1:$col with linespoints lw 2 pt 7 title '$name'"
+	done < <(python3 "$here/report.py" systems "$out")
+	if [ -n "$plots" ]; then
+		gnuplot <<-EOT
+		set terminal pngcairo size 960,600 noenhanced font ",11"
+		set output '$results/scaling.png'
+		set title 'New-flow cost of the director against the number of services (QEMU TCG: compare ratios only)'
+		set xlabel 'services configured'
+		set ylabel 'ns per packet, new UDP flows (pktgen)'
+		set logscale xy
+		set xrange [0.7:14000]
+		set xtics ('1' 1, '100' 100, '1,000' 1000, '10,000' 10000)
+		set grid
+		set key top left
+		set datafile missing '?'
+		plot $plots
+		EOT
+		say "wrote $results/scaling.png"
+	fi
+else
+	say "gnuplot not found (apt-get install gnuplot-nox): no plot"
+fi
+
+python3 "$here/report.py" text "$out"
+[ "$rc" -ne 0 ] || rc=$xdp_rc
+exit "$rc"

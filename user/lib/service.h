@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Services as the module holds them (service.c: requests of parsed
+ * commands, dumps, lookups over generic netlink) and their printing
+ * (service_print.c).  The XDP maps are read into the same structs.
+ */
+#ifndef VIPLB_USER_SERVICE_H
+#define VIPLB_USER_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+
+struct nl_sock;
+
+/* Counters, then rates (per second, averaged over 2 s intervals). */
+struct lb_stats {
+	uint64_t conns;
+	uint64_t pkts_in;
+	uint64_t pkts_out;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t active;
+	uint64_t rejected;
+	uint64_t untracked;
+	uint64_t cps;
+	uint64_t pps_in;
+	uint64_t pps_out;
+	uint64_t bps_in;
+	uint64_t bps_out;
+};
+
+struct lb_backend {
+	struct be_key key;
+	uint32_t weight;
+	uint32_t flags;
+	struct lb_stats stats;
+};
+
+struct lb_service {
+	struct svc_key key;
+	uint32_t sched;
+	uint32_t mode;
+	uint32_t table_size;
+	uint32_t flags;
+	struct lb_stats stats;
+	struct lb_backend *backends;
+	size_t nr_backends;
+	size_t cap_backends;
+};
+
+struct lb_service_list {
+	struct lb_service *svcs;
+	size_t nr;
+	size_t cap;
+};
+
+/*
+ * Fetch every service (key NULL) or the one with the given key, in kernel
+ * order, merging the messages a service's backends were split across.
+ * what names the attempt for error messages.  Returns 0, or -1 after
+ * printing an error.
+ */
+int fetch_services(struct nl_sock *nl, const struct svc_key *key,
+		   const char *what, struct lb_service_list *list);
+void free_services(struct lb_service_list *list);
+
+/* service_print.c: through print.h, one JSON object or a text block. */
+void print_service(const struct lb_service *svc, bool with_stats);
+
+/* The answer to a lookup (module or XDP). */
+struct lookup_reply {
+	bool got;
+	struct svc_key key;
+	struct flow_src src;
+	uint16_t dport;
+	uint32_t pin;
+	bool has_backend;
+	struct lb_backend be;
+};
+
+/* One lookup answer, as "viplb service lookup" prints it. */
+void print_lookup(const struct lookup_reply *r);
+
+/*
+ * Ask the module which backend the service's scheduler picks for the flow
+ * of an OP_SVC_LOOKUP command.  0, or -1 after printing an error.
+ */
+int lookup_service(struct nl_sock *nl, const struct config_cmd *cmd,
+		   struct lookup_reply *r);
+
+struct nlmsghdr;
+/* The VIPLB_CMD_* of a parsed command, and its attributes. */
+uint8_t config_cmd_genl(const struct config_cmd *cmd);
+void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd);
+
+#endif /* VIPLB_USER_SERVICE_H */

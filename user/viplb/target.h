@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The target layer: where a service command goes.  Every command that
+ * changes or reads the service configuration (service, backend, flush,
+ * stats, show, save and restore) goes through here, and only here is the
+ * datapath chosen:
+ *
+ *   module loaded, XDP not attached   the module
+ *   module loaded, XDP attached       the module; the XDP maps then copy
+ *                                     the module's view of what changed
+ *   no module, XDP attached           the XDP maps alone
+ *   neither                           the module (whose absence is then
+ *                                     reported)
+ *
+ * The choice is made for each command, so a batch that attaches XDP
+ * half-way sends its later lines to both.
+ */
+#ifndef VIPLB_USER_TARGET_H
+#define VIPLB_USER_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "parse.h"
+#include "service.h"
+
+enum target {
+	TARGET_MODULE,
+	TARGET_MODULE_XDP,
+	TARGET_XDP,
+};
+
+enum target target_get(void);
+/* One service, backend, flush or stats-zero command.  0 or -1 (reported). */
+int target_apply(const struct config_cmd *cmd);
+/* A whole restore: atomic in the module.  0 or -1 (reported). */
+int target_restore(const struct config_cmd *cmds, size_t n);
+/*
+ * Read one service (@key) or all (NULL) from where they are served.  @what
+ * names the attempt in errors.  0 or -1 (reported).
+ */
+int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
+		 struct lb_service_list *list);
+
+#endif /* VIPLB_USER_TARGET_H */

@@ -1,0 +1,684 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb xdp ...: load, attach, inspect and probe the XDP fast path.
+ *
+ * The first attach loads the program (libbpf skeleton: open, size the
+ * flows map, load), pins it and its maps in this netns's directory (see
+ * sync.c) and copies the module's services in; later attaches reuse the
+ * pinned program.  The last detach removes the directory.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/viplb.h>
+
+#include "errors.h"
+#include "nl.h"
+#include "parse.h"
+#include "print.h"
+#include "service.h"
+#include "viplb.skel.h"
+#include "xdp.h"
+
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
+
+/* Only libbpf's warnings (verifier logs of a failed load among them). */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* attach */
+
+struct attach_args {
+	const char *dev;
+	unsigned int ifindex;
+	__u32 flags; /* XDP_FLAGS_* */
+	unsigned long flows;
+	struct viplb_xdp_config cfg; /* tunsrc given on the command line */
+};
+
+static int parse_attach(int argc, char **argv, struct attach_args *a)
+{
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	a->flows = VIPLB_XDP_FLOWS_DEFAULT;
+	if (argc < 1) {
+		errmsg("xdp attach: missing device (xdp attach DEV [mode native|generic|auto] [flows N] [tunsrc ADDR])");
+		return -1;
+	}
+	a->dev = argv[0];
+	a->ifindex = if_nametoindex(a->dev);
+	if (!a->ifindex) {
+		errmsg("xdp attach: no device `%s'", quote_arg(a->dev));
+		return -1;
+	}
+	for (i = 1; i < argc; i += 2) {
+		const char *kw = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		struct in6_addr a6;
+		struct in_addr a4;
+
+		if (!v) {
+			errmsg("xdp attach: `%s' needs a value", quote_arg(kw));
+			return -1;
+		}
+		if (!strcmp(kw, "mode")) {
+			if (!strcmp(v, "native"))
+				a->flags = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(v, "generic"))
+				a->flags = XDP_FLAGS_SKB_MODE;
+			else if (!strcmp(v, "auto"))
+				a->flags = 0;
+			else {
+				errmsg("xdp attach: invalid mode `%s' (use native, generic, auto)",
+				       quote_arg(v));
+				return -1;
+			}
+		} else if (!strcmp(kw, "flows")) {
+			if (parse_uint(v, 1UL << 28, &a->flows) || !a->flows) {
+				errmsg("xdp attach: invalid flows `%s' (use 1..268435456)",
+				       quote_arg(v));
+				return -1;
+			}
+		} else if (!strcmp(kw, "tunsrc")) {
+			if (inet_pton(AF_INET, v, &a4) == 1) {
+				a->cfg.tun_src4 = a4.s_addr;
+			} else if (inet_pton(AF_INET6, v, &a6) == 1) {
+				memcpy(a->cfg.tun_src6, &a6, 16);
+			} else {
+				errmsg("xdp attach: invalid tunsrc `%s' (use an IPv4 or IPv6 address)",
+				       quote_arg(v));
+				return -1;
+			}
+		} else {
+			errmsg("xdp attach: unknown argument `%s' (use mode, flows, tunsrc)",
+			       quote_arg(kw));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool v6_zero(const __be32 *a)
+{
+	return !(a[0] | a[1] | a[2] | a[3]);
+}
+
+/* Outer sources of tun not set yet: the device's first addresses. */
+static void default_tun_src(struct viplb_xdp_config *cfg, const char *dev)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa))
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr || strcmp(i->ifa_name, dev))
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET && !cfg->tun_src4) {
+			cfg->tun_src4 =
+				((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr;
+		} else if (i->ifa_addr->sa_family == AF_INET6 &&
+			   v6_zero(cfg->tun_src6)) {
+			const struct in6_addr *a =
+				&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr;
+
+			if (!IN6_IS_ADDR_LINKLOCAL(a))
+				memcpy(cfg->tun_src6, a, 16);
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+/* Load the program, pin it and its maps; returns the program fd. */
+static int load_and_pin(const struct attach_args *a)
+{
+	struct viplb *skel;
+	char path[256];
+	int err, fd = -1;
+
+	skel = viplb__open();
+	if (!skel) {
+		errmsg("xdp attach: opening the BPF object: %s",
+		       strerror(errno));
+		return -1;
+	}
+	err = bpf_map__set_max_entries(skel->maps.flows, a->flows);
+	if (!err)
+		err = viplb__load(skel);
+	if (err) {
+		errmsg("xdp attach: loading the XDP program: %s",
+		       strerror(-err));
+		goto out;
+	}
+	if (mkdir(XDP_PIN_ROOT, 0700) && errno != EEXIST) {
+		errmsg("xdp attach: mkdir %s: %s", XDP_PIN_ROOT,
+		       strerror(errno));
+		goto out;
+	}
+	if (mkdir(xdp_pin_dir(), 0700) && errno != EEXIST) {
+		errmsg("xdp attach: mkdir %s: %s", xdp_pin_dir(), strerror(errno));
+		goto out;
+	}
+	err = bpf_object__pin_maps(skel->obj, xdp_pin_dir());
+	xdp_pin_path(path, sizeof(path), "prog");
+	if (!err)
+		err = bpf_program__pin(skel->progs.viplb_xdp, path);
+	if (err) {
+		errmsg("xdp attach: pinning in %s: %s", xdp_pin_dir(),
+		       strerror(-err));
+		bpf_object__unpin_maps(skel->obj, xdp_pin_dir());
+		goto out;
+	}
+	fd = dup(bpf_program__fd(skel->progs.viplb_xdp));
+out:
+	viplb__destroy(skel);
+	return fd;
+}
+
+static void unpin_all(void)
+{
+	static const char *const names[] = XDP_MAP_NAMES;
+	char path[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		xdp_pin_path(path, sizeof(path), names[i]);
+		unlink(path);
+	}
+	xdp_pin_path(path, sizeof(path), "prog");
+	unlink(path);
+	rmdir(xdp_pin_dir());
+	rmdir(XDP_PIN_ROOT); /* fails while another netns uses it */
+}
+
+static int xdp_attach(int argc, char **argv)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, lopts);
+	struct viplb_xdp_config cfg;
+	struct attach_args a;
+	struct statfs sfs;
+	char path[256], link[64];
+	bool fresh = false;
+	struct xdp_maps m;
+	__u32 zero = 0;
+	int prog, fd;
+
+	if (parse_attach(argc, argv, &a))
+		return 1;
+	if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC) {
+		errmsg("xdp attach: no bpffs on /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)");
+		return 1;
+	}
+	snprintf(link, sizeof(link), "link_%u", a.ifindex);
+	xdp_pin_path(path, sizeof(path), link);
+	if (!access(path, F_OK)) {
+		errmsg("xdp attach: already attached to `%s' (xdp detach %s first)",
+		       a.dev, a.dev);
+		return 1;
+	}
+	xdp_pin_path(path, sizeof(path), "prog");
+	prog = bpf_obj_get(path);
+	if (prog < 0) {
+		prog = load_and_pin(&a);
+		if (prog < 0)
+			return 1;
+		fresh = true;
+	}
+	if (xdp_open_maps(&m, "xdp attach"))
+		goto fail;
+	if (bpf_map_lookup_elem(m.config, &zero, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	if (a.cfg.tun_src4)
+		cfg.tun_src4 = a.cfg.tun_src4;
+	if (!v6_zero(a.cfg.tun_src6))
+		memcpy(cfg.tun_src6, a.cfg.tun_src6, 16);
+	default_tun_src(&cfg, a.dev);
+	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(m.tx_ports, &a.ifindex, &a.ifindex, BPF_ANY)) {
+		errmsg("xdp attach: writing the XDP maps: %s", strerror(errno));
+		goto fail_maps;
+	}
+	if (fresh && module_loaded() &&
+	    xdp_copy_from_module(&m, NULL, false, "xdp attach"))
+		goto fail_maps;
+
+	lopts.flags = a.flags;
+	fd = bpf_link_create(prog, a.ifindex, BPF_XDP, &lopts);
+	if (fd < 0) {
+		errmsg("xdp attach: attaching to `%s': %s", a.dev,
+		       strerror(errno));
+		bpf_map_delete_elem(m.tx_ports, &a.ifindex);
+		goto fail_maps;
+	}
+	xdp_pin_path(path, sizeof(path), link);
+	if (bpf_obj_pin(fd, path)) {
+		errmsg("xdp attach: pinning %s: %s", path, strerror(errno));
+		close(fd);
+		goto fail_maps;
+	}
+	close(fd);
+	xdp_maps_release(&m, true);
+	close(prog);
+	return 0;
+
+fail_maps:
+	xdp_maps_release(&m, true);
+fail:
+	close(prog);
+	if (fresh)
+		unpin_all();
+	return 1;
+}
+
+/* The ifindexes with a pinned link, in *out (caller frees). */
+static int list_links(unsigned int **out, size_t *nr)
+{
+	unsigned int *v = NULL, idx;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	DIR *d;
+
+	*out = NULL;
+	*nr = 0;
+	d = opendir(xdp_pin_dir());
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (sscanf(de->d_name, "link_%u", &idx) != 1)
+			continue;
+		if (n == cap) {
+			void *p;
+
+			cap = cap ? 2 * cap : 8;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p)
+				break;
+			v = p;
+		}
+		v[n++] = idx;
+	}
+	closedir(d);
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+static int xdp_detach(int argc, char **argv)
+{
+	char path[256], link[64];
+	unsigned int ifindex, *links;
+	struct xdp_maps m;
+	size_t nlinks;
+	int fd;
+
+	if (argc != 1) {
+		errmsg("xdp detach: use xdp detach DEV");
+		return 1;
+	}
+	ifindex = if_nametoindex(argv[0]);
+	if (!ifindex) {
+		errmsg("xdp detach: no device `%s'", quote_arg(argv[0]));
+		return 1;
+	}
+	snprintf(link, sizeof(link), "link_%u", ifindex);
+	xdp_pin_path(path, sizeof(path), link);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		errmsg("xdp detach: viplb XDP is not attached to `%s'",
+		       quote_arg(argv[0]));
+		return 1;
+	}
+	if (bpf_link_detach(fd))
+		errmsg("xdp detach: detaching from `%s': %s", argv[0],
+		       strerror(errno));
+	close(fd);
+	unlink(path);
+	if (!xdp_maps_open(&m, xdp_pin_dir())) {
+		bpf_map_delete_elem(m.tx_ports, &ifindex);
+		xdp_maps_release(&m, true);
+	}
+	list_links(&links, &nlinks);
+	free(links);
+	if (!nlinks)
+		unpin_all();
+	return 0;
+}
+
+static const char *attach_mode_name(__u8 mode)
+{
+	switch (mode) {
+	case XDP_ATTACHED_DRV:
+		return "native";
+	case XDP_ATTACHED_SKB:
+		return "generic";
+	case XDP_ATTACHED_HW:
+		return "offload";
+	case XDP_ATTACHED_MULTI:
+		return "multi";
+	}
+	return "none";
+}
+
+static void print_addr_field(const char *key, const char *fmt, int af,
+			     const void *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (af == AF_INET ? !*(const __be32 *)a : v6_zero(a)) {
+		print_null(PRINT_JSON, key, NULL);
+		return;
+	}
+	inet_ntop(af, a, buf, sizeof(buf));
+	print_string(PRINT_ANY, key, fmt, buf);
+}
+
+static int xdp_show(int argc, char **argv)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), zero = 0;
+	struct lb_service_list list;
+	struct viplb_xdp_config cfg;
+	unsigned int *links;
+	struct xdp_maps m;
+	size_t nlinks, i, nbe = 0;
+	char name[IF_NAMESIZE];
+
+	if (argc) {
+		errmsg("xdp show: unexpected argument `%s'", quote_arg(argv[0]));
+		return 1;
+	}
+	open_json_object(NULL);
+	list_links(&links, &nlinks);
+	open_json_array("devices");
+	for (i = 0; i < nlinks; i++) {
+		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+		bpf_xdp_query(links[i], 0, &q);
+		open_json_object(NULL);
+		print_string(PRINT_ANY, "dev", "xdp dev %s",
+			     if_indextoname(links[i], name) ? name : "?");
+		print_uint(PRINT_ANY, "ifindex", " ifindex %u", links[i]);
+		print_string(PRINT_ANY, "mode", " mode %s",
+			     attach_mode_name(q.attach_mode));
+		print_uint(PRINT_ANY, "prog_id", " prog %u", q.prog_id);
+		print_fp("\n");
+		close_json_object();
+	}
+	close_json_array();
+	free(links);
+	if (!xdp_attached()) {
+		print_null(PRINT_ANY, "pinned", "xdp not attached\n");
+		close_json_object();
+		return 0;
+	}
+	if (xdp_open_maps(&m, "xdp show")) {
+		close_json_object();
+		return 1;
+	}
+	print_string(PRINT_ANY, "pinned", "pinned %s", xdp_pin_dir());
+	if (!bpf_obj_get_info_by_fd(m.flows, &info, &len))
+		print_uint(PRINT_ANY, "flows_max", " flows %u", info.max_entries);
+	if (!xdp_svc_read(&m, NULL, &list, false)) {
+		for (i = 0; i < list.nr; i++)
+			nbe += list.svcs[i].nr_backends;
+		print_uint(PRINT_ANY, "services", " services %u",
+			   (unsigned int)list.nr);
+		print_uint(PRINT_ANY, "backends", " backends %u",
+			   (unsigned int)nbe);
+		free_services(&list);
+	}
+	if (!bpf_map_lookup_elem(m.config, &zero, &cfg)) {
+		print_addr_field("tunsrc4", " tunsrc %s", AF_INET,
+				 &cfg.tun_src4);
+		print_addr_field("tunsrc6", " tunsrc %s", AF_INET6,
+				 cfg.tun_src6);
+	}
+	print_fp("\n");
+	close_json_object();
+	xdp_maps_release(&m, true);
+	return 0;
+}
+
+static int xdp_stats(int argc, char **argv)
+{
+	struct lb_service_list list;
+	struct viplb_xdp_stats st;
+	struct xdp_maps m;
+	unsigned int i;
+	int err;
+
+	if (argc) {
+		errmsg("xdp stats: unexpected argument `%s'",
+		       quote_arg(argv[0]));
+		return 1;
+	}
+	if (!xdp_attached()) {
+		errmsg("xdp stats: viplb XDP is not attached in this netns");
+		return 1;
+	}
+	if (xdp_open_maps(&m, "xdp stats"))
+		return 1;
+	err = xdp_stats_read(&m, &st);
+	if (!err)
+		err = xdp_svc_read(&m, NULL, &list, true);
+	xdp_maps_release(&m, true);
+	if (err) {
+		errmsg("xdp stats: reading the XDP maps: %s", strerror(-err));
+		return 1;
+	}
+	open_json_object(NULL);
+	open_json_object("counters");
+	print_fp("xdp");
+	for (i = 0; i < __VIPLB_XDP_ST_MAX; i++) {
+		char fmt[64];
+
+		snprintf(fmt, sizeof(fmt), " %s %%" PRIu64, xdp_stat_name(i));
+		print_u64(PRINT_ANY, xdp_stat_name(i), fmt, st.c[i]);
+		if (i == VIPLB_XDP_ST_LRU_MISS)
+			print_fp("\n   ");
+	}
+	print_fp("\n");
+	close_json_object();
+	open_json_array("services");
+	for (i = 0; i < list.nr; i++)
+		print_service(&list.svcs[i], true);
+	close_json_array();
+	close_json_object();
+	free_services(&list);
+	return 0;
+}
+
+/* lookup: the real program on a synthesized packet */
+
+static int lookup_prog = -1;
+static struct xdp_maps lookup_maps;
+
+/* Builds Ethernet + IP + TCP/UDP for the flow, after the probe. */
+static size_t build_probe(unsigned char *buf, const struct config_cmd *cmd)
+{
+	struct viplb_xdp_probe *probe = (void *)buf;
+	unsigned char *p = buf + sizeof(*probe);
+	uint16_t dport = cmd->has & HAS_DPORT ? cmd->dport : cmd->svc.port;
+	size_t l4len = cmd->svc.proto == IPPROTO_TCP ? sizeof(struct tcphdr) :
+						       sizeof(struct udphdr);
+	struct ethhdr *eth = (void *)p;
+	size_t iplen;
+
+	memset(buf, 0, 256);
+	probe->magic = VIPLB_XDP_PROBE_MAGIC;
+	p += sizeof(*eth);
+	if (cmd->svc.af == AF_INET) {
+		struct iphdr *iph = (void *)p;
+
+		eth->h_proto = htons(ETH_P_IP);
+		iplen = sizeof(*iph) + l4len;
+		iph->version = 4;
+		iph->ihl = 5;
+		iph->ttl = 64;
+		iph->tot_len = htons(iplen);
+		iph->protocol = cmd->svc.proto;
+		memcpy(&iph->saddr, &cmd->src.addr, 4);
+		memcpy(&iph->daddr, &cmd->svc.addr, 4);
+		p += sizeof(*iph);
+	} else {
+		struct ipv6hdr *ip6h = (void *)p;
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		iplen = sizeof(*ip6h) + l4len;
+		ip6h->version = 6;
+		ip6h->hop_limit = 64;
+		ip6h->payload_len = htons(l4len);
+		ip6h->nexthdr = cmd->svc.proto;
+		memcpy(&ip6h->saddr, &cmd->src.addr, 16);
+		memcpy(&ip6h->daddr, &cmd->svc.addr, 16);
+		p += sizeof(*ip6h);
+	}
+	if (cmd->svc.proto == IPPROTO_TCP) {
+		struct tcphdr *th = (void *)p;
+
+		th->source = htons(cmd->src.port);
+		th->dest = htons(dport);
+		th->doff = 5;
+		th->syn = 1;
+	} else {
+		struct udphdr *uh = (void *)p;
+
+		uh->source = htons(cmd->src.port);
+		uh->dest = htons(dport);
+		uh->len = htons(sizeof(*uh));
+	}
+	return sizeof(*probe) + sizeof(*eth) + iplen;
+}
+
+static int xdp_lookup(int argc, char **argv)
+{
+	unsigned char in[256], out[256];
+	struct viplb_xdp_probe probe;
+	struct lookup_reply r = { 0 };
+	struct config_cmd cmd;
+	struct xdp_maps *m;
+	char path[256], what[256];
+	struct xdp_md ctx = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	size_t len;
+	int prog, ret;
+
+	ret = parse_service_cmd(argc, argv, &cmd);
+	if (ret)
+		return parse_failed(ret);
+	if (cmd.op != OP_SVC_LOOKUP) {
+		errmsg("xdp: unknown command `%s' (use attach, detach, show, stats, lookup)",
+		       quote_arg(argv[0]));
+		return 1;
+	}
+	snprintf(what, sizeof(what), "xdp %s", format_cmd(path, 200, &cmd));
+	/* Opened once per process: a batch (-b) of lookups reuses them. */
+	if (lookup_prog < 0) {
+		xdp_pin_path(path, sizeof(path), "prog");
+		lookup_prog = bpf_obj_get(path);
+		if (lookup_prog < 0) {
+			errmsg("%s: viplb XDP is not attached in this netns",
+			       what);
+			return 1;
+		}
+		if (xdp_open_maps(&lookup_maps, what)) {
+			close(lookup_prog);
+			lookup_prog = -1;
+			return 1;
+		}
+	}
+	prog = lookup_prog;
+	m = &lookup_maps;
+	len = build_probe(in, &cmd);
+	ctx.data = sizeof(probe);
+	ctx.data_end = len;
+	opts.data_in = in;
+	opts.data_size_in = len;
+	opts.data_out = out;
+	opts.data_size_out = sizeof(out);
+	opts.ctx_in = &ctx;
+	opts.ctx_size_in = sizeof(ctx);
+	ret = bpf_prog_test_run_opts(prog, &opts);
+	if (ret) {
+		errmsg("%s: BPF_PROG_TEST_RUN: %s", what, strerror(errno));
+		return 1;
+	}
+	memcpy(&probe, out, sizeof(probe));
+
+	r.key = cmd.svc;
+	r.src = cmd.src;
+	r.dport = cmd.has & HAS_DPORT ? cmd.dport : cmd.svc.port;
+	r.pin = probe.pin;
+	switch (probe.result) {
+	case VIPLB_XDP_PROBE_NOT_VIP:
+		errmsg("%s: %s (xdp maps)", what, strerror(ENOENT));
+		return 1;
+	case VIPLB_XDP_PROBE_BACKEND:
+		if (probe.backend < VIPLB_XDP_MAX_BACKENDS) {
+			const struct viplb_xdp_backend *e = &m->be[probe.backend];
+
+			r.has_backend = true;
+			memcpy(&r.be.key.addr, e->addr, sizeof(e->addr));
+			r.be.key.port = ntohs(e->port);
+			r.be.weight = e->weight;
+		}
+		print_lookup(&r);
+		return 0;
+	case VIPLB_XDP_PROBE_NO_BACKEND:
+		print_lookup(&r);
+		return 0;
+	case VIPLB_XDP_PROBE_PASSED:
+		errmsg("%s: passed to the stack at XDP (%s): the module serves this service",
+		       what, xdp_stat_name(probe.stat));
+		return 1;
+	}
+	errmsg("%s: the XDP program did not look the packet up (%s)", what,
+	       xdp_stat_name(probe.stat) ? xdp_stat_name(probe.stat) : "?");
+	return 1;
+}
+
+int do_xdp(int argc, char **argv)
+{
+	libbpf_set_print(libbpf_print);
+	if (argc < 1) {
+		errmsg("xdp: missing command (use attach, detach, show, stats, lookup, help)");
+		return CMD_USAGE;
+	}
+	if (!strcmp(argv[0], "attach"))
+		return xdp_attach(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "detach"))
+		return xdp_detach(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "show"))
+		return xdp_show(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "stats"))
+		return xdp_stats(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "lookup"))
+		return xdp_lookup(argc, argv);
+	errmsg("xdp: unknown command `%s' (use attach, detach, show, stats, lookup, help)",
+	       quote_arg(argv[0]));
+	return 1;
+}

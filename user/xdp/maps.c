@@ -1,0 +1,893 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XDP program's maps: services in, services out.
+ *
+ * Ids.  A service has an id (its slot in rings and svc_stats), the lowest
+ * one free when it is created.  A backend has an id (its slot in backends
+ * and be_stats): a backend keeps its id while it stays in its service; a
+ * new one takes the lowest free id, or else the lowest retired one.  A
+ * deleted backend is retired, not freed, so the flows pinned to it keep
+ * going there, as the module's flow table keeps them; "backend del ...
+ * flush" and service deletion free it instead.  Whenever an id changes
+ * hands its generation is bumped, which unpins every flow pinned to the
+ * previous owner.
+ *
+ * Order of writes, for a program running meanwhile: new backend entries
+ * first (nothing refers to them yet), then the new ring, swapped in with
+ * one update, then the service entry, and last the retirement of the
+ * backends the new ring no longer names.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/viplb.h>
+#include <viplb/maglev.h>
+
+#include "errors.h"
+#include "print.h"
+#include "xdp.h"
+
+#define BACKENDS_SIZE \
+	((size_t)VIPLB_XDP_MAX_BACKENDS * sizeof(struct viplb_xdp_backend))
+
+static size_t page_round(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
+int xdp_maps_init(struct xdp_maps *m)
+{
+	void *p;
+
+	m->be = NULL;
+	m->svc_used = NULL;
+	m->be_free_hint = 0;
+	m->nr_cpus = libbpf_num_possible_cpus();
+	if (m->nr_cpus <= 0)
+		return m->nr_cpus ? m->nr_cpus : -EINVAL;
+	p = mmap(NULL, page_round(BACKENDS_SIZE), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, m->backends, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->be = p;
+	return 0;
+}
+
+int xdp_maps_open(struct xdp_maps *m, const char *dir)
+{
+	static const char *const names[] = XDP_MAP_NAMES;
+	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+		       &m->flows,     &m->svc_stats, &m->be_stats,
+		       &m->stats,     &m->config,   &m->tx_ports };
+	char path[256];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(fds); i++)
+		*fds[i] = -1;
+	m->be = NULL;
+	m->svc_used = NULL;
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		*fds[i] = bpf_obj_get(path);
+		if (*fds[i] < 0) {
+			err = -errno;
+			xdp_maps_release(m, true);
+			return err;
+		}
+	}
+	err = xdp_maps_init(m);
+	if (err)
+		xdp_maps_release(m, true);
+	return err;
+}
+
+void xdp_maps_release(struct xdp_maps *m, bool close_fds)
+{
+	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+		       &m->flows,     &m->svc_stats, &m->be_stats,
+		       &m->stats,     &m->config,   &m->tx_ports };
+	size_t i;
+
+	if (m->be)
+		munmap(m->be, page_round(BACKENDS_SIZE));
+	m->be = NULL;
+	free(m->svc_used);
+	m->svc_used = NULL;
+	if (!close_fds)
+		return;
+	for (i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Keys and addresses. */
+
+static void vip_key(struct viplb_xdp_vip_key *k, const struct svc_key *key)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->addr, &key->addr, addr_len(key->af));
+	k->port = htons(key->port);
+	k->proto = key->proto;
+	k->af = key->af == AF_INET ? VIPLB_FLOW_AF_INET : VIPLB_FLOW_AF_INET6;
+}
+
+static void svc_key_of(struct svc_key *key, const struct viplb_xdp_vip_key *k)
+{
+	memset(key, 0, sizeof(*key));
+	key->af = k->af == VIPLB_FLOW_AF_INET ? AF_INET : AF_INET6;
+	key->proto = k->proto;
+	memcpy(&key->addr, k->addr, addr_len(key->af));
+	key->port = ntohs(k->port);
+}
+
+/* A backend's address as four words, the rest zero (as the module's). */
+static void be_addr(__be32 addr[4], uint16_t af, const union inet_addr *a)
+{
+	memset(addr, 0, 16);
+	memcpy(addr, a, addr_len(af));
+}
+
+static bool be_is(const struct viplb_xdp_backend *e, const __be32 addr[4],
+		  uint16_t port)
+{
+	return !memcmp(e->addr, addr, 16) && e->port == htons(port);
+}
+
+/*
+ * The module's backend order (kmod/sched.c): the 16-byte address, then the
+ * port, both compared as bytes in network order.
+ */
+static int cmp_be_order(const __be32 *a_addr, __be16 a_port,
+			const __be32 *b_addr, __be16 b_port)
+{
+	int d = memcmp(a_addr, b_addr, 16);
+
+	return d ? d : memcmp(&a_port, &b_port, sizeof(a_port));
+}
+
+/* Per-CPU counters. */
+
+static int zero_percpu(struct xdp_maps *m, int fd, __u32 id)
+{
+	struct viplb_xdp_counters *v;
+	int err = 0;
+
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_update_elem(fd, &id, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
+static int sum_percpu(struct xdp_maps *m, int fd, __u32 id,
+		      struct viplb_xdp_counters *sum)
+{
+	struct viplb_xdp_counters *v;
+	int i, err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &id, v)) {
+		err = -errno;
+	} else {
+		for (i = 0; i < m->nr_cpus; i++) {
+			sum->packets += v[i].packets;
+			sum->bytes += v[i].bytes;
+			sum->flows += v[i].flows;
+		}
+	}
+	free(v);
+	return err;
+}
+
+/* Services of the vips map, as (key, value) pairs. */
+struct vip_entry {
+	struct viplb_xdp_vip_key key;
+	struct viplb_xdp_service val;
+};
+
+static int cmp_vip_entry(const void *a, const void *b)
+{
+	const struct vip_entry *x = a, *y = b;
+	struct svc_key kx, ky;
+
+	svc_key_of(&kx, &x->key);
+	svc_key_of(&ky, &y->key);
+	if (kx.af != ky.af)
+		return kx.af < ky.af ? -1 : 1;
+	if (kx.proto != ky.proto)
+		return kx.proto < ky.proto ? -1 : 1;
+	if (memcmp(&kx.addr, &ky.addr, addr_len(kx.af)))
+		return memcmp(&kx.addr, &ky.addr, addr_len(kx.af));
+	return kx.port < ky.port ? -1 : kx.port > ky.port;
+}
+
+/* Every service, with one BPF_MAP_LOOKUP_BATCH call per 1024. */
+static int read_vips_batch(struct xdp_maps *m, struct vip_entry **out,
+			   size_t *nr)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct viplb_xdp_vip_key *keys;
+	struct viplb_xdp_service *vals;
+	struct vip_entry *v = NULL, *p;
+	size_t n = 0, cap = 0;
+	__u32 in_batch, out_batch, count, i;
+	bool first = true;
+	int err = 0;
+
+	keys = calloc(1024, sizeof(*keys));
+	vals = calloc(1024, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		count = 1024;
+		err = bpf_map_lookup_batch(m->vips, first ? NULL : &in_batch,
+					   &out_batch, keys, vals, &count,
+					   &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		if (n + count > cap) {
+			cap = 2 * (n + count);
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				err = -ENOMEM;
+				break;
+			}
+			v = p;
+		}
+		for (i = 0; i < count; i++) {
+			v[n].key = keys[i];
+			v[n++].val = vals[i];
+		}
+		if (err) { /* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		in_batch = out_batch;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	if (err) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+/* Every service, sorted by key if @sorted. */
+static int read_vips(struct xdp_maps *m, struct vip_entry **out, size_t *nr,
+		     bool sorted)
+{
+	struct viplb_xdp_vip_key cur, next;
+	struct vip_entry *v = NULL, *p;
+	size_t n = 0, cap = 0;
+	bool first = true;
+
+	if (!read_vips_batch(m, &v, &n))
+		goto sort;
+	while (!bpf_map_get_next_key(m->vips, first ? NULL : &cur, &next)) {
+		first = false;
+		cur = next;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			p = realloc(v, cap * sizeof(*v));
+			if (!p) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = p;
+		}
+		v[n].key = cur;
+		/* A service deleted meanwhile is simply skipped. */
+		if (!bpf_map_lookup_elem(m->vips, &cur, &v[n].val))
+			n++;
+	}
+sort:
+	if (v && sorted)
+		qsort(v, n, sizeof(*v), cmp_vip_entry);
+	*out = v;
+	*nr = n;
+	return 0;
+}
+
+/* The service ids in use, m->svc_used: read once, then kept up to date. */
+static int load_svc_ids(struct xdp_maps *m)
+{
+	struct vip_entry *v;
+	size_t n, i;
+	int err;
+
+	if (m->svc_used)
+		return 0;
+	err = read_vips(m, &v, &n, false);
+	if (err)
+		return err;
+	m->svc_used = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	if (!m->svc_used) {
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
+			m->svc_used[v[i].val.id] = 1;
+	free(v);
+	return 0;
+}
+
+/* The lowest free service id (marked used once the service is written). */
+static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
+{
+	__u32 i;
+	int err;
+
+	err = load_svc_ids(m);
+	if (err)
+		return err;
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES && m->svc_used[i]; i++)
+		;
+	if (i == VIPLB_XDP_MAX_SERVICES)
+		return -ENOSPC;
+	*id = i;
+	return 0;
+}
+
+static void set_svc_used(struct xdp_maps *m, __u32 id, bool used)
+{
+	if (m->svc_used && id < VIPLB_XDP_MAX_SERVICES)
+		m->svc_used[id] = used;
+}
+
+/*
+ * The lowest free backend id, else the lowest retired one.  No id below
+ * m->be_free_hint is free (free_backend() lowers it), so the search for a
+ * free id starts there; retired ids are only looked for when none is.
+ */
+static int alloc_be_id(struct xdp_maps *m, const unsigned char *taken,
+		       __u32 *id)
+{
+	__u32 i;
+
+	for (i = m->be_free_hint; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (!taken[i] && m->be[i].state == VIPLB_XDP_BE_FREE) {
+			/* Not past i: the caller may yet fail to use it. */
+			m->be_free_hint = i;
+			*id = i;
+			return 0;
+		}
+	}
+	m->be_free_hint = VIPLB_XDP_MAX_BACKENDS;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (!taken[i] && m->be[i].state == VIPLB_XDP_BE_RETIRED) {
+			*id = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* Rings. */
+
+struct ring_be {
+	__be32 addr[4];
+	__be16 port;
+	__u32 weight;
+	__u32 id;
+};
+
+static int cmp_ring_be(const void *a, const void *b)
+{
+	const struct ring_be *x = a, *y = b;
+
+	return cmp_be_order(x->addr, x->port, y->addr, y->port);
+}
+
+/*
+ * Builds the Maglev table of @n backends (sorted here) and writes it, as
+ * backend ids, into a new inner map, swapped into rings[svc_id].
+ *
+ * The ring's pairs are 2 * entries consecutive __u32 slots, so the table
+ * is built in place, in the map's own memory (mapped with MAP_POPULATE:
+ * one call instead of a page fault per page), and its backend indexes
+ * are then turned into ids: no table of M entries is allocated, filled
+ * and copied for every change.
+ */
+static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
+		      struct ring_be *rb, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__u32 entries = VIPLB_XDP_RING_ENTRIES(m), *slots, i;
+	struct viplb_xdp_ring_pair *ring = MAP_FAILED;
+	struct viplb_maglev_backend *mb;
+	size_t len = page_round((size_t)entries * sizeof(*ring));
+	int fd = -1, err = 0;
+
+	if (!viplb_maglev_is_prime(m))
+		return -EINVAL;
+	qsort(rb, n, sizeof(*rb), cmp_ring_be);
+	mb = calloc(n ? n : 1, sizeof(*mb));
+	if (!mb)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		viplb_maglev_backend_init(&mb[i], rb[i].addr, rb[i].port,
+					  rb[i].weight, m);
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "viplb_ring", sizeof(__u32),
+			    sizeof(*ring), entries, &opts);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	ring = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (ring == MAP_FAILED) {
+		err = -errno;
+		goto out;
+	}
+	slots = (__u32 *)ring;
+	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
+	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID) {
+		err = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < m; i++)
+		if (slots[i] != VIPLB_MAGLEV_NONE)
+			slots[i] = slots[i] < n ? rb[slots[i]].id :
+						  VIPLB_MAGLEV_NONE;
+	for (; i < 2 * entries; i++) /* the odd slot after the last */
+		slots[i] = VIPLB_MAGLEV_NONE;
+	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
+		err = -errno;
+out:
+	if (ring != MAP_FAILED)
+		munmap(ring, len);
+	if (fd >= 0)
+		close(fd);
+	free(mb);
+	return err;
+}
+
+/* Whether XDP can use a ring for a service of this sched and mode. */
+static bool wants_ring(const struct lb_service *svc)
+{
+	return svc->mode != VIPLB_MODE_NAT &&
+	       (svc->sched == VIPLB_SCHED_MAGLEV ||
+		svc->sched == VIPLB_SCHED_SH);
+}
+
+/* Frees backend id @i: its pinned flows are unpinned by the new gen. */
+static void free_backend(struct xdp_maps *m, __u32 i)
+{
+	m->be[i].state = VIPLB_XDP_BE_FREE;
+	m->be[i].gen++;
+	if (i < m->be_free_hint)
+		m->be_free_hint = i;
+}
+
+int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
+		bool flush_removed)
+{
+	__u8 af = svc->key.af == AF_INET ? VIPLB_FLOW_AF_INET :
+					   VIPLB_FLOW_AF_INET6;
+	struct viplb_xdp_service val = { 0 };
+	struct viplb_xdp_vip_key key;
+	struct ring_be *rb = NULL;
+	unsigned char *taken;
+	__be32 addr[4];
+	__u32 i, j, id, n = svc->nr_backends, nlive = 0, *live = NULL;
+	size_t k;
+	bool is_new;
+	int err;
+
+	if (svc->key.af != AF_INET && svc->key.af != AF_INET6)
+		return -EAFNOSUPPORT;
+	if (!viplb_maglev_is_prime(svc->table_size))
+		return -EINVAL;
+	vip_key(&key, &svc->key);
+	is_new = bpf_map_lookup_elem(m->vips, &key, &val) != 0;
+	if (is_new) {
+		err = alloc_svc_id(m, &val.id);
+		if (err)
+			return err;
+	}
+	val.mode = svc->mode;
+	val.sched = svc->sched;
+	val.table_size = svc->table_size;
+	val.flags = svc->flags;
+
+	taken = calloc(VIPLB_XDP_MAX_BACKENDS, 1);
+	live = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*live));
+	rb = calloc(n ? n : 1, sizeof(*rb));
+	if (!taken || !live || !rb) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/*
+	 * Backends that stay keep their ids; one deleted and added back
+	 * takes its retired id again, with the flows still pinned to it.
+	 */
+	if (!is_new) {
+		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+			if (m->be[i].state == VIPLB_XDP_BE_LIVE &&
+			    m->be[i].svc_id == val.id)
+				live[nlive++] = i;
+		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+			if (m->be[i].state == VIPLB_XDP_BE_RETIRED &&
+			    m->be[i].svc_id == val.id)
+				live[nlive++] = i;
+	}
+	for (k = 0; k < n; k++) {
+		be_addr(addr, svc->key.af, &svc->backends[k].key.addr);
+		memcpy(rb[k].addr, addr, sizeof(addr));
+		rb[k].port = htons(svc->backends[k].key.port);
+		rb[k].weight = svc->backends[k].weight;
+		rb[k].id = VIPLB_XDP_MAX_BACKENDS;
+		for (j = 0; j < nlive; j++) {
+			id = live[j];
+			if (!taken[id] &&
+			    be_is(&m->be[id], addr, svc->backends[k].key.port)) {
+				rb[k].id = id;
+				taken[id] = 1;
+				break;
+			}
+		}
+	}
+	/* New backends: fresh ids, written before any ring names them. */
+	for (k = 0; k < n; k++) {
+		struct viplb_xdp_backend *e;
+
+		if (rb[k].id != VIPLB_XDP_MAX_BACKENDS) {
+			m->be[rb[k].id].weight = rb[k].weight;
+			m->be[rb[k].id].state = VIPLB_XDP_BE_LIVE;
+			continue;
+		}
+		err = alloc_be_id(m, taken, &id);
+		if (err)
+			goto out;
+		taken[id] = 1;
+		rb[k].id = id;
+		e = &m->be[id];
+		err = zero_percpu(m, m->be_stats, id);
+		if (err)
+			goto out;
+		memcpy(e->addr, rb[k].addr, sizeof(e->addr));
+		e->port = rb[k].port;
+		e->af = af;
+		e->weight = rb[k].weight;
+		e->svc_id = val.id;
+		e->gen++;
+		e->state = VIPLB_XDP_BE_LIVE;
+	}
+	if (is_new) {
+		err = zero_percpu(m, m->svc_stats, val.id);
+		if (err)
+			goto out;
+	}
+
+	if (wants_ring(svc) && n) {
+		err = write_ring(m, val.id, svc->table_size, rb, n);
+		if (err)
+			goto out;
+	} else if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
+		err = -errno;
+		goto out;
+	}
+	if (is_new)
+		set_svc_used(m, val.id, true);
+	/* The backends the service no longer has. */
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		struct viplb_xdp_backend *e = &m->be[i];
+
+		if (e->state != VIPLB_XDP_BE_LIVE || e->svc_id != val.id ||
+		    taken[i])
+			continue;
+		if (flush_removed)
+			free_backend(m, i);
+		else
+			e->state = VIPLB_XDP_BE_RETIRED;
+	}
+	err = 0;
+out:
+	free(taken);
+	free(live);
+	free(rb);
+	return err;
+}
+
+int xdp_svc_del(struct xdp_maps *m, const struct svc_key *skey)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key;
+	__u32 i;
+
+	vip_key(&key, skey);
+	if (bpf_map_lookup_elem(m->vips, &key, &val))
+		return -errno;
+	if (bpf_map_delete_elem(m->vips, &key))
+		return -errno;
+	set_svc_used(m, val.id, false);
+	if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT)
+		return -errno;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		struct viplb_xdp_backend *e = &m->be[i];
+
+		if (e->state != VIPLB_XDP_BE_FREE && e->svc_id == val.id)
+			free_backend(m, i);
+	}
+	return 0;
+}
+
+int xdp_svc_flush(struct xdp_maps *m)
+{
+	unsigned char *gone;
+	struct vip_entry *v;
+	size_t n, k;
+	__u32 i;
+	int err;
+
+	err = read_vips(m, &v, &n, false);
+	if (err)
+		return err;
+	gone = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	if (!gone) {
+		free(v);
+		return -ENOMEM;
+	}
+	/* As xdp_svc_del() for each, with one pass over the backends. */
+	for (k = 0; !err && k < n; k++) {
+		if (bpf_map_delete_elem(m->vips, &v[k].key) && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+		set_svc_used(m, v[k].val.id, false);
+		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
+			gone[v[k].val.id] = 1;
+		if (bpf_map_delete_elem(m->rings, &v[k].val.id) &&
+		    errno != ENOENT)
+			err = -errno;
+	}
+	free(v);
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state != VIPLB_XDP_BE_FREE &&
+		    m->be[i].svc_id < VIPLB_XDP_MAX_SERVICES &&
+		    gone[m->be[i].svc_id])
+			free_backend(m, i);
+	free(gone);
+	return err;
+}
+
+static int cmp_lb_backend(const void *a, const void *b)
+{
+	const struct lb_backend *x = a, *y = b;
+	__be32 xa[4], ya[4];
+
+	memcpy(xa, &x->key.addr, 16);
+	memcpy(ya, &y->key.addr, 16);
+	return cmp_be_order(xa, htons(x->key.port), ya, htons(y->key.port));
+}
+
+static void stats_of(struct lb_stats *st, const struct viplb_xdp_counters *c)
+{
+	memset(st, 0, sizeof(*st));
+	st->conns = c->flows;
+	st->pkts_in = c->packets;
+	st->bytes_in = c->bytes;
+}
+
+/* Appends backend id @b to @s (and its counters, if @with_stats). */
+static int add_backend(struct xdp_maps *m, struct lb_service *s, __u32 b,
+		       bool with_stats)
+{
+	const struct viplb_xdp_backend *e = &m->be[b];
+	struct viplb_xdp_counters c;
+	struct lb_backend *be;
+
+	if (s->nr_backends == s->cap_backends) {
+		size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
+		void *p = realloc(s->backends, cap * sizeof(*s->backends));
+
+		if (!p)
+			return -ENOMEM;
+		s->backends = p;
+		s->cap_backends = cap;
+	}
+	be = &s->backends[s->nr_backends++];
+	memset(be, 0, sizeof(*be));
+	memcpy(&be->key.addr, e->addr, sizeof(e->addr));
+	be->key.port = ntohs(e->port);
+	be->weight = e->weight;
+	if (with_stats && !sum_percpu(m, m->be_stats, b, &c))
+		stats_of(&be->stats, &c);
+	return 0;
+}
+
+/*
+ * One service is looked up by its key; all of them are read at once and
+ * their backends found in one pass over the backends map (not one pass
+ * per service: 10,000 services would take 10,000 x 65,536 steps).
+ */
+int xdp_svc_read(struct xdp_maps *m, const struct svc_key *skey,
+		 struct lb_service_list *list, bool with_stats)
+{
+	struct viplb_xdp_counters c;
+	struct vip_entry *v;
+	int *slot = NULL;
+	size_t n, i;
+	__u32 b;
+	int err;
+
+	memset(list, 0, sizeof(*list));
+	if (skey) {
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		vip_key(&v->key, skey);
+		if (bpf_map_lookup_elem(m->vips, &v->key, &v->val)) {
+			err = -errno;
+			free(v);
+			return err;
+		}
+		n = 1;
+	} else {
+		err = read_vips(m, &v, &n, true);
+		if (err)
+			return err;
+	}
+	list->svcs = calloc(n ? n : 1, sizeof(*list->svcs));
+	slot = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*slot));
+	if (!list->svcs || !slot) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	list->cap = n;
+	/* slot[service id]: its index in the list, or -1. */
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++)
+		slot[i] = -1;
+	for (i = 0; i < n; i++) {
+		struct lb_service *s = &list->svcs[list->nr];
+
+		svc_key_of(&s->key, &v[i].key);
+		s->sched = v[i].val.sched;
+		s->mode = v[i].val.mode;
+		s->table_size = v[i].val.table_size;
+		s->flags = v[i].val.flags;
+		if (with_stats && !sum_percpu(m, m->svc_stats, v[i].val.id, &c))
+			stats_of(&s->stats, &c);
+		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
+			slot[v[i].val.id] = list->nr;
+		list->nr++;
+	}
+	for (b = 0; b < VIPLB_XDP_MAX_BACKENDS; b++) {
+		const struct viplb_xdp_backend *e = &m->be[b];
+
+		if (e->state != VIPLB_XDP_BE_LIVE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES || slot[e->svc_id] < 0)
+			continue;
+		err = add_backend(m, &list->svcs[slot[e->svc_id]], b,
+				  with_stats);
+		if (err)
+			goto fail;
+	}
+	for (i = 0; i < list->nr; i++)
+		if (list->svcs[i].nr_backends)
+			qsort(list->svcs[i].backends, list->svcs[i].nr_backends,
+			      sizeof(*list->svcs[i].backends), cmp_lb_backend);
+	free(slot);
+	free(v);
+	return 0;
+
+fail:
+	free(slot);
+	free(v);
+	free_services(list);
+	return err;
+}
+
+int xdp_stats_zero(struct xdp_maps *m, const struct svc_key *skey)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key;
+	__u32 i;
+	int err;
+
+	if (!skey) {
+		for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
+			err = zero_percpu(m, m->svc_stats, i);
+			if (err)
+				return err;
+		}
+		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+			if (m->be[i].state == VIPLB_XDP_BE_FREE)
+				continue;
+			err = zero_percpu(m, m->be_stats, i);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	vip_key(&key, skey);
+	if (bpf_map_lookup_elem(m->vips, &key, &val))
+		return -errno;
+	err = zero_percpu(m, m->svc_stats, val.id);
+	for (i = 0; !err && i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state == VIPLB_XDP_BE_LIVE &&
+		    m->be[i].svc_id == val.id)
+			err = zero_percpu(m, m->be_stats, i);
+	return err;
+}
+
+int xdp_stats_read(struct xdp_maps *m, struct viplb_xdp_stats *st)
+{
+	struct viplb_xdp_stats *v;
+	__u32 zero = 0;
+	int i, j, err = 0;
+
+	memset(st, 0, sizeof(*st));
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(m->stats, &zero, v))
+		err = -errno;
+	for (i = 0; !err && i < m->nr_cpus; i++)
+		for (j = 0; j < __VIPLB_XDP_ST_MAX; j++)
+			st->c[j] += v[i].c[j];
+	free(v);
+	return err;
+}
+
+const char *xdp_stat_name(unsigned int i)
+{
+	static const char *const names[__VIPLB_XDP_ST_MAX] = {
+		[VIPLB_XDP_ST_ABORTED] = "aborted",
+		[VIPLB_XDP_ST_DROP] = "drop",
+		[VIPLB_XDP_ST_PASS] = "pass",
+		[VIPLB_XDP_ST_TX] = "tx",
+		[VIPLB_XDP_ST_REDIRECT] = "redirect",
+		[VIPLB_XDP_ST_LRU_HIT] = "lru_hit",
+		[VIPLB_XDP_ST_LRU_MISS] = "lru_miss",
+		[VIPLB_XDP_ST_NOT_IP] = "pass_not_ip",
+		[VIPLB_XDP_ST_NOT_L4] = "pass_not_l4",
+		[VIPLB_XDP_ST_FRAGMENT] = "pass_fragment",
+		[VIPLB_XDP_ST_IP_OPTIONS] = "pass_ip_options",
+		[VIPLB_XDP_ST_NOT_VIP] = "pass_not_vip",
+		[VIPLB_XDP_ST_NAT_MODE] = "pass_nat_mode",
+		[VIPLB_XDP_ST_SCHED] = "pass_sched",
+		[VIPLB_XDP_ST_NO_BACKEND] = "pass_no_backend",
+		[VIPLB_XDP_ST_TTL] = "pass_ttl",
+		[VIPLB_XDP_ST_FIB_FAIL] = "fib_fail",
+		[VIPLB_XDP_ST_FRAG_NEEDED] = "fib_frag_needed",
+		[VIPLB_XDP_ST_DR_GATEWAY] = "pass_dr_gateway",
+		[VIPLB_XDP_ST_NO_TUN_SRC] = "pass_no_tun_src",
+		[VIPLB_XDP_ST_NO_TX_PORT] = "pass_no_tx_port",
+		[VIPLB_XDP_ST_ERROR] = "error",
+	};
+
+	return i < __VIPLB_XDP_ST_MAX ? names[i] : NULL;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The XDP fast path from user space: its pinned maps (maps.c, maps_read.c),
+ * the maps kept in step with the service commands (sync.c) and the
+ * "viplb xdp" commands (cmd.c).
+ *
+ * The maps are the XDP program's whole configuration.  A service is
+ * written whole (xdp_svc_put): its backends keep their ids, new ones get
+ * free ids, and its Maglev ring is rebuilt by include/viplb/maglev.h over
+ * the backends sorted as the module sorts them, into a new inner map that
+ * replaces the old one in one update.  Other services are not touched.
+ */
+#ifndef VIPLB_USER_XDP_H
+#define VIPLB_USER_XDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <viplb/xdp.h>
+
+#include "parse.h"
+#include "service.h"
+#include "util.h"
+
+/* Root of the pinned state; each netns has a directory below it. */
+#define XDP_PIN_ROOT "/sys/fs/bpf/viplb"
+
+/* File descriptors of the XDP maps, and the backends map mmapped. */
+struct xdp_maps {
+	int vips;
+	int rings;
+	int backends;
+	int flows;
+	int svc_stats;
+	int be_stats;
+	int stats;
+	int config;
+	int tx_ports;
+	struct viplb_xdp_backend *be; /* VIPLB_XDP_MAX_BACKENDS entries */
+	int nr_cpus;
+	/*
+	 * What this process knows of the ids, so that writing n services
+	 * costs O(n), not O(n^2): the service ids in use (read from vips
+	 * once, on the first allocation, then kept up to date; NULL until
+	 * then), and an id below which no backend id is free.  Another
+	 * process writing the maps meanwhile is not seen (the maps have no
+	 * lock: concurrent writers race anyway).
+	 */
+	unsigned char *svc_used; /* VIPLB_XDP_MAX_SERVICES flags */
+	__u32 be_free_hint;
+};
+
+/* Map names, as pinned (also the BPF object's map names). */
+#define XDP_MAP_NAMES                                                      \
+	{ "vips", "rings", "backends", "flows", "svc_stats", "be_stats",   \
+	  "stats", "config", "tx_ports" }
+
+/*
+ * Set up m from map fds already in it (-1 for absent), e.g. from a loaded
+ * skeleton: mmaps the backends map.  The fds stay the caller's.  Returns
+ * 0 or a negative errno.
+ */
+int xdp_maps_init(struct xdp_maps *m);
+/* Open every map pinned in dir; -errno if any is missing. */
+int xdp_maps_open(struct xdp_maps *m, const char *dir);
+/* Unmap; with close_fds, close the fds too. */
+void xdp_maps_release(struct xdp_maps *m, bool close_fds);
+
+/*
+ * Write a service and all its backends (replacing what the maps hold for
+ * its key).  Backends that disappear keep serving their pinned flows,
+ * unless flush_removed.  Returns 0 or a negative errno (-EAFNOSUPPORT for
+ * a backend of another family than the VIP, -ENOSPC when out of ids,
+ * -EINVAL for a bad table size).
+ */
+int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
+		bool flush_removed);
+/* Delete a service and its backends; -ENOENT if absent. */
+int xdp_svc_del(struct xdp_maps *m, const struct svc_key *key);
+/* Delete every service and backend (one pass over the backends). */
+int xdp_svc_flush(struct xdp_maps *m);
+/* Read one service (key) or every service (key NULL), sorted by key. */
+int xdp_svc_read(struct xdp_maps *m, const struct svc_key *key,
+		 struct lb_service_list *list, bool with_stats);
+/* Zero the counters of one service and its backends, or of all (NULL). */
+int xdp_stats_zero(struct xdp_maps *m, const struct svc_key *key);
+/* Sum the per-CPU global counters. */
+int xdp_stats_read(struct xdp_maps *m, struct viplb_xdp_stats *st);
+/* Name of a global counter, for output. */
+const char *xdp_stat_name(unsigned int i);
+
+/*
+ * Apply a parsed service/backend/flush/stats-zero command to the maps
+ * alone, as the module would (used when the module is not loaded).
+ * Returns 0, or -1 after printing an error naming the command.
+ */
+int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
+
+/* sync.c: the pinned state of this netns, and the maps alone. */
+
+/* The pinned state directory of this netns, and a path in it. */
+const char *xdp_pin_dir(void);
+void xdp_pin_path(char *buf, size_t len, const char *name);
+/* xdp_maps_open() of this netns's maps; -1 after an error naming @what. */
+int xdp_open_maps(struct xdp_maps *m, const char *what);
+/* Whether XDP is attached in this netns (its maps are pinned). */
+bool xdp_attached(void);
+/*
+ * Copy the module's services (one, or all if @key is NULL) into the maps.
+ * 0 or -1 (reported, naming @what).
+ */
+int xdp_copy_from_module(struct xdp_maps *m, const struct svc_key *key,
+			 bool flush_removed, const char *what);
+/*
+ * After a command the module accepted: copy the affected service(s) from
+ * the module to the XDP maps.  Returns 0 or -1 (reported).
+ */
+int xdp_mirror(const struct config_cmd *cmd);
+/* After a restore the module accepted: the XDP maps follow.  0 or -1. */
+int xdp_mirror_all(void);
+/*
+ * A restore without the module: the XDP maps are flushed and the commands
+ * applied in order (not atomically).  0 or -1 (reported).
+ */
+int xdp_restore(const struct config_cmd *cmds, size_t n);
+/* A command without the module: the XDP maps alone.  0 or -1. */
+int xdp_apply(const struct config_cmd *cmd);
+/* Services from the maps (one, or all if @key is NULL).  0 or -1. */
+int xdp_fetch(const struct svc_key *key, bool with_stats, const char *what,
+	      struct lb_service_list *list);
+
+/* cmd.c: viplb xdp ... */
+int do_xdp(int argc, char **argv);
+
+#endif /* VIPLB_USER_XDP_H */
