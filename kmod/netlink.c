@@ -13,6 +13,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
+#include <viplb/maglev.h>
 #include "rules.h"
 #include "viplb.h"
 
@@ -26,18 +27,6 @@ static int validate_addr(const struct nlattr *attr,
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static bool is_prime(u32 n)
-{
-	u32 d;
-
-	if (n < 2)
-		return false;
-	for (d = 2; d * d <= n; d++)
-		if (n % d == 0)
-			return false;
-	return true;
 }
 
 /*
@@ -152,7 +141,7 @@ static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 		return -EPROTONOSUPPORT;
 	}
 	if (tb[VIPLB_SVC_A_TABLE_SIZE] &&
-	    !is_prime(nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]))) {
+	    !viplb_maglev_is_prime(nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]))) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_TABLE_SIZE],
 				    "Maglev table size must be a prime in 251..131071");
 		return -EINVAL;
