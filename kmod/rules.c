@@ -266,7 +266,7 @@ static struct viplb_chain *build_add_chain(struct viplb_table_build *b,
 int viplb_rules_load_table(struct viplb_net *vn, u8 afi, u8 table,
 			   struct netlink_ext_ack *extack)
 {
-	struct viplb_rules_txn *rt = vn->rtxn;
+	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_table *live = live_table(vn, afi, table);
 	struct viplb_table_build *b;
 	u32 hook;
@@ -312,7 +312,7 @@ nomem:
 struct viplb_table_build *viplb_rules_build(struct viplb_net *vn, u8 afi,
 					    u8 table)
 {
-	return vn->rtxn ? vn->rtxn->b[afi][table] : NULL;
+	return vn->txn.rules ? vn->txn.rules->b[afi][table] : NULL;
 }
 
 static struct viplb_rule_state *state_with_counters(u64 handle, const u64 *pkts,
@@ -1498,7 +1498,7 @@ void viplb_rules_hooks_release(struct net *net, struct viplb_net *vn)
  */
 int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack)
 {
-	struct viplb_rules_txn *rt = vn->rtxn;
+	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_ruleset *live = viplb_live_rules(vn), *next;
 	int afi, tb, err;
 
@@ -1541,7 +1541,7 @@ int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack)
  */
 struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn)
 {
-	struct viplb_rules_txn *rt = vn->rtxn;
+	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_ruleset *old = viplb_live_rules(vn);
 	struct viplb_ruleset *next = rt->next;
 	int afi, tb;

@@ -80,14 +80,14 @@ static int rules_table(struct viplb_net *vn, struct genl_info *info)
 	if (tb[VIPLB_RULES_A_GEN]) {
 		u32 gen = nla_get_u32(tb[VIPLB_RULES_A_GEN]);
 
-		if (vn->rtxn->check_gen && vn->rtxn->gen != gen) {
+		if (vn->txn.rules->check_gen && vn->txn.rules->gen != gen) {
 			NL_SET_ERR_MSG_ATTR(
 				info->extack, tb[VIPLB_RULES_A_GEN],
 				"two generations in one transaction");
 			return -EINVAL;
 		}
-		vn->rtxn->check_gen = true;
-		vn->rtxn->gen = gen;
+		vn->txn.rules->check_gen = true;
+		vn->txn.rules->gen = gen;
 	}
 	return viplb_rules_load_table(vn, afi, table, info->extack);
 }

@@ -213,19 +213,6 @@ void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
 	viplb_backend_put(be);
 }
 
-/* Drops the open transaction, if any.  Caller holds vn->lock. */
-void viplb_txn_release(struct viplb_net *vn)
-{
-	viplb_config_free(vn->txn);
-	vn->txn = NULL;
-	viplb_rules_txn_free(vn->rtxn);
-	vn->rtxn = NULL;
-	vn->txn_open = false;
-	vn->txn_scope = 0;
-	vn->txn_portid = 0;
-	vn->txn_failed = false;
-}
-
 static int __net_init viplb_net_init(struct net *net)
 {
 	struct viplb_net *vn = viplb_pernet(net);

@@ -131,16 +131,21 @@ struct viplb_config {
 struct viplb_ruleset;
 struct viplb_rules_txn;
 
+/* The open transaction of a netns, if any: see txn.c.  Under its lock. */
+struct viplb_txn {
+	bool open;			/* a transaction is open */
+	u32 scope;			/* enum viplb_txn_scope */
+	struct viplb_config *cfg;	/* its services, or NULL */
+	struct viplb_rules_txn *rules;	/* its rule tables, or NULL */
+	u32 portid;			/* netlink socket owning it */
+	bool failed;			/* a command inside it failed */
+	u32 ops;			/* commands applied to it */
+};
+
 struct viplb_net {
 	struct mutex lock;		/* serialises configuration changes */
 	struct viplb_config __rcu *cfg;	/* live configuration */
-	bool txn_open;			/* a transaction is open */
-	u32 txn_scope;			/* enum viplb_txn_scope */
-	struct viplb_config *txn;	/* its services, or NULL */
-	struct viplb_rules_txn *rtxn;	/* its rule tables, or NULL */
-	u32 txn_portid;			/* netlink socket owning it */
-	bool txn_failed;		/* a command inside @txn failed */
-	u32 txn_ops;			/* commands applied to @txn */
+	struct viplb_txn txn;		/* the open transaction, if any */
 	u32 generation;			/* bumped on each live change */
 	bool hooks[2];			/* hooks registered: v4, v6 */
 	struct viplb_ruleset __rcu *rules; /* live rule tables, see rules.c */
@@ -195,7 +200,6 @@ void viplb_stats_zero(struct viplb_service *svc);
 void viplb_est_start(struct viplb_net *vn);
 void viplb_est_init(struct viplb_net *vn);
 void viplb_est_stop(struct viplb_net *vn);
-void viplb_txn_release(struct viplb_net *vn);
 int viplb_pernet_init(void);
 void viplb_pernet_exit(void);
 
@@ -255,8 +259,19 @@ static inline int viplb_af_index(u8 af)
 extern struct genl_family viplb_genl_family;
 int viplb_genl_init(void);
 void viplb_genl_exit(void);
+
+/* txn.c */
+bool viplb_txn_owned(const struct viplb_net *vn, u32 portid);
+void viplb_txn_account(struct viplb_net *vn, int err);
 typedef int (*viplb_txn_fn)(struct viplb_net *vn, struct genl_info *info);
 int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn);
+int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
+		    struct netlink_ext_ack *extack);
+int viplb_txn_commit(struct viplb_net *vn, u32 portid,
+		     const struct nlattr *ops, struct netlink_ext_ack *extack);
+int viplb_txn_abort(struct viplb_net *vn, u32 portid,
+		    struct netlink_ext_ack *extack);
+void viplb_txn_release(struct viplb_net *vn);
 
 /* rules_nl.c */
 extern const struct nla_policy viplb_rules_cmd_policy[VIPLB_A_RULES + 1];
