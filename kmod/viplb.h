@@ -200,6 +200,9 @@ void viplb_stats_zero(struct viplb_service *svc);
 void viplb_est_start(struct viplb_net *vn);
 void viplb_est_init(struct viplb_net *vn);
 void viplb_est_stop(struct viplb_net *vn);
+void viplb_objects_drain(void);
+
+/* pernet.c */
 int viplb_pernet_init(void);
 void viplb_pernet_exit(void);
 
