@@ -31,8 +31,7 @@ static int backend_cmp(const void *a, const void *b)
 	const struct viplb_backend *x = *(const struct viplb_backend **)a;
 	const struct viplb_backend *y = *(const struct viplb_backend **)b;
 
-	return viplb_maglev_backend_order(&x->addr, x->port, &y->addr,
-					  y->port);
+	return viplb_maglev_backend_order(&x->addr, x->port, &y->addr, y->port);
 }
 
 /**

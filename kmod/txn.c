@@ -44,8 +44,9 @@ int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn)
 	mutex_lock(&vn->lock);
 	if (!viplb_txn_owned(vn, info->snd_portid) ||
 	    !(vn->txn.scope & scope)) {
-		GENL_SET_ERR_MSG(info,
-				 "this command needs an open transaction of its scope (TXN_BEGIN with txn-scope)");
+		GENL_SET_ERR_MSG(
+			info,
+			"this command needs an open transaction of its scope (TXN_BEGIN with txn-scope)");
 		err = -EINVAL;
 	} else {
 		err = fn(vn, info);
@@ -113,13 +114,15 @@ static int txn_prepare(struct viplb_net *vn, const struct nlattr *ops,
 		return -EINVAL;
 	}
 	if (vn->txn.failed) {
-		NL_SET_ERR_MSG(extack,
-			       "a command in the transaction failed; nothing changed");
+		NL_SET_ERR_MSG(
+			extack,
+			"a command in the transaction failed; nothing changed");
 		return -EINVAL;
 	}
 	if (nla_get_u32(ops) != vn->txn.ops) {
-		NL_SET_ERR_MSG_ATTR(extack, ops,
-				    "txn-ops differs from the commands applied; nothing changed");
+		NL_SET_ERR_MSG_ATTR(
+			extack, ops,
+			"txn-ops differs from the commands applied; nothing changed");
 		return -EINVAL;
 	}
 	if (vn->txn.cfg) {
@@ -140,8 +143,8 @@ static int txn_prepare(struct viplb_net *vn, const struct nlattr *ops,
  * attribute (NULL if absent), matches the commands it applied and none of
  * them failed; otherwise drops it and changes nothing.
  */
-int viplb_txn_commit(struct viplb_net *vn, u32 portid,
-		     const struct nlattr *ops, struct netlink_ext_ack *extack)
+int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
+		     struct netlink_ext_ack *extack)
 {
 	struct viplb_ruleset *old_rules = NULL;
 	struct viplb_config *old = NULL;

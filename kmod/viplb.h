@@ -205,8 +205,8 @@ typedef int (*viplb_txn_fn)(struct viplb_net *vn, struct genl_info *info);
 int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn);
 int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
 		    struct netlink_ext_ack *extack);
-int viplb_txn_commit(struct viplb_net *vn, u32 portid,
-		     const struct nlattr *ops, struct netlink_ext_ack *extack);
+int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
+		     struct netlink_ext_ack *extack);
 int viplb_txn_abort(struct viplb_net *vn, u32 portid,
 		    struct netlink_ext_ack *extack);
 void viplb_txn_release(struct viplb_net *vn);
