@@ -13,7 +13,7 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
-#include "rules.h"
+#include <viplb/maglev.h>
 #include "viplb.h"
 
 static int validate_addr(const struct nlattr *attr,
@@ -26,18 +26,6 @@ static int validate_addr(const struct nlattr *attr,
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static bool is_prime(u32 n)
-{
-	u32 d;
-
-	if (n < 2)
-		return false;
-	for (d = 2; d * d <= n; d++)
-		if (n % d == 0)
-			return false;
-	return true;
 }
 
 /*
@@ -152,7 +140,7 @@ static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 		return -EPROTONOSUPPORT;
 	}
 	if (tb[VIPLB_SVC_A_TABLE_SIZE] &&
-	    !is_prime(nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]))) {
+	    !viplb_maglev_is_prime(nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]))) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_TABLE_SIZE],
 				    "Maglev table size must be a prime in 251..131071");
 		return -EINVAL;
@@ -220,21 +208,6 @@ static void svc_apply_settings(struct viplb_service *svc, struct nlattr **tb)
  */
 typedef int (*config_fn)(struct viplb_config *cfg, struct genl_info *info);
 
-/* Is the sender's transaction open?  Caller holds vn->lock. */
-static bool sender_in_txn(struct viplb_net *vn, struct genl_info *info)
-{
-	return vn->txn_open && vn->txn_portid == info->snd_portid;
-}
-
-/* Records the outcome of a command inside a transaction. */
-static void txn_account(struct viplb_net *vn, int err)
-{
-	if (err)
-		vn->txn_failed = true;
-	else
-		vn->txn_ops++;
-}
-
 static int config_apply(struct genl_info *info, config_fn fn)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
@@ -243,8 +216,8 @@ static int config_apply(struct genl_info *info, config_fn fn)
 	int err;
 
 	mutex_lock(&vn->lock);
-	in_txn = sender_in_txn(vn, info);
-	cfg = in_txn ? vn->txn : viplb_live_config(vn);
+	in_txn = viplb_txn_owned(vn, info->snd_portid);
+	cfg = in_txn ? vn->txn.cfg : viplb_live_config(vn);
 	if (!cfg) {
 		GENL_SET_ERR_MSG(info,
 				 "the open transaction does not replace services");
@@ -253,34 +226,12 @@ static int config_apply(struct genl_info *info, config_fn fn)
 		err = fn(cfg, info);
 	}
 	if (in_txn) {
-		txn_account(vn, err);
+		viplb_txn_account(vn, err);
 	} else if (!err) {
 		vn->generation++;
 		err = viplb_hooks_sync(genl_info_net(info), vn);
 		if (err)
 			GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
-	}
-	mutex_unlock(&vn->lock);
-	return err;
-}
-
-/*
- * Runs a command that exists only inside a transaction of @scope, such as
- * loading a rule table.
- */
-int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn)
-{
-	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
-	int err;
-
-	mutex_lock(&vn->lock);
-	if (!sender_in_txn(vn, info) || !(vn->txn_scope & scope)) {
-		GENL_SET_ERR_MSG(info,
-				 "this command needs an open transaction of its scope (TXN_BEGIN with txn-scope)");
-		err = -EINVAL;
-	} else {
-		err = fn(vn, info);
-		txn_account(vn, err);
 	}
 	mutex_unlock(&vn->lock);
 	return err;
@@ -565,135 +516,26 @@ static int nl_flush(struct sk_buff *skb, struct genl_info *info)
 static int nl_txn_begin(struct sk_buff *skb, struct genl_info *info)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
-	struct viplb_rules_txn *rtxn = NULL;
-	struct viplb_config *txn = NULL;
 	u32 scope = VIPLB_TXN_SERVICES;
-	int err = 0;
 
 	if (info->attrs[VIPLB_A_TXN_SCOPE])
 		scope = nla_get_u32(info->attrs[VIPLB_A_TXN_SCOPE]);
-	if (scope & VIPLB_TXN_SERVICES) {
-		txn = viplb_config_alloc();
-		if (!txn)
-			return -ENOMEM;
-		txn->deferred = true;
-	}
-	if (scope & VIPLB_TXN_RULES) {
-		rtxn = viplb_rules_txn_alloc();
-		if (!rtxn) {
-			viplb_config_free(txn);
-			return -ENOMEM;
-		}
-	}
-	mutex_lock(&vn->lock);
-	if (vn->txn_open) {
-		GENL_SET_ERR_MSG(info,
-				 "a transaction is already open in this netns");
-		err = -EBUSY;
-	} else {
-		vn->txn_open = true;
-		vn->txn_scope = scope;
-		vn->txn = txn;
-		vn->rtxn = rtxn;
-		vn->txn_portid = info->snd_portid;
-		vn->txn_failed = false;
-		vn->txn_ops = 0;
-		txn = NULL;
-		rtxn = NULL;
-	}
-	mutex_unlock(&vn->lock);
-	viplb_config_free(txn);
-	viplb_rules_txn_free(rtxn);
-	return err;
-}
-
-/* Checks done before anything of a transaction goes live. */
-static int txn_prepare(struct viplb_net *vn, struct genl_info *info)
-{
-	int err;
-
-	if (GENL_REQ_ATTR_CHECK(info, VIPLB_A_TXN_OPS)) {
-		GENL_SET_ERR_MSG(info, "missing txn-ops attribute");
-		return -EINVAL;
-	}
-	if (vn->txn_failed) {
-		GENL_SET_ERR_MSG(info,
-				 "a command in the transaction failed; nothing changed");
-		return -EINVAL;
-	}
-	if (nla_get_u32(info->attrs[VIPLB_A_TXN_OPS]) != vn->txn_ops) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_TXN_OPS],
-				    "txn-ops differs from the commands applied; nothing changed");
-		return -EINVAL;
-	}
-	if (vn->txn) {
-		err = viplb_config_rebuild_dirty(vn->txn);
-		if (err) {
-			GENL_SET_ERR_MSG(info, "cannot build scheduler state");
-			return err;
-		}
-	}
-	/* Last: it registers hooks, and nothing may fail after it. */
-	if (vn->rtxn)
-		return viplb_rules_prepare(vn, info->extack);
-	return 0;
+	return viplb_txn_begin(vn, scope, info->snd_portid, info->extack);
 }
 
 static int nl_txn_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
-	struct viplb_ruleset *old_rules = NULL;
-	struct viplb_config *old = NULL;
-	int err = 0;
 
-	mutex_lock(&vn->lock);
-	if (!sender_in_txn(vn, info)) {
-		GENL_SET_ERR_MSG(info, "this socket has no open transaction");
-		err = -ENOENT;
-		goto out;
-	}
-	err = txn_prepare(vn, info);
-	if (err) {
-		viplb_txn_release(vn);
-		goto out;
-	}
-	if (vn->rtxn)
-		old_rules = viplb_rules_commit(genl_info_net(info), vn);
-	if (vn->txn) {
-		vn->txn->deferred = false;
-		old = viplb_live_config(vn);
-		rcu_assign_pointer(vn->cfg, vn->txn);
-		vn->txn = NULL;
-		vn->generation++;
-	}
-	viplb_txn_release(vn);
-	err = viplb_hooks_sync(genl_info_net(info), vn);
-	if (err)
-		GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
-out:
-	mutex_unlock(&vn->lock);
-	if (old || old_rules) {
-		synchronize_rcu();
-		viplb_config_free(old);
-		viplb_ruleset_free(old_rules);
-	}
-	return err;
+	return viplb_txn_commit(vn, info->snd_portid,
+				info->attrs[VIPLB_A_TXN_OPS], info->extack);
 }
 
 static int nl_txn_abort(struct sk_buff *skb, struct genl_info *info)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
-	int err = 0;
 
-	mutex_lock(&vn->lock);
-	if (sender_in_txn(vn, info)) {
-		viplb_txn_release(vn);
-	} else {
-		GENL_SET_ERR_MSG(info, "this socket has no open transaction");
-		err = -ENOENT;
-	}
-	mutex_unlock(&vn->lock);
-	return err;
+	return viplb_txn_abort(vn, info->snd_portid, info->extack);
 }
 
 static int put_stats(struct sk_buff *skb, int attrtype,
@@ -1305,7 +1147,7 @@ static int viplb_netlink_notify(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	vn = viplb_pernet(n->net);
 	mutex_lock(&vn->lock);
-	if (vn->txn_open && vn->txn_portid == n->portid)
+	if (viplb_txn_owned(vn, n->portid))
 		viplb_txn_release(vn);
 	mutex_unlock(&vn->lock);
 	return NOTIFY_DONE;

@@ -266,7 +266,7 @@ static struct viplb_chain *build_add_chain(struct viplb_table_build *b,
 int viplb_rules_load_table(struct viplb_net *vn, u8 afi, u8 table,
 			   struct netlink_ext_ack *extack)
 {
-	struct viplb_rules_txn *rt = vn->rtxn;
+	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_table *live = live_table(vn, afi, table);
 	struct viplb_table_build *b;
 	u32 hook;
@@ -312,7 +312,7 @@ nomem:
 struct viplb_table_build *viplb_rules_build(struct viplb_net *vn, u8 afi,
 					    u8 table)
 {
-	return vn->rtxn ? vn->rtxn->b[afi][table] : NULL;
+	return vn->txn.rules ? vn->txn.rules->b[afi][table] : NULL;
 }
 
 static struct viplb_rule_state *state_with_counters(u64 handle, const u64 *pkts,
@@ -618,13 +618,11 @@ bad:
 }
 
 int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
-			  const char *chain, const struct viplb_rule_spec *spec,
-			  const char *target, const char *comment,
-			  const u64 *handle, const u64 *pkts, const u64 *bytes,
-			  const struct nlattr *order,
-			  const struct nlattr *spec_attr,
+			  const struct viplb_rule_load *rl,
 			  struct netlink_ext_ack *extack)
 {
+	const struct viplb_rule_spec *spec = rl->spec;
+	const u64 *pkts = rl->pkts, *bytes = rl->bytes;
 	struct viplb_table *t = b->t;
 	bool jump = spec->verdict == VIPLB_V_JUMP ||
 		    spec->verdict == VIPLB_V_GOTO;
@@ -634,7 +632,7 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 	u32 ci, ti = 0;
 	int err;
 
-	if (!build_find_chain(b, chain, &ci)) {
+	if (!build_find_chain(b, rl->chain, &ci)) {
 		NL_SET_ERR_MSG(extack, "the rule's chain does not exist");
 		return -ENOENT;
 	}
@@ -642,19 +640,20 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 		NL_SET_ERR_MSG(extack, "too many rules in this table");
 		return -ENOSPC;
 	}
-	err = check_matches(spec, t->afi, spec_attr, extack);
+	err = check_matches(spec, t->afi, rl->spec_attr, extack);
 	if (!err)
-		err = check_target(spec, t->afi, t->table, spec_attr, extack);
+		err = check_target(spec, t->afi, t->table, rl->spec_attr,
+				   extack);
 	if (err)
 		return err;
-	if (jump != !!target) {
+	if (jump != !!rl->target) {
 		NL_SET_ERR_MSG(
 			extack,
 			"a target chain goes with JUMP and GOTO, and only with them");
 		return -EINVAL;
 	}
 	if (jump) {
-		tc = build_find_chain(b, target, &ti);
+		tc = build_find_chain(b, rl->target, &ti);
 		if (!tc || tc->hook >= 0) {
 			NL_SET_ERR_MSG(
 				extack,
@@ -662,8 +661,8 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 			return -ENOENT;
 		}
 	}
-	if (handle) {
-		struct handle_ent key = { .handle = *handle }, *e;
+	if (rl->handle) {
+		struct handle_ent key = { .handle = *rl->handle }, *e;
 
 		err = build_index_handles(vn, b);
 		if (err)
@@ -683,7 +682,7 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 		e->taken = true;
 		if (pkts || bytes) {
 			/* New counters, the same nth position. */
-			st = state_with_counters(*handle, pkts, bytes);
+			st = state_with_counters(*rl->handle, pkts, bytes);
 			if (!st)
 				return -ENOMEM;
 			atomic_set(&st->nth, atomic_read(&e->st->nth));
@@ -721,12 +720,12 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 		r->oif_wild = spec->oif[r->oif_len - 1] == '+';
 		r->oif_len -= r->oif_wild;
 	}
-	if (order) {
-		r->order_len = nla_len(order);
-		memcpy(r->order, nla_data(order), r->order_len);
+	if (rl->order) {
+		r->order_len = nla_len(rl->order);
+		memcpy(r->order, nla_data(rl->order), r->order_len);
 	}
-	if (comment) {
-		r->comment = kstrdup(comment, GFP_KERNEL_ACCOUNT);
+	if (rl->comment) {
+		r->comment = kstrdup(rl->comment, GFP_KERNEL_ACCOUNT);
 		if (!r->comment) {
 			state_put(st);
 			return -ENOMEM;
@@ -1499,7 +1498,7 @@ void viplb_rules_hooks_release(struct net *net, struct viplb_net *vn)
  */
 int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack)
 {
-	struct viplb_rules_txn *rt = vn->rtxn;
+	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_ruleset *live = viplb_live_rules(vn), *next;
 	int afi, tb, err;
 
@@ -1542,7 +1541,7 @@ int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack)
  */
 struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn)
 {
-	struct viplb_rules_txn *rt = vn->rtxn;
+	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_ruleset *old = viplb_live_rules(vn);
 	struct viplb_ruleset *next = rt->next;
 	int afi, tb;

@@ -108,6 +108,19 @@ static inline struct viplb_ruleset *viplb_live_rules(struct viplb_net *vn)
 	return rcu_dereference_protected(vn->rules, lockdep_is_held(&vn->lock));
 }
 
+/* A rule that a RULES_RULE message appends to a chain being loaded. */
+struct viplb_rule_load {
+	const char *chain; /* the chain it goes in */
+	const struct viplb_rule_spec *spec;
+	const char *target; /* the chain of a JUMP or GOTO, else NULL */
+	const char *comment; /* NULL if none */
+	const u64 *handle; /* the live rule it replaces, or NULL: a new one */
+	const u64 *pkts; /* initial counters, or NULL */
+	const u64 *bytes;
+	const struct nlattr *order; /* VIPLB_RULES_A_MATCH_ORDER, or NULL */
+	const struct nlattr *spec_attr; /* VIPLB_RULES_A_SPEC, for errors */
+};
+
 /* rules.c */
 extern const char *const viplb_hook_names[__VIPLB_HOOK_MAX];
 bool viplb_rtable_has_hook(u8 table, u32 hook);
@@ -122,11 +135,7 @@ int viplb_rules_load_chain(struct viplb_table_build *b, const char *name,
 			   const struct nlattr *attr,
 			   struct netlink_ext_ack *extack);
 int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
-			  const char *chain, const struct viplb_rule_spec *spec,
-			  const char *target, const char *comment,
-			  const u64 *handle, const u64 *pkts, const u64 *bytes,
-			  const struct nlattr *order,
-			  const struct nlattr *spec_attr,
+			  const struct viplb_rule_load *rl,
 			  struct netlink_ext_ack *extack);
 int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack);
 struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn);

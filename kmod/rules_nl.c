@@ -80,14 +80,14 @@ static int rules_table(struct viplb_net *vn, struct genl_info *info)
 	if (tb[VIPLB_RULES_A_GEN]) {
 		u32 gen = nla_get_u32(tb[VIPLB_RULES_A_GEN]);
 
-		if (vn->rtxn->check_gen && vn->rtxn->gen != gen) {
+		if (vn->txn.rules->check_gen && vn->txn.rules->gen != gen) {
 			NL_SET_ERR_MSG_ATTR(
 				info->extack, tb[VIPLB_RULES_A_GEN],
 				"two generations in one transaction");
 			return -EINVAL;
 		}
-		vn->rtxn->check_gen = true;
-		vn->rtxn->gen = gen;
+		vn->txn.rules->check_gen = true;
+		vn->txn.rules->gen = gen;
 	}
 	return viplb_rules_load_table(vn, afi, table, info->extack);
 }
@@ -159,7 +159,7 @@ int viplb_nl_rules_chain(struct sk_buff *skb, struct genl_info *info)
 static int rules_rule(struct viplb_net *vn, struct genl_info *info)
 {
 	struct nlattr *tb[VIPLB_RULES_A_MAX + 1];
-	const char *target = NULL, *comment = NULL;
+	struct viplb_rule_load rl = {};
 	struct viplb_rule_spec spec;
 	struct viplb_table_build *b;
 	u64 handle, pkts, bytes;
@@ -173,17 +173,18 @@ static int rules_rule(struct viplb_net *vn, struct genl_info *info)
 		return -EINVAL;
 	}
 	memcpy(&spec, nla_data(tb[VIPLB_RULES_A_SPEC]), sizeof(spec));
+	rl.chain = nla_data(tb[VIPLB_RULES_A_CHAIN]);
+	rl.spec = &spec;
 	if (tb[VIPLB_RULES_A_TARGET])
-		target = nla_data(tb[VIPLB_RULES_A_TARGET]);
+		rl.target = nla_data(tb[VIPLB_RULES_A_TARGET]);
 	if (tb[VIPLB_RULES_A_COMMENT])
-		comment = nla_data(tb[VIPLB_RULES_A_COMMENT]);
-	return viplb_rules_load_rule(vn, b, nla_data(tb[VIPLB_RULES_A_CHAIN]),
-				     &spec, target, comment,
-				     opt_u64(tb[VIPLB_RULES_A_HANDLE], &handle),
-				     opt_u64(tb[VIPLB_RULES_A_PKTS], &pkts),
-				     opt_u64(tb[VIPLB_RULES_A_BYTES], &bytes),
-				     tb[VIPLB_RULES_A_MATCH_ORDER],
-				     tb[VIPLB_RULES_A_SPEC], info->extack);
+		rl.comment = nla_data(tb[VIPLB_RULES_A_COMMENT]);
+	rl.handle = opt_u64(tb[VIPLB_RULES_A_HANDLE], &handle);
+	rl.pkts = opt_u64(tb[VIPLB_RULES_A_PKTS], &pkts);
+	rl.bytes = opt_u64(tb[VIPLB_RULES_A_BYTES], &bytes);
+	rl.order = tb[VIPLB_RULES_A_MATCH_ORDER];
+	rl.spec_attr = tb[VIPLB_RULES_A_SPEC];
+	return viplb_rules_load_rule(vn, b, &rl, info->extack);
 }
 
 int viplb_nl_rules_rule(struct sk_buff *skb, struct genl_info *info)

@@ -22,15 +22,16 @@
 #include <viplb/maglev.h>
 #include "viplb.h"
 
+/* viplb_maglev_backend_order() compares 16 address bytes. */
+static_assert(sizeof_field(struct viplb_backend, addr) == 16);
+
+/* The order of sd->be, the same as every other Maglev table builder's. */
 static int backend_cmp(const void *a, const void *b)
 {
 	const struct viplb_backend *x = *(const struct viplb_backend **)a;
 	const struct viplb_backend *y = *(const struct viplb_backend **)b;
-	int d = memcmp(&x->addr, &y->addr, sizeof(x->addr));
 
-	if (d)
-		return d;
-	return memcmp(&x->port, &y->port, sizeof(x->port));
+	return viplb_maglev_backend_order(&x->addr, x->port, &y->addr, y->port);
 }
 
 /**

@@ -9,11 +9,7 @@
 #include <linux/jhash.h>
 #include <linux/slab.h>
 #include <linux/percpu.h>
-#include <net/net_namespace.h>
-#include "rules.h"
 #include "viplb.h"
-
-unsigned int viplb_net_id __read_mostly;
 
 /*
  * Services and backends not yet freed.  Their RCU callbacks can queue
@@ -213,96 +209,15 @@ void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
 	viplb_backend_put(be);
 }
 
-/* Drops the open transaction, if any.  Caller holds vn->lock. */
-void viplb_txn_release(struct viplb_net *vn)
-{
-	viplb_config_free(vn->txn);
-	vn->txn = NULL;
-	viplb_rules_txn_free(vn->rtxn);
-	vn->rtxn = NULL;
-	vn->txn_open = false;
-	vn->txn_scope = 0;
-	vn->txn_portid = 0;
-	vn->txn_failed = false;
-}
-
-static int __net_init viplb_net_init(struct net *net)
-{
-	struct viplb_net *vn = viplb_pernet(net);
-	struct viplb_config *cfg;
-
-	int err;
-
-	cfg = viplb_config_alloc();
-	if (!cfg)
-		return -ENOMEM;
-	err = viplb_flows_init(vn);
-	if (err) {
-		viplb_config_free(cfg);
-		return err;
-	}
-	mutex_init(&vn->lock);
-	viplb_est_init(vn);
-	vn->net = net;
-	RCU_INIT_POINTER(vn->cfg, cfg);
-	return 0;
-}
-
-/* Hooks go first, so that no packet reaches viplb in this netns. */
-static void __net_exit viplb_net_pre_exit(struct net *net)
-{
-	struct viplb_net *vn = viplb_pernet(net);
-
-	mutex_lock(&vn->lock);
-	viplb_hooks_release(net, vn);
-	viplb_rules_hooks_release(net, vn);
-	mutex_unlock(&vn->lock);
-}
-
-static void __net_exit viplb_net_exit(struct net *net)
-{
-	struct viplb_net *vn = viplb_pernet(net);
-	struct viplb_ruleset *rules;
-	struct viplb_config *cfg;
-
-	viplb_est_stop(vn);
-	viplb_flows_exit(vn);
-	mutex_lock(&vn->lock);
-	viplb_txn_release(vn);
-	cfg = viplb_live_config(vn);
-	RCU_INIT_POINTER(vn->cfg, NULL);
-	rules = viplb_live_rules(vn);
-	RCU_INIT_POINTER(vn->rules, NULL);
-	mutex_unlock(&vn->lock);
-
-	synchronize_rcu();
-	viplb_config_free(cfg);
-	viplb_ruleset_free(rules);
-}
-
-static struct pernet_operations viplb_net_ops = {
-	.init = viplb_net_init,
-	.pre_exit = viplb_net_pre_exit,
-	.exit = viplb_net_exit,
-	.id = &viplb_net_id,
-	.size = sizeof(struct viplb_net),
-};
-
-int viplb_pernet_init(void)
-{
-	return register_pernet_subsys(&viplb_net_ops);
-}
-
-void viplb_pernet_exit(void)
+/*
+ * Waits until every service and backend is freed, for module exit, once
+ * no netns holds any: the call_rcu() frees can queue further frees (a flow
+ * frees its service, which frees its backends: three levels).
+ */
+void viplb_objects_drain(void)
 {
 	int i;
 
-	unregister_pernet_subsys(&viplb_net_ops);
-
-	/*
-	 * Wait for the call_rcu() frees, including those they queue: a flow
-	 * frees its service, which frees its backends (three levels).
-	 */
 	for (i = 0; i < 4 && atomic_read(&live_objects); i++)
 		rcu_barrier();
 	WARN(atomic_read(&live_objects), "viplb: %d objects leaked\n",

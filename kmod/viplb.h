@@ -131,16 +131,21 @@ struct viplb_config {
 struct viplb_ruleset;
 struct viplb_rules_txn;
 
+/* The open transaction of a netns, if any: see txn.c.  Under its lock. */
+struct viplb_txn {
+	bool open;			/* a transaction is open */
+	u32 scope;			/* enum viplb_txn_scope */
+	struct viplb_config *cfg;	/* its services, or NULL */
+	struct viplb_rules_txn *rules;	/* its rule tables, or NULL */
+	u32 portid;			/* netlink socket owning it */
+	bool failed;			/* a command inside it failed */
+	u32 ops;			/* commands applied to it */
+};
+
 struct viplb_net {
 	struct mutex lock;		/* serialises configuration changes */
 	struct viplb_config __rcu *cfg;	/* live configuration */
-	bool txn_open;			/* a transaction is open */
-	u32 txn_scope;			/* enum viplb_txn_scope */
-	struct viplb_config *txn;	/* its services, or NULL */
-	struct viplb_rules_txn *rtxn;	/* its rule tables, or NULL */
-	u32 txn_portid;			/* netlink socket owning it */
-	bool txn_failed;		/* a command inside @txn failed */
-	u32 txn_ops;			/* commands applied to @txn */
+	struct viplb_txn txn;		/* the open transaction, if any */
 	u32 generation;			/* bumped on each live change */
 	bool hooks[2];			/* hooks registered: v4, v6 */
 	struct viplb_ruleset __rcu *rules; /* live rule tables, see rules.c */
@@ -152,6 +157,7 @@ struct viplb_net {
 	struct viplb_flows *flows;	/* flow accounting, see flow.c */
 };
 
+/* The id of struct viplb_net, given by pernet.c's pernet_operations. */
 extern unsigned int viplb_net_id;
 
 static inline struct viplb_net *viplb_pernet(const struct net *net)
@@ -163,6 +169,15 @@ static inline struct viplb_config *viplb_live_config(struct viplb_net *vn)
 {
 	return rcu_dereference_protected(vn->cfg, lockdep_is_held(&vn->lock));
 }
+
+static inline int viplb_af_index(u8 af)
+{
+	return af == AF_INET6;
+}
+
+/* pernet.c */
+int viplb_pernet_init(void);
+void viplb_pernet_exit(void);
 
 /* service.c */
 struct viplb_config *viplb_config_alloc(void);
@@ -181,10 +196,40 @@ void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be);
 void viplb_backend_unlink(struct viplb_service *svc,
 			  struct viplb_backend *be);
 void viplb_backend_put(struct viplb_backend *be);
+void viplb_objects_drain(void);
+
+/* txn.c */
+bool viplb_txn_owned(const struct viplb_net *vn, u32 portid);
+void viplb_txn_account(struct viplb_net *vn, int err);
+typedef int (*viplb_txn_fn)(struct viplb_net *vn, struct genl_info *info);
+int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn);
+int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
+		    struct netlink_ext_ack *extack);
+int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
+		     struct netlink_ext_ack *extack);
+int viplb_txn_abort(struct viplb_net *vn, u32 portid,
+		    struct netlink_ext_ack *extack);
+void viplb_txn_release(struct viplb_net *vn);
+
+/* sched.c */
+int viplb_sched_rebuild(struct viplb_service *svc,
+			const struct viplb_backend *exclude);
+void viplb_sched_release(struct viplb_service *svc);
 struct viplb_backend *viplb_sched_find(const struct viplb_sched_data *sd,
 				       const union nf_inet_addr *addr,
 				       __be16 port);
-struct nf_conn;
+struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
+				       const struct viplb_flow_tuple *t,
+				       bool peek);
+int viplb_config_rebuild_dirty(struct viplb_config *cfg);
+int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
+			  const struct viplb_backend *exclude);
+
+/* stats.c */
+void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
+		     bool reply, unsigned int bytes);
+void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats);
+void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats);
 void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 		      const atomic_t *active, struct viplb_stats_sum *sum);
 void viplb_stats_view(struct viplb_pcpu_stats __percpu *stats,
@@ -195,20 +240,6 @@ void viplb_stats_zero(struct viplb_service *svc);
 void viplb_est_start(struct viplb_net *vn);
 void viplb_est_init(struct viplb_net *vn);
 void viplb_est_stop(struct viplb_net *vn);
-void viplb_txn_release(struct viplb_net *vn);
-int viplb_pernet_init(void);
-void viplb_pernet_exit(void);
-
-/* sched.c */
-int viplb_sched_rebuild(struct viplb_service *svc,
-			const struct viplb_backend *exclude);
-void viplb_sched_release(struct viplb_service *svc);
-struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
-				       const struct viplb_flow_tuple *t,
-				       bool peek);
-int viplb_config_rebuild_dirty(struct viplb_config *cfg);
-int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
-			  const struct viplb_backend *exclude);
 
 /* hooks.c */
 int viplb_nat_fns_register(struct net *net, int afi,
@@ -223,14 +254,11 @@ struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
 					       __be16 port);
 
 /* flow.c */
+struct nf_conn;
 int viplb_flows_init(struct viplb_net *vn);
 void viplb_flows_exit(struct viplb_net *vn);
 void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 			  struct viplb_service *svc, struct viplb_backend *be);
-void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
-		     bool reply, unsigned int bytes);
-void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats);
-void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats);
 struct viplb_backend *viplb_fwd_flow_get(struct viplb_net *vn,
 					 const struct viplb_flow_tuple *t,
 					 bool fin);
@@ -246,17 +274,10 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
 			u32 mode, const struct viplb_backend *be);
 
-static inline int viplb_af_index(u8 af)
-{
-	return af == AF_INET6;
-}
-
 /* netlink.c */
 extern struct genl_family viplb_genl_family;
 int viplb_genl_init(void);
 void viplb_genl_exit(void);
-typedef int (*viplb_txn_fn)(struct viplb_net *vn, struct genl_info *info);
-int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn);
 
 /* rules_nl.c */
 extern const struct nla_policy viplb_rules_cmd_policy[VIPLB_A_RULES + 1];

@@ -155,6 +155,37 @@ static inline int viplb_maglev_is_prime(__u32 m)
 	return 1;
 }
 
+/**
+ * viplb_maglev_backend_order() - the order in which backends are passed
+ * @a_addr16: the first backend's address, 16 bytes in network order (IPv4
+ *            in the first 4, the other 12 zero)
+ * @a_port: its port, in network order
+ * @b_addr16: the second backend's address, as @a_addr16
+ * @b_port: its port, in network order
+ *
+ * The table depends on the order of the backends (see the top of this
+ * file), so every builder that must agree with another sorts them by
+ * this: by the 16 address bytes, then by the 2 port bytes, compared as
+ * memcmp() compares them (unsigned bytes, first byte first).  A plain
+ * loop, so that the kernel, BPF and user space all build it.
+ *
+ * Return: < 0, 0 or > 0 as backend a sorts before, with or after backend b.
+ */
+static inline int viplb_maglev_backend_order(const void *a_addr16,
+					     __be16 a_port,
+					     const void *b_addr16,
+					     __be16 b_port)
+{
+	const __u8 *a = (const __u8 *)a_addr16;
+	const __u8 *b = (const __u8 *)b_addr16;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (a[i] != b[i])
+			return a[i] - b[i];
+	return (int)viplb_be16_val(a_port) - (int)viplb_be16_val(b_port);
+}
+
 /* The slot after @slot in a permutation of step @skip; no overflow. */
 static inline __u32 viplb_maglev_advance(__u32 slot, __u32 skip, __u32 m)
 {
