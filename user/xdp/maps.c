@@ -144,18 +144,6 @@ static bool be_is(const struct viplb_xdp_backend *e, const __be32 addr[4],
 	return !memcmp(e->addr, addr, 16) && e->port == htons(port);
 }
 
-/*
- * The module's backend order (kmod/sched.c): the 16-byte address, then the
- * port, both compared as bytes in network order.
- */
-static int cmp_be_order(const __be32 *a_addr, __be16 a_port,
-			const __be32 *b_addr, __be16 b_port)
-{
-	int d = memcmp(a_addr, b_addr, 16);
-
-	return d ? d : memcmp(&a_port, &b_port, sizeof(a_port));
-}
-
 /* Per-CPU counters. */
 
 static int zero_percpu(struct xdp_maps *m, int fd, __u32 id)
@@ -401,7 +389,7 @@ static int cmp_ring_be(const void *a, const void *b)
 {
 	const struct ring_be *x = a, *y = b;
 
-	return cmp_be_order(x->addr, x->port, y->addr, y->port);
+	return viplb_maglev_backend_order(x->addr, x->port, y->addr, y->port);
 }
 
 /*
@@ -686,11 +674,9 @@ int xdp_svc_flush(struct xdp_maps *m)
 static int cmp_lb_backend(const void *a, const void *b)
 {
 	const struct lb_backend *x = a, *y = b;
-	__be32 xa[4], ya[4];
 
-	memcpy(xa, &x->key.addr, 16);
-	memcpy(ya, &y->key.addr, 16);
-	return cmp_be_order(xa, htons(x->key.port), ya, htons(y->key.port));
+	return viplb_maglev_backend_order(&x->key.addr, htons(x->key.port),
+					  &y->key.addr, htons(y->key.port));
 }
 
 static void stats_of(struct lb_stats *st, const struct viplb_xdp_counters *c)
