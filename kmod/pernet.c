@@ -15,7 +15,6 @@ static int __net_init viplb_net_init(struct net *net)
 {
 	struct viplb_net *vn = viplb_pernet(net);
 	struct viplb_config *cfg;
-
 	int err;
 
 	cfg = viplb_config_alloc();

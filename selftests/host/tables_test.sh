@@ -214,7 +214,7 @@ if command -v "$CC" >/dev/null; then
 		-I../../include -I$src/lib -I$src/tables \
 		-o "$TMP/order_test" "$D/order_test.c" \
 		$src/tables/libviplb-tables.a $src/lib/libviplb.a \
-		-lm >"$TMP/err" 2>&1; then
+		-lmnl -lm >"$TMP/err" 2>&1; then
 		if $VALGRIND "$TMP/order_test" >"$TMP/out" 2>&1; then
 			ok "order_test.c: $(grep -c '^ok' "$TMP/out") checks of the match order and -Z"
 		else

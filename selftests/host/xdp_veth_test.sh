@@ -229,6 +229,18 @@ run_mode()
 	else
 		fail "$mode: viplb show reads the XDP maps" "$("$VIPLB" -n "$D" show 2>&1)"
 	fi
+	# ... and save too: what it writes restores to the same maps.
+	if "$VIPLB" -n "$D" save >"$VIPLB_TMP/save1" &&
+		grep -q "^backend add tcp $VIP:80 198.51.100.18:80 weight 1\$" \
+			"$VIPLB_TMP/save1" &&
+		"$VIPLB" -n "$D" restore "$VIPLB_TMP/save1" &&
+		"$VIPLB" -n "$D" save >"$VIPLB_TMP/save2" &&
+		cmp -s "$VIPLB_TMP/save1" "$VIPLB_TMP/save2"; then
+		pass "$mode: viplb save reads the XDP maps; save | restore | save is identical"
+	else
+		fail "$mode: viplb save reads the XDP maps; save | restore | save is identical" \
+			"$(cat "$VIPLB_TMP/save1" "$VIPLB_TMP/save2" 2>&1 | head -20)"
+	fi
 
 	for l in d0 d1 d2; do
 		v xdp detach $l

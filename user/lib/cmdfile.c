@@ -27,7 +27,7 @@ void cmdfile_close(FILE *f)
 }
 
 int cmdfile_next(FILE *f, const char *file, char **buf, size_t *cap,
-		     unsigned int *lineno, int *argc, char **argv)
+		 unsigned int *lineno, int *argc, char **argv)
 {
 	ssize_t n;
 
@@ -90,4 +90,3 @@ int restore_parse(FILE *f, const char *file, struct restore_cmds *r)
 	cur_line = 0;
 	return ret;
 }
-

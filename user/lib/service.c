@@ -512,7 +512,6 @@ static int lookup_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
-
 int lookup_service(struct nl_sock *nl, const struct config_cmd *cmd,
 		   struct lookup_reply *r)
 {

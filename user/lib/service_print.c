@@ -167,4 +167,3 @@ void print_lookup(const struct lookup_reply *r)
 	}
 	close_json_object();
 }
-

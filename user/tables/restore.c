@@ -617,6 +617,16 @@ out:
 	return ret;
 }
 
+int rt_restore_check(const char *prog, uint16_t af, const char *text,
+		     size_t len)
+{
+	struct restore_opts o = { .af = af, .test = true, .wait = -1 };
+	/* Only read: lines are tokenized in a scratch copy. */
+	struct input in = { .text = (char *)text, .len = len };
+
+	return restore(prog, &o, &in);
+}
+
 enum { OPT_PRINT = 256 };
 
 static const struct option restore_opts_long[] = {

@@ -300,6 +300,13 @@ int rt_load_tables(struct nl_sock *nl, struct rt_table *const *tables, size_t n,
 int tables_main(const char *prog, uint16_t af, int argc, char **argv);
 int tables_save_main(const char *prog, uint16_t af, int argc, char **argv);
 int tables_restore_main(const char *prog, uint16_t af, int argc, char **argv);
+/*
+ * viplb-restore --test on @len bytes of @text (no NUL needed): every line
+ * checked and applied to empty tables, no kernel involved.  Returns the
+ * exit status (0, 1, or 2 for a parameter problem), errors reported.
+ */
+int rt_restore_check(const char *prog, uint16_t af, const char *text,
+		     size_t len);
 /* Program name for messages, and "line N: " for restore. */
 void rt_report(const char *prog, unsigned int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -108,9 +108,10 @@ report:
 		cur_line = 0;
 		ret = -1;
 	} else if (ret) {
-		nl_report(lost ? "restore: commit (some kernel replies were lost)" :
-				 "restore: commit",
-			  &err);
+		nl_report(
+			lost ? "restore: commit (some kernel replies were lost)" :
+			       "restore: commit",
+			&err);
 		ret = -1;
 	}
 	txn_free(t);

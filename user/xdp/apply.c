@@ -128,8 +128,8 @@ int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd)
 	int err = apply(m, cmd);
 
 	if (err) {
-		errmsg("%s: %s (xdp maps)",
-		       format_cmd(what, sizeof(what), cmd), strerror(-err));
+		errmsg("%s: %s (xdp maps)", format_cmd(what, sizeof(what), cmd),
+		       strerror(-err));
 		return -1;
 	}
 	return 0;

@@ -60,7 +60,7 @@ int xdp_open_maps(struct xdp_maps *m, const char *what)
 
 /* Copy the module's services (one, or all if key is NULL) into the maps. */
 int xdp_copy_from_module(struct xdp_maps *m, const struct svc_key *key,
-			    bool flush_removed, const char *what)
+			 bool flush_removed, const char *what)
 {
 	struct lb_service_list list;
 	struct nl_sock *nl;
@@ -108,9 +108,9 @@ int xdp_mirror(const struct config_cmd *cmd)
 	default:
 		/* The module is the reference: copy its view of the service. */
 		err = xdp_copy_from_module(&m, &cmd->svc,
-				       cmd->op == OP_BE_DEL &&
-					       (cmd->has & HAS_FLUSH),
-				       what) ?
+					   cmd->op == OP_BE_DEL &&
+						   (cmd->has & HAS_FLUSH),
+					   what) ?
 			      -EIO :
 			      0;
 		xdp_maps_release(&m, true);

@@ -4,8 +4,9 @@
  * format in user/tables/tables.h), where the save-format files of tables_test.sh
  * cannot reach: the bytes the parser makes, how dumped bytes that are
  * missing or wrong print (the fixed order), -C against rules with and
- * without them, and -Z keeping a rule's handle.  Built and run by
- * tables_test.sh, linked with the offline parts of user/ (the tables and lib archives).
+ * without them, and -Z keeping a rule's handle; and restore files checked
+ * from memory (rt_restore_check(), no kernel).  Built and run by
+ * tables_test.sh, linked with the user tools' tables and lib archives.
  *
  * Prints one line per check, "ok" or "not ok", and exits 1 if any
  * failed.
@@ -117,6 +118,16 @@ static void check_apply(const char *line, int want, const char *what)
 {
 	char got[16];
 	int ret = apply(&table, line);
+
+	snprintf(got, sizeof(got), "%d", ret);
+	check(ret == want, what, got);
+}
+
+/* A restore file checked from memory: @want is the exit status. */
+static void check_restore(const char *text, int want, const char *what)
+{
+	char got[16];
+	int ret = rt_restore_check("order_test", AF_INET, text, strlen(text));
 
 	snprintf(got, sizeof(got), "%d", ret);
 	check(ret == want, what, got);
@@ -245,5 +256,13 @@ int main(void)
 
 	rt_table_free(&table);
 	printf("# %d of %d order checks failed\n", failed, checks);
+	/* Restore files from memory, the parser's seam for fuzzing. */
+	check_restore("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n",
+		      0, "rt_restore_check: a good file");
+	check_restore("*filter\n-A INPUT -p tcp --dport ssh-x -j ACCEPT\nCOMMIT\n",
+		      2, "rt_restore_check: a bad value is a parameter problem");
+	check_restore("*filter\n-A INPUT -j ACCEPT\n", 1,
+		      "rt_restore_check: COMMIT missing");
+
 	return failed ? 1 : 0;
 }
