@@ -9,7 +9,13 @@
  * dr and tun modes: viplb's own flow table, an RCU hash keyed by the
  * 5-tuple, keeps each flow on its backend until it times out.  Timeouts
  * are per protocol (module parameters), and a TCP flow that saw FIN or RST
- * gets the short closing timeout.
+ * gets the short closing timeout.  The table is hostile-traffic safe, as
+ * IPVS's connection table: its buckets are chosen by a hash with a random
+ * per-netns seed (the scheduling hash, viplb_flow_hash(), is fixed and
+ * public, so that every director picks the same backend), it is sized
+ * from flow_max when the netns gets its first service, and its buckets
+ * are locked in stripes.  A TCP entry is made by a SYN only, and lives
+ * timeout_tcp_syn until the flow's next packet.
  *
  * One worker per netns expires both kinds while there are entries.
  */
@@ -22,7 +28,10 @@
 #include "viplb.h"
 
 #define FLOWS_GC_INTERVAL (HZ / 2)
-#define FWD_HASH_BITS 14
+/* Buckets: flow_max / 8, within these bounds; locks: one per 64 buckets. */
+#define FWD_MIN_BITS 10
+#define FWD_MAX_BITS 18
+#define FWD_LOCK_SHIFT 6
 
 static unsigned int flow_max __read_mostly = 1U << 20;
 module_param(flow_max, uint, 0644);
@@ -31,6 +40,11 @@ MODULE_PARM_DESC(flow_max, "most flows tracked per netns, per kind");
 static unsigned int timeout_tcp __read_mostly = 900;
 module_param(timeout_tcp, uint, 0644);
 MODULE_PARM_DESC(timeout_tcp, "dr/tun TCP flow idle timeout (s)");
+
+static unsigned int timeout_tcp_syn __read_mostly = 30;
+module_param(timeout_tcp_syn, uint, 0644);
+MODULE_PARM_DESC(timeout_tcp_syn,
+		 "dr/tun TCP flow timeout after its SYN, until its next packet (s)");
 
 static unsigned int timeout_tcp_fin __read_mostly = 120;
 module_param(timeout_tcp_fin, uint, 0644);
@@ -57,16 +71,26 @@ struct viplb_fwd_flow {
 	struct viplb_backend *be;
 	unsigned long expires;		/* jiffies */
 	bool closing;			/* TCP FIN or RST seen */
+	bool embryonic;			/* TCP: only the SYN seen so far */
 	struct rcu_head rcu;
 };
 
+/* The dr/tun flow table; see the top of this file. */
+struct viplb_fwd_table {
+	u32 seed;			/* bucket hash seed, random */
+	unsigned int bits;		/* log2 of the number of buckets */
+	spinlock_t *locks;		/* bucket b: locks[b >> FWD_LOCK_SHIFT] */
+	struct hlist_head buckets[];
+};
+
 struct viplb_flows {
-	spinlock_t lock;		/* protects all lists and counts */
+	spinlock_t lock;		/* protects @list and @count */
 	struct list_head list;		/* nat-mode flows */
 	unsigned int count;
-	unsigned int fwd_count;
+	atomic_t fwd_count;		/* entries in @fwd */
 	struct delayed_work gc;
-	struct hlist_head fwd[1 << FWD_HASH_BITS];
+	/* NULL until the first service; then set until the netns exits */
+	struct viplb_fwd_table __rcu *fwd;
 };
 
 /* Is the connection still open?  TCP counts until it starts closing. */
@@ -130,10 +154,11 @@ static void fwd_flow_free_rcu(struct rcu_head *head)
 	kfree(f);
 }
 
+/* Caller holds the bucket's lock. */
 static void fwd_flow_unlink(struct viplb_flows *fl, struct viplb_fwd_flow *f)
 {
 	hlist_del_rcu(&f->hnode);
-	fl->fwd_count--;
+	atomic_dec(&fl->fwd_count);
 	atomic_dec(&f->be->active);
 	atomic_dec(&f->svc->active);
 	call_rcu(&f->rcu, fwd_flow_free_rcu);
@@ -145,18 +170,26 @@ static void fwd_remove_if(struct viplb_flows *fl,
 				       const void *arg),
 			  const void *arg)
 {
+	/* Process context: the table outlives every caller. */
+	struct viplb_fwd_table *ft = rcu_dereference_protected(fl->fwd, true);
 	struct viplb_fwd_flow *f;
 	struct hlist_node *tmp;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(fl->fwd); i++) {
-		if (hlist_empty(&fl->fwd[i]))
+	if (!ft)
+		return;
+	for (i = 0; i < (1U << ft->bits); i++) {
+		spinlock_t *lock = &ft->locks[i >> FWD_LOCK_SHIFT];
+
+		if (hlist_empty(&ft->buckets[i]))
 			continue;
-		spin_lock_bh(&fl->lock);
-		hlist_for_each_entry_safe(f, tmp, &fl->fwd[i], hnode)
+		spin_lock_bh(lock);
+		hlist_for_each_entry_safe(f, tmp, &ft->buckets[i], hnode)
 			if (drop(f, arg))
 				fwd_flow_unlink(fl, f);
-		spin_unlock_bh(&fl->lock);
+		spin_unlock_bh(lock);
+		if (!(i & 1023))
+			cond_resched();
 	}
 }
 
@@ -183,14 +216,18 @@ static void flows_gc_work(struct work_struct *work)
 
 	flows_collect(fl, false);
 	fwd_collect(fl, false);
-	if (READ_ONCE(fl->count) || READ_ONCE(fl->fwd_count))
+	if (READ_ONCE(fl->count) || atomic_read(&fl->fwd_count))
 		queue_delayed_work(system_power_efficient_wq, &fl->gc,
 				   FLOWS_GC_INTERVAL);
 }
 
-static u32 fwd_bucket(const struct viplb_flow_tuple *t)
+/* The bucket of @t: a hash with the table's own random seed. */
+static u32 fwd_bucket(const struct viplb_fwd_table *ft,
+		      const struct viplb_flow_tuple *t)
 {
-	return hash_32(viplb_flow_hash(t), FWD_HASH_BITS);
+	BUILD_BUG_ON(sizeof(*t) % sizeof(u32));
+	return jhash2((const u32 *)t, sizeof(*t) / sizeof(u32), ft->seed) &
+	       ((1U << ft->bits) - 1);
 }
 
 static bool tuple_equal(const struct viplb_flow_tuple *a,
@@ -199,15 +236,36 @@ static bool tuple_equal(const struct viplb_flow_tuple *a,
 	return !memcmp(a, b, sizeof(*a));
 }
 
-static unsigned long fwd_timeout(u8 proto, bool closing)
+static unsigned long fwd_timeout(u8 proto, bool closing, bool embryonic)
 {
 	unsigned int secs;
 
-	if (proto == IPPROTO_TCP)
-		secs = closing ? timeout_tcp_fin : timeout_tcp;
+	if (proto != IPPROTO_TCP)
+		secs = READ_ONCE(timeout_udp);
+	else if (closing)
+		secs = READ_ONCE(timeout_tcp_fin);
+	else if (embryonic)
+		secs = READ_ONCE(timeout_tcp_syn);
 	else
-		secs = timeout_udp;
-	return (unsigned long)READ_ONCE(secs) * HZ;
+		secs = READ_ONCE(timeout_tcp);
+	return (unsigned long)secs * HZ;
+}
+
+/* The live entry of @t, or NULL.  RCU. */
+static struct viplb_fwd_flow *fwd_find_rcu(struct viplb_flows *fl,
+					   const struct viplb_flow_tuple *t)
+{
+	struct viplb_fwd_table *ft = rcu_dereference(fl->fwd);
+	struct viplb_fwd_flow *f;
+
+	if (!ft)
+		return NULL;
+	hlist_for_each_entry_rcu(f, &ft->buckets[fwd_bucket(ft, t)], hnode) {
+		if (tuple_equal(&f->tuple, t))
+			return time_after(jiffies, READ_ONCE(f->expires)) ?
+				       NULL : f;
+	}
+	return NULL;
 }
 
 /**
@@ -223,35 +281,28 @@ struct viplb_backend *viplb_fwd_flow_get(struct viplb_net *vn,
 					 const struct viplb_flow_tuple *t,
 					 bool fin)
 {
-	struct viplb_flows *fl = vn->flows;
-	struct viplb_fwd_flow *f;
+	struct viplb_fwd_flow *f = fwd_find_rcu(vn->flows, t);
+	bool closing;
 
-	hlist_for_each_entry_rcu(f, &fl->fwd[fwd_bucket(t)], hnode) {
-		if (!tuple_equal(&f->tuple, t))
-			continue;
-		if (time_after(jiffies, READ_ONCE(f->expires)))
-			return NULL;
-		if (fin && !READ_ONCE(f->closing))
-			WRITE_ONCE(f->closing, true);
-		WRITE_ONCE(f->expires,
-			   jiffies + fwd_timeout(t->proto, READ_ONCE(f->closing)));
-		return f->be;
-	}
-	return NULL;
+	if (!f)
+		return NULL;
+	if (fin && !READ_ONCE(f->closing))
+		WRITE_ONCE(f->closing, true);
+	/* Past the SYN: the flow is established (or a spoofer's). */
+	if (READ_ONCE(f->embryonic))
+		WRITE_ONCE(f->embryonic, false);
+	closing = READ_ONCE(f->closing);
+	WRITE_ONCE(f->expires, jiffies + fwd_timeout(t->proto, closing, false));
+	return f->be;
 }
 
 /* The backend of a known dr/tun flow, without touching it.  RCU. */
 struct viplb_backend *viplb_fwd_flow_peek(struct viplb_net *vn,
 					  const struct viplb_flow_tuple *t)
 {
-	struct viplb_fwd_flow *f;
+	struct viplb_fwd_flow *f = fwd_find_rcu(vn->flows, t);
 
-	hlist_for_each_entry_rcu(f, &vn->flows->fwd[fwd_bucket(t)], hnode) {
-		if (tuple_equal(&f->tuple, t))
-			return time_after(jiffies, READ_ONCE(f->expires)) ?
-			       NULL : f->be;
-	}
-	return NULL;
+	return f ? f->be : NULL;
 }
 
 struct flush_match {
@@ -297,6 +348,8 @@ void viplb_flows_flush_backend(struct viplb_net *vn,
 	struct flush_match m = { .svc = svc, .be = be };
 	struct nf_ct_iter_data iter = { .net = vn->net, .data = &m };
 
+	/* Packets that still see @be in the old snapshot are done. */
+	synchronize_rcu();
 	fwd_remove_if(vn->flows, fwd_of_backend, be);
 	nf_ct_iterate_cleanup_net(ct_match_backend, &iter);
 }
@@ -304,7 +357,7 @@ void viplb_flows_flush_backend(struct viplb_net *vn,
 /**
  * viplb_fwd_flow_add() - remember the backend of a new dr/tun flow
  * @vn: the netns state
- * @t: the flow
+ * @t: the flow, from its first packet: a TCP SYN or a UDP datagram
  * @svc: its service
  * @be: the backend chosen
  *
@@ -315,12 +368,14 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 			struct viplb_service *svc, struct viplb_backend *be)
 {
 	struct viplb_flows *fl = vn->flows;
+	struct viplb_fwd_table *ft = rcu_dereference(fl->fwd);
 	struct viplb_fwd_flow *f, *old;
-	u32 b = fwd_bucket(t);
+	spinlock_t *lock;
+	u32 b;
 
-	if (READ_ONCE(fl->fwd_count) >= READ_ONCE(flow_max))
+	if (!ft || atomic_read(&fl->fwd_count) >= READ_ONCE(flow_max))
 		goto untracked;
-	f = kmalloc(sizeof(*f), GFP_ATOMIC);
+	f = kmalloc(sizeof(*f), GFP_ATOMIC | __GFP_ACCOUNT);
 	if (!f)
 		goto untracked;
 	if (!refcount_inc_not_zero(&svc->ref))
@@ -333,21 +388,24 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 	f->svc = svc;
 	f->be = be;
 	f->closing = false;
-	f->expires = jiffies + fwd_timeout(t->proto, false);
+	f->embryonic = t->proto == IPPROTO_TCP;
+	f->expires = jiffies + fwd_timeout(t->proto, false, f->embryonic);
 
-	spin_lock_bh(&fl->lock);
+	b = fwd_bucket(ft, t);
+	lock = &ft->locks[b >> FWD_LOCK_SHIFT];
+	spin_lock_bh(lock);
 	/* Another CPU may have added the same flow meanwhile: replace it. */
-	hlist_for_each_entry(old, &fl->fwd[b], hnode) {
+	hlist_for_each_entry(old, &ft->buckets[b], hnode) {
 		if (tuple_equal(&old->tuple, t)) {
 			fwd_flow_unlink(fl, old);
 			break;
 		}
 	}
-	hlist_add_head_rcu(&f->hnode, &fl->fwd[b]);
-	fl->fwd_count++;
+	hlist_add_head_rcu(&f->hnode, &ft->buckets[b]);
+	atomic_inc(&fl->fwd_count);
 	atomic_inc(&be->active);
 	atomic_inc(&svc->active);
-	spin_unlock_bh(&fl->lock);
+	spin_unlock_bh(lock);
 	queue_delayed_work(system_power_efficient_wq, &fl->gc,
 			   FLOWS_GC_INTERVAL);
 	return;
@@ -356,6 +414,43 @@ free:
 	kfree(f);
 untracked:
 	viplb_stats_untracked(svc->stats);
+}
+
+/**
+ * viplb_fwd_table_alloc() - give the netns its dr/tun flow table
+ * @vn: the netns state
+ *
+ * Sized from flow_max, with a random seed.  Called before the first hooks
+ * of the netns are registered; the table then stays until the netns
+ * exits.  Context: process, vn->lock held.  Return: 0 or -ENOMEM.
+ */
+int viplb_fwd_table_alloc(struct viplb_net *vn)
+{
+	struct viplb_flows *fl = vn->flows;
+	struct viplb_fwd_table *ft;
+	unsigned int max = READ_ONCE(flow_max) / 8, bits, i, nlocks;
+
+	if (rcu_access_pointer(fl->fwd))
+		return 0;
+	bits = max ? ilog2(max) : 0;
+	bits = clamp_t(unsigned int, bits, FWD_MIN_BITS, FWD_MAX_BITS);
+	ft = kvzalloc(struct_size(ft, buckets, 1UL << bits),
+		      GFP_KERNEL_ACCOUNT);
+	if (!ft)
+		return -ENOMEM;
+	nlocks = 1U << (bits - FWD_LOCK_SHIFT);
+	ft->locks = kvmalloc_array(nlocks, sizeof(*ft->locks),
+				   GFP_KERNEL_ACCOUNT);
+	if (!ft->locks) {
+		kvfree(ft);
+		return -ENOMEM;
+	}
+	for (i = 0; i < nlocks; i++)
+		spin_lock_init(&ft->locks[i]);
+	ft->bits = bits;
+	ft->seed = get_random_u32();
+	rcu_assign_pointer(fl->fwd, ft);
+	return 0;
 }
 
 /**
@@ -407,6 +502,12 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 			   FLOWS_GC_INTERVAL);
 }
 
+/* Does the netns count nat-mode connections (of any service)? */
+bool viplb_nat_flows_active(struct viplb_net *vn)
+{
+	return READ_ONCE(vn->flows->count) != 0;
+}
+
 int viplb_flows_init(struct viplb_net *vn)
 {
 	struct viplb_flows *fl;
@@ -425,12 +526,18 @@ int viplb_flows_init(struct viplb_net *vn)
 void viplb_flows_exit(struct viplb_net *vn)
 {
 	struct viplb_flows *fl = vn->flows;
+	struct viplb_fwd_table *ft;
 
 	if (!fl)
 		return;
 	cancel_delayed_work_sync(&fl->gc);
 	flows_collect(fl, true);
 	fwd_collect(fl, true);
+	ft = rcu_dereference_protected(fl->fwd, true);
+	if (ft) {
+		kvfree(ft->locks);
+		kvfree(ft);
+	}
 	kvfree(fl);
 	vn->flows = NULL;
 }

@@ -217,9 +217,13 @@ static unsigned int count_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* Reads the flow of an IPv4/IPv6 TCP or UDP packet; false if not one. */
+/*
+ * Reads the flow of an IPv4/IPv6 TCP or UDP packet; false if not one.
+ * *fin: a TCP FIN or RST.  *first: the packet can start a flow (a TCP SYN
+ * without ACK, or any UDP datagram).
+ */
 static bool packet_flow(struct sk_buff *skb, u8 af,
-			struct viplb_flow_tuple *t, bool *fin)
+			struct viplb_flow_tuple *t, bool *fin, bool *first)
 {
 	unsigned int thoff;
 	__be16 _ports[2];
@@ -252,6 +256,7 @@ static bool packet_flow(struct sk_buff *skb, u8 af,
 		return false;
 
 	*fin = false;
+	*first = true;
 	if (proto == IPPROTO_TCP) {
 		struct tcphdr _th;
 		const struct tcphdr *th;
@@ -260,6 +265,7 @@ static bool packet_flow(struct sk_buff *skb, u8 af,
 		if (!th)
 			return false;
 		*fin = th->fin || th->rst;
+		*first = th->syn && !th->ack && !th->rst;
 	}
 	if (af == AF_INET)
 		viplb_flow_tuple_v4(t, ip_hdr(skb)->saddr, ip_hdr(skb)->daddr,
@@ -271,7 +277,20 @@ static bool packet_flow(struct sk_buff *skb, u8 af,
 	return true;
 }
 
-/* dr and tun: keep the flow on its backend and send the packet there. */
+/* Does the scheduler pick the same backend for a flow every time? */
+static bool sched_stateless(u32 sched)
+{
+	return sched == VIPLB_SCHED_MAGLEV || sched == VIPLB_SCHED_SH;
+}
+
+/*
+ * dr and tun: keep the flow on its backend and send the packet there.
+ * Only the first packet of a flow (TCP SYN, UDP) makes a flow-table
+ * entry.  A later packet with no entry (after a failover to this
+ * director, or a spoofed one) still goes where Maglev or sh sends the
+ * flow, without state; for rr, wrr and lc it has no backend and goes to
+ * the stack, as IPVS does.
+ */
 static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state)
 {
@@ -281,10 +300,10 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 	union nf_inet_addr daddr;
 	struct viplb_service *svc;
 	struct viplb_backend *be;
-	bool fin, new = false;
+	bool fin, first, new = false;
 	u32 mode;
 
-	if (!packet_flow(skb, af, &t, &fin))
+	if (!packet_flow(skb, af, &t, &fin, &first))
 		return NF_ACCEPT;
 	memset(&daddr, 0, sizeof(daddr));
 	memcpy(&daddr, t.daddr, af == AF_INET ? 4 : 16);
@@ -297,11 +316,15 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 
 	be = viplb_fwd_flow_get(vn, &t, fin);
 	if (!be) {
+		if (!first && !sched_stateless(READ_ONCE(svc->sched)))
+			return NF_ACCEPT;
 		be = viplb_sched_pick(svc, &t, false);
 		if (!be)
 			return reject_new(svc, skb, state, t.proto);
-		viplb_fwd_flow_add(vn, &t, svc, be);
-		new = true;
+		if (first) {
+			viplb_fwd_flow_add(vn, &t, svc, be);
+			new = true;
+		}
 	}
 	viplb_stats_add(svc->stats, new, false, skb->len);
 	viplb_stats_add(be->stats, new, false, skb->len);
@@ -436,7 +459,8 @@ int viplb_nat_fns_register(struct net *net, int afi,
 	return 0;
 }
 
-static int hooks_register(struct net *net, int afi)
+/* The NAT lookups of family @afi, and the conntrack they need. */
+static int nat_register(struct net *net, int afi)
 {
 	u8 pf = afi ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	int err;
@@ -447,52 +471,99 @@ static int hooks_register(struct net *net, int afi)
 	err = viplb_nat_fns_register(net, afi, nat_ops[afi],
 				     ARRAY_SIZE(nat_ops[afi]));
 	if (err)
-		goto err_ct;
-	err = nf_register_net_hooks(net, plain_ops[afi],
-				    ARRAY_SIZE(plain_ops[afi]));
-	if (err)
-		goto err_nat;
-	return 0;
-
-err_nat:
-	viplb_nat_fns_unregister(net, afi, nat_ops[afi],
-				 ARRAY_SIZE(nat_ops[afi]));
-err_ct:
-	nf_ct_netns_put(net, pf);
+		nf_ct_netns_put(net, pf);
 	return err;
 }
 
-static void hooks_unregister(struct net *net, int afi)
+static void nat_unregister(struct net *net, int afi)
 {
-	nf_unregister_net_hooks(net, plain_ops[afi],
-				ARRAY_SIZE(plain_ops[afi]));
 	viplb_nat_fns_unregister(net, afi, nat_ops[afi],
 				 ARRAY_SIZE(nat_ops[afi]));
 	nf_ct_netns_put(net, afi ? NFPROTO_IPV6 : NFPROTO_IPV4);
 }
 
 /*
+ * The hooks of family @afi.  The NAT lookups may still be there, kept
+ * for the connections of services since deleted (see hooks_unregister()).
+ */
+static int hooks_register(struct net *net, struct viplb_net *vn, int afi)
+{
+	int err;
+
+	if (!vn->nat_kept[afi]) {
+		err = nat_register(net, afi);
+		if (err)
+			return err;
+	}
+	err = nf_register_net_hooks(net, plain_ops[afi],
+				    ARRAY_SIZE(plain_ops[afi]));
+	if (err) {
+		if (!vn->nat_kept[afi])
+			nat_unregister(net, afi);
+		return err;
+	}
+	vn->nat_kept[afi] = false;
+	return 0;
+}
+
+/*
+ * With @keep_nat, the NAT lookups stay: the NAT core translates the
+ * established connections of deleted nat services only while some NAT
+ * function of the family is registered.  They go with the netns.
+ */
+static void hooks_unregister(struct net *net, struct viplb_net *vn, int afi,
+			     bool keep_nat)
+{
+	nf_unregister_net_hooks(net, plain_ops[afi],
+				ARRAY_SIZE(plain_ops[afi]));
+	if (keep_nat)
+		vn->nat_kept[afi] = true;
+	else
+		nat_unregister(net, afi);
+}
+
+/*
+ * Registers the hooks of each family that has services in @cfg and that
+ * are not registered yet.  Caller holds vn->lock.
+ */
+int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
+			const struct viplb_config *cfg)
+{
+	int afi, err;
+
+	for (afi = 0; afi < 2; afi++) {
+		if (!cfg || !cfg->n_af[afi] || vn->hooks[afi])
+			continue;
+		err = viplb_fwd_table_alloc(vn);
+		if (!err)
+			err = hooks_register(net, vn, afi);
+		if (err)
+			return err;
+		vn->hooks[afi] = true;
+	}
+	return 0;
+}
+
+/*
  * Registers the hooks of each family that has services in the live
- * configuration, and unregisters the others.  Caller holds vn->lock.
+ * configuration, and unregisters the others.  After viplb_hooks_prepare()
+ * of the live configuration it only unregisters, and cannot fail.
+ * Caller holds vn->lock.
  */
 int viplb_hooks_sync(struct net *net, struct viplb_net *vn)
 {
 	struct viplb_config *cfg = viplb_live_config(vn);
 	int afi, err;
 
+	err = viplb_hooks_prepare(net, vn, cfg);
+	if (err)
+		return err;
 	for (afi = 0; afi < 2; afi++) {
-		bool want = cfg && cfg->n_af[afi];
-
-		if (want == vn->hooks[afi])
-			continue;
-		if (want) {
-			err = hooks_register(net, afi);
-			if (err)
-				return err;
-		} else {
-			hooks_unregister(net, afi);
+		if (vn->hooks[afi] && !(cfg && cfg->n_af[afi])) {
+			hooks_unregister(net, vn, afi,
+					 viplb_nat_flows_active(vn));
+			vn->hooks[afi] = false;
 		}
-		vn->hooks[afi] = want;
 	}
 	if (cfg && cfg->n_services)
 		viplb_est_start(vn);
@@ -506,7 +577,10 @@ void viplb_hooks_release(struct net *net, struct viplb_net *vn)
 
 	for (afi = 0; afi < 2; afi++) {
 		if (vn->hooks[afi])
-			hooks_unregister(net, afi);
+			hooks_unregister(net, vn, afi, false);
+		else if (vn->nat_kept[afi])
+			nat_unregister(net, afi);
 		vn->hooks[afi] = false;
+		vn->nat_kept[afi] = false;
 	}
 }

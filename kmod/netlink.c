@@ -108,10 +108,20 @@ static const struct nla_policy commit_policy[VIPLB_A_TXN_OPS + 1] = {
 	[VIPLB_A_TXN_OPS] = { .type = NLA_U32 },
 };
 
+/*
+ * FLUSH and TXN_ABORT take no attribute.  Strict validation refuses types
+ * above maxattr; type 1 is refused here, with a message.
+ */
+static const struct nla_policy no_attr_policy[VIPLB_A_SERVICE + 1] = {
+	[VIPLB_A_SERVICE] = { .type = NLA_REJECT,
+			      .reject_message = "this command takes no attribute" },
+};
+
 /* Parses VIPLB_A_SERVICE into @tb and the service key. */
 static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 		     struct viplb_svc_key *key, struct netlink_ext_ack *extack)
 {
+	u16 af;
 	int err;
 
 	err = nla_parse_nested(tb, VIPLB_SVC_A_MAX, nest, svc_policy, extack);
@@ -127,9 +137,11 @@ static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 	}
 
 	memset(key, 0, sizeof(*key));
-	key->af = nla_get_u16(tb[VIPLB_SVC_A_AF]);
+	/* Checked before it is narrowed to key->af (a u8). */
+	af = nla_get_u16(tb[VIPLB_SVC_A_AF]);
+	key->af = af;
 	key->proto = nla_get_u8(tb[VIPLB_SVC_A_PROTO]);
-	if (key->af != AF_INET && key->af != AF_INET6) {
+	if (af != AF_INET && af != AF_INET6) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_AF],
 				    "af must be AF_INET or AF_INET6");
 		return -EAFNOSUPPORT;
@@ -1061,6 +1073,8 @@ static const struct genl_ops viplb_genl_ops[] = {
 	{
 		.cmd = VIPLB_CMD_FLUSH,
 		.doit = nl_flush,
+		.policy = no_attr_policy,
+		.maxattr = ARRAY_SIZE(no_attr_policy) - 1,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{
@@ -1080,6 +1094,8 @@ static const struct genl_ops viplb_genl_ops[] = {
 	{
 		.cmd = VIPLB_CMD_TXN_ABORT,
 		.doit = nl_txn_abort,
+		.policy = no_attr_policy,
+		.maxattr = ARRAY_SIZE(no_attr_policy) - 1,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 	{

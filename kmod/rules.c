@@ -154,7 +154,14 @@ static void table_free(struct viplb_table *t)
 	kfree(t);
 }
 
-void viplb_ruleset_free(struct viplb_ruleset *rs)
+/* The bit of table @tb of family @afi in a viplb_rules_commit() mask. */
+static unsigned int table_bit(int afi, int tb)
+{
+	return 1U << (afi * VIPLB_NUM_RTABLES + tb);
+}
+
+/* Frees @rs and its tables, but those whose bit is set in @kept. */
+void viplb_ruleset_free_except(struct viplb_ruleset *rs, unsigned int kept)
 {
 	int afi, tb;
 
@@ -162,8 +169,14 @@ void viplb_ruleset_free(struct viplb_ruleset *rs)
 		return;
 	for (afi = 0; afi < 2; afi++)
 		for (tb = 0; tb < VIPLB_NUM_RTABLES; tb++)
-			table_free(rs->t[afi][tb]);
+			if (!(kept & table_bit(afi, tb)))
+				table_free(rs->t[afi][tb]);
 	kfree(rs);
+}
+
+void viplb_ruleset_free(struct viplb_ruleset *rs)
+{
+	viplb_ruleset_free_except(rs, 0);
 }
 
 static void build_free(struct viplb_table_build *b)
@@ -1536,25 +1549,31 @@ int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack)
 }
 
 /*
- * Swaps in the ruleset made by viplb_rules_prepare() and returns what the
- * caller must free after a grace period: the replaced tables.
+ * Swaps in the ruleset made by viplb_rules_prepare() and returns the one
+ * it replaces, which the caller frees after a grace period with
+ * viplb_ruleset_free_except(old, *kept): *kept marks the tables that the
+ * new ruleset took over.  The old ruleset is left as it was, since
+ * packets may still be walking it.
  */
-struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn)
+struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn,
+					 unsigned int *kept)
 {
 	struct viplb_rules_txn *rt = vn->txn.rules;
 	struct viplb_ruleset *old = viplb_live_rules(vn);
 	struct viplb_ruleset *next = rt->next;
 	int afi, tb;
 
+	BUILD_BUG_ON(2 * VIPLB_NUM_RTABLES > 32);
 	rcu_assign_pointer(vn->rules, next);
 	rt->next = NULL;
 	vn->rules_gen++;
+	*kept = 0;
 	for (afi = 0; afi < 2; afi++) {
 		for (tb = 0; tb < VIPLB_NUM_RTABLES; tb++) {
 			if (rt->b[afi][tb])
 				rt->b[afi][tb]->final = NULL;
-			else if (old)
-				old->t[afi][tb] = NULL; /* now next's */
+			else
+				*kept |= table_bit(afi, tb);
 		}
 	}
 	rules_hooks_sync(net, vn, next, false);

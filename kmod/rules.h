@@ -138,8 +138,10 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 			  const struct viplb_rule_load *rl,
 			  struct netlink_ext_ack *extack);
 int viplb_rules_prepare(struct viplb_net *vn, struct netlink_ext_ack *extack);
-struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn);
+struct viplb_ruleset *viplb_rules_commit(struct net *net, struct viplb_net *vn,
+					 unsigned int *kept);
 void viplb_ruleset_free(struct viplb_ruleset *rs);
+void viplb_ruleset_free_except(struct viplb_ruleset *rs, unsigned int kept);
 void viplb_rules_hooks_release(struct net *net, struct viplb_net *vn);
 void viplb_rule_state_read(const struct viplb_rule_state *st, u64 *pkts,
 			   u64 *bytes);

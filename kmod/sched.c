@@ -16,9 +16,12 @@
  */
 #include <linux/slab.h>
 #include <linux/bsearch.h>
+#include <linux/sched.h>
 #include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
+/* Tables are built in process context, under the netns mutex. */
+#define VIPLB_MAGLEV_YIELD() cond_resched()
 #include <viplb/maglev.h>
 #include "viplb.h"
 

@@ -216,10 +216,15 @@ void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
  */
 void viplb_objects_drain(void)
 {
-	int i;
+	int i = 0;
 
-	for (i = 0; i < 4 && atomic_read(&live_objects); i++)
+	/*
+	 * At least once: every callback queued by the module (flows,
+	 * scheduler snapshots) must run before its code goes away.
+	 */
+	do
 		rcu_barrier();
+	while (atomic_read(&live_objects) && ++i < 4);
 	WARN(atomic_read(&live_objects), "viplb: %d objects leaked\n",
 	     atomic_read(&live_objects));
 }

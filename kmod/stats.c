@@ -5,6 +5,7 @@
  * races with a reset.  A per-netns worker estimates rates every 2 seconds
  * with an exponentially weighted moving average, as IPVS does.
  */
+#include <linux/bottom_half.h>
 #include <linux/percpu.h>
 #include <linux/workqueue.h>
 #include "viplb.h"
@@ -12,12 +13,33 @@
 #define EST_INTERVAL (2 * HZ)
 #define EST_SHIFT 10		/* fixed-point bits of the averages */
 
+/*
+ * The datapath's updates run in softirq and, at LOCAL_OUT, in process
+ * context: BH off, so that the task stays on its CPU and no softirq
+ * writer nests inside its update.
+ */
+static struct viplb_pcpu_stats *
+stats_update_begin(struct viplb_pcpu_stats __percpu *stats)
+{
+	struct viplb_pcpu_stats *s;
+
+	local_bh_disable();
+	s = this_cpu_ptr(stats);
+	u64_stats_update_begin(&s->syncp);
+	return s;
+}
+
+static void stats_update_end(struct viplb_pcpu_stats *s)
+{
+	u64_stats_update_end(&s->syncp);
+	local_bh_enable();
+}
+
 void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
 		     bool reply, unsigned int bytes)
 {
-	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+	struct viplb_pcpu_stats *s = stats_update_begin(stats);
 
-	u64_stats_update_begin(&s->syncp);
 	if (conn)
 		u64_stats_inc(&s->conns);
 	if (reply) {
@@ -27,25 +49,23 @@ void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
 		u64_stats_inc(&s->pkts_in);
 		u64_stats_add(&s->bytes_in, bytes);
 	}
-	u64_stats_update_end(&s->syncp);
+	stats_update_end(s);
 }
 
 void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats)
 {
-	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+	struct viplb_pcpu_stats *s = stats_update_begin(stats);
 
-	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->rejected);
-	u64_stats_update_end(&s->syncp);
+	stats_update_end(s);
 }
 
 void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats)
 {
-	struct viplb_pcpu_stats *s = this_cpu_ptr(stats);
+	struct viplb_pcpu_stats *s = stats_update_begin(stats);
 
-	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->untracked);
-	u64_stats_update_end(&s->syncp);
+	stats_update_end(s);
 }
 
 /* Sums the per-CPU counters, without the baseline. */

@@ -131,6 +131,12 @@ static int txn_prepare(struct viplb_net *vn, const struct nlattr *ops,
 			NL_SET_ERR_MSG(extack, "cannot build scheduler state");
 			return err;
 		}
+		/* Before the swap, so that nothing fails after it. */
+		err = viplb_hooks_prepare(vn->net, vn, vn->txn.cfg);
+		if (err) {
+			NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
+			return err;
+		}
 	}
 	/* Last: it registers hooks, and nothing may fail after it. */
 	if (vn->txn.rules)
@@ -148,6 +154,7 @@ int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
 {
 	struct viplb_ruleset *old_rules = NULL;
 	struct viplb_config *old = NULL;
+	unsigned int kept = 0;
 	int err = 0;
 
 	mutex_lock(&vn->lock);
@@ -159,10 +166,12 @@ int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
 	err = txn_prepare(vn, ops, extack);
 	if (err) {
 		viplb_txn_release(vn);
+		/* Drops any hook the prepare registered for nothing. */
+		viplb_hooks_sync(vn->net, vn);
 		goto out;
 	}
 	if (vn->txn.rules)
-		old_rules = viplb_rules_commit(vn->net, vn);
+		old_rules = viplb_rules_commit(vn->net, vn, &kept);
 	if (vn->txn.cfg) {
 		vn->txn.cfg->deferred = false;
 		old = viplb_live_config(vn);
@@ -171,15 +180,14 @@ int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
 		vn->generation++;
 	}
 	viplb_txn_release(vn);
-	err = viplb_hooks_sync(vn->net, vn);
-	if (err)
-		NL_SET_ERR_MSG(extack, "cannot register netfilter hooks");
+	/* Only unregisters now: the prepare registered what is needed. */
+	viplb_hooks_sync(vn->net, vn);
 out:
 	mutex_unlock(&vn->lock);
 	if (old || old_rules) {
 		synchronize_rcu();
 		viplb_config_free(old);
-		viplb_ruleset_free(old_rules);
+		viplb_ruleset_free_except(old_rules, kept);
 	}
 	return err;
 }

@@ -148,6 +148,7 @@ struct viplb_net {
 	struct viplb_txn txn;		/* the open transaction, if any */
 	u32 generation;			/* bumped on each live change */
 	bool hooks[2];			/* hooks registered: v4, v6 */
+	bool nat_kept[2];		/* only the NAT lookups, see hooks.c */
 	struct viplb_ruleset __rcu *rules; /* live rule tables, see rules.c */
 	u32 rules_gen;			/* bumped on each rules commit */
 	u64 rule_handle_next;		/* last rule handle given */
@@ -246,6 +247,8 @@ int viplb_nat_fns_register(struct net *net, int afi,
 			   const struct nf_hook_ops *ops, unsigned int n);
 void viplb_nat_fns_unregister(struct net *net, int afi,
 			      const struct nf_hook_ops *ops, unsigned int n);
+int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
+			const struct viplb_config *cfg);
 int viplb_hooks_sync(struct net *net, struct viplb_net *vn);
 void viplb_hooks_release(struct net *net, struct viplb_net *vn);
 struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
@@ -269,6 +272,8 @@ void viplb_flows_flush_backend(struct viplb_net *vn,
 			       const struct viplb_backend *be);
 void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 			struct viplb_service *svc, struct viplb_backend *be);
+int viplb_fwd_table_alloc(struct viplb_net *vn);
+bool viplb_nat_flows_active(struct viplb_net *vn);
 
 /* xmit.c */
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,

@@ -32,6 +32,7 @@
 #	tcp 83  servers 1 2 3	flow-table timeout after FIN
 #	udp 54  servers 1 2 3	UDP flow-table timeout
 #	tcp 84, udp 55		no backend: refused
+#	tcp 86 (dr IPv4 only)	sched maglev: TCP segments without SYN
 
 . "$(dirname "$0")/lib.sh"
 
@@ -408,6 +409,63 @@ else
 	check_eq "stats: rejected counts the refused connection" \
 		"$rejected" $((rejected0 + 1))
 fi
+
+# -------------------------------------------------- TCP without a SYN ---
+
+# Spoofed TCP segments without SYN must not fill the flow table: only a
+# SYN (or a UDP datagram) makes an entry.  A segment with no entry still
+# goes where Maglev sends its flow (after a failover to this director),
+# without state; for rr it has no backend and goes to the stack.
+SPOOF_N=300
+
+# spoof PORT: SPOOF_N TCP ACKs from the client to $DR4:PORT, each from a
+# source port of its own, through a raw socket.
+spoof()
+{
+	ip netns exec "$LB_C" python3 - "$LB_CLI4" "$DR4" "$1" "$SPOOF_N" <<-'EOF'
+	import socket, struct, sys
+	src, dst, dport, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+	def csum(b):
+	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+	    while s >> 16:
+	        s = (s & 0xffff) + (s >> 16)
+	    return ~s & 0xffff
+	sa, da = socket.inet_aton(src), socket.inet_aton(dst)
+	sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+	for i in range(n):
+	    tcp = struct.pack("!HHIIBBHHH", 21000 + i, dport, 7 + i, 1, 5 << 4,
+	                      0x10, 65535, 0, 0)
+	    c = csum(sa + da + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+	    tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+	    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), i, 0, 64,
+	                     6, 0, sa, da)
+	    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+	    sock.sendto(ip + tcp, (dst, 0))
+	EOF
+}
+
+mvp=$(drtun_vp $DR4 86)
+v service add tcp "$mvp" mode dr sched maglev
+for i in 1 2 3; do
+	v backend add tcp "$mvp" "$(be 4 $i)"
+done
+p0=$(drtun_stat tcp $DR4 80 pkts_in)
+a0=$(drtun_stat tcp $DR4 80 active)
+if check_ok "spoof: $SPOOF_N TCP ACKs without SYN to dr maglev tcp 86" spoof 86 &&
+	check_ok "spoof: $SPOOF_N TCP ACKs without SYN to dr rr tcp 80" spoof 80; then
+	check_eq "spoof: maglev made no flow-table entry" \
+		"$(drtun_stat tcp $DR4 86 active)" 0
+	check_eq "spoof: maglev forwarded each segment by its Maglev choice" \
+		"$(drtun_stat tcp $DR4 86 pkts_in)" "$SPOOF_N"
+	check_eq "spoof: maglev counted no new connection" \
+		"$(drtun_stat tcp $DR4 86 conns)" 0
+	# (Earlier flows may expire meanwhile: no more than before.)
+	check_ok "spoof: rr made no flow-table entry" \
+		test "$(drtun_stat tcp $DR4 80 active)" -le "$a0"
+	check_eq "spoof: rr left the segments to the stack" \
+		"$(drtun_stat tcp $DR4 80 pkts_in)" "$p0"
+fi
+v service del tcp "$mvp"
 
 # ------------------------------------------------------------- timeouts ---
 

@@ -12,6 +12,8 @@
 #                 packets within TCP's slack
 #   backend del   without flush an open TCP stream finishes intact; with
 #                 flush its conntrack entry is dropped and the stream dies
+#   flush         an open TCP stream of the last service finishes intact
+#                 (the NAT lookups stay while connections are counted)
 
 . "$(dirname "$0")/lib.sh"
 
@@ -29,6 +31,7 @@ ICMP=192.0.2.31		# udp :54 -> :9999, where nothing listens
 STATS=192.0.2.32	# tcp :81 -> :81 (rr)
 DEL=192.0.2.33		# tcp :80 -> :8080 on b1 only
 DELF=192.0.2.34		# tcp :80 -> :8080 on b2 only
+LAST=192.0.2.35		# tcp :80 -> :8080 on b3 only, then flush
 
 {
 	echo "service add udp $UDP:53"
@@ -161,6 +164,14 @@ check_eq "backend del: the open stream finishes intact" "$out" intact
 out=$(stream "$DELF" ip netns exec "$D" viplb backend del tcp "$DELF:80" \
 	"$(lb_be4 2):8080" flush)
 check_grep "backend del flush: the open stream is cut" "^broken" "$out"
+
+# ---- the last service goes (flush): its open stream is still translated
+printf '%s\n' "service add tcp $LAST:80" \
+	"backend add tcp $LAST:80 $(lb_be4 3):8080" >"$VIPLB_TMP/last"
+check_viplb "one more service" -n "$D" -b "$VIPLB_TMP/last"
+out=$(stream "$LAST" ip netns exec "$D" viplb flush)
+check_eq "flush: an open stream of the last service finishes intact" \
+	"$out" intact
 
 lb_teardown || fail "delete the namespaces"
 check_ok "rmmod viplb" mod_unload

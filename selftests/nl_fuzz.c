@@ -512,6 +512,14 @@ static void targeted_attrs(void)
 	put_backend(&m, AF_INET, "198.51.100.1", 80);
 	expect("BACKEND attribute in a service command", &m, E_REJECT);
 
+	/* FLUSH takes no attribute (it would empty the configuration). */
+	viplb_msg(&m, VIPLB_CMD_FLUSH);
+	put_u32(&m, VIPLB_A_SERVICE, 1);
+	expect("FLUSH with attribute 1", &m, E_REJECT);
+	viplb_msg(&m, VIPLB_CMD_FLUSH);
+	put_u32(&m, VIPLB_A_TXN_OPS, 1);
+	expect("FLUSH with attribute TXN_OPS", &m, E_REJECT);
+
 	/* Unknown nested attributes. */
 	SVC_CASE("unknown service attribute VIPLB_SVC_A_MAX+1",
 		 VIPLB_CMD_SERVICE_NEW,
@@ -533,6 +541,13 @@ static void targeted_attrs(void)
 	});
 
 	/* Wrong attribute lengths. */
+	/* af is a u16: 0x0102 must not pass for AF_INET (0x02). */
+	SVC_CASE("service af 0x0102", VIPLB_CMD_SERVICE_NEW, {
+		put_u16(&m, VIPLB_SVC_A_AF, 0x0100 | AF_INET);
+		put_u8(&m, VIPLB_SVC_A_PROTO, IPPROTO_TCP);
+		put_attr(&m, VIPLB_SVC_A_ADDR, addr4, 4);
+		put_u16(&m, VIPLB_SVC_A_PORT, htons(80));
+	});
 	SVC_CASE("service addr of 3 bytes", VIPLB_CMD_SERVICE_NEW, {
 		put_u16(&m, VIPLB_SVC_A_AF, AF_INET);
 		put_u8(&m, VIPLB_SVC_A_PROTO, IPPROTO_TCP);
@@ -863,6 +878,15 @@ static void targeted_txn(void)
 
 	viplb_msg(&m, VIPLB_CMD_TXN_BEGIN);
 	nl_xfer(sock, &m);
+	/* TXN_ABORT takes no attribute: refused, the transaction stays. */
+	viplb_msg(&m, VIPLB_CMD_TXN_ABORT);
+	put_u32(&m, VIPLB_A_SERVICE, 1);
+	expect("TXN_ABORT with an attribute", &m, E_REJECT);
+	viplb_msg(&m, VIPLB_CMD_TXN_BEGIN);
+	nl_xfer(sock, &m);
+	ksft_test_result(check_reply("and the transaction is still open",
+				     E_EBUSY),
+			 "and the transaction is still open\n");
 	viplb_msg(&m, VIPLB_CMD_TXN_ABORT);
 	nl_xfer(sock, &m);
 	ksft_test_result(check_reply("TXN_ABORT", E_OK), "TXN_ABORT\n");

@@ -186,6 +186,15 @@ static inline int viplb_maglev_backend_order(const void *a_addr16,
 	return (int)viplb_be16_val(a_port) - (int)viplb_be16_val(b_port);
 }
 
+/*
+ * Called once per round of viplb_maglev_populate(): a builder that may
+ * sleep defines it first (the module: cond_resched()), so that a large
+ * table with skewed weights does not hog the CPU.
+ */
+#ifndef VIPLB_MAGLEV_YIELD
+#define VIPLB_MAGLEV_YIELD() do { } while (0)
+#endif
+
 /* The slot after @slot in a permutation of step @skip; no overflow. */
 static inline __u32 viplb_maglev_advance(__u32 slot, __u32 skip, __u32 m)
 {
@@ -256,6 +265,7 @@ static inline int viplb_maglev_populate(__u32 *table, __u32 m,
 			if (++filled == m)
 				return VIPLB_MAGLEV_OK;
 		}
+		VIPLB_MAGLEV_YIELD();
 	}
 }
 
