@@ -11,6 +11,8 @@ PKGS=(
 	iproute2 iptables nftables ipvsadm socat conntrack kmod iputils-ping
 	ethtool
 	python3 python3-yaml jq xz-utils sparse gnuplot-nox
+	# make check-debug builds a kernel from linux-source-6.1.
+	bc bison flex libelf-dev libssl-dev cpio
 )
 
 missing=()
