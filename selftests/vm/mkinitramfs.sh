@@ -3,6 +3,12 @@
 # paths, one a line: the initramfs, then the kernel to boot.
 #
 #   selftests/vm/mkinitramfs.sh [KVER]
+#   selftests/vm/mkinitramfs.sh -k DIR
+#
+# -k DIR: a kernel directory made by scripts/debug-kernel.sh (DIR/bzImage,
+#   DIR/release, DIR/lib/modules/RELEASE/).  Its virtio and 9p drivers are
+#   built in, so its initramfs-RELEASE.cpio holds no modules, and the kernel
+#   printed is DIR/bzImage.
 #
 # initramfs-KVER.cpio: static busybox, the Debian modules needed to mount the
 #   host root over virtio-9p, and selftests/vm/init as /init.  Uncompressed:
@@ -18,7 +24,21 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-kver=${1:-$("$repo/scripts/kver.sh")}
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+kdir=
+modprobe_root=()
+if [ "${1:-}" = -k ]; then
+	[ $# -eq 2 ] || die "usage: ${0##*/} [KVER | -k DIR]"
+	kdir=$(cd "$2" && pwd -P) || die "no kernel directory $2"
+	if [ ! -r "$kdir/bzImage" ] || [ ! -r "$kdir/release" ]; then
+		die "$kdir is not a kernel directory (scripts/debug-kernel.sh)"
+	fi
+	kver=$(cat "$kdir/release")
+	modprobe_root=(-d "$kdir")
+else
+	kver=${1:-$("$repo/scripts/kver.sh")}
+fi
 out_dir=$repo/build/vm
 out=$out_dir/initramfs-$kver.cpio
 bzimage=/boot/vmlinuz-$kver
@@ -26,8 +46,6 @@ vmlinux=$out_dir/vmlinux-$kver
 busybox=/bin/busybox
 # Modules the guest needs before it can see the host's /lib/modules.
 mods=(virtio_pci 9pnet_virtio 9p virtio_console overlay)
-
-die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
 [ -x "$busybox" ] || die "$busybox missing (apt-get install busybox-static)"
 if ldd "$busybox" >/dev/null 2>&1; then
@@ -39,7 +57,7 @@ PATH=/nonexistent "$busybox" sh -c 'true | cat' 2>/dev/null ||
 
 # Resolve the modules and their dependencies, in load order, without repeats.
 deps=$(for m in "${mods[@]}"; do
-	modprobe -S "$kver" --show-depends "$m" || exit 1
+	modprobe "${modprobe_root[@]}" -S "$kver" --show-depends "$m" || exit 1
 done) || die "cannot resolve modules ${mods[*]} for $kver"
 files=()
 while read -r cmd path _; do
@@ -49,7 +67,8 @@ while read -r cmd path _; do
 	done
 	files+=("$path")
 done <<<"$deps"
-[ ${#files[@]} -gt 0 ] || die "no modules found for $kver"
+# Debian's kernel has them as modules; a -k kernel has them built in.
+[ ${#files[@]} -gt 0 ] || [ -n "$kdir" ] || die "no modules found for $kver"
 
 # Cache key: every input's identity.
 stamp=$(
@@ -120,6 +139,10 @@ if [ ! -e "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$stamp" ]; then
 fi
 echo "$out"
 
+if [ -n "$kdir" ]; then
+	echo "$kdir/bzImage"
+	exit 0
+fi
 kstamp=$(stat -L -c '%n %s %Y' "$bzimage" "$here/mkinitramfs.sh")
 if [ -e "$vmlinux" ] && [ "$(cat "$vmlinux.stamp" 2>/dev/null)" = "$kstamp" ]; then
 	echo "$vmlinux"
