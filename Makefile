@@ -3,6 +3,11 @@
 #   make          build the module (against Debian's kernel headers), the XDP
 #                 program (bpf/) and the user tools
 #   make check    deps, build, host unit tests, then kselftests in the VM
+#   make check-debug
+#                 deps, build, the debug kernel (KASAN, kmemleak, lockdep,
+#                 UBSAN; cached in build/debug-kernel/) and viplb.ko for it,
+#                 then the kselftests in one boot of it (scripts/check.sh --debug)
+#   make debug-kernel   only build the debug kernel and its viplb.ko
 #   make demo     deps, build, boot the VM and show viplb balancing a VIP,
 #                 in the module and at XDP
 #   make bench    viplb against IPVS, iptables and nftables in one VM boot,
@@ -13,7 +18,7 @@
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all deps module bpf user selftests check demo bench clean checkpatch sparse
+.PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench clean checkpatch sparse
 
 all: module bpf user selftests
 
@@ -37,6 +42,14 @@ selftests: user
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check.sh
+
+check-debug: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/debug-kernel.sh >/dev/null
+	@scripts/check.sh --debug
+
+debug-kernel: deps
+	@scripts/debug-kernel.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -4,6 +4,10 @@
 # scripts/check.sh: the tests that `make check` runs once deps are
 # installed and everything is built.
 #
+#   scripts/check.sh            make check
+#   scripts/check.sh --debug    make check-debug: the VM part only, on the
+#                               debug kernel (see "Debug kernel" below)
+#
 #   1. host unit tests:  make -C selftests/host run
 #   2. the kselftests:   every test of selftests/Makefile, in ONE boot of
 #      the QEMU VM, through the kernel's kselftest runner
@@ -27,13 +31,41 @@
 # The last line is exactly "N passed, N failed, N skipped".  The exit
 # status is 1 if anything failed.
 #
-# Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800).
+# Debug kernel (--debug): no host tests.  scripts/debug-kernel.sh builds
+# (or finds cached) the kernel with KASAN, kmemleak, lockdep, PROVE_RCU and
+# UBSAN, and viplb.ko against it (build/debug-kernel/mod/kmod/viplb.ko,
+# passed to the tests as VIPLB_KO; kmod/viplb.ko stays Debian's).  The
+# suite runs in one boot of that kernel (selftests/vm/run -k), through a
+# copy of the runner tree, build/kselftest-debug/, whose runner.sh lets
+# VIPLB_KSFT_TIMEOUT replace selftests/settings' per-test timeout.  After
+# the tests the guest scans kmemleak; an object leaked by viplb.ko, like any
+# KASAN/UBSAN/lockdep/RCU report, fails the VM run.
+#
+# Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800,
+# 5400 with --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
+# default 1800).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 
-VM_LIMIT=${VIPLB_VM_LIMIT:-1800}
-KSFT=build/kselftest
+debug=
+case ${1:-} in
+--debug) debug=1 ;;
+"") ;;
+*)
+	echo "usage: $0 [--debug]" >&2
+	exit 2
+	;;
+esac
+
+if [ -n "$debug" ]; then
+	VM_LIMIT=${VIPLB_VM_LIMIT:-5400}
+	KSFT=build/kselftest-debug
+else
+	VM_LIMIT=${VIPLB_VM_LIMIT:-1800}
+	KSFT=build/kselftest
+fi
+vm_opts=()
 
 total=0
 passed=0
@@ -88,28 +120,64 @@ run_suite()
 	: "${suite_rc:=1}"
 }
 
+# debug_setup: build (or find) the debug kernel and module, and make the
+# runner tree build/kselftest-debug/ next to build/kselftest/.
+debug_setup()
+{
+	local out fw=build/linux/tools/testing/selftests f
+	out=$(scripts/debug-kernel.sh all) || return 1
+	{ read -r debug_kdir; read -r VIPLB_KO; } <<<"$out"
+	export VIPLB_KO VIPLB_KSFT_TIMEOUT=${VIPLB_KSFT_TIMEOUT:-1800}
+	vm_opts=(-k "$debug_kdir")
+	[ -r build/kselftest/kselftest-list.txt ] || return 1
+	rm -rf "$KSFT"
+	mkdir -p "$KSFT/kselftest"
+	ln -s ../../selftests "$KSFT/viplb"
+	ln -s ../kselftest/kselftest-list.txt "$KSFT/kselftest-list.txt"
+	ln -s "../linux/tools/testing/selftests/run_kselftest.sh" "$KSFT/run_kselftest.sh"
+	for f in "$fw"/kselftest/*; do
+		[ "${f##*/}" = runner.sh ] || ln -s "../../../$f" "$KSFT/kselftest/${f##*/}"
+	done
+	# The 6.1 runner has no timeout override: add one after it reads
+	# the settings file.
+	# shellcheck disable=SC2016 # expanded by the runner
+	sed '/^\tTEST_HDR_MSG=/i\
+	kselftest_timeout=${VIPLB_KSFT_TIMEOUT:-$kselftest_timeout}' \
+		"$fw/kselftest/runner.sh" >"$KSFT/kselftest/runner.sh"
+	grep -q VIPLB_KSFT_TIMEOUT "$KSFT/kselftest/runner.sh"
+}
+
 echo "TAP version 13"
 t0=$SECONDS
 
 # ------------------------------------------------------------- host ---
 
-echo "# host unit tests: make -C selftests/host run"
-run_suite host make --no-print-directory -C selftests/host run
-if [ "$suite_results" -eq 0 ]; then
-	result "not ok" "host: no test results (exit $suite_rc)"
-elif [ "$suite_rc" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
-	result "not ok" "host: make -C selftests/host run exited $suite_rc"
+if [ -z "$debug" ]; then
+	echo "# host unit tests: make -C selftests/host run"
+	run_suite host make --no-print-directory -C selftests/host run
+	if [ "$suite_results" -eq 0 ]; then
+		result "not ok" "host: no test results (exit $suite_rc)"
+	elif [ "$suite_rc" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+		result "not ok" "host: make -C selftests/host run exited $suite_rc"
+	fi
+elif ! debug_setup; then
+	result "not ok" "vm: cannot set up the debug kernel run (scripts/debug-kernel.sh, make -C selftests)"
+	echo "1..$total"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	exit 1
+else
+	echo "# debug kernel: $debug_kdir ($(cat "$debug_kdir/release")), VIPLB_KO=$VIPLB_KO, $VIPLB_KSFT_TIMEOUT s per test"
 fi
 
 # --------------------------------------------------------------- VM ---
 
-echo "# kselftests in the VM: selftests/vm/run -t $VM_LIMIT $KSFT/run_kselftest.sh"
+echo "# kselftests in the VM: selftests/vm/run ${vm_opts[*]}${vm_opts[*]:+ }-t $VM_LIMIT $KSFT/run_kselftest.sh"
 if [ ! -x "$KSFT/run_kselftest.sh" ] || [ ! -r "$KSFT/kselftest-list.txt" ]; then
 	result "not ok" "vm: $KSFT is missing (make -C selftests)"
 else
 	# The runner reopens /dev/stdout (runner.sh: 4>>/dev/stdout), which
 	# the VM's virtio serial port refuses: give it a pipe.
-	run_suite vm selftests/vm/run -t "$VM_LIMIT" bash -c \
+	run_suite vm selftests/vm/run "${vm_opts[@]}" -t "$VM_LIMIT" bash -c \
 		"set -o pipefail; $KSFT/run_kselftest.sh 2>&1 | cat"
 	# Every listed kselftest must have reported.
 	while IFS=: read -r coll test; do
@@ -122,7 +190,13 @@ else
 	0) ;;
 	124) result "not ok" "vm: the VM timed out after ${VM_LIMIT}s" ;;
 	125) result "not ok" "vm: the VM died (crash, panic or boot failure)" ;;
-	126) result "not ok" "vm: kernel problem (WARN/BUG/Oops) in the guest dmesg, see build/vm/last-dmesg.log" ;;
+	126)
+		if [ -n "$debug" ]; then
+			result "not ok" "vm: kernel problem (WARN/BUG/Oops/KASAN/UBSAN/lockdep/RCU, or an object leaked by viplb.ko) in the guest, see build/vm/last-dmesg.log and last-kmemleak.log"
+		else
+			result "not ok" "vm: kernel problem (WARN/BUG/Oops) in the guest dmesg, see build/vm/last-dmesg.log"
+		fi
+		;;
 	*) result "not ok" "vm: selftests/vm/run exited $suite_rc" ;;
 	esac
 fi
