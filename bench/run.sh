@@ -675,6 +675,11 @@ vdeps=$(modinfo -F depends "$vko" | tr ',' ' ')
 # shellcheck disable=SC2086 # module list
 modprobe -a $vdeps nf_conntrack nf_nat || die "modprobe $vdeps"
 insmod "$vko" || die "insmod $vko"
+# 10,000 services of default Maglev tables pass viplb's per-netns caps;
+# every netns made after this starts from these values.
+sysctl -qw net.viplb.max_table_slots=4294967295 \
+	net.viplb.max_backends=4294967295 net.viplb.max_services=4294967295 ||
+	die "raise viplb's net.viplb caps"
 modprobe ip_vs conn_tab_bits=18 || die "modprobe ip_vs"
 modprobe ip_vs_rr || die "modprobe ip_vs_rr"
 modprobe -a pktgen dummy veth bridge || die "modprobe pktgen dummy veth bridge"

@@ -264,15 +264,16 @@ static int service_new(struct viplb_config *cfg, struct genl_info *info)
 				    "service already exists");
 		return -EEXIST;
 	}
-	if (cfg->n_services >= VIPLB_MAX_SERVICES) {
-		GENL_SET_ERR_MSG(info, "too many services in this netns");
+	if (cfg->n_services >= READ_ONCE(cfg->limits->max_services)) {
+		GENL_SET_ERR_MSG(info,
+				 "the netns's cap net.viplb.max_services is reached");
 		return -ENOSPC;
 	}
 	svc = viplb_service_alloc(&key);
 	if (!svc)
 		return -ENOMEM;
 	svc_apply_settings(svc, tb);
-	err = viplb_service_changed(cfg, svc, NULL);
+	err = viplb_service_changed(cfg, svc, NULL, info->extack);
 	if (err) {
 		viplb_service_put(svc);
 		return err;
@@ -296,7 +297,7 @@ static int service_set(struct viplb_config *cfg, struct genl_info *info)
 	svc_apply_settings(svc, tb);
 	if (sched == svc->sched && table_size == svc->table_size)
 		return 0;
-	err = viplb_service_changed(cfg, svc, NULL);
+	err = viplb_service_changed(cfg, svc, NULL, info->extack);
 	if (err) {
 		WRITE_ONCE(svc->sched, sched);
 		WRITE_ONCE(svc->table_size, table_size);
@@ -398,16 +399,21 @@ static int backend_new(struct viplb_config *cfg, struct genl_info *info)
 				    "too many backends in this service");
 		return -ENOSPC;
 	}
+	if (cfg->n_backends >= READ_ONCE(cfg->limits->max_backends)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[VIPLB_A_BACKEND],
+				    "the netns's cap net.viplb.max_backends is reached");
+		return -ENOSPC;
+	}
 	be = viplb_backend_alloc();
 	if (!be)
 		return -ENOMEM;
 	be->addr = addr;
 	be->port = port;
 	backend_apply_settings(be, tb);
-	viplb_backend_link(svc, be);
-	err = viplb_service_changed(cfg, svc, NULL);
+	viplb_backend_link(cfg, svc, be);
+	err = viplb_service_changed(cfg, svc, NULL, info->extack);
 	if (err)
-		viplb_backend_unlink(svc, be);
+		viplb_backend_unlink(cfg, svc, be);
 	return err;
 }
 
@@ -455,7 +461,7 @@ static int backend_set(struct viplb_config *cfg, struct genl_info *info)
 	backend_apply_settings(be, tb);
 	if (weight == be->weight)
 		return 0;
-	err = viplb_service_changed(cfg, svc, NULL);
+	err = viplb_service_changed(cfg, svc, NULL, info->extack);
 	if (err)
 		WRITE_ONCE(be->weight, weight);
 	return err;
@@ -473,7 +479,7 @@ static int backend_del(struct viplb_config *cfg, struct genl_info *info)
 	if (IS_ERR(be))
 		return PTR_ERR(be);
 	/* Readers must stop seeing @be before it is unlinked and freed. */
-	err = viplb_service_changed(cfg, svc, be);
+	err = viplb_service_changed(cfg, svc, be, info->extack);
 	if (err)
 		return err;
 	if (info->attrs[VIPLB_A_FLUSH] && !cfg->deferred) {
@@ -481,12 +487,12 @@ static int backend_del(struct viplb_config *cfg, struct genl_info *info)
 
 		/* @be stays allocated: flows and this reference hold it. */
 		refcount_inc(&be->ref);
-		viplb_backend_unlink(svc, be);
+		viplb_backend_unlink(cfg, svc, be);
 		viplb_flows_flush_backend(vn, svc, be);
 		viplb_backend_put(be);
 		return 0;
 	}
-	viplb_backend_unlink(svc, be);
+	viplb_backend_unlink(cfg, svc, be);
 	return 0;
 }
 

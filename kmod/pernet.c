@@ -17,12 +17,18 @@ static int __net_init viplb_net_init(struct net *net)
 	struct viplb_config *cfg;
 	int err;
 
-	cfg = viplb_config_alloc();
-	if (!cfg)
+	err = viplb_limits_net_init(net, vn);
+	if (err)
+		return err;
+	cfg = viplb_config_alloc(&vn->limits);
+	if (!cfg) {
+		viplb_limits_net_exit(vn);
 		return -ENOMEM;
+	}
 	err = viplb_flows_init(vn);
 	if (err) {
 		viplb_config_free(cfg);
+		viplb_limits_net_exit(vn);
 		return err;
 	}
 	mutex_init(&vn->lock);
@@ -62,6 +68,7 @@ static void __net_exit viplb_net_exit(struct net *net)
 	synchronize_rcu();
 	viplb_config_free(cfg);
 	viplb_ruleset_free(rules);
+	viplb_limits_net_exit(vn);
 }
 
 static struct pernet_operations viplb_net_ops = {

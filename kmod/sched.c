@@ -138,13 +138,32 @@ int viplb_sched_rebuild(struct viplb_service *svc,
  * once; a transaction marks the service and rebuilds it at commit.
  */
 int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
-			  const struct viplb_backend *exclude)
+			  const struct viplb_backend *exclude,
+			  struct netlink_ext_ack *extack)
 {
+	u32 n = svc->n_backends - (exclude ? 1 : 0), old = svc->slots, slots;
+	int err;
+
+	/* The Maglev slots it will hold, counted against the netns's cap. */
+	slots = sched_ops[svc->sched].uses_table && n ? svc->table_size : 0;
+	if (slots > old && cfg->n_slots - old + slots >
+				   READ_ONCE(cfg->limits->max_table_slots)) {
+		NL_SET_ERR_MSG(extack,
+			       "the netns's cap net.viplb.max_table_slots (Maglev table slots) is reached");
+		return -ENOSPC;
+	}
+	cfg->n_slots += slots - old;
+	svc->slots = slots;
 	if (cfg->deferred) {
 		svc->dirty = true;
 		return 0;
 	}
-	return viplb_sched_rebuild(svc, exclude);
+	err = viplb_sched_rebuild(svc, exclude);
+	if (err) {
+		cfg->n_slots -= slots - old;
+		svc->slots = old;
+	}
+	return err;
 }
 
 /* Rebuilds every service of a transaction that changed. */

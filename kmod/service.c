@@ -33,13 +33,14 @@ static bool svc_key_equal(const struct viplb_svc_key *a,
 	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
-struct viplb_config *viplb_config_alloc(void)
+struct viplb_config *viplb_config_alloc(const struct viplb_limits *limits)
 {
 	struct viplb_config *cfg;
 
 	cfg = kvzalloc(sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!cfg)
 		return NULL;
+	cfg->limits = limits;
 	INIT_LIST_HEAD(&cfg->services);
 	return cfg;
 }
@@ -161,6 +162,9 @@ void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
 	hlist_del_rcu(&svc->hnode);
 	list_del_rcu(&svc->list);
 	cfg->n_services--;
+	cfg->n_backends -= svc->n_backends;
+	cfg->n_slots -= svc->slots;
+	svc->slots = 0;
 	cfg->n_af[viplb_af_index(svc->key.af)]--;
 }
 
@@ -195,17 +199,21 @@ struct viplb_backend *viplb_backend_alloc(void)
 	return be;
 }
 
-void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be)
+void viplb_backend_link(struct viplb_config *cfg, struct viplb_service *svc,
+			struct viplb_backend *be)
 {
 	list_add_tail_rcu(&be->list, &svc->backends);
 	svc->n_backends++;
+	cfg->n_backends++;
 }
 
 /* Unlinks a backend and drops the service's reference to it. */
-void viplb_backend_unlink(struct viplb_service *svc, struct viplb_backend *be)
+void viplb_backend_unlink(struct viplb_config *cfg, struct viplb_service *svc,
+			  struct viplb_backend *be)
 {
 	list_del_rcu(&be->list);
 	svc->n_backends--;
+	cfg->n_backends--;
 	viplb_backend_put(be);
 }
 

@@ -65,7 +65,7 @@ int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
 	int err = 0;
 
 	if (scope & VIPLB_TXN_SERVICES) {
-		cfg = viplb_config_alloc();
+		cfg = viplb_config_alloc(&vn->limits);
 		if (!cfg)
 			return -ENOMEM;
 		cfg->deferred = true;

@@ -23,7 +23,6 @@
 #include <viplb/hash.h>
 
 #define VIPLB_SVC_HASH_BITS 12
-#define VIPLB_MAX_SERVICES (1U << 20)
 #define VIPLB_MAX_BACKENDS 4096
 
 /* Per-CPU counters of a service or backend, summed on read. */
@@ -106,6 +105,7 @@ struct viplb_service {
 	u32 sched;
 	u32 mode;
 	u32 table_size;
+	u32 slots;			/* Maglev slots counted in its config */
 	u32 flags;
 	struct list_head backends;
 	unsigned int n_backends;
@@ -120,9 +120,19 @@ struct viplb_service {
 };
 
 /* A whole configuration; a restore builds a new one and swaps it in. */
+/* Per-netns caps: the net.viplb.* sysctls (limits.c). */
+struct viplb_limits {
+	u32 max_services;
+	u32 max_backends;		/* in all services together */
+	u32 max_table_slots;		/* Maglev slots, all tables together */
+};
+
 struct viplb_config {
+	const struct viplb_limits *limits; /* its netns's caps */
 	struct list_head services;	/* creation order, for dumps */
 	unsigned int n_services;
+	unsigned int n_backends;	/* in all services */
+	u64 n_slots;			/* sum of the services' @slots */
 	unsigned int n_af[2];		/* services per family: v4, v6 */
 	bool deferred;			/* a transaction: rebuild at commit */
 	struct hlist_head table[1 << VIPLB_SVC_HASH_BITS];
@@ -156,6 +166,8 @@ struct viplb_net {
 	struct delayed_work est_work;	/* rate estimator */
 	struct net *net;
 	struct viplb_flows *flows;	/* flow accounting, see flow.c */
+	struct viplb_limits limits;	/* caps, see limits.c */
+	struct ctl_table_header *sysctl; /* net.viplb */
 };
 
 /* The id of struct viplb_net, given by pernet.c's pernet_operations. */
@@ -181,7 +193,7 @@ int viplb_pernet_init(void);
 void viplb_pernet_exit(void);
 
 /* service.c */
-struct viplb_config *viplb_config_alloc(void);
+struct viplb_config *viplb_config_alloc(const struct viplb_limits *limits);
 void viplb_config_free(struct viplb_config *cfg);
 struct viplb_service *viplb_service_find(const struct viplb_config *cfg,
 					 const struct viplb_svc_key *key);
@@ -193,8 +205,9 @@ struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
 					 const union nf_inet_addr *addr,
 					 __be16 port);
 struct viplb_backend *viplb_backend_alloc(void);
-void viplb_backend_link(struct viplb_service *svc, struct viplb_backend *be);
-void viplb_backend_unlink(struct viplb_service *svc,
+void viplb_backend_link(struct viplb_config *cfg, struct viplb_service *svc,
+			struct viplb_backend *be);
+void viplb_backend_unlink(struct viplb_config *cfg, struct viplb_service *svc,
 			  struct viplb_backend *be);
 void viplb_backend_put(struct viplb_backend *be);
 void viplb_objects_drain(void);
@@ -224,7 +237,8 @@ struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
 				       bool peek);
 int viplb_config_rebuild_dirty(struct viplb_config *cfg);
 int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
-			  const struct viplb_backend *exclude);
+			  const struct viplb_backend *exclude,
+			  struct netlink_ext_ack *extack);
 
 /* stats.c */
 void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
@@ -278,6 +292,10 @@ bool viplb_nat_flows_active(struct viplb_net *vn);
 /* xmit.c */
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
 			u32 mode, const struct viplb_backend *be);
+
+/* limits.c */
+int viplb_limits_net_init(struct net *net, struct viplb_net *vn);
+void viplb_limits_net_exit(struct viplb_net *vn);
 
 /* netlink.c */
 extern struct genl_family viplb_genl_family;

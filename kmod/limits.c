@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * viplb: per-netns caps, the sysctls net.viplb.*.  Any user who can make a
+ * user and network namespace may configure viplb in it
+ * (GENL_UNS_ADMIN_PERM), so what one netns may hold is capped: services,
+ * backends and Maglev table slots (4 bytes each, the bulk of the memory).
+ * Every object is charged to the memory cgroup as well.
+ *
+ * The init netns starts from the defaults below; a new netns starts from
+ * the init netns's values at the time.  In a netns of another user
+ * namespace a cap can be lowered, never raised above the init netns's.
+ */
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
+#include "viplb.h"
+
+static const struct viplb_limits default_limits = {
+	.max_services = 65536,
+	.max_backends = 262144,
+	.max_table_slots = 1U << 26,	/* 256 MiB of tables */
+};
+
+/* A cap write: in another user namespace, no higher than init's. */
+static int limit_handler(struct ctl_table *table, int write, void *buffer,
+			 size_t *lenp, loff_t *ppos)
+{
+	const u32 *ceiling = table->extra1;	/* init's, NULL in init */
+	u32 *cap = table->data, val = READ_ONCE(*cap);
+	struct ctl_table tmp = *table;
+	int err;
+
+	tmp.data = &val;
+	err = proc_douintvec(&tmp, write, buffer, lenp, ppos);
+	if (err || !write)
+		return err;
+	if (ceiling && val > READ_ONCE(*ceiling))
+		return -EPERM;
+	WRITE_ONCE(*cap, val);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	size_t offset;
+} caps[] = {
+	{ "max_services", offsetof(struct viplb_limits, max_services) },
+	{ "max_backends", offsetof(struct viplb_limits, max_backends) },
+	{ "max_table_slots", offsetof(struct viplb_limits, max_table_slots) },
+};
+
+int viplb_limits_net_init(struct net *net, struct viplb_net *vn)
+{
+	struct viplb_net *init_vn = net_eq(net, &init_net) ?
+					    NULL : viplb_pernet(&init_net);
+	struct ctl_table *table;
+	size_t i;
+
+	vn->limits = init_vn ? init_vn->limits : default_limits;
+	/* One entry per cap, and the empty one that ends the table. */
+	table = kcalloc(ARRAY_SIZE(caps) + 1, sizeof(*table),
+			GFP_KERNEL_ACCOUNT);
+	if (!table)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		table[i].procname = caps[i].name;
+		table[i].data = (char *)&vn->limits + caps[i].offset;
+		table[i].maxlen = sizeof(u32);
+		table[i].mode = 0644;
+		table[i].proc_handler = limit_handler;
+		if (init_vn && net->user_ns != &init_user_ns)
+			table[i].extra1 =
+				(char *)&init_vn->limits + caps[i].offset;
+	}
+	vn->sysctl = register_net_sysctl(net, "net/viplb", table);
+	if (!vn->sysctl) {
+		kfree(table);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void viplb_limits_net_exit(struct viplb_net *vn)
+{
+	struct ctl_table *table;
+
+	if (!vn->sysctl)
+		return;
+	table = vn->sysctl->ctl_table_arg;
+	unregister_net_sysctl_table(vn->sysctl);
+	vn->sysctl = NULL;
+	kfree(table);
+}

@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Per-netns caps (net.viplb.max_services, max_backends, max_table_slots),
+# for hostile users too: any user who makes a user and network namespace
+# may configure viplb there (GENL_UNS_ADMIN_PERM).  As an unprivileged
+# user in such a namespace:
+#	- the caps are the init netns's, and cannot be raised above them;
+#	- each attempt past a cap is refused at the cap, in a restore (one
+#	  transaction) and line by line, with a message naming the cap, and
+#	  leaves nothing configured;
+#	- 2,000 services of default Maglev tables (the memory of 13 GB of
+#	  tables) stop at max_table_slots;
+# and the machine keeps answering a ping meanwhile.
+
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd setpriv unshare ping
+mod_fresh
+dmesg_mark
+
+P=/proc/sys/net/viplb
+check_eq "init netns: max_services" "$(cat $P/max_services)" 65536
+check_eq "init netns: max_backends" "$(cat $P/max_backends)" 262144
+check_eq "init netns: max_table_slots (256 MiB of tables)" \
+	"$(cat $P/max_table_slots)" 67108864
+
+# Unprivileged user namespaces, as on a default Debian system.
+[ -w /proc/sys/kernel/unprivileged_userns_clone ] &&
+	echo 1 >/proc/sys/kernel/unprivileged_userns_clone
+W=$VIPLB_TMP/user
+mkdir -p "$W" && chmod 777 "$W" "$VIPLB_TMP"
+
+# Files for the unprivileged user.
+i=0
+while [ $i -le 100 ]; do
+	echo "service add tcp 192.0.2.$((i % 250)):$((1000 + i))"
+	i=$((i + 1))
+done >"$W/services.101"
+{
+	echo "service add tcp 192.0.2.1:80 table-size 251"
+	i=1
+	while [ $i -le 51 ]; do
+		echo "backend add tcp 192.0.2.1:80 198.51.100.$i"
+		i=$((i + 1))
+	done
+} >"$W/backends.51"
+i=0
+while [ $i -lt 2000 ]; do
+	echo "service add tcp 192.0.2.$((i % 250)):$((2000 + i))"
+	echo "backend add tcp 192.0.2.$((i % 250)):$((2000 + i)) 198.51.100.2"
+	i=$((i + 1))
+done >"$W/maglev.2000"
+
+# The unprivileged user's session: one result file per step.
+cat >"$W/session.sh" <<EOF
+cd "$W" || exit 1
+P=$P
+V="$VIPLB"
+cat \$P/max_services >inherited
+echo 65537 2>raise.err >\$P/max_services; echo \$? >raise.rc
+cat \$P/max_services >after_raise
+echo 100 >\$P/max_services && echo ok >lowered
+"\$V" restore services.101 >/dev/null 2>svc.err; echo \$? >svc.rc
+"\$V" -j show >svc.show
+echo 3 >\$P/max_services
+for p in 1 2 3 4; do "\$V" service add tcp 192.0.2.9:\$p 2>>svc4.err; done
+"\$V" flush
+echo 50 >\$P/max_backends
+"\$V" restore backends.51 >/dev/null 2>be.err; echo \$? >be.rc
+"\$V" -j show >be.show
+echo 65536 >\$P/max_services
+echo 262144 >\$P/max_backends
+"\$V" restore maglev.2000 >/dev/null 2>mg.err; echo \$? >mg.rc
+"\$V" -j show >mg.show
+echo done >done
+EOF
+chmod 755 "$W/session.sh"
+
+# A ping between two other namespaces all along.
+ns_create PA pa
+ns_create PB pb
+ip link add pa0 netns "$PA" type veth peer name pb0 netns "$PB"
+ip -n "$PA" addr add 203.0.113.1/24 dev pa0
+ip -n "$PB" addr add 203.0.113.2/24 dev pb0
+ip -n "$PA" link set pa0 up
+ip -n "$PB" link set pb0 up
+ip netns exec "$PA" ping -i 0.2 -W 1 203.0.113.2 >"$VIPLB_TMP/ping" 2>&1 &
+ppid=$!
+defer "kill $ppid 2>/dev/null"
+
+check_ok "an unprivileged user runs viplb in its own user and network namespace" \
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+	unshare -Urn sh "$W/session.sh"
+kill -INT $ppid 2>/dev/null
+wait $ppid 2>/dev/null
+
+r()
+{
+	cat "$W/$1" 2>/dev/null
+}
+check_eq "the namespace starts from the init netns's cap" "$(r inherited)" 65536
+check_ok "raising a cap above init's is refused" test "$(r raise.rc)" != 0
+check_eq "and changes nothing" "$(r after_raise)" 65536
+check_eq "lowering a cap is allowed" "$(r lowered)" ok
+check_eq "restore: service 101 past max_services 100 fails" "$(r svc.rc)" 1
+check_grep "restore: at line 101, naming net.viplb.max_services" \
+	"line 101: .*net.viplb.max_services" "$(r svc.err)"
+check_eq "restore: nothing configured" "$(r svc.show)" "[]"
+check_grep "line by line: service 4 past max_services 3, naming it" \
+	"net.viplb.max_services" "$(r svc4.err)"
+check_eq "restore: backend 51 past max_backends 50 fails" "$(r be.rc)" 1
+check_grep "restore: at line 52, naming net.viplb.max_backends" \
+	"line 52: .*net.viplb.max_backends" "$(r be.err)"
+check_eq "restore: nothing configured" "$(r be.show)" "[]"
+check_eq "2,000 services of default Maglev tables fail" "$(r mg.rc)" 1
+# 1,023 tables of 65,537 slots fit in 2^26; the 1,024th is refused.
+check_grep "at the 1,024th table (line 2048), naming net.viplb.max_table_slots" \
+	"line 2048: .*net.viplb.max_table_slots" "$(r mg.err)"
+check_eq "restore: nothing configured" "$(r mg.show)" "[]"
+check_eq "the session ran to its end" "$(r done)" done
+lost=$(sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p' "$VIPLB_TMP/ping")
+check_eq "a ping between two other namespaces lost nothing meanwhile" \
+	"$lost" 0
+check_ok "rmmod" rmmod viplb
+dmesg_check "no kernel warning"
+viplb_finish
