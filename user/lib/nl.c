@@ -240,6 +240,16 @@ static ssize_t nl_recv(struct nl_sock *nl, bool nonblock)
 	}
 }
 
+/*
+ * mnl_nlmsg_ok() of libmnl before 1.0.5 compares nlmsg_len as an int: a
+ * length over INT_MAX passed, and the next message was out of the buffer.
+ */
+static bool msg_fits(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len <= (unsigned int)len &&
+	       mnl_nlmsg_ok(nlh, len);
+}
+
 /* Read and dispatch replies until w is done (or, draining, until empty). */
 static int receive(struct nl_sock *nl, struct waiter *w)
 {
@@ -262,8 +272,8 @@ static int receive(struct nl_sock *nl, struct waiter *w)
 			return -1;
 		}
 		len = n;
-		for (nlh = (const struct nlmsghdr *)nl->rx;
-		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		for (nlh = (const struct nlmsghdr *)nl->rx; msg_fits(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len))
 			handle_msg(nlh, w);
 	}
 	if (w->ret == 0 && w->cb_error) {
