@@ -152,7 +152,8 @@ int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 			       "the netns's cap net.viplb.max_table_slots (Maglev table slots) is reached");
 		return -ENOSPC;
 	}
-	cfg->n_slots += slots - old;
+	/* In u64: slots - old would wrap in u32 when the table shrinks. */
+	cfg->n_slots = cfg->n_slots - old + slots;
 	svc->slots = slots;
 	if (cfg->deferred) {
 		svc->dirty = true;
@@ -160,7 +161,7 @@ int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 	}
 	err = viplb_sched_rebuild(svc, exclude);
 	if (err) {
-		cfg->n_slots -= slots - old;
+		cfg->n_slots = cfg->n_slots - slots + old;
 		svc->slots = old;
 	}
 	return err;

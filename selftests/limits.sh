@@ -72,6 +72,16 @@ echo 50 >\$P/max_backends
 "\$V" -j show >be.show
 echo 65536 >\$P/max_services
 echo 262144 >\$P/max_backends
+echo 300 >\$P/max_table_slots
+"\$V" service add tcp 192.0.2.7:80 table-size 251 &&
+	"\$V" backend add tcp 192.0.2.7:80 198.51.100.7 && echo ok >slots.first
+"\$V" service add tcp 192.0.2.8:80 table-size 251 &&
+	"\$V" backend add tcp 192.0.2.8:80 198.51.100.8 2>slots.over ||
+	echo refused >slots.second
+"\$V" service set tcp 192.0.2.7:80 sched rr &&
+	"\$V" backend add tcp 192.0.2.8:80 198.51.100.8 && echo ok >slots.freed
+"\$V" flush
+echo 67108864 >\$P/max_table_slots
 "\$V" restore maglev.2000 >/dev/null 2>mg.err; echo \$? >mg.rc
 "\$V" -j show >mg.show
 echo done >done
@@ -114,6 +124,10 @@ check_eq "restore: backend 51 past max_backends 50 fails" "$(r be.rc)" 1
 check_grep "restore: at line 52, naming net.viplb.max_backends" \
 	"line 52: .*net.viplb.max_backends" "$(r be.err)"
 check_eq "restore: nothing configured" "$(r be.show)" "[]"
+check_eq "max_table_slots 300: a table of 251 slots" "$(r slots.first)" ok
+check_eq "a second one is refused" "$(r slots.second)" refused
+check_eq "sched rr frees the first one's slots: the second fits" \
+	"$(r slots.freed)" ok
 check_eq "2,000 services of default Maglev tables fail" "$(r mg.rc)" 1
 # 1,023 tables of 65,537 slots fit in 2^26; the 1,024th is refused.
 check_grep "at the 1,024th table (line 2048), naming net.viplb.max_table_slots" \
