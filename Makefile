@@ -12,13 +12,15 @@
 #                 in the module and at XDP
 #   make bench    viplb against IPVS, iptables and nftables in one VM boot,
 #                 and the XDP fast path on the host (VIPLB_BENCH_ONLY=xdp)
+#   make fuzz     libFuzzer targets of the user-space parsers (fuzz/), each run
+#                 FUZZ_SECONDS (default 600); reproducers: make -C fuzz repro
 #   make deps     install the Debian packages (scripts/deps.sh)
 #   make checkpatch / make sparse   kernel style and sparse checks
 
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench clean checkpatch sparse
+.PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench fuzz clean checkpatch sparse
 
 all: module bpf user selftests
 
@@ -59,6 +61,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bench/bench.sh
 
+fuzz: deps
+	$(MAKE) -C fuzz run
+
 checkpatch:
 	@scripts/kselftest-fw.sh
 	build/linux/scripts/checkpatch.pl --no-tree --ignore SPDX_LICENSE_TAG -f $(filter-out %.mod.c,$(wildcard kmod/*.c)) kmod/*.h include/uapi/linux/viplb.h
@@ -71,3 +76,4 @@ clean:
 	-$(MAKE) -C bpf clean
 	-$(MAKE) -C user clean
 	-$(MAKE) -C selftests clean
+	-$(MAKE) -C fuzz clean

@@ -13,6 +13,10 @@ PKGS=(
 	python3 python3-yaml jq xz-utils sparse gnuplot-nox
 	# make check-debug builds a kernel from linux-source-6.1.
 	bc bison flex libelf-dev libssl-dev cpio
+	# make fuzz: libFuzzer's runtime for clang 14.
+	libclang-rt-14-dev
+	# selftests/limits.sh: setpriv and unshare.
+	util-linux
 )
 
 missing=()
