@@ -42,7 +42,7 @@
 # KASAN/UBSAN/lockdep/RCU report, fails the VM run.
 #
 # Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800,
-# 5400 with --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
+# 9000 with --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
 # default 1800).
 set -uo pipefail
 
@@ -59,7 +59,7 @@ case ${1:-} in
 esac
 
 if [ -n "$debug" ]; then
-	VM_LIMIT=${VIPLB_VM_LIMIT:-5400}
+	VM_LIMIT=${VIPLB_VM_LIMIT:-9000}
 	KSFT=build/kselftest-debug
 else
 	VM_LIMIT=${VIPLB_VM_LIMIT:-1800}
