@@ -2,9 +2,12 @@
 /*
  * viplb: netfilter hooks.
  *
- * dr and tun modes: a PRE_ROUTING hook right after defragmentation looks
- * up the service, keeps each flow on its backend with viplb's flow table
- * (flow.c) and sends the packet on (xmit.c), before conntrack sees it.
+ * dr and tun modes: hooks at LOCAL_IN (a VIP that is a local address, as
+ * IPVS serves it) and at FORWARD (a VIP routed through the director) look
+ * up the service, keep each flow on its backend with viplb's flow table
+ * (flow.c) and send the packet on (xmit.c).  Both run after routing
+ * (reverse-path and martian checks) and after the filter tables, so the
+ * packets are filtered as INPUT or FORWARD traffic.
  *
  * nat mode works like iptables DNAT: viplb registers NAT lookup functions
  * with the NAT core (as iptable_nat does), which calls them for the first
@@ -328,7 +331,9 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 	}
 	viplb_stats_add(svc->stats, new, false, skb->len);
 	viplb_stats_add(be->stats, new, false, skb->len);
-	return viplb_xmit(state->net, skb, af, mode, be);
+	/* ip_forward() has checked and decremented the TTL before FORWARD. */
+	return viplb_xmit(state->net, skb, af, mode, be,
+			  state->hook == NF_INET_FORWARD);
 }
 
 /*
@@ -339,9 +344,11 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
  * the nat chains see the connection.
  * Counting runs right after destination NAT, so a new connection is
  * already bound; every packet passes exactly one of PRE_ROUTING and
- * LOCAL_OUT on this host.  dr/tun forwarding runs right after
- * defragmentation (which needs whole packets for the ports) and before
- * raw, conntrack and mangle: those packets leave untracked, as IPVS's do.
+ * LOCAL_OUT on this host.  dr/tun forwarding runs where IPVS serves,
+ * at NF_IP_PRI_NAT_SRC - 2: after the filter tables of INPUT and FORWARD
+ * (and after defragmentation, which conntrack turns on in the netns).
+ * The packets leave untracked: the conntrack entry made at PRE_ROUTING is
+ * never confirmed.
  */
 static const struct nf_hook_ops nat_ops[2][3] = {
 	{
@@ -386,46 +393,29 @@ static const struct nf_hook_ops nat_ops[2][3] = {
 	},
 };
 
-static const struct nf_hook_ops plain_ops[2][3] = {
+#define PLAIN_OP(fn, fam, num, prio) \
+	{ .hook = fn, .pf = fam, .hooknum = num, .priority = prio }
+
+static const struct nf_hook_ops plain_ops[2][4] = {
 	{
-		{
-			.hook = count_hook,
-			.pf = NFPROTO_IPV4,
-			.hooknum = NF_INET_PRE_ROUTING,
-			.priority = NF_IP_PRI_NAT_DST + 1,
-		},
-		{
-			.hook = count_hook,
-			.pf = NFPROTO_IPV4,
-			.hooknum = NF_INET_LOCAL_OUT,
-			.priority = NF_IP_PRI_NAT_DST + 1,
-		},
-		{
-			.hook = fwd_hook,
-			.pf = NFPROTO_IPV4,
-			.hooknum = NF_INET_PRE_ROUTING,
-			.priority = NF_IP_PRI_CONNTRACK_DEFRAG + 1,
-		},
+		PLAIN_OP(count_hook, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
+			 NF_IP_PRI_NAT_DST + 1),
+		PLAIN_OP(count_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
+			 NF_IP_PRI_NAT_DST + 1),
+		PLAIN_OP(fwd_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
+			 NF_IP_PRI_NAT_SRC - 2),
+		PLAIN_OP(fwd_hook, NFPROTO_IPV4, NF_INET_FORWARD,
+			 NF_IP_PRI_NAT_SRC - 2),
 	},
 	{
-		{
-			.hook = count_hook,
-			.pf = NFPROTO_IPV6,
-			.hooknum = NF_INET_PRE_ROUTING,
-			.priority = NF_IP6_PRI_NAT_DST + 1,
-		},
-		{
-			.hook = count_hook,
-			.pf = NFPROTO_IPV6,
-			.hooknum = NF_INET_LOCAL_OUT,
-			.priority = NF_IP6_PRI_NAT_DST + 1,
-		},
-		{
-			.hook = fwd_hook,
-			.pf = NFPROTO_IPV6,
-			.hooknum = NF_INET_PRE_ROUTING,
-			.priority = NF_IP6_PRI_CONNTRACK_DEFRAG + 1,
-		},
+		PLAIN_OP(count_hook, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
+			 NF_IP6_PRI_NAT_DST + 1),
+		PLAIN_OP(count_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
+			 NF_IP6_PRI_NAT_DST + 1),
+		PLAIN_OP(fwd_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
+			 NF_IP6_PRI_NAT_SRC - 2),
+		PLAIN_OP(fwd_hook, NFPROTO_IPV6, NF_INET_FORWARD,
+			 NF_IP6_PRI_NAT_SRC - 2),
 	},
 };
 

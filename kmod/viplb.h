@@ -291,7 +291,8 @@ bool viplb_nat_flows_active(struct viplb_net *vn);
 
 /* xmit.c */
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
-			u32 mode, const struct viplb_backend *be);
+			u32 mode, const struct viplb_backend *be,
+			bool ttl_done);
 
 /* limits.c */
 int viplb_limits_net_init(struct net *net, struct viplb_net *vn);

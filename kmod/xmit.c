@@ -8,8 +8,9 @@
  * tun  the packet is encapsulated in IPIP (IPv4) or IP6IP6 (IPv6) towards
  *      the backend, which decapsulates it and replies directly.
  *
- * Both are called from the PRE_ROUTING hook with a packet that is being
- * forwarded, so they decrement the TTL (hop limit) as a router does.  They
+ * Both are called from the LOCAL_IN or FORWARD hook.  The packet is being
+ * forwarded, so its TTL (hop limit) goes down by one as in a router: here
+ * for a packet from LOCAL_IN, in ip_forward() for one from FORWARD.  They
  * consume the skb and return NF_STOLEN.
  */
 #include <linux/icmp.h>
@@ -77,25 +78,11 @@ static bool on_link(u8 af, const struct dst_entry *dst)
 }
 
 /*
- * icmp_send() needs the packet's route to answer; at PRE_ROUTING it has
- * none yet, so route it first as the input path would.
+ * Checks the packet fits in @mtu and, unless @ttl_done, decrements its
+ * TTL; on failure sends the ICMP error a router would and returns false.
  */
-static void icmp4_error(struct sk_buff *skb, int type, int code, __be32 info)
-{
-	const struct iphdr *iph = ip_hdr(skb);
-
-	if (!skb_dst(skb) &&
-	    ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
-				 skb->dev))
-		return;
-	icmp_send(skb, type, code, info);
-}
-
-/*
- * Checks the packet fits in @mtu and decrements its TTL; on failure sends
- * the ICMP error a router would and returns false.
- */
-static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu)
+static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu,
+			    bool ttl_done)
 {
 	if (af == AF_INET) {
 		struct iphdr *iph;
@@ -105,15 +92,18 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu)
 		iph = ip_hdr(skb);
 		if (skb->len > mtu && !skb_is_gso(skb) &&
 		    (iph->frag_off & htons(IP_DF))) {
-			icmp4_error(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
-				    htonl(mtu));
+			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+				  htonl(mtu));
 			return false;
 		}
-		if (iph->ttl <= 1) {
-			icmp4_error(skb, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0);
-			return false;
+		if (!ttl_done) {
+			if (iph->ttl <= 1) {
+				icmp_send(skb, ICMP_TIME_EXCEEDED,
+					  ICMP_EXC_TTL, 0);
+				return false;
+			}
+			ip_decrease_ttl(iph);
 		}
-		ip_decrease_ttl(iph);
 	} else {
 		struct ipv6hdr *ip6h;
 
@@ -124,21 +114,28 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu)
 			icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
 			return false;
 		}
-		if (ip6h->hop_limit <= 1) {
-			icmpv6_send(skb, ICMPV6_TIME_EXCEED,
-				    ICMPV6_EXC_HOPLIMIT, 0);
-			return false;
+		if (!ttl_done) {
+			if (ip6h->hop_limit <= 1) {
+				icmpv6_send(skb, ICMPV6_TIME_EXCEED,
+					    ICMPV6_EXC_HOPLIMIT, 0);
+				return false;
+			}
+			ip6h->hop_limit--;
 		}
-		ip6h->hop_limit--;
 	}
 	skb_forward_csum(skb);
+	/*
+	 * Drop the unconfirmed conntrack entry of PRE_ROUTING, and a socket
+	 * that early demux attached at LOCAL_IN (as IPVS does).
+	 */
 	nf_reset_ct(skb);
+	skb_orphan(skb);
 	return true;
 }
 
 /* dr: rewrite L2 only, towards the backend's link-layer address. */
 static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
-		   const struct viplb_backend *be)
+		   const struct viplb_backend *be, bool ttl_done)
 {
 	union nf_inet_addr saddr;
 	struct net_device *dev;
@@ -152,7 +149,7 @@ static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
 		return -EHOSTUNREACH;
 	}
 	dev = dst->dev;
-	if (!forward_prepare(skb, af, dst_mtu(dst)) ||
+	if (!forward_prepare(skb, af, dst_mtu(dst), ttl_done) ||
 	    skb_cow_head(skb, LL_RESERVED_SPACE(dev))) {
 		dst_release(dst);
 		return -EMSGSIZE;
@@ -169,7 +166,7 @@ static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
 
 /* tun: encapsulate in IPIP or IP6IP6, copying TTL and TOS inward out. */
 static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
-		    const struct viplb_backend *be)
+		    const struct viplb_backend *be, bool ttl_done)
 {
 	size_t hlen = af == AF_INET ? sizeof(struct iphdr) :
 				      sizeof(struct ipv6hdr);
@@ -180,7 +177,7 @@ static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
 	dst = route_to(net, af, be, &saddr);
 	if (!dst)
 		return -EHOSTUNREACH;
-	if (!forward_prepare(skb, af, dst_mtu(dst) - hlen) ||
+	if (!forward_prepare(skb, af, dst_mtu(dst) - hlen, ttl_done) ||
 	    skb_cow_head(skb, LL_RESERVED_SPACE(dst->dev) + hlen))
 		goto err;
 	err = iptunnel_handle_offloads(skb, af == AF_INET ? SKB_GSO_IPXIP4 :
@@ -240,18 +237,19 @@ err:
  * @af: AF_INET or AF_INET6
  * @mode: VIPLB_MODE_DR or VIPLB_MODE_TUN
  * @be: the backend
+ * @ttl_done: ip_forward() has already checked and decremented the TTL
  *
  * Return: NF_STOLEN.  A packet that cannot be sent is freed.
  */
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
-			u32 mode, const struct viplb_backend *be)
+			u32 mode, const struct viplb_backend *be, bool ttl_done)
 {
 	int err;
 
 	if (mode == VIPLB_MODE_DR)
-		err = xmit_dr(net, skb, af, be);
+		err = xmit_dr(net, skb, af, be, ttl_done);
 	else
-		err = xmit_tun(net, skb, af, be);
+		err = xmit_tun(net, skb, af, be, ttl_done);
 	if (err)
 		kfree_skb(skb);
 	return NF_STOLEN;

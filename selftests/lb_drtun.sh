@@ -47,9 +47,10 @@ DR4=192.0.2.10
 TUN4=192.0.2.20
 DR6=2001:db8:a::10
 TUN6=2001:db8:a::20
+LOC4=192.0.2.30
 
-drtun_topo $DR4 $TUN4 $DR6 $TUN6
-drtun_start 80,81,82,83 53,54 "$DR4,$TUN4,$DR6,$TUN6" "$LB_C"
+drtun_topo $DR4 $TUN4 $DR6 $TUN6 $LOC4
+drtun_start 80,81,82,83 53,54 "$DR4,$TUN4,$DR6,$TUN6,$LOC4" "$LB_C"
 
 # vip MODE FAMILY / cli FAMILY / be FAMILY I: addresses.
 vip()
@@ -277,6 +278,56 @@ spread()
 
 spread dr 4
 spread tun 6
+
+# ------------------------------------------------------ filters and LOCAL ---
+
+# dr and tun are served after routing and filtering, as IPVS serves them:
+# a VIP routed through the director at FORWARD, after the filter table's
+# FORWARD chain; a VIP that is an address of the director ($LOC4, on its
+# lo) at LOCAL_IN, after INPUT.  A DROP rule in the chain the packets
+# pass must stop them before viplb counts or sends them.  (The servers'
+# answers from $LOC4 cross the director, which owns that address: it
+# accepts them on br0 with accept_local, where it would drop them as
+# martians.)
+T4="ip netns exec $LB_D $VIPLB_ROOT/user/viplb/viplb-tables"
+T6="ip netns exec $LB_D $VIPLB_ROOT/user/viplb/viplb6-tables"
+lvp=$(drtun_vp $LOC4 80)
+ip -n "$LB_D" addr add $LOC4/32 dev lo || bail "$LOC4 on the director's lo"
+ip netns exec "$LB_D" sysctl -qw net.ipv4.conf.br0.accept_local=1 ||
+	bail "accept_local on the director's br0"
+v service add tcp "$lvp" mode dr
+for i in 1 2 3; do
+	v backend add tcp "$lvp" "$(be 4 $i)"
+done
+
+# filtered WHAT VIP TABLES CHAIN: with a DROP rule in CHAIN for tcp to
+# VIP:80, a connection fails and the service counts no packet; without
+# it, connections echo.
+filtered()
+{
+	p0=$(drtun_stat tcp "$2" 80 pkts_in)
+	new_sport 1
+	if ! check_ok "$1: DROP in $4 for $2 tcp 80" \
+		$3 -A "$4" -p tcp -d "$2" --dport 80 -j DROP; then
+		return
+	fi
+	check_fail "$1: no connection through the DROP rule" \
+		drtun conns "$2" 80 "$sport" 1
+	check_eq "$1: the service saw no packet of it" \
+		"$(drtun_stat tcp "$2" 80 pkts_in)" "$p0"
+	check_ok "$1: $4 rule deleted" \
+		$3 -D "$4" -p tcp -d "$2" --dport 80 -j DROP
+	new_sport 3
+	check_ok "$1: 3 connections echo without it" \
+		drtun conns "$2" 80 "$sport" 3
+}
+
+filtered "dr IPv4, VIP routed" $DR4 "$T4" FORWARD
+filtered "tun IPv6, VIP routed" $TUN6 "$T6" FORWARD
+filtered "dr IPv4, VIP local" $LOC4 "$T4" INPUT
+check_eq "dr IPv4, VIP local: served at LOCAL_IN, 3 connections counted" \
+	"$(drtun_stat tcp $LOC4 80 conns)" 3
+v service del tcp "$lvp"
 
 # ------------------------------------------------------------ long flows ---
 

@@ -666,7 +666,9 @@ lb_need_cmd()
 # ipip and ip6_tunnel modules must be loaded), and does no reverse-path
 # filtering (tun packets from the client come in on tunl0, the route back
 # is on eth0).  The director does not filter either: the servers' answers
-# come from the VIPs, which it has no route for.
+# come from the VIPs.  The director routes the VIPs (to br0), so that the
+# client's packets to them are forwarded and reach viplb at FORWARD; it
+# holds no VIP itself.
 drtun_topo()
 {
 	lb_topo
@@ -690,6 +692,9 @@ drtun_topo()
 			bail "sysctl rp_filter/arp in $vl_ns"
 	done
 	ip netns exec "$LB_D" sh -c "$vl_norpf" || bail "rp_filter off in $LB_D"
+	for vl_v in "$@"; do
+		echo "route add $vl_v dev br0"
+	done | ip -n "$LB_D" -b - || bail "routes to the VIPs in $LB_D"
 }
 
 # drtun_vp ADDR PORT: ADDR:PORT, with brackets around an IPv6 ADDR.
