@@ -117,8 +117,8 @@ static bool flow_active(const struct viplb_flow *f)
 
 static void flow_free(struct viplb_flow *f)
 {
-	atomic_dec(&f->be->active);
-	atomic_dec(&f->svc->active);
+	atomic_dec(&f->be->cnt->active);
+	atomic_dec(&f->svc->cnt->active);
 	nf_ct_put(f->ct);
 	viplb_backend_put(f->be);
 	viplb_service_put(f->svc);
@@ -159,8 +159,8 @@ static void fwd_flow_unlink(struct viplb_flows *fl, struct viplb_fwd_flow *f)
 {
 	hlist_del_rcu(&f->hnode);
 	atomic_dec(&fl->fwd_count);
-	atomic_dec(&f->be->active);
-	atomic_dec(&f->svc->active);
+	atomic_dec(&f->be->cnt->active);
+	atomic_dec(&f->svc->cnt->active);
 	call_rcu(&f->rcu, fwd_flow_free_rcu);
 }
 
@@ -403,8 +403,8 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 	}
 	hlist_add_head_rcu(&f->hnode, &ft->buckets[b]);
 	atomic_inc(&fl->fwd_count);
-	atomic_inc(&be->active);
-	atomic_inc(&svc->active);
+	atomic_inc(&be->cnt->active);
+	atomic_inc(&svc->cnt->active);
 	spin_unlock_bh(lock);
 	queue_delayed_work(system_power_efficient_wq, &fl->gc,
 			   FLOWS_GC_INTERVAL);
@@ -413,7 +413,7 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 free:
 	kfree(f);
 untracked:
-	viplb_stats_untracked(svc->stats);
+	viplb_stats_untracked(svc->cnt->stats);
 }
 
 /**
@@ -470,7 +470,7 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 	struct viplb_flow *f;
 
 	if (READ_ONCE(fl->count) >= READ_ONCE(flow_max)) {
-		viplb_stats_untracked(svc->stats);
+		viplb_stats_untracked(svc->cnt->stats);
 		return;
 	}
 	f = kmalloc(sizeof(*f), GFP_ATOMIC);
@@ -490,8 +490,8 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 	f->svc = svc;
 	f->be = be;
 	f->created = jiffies;
-	atomic_inc(&be->active);
-	atomic_inc(&svc->active);
+	atomic_inc(&be->cnt->active);
+	atomic_inc(&svc->cnt->active);
 
 	spin_lock_bh(&fl->lock);
 	list_add_tail(&f->list, &fl->list);

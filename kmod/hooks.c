@@ -96,7 +96,7 @@ static void flow_tuple_from_ct(struct viplb_flow_tuple *t,
 static unsigned int reject_new(struct viplb_service *svc, struct sk_buff *skb,
 			       const struct nf_hook_state *state, u8 proto)
 {
-	viplb_stats_reject(svc->stats);
+	viplb_stats_reject(svc->cnt->stats);
 	if (state->pf == NFPROTO_IPV4) {
 		if (proto == IPPROTO_TCP)
 			nf_send_reset(state->net, state->sk, skb, state->hook);
@@ -157,8 +157,8 @@ static unsigned int nat_dst_hook(void *priv, struct sk_buff *skb,
 	if (verdict != NF_ACCEPT)
 		return verdict;
 
-	viplb_stats_add(svc->stats, true, false, 0);
-	viplb_stats_add(be->stats, true, false, 0);
+	viplb_stats_add(svc->cnt->stats, true, false, 0);
+	viplb_stats_add(be->cnt->stats, true, false, 0);
 	viplb_flow_track_nat(vn, ct, svc, be);
 	return NF_ACCEPT;
 }
@@ -205,7 +205,7 @@ static unsigned int count_hook(void *priv, struct sk_buff *skb,
 	if (!svc)
 		return NF_ACCEPT;
 	reply = CTINFO2DIR(ctinfo) == IP_CT_DIR_REPLY;
-	viplb_stats_add(svc->stats, false, reply, skb->len);
+	viplb_stats_add(svc->cnt->stats, false, reply, skb->len);
 
 	/* The backend is the source of the reply tuple. */
 	rt = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
@@ -216,7 +216,7 @@ static unsigned int count_hook(void *priv, struct sk_buff *skb,
 	if (!be)
 		be = viplb_sched_find(sd, &rt->src.u3, 0);
 	if (be)
-		viplb_stats_add(be->stats, false, reply, skb->len);
+		viplb_stats_add(be->cnt->stats, false, reply, skb->len);
 	return NF_ACCEPT;
 }
 
@@ -329,8 +329,8 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 			new = true;
 		}
 	}
-	viplb_stats_add(svc->stats, new, false, skb->len);
-	viplb_stats_add(be->stats, new, false, skb->len);
+	viplb_stats_add(svc->cnt->stats, new, false, skb->len);
+	viplb_stats_add(be->cnt->stats, new, false, skb->len);
 	/* ip_forward() has checked and decremented the TTL before FORWARD. */
 	return viplb_xmit(state->net, skb, af, mode, be,
 			  state->hook == NF_INET_FORWARD);
@@ -513,6 +513,25 @@ static void hooks_unregister(struct net *net, struct viplb_net *vn, int afi,
 }
 
 /*
+ * Registers the hooks of family @afi unless they are registered already.
+ * Caller holds vn->lock.
+ */
+int viplb_hooks_prepare_af(struct net *net, struct viplb_net *vn, int afi)
+{
+	int err;
+
+	if (vn->hooks[afi])
+		return 0;
+	err = viplb_fwd_table_alloc(vn);
+	if (!err)
+		err = hooks_register(net, vn, afi);
+	if (err)
+		return err;
+	vn->hooks[afi] = true;
+	return 0;
+}
+
+/*
  * Registers the hooks of each family that has services in @cfg and that
  * are not registered yet.  Caller holds vn->lock.
  */
@@ -522,14 +541,11 @@ int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
 	int afi, err;
 
 	for (afi = 0; afi < 2; afi++) {
-		if (!cfg || !cfg->n_af[afi] || vn->hooks[afi])
+		if (!cfg || !cfg->n_af[afi])
 			continue;
-		err = viplb_fwd_table_alloc(vn);
-		if (!err)
-			err = hooks_register(net, vn, afi);
+		err = viplb_hooks_prepare_af(net, vn, afi);
 		if (err)
 			return err;
-		vn->hooks[afi] = true;
 	}
 	return 0;
 }

@@ -228,7 +228,7 @@ static int config_apply(struct genl_info *info, config_fn fn)
 	int err;
 
 	mutex_lock(&vn->lock);
-	in_txn = viplb_txn_owned(vn, info->snd_portid);
+	in_txn = viplb_txn_owned(vn, info);
 	cfg = in_txn ? vn->txn.cfg : viplb_live_config(vn);
 	if (!cfg) {
 		GENL_SET_ERR_MSG(info,
@@ -239,11 +239,15 @@ static int config_apply(struct genl_info *info, config_fn fn)
 	}
 	if (in_txn) {
 		viplb_txn_account(vn, err);
-	} else if (!err) {
-		vn->generation++;
-		err = viplb_hooks_sync(genl_info_net(info), vn);
-		if (err)
-			GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
+	} else {
+		/*
+		 * Unregisters what is no longer needed (and what a failed
+		 * service_new() registered): service_new() registered what
+		 * is, so this cannot fail.
+		 */
+		if (!err)
+			vn->generation++;
+		WARN_ON_ONCE(viplb_hooks_sync(genl_info_net(info), vn));
 	}
 	mutex_unlock(&vn->lock);
 	return err;
@@ -268,6 +272,20 @@ static int service_new(struct viplb_config *cfg, struct genl_info *info)
 		GENL_SET_ERR_MSG(info,
 				 "the netns's cap net.viplb.max_services is reached");
 		return -ENOSPC;
+	}
+	/*
+	 * A live change registers its family's hooks first, so that nothing
+	 * fails once the service is in; a transaction does at commit.
+	 */
+	if (!cfg->deferred) {
+		struct net *net = genl_info_net(info);
+
+		err = viplb_hooks_prepare_af(net, viplb_pernet(net),
+					     viplb_af_index(key.af));
+		if (err) {
+			GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
+			return err;
+		}
 	}
 	svc = viplb_service_alloc(&key);
 	if (!svc)
@@ -538,22 +556,21 @@ static int nl_txn_begin(struct sk_buff *skb, struct genl_info *info)
 
 	if (info->attrs[VIPLB_A_TXN_SCOPE])
 		scope = nla_get_u32(info->attrs[VIPLB_A_TXN_SCOPE]);
-	return viplb_txn_begin(vn, scope, info->snd_portid, info->extack);
+	return viplb_txn_begin(vn, scope, info);
 }
 
 static int nl_txn_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
 
-	return viplb_txn_commit(vn, info->snd_portid,
-				info->attrs[VIPLB_A_TXN_OPS], info->extack);
+	return viplb_txn_commit(vn, info);
 }
 
 static int nl_txn_abort(struct sk_buff *skb, struct genl_info *info)
 {
 	struct viplb_net *vn = viplb_pernet(genl_info_net(info));
 
-	return viplb_txn_abort(vn, info->snd_portid, info->extack);
+	return viplb_txn_abort(vn, info);
 }
 
 static int put_stats(struct sk_buff *skb, int attrtype,
@@ -619,8 +636,8 @@ static int put_backend(struct sk_buff *skb, const struct viplb_service *svc,
 	    nla_put_be16(skb, VIPLB_BE_A_PORT, be->port) ||
 	    nla_put_u32(skb, VIPLB_BE_A_WEIGHT, READ_ONCE(be->weight)) ||
 	    nla_put_u32(skb, VIPLB_BE_A_FLAGS, READ_ONCE(be->flags)) ||
-	    put_stats(skb, VIPLB_BE_A_STATS, be->stats, &be->active,
-		      &be->est)) {
+	    put_stats(skb, VIPLB_BE_A_STATS, be->cnt->stats, &be->cnt->active,
+		      &be->cnt->est)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -672,8 +689,8 @@ static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	    nla_put_u32(skb, VIPLB_SVC_A_TABLE_SIZE,
 			READ_ONCE(svc->table_size)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_FLAGS, READ_ONCE(svc->flags)) ||
-	    put_stats(skb, VIPLB_SVC_A_STATS, svc->stats, &svc->active,
-		      &svc->est))
+	    put_stats(skb, VIPLB_SVC_A_STATS, svc->cnt->stats, &svc->cnt->active,
+		      &svc->cnt->est))
 		goto cancel;
 
 	list_for_each_entry(be, &svc->backends, list) {
@@ -1148,8 +1165,21 @@ static const struct genl_ops viplb_genl_ops[] = {
 	},
 };
 
+/*
+ * Notes the sending socket for the transaction owner check (txn.c): a
+ * portid alone can be taken by a new socket while the old one's release
+ * is still on its way to the URELEASE notifier.
+ */
+static int viplb_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
+			  struct genl_info *info)
+{
+	info->user_ptr[0] = NETLINK_CB(skb).sk;
+	return 0;
+}
+
 struct genl_family viplb_genl_family __ro_after_init = {
 	.name = VIPLB_GENL_NAME,
+	.pre_doit = viplb_pre_doit,
 	.version = VIPLB_GENL_VERSION,
 	.module = THIS_MODULE,
 	.netnsok = true,
@@ -1158,7 +1188,11 @@ struct genl_family viplb_genl_family __ro_after_init = {
 	.n_ops = ARRAY_SIZE(viplb_genl_ops),
 };
 
-/* A closed socket aborts the transaction it had open. */
+/*
+ * A closed socket aborts the transaction it had open.  Only the portid is
+ * known here; should a new socket have taken it and opened a transaction
+ * meanwhile, that one is aborted instead, and its next command is told so.
+ */
 static int viplb_netlink_notify(struct notifier_block *nb,
 				unsigned long event, void *ptr)
 {
@@ -1169,7 +1203,7 @@ static int viplb_netlink_notify(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	vn = viplb_pernet(n->net);
 	mutex_lock(&vn->lock);
-	if (viplb_txn_owned(vn, n->portid))
+	if (vn->txn.open && vn->txn.portid == n->portid)
 		viplb_txn_release(vn);
 	mutex_unlock(&vn->lock);
 	return NOTIFY_DONE;

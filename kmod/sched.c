@@ -297,7 +297,7 @@ static struct viplb_backend *pick_lc(struct viplb_service *svc,
 	for (i = 0; i < sd->n; i++) {
 		struct viplb_backend *be = sd->be[i];
 		u32 w = READ_ONCE(be->weight);
-		u64 active = atomic_read(&be->active);
+		u64 active = atomic_read(&be->cnt->active);
 
 		if (!w)
 			continue;

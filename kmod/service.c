@@ -33,6 +33,44 @@ static bool svc_key_equal(const struct viplb_svc_key *a,
 	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
+static struct viplb_counters *counters_alloc(void)
+{
+	struct viplb_counters *cnt;
+	int cpu;
+
+	cnt = kzalloc(sizeof(*cnt), GFP_KERNEL_ACCOUNT);
+	if (!cnt)
+		return NULL;
+	cnt->stats = alloc_percpu_gfp(struct viplb_pcpu_stats,
+				      GFP_KERNEL_ACCOUNT);
+	if (!cnt->stats) {
+		kfree(cnt);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(cnt->stats, cpu)->syncp);
+	refcount_set(&cnt->ref, 1);
+	return cnt;
+}
+
+/* Its holders are freed after a grace period, so no reader is left. */
+static void counters_put(struct viplb_counters *cnt)
+{
+	if (cnt && refcount_dec_and_test(&cnt->ref)) {
+		free_percpu(cnt->stats);
+		kfree(cnt);
+	}
+}
+
+/* @to, not yet visible to readers, takes over the counters of @from. */
+static void counters_adopt(struct viplb_counters **to,
+			   struct viplb_counters *from)
+{
+	refcount_inc(&from->ref);
+	counters_put(*to);
+	*to = from;
+}
+
 struct viplb_config *viplb_config_alloc(const struct viplb_limits *limits)
 {
 	struct viplb_config *cfg;
@@ -50,7 +88,7 @@ static void backend_free_rcu_cb(struct rcu_head *head)
 	struct viplb_backend *be = container_of(head, struct viplb_backend,
 						rcu);
 
-	free_percpu(be->stats);
+	counters_put(be->cnt);
 	kfree(be);
 	atomic_dec(&live_objects);
 }
@@ -71,7 +109,7 @@ static void service_free_rcu_cb(struct rcu_head *head)
 	list_for_each_entry_safe(be, tmp, &svc->backends, list)
 		viplb_backend_put(be);
 	viplb_sched_release(svc);
-	free_percpu(svc->stats);
+	counters_put(svc->cnt);
 	kfree(svc);
 	atomic_dec(&live_objects);
 }
@@ -113,17 +151,40 @@ struct viplb_service *viplb_service_find(const struct viplb_config *cfg,
 	return NULL;
 }
 
-static struct viplb_pcpu_stats __percpu *stats_alloc(void)
+/**
+ * viplb_config_adopt_counters() - carry counters over to a new config
+ * @cfg: a configuration about to replace @live, not yet visible
+ * @live: the live configuration
+ *
+ * Each service and backend of @cfg that exists in @live (same service
+ * key; same address and port in that service) takes over its counters.
+ * Caller holds the netns mutex.
+ */
+void viplb_config_adopt_counters(struct viplb_config *cfg,
+				 const struct viplb_config *live)
 {
-	struct viplb_pcpu_stats __percpu *stats;
-	int cpu;
+	struct viplb_service *svc, *old;
+	struct viplb_sched_data *sd;
+	struct viplb_backend *be, *obe;
 
-	stats = alloc_percpu_gfp(struct viplb_pcpu_stats, GFP_KERNEL_ACCOUNT);
-	if (!stats)
-		return NULL;
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(stats, cpu)->syncp);
-	return stats;
+	if (!live)
+		return;
+	list_for_each_entry(svc, &cfg->services, list) {
+		old = viplb_service_find(live, &svc->key);
+		if (!old)
+			continue;
+		counters_adopt(&svc->cnt, old->cnt);
+		/* The live snapshot: every backend, sorted, for a search. */
+		sd = rcu_dereference_protected(old->sd, true);
+		if (!sd)
+			continue;
+		list_for_each_entry(be, &svc->backends, list) {
+			obe = viplb_sched_find(sd, &be->addr, be->port);
+			if (obe)
+				counters_adopt(&be->cnt, obe->cnt);
+		}
+		cond_resched();
+	}
 }
 
 struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
@@ -133,8 +194,8 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 	svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
 	if (!svc)
 		return NULL;
-	svc->stats = stats_alloc();
-	if (!svc->stats) {
+	svc->cnt = counters_alloc();
+	if (!svc->cnt) {
 		kfree(svc);
 		return NULL;
 	}
@@ -188,8 +249,8 @@ struct viplb_backend *viplb_backend_alloc(void)
 	be = kzalloc(sizeof(*be), GFP_KERNEL_ACCOUNT);
 	if (!be)
 		return NULL;
-	be->stats = stats_alloc();
-	if (!be->stats) {
+	be->cnt = counters_alloc();
+	if (!be->cnt) {
 		kfree(be);
 		return NULL;
 	}

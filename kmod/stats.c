@@ -135,9 +135,9 @@ void viplb_stats_zero(struct viplb_service *svc)
 {
 	struct viplb_backend *be;
 
-	est_zero(&svc->est, svc->stats, &svc->active);
+	est_zero(&svc->cnt->est, svc->cnt->stats, &svc->cnt->active);
 	list_for_each_entry(be, &svc->backends, list)
-		est_zero(&be->est, be->stats, &be->active);
+		est_zero(&be->cnt->est, be->cnt->stats, &be->cnt->active);
 }
 
 static void est_update_one(struct viplb_stats_est *est,
@@ -178,10 +178,12 @@ static void est_work(struct work_struct *work)
 	again = cfg && cfg->n_services;
 	if (cfg) {
 		list_for_each_entry(svc, &cfg->services, list) {
-			est_update_one(&svc->est, svc->stats, &svc->active);
+			est_update_one(&svc->cnt->est, svc->cnt->stats, &svc->cnt->active);
 			list_for_each_entry(be, &svc->backends, list)
-				est_update_one(&be->est, be->stats,
-					       &be->active);
+				est_update_one(&be->cnt->est, be->cnt->stats,
+					       &be->cnt->active);
+			/* The walk is bounded by the caps, not short. */
+			cond_resched();
 		}
 	}
 	mutex_unlock(&vn->lock);

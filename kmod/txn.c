@@ -14,10 +14,15 @@
 #include "rules.h"
 #include "viplb.h"
 
-/* Is the transaction of socket @portid open?  Caller holds vn->lock. */
-bool viplb_txn_owned(const struct viplb_net *vn, u32 portid)
+/*
+ * Does the sender of @info own the open transaction?  Its portid and its
+ * socket (noted by the family's pre_doit, compared only) must match.
+ * Caller holds vn->lock.
+ */
+bool viplb_txn_owned(const struct viplb_net *vn, const struct genl_info *info)
 {
-	return vn->txn.open && vn->txn.portid == portid;
+	return vn->txn.open && vn->txn.portid == info->snd_portid &&
+	       vn->txn.sk == info->user_ptr[0];
 }
 
 /*
@@ -42,7 +47,7 @@ int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn)
 	int err;
 
 	mutex_lock(&vn->lock);
-	if (!viplb_txn_owned(vn, info->snd_portid) ||
+	if (!viplb_txn_owned(vn, info) ||
 	    !(vn->txn.scope & scope)) {
 		GENL_SET_ERR_MSG(
 			info,
@@ -56,10 +61,10 @@ int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn)
 	return err;
 }
 
-/* Opens a transaction of @scope owned by socket @portid. */
-int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
-		    struct netlink_ext_ack *extack)
+/* Opens a transaction of @scope owned by the sender of @info. */
+int viplb_txn_begin(struct viplb_net *vn, u32 scope, struct genl_info *info)
 {
+	struct netlink_ext_ack *extack = info->extack;
 	struct viplb_rules_txn *rules = NULL;
 	struct viplb_config *cfg = NULL;
 	int err = 0;
@@ -87,7 +92,8 @@ int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
 		vn->txn.scope = scope;
 		vn->txn.cfg = cfg;
 		vn->txn.rules = rules;
-		vn->txn.portid = portid;
+		vn->txn.portid = info->snd_portid;
+		vn->txn.sk = info->user_ptr[0];
 		vn->txn.failed = false;
 		vn->txn.ops = 0;
 		cfg = NULL;
@@ -145,20 +151,21 @@ static int txn_prepare(struct viplb_net *vn, const struct nlattr *ops,
 }
 
 /*
- * Commits the transaction of socket @portid if @ops, the VIPLB_A_TXN_OPS
- * attribute (NULL if absent), matches the commands it applied and none of
- * them failed; otherwise drops it and changes nothing.
+ * Commits the transaction of the sender of @info if its VIPLB_A_TXN_OPS
+ * matches the commands applied and none of them failed; otherwise drops
+ * it and changes nothing.
  */
-int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
-		     struct netlink_ext_ack *extack)
+int viplb_txn_commit(struct viplb_net *vn, struct genl_info *info)
 {
+	const struct nlattr *ops = info->attrs[VIPLB_A_TXN_OPS];
+	struct netlink_ext_ack *extack = info->extack;
 	struct viplb_ruleset *old_rules = NULL;
 	struct viplb_config *old = NULL;
 	unsigned int kept = 0;
 	int err = 0;
 
 	mutex_lock(&vn->lock);
-	if (!viplb_txn_owned(vn, portid)) {
+	if (!viplb_txn_owned(vn, info)) {
 		NL_SET_ERR_MSG(extack, "this socket has no open transaction");
 		err = -ENOENT;
 		goto out;
@@ -175,6 +182,7 @@ int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
 	if (vn->txn.cfg) {
 		vn->txn.cfg->deferred = false;
 		old = viplb_live_config(vn);
+		viplb_config_adopt_counters(vn->txn.cfg, old);
 		rcu_assign_pointer(vn->cfg, vn->txn.cfg);
 		vn->txn.cfg = NULL;
 		vn->generation++;
@@ -192,17 +200,17 @@ out:
 	return err;
 }
 
-/* Drops the transaction of socket @portid. */
-int viplb_txn_abort(struct viplb_net *vn, u32 portid,
-		    struct netlink_ext_ack *extack)
+/* Drops the transaction of the sender of @info. */
+int viplb_txn_abort(struct viplb_net *vn, struct genl_info *info)
 {
 	int err = 0;
 
 	mutex_lock(&vn->lock);
-	if (viplb_txn_owned(vn, portid)) {
+	if (viplb_txn_owned(vn, info)) {
 		viplb_txn_release(vn);
 	} else {
-		NL_SET_ERR_MSG(extack, "this socket has no open transaction");
+		NL_SET_ERR_MSG(info->extack,
+			       "this socket has no open transaction");
 		err = -ENOENT;
 	}
 	mutex_unlock(&vn->lock);
@@ -219,5 +227,6 @@ void viplb_txn_release(struct viplb_net *vn)
 	vn->txn.open = false;
 	vn->txn.scope = 0;
 	vn->txn.portid = 0;
+	vn->txn.sk = NULL;
 	vn->txn.failed = false;
 }

@@ -64,6 +64,19 @@ struct viplb_stats_est {
 	u64 avg[VIPLB_RATE_NUM];	/* EWMA of per-second rates, << 10 */
 };
 
+/*
+ * The counters of a service or backend.  A restore's new object takes
+ * over those of the live one it replaces (same key), so that counts, the
+ * "stats zero" baseline, rates and lc's active flows carry on: both
+ * objects hold a reference until freed.
+ */
+struct viplb_counters {
+	refcount_t ref;
+	atomic_t active;		/* flows, see flow.c */
+	struct viplb_pcpu_stats __percpu *stats;
+	struct viplb_stats_est est;	/* under the netns mutex */
+};
+
 struct viplb_svc_key {
 	union nf_inet_addr addr;
 	__be16 port;
@@ -78,10 +91,8 @@ struct viplb_backend {
 	__be16 port;
 	u32 weight;
 	u32 flags;
-	atomic_t active;
 	s64 wrr_cur;			/* wrr state, under sched_lock */
-	struct viplb_pcpu_stats __percpu *stats;
-	struct viplb_stats_est est;
+	struct viplb_counters *cnt;
 	struct rcu_head rcu;
 };
 
@@ -113,9 +124,7 @@ struct viplb_service {
 	struct viplb_sched_data __rcu *sd;
 	spinlock_t sched_lock;		/* wrr state */
 	atomic_t rr_pos;
-	atomic_t active;
-	struct viplb_pcpu_stats __percpu *stats;
-	struct viplb_stats_est est;
+	struct viplb_counters *cnt;
 	struct rcu_head rcu;
 };
 
@@ -147,7 +156,8 @@ struct viplb_txn {
 	u32 scope;			/* enum viplb_txn_scope */
 	struct viplb_config *cfg;	/* its services, or NULL */
 	struct viplb_rules_txn *rules;	/* its rule tables, or NULL */
-	u32 portid;			/* netlink socket owning it */
+	u32 portid;			/* netlink socket owning it: */
+	const void *sk;			/* its portid and socket */
 	bool failed;			/* a command inside it failed */
 	u32 ops;			/* commands applied to it */
 };
@@ -198,6 +208,8 @@ void viplb_config_free(struct viplb_config *cfg);
 struct viplb_service *viplb_service_find(const struct viplb_config *cfg,
 					 const struct viplb_svc_key *key);
 struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key);
+void viplb_config_adopt_counters(struct viplb_config *cfg,
+				 const struct viplb_config *live);
 void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc);
 void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc);
 void viplb_service_put(struct viplb_service *svc);
@@ -213,16 +225,13 @@ void viplb_backend_put(struct viplb_backend *be);
 void viplb_objects_drain(void);
 
 /* txn.c */
-bool viplb_txn_owned(const struct viplb_net *vn, u32 portid);
+bool viplb_txn_owned(const struct viplb_net *vn, const struct genl_info *info);
 void viplb_txn_account(struct viplb_net *vn, int err);
 typedef int (*viplb_txn_fn)(struct viplb_net *vn, struct genl_info *info);
 int viplb_txn_apply(struct genl_info *info, u32 scope, viplb_txn_fn fn);
-int viplb_txn_begin(struct viplb_net *vn, u32 scope, u32 portid,
-		    struct netlink_ext_ack *extack);
-int viplb_txn_commit(struct viplb_net *vn, u32 portid, const struct nlattr *ops,
-		     struct netlink_ext_ack *extack);
-int viplb_txn_abort(struct viplb_net *vn, u32 portid,
-		    struct netlink_ext_ack *extack);
+int viplb_txn_begin(struct viplb_net *vn, u32 scope, struct genl_info *info);
+int viplb_txn_commit(struct viplb_net *vn, struct genl_info *info);
+int viplb_txn_abort(struct viplb_net *vn, struct genl_info *info);
 void viplb_txn_release(struct viplb_net *vn);
 
 /* sched.c */
@@ -261,6 +270,7 @@ int viplb_nat_fns_register(struct net *net, int afi,
 			   const struct nf_hook_ops *ops, unsigned int n);
 void viplb_nat_fns_unregister(struct net *net, int afi,
 			      const struct nf_hook_ops *ops, unsigned int n);
+int viplb_hooks_prepare_af(struct net *net, struct viplb_net *vn, int afi);
 int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
 			const struct viplb_config *cfg);
 int viplb_hooks_sync(struct net *net, struct viplb_net *vn);

@@ -10,6 +10,8 @@
 #                 translated back (ECONNREFUSED on its connected socket)
 #   stats         after `stats zero`, 20 connections count exactly 20, and
 #                 packets within TCP's slack
+#   restore       counters, the stats zero baseline and active flows carry
+#                 over to the restored services and backends
 #   backend del   without flush an open TCP stream finishes intact; with
 #                 flush its conntrack entry is dropped and the stream dies
 #   flush         an open TCP stream of the last service finishes intact
@@ -157,6 +159,26 @@ except OSError as e:
     print("broken: %s" % e)
 ' "$vip" "$@" 2>&1
 }
+
+# ---- restore: the counters, the stats zero baseline and active carry on
+# viplb restore of the saved config builds new services and backends; they
+# take over the counters of those they replace.  Mid-stream, the open
+# connection to $DEL counts as active before and after.
+viplb -n "$D" save >"$VIPLB_TMP/saved" || fail "viplb save"
+out=$(stream "$DEL" ip netns exec "$D" sh -c "
+	viplb -j stats tcp $DEL:80 >$VIPLB_TMP/active.before &&
+	viplb restore $VIPLB_TMP/saved &&
+	viplb -j stats tcp $DEL:80 >$VIPLB_TMP/active.after")
+check_eq "restore: an open stream finishes intact" "$out" intact
+check_eq "restore: active 1 before and after, service and backend" \
+	"$(jq -c '[.[0].stats.active, .[0].backends[0].stats.active]' \
+		"$VIPLB_TMP/active.before" "$VIPLB_TMP/active.after" |
+		tr '\n' ' ')" "[1,1] [1,1] "
+js=$(viplb -n "$D" -j stats tcp "$STATS:81")
+check_eq "restore: conns still exactly 20 since stats zero" \
+	"$(jq '.[0].stats.conns' <<<"$js")" 20
+check_eq "restore: backend conns still 7+7+6" \
+	"$(jq -c '[.[0].backends[].stats.conns] | sort' <<<"$js")" "[6,7,7]"
 
 out=$(stream "$DEL" ip netns exec "$D" viplb backend del tcp "$DEL:80" \
 	"$(lb_be4 1):8080")
