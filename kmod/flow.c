@@ -4,7 +4,9 @@
  *
  * nat mode: conntrack owns the connections; viplb keeps a reference to each
  * conntrack entry it scheduled, with its service and backend, to count the
- * active flows that the lc scheduler and `viplb stats` report.
+ * active flows that the lc scheduler and `viplb stats` report.  The entries
+ * sit in per-CPU-chosen shards, each with its own lock, so that new
+ * connections on different CPUs do not contend.
  *
  * dr and tun modes: viplb's own flow table, an RCU hash keyed by the
  * 5-tuple, keeps each flow on its backend until it times out.  Timeouts
@@ -13,13 +15,19 @@
  * IPVS's connection table: its buckets are chosen by a hash with a random
  * per-netns seed (the scheduling hash, viplb_flow_hash(), is fixed and
  * public, so that every director picks the same backend), it is sized
- * from flow_max when the netns gets its first service, and its buckets
- * are locked in stripes.  A TCP entry is made by a SYN only, and lives
+ * from net.viplb.max_flows when the netns gets its first service, and its
+ * buckets are locked in stripes.  A TCP entry is made by a SYN only, and lives
  * timeout_tcp_syn until the flow's next packet.
  *
- * One worker per netns expires both kinds while there are entries.
+ * One worker per netns expires both kinds while there are entries, in
+ * bounded steps: each run visits at most GC_BUDGET nat entries and dr/tun
+ * buckets, taking a lock for GC_BATCH of them at a time, and comes back
+ * soon while a sweep is unfinished.  Both kinds are capped per netns
+ * (net.viplb.max_flows) and charged to the memory cgroup of the task that
+ * gave the netns its first service, though allocated in softirq.
  */
 #include <linux/jhash.h>
+#include <linux/memcontrol.h>
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -28,14 +36,14 @@
 #include "viplb.h"
 
 #define FLOWS_GC_INTERVAL (HZ / 2)
-/* Buckets: flow_max / 8, within these bounds; locks: one per 64 buckets. */
+#define FLOWS_GC_SOON (HZ / 50)	/* while a sweep is unfinished */
+#define GC_BUDGET 8192		/* nat entries, dr/tun buckets per run */
+#define GC_BATCH 64		/* ... per lock hold */
+#define NAT_SHARDS 64
+/* Buckets: max_flows / 8, within these bounds; locks: one per 64 buckets. */
 #define FWD_MIN_BITS 10
 #define FWD_MAX_BITS 18
 #define FWD_LOCK_SHIFT 6
-
-static unsigned int flow_max __read_mostly = 1U << 20;
-module_param(flow_max, uint, 0644);
-MODULE_PARM_DESC(flow_max, "most flows tracked per netns, per kind");
 
 static unsigned int timeout_tcp __read_mostly = 900;
 module_param(timeout_tcp, uint, 0644);
@@ -75,6 +83,13 @@ struct viplb_fwd_flow {
 	struct rcu_head rcu;
 };
 
+/* nat-mode flows of one shard. */
+struct viplb_nat_shard {
+	spinlock_t lock;		/* protects @list and @count */
+	struct list_head list;		/* oldest visit by the GC first */
+	unsigned int count;
+} ____cacheline_aligned_in_smp;
+
 /* The dr/tun flow table; see the top of this file. */
 struct viplb_fwd_table {
 	u32 seed;			/* bucket hash seed, random */
@@ -84,14 +99,31 @@ struct viplb_fwd_table {
 };
 
 struct viplb_flows {
-	spinlock_t lock;		/* protects @list and @count */
-	struct list_head list;		/* nat-mode flows */
-	unsigned int count;
+	struct viplb_nat_shard nat[NAT_SHARDS];
+	atomic_t nat_count;		/* entries in @nat */
 	atomic_t fwd_count;		/* entries in @fwd */
+	const u32 *max;			/* net.viplb.max_flows */
 	struct delayed_work gc;
+	/* The GC's place in its sweeps; only the worker touches these. */
+	unsigned int nat_shard;		/* shard being visited */
+	unsigned int nat_todo;		/* its entries left to visit */
+	bool nat_started;		/* @nat_todo is set */
+	unsigned int fwd_bucket;	/* next bucket to visit */
+	/* Set with @fwd; flows are charged to it */
+	struct mem_cgroup *memcg;
 	/* NULL until the first service; then set until the netns exits */
 	struct viplb_fwd_table __rcu *fwd;
 };
+
+/* Allocates a flow entry, in softirq, charged to the netns's memcg. */
+static void *flow_alloc(struct viplb_flows *fl, size_t size)
+{
+	struct mem_cgroup *old = set_active_memcg(fl->memcg);
+	void *p = kmalloc(size, GFP_ATOMIC | __GFP_ACCOUNT);
+
+	set_active_memcg(old);
+	return p;
+}
 
 /* Is the connection still open?  TCP counts until it starts closing. */
 static bool flow_active(const struct viplb_flow *f)
@@ -125,23 +157,72 @@ static void flow_free(struct viplb_flow *f)
 	kfree(f);
 }
 
-/* Frees the entries that are no longer active (all if @all). */
-static void flows_collect(struct viplb_flows *fl, bool all)
+/*
+ * Visits up to GC_BUDGET nat entries, going on from where the last run
+ * stopped, and frees those no longer active.  Returns true if the sweep
+ * of all shards is unfinished.
+ */
+static bool nat_gc(struct viplb_flows *fl)
+{
+	unsigned int budget = GC_BUDGET;
+	struct viplb_flow *f, *tmp;
+
+	while (budget) {
+		struct viplb_nat_shard *sh = &fl->nat[fl->nat_shard];
+		LIST_HEAD(dead);
+		unsigned int n;
+
+		spin_lock_bh(&sh->lock);
+		if (!fl->nat_started) {
+			fl->nat_todo = sh->count;
+			fl->nat_started = true;
+		}
+		/* Only the GC removes entries: count >= todo. */
+		for (n = 0; n < GC_BATCH && fl->nat_todo && budget;
+		     n++, fl->nat_todo--, budget--) {
+			f = list_first_entry(&sh->list, struct viplb_flow, list);
+			if (flow_active(f)) {
+				list_move_tail(&f->list, &sh->list);
+			} else {
+				list_move_tail(&f->list, &dead);
+				sh->count--;
+				atomic_dec(&fl->nat_count);
+			}
+		}
+		spin_unlock_bh(&sh->lock);
+		list_for_each_entry_safe(f, tmp, &dead, list)
+			flow_free(f);
+		if (!fl->nat_todo) {
+			fl->nat_started = false;
+			fl->nat_shard = (fl->nat_shard + 1) % NAT_SHARDS;
+			if (!fl->nat_shard)
+				return false;
+		}
+		cond_resched();
+	}
+	return true;
+}
+
+/* Frees every nat entry (netns exit: no new ones can appear). */
+static void nat_free_all(struct viplb_flows *fl)
 {
 	struct viplb_flow *f, *tmp;
-	LIST_HEAD(dead);
+	unsigned int i;
 
-	spin_lock_bh(&fl->lock);
-	list_for_each_entry_safe(f, tmp, &fl->list, list) {
-		if (all || !flow_active(f)) {
-			list_move(&f->list, &dead);
-			fl->count--;
+	for (i = 0; i < NAT_SHARDS; i++) {
+		struct viplb_nat_shard *sh = &fl->nat[i];
+		LIST_HEAD(dead);
+
+		spin_lock_bh(&sh->lock);
+		list_splice_init(&sh->list, &dead);
+		atomic_sub(sh->count, &fl->nat_count);
+		sh->count = 0;
+		spin_unlock_bh(&sh->lock);
+		list_for_each_entry_safe(f, tmp, &dead, list) {
+			flow_free(f);
+			cond_resched();
 		}
 	}
-	spin_unlock_bh(&fl->lock);
-
-	list_for_each_entry_safe(f, tmp, &dead, list)
-		flow_free(f);
 }
 
 static void fwd_flow_free_rcu(struct rcu_head *head)
@@ -193,30 +274,61 @@ static void fwd_remove_if(struct viplb_flows *fl,
 	}
 }
 
-static bool fwd_expired(const struct viplb_fwd_flow *f, const void *all)
-{
-	return *(const bool *)all || time_after(jiffies, READ_ONCE(f->expires));
-}
-
 static bool fwd_of_backend(const struct viplb_fwd_flow *f, const void *be)
 {
 	return f->be == be;
 }
 
-/* Expires dr/tun flows (all if @all). */
-static void fwd_collect(struct viplb_flows *fl, bool all)
+/*
+ * Visits up to GC_BUDGET dr/tun buckets, GC_BATCH (one lock stripe) at a
+ * time, going on from where the last run stopped, and drops the expired
+ * entries.  Returns true if the sweep of the table is unfinished.
+ */
+static bool fwd_gc(struct viplb_flows *fl)
 {
-	fwd_remove_if(fl, fwd_expired, &all);
+	/* Process context: the table outlives the worker. */
+	struct viplb_fwd_table *ft = rcu_dereference_protected(fl->fwd, true);
+	unsigned int budget = GC_BUDGET, i, end;
+	struct viplb_fwd_flow *f;
+	struct hlist_node *tmp;
+
+	BUILD_BUG_ON(GC_BATCH != 1 << FWD_LOCK_SHIFT);
+	if (!ft)
+		return false;
+	for (; budget; budget -= GC_BATCH) {
+		spinlock_t *lock = &ft->locks[fl->fwd_bucket >> FWD_LOCK_SHIFT];
+
+		end = fl->fwd_bucket + GC_BATCH;
+		spin_lock_bh(lock);
+		for (i = fl->fwd_bucket; i < end; i++)
+			hlist_for_each_entry_safe(f, tmp, &ft->buckets[i], hnode)
+				if (time_after(jiffies, READ_ONCE(f->expires)))
+					fwd_flow_unlink(fl, f);
+		spin_unlock_bh(lock);
+		fl->fwd_bucket = end & ((1U << ft->bits) - 1);
+		if (!fl->fwd_bucket)
+			return false;
+		cond_resched();
+	}
+	return true;
+}
+
+static bool fwd_any(const struct viplb_fwd_flow *f, const void *arg)
+{
+	return true;
 }
 
 static void flows_gc_work(struct work_struct *work)
 {
 	struct viplb_flows *fl = container_of(to_delayed_work(work),
 					      struct viplb_flows, gc);
+	bool more = nat_gc(fl);
 
-	flows_collect(fl, false);
-	fwd_collect(fl, false);
-	if (READ_ONCE(fl->count) || atomic_read(&fl->fwd_count))
+	more |= fwd_gc(fl);
+	if (more)
+		queue_delayed_work(system_power_efficient_wq, &fl->gc,
+				   FLOWS_GC_SOON);
+	else if (atomic_read(&fl->nat_count) || atomic_read(&fl->fwd_count))
 		queue_delayed_work(system_power_efficient_wq, &fl->gc,
 				   FLOWS_GC_INTERVAL);
 }
@@ -373,9 +485,9 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 	spinlock_t *lock;
 	u32 b;
 
-	if (!ft || atomic_read(&fl->fwd_count) >= READ_ONCE(flow_max))
+	if (!ft || atomic_read(&fl->fwd_count) >= READ_ONCE(*fl->max))
 		goto untracked;
-	f = kmalloc(sizeof(*f), GFP_ATOMIC | __GFP_ACCOUNT);
+	f = flow_alloc(fl, sizeof(*f));
 	if (!f)
 		goto untracked;
 	if (!refcount_inc_not_zero(&svc->ref))
@@ -420,7 +532,7 @@ untracked:
  * viplb_fwd_table_alloc() - give the netns its dr/tun flow table
  * @vn: the netns state
  *
- * Sized from flow_max, with a random seed.  Called before the first hooks
+ * Sized from net.viplb.max_flows, with a random seed.  Called before the first hooks
  * of the netns are registered; the table then stays until the netns
  * exits.  Context: process, vn->lock held.  Return: 0 or -ENOMEM.
  */
@@ -428,7 +540,7 @@ int viplb_fwd_table_alloc(struct viplb_net *vn)
 {
 	struct viplb_flows *fl = vn->flows;
 	struct viplb_fwd_table *ft;
-	unsigned int max = READ_ONCE(flow_max) / 8, bits, i, nlocks;
+	unsigned int max = READ_ONCE(*fl->max) / 8, bits, i, nlocks;
 
 	if (rcu_access_pointer(fl->fwd))
 		return 0;
@@ -449,6 +561,8 @@ int viplb_fwd_table_alloc(struct viplb_net *vn)
 		spin_lock_init(&ft->locks[i]);
 	ft->bits = bits;
 	ft->seed = get_random_u32();
+	/* The configuring task's memcg (NULL for a kernel thread: root). */
+	fl->memcg = get_mem_cgroup_from_mm(current->mm);
 	rcu_assign_pointer(fl->fwd, ft);
 	return 0;
 }
@@ -469,11 +583,13 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 	struct viplb_flows *fl = vn->flows;
 	struct viplb_flow *f;
 
-	if (READ_ONCE(fl->count) >= READ_ONCE(flow_max)) {
+	struct viplb_nat_shard *sh;
+
+	if (atomic_read(&fl->nat_count) >= READ_ONCE(*fl->max)) {
 		viplb_stats_untracked(svc->cnt->stats);
 		return;
 	}
-	f = kmalloc(sizeof(*f), GFP_ATOMIC);
+	f = flow_alloc(fl, sizeof(*f));
 	if (!f)
 		return;
 	if (!refcount_inc_not_zero(&svc->ref)) {
@@ -493,10 +609,12 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 	atomic_inc(&be->cnt->active);
 	atomic_inc(&svc->cnt->active);
 
-	spin_lock_bh(&fl->lock);
-	list_add_tail(&f->list, &fl->list);
-	fl->count++;
-	spin_unlock_bh(&fl->lock);
+	sh = &fl->nat[raw_smp_processor_id() % NAT_SHARDS];
+	spin_lock_bh(&sh->lock);
+	list_add_tail(&f->list, &sh->list);
+	sh->count++;
+	atomic_inc(&fl->nat_count);
+	spin_unlock_bh(&sh->lock);
 	/* The collector runs while there are entries; no-op if queued. */
 	queue_delayed_work(system_power_efficient_wq, &fl->gc,
 			   FLOWS_GC_INTERVAL);
@@ -505,18 +623,22 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 /* Does the netns count nat-mode connections (of any service)? */
 bool viplb_nat_flows_active(struct viplb_net *vn)
 {
-	return READ_ONCE(vn->flows->count) != 0;
+	return atomic_read(&vn->flows->nat_count) != 0;
 }
 
 int viplb_flows_init(struct viplb_net *vn)
 {
 	struct viplb_flows *fl;
+	unsigned int i;
 
 	fl = kvzalloc(sizeof(*fl), GFP_KERNEL_ACCOUNT);
 	if (!fl)
 		return -ENOMEM;
-	spin_lock_init(&fl->lock);
-	INIT_LIST_HEAD(&fl->list);
+	for (i = 0; i < NAT_SHARDS; i++) {
+		spin_lock_init(&fl->nat[i].lock);
+		INIT_LIST_HEAD(&fl->nat[i].list);
+	}
+	fl->max = &vn->limits.max_flows;
 	INIT_DELAYED_WORK(&fl->gc, flows_gc_work);
 	vn->flows = fl;
 	return 0;
@@ -531,13 +653,14 @@ void viplb_flows_exit(struct viplb_net *vn)
 	if (!fl)
 		return;
 	cancel_delayed_work_sync(&fl->gc);
-	flows_collect(fl, true);
-	fwd_collect(fl, true);
+	nat_free_all(fl);
+	fwd_remove_if(fl, fwd_any, NULL);
 	ft = rcu_dereference_protected(fl->fwd, true);
 	if (ft) {
 		kvfree(ft->locks);
 		kvfree(ft);
 	}
+	mem_cgroup_put(fl->memcg);
 	kvfree(fl);
 	vn->flows = NULL;
 }

@@ -3,7 +3,8 @@
  * viplb: per-netns caps, the sysctls net.viplb.*.  Any user who can make a
  * user and network namespace may configure viplb in it
  * (GENL_UNS_ADMIN_PERM), so what one netns may hold is capped: services,
- * backends and Maglev table slots (4 bytes each, the bulk of the memory).
+ * backends, Maglev table slots (4 bytes each, the bulk of the memory) and
+ * flows (nat-mode entries and dr/tun entries, each kind up to the cap).
  * Every object is charged to the memory cgroup as well.
  *
  * The init netns starts from the defaults below; a new netns starts from
@@ -18,6 +19,7 @@ static const struct viplb_limits default_limits = {
 	.max_services = 65536,
 	.max_backends = 262144,
 	.max_table_slots = 1U << 26,	/* 256 MiB of tables */
+	.max_flows = 1U << 20,
 };
 
 /* A cap write: in another user namespace, no higher than init's. */
@@ -46,6 +48,7 @@ static const struct {
 	{ "max_services", offsetof(struct viplb_limits, max_services) },
 	{ "max_backends", offsetof(struct viplb_limits, max_backends) },
 	{ "max_table_slots", offsetof(struct viplb_limits, max_table_slots) },
+	{ "max_flows", offsetof(struct viplb_limits, max_flows) },
 };
 
 int viplb_limits_net_init(struct net *net, struct viplb_net *vn)

@@ -134,6 +134,7 @@ struct viplb_limits {
 	u32 max_services;
 	u32 max_backends;		/* in all services together */
 	u32 max_table_slots;		/* Maglev slots, all tables together */
+	u32 max_flows;			/* nat flows; dr/tun flows */
 };
 
 struct viplb_config {

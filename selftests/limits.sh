@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Per-netns caps (net.viplb.max_services, max_backends, max_table_slots),
+# Per-netns caps (net.viplb.max_services, max_backends, max_table_slots,
+# max_flows),
 # for hostile users too: any user who makes a user and network namespace
 # may configure viplb there (GENL_UNS_ADMIN_PERM).  As an unprivileged
 # user in such a namespace:
@@ -11,12 +12,13 @@
 #	  leaves nothing configured;
 #	- 2,000 services of default Maglev tables (the memory of 13 GB of
 #	  tables) stop at max_table_slots;
+#	- past max_flows, new connections are served but not tracked;
 # and the machine keeps answering a ping meanwhile.
 
 . "$(dirname "$0")/lib.sh"
 
 require_root
-require_cmd setpriv unshare ping
+require_cmd setpriv unshare ping ip jq python3
 mod_fresh
 dmesg_mark
 
@@ -25,6 +27,7 @@ check_eq "init netns: max_services" "$(cat $P/max_services)" 65536
 check_eq "init netns: max_backends" "$(cat $P/max_backends)" 262144
 check_eq "init netns: max_table_slots (256 MiB of tables)" \
 	"$(cat $P/max_table_slots)" 67108864
+check_eq "init netns: max_flows" "$(cat $P/max_flows)" 1048576
 
 # Unprivileged user namespaces, as on a default Debian system.
 [ -w /proc/sys/kernel/unprivileged_userns_clone ] &&
@@ -84,6 +87,21 @@ echo 300 >\$P/max_table_slots
 echo 67108864 >\$P/max_table_slots
 "\$V" restore maglev.2000 >/dev/null 2>mg.err; echo \$? >mg.rc
 "\$V" -j show >mg.show
+echo 5 >\$P/max_flows
+ip link set lo up
+ip addr add 192.0.2.5/32 dev lo
+ip addr add 192.0.2.6/32 dev lo
+"\$V" service add udp 192.0.2.5:53 sched rr
+"\$V" backend add udp 192.0.2.5:53 192.0.2.6
+python3 -c '
+import socket
+for i in range(20):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"x", ("192.0.2.5", 53))
+    s.close()
+' 2>flows.err
+"\$V" -j stats udp 192.0.2.5:53 >flows.stats
+"\$V" flush
 echo done >done
 EOF
 chmod 755 "$W/session.sh"
@@ -133,6 +151,9 @@ check_eq "2,000 services of default Maglev tables fail" "$(r mg.rc)" 1
 check_grep "at the 1,024th table (line 2048), naming net.viplb.max_table_slots" \
 	"line 2048: .*net.viplb.max_table_slots" "$(r mg.err)"
 check_eq "restore: nothing configured" "$(r mg.show)" "[]"
+check_eq "max_flows 5: 20 new nat flows, 5 tracked (active), 15 untracked" \
+	"$(jq -c '[.[0].stats.conns, .[0].stats.active, .[0].stats.untracked]' \
+		"$W/flows.stats" 2>&1) $(r flows.err)" "[20,5,15] "
 check_eq "the session ran to its end" "$(r done)" done
 lost=$(sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p' "$VIPLB_TMP/ping")
 check_eq "a ping between two other namespaces lost nothing meanwhile" \
