@@ -280,12 +280,6 @@ static bool packet_flow(struct sk_buff *skb, u8 af,
 	return true;
 }
 
-/* Does the scheduler pick the same backend for a flow every time? */
-static bool sched_stateless(u32 sched)
-{
-	return sched == VIPLB_SCHED_MAGLEV || sched == VIPLB_SCHED_SH;
-}
-
 /*
  * dr and tun: keep the flow on its backend and send the packet there.
  * Only the first packet of a flow (TCP SYN, UDP) makes a flow-table
@@ -307,7 +301,7 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 	u32 mode;
 
 	if (!packet_flow(skb, af, &t, &fin, &first))
-		return NF_ACCEPT;
+		return viplb_icmp_error(vn, skb, state);
 	memset(&daddr, 0, sizeof(daddr));
 	memcpy(&daddr, t.daddr, af == AF_INET ? 4 : 16);
 	svc = viplb_service_lookup_rcu(vn, af, t.proto, &daddr, t.dport);
@@ -319,7 +313,7 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 
 	be = viplb_fwd_flow_get(vn, &t, fin);
 	if (!be) {
-		if (!first && !sched_stateless(READ_ONCE(svc->sched)))
+		if (!first && !viplb_sched_stateless(READ_ONCE(svc->sched)))
 			return NF_ACCEPT;
 		be = viplb_sched_pick(svc, &t, false);
 		if (!be)

@@ -242,6 +242,12 @@ void viplb_sched_release(struct viplb_service *svc);
 struct viplb_backend *viplb_sched_find(const struct viplb_sched_data *sd,
 				       const union nf_inet_addr *addr,
 				       __be16 port);
+/* Does the scheduler pick the same backend for a flow every time? */
+static inline bool viplb_sched_stateless(u32 sched)
+{
+	return sched == VIPLB_SCHED_MAGLEV || sched == VIPLB_SCHED_SH;
+}
+
 struct viplb_backend *viplb_sched_pick(struct viplb_service *svc,
 				       const struct viplb_flow_tuple *t,
 				       bool peek);
@@ -299,6 +305,10 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 			struct viplb_service *svc, struct viplb_backend *be);
 int viplb_fwd_table_alloc(struct viplb_net *vn);
 bool viplb_nat_flows_active(struct viplb_net *vn);
+
+/* icmp.c */
+unsigned int viplb_icmp_error(struct viplb_net *vn, struct sk_buff *skb,
+			      const struct nf_hook_state *state);
 
 /* xmit.c */
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,

@@ -4,9 +4,15 @@
  *
  * dr   the packet keeps the VIP as its destination and is sent to the
  *      backend's link-layer address; the backend must be on-link and have
- *      the VIP on a local interface (usually lo).
+ *      the VIP on a local interface (usually lo).  Its route names the
+ *      backend as the next hop (FLOWI_FLAG_KNOWN_NH, as IPVS), so that
+ *      the packet leaves through dst_output(): fragmented as the input
+ *      path's reassembly allows, GSO segmented, untracked.
  * tun  the packet is encapsulated in IPIP (IPv4) or IP6IP6 (IPv6) towards
- *      the backend, which decapsulates it and replies directly.
+ *      the backend, which decapsulates it and replies directly.  Once the
+ *      inner packet is known to fit, the outer one may be fragmented
+ *      (ignore_df, as IPVS): GSO segments too big after encapsulation are
+ *      fragmented, not dropped.
  *
  * Both are called from the LOCAL_IN or FORWARD hook.  The packet is being
  * forwarded, so its TTL (hop limit) goes down by one as in a router: here
@@ -24,15 +30,15 @@
 #include <net/ip6_route.h>
 #include <net/ip_tunnels.h>
 #include <net/ipv6.h>
-#include <net/neighbour.h>
+#include <net/netfilter/nf_conntrack.h>
 #include <net/route.h>
 #include "viplb.h"
 
 static struct dst_entry *route6_to(struct net *net,
 				   const struct viplb_backend *be,
-				   union nf_inet_addr *saddr)
+				   union nf_inet_addr *saddr, u8 flags)
 {
-	struct flowi6 fl6 = { .daddr = be->addr.in6 };
+	struct flowi6 fl6 = { .daddr = be->addr.in6, .flowi6_flags = flags };
 	struct dst_entry *dst;
 
 	dst = ip6_route_output(net, NULL, &fl6);
@@ -48,13 +54,18 @@ static struct dst_entry *route6_to(struct net *net,
 	return dst;
 }
 
-/* Routes to @be; the caller owns the returned dst.  NULL on failure. */
+/*
+ * Routes to @be; the caller owns the returned dst.  NULL on failure.
+ * @flags: FLOWI_FLAG_KNOWN_NH for a route whose next hop is @be whatever
+ * the packet's destination.
+ */
 static struct dst_entry *route_to(struct net *net, u8 af,
 				  const struct viplb_backend *be,
-				  union nf_inet_addr *saddr)
+				  union nf_inet_addr *saddr, u8 flags)
 {
 	if (af == AF_INET) {
-		struct flowi4 fl4 = { .daddr = be->addr.ip };
+		struct flowi4 fl4 = { .daddr = be->addr.ip,
+				      .flowi4_flags = flags };
 		struct rtable *rt;
 
 		rt = ip_route_output_key(net, &fl4);
@@ -67,7 +78,7 @@ static struct dst_entry *route_to(struct net *net, u8 af,
 		saddr->ip = fl4.saddr;
 		return &rt->dst;
 	}
-	return route6_to(net, be, saddr);
+	return route6_to(net, be, saddr, flags);
 }
 
 static bool on_link(u8 af, const struct dst_entry *dst)
@@ -77,9 +88,37 @@ static bool on_link(u8 af, const struct dst_entry *dst)
 	return !(((const struct rt6_info *)dst)->rt6i_flags & RTF_GATEWAY);
 }
 
+/* Too big for @mtu, as ip_forward() judges (ip_exceeds_mtu()). */
+static bool too_big4(const struct sk_buff *skb, unsigned int mtu)
+{
+	if (skb->len <= mtu || !(ip_hdr(skb)->frag_off & htons(IP_DF)))
+		return false;
+	/* A reassembled packet: its largest fragment must fit. */
+	if (IPCB(skb)->frag_max_size > mtu)
+		return true;
+	if (skb->ignore_df)
+		return false;
+	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
+/* Too big for @mtu, as ip6_forward() judges (ip6_pkt_too_big()). */
+static bool too_big6(const struct sk_buff *skb, unsigned int mtu)
+{
+	if (skb->len <= mtu)
+		return false;
+	/* Reassembly sets frag_max_size and ignore_df. */
+	if (IP6CB(skb)->frag_max_size && IP6CB(skb)->frag_max_size > mtu)
+		return true;
+	if (skb->ignore_df)
+		return false;
+	return !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
+}
+
 /*
  * Checks the packet fits in @mtu and, unless @ttl_done, decrements its
  * TTL; on failure sends the ICMP error a router would and returns false.
+ * A packet that fits only in fragments (no DF, or reassembled from
+ * fragments that fit) passes: the output path fragments it.
  */
 static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu,
 			    bool ttl_done)
@@ -90,8 +129,7 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu,
 		if (skb_ensure_writable(skb, sizeof(*iph)))
 			return false;
 		iph = ip_hdr(skb);
-		if (skb->len > mtu && !skb_is_gso(skb) &&
-		    (iph->frag_off & htons(IP_DF))) {
+		if (too_big4(skb, mtu)) {
 			icmp_send(skb, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
 				  htonl(mtu));
 			return false;
@@ -110,7 +148,7 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu,
 		if (skb_ensure_writable(skb, sizeof(*ip6h)))
 			return false;
 		ip6h = ipv6_hdr(skb);
-		if (skb->len > mtu && !skb_is_gso(skb)) {
+		if (too_big6(skb, mtu)) {
 			icmpv6_send(skb, ICMPV6_PKT_TOOBIG, 0, mtu);
 			return false;
 		}
@@ -125,10 +163,12 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu,
 	}
 	skb_forward_csum(skb);
 	/*
-	 * Drop the unconfirmed conntrack entry of PRE_ROUTING, and a socket
-	 * that early demux attached at LOCAL_IN (as IPVS does).
+	 * Drop the unconfirmed conntrack entry of PRE_ROUTING (the packet
+	 * leaves untracked: no conntrack or NAT on its way out), and a
+	 * socket that early demux attached at LOCAL_IN (as IPVS does).
 	 */
 	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
 	skb_orphan(skb);
 	return true;
 }
@@ -138,29 +178,23 @@ static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
 		   const struct viplb_backend *be, bool ttl_done)
 {
 	union nf_inet_addr saddr;
-	struct net_device *dev;
 	struct dst_entry *dst;
 
-	dst = route_to(net, af, be, &saddr);
+	dst = route_to(net, af, be, &saddr, FLOWI_FLAG_KNOWN_NH);
 	if (!dst)
 		return -EHOSTUNREACH;
 	if (!on_link(af, dst)) {
 		dst_release(dst);
 		return -EHOSTUNREACH;
 	}
-	dev = dst->dev;
-	if (!forward_prepare(skb, af, dst_mtu(dst), ttl_done) ||
-	    skb_cow_head(skb, LL_RESERVED_SPACE(dev))) {
+	if (!forward_prepare(skb, af, dst_mtu(dst), ttl_done)) {
 		dst_release(dst);
 		return -EMSGSIZE;
 	}
 	skb_dst_drop(skb);
-	skb->dev = dev;
-	if (af == AF_INET)
-		neigh_xmit(NEIGH_ARP_TABLE, dev, &be->addr.ip, skb);
-	else
-		neigh_xmit(NEIGH_ND_TABLE, dev, &be->addr.in6, skb);
-	dst_release(dst);
+	skb_dst_set(skb, dst);
+	/* ip_output()/ip6_output(): POST_ROUTING, fragments, neighbour. */
+	dst_output(net, NULL, skb);
 	return 0;
 }
 
@@ -174,7 +208,7 @@ static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
 	struct dst_entry *dst;
 	int err = -EMSGSIZE;
 
-	dst = route_to(net, af, be, &saddr);
+	dst = route_to(net, af, be, &saddr, 0);
 	if (!dst)
 		return -EHOSTUNREACH;
 	if (!forward_prepare(skb, af, dst_mtu(dst) - hlen, ttl_done) ||
@@ -186,6 +220,7 @@ static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
 		goto err;
 	skb_dst_drop(skb);
 	skb_dst_set(skb, dst);
+	skb->ignore_df = 1;
 
 	if (af == AF_INET) {
 		const struct iphdr *inner = ip_hdr(skb);

@@ -247,6 +247,17 @@ pmtu()
 	fi
 }
 
+# frag MODE FAMILY: a 3000-byte datagram, fragmented by the client (no DF),
+# to the udp 53 service.  The director reassembles it (conntrack's
+# defragmentation), and must send it on in fragments again: for dr, to the
+# server's MAC address; for tun, inside IPIP or IP6IP6.
+frag()
+{
+	o=$(drtun pmtu "$(vip "$1" "$2")" 53 3000 dont)
+	check_grep "$1 IPv$2 udp: a 3000-byte datagram in fragments is echoed" \
+		"^3000 bytes echoed" "$o"
+}
+
 rx_read
 for m in dr tun; do
 	for f in 4 6; do
@@ -257,8 +268,126 @@ for m in dr tun; do
 	for f in 4 6; do
 		udp $m $f
 		pmtu $m $f
+		frag $m $f
 	done
 done
+
+# ------------------------------------------------------------ ICMP errors ---
+
+# icmp_err FROM-NS SRC DST INNER-SRC INNER-DST INNER-PROTO [SPORT DPORT]:
+# send from FROM-NS an ICMP "fragmentation needed" (IPv4) or "packet too
+# big" (IPv6), MTU 1400, from SRC to DST, quoting a packet INNER-SRC ->
+# INNER-DST of INNER-PROTO (udp: with ports SPORT -> DPORT; ipip: an
+# IPIP or IP6IP6 packet).
+icmp_err()
+{
+	ip netns exec "$1" python3 - "$@" <<-'EOF'
+	import socket, struct, sys
+	src, dst, isrc, idst, iproto = sys.argv[2:7]
+	ports = [int(p) for p in sys.argv[7:9]]
+	def csum(b):
+	    if len(b) % 2:
+	        b += b"\0"
+	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+	    while s >> 16:
+	        s = (s & 0xffff) + (s >> 16)
+	    return ~s & 0xffff
+	v6 = ":" in dst
+	fam = socket.AF_INET6 if v6 else socket.AF_INET
+	sa, da = socket.inet_pton(fam, isrc), socket.inet_pton(fam, idst)
+	if iproto == "udp":
+	    proto, body = 17, struct.pack("!HHHH", ports[0], ports[1], 108, 0) + b"x" * 100
+	else:
+	    proto, body = (41 if v6 else 4), b"\x45" + b"\0" * 27
+	if v6:
+	    quoted = struct.pack("!IHBB", 6 << 28, len(body), proto, 64) + sa + da + body
+	    s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+	    s.bind((src, 0))
+	    s.sendto(struct.pack("!BBHI", 2, 0, 0, 1400) + quoted, (dst, 0))
+	else:
+	    ih = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), 1, 0x4000, 63,
+	                     proto, 0, sa, da)
+	    ih = ih[:10] + struct.pack("!H", csum(ih)) + ih[12:]
+	    msg = struct.pack("!BBHHH", 3, 4, 0, 0, 1400) + ih + body[:8]
+	    msg = msg[:2] + struct.pack("!H", csum(msg)) + msg[4:]
+	    s = socket.socket(fam, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+	    s.bind((src, 0))
+	    s.sendto(msg, (dst, 0))
+	EOF
+}
+
+# route_mtu NS FAMILY DST: the path MTU that NS has learnt towards DST
+# (empty if none), after waiting up to 2 s for one.
+route_mtu()
+{
+	vl_t=0
+	while :; do
+		vl_m=$(ip -n "$1" -"$2" route get "$3" 2>/dev/null |
+			sed -n 's/.* mtu \([0-9]*\).*/\1/p' | head -1)
+		[ -n "$vl_m" ] || [ "$vl_t" -ge 20 ] && break
+		sleep 0.1
+		vl_t=$((vl_t + 1))
+	done
+	echo "$vl_m"
+}
+
+# icmp_relay MODE FAMILY: a UDP flow to the udp 53 service, then a "too
+# big" error about its server's answer, sent to the VIP as a router on
+# the way back would send it.  The director must pass it on to that server
+# (dr or tun, as the flow's packets), which then knows the path MTU 1400
+# to the client; the other servers know none.
+icmp_relay()
+{
+	what="$1 IPv$2"
+	vip=$(vip "$1" "$2")
+	cli=$(cli "$2")
+	new_sport 1
+	if ! check_ok "$what: a UDP flow to udp 53" \
+		drtun udp "$vip" 53 "$sport" 1; then
+		return
+	fi
+	srv=$(drtun_seen udp "$cli" "$sport" "$vip" 53 | head -1)
+	srv_ns=$(eval "echo \$LB_B${srv#b}")
+	check_ok "$what: ICMP too big from the client side to the VIP" \
+		icmp_err "$LB_C" "$cli" "$vip" "$vip" "$cli" udp 53 "$sport"
+	check_eq "$what: its server $srv learnt path MTU 1400 to the client" \
+		"$(route_mtu "$srv_ns" "$2" "$cli")" 1400
+	others=""
+	for i in 1 2 3; do
+		[ "b$i" = "$srv" ] && continue
+		others="$others$(ip -n "$(eval "echo \$LB_B$i")" -"$2" route get "$cli" |
+			sed -n 's/.* mtu \([0-9]*\).*/ b'$i'=\1/p')"
+	done
+	check_eq "$what: the other servers learnt nothing" "$others" ""
+	for i in 1 2 3; do
+		ip -n "$(eval "echo \$LB_B$i")" -"$2" route flush cache
+	done
+}
+
+icmp_relay dr 4
+icmp_relay tun 6
+icmp_relay dr 6
+icmp_relay tun 4
+
+# tun_pmtu FAMILY: a server's router says the director's IPIP (IP6IP6)
+# packets to server 1 are too big for its MTU 1400: the director must
+# lower its path MTU to that server.
+tun_pmtu()
+{
+	if [ "$1" = 4 ]; then
+		dir=$LB_DIR_B4 b=$(lb_be4 1) kind=ipip
+	else
+		dir=$LB_DIR_B6 b=$(lb_be6 1) kind=ip6ip6
+	fi
+	check_ok "tun IPv$1: ICMP too big about an $kind packet to server 1" \
+		icmp_err "$LB_B1" "$b" "$dir" "$dir" "$b" ipip
+	check_eq "tun IPv$1: the director's path MTU to server 1 is 1400" \
+		"$(route_mtu "$LB_D" "$1" "$b")" 1400
+	ip -n "$LB_D" -"$1" route flush cache
+}
+
+tun_pmtu 4
+tun_pmtu 6
 
 # ------------------------------------------------------------ rr spread ---
 

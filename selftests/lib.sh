@@ -918,14 +918,15 @@ def udp(out, vip, port, sport, n):
     out.append("%s datagrams echoed" % n)
     return 0
 
-def pmtu(out, vip, port, size):
+def pmtu(out, vip, port, size, df="do"):
     fam = family(vip)
     s = socket.socket(fam, socket.SOCK_DGRAM)
     if fam == socket.AF_INET:
         level, discover, mtu = socket.IPPROTO_IP, 10, 14
     else:
         level, discover, mtu = socket.IPPROTO_IPV6, 23, 24
-    s.setsockopt(level, discover, 2)    # PMTUDISC_DO
+    # PMTUDISC_DO, or DONT: the client fragments a datagram too big
+    s.setsockopt(level, discover, 2 if df == "do" else 0)
     s.settimeout(2)
     s.connect((vip, int(port)))
     try:
