@@ -3,8 +3,10 @@
  * viplb: per-netns caps, the sysctls net.viplb.*.  Any user who can make a
  * user and network namespace may configure viplb in it
  * (GENL_UNS_ADMIN_PERM), so what one netns may hold is capped: services,
- * backends, Maglev table slots (4 bytes each, the bulk of the memory) and
- * flows (nat-mode entries and dr/tun entries, each kind up to the cap).
+ * backends, Maglev table slots (4 bytes each, the bulk of the memory),
+ * flows (nat-mode entries and dr/tun entries, each kind up to the cap),
+ * and rules and chains per rule table (no higher than the UAPI's
+ * VIPLB_RULES_MAX and VIPLB_CHAINS_MAX, whatever the sysctl says).
  * Every object is charged to the memory cgroup as well.
  *
  * The init netns starts from the defaults below; a new netns starts from
@@ -20,6 +22,8 @@ static const struct viplb_limits default_limits = {
 	.max_backends = 262144,
 	.max_table_slots = 1U << 26,	/* 256 MiB of tables */
 	.max_flows = 1U << 20,
+	.max_rules = VIPLB_RULES_MAX,
+	.max_chains = VIPLB_CHAINS_MAX,
 };
 
 /* A cap write: in another user namespace, no higher than init's. */
@@ -49,6 +53,8 @@ static const struct {
 	{ "max_backends", offsetof(struct viplb_limits, max_backends) },
 	{ "max_table_slots", offsetof(struct viplb_limits, max_table_slots) },
 	{ "max_flows", offsetof(struct viplb_limits, max_flows) },
+	{ "max_rules", offsetof(struct viplb_limits, max_rules) },
+	{ "max_chains", offsetof(struct viplb_limits, max_chains) },
 };
 
 int viplb_limits_net_init(struct net *net, struct viplb_net *vn)

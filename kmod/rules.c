@@ -65,6 +65,8 @@ struct viplb_table_build {
 	struct viplb_table *t;
 	u32 cap_chains;
 	u32 cap_rules;
+	u32 max_chains;	/* net.viplb.max_chains, at most VIPLB_CHAINS_MAX */
+	u32 max_rules;	/* net.viplb.max_rules, at most VIPLB_RULES_MAX */
 	u32 name_hash[NAME_HASH_SIZE]; /* chain index + 1, 0 ends */
 	struct handle_ent *handles; /* live rules by handle, or NULL */
 	u32 n_handles;
@@ -294,6 +296,10 @@ int viplb_rules_load_table(struct viplb_net *vn, u8 afi, u8 table,
 		goto nomem;
 	b->t->afi = afi;
 	b->t->table = table;
+	b->max_chains = min_t(u32, READ_ONCE(vn->limits.max_chains),
+			      VIPLB_CHAINS_MAX);
+	b->max_rules = min_t(u32, READ_ONCE(vn->limits.max_rules),
+			     VIPLB_RULES_MAX);
 	for (hook = 0; hook < __VIPLB_HOOK_MAX; hook++) {
 		struct viplb_chain *c;
 
@@ -358,9 +364,10 @@ int viplb_rules_load_chain(struct viplb_table_build *b, const char *name,
 				"only built-in chains have a policy and policy counters");
 			return -EINVAL;
 		}
-		if (b->t->n_chains >= VIPLB_CHAINS_MAX) {
-			NL_SET_ERR_MSG_ATTR(extack, attr,
-					    "too many chains in this table");
+		if (b->t->n_chains >= b->max_chains) {
+			NL_SET_ERR_MSG_ATTR(
+				extack, attr,
+				"the table's cap net.viplb.max_chains is reached");
 			return -ENOSPC;
 		}
 		if (!build_add_chain(b, name, -1)) {
@@ -649,8 +656,9 @@ int viplb_rules_load_rule(struct viplb_net *vn, struct viplb_table_build *b,
 		NL_SET_ERR_MSG(extack, "the rule's chain does not exist");
 		return -ENOENT;
 	}
-	if (t->n_rules >= VIPLB_RULES_MAX) {
-		NL_SET_ERR_MSG(extack, "too many rules in this table");
+	if (t->n_rules >= b->max_rules) {
+		NL_SET_ERR_MSG(extack,
+			       "the table's cap net.viplb.max_rules is reached");
 		return -ENOSPC;
 	}
 	err = check_matches(spec, t->afi, rl->spec_attr, extack);

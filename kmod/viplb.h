@@ -135,6 +135,8 @@ struct viplb_limits {
 	u32 max_backends;		/* in all services together */
 	u32 max_table_slots;		/* Maglev slots, all tables together */
 	u32 max_flows;			/* nat flows; dr/tun flows */
+	u32 max_rules;			/* per rule table */
+	u32 max_chains;			/* per rule table */
 };
 
 struct viplb_config {

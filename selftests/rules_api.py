@@ -498,7 +498,8 @@ def main():
           "%s %s" % (err, ext))
     many = [[chain_attr("U%d" % i)] for i in range(n - 2)]
     expect_refused(g, "more than VIPLB_CHAINS_MAX chains",
-                   [(AF_INET, FILTER, many, [])], errno.ENOSPC, "too many")
+                   [(AF_INET, FILTER, many, [])], errno.ENOSPC,
+                   "net.viplb.max_chains")
 
     # IPv6 and both tables in one transaction.
     err, ext = load(g, [(AF_INET6, FILTER, [], [rule("INPUT", tcp_acc)]),
