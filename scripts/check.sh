@@ -43,7 +43,9 @@
 #
 # Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800,
 # 9000 with --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
-# default 1800).
+# default 1800); with --debug, VIPLB_HOSTILE_N (hostile.sh's frames per
+# datapath, default 100000) and VIPLB_SEQFUZZ_N (nl_seqfuzz.sh's
+# messages, default 1000000).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -128,6 +130,9 @@ debug_setup()
 	out=$(scripts/debug-kernel.sh all) || return 1
 	{ read -r debug_kdir; read -r VIPLB_KO; } <<<"$out"
 	export VIPLB_KO VIPLB_KSFT_TIMEOUT=${VIPLB_KSFT_TIMEOUT:-1800}
+	# The issue-10 figures: hostile frames per datapath, fuzzed messages.
+	export VIPLB_HOSTILE_N=${VIPLB_HOSTILE_N:-100000}
+	export VIPLB_SEQFUZZ_N=${VIPLB_SEQFUZZ_N:-1000000}
 	vm_opts=(-k "$debug_kdir")
 	[ -r build/kselftest/kselftest-list.txt ] || return 1
 	rm -rf "$KSFT"

@@ -8,12 +8,14 @@
 #
 # Services on port 80 (IPv4 and IPv6): nat (192.0.2.30, 2001:db8:a::30),
 # dr (192.0.2.10, 2001:db8:a::10) and tun (192.0.2.20, 2001:db8:a::20);
-# a filter and a nat rule table; XDP (generic) on c0, so the same frames
-# also cross the XDP program first.  192.0.2.40:80 is added and deleted
+# a filter and a nat rule table; XDP on c0, so the same frames also cross
+# the XDP program first: generic XDP for the first four rounds, native
+# (veth's driver mode) for the fifth.  192.0.2.40:80 is added and deleted
 # over and over meanwhile.
 #
-# For each datapath HOSTILE_N frames (default 100000 in all, spread over
-# the targets) built from templates (TCP SYN and ACK, UDP, ICMP and ICMPv6
+# Rounds: nat, dr, tun, rules+flapping, and XDP native (every VIP).  Each
+# sends VIPLB_HOSTILE_N frames (default 25000; `make check-debug` sends
+# 100000) built from templates (TCP SYN and ACK, UDP, ICMP and ICMPv6
 # errors quoting a flow of the VIP, fragments, IPv4 options, IPv6
 # extension headers) and then mangled: cut short, bad IHL, zero and huge
 # lengths, random bytes, overlapping fragments, oversized frames.
@@ -30,7 +32,7 @@ modprobe -a ipip ip6_tunnel 2>/dev/null ||
 mod_fresh
 dmesg_mark
 
-HOSTILE_N=${HOSTILE_N:-100000}
+HOSTILE_N=${VIPLB_HOSTILE_N:-25000}
 NAT4=192.0.2.30
 NAT6=2001:db8:a::30
 DR4=192.0.2.10
@@ -224,11 +226,18 @@ print(sent, big)
 fpid=$!
 defer "touch $VIPLB_TMP/flap.stop; kill $fpid 2>/dev/null"
 
-per=$((HOSTILE_N / 4))
+per=$HOSTILE_N
 for d in "nat $NAT4,$NAT6" "dr $DR4,$DR6" "tun $TUN4,$TUN6" \
-	"rules+flapping 192.0.2.50,192.0.2.40,203.0.113.1"; do
+	"rules+flapping 192.0.2.50,192.0.2.40,203.0.113.1" \
+	"xdp-native $NAT4,$NAT6,$DR4,$DR6,$TUN4,$TUN6"; do
 	# shellcheck disable=SC2086 # the datapath and its targets
 	set -- $d
+	if [ "$1" = xdp-native ]; then
+		"$VIPLB" -n "$LB_D" xdp detach c0 &&
+			check_ok "XDP native (veth driver mode) on c0" \
+				"$VIPLB" -n "$LB_D" xdp attach c0 mode native ||
+			continue
+	fi
 	got=$(ip netns exec "$LB_C" python3 -S -c "$HOSTILE_PY" \
 		"$DMAC" "$SMAC" "$per" "$per$#" "$2" 2>&1)
 	case $got in
@@ -244,7 +253,7 @@ done
 touch "$VIPLB_TMP/flap.stop"
 wait $fpid
 
-dmesg_check "no kernel warning after $HOSTILE_N hostile frames"
+dmesg_check "no kernel warning after 5 x $HOSTILE_N hostile frames"
 # Every service still serves a real connection (through XDP for dr/tun).
 for vip in $NAT4 $NAT6 $DR4 $DR6 $TUN4 $TUN6; do
 	check_ok "$vip:80 still serves a connection" \
