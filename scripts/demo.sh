@@ -73,6 +73,7 @@ cleanup()
 		ip netns del "$ns" 2>/dev/null
 	done
 	ip addr del "$VIP/32" dev lo 2>/dev/null
+	ip route del "$DR_VIP/32" 2>/dev/null
 	if [ -d /sys/module/viplb ]; then
 		viplb flush 2>/dev/null
 		rmmod viplb 2>/dev/null
@@ -124,6 +125,9 @@ for i in 0 1 2; do
 		SYSTEM:"echo hello from backend $((i + 1))",nofork &
 	pids+=($!)
 done
+# The dr VIP is not the director's: it routes it on towards the backends,
+# so that what XDP passes up reaches the module at FORWARD.
+ip route add "$DR_VIP/32" dev be1-d
 echo "client    $CLIENT: 203.0.113.2, default via the director"
 echo "director  root netns: 203.0.113.1, VIP $VIP on lo"
 for i in 0 1 2; do

@@ -18,6 +18,7 @@
 #                             d1 198.51.100.1/28  -------- eth0 of $B1 .2
 #                             d2 198.51.100.17/28 -------- eth0 of $B2 .18
 #   real servers: lo 192.0.2.20/32 (the VIP), tunl0 up, default via $D
+#   director: a route to the VIP (dev d1), forwarding on
 
 . "$(dirname "$0")/lib.sh"
 
@@ -62,6 +63,9 @@ topo()
 		ip -n "$D" link set "$l" up
 	done
 	ip netns exec "$D" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+	# The VIP is routed on (not the director's own), so that the
+	# packets XDP passes up reach the module at FORWARD.
+	ip -n "$D" route add $VIP/32 dev d1
 	i=0
 	for b in "$B1" "$B2"; do
 		i=$((i + 1))
