@@ -13,14 +13,32 @@
 #	- 2,000 services of default Maglev tables (the memory of 13 GB of
 #	  tables) stop at max_table_slots;
 #	- past max_flows, new connections are served but not tracked;
+#	- at the issue's sizes, streamed by nl_flood without waiting for
+#	  acks: 10,000,000 services and 10,000,000 backends in one
+#	  transaction, 1,000,000 rules in one table load, each refused at
+#	  its cap with a message naming it and leaving nothing configured;
+#	  and 1,000,000 UDP flows (VIPLB_FLOOD_FLOWS, default below) at a
+#	  dr service past max_flows 100,000: each one served, 100,000
+#	  tracked, the rest counted untracked;
 # and the machine keeps answering a ping meanwhile.
 
 . "$(dirname "$0")/lib.sh"
 
 require_root
 require_cmd setpriv unshare ping ip jq python3
+F=$VIPLB_SELFTESTS/nl_flood
+[ -x "$F" ] || skip_all "$F not built (make -C selftests)"
 mod_fresh
 dmesg_mark
+
+# Flows of the dr flood: 1,000,000 took 46 to 93 s under TCG.
+FLOWS=${VIPLB_FLOOD_FLOWS:-1000000}
+FLOWS_CAP=100000
+# A dr flow lives 300 s without traffic: the flood must not outlast it.
+echo 3600 >/sys/module/viplb/parameters/timeout_udp
+# The flood's own tun device, opened as udev lets anyone (mode 0666).
+modprobe -qa tun dummy
+chmod 666 /dev/net/tun
 
 P=/proc/sys/net/viplb
 check_eq "init netns: max_services" "$(cat $P/max_services)" 65536
@@ -61,6 +79,7 @@ cat >"$W/session.sh" <<EOF
 cd "$W" || exit 1
 P=$P
 V="$VIPLB"
+F="$F"
 cat \$P/max_services >inherited
 echo 65537 2>raise.err >\$P/max_services; echo \$? >raise.rc
 cat \$P/max_services >after_raise
@@ -87,6 +106,12 @@ echo 300 >\$P/max_table_slots
 echo 67108864 >\$P/max_table_slots
 "\$V" restore maglev.2000 >/dev/null 2>mg.err; echo \$? >mg.rc
 "\$V" -j show >mg.show
+# The issue's sizes, in one transaction each, at the default caps.
+"\$F" services 10000000 >flood.svc 2>&1; echo "rc=\$?" >>flood.svc
+"\$F" backends 10000000 >flood.be 2>&1; echo "rc=\$?" >>flood.be
+"\$F" rules 1000000 >flood.rules 2>&1; echo "rc=\$?" >>flood.rules
+"\$V" -j show >flood.show
+"\$V" tables-save >flood.save 2>&1
 echo 5 >\$P/max_flows
 ip link set lo up
 ip addr add 192.0.2.5/32 dev lo
@@ -102,6 +127,23 @@ for i in range(20):
 ' 2>flows.err
 "\$V" -j stats udp 192.0.2.5:53 >flows.stats
 "\$V" flush
+# dr to a backend behind a dummy device, which drops what it is sent.
+ip link add d0 type dummy
+ip addr add 198.51.100.1/24 dev d0
+ip link set d0 up
+# The flood's sources have no route back through its tun device.
+echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter
+echo 0 >/proc/sys/net/ipv4/conf/default/rp_filter
+echo $FLOWS_CAP >\$P/max_flows
+"\$V" service add udp 192.0.2.5:53 mode dr sched rr
+"\$V" backend add udp 192.0.2.5:53 198.51.100.2
+ip -j -s link show d0 >flood.d0.before
+"\$F" udp vt0 203.0.113.1 192.0.2.5 53 $FLOWS >flood.udp 2>&1
+echo "rc=\$?" >>flood.udp
+"\$V" -j stats udp 192.0.2.5:53 >flood.udp.stats
+ip -j -s link show d0 >flood.d0.after
+"\$V" flush
+"\$V" -j show >flood.udp.show
 echo done >done
 EOF
 chmod 755 "$W/session.sh"
@@ -127,6 +169,11 @@ wait $ppid 2>/dev/null
 r()
 {
 	cat "$W/$1" 2>/dev/null
+}
+# A result file on one line.
+flat()
+{
+	tr '\n' ' ' <"$W/$1" 2>/dev/null
 }
 check_eq "the namespace starts from the init netns's cap" "$(r inherited)" 65536
 check_ok "raising a cap above init's is refused" test "$(r raise.rc)" != 0
@@ -154,6 +201,34 @@ check_eq "restore: nothing configured" "$(r mg.show)" "[]"
 check_eq "max_flows 5: 20 new nat flows, 5 tracked (active), 15 untracked" \
 	"$(jq -c '[.[0].stats.conns, .[0].stats.active, .[0].stats.untracked]' \
 		"$W/flows.stats" 2>&1) $(r flows.err)" "[20,5,15] "
+# The floods' own lines: what was accepted, the refusal, the times.
+for f in flood.svc flood.be flood.rules flood.udp; do
+	sed -n 's/^# \(.*\)/\1/p' "$W/$f" 2>/dev/null | while IFS= read -r l; do
+		log "$l"
+	done
+done
+check_grep "10,000,000 services in one transaction: 65,536 accepted, then ENOSPC naming net.viplb.max_services" \
+	"accepted 65536 service adds, refused command 65537: ENOSPC: .*net\.viplb\.max_services.* rc=0 $" "$(flat flood.svc)"
+check_grep "10,000,000 backends in one transaction: 262,144 accepted, then ENOSPC naming net.viplb.max_backends" \
+	"accepted 262144 backend adds, refused command [0-9]+: ENOSPC: .*net\.viplb\.max_backends.* rc=0 $" "$(flat flood.be)"
+check_grep "1,000,000 rules in one table load: 200,000 accepted, then ENOSPC naming net.viplb.max_rules" \
+	"accepted 200000 rules, refused command 200002: ENOSPC: .*net\.viplb\.max_rules.* rc=0 $" "$(flat flood.rules)"
+check_eq "after the floods: no service configured" "$(r flood.show)" "[]"
+check_eq "after the floods: the filter and nat tables hold no rule" \
+	"$(grep -c '^\*' "$W/flood.save") $(grep -c '^-A' "$W/flood.save")" "2 0"
+tracked=$((FLOWS < FLOWS_CAP ? FLOWS : FLOWS_CAP))
+check_grep "$FLOWS UDP datagrams, each a new flow, written to the dr service" \
+	" rc=0 $" "$(flat flood.udp)"
+check_eq "dr, max_flows $FLOWS_CAP: $FLOWS new flows served, $tracked tracked (active), $((FLOWS - tracked)) untracked" \
+	"$(jq -c '[.[0].stats.conns, .[0].stats.active, .[0].stats.untracked]' \
+		"$W/flood.udp.stats" 2>&1)" "[$FLOWS,$tracked,$((FLOWS - tracked))]"
+tx()
+{
+	jq '.[0].stats64.tx.packets' "$W/$1" 2>/dev/null || echo 0
+}
+check_ok "each one sent on to the backend (packets out of its device)" \
+	test $(($(tx flood.d0.after) - $(tx flood.d0.before))) -ge "$FLOWS"
+check_eq "flush: nothing configured" "$(r flood.udp.show)" "[]"
 check_eq "the session ran to its end" "$(r done)" done
 lost=$(sed -n 's/.* \([0-9]*\)% packet loss.*/\1/p' "$VIPLB_TMP/ping")
 check_eq "a ping between two other namespaces lost nothing meanwhile" \
