@@ -138,6 +138,7 @@ static void state_count(struct viplb_rule_state *st, unsigned int len)
 
 /* Tables */
 
+/* Process context: a table of VIPLB_RULES_MAX rules takes a while. */
 static void table_free(struct viplb_table *t)
 {
 	u32 i;
@@ -147,9 +148,14 @@ static void table_free(struct viplb_table *t)
 	for (i = 0; i < t->n_rules; i++) {
 		state_put(t->rules[i].st);
 		kfree(t->rules[i].comment);
+		if (!(i & 1023))
+			cond_resched();
 	}
-	for (i = 0; i < t->n_chains; i++)
+	for (i = 0; i < t->n_chains; i++) {
 		state_put(t->chains[i].pst);
+		if (!(i & 1023))
+			cond_resched();
+	}
 	kvfree(t->hot);
 	kvfree(t->rules);
 	kvfree(t->chains);
