@@ -312,15 +312,22 @@ static int service_set(struct viplb_config *cfg, struct genl_info *info)
 		return PTR_ERR(svc);
 	sched = svc->sched;
 	table_size = svc->table_size;
-	svc_apply_settings(svc, tb);
-	if (sched == svc->sched && table_size == svc->table_size)
-		return 0;
-	err = viplb_service_changed(cfg, svc, NULL, info->extack);
-	if (err) {
-		WRITE_ONCE(svc->sched, sched);
-		WRITE_ONCE(svc->table_size, table_size);
+	if (tb[VIPLB_SVC_A_SCHED])
+		WRITE_ONCE(svc->sched, nla_get_u32(tb[VIPLB_SVC_A_SCHED]));
+	if (tb[VIPLB_SVC_A_TABLE_SIZE])
+		WRITE_ONCE(svc->table_size,
+			   nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]));
+	if (sched != svc->sched || table_size != svc->table_size) {
+		err = viplb_service_changed(cfg, svc, NULL, info->extack);
+		if (err) {
+			/* All or nothing: mode and flags are not set yet. */
+			WRITE_ONCE(svc->sched, sched);
+			WRITE_ONCE(svc->table_size, table_size);
+			return err;
+		}
 	}
-	return err;
+	svc_apply_settings(svc, tb);
+	return 0;
 }
 
 static int service_del(struct viplb_config *cfg, struct genl_info *info)
@@ -1189,9 +1196,9 @@ struct genl_family viplb_genl_family __ro_after_init = {
 };
 
 /*
- * A closed socket aborts the transaction it had open.  Only the portid is
- * known here; should a new socket have taken it and opened a transaction
- * meanwhile, that one is aborted instead, and its next command is told so.
+ * A closed socket aborts the transaction it had open.  The notifier runs
+ * after the port id is free again, so a new socket may hold it by now,
+ * with a transaction of its own: only a dead owner's goes.
  */
 static int viplb_netlink_notify(struct notifier_block *nb,
 				unsigned long event, void *ptr)
@@ -1203,7 +1210,9 @@ static int viplb_netlink_notify(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	vn = viplb_pernet(n->net);
 	mutex_lock(&vn->lock);
-	if (vn->txn.open && vn->txn.portid == n->portid)
+	/* Its socket is held (txn.c): is it the one going away? */
+	if (vn->txn.open && vn->txn.portid == n->portid &&
+	    sock_flag(vn->txn.sk, SOCK_DEAD))
 		viplb_txn_release(vn);
 	mutex_unlock(&vn->lock);
 	return NOTIFY_DONE;

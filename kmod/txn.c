@@ -11,13 +11,14 @@
  * viplb_net.lock where a function says so; the others take it.
  */
 #include <net/genetlink.h>
+#include <net/sock.h>
 #include "rules.h"
 #include "viplb.h"
 
 /*
  * Does the sender of @info own the open transaction?  Its portid and its
- * socket (noted by the family's pre_doit, compared only) must match.
- * Caller holds vn->lock.
+ * socket (noted by the family's pre_doit) must match.  Caller holds
+ * vn->lock.
  */
 bool viplb_txn_owned(const struct viplb_net *vn, const struct genl_info *info)
 {
@@ -93,7 +94,9 @@ int viplb_txn_begin(struct viplb_net *vn, u32 scope, struct genl_info *info)
 		vn->txn.cfg = cfg;
 		vn->txn.rules = rules;
 		vn->txn.portid = info->snd_portid;
+		/* Held: the URELEASE notifier checks that it is dead. */
 		vn->txn.sk = info->user_ptr[0];
+		sock_hold(vn->txn.sk);
 		vn->txn.failed = false;
 		vn->txn.ops = 0;
 		cfg = NULL;
@@ -227,6 +230,8 @@ void viplb_txn_release(struct viplb_net *vn)
 	vn->txn.open = false;
 	vn->txn.scope = 0;
 	vn->txn.portid = 0;
+	if (vn->txn.sk)
+		sock_put(vn->txn.sk);
 	vn->txn.sk = NULL;
 	vn->txn.failed = false;
 }

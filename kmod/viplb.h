@@ -160,7 +160,7 @@ struct viplb_txn {
 	struct viplb_config *cfg;	/* its services, or NULL */
 	struct viplb_rules_txn *rules;	/* its rule tables, or NULL */
 	u32 portid;			/* netlink socket owning it: */
-	const void *sk;			/* its portid and socket */
+	struct sock *sk;		/* its portid and socket (held) */
 	bool failed;			/* a command inside it failed */
 	u32 ops;			/* commands applied to it */
 };
