@@ -387,29 +387,26 @@ static const struct nf_hook_ops nat_ops[2][3] = {
 	},
 };
 
-#define PLAIN_OP(fn, fam, num, prio) \
-	{ .hook = fn, .pf = fam, .hooknum = num, .priority = prio }
-
 static const struct nf_hook_ops plain_ops[2][4] = {
 	{
-		PLAIN_OP(count_hook, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
-			 NF_IP_PRI_NAT_DST + 1),
-		PLAIN_OP(count_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
-			 NF_IP_PRI_NAT_DST + 1),
-		PLAIN_OP(fwd_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
-			 NF_IP_PRI_NAT_SRC - 2),
-		PLAIN_OP(fwd_hook, NFPROTO_IPV4, NF_INET_FORWARD,
-			 NF_IP_PRI_NAT_SRC - 2),
+		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
+			      NF_IP_PRI_NAT_DST + 1),
+		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
+			      NF_IP_PRI_NAT_DST + 1),
+		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
+			      NF_IP_PRI_NAT_SRC - 2),
+		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV4, NF_INET_FORWARD,
+			      NF_IP_PRI_NAT_SRC - 2),
 	},
 	{
-		PLAIN_OP(count_hook, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
-			 NF_IP6_PRI_NAT_DST + 1),
-		PLAIN_OP(count_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
-			 NF_IP6_PRI_NAT_DST + 1),
-		PLAIN_OP(fwd_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
-			 NF_IP6_PRI_NAT_SRC - 2),
-		PLAIN_OP(fwd_hook, NFPROTO_IPV6, NF_INET_FORWARD,
-			 NF_IP6_PRI_NAT_SRC - 2),
+		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
+			      NF_IP6_PRI_NAT_DST + 1),
+		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
+			      NF_IP6_PRI_NAT_DST + 1),
+		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
+			      NF_IP6_PRI_NAT_SRC - 2),
+		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV6, NF_INET_FORWARD,
+			      NF_IP6_PRI_NAT_SRC - 2),
 	},
 };
 

@@ -1444,48 +1444,45 @@ static unsigned int nat_hook(void *priv, struct sk_buff *skb,
  * and for local input).  The VIP services' own NAT lookups sit one below,
  * so a VIP service is matched before the nat chains (see hooks.c).
  */
-#define HOOK_OP(fn, fam, num, prio) \
-	{ .hook = fn, .pf = fam, .hooknum = num, .priority = prio }
-
 static const struct nf_hook_ops filter_ops[2][3] = {
 	{
-		HOOK_OP(filter_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
-			NF_IP_PRI_FILTER),
-		HOOK_OP(filter_hook, NFPROTO_IPV4, NF_INET_FORWARD,
-			NF_IP_PRI_FILTER),
-		HOOK_OP(filter_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
-			NF_IP_PRI_FILTER),
+		VIPLB_HOOK_OP(filter_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
+			      NF_IP_PRI_FILTER),
+		VIPLB_HOOK_OP(filter_hook, NFPROTO_IPV4, NF_INET_FORWARD,
+			      NF_IP_PRI_FILTER),
+		VIPLB_HOOK_OP(filter_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
+			      NF_IP_PRI_FILTER),
 	},
 	{
-		HOOK_OP(filter_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
-			NF_IP6_PRI_FILTER),
-		HOOK_OP(filter_hook, NFPROTO_IPV6, NF_INET_FORWARD,
-			NF_IP6_PRI_FILTER),
-		HOOK_OP(filter_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
-			NF_IP6_PRI_FILTER),
+		VIPLB_HOOK_OP(filter_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
+			      NF_IP6_PRI_FILTER),
+		VIPLB_HOOK_OP(filter_hook, NFPROTO_IPV6, NF_INET_FORWARD,
+			      NF_IP6_PRI_FILTER),
+		VIPLB_HOOK_OP(filter_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
+			      NF_IP6_PRI_FILTER),
 	},
 };
 
 static const struct nf_hook_ops nat_ops[2][4] = {
 	{
-		HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
-			NF_IP_PRI_NAT_DST),
-		HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
-			NF_IP_PRI_NAT_SRC),
-		HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
-			NF_IP_PRI_NAT_DST),
-		HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_POST_ROUTING,
-			NF_IP_PRI_NAT_SRC),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
+			      NF_IP_PRI_NAT_DST),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
+			      NF_IP_PRI_NAT_SRC),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
+			      NF_IP_PRI_NAT_DST),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV4, NF_INET_POST_ROUTING,
+			      NF_IP_PRI_NAT_SRC),
 	},
 	{
-		HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
-			NF_IP6_PRI_NAT_DST),
-		HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
-			NF_IP6_PRI_NAT_SRC),
-		HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
-			NF_IP6_PRI_NAT_DST),
-		HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_POST_ROUTING,
-			NF_IP6_PRI_NAT_SRC),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
+			      NF_IP6_PRI_NAT_DST),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
+			      NF_IP6_PRI_NAT_SRC),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
+			      NF_IP6_PRI_NAT_DST),
+		VIPLB_HOOK_OP(nat_hook, NFPROTO_IPV6, NF_INET_POST_ROUTING,
+			      NF_IP6_PRI_NAT_SRC),
 	},
 };
 

@@ -183,6 +183,10 @@ struct viplb_net {
 	struct ctl_table_header *sysctl; /* net.viplb */
 };
 
+/* One struct nf_hook_ops of a static table (hooks.c, rules.c). */
+#define VIPLB_HOOK_OP(fn, fam, num, prio) \
+	{ .hook = fn, .pf = fam, .hooknum = num, .priority = prio }
+
 /* The id of struct viplb_net, given by pernet.c's pernet_operations. */
 extern unsigned int viplb_net_id;
 
