@@ -581,14 +581,13 @@ static int nl_txn_abort(struct sk_buff *skb, struct genl_info *info)
 }
 
 static int put_stats(struct sk_buff *skb, int attrtype,
-		     struct viplb_pcpu_stats __percpu *pcpu,
-		     const atomic_t *active, const struct viplb_stats_est *est)
+		     const struct viplb_counters *cnt)
 {
 	u64 rates[VIPLB_RATE_NUM];
 	struct viplb_stats_sum sum;
 	struct nlattr *nest;
 
-	viplb_stats_view(pcpu, active, est, &sum, rates);
+	viplb_stats_view(cnt, &sum, rates);
 	nest = nla_nest_start(skb, attrtype);
 	if (!nest)
 		return -EMSGSIZE;
@@ -643,8 +642,7 @@ static int put_backend(struct sk_buff *skb, const struct viplb_service *svc,
 	    nla_put_be16(skb, VIPLB_BE_A_PORT, be->port) ||
 	    nla_put_u32(skb, VIPLB_BE_A_WEIGHT, READ_ONCE(be->weight)) ||
 	    nla_put_u32(skb, VIPLB_BE_A_FLAGS, READ_ONCE(be->flags)) ||
-	    put_stats(skb, VIPLB_BE_A_STATS, be->cnt->stats, &be->cnt->active,
-		      &be->cnt->est)) {
+	    put_stats(skb, VIPLB_BE_A_STATS, be->cnt)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -696,8 +694,7 @@ static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	    nla_put_u32(skb, VIPLB_SVC_A_TABLE_SIZE,
 			READ_ONCE(svc->table_size)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_FLAGS, READ_ONCE(svc->flags)) ||
-	    put_stats(skb, VIPLB_SVC_A_STATS, svc->cnt->stats, &svc->cnt->active,
-		      &svc->cnt->est))
+	    put_stats(skb, VIPLB_SVC_A_STATS, svc->cnt))
 		goto cancel;
 
 	list_for_each_entry(be, &svc->backends, list) {

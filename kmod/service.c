@@ -50,6 +50,7 @@ static struct viplb_counters *counters_alloc(void)
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(cnt->stats, cpu)->syncp);
 	refcount_set(&cnt->ref, 1);
+	viplb_est_init_counters(cnt);
 	return cnt;
 }
 
@@ -220,6 +221,10 @@ void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc)
 
 void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
 {
+	/* The estimator goes on from the next one; NULL starts it over. */
+	if (cfg->est_next == svc)
+		cfg->est_next = list_is_last(&svc->list, &cfg->services) ?
+				NULL : list_next_entry(svc, list);
 	hlist_del_rcu(&svc->hnode);
 	list_del_rcu(&svc->list);
 	cfg->n_services--;

@@ -3,7 +3,9 @@
  * viplb: statistics.  Counters are per CPU and summed on read.  "stats
  * zero" stores a baseline that reads subtract, so the datapath never
  * races with a reset.  A per-netns worker estimates rates every 2 seconds
- * with an exponentially weighted moving average, as IPVS does.
+ * with an exponentially weighted moving average, as IPVS does.  It takes
+ * the netns mutex for a bounded chunk of objects at a time, so a big
+ * configuration does not hold up its changes.
  */
 #include <linux/bottom_half.h>
 #include <linux/percpu.h>
@@ -12,6 +14,7 @@
 
 #define EST_INTERVAL (2 * HZ)
 #define EST_SHIFT 10		/* fixed-point bits of the averages */
+#define EST_CHUNK 512		/* objects estimated per hold of the mutex */
 
 /*
  * The datapath's updates run in softirq and, at LOCAL_OUT, in process
@@ -102,14 +105,13 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 }
 
 /* What users see: counters since the last zeroing, and the rates. */
-void viplb_stats_view(struct viplb_pcpu_stats __percpu *stats,
-		      const atomic_t *active,
-		      const struct viplb_stats_est *est,
+void viplb_stats_view(const struct viplb_counters *cnt,
 		      struct viplb_stats_sum *sum, u64 *rates)
 {
+	const struct viplb_stats_est *est = &cnt->est;
 	int i;
 
-	viplb_stats_read(stats, active, sum);
+	viplb_stats_read(cnt->stats, &cnt->active, sum);
 	sum->conns -= est->base.conns;
 	sum->pkts_in -= est->base.pkts_in;
 	sum->pkts_out -= est->base.pkts_out;
@@ -121,13 +123,20 @@ void viplb_stats_view(struct viplb_pcpu_stats __percpu *stats,
 		rates[i] = est->avg[i] >> EST_SHIFT;
 }
 
-static void est_zero(struct viplb_stats_est *est,
-		     struct viplb_pcpu_stats __percpu *stats,
-		     const atomic_t *active)
+static void est_zero(struct viplb_counters *cnt)
 {
-	viplb_stats_read(stats, active, &est->base);
+	struct viplb_stats_est *est = &cnt->est;
+
+	viplb_stats_read(cnt->stats, &cnt->active, &est->base);
 	est->last = est->base;
+	est->last_time = jiffies;
 	memset(est->avg, 0, sizeof(est->avg));
+}
+
+/* A new object's rates start now. */
+void viplb_est_init_counters(struct viplb_counters *cnt)
+{
+	cnt->est.last_time = jiffies;
 }
 
 /* Zeroes a service and its backends.  Caller holds the netns mutex. */
@@ -135,58 +144,98 @@ void viplb_stats_zero(struct viplb_service *svc)
 {
 	struct viplb_backend *be;
 
-	est_zero(&svc->cnt->est, svc->cnt->stats, &svc->cnt->active);
+	est_zero(svc->cnt);
 	list_for_each_entry(be, &svc->backends, list)
-		est_zero(&be->cnt->est, be->cnt->stats, &be->cnt->active);
+		est_zero(be->cnt);
 }
 
-static void est_update_one(struct viplb_stats_est *est,
-			   struct viplb_pcpu_stats __percpu *stats,
-			   const atomic_t *active)
+/*
+ * One estimate, scaled by the time since the last one: a walk that starts
+ * over after a config swap leaves alone what it estimated less than half
+ * an interval ago, and one that came late does not misjudge the rate.
+ */
+static unsigned int est_update_one(struct viplb_counters *cnt,
+				   unsigned long now_j)
 {
+	struct viplb_stats_est *est = &cnt->est;
+	unsigned long elapsed = now_j - est->last_time;
 	struct viplb_stats_sum now;
 	u64 delta[VIPLB_RATE_NUM];
 	int i;
 
-	viplb_stats_read(stats, active, &now);
+	if (elapsed < EST_INTERVAL / 2)
+		return 0;
+	viplb_stats_read(cnt->stats, &cnt->active, &now);
 	delta[VIPLB_RATE_CPS] = now.conns - est->last.conns;
 	delta[VIPLB_RATE_PPS_IN] = now.pkts_in - est->last.pkts_in;
 	delta[VIPLB_RATE_PPS_OUT] = now.pkts_out - est->last.pkts_out;
 	delta[VIPLB_RATE_BPS_IN] = now.bytes_in - est->last.bytes_in;
 	delta[VIPLB_RATE_BPS_OUT] = now.bytes_out - est->last.bytes_out;
 	est->last = now;
+	est->last_time = now_j;
 	for (i = 0; i < VIPLB_RATE_NUM; i++) {
-		/* per second, over a 2 s interval; avg += (x - avg) / 4 */
-		s64 x = (s64)((delta[i] << EST_SHIFT) / 2);
+		/* per second; avg += (x - avg) / 4 */
+		s64 x = div64_u64((delta[i] << EST_SHIFT) * HZ, elapsed);
 		s64 avg = est->avg[i];
 
 		est->avg[i] = avg + ((x - avg) >> 2);
 	}
+	return 1;
 }
 
+/*
+ * Estimates about EST_CHUNK objects of the live services, from where the
+ * last chunk stopped (cfg->est_next; see viplb_service_unlink()).
+ * Returns true when the list has ended.
+ */
+static bool est_chunk(struct viplb_net *vn, unsigned long now_j)
+{
+	struct viplb_service *svc;
+	struct viplb_backend *be;
+	struct viplb_config *cfg;
+	unsigned int done = 0;
+	bool end = true;
+
+	mutex_lock(&vn->lock);
+	cfg = viplb_live_config(vn);
+	if (!cfg)
+		goto out;
+	svc = cfg->est_next;
+	if (!svc)
+		svc = list_first_entry(&cfg->services, struct viplb_service,
+				       list);
+	cfg->est_next = NULL;
+	list_for_each_entry_from(svc, &cfg->services, list) {
+		if (done >= EST_CHUNK) {
+			cfg->est_next = svc;
+			end = false;
+			break;
+		}
+		done += 1 + est_update_one(svc->cnt, now_j);
+		list_for_each_entry(be, &svc->backends, list)
+			done += 1 + est_update_one(be->cnt, now_j);
+	}
+out:
+	mutex_unlock(&vn->lock);
+	return end;
+}
+
+/* Every interval, a walk of the live services in chunks. */
 static void est_work(struct work_struct *work)
 {
 	struct viplb_net *vn = container_of(to_delayed_work(work),
 					    struct viplb_net, est_work);
-	struct viplb_service *svc;
-	struct viplb_backend *be;
+	unsigned long now_j = jiffies;
 	struct viplb_config *cfg;
 	bool again;
 
-	mutex_lock(&vn->lock);
-	cfg = viplb_live_config(vn);
-	again = cfg && cfg->n_services;
-	if (cfg) {
-		list_for_each_entry(svc, &cfg->services, list) {
-			est_update_one(&svc->cnt->est, svc->cnt->stats, &svc->cnt->active);
-			list_for_each_entry(be, &svc->backends, list)
-				est_update_one(&be->cnt->est, be->cnt->stats,
-					       &be->cnt->active);
-			/* The walk is bounded by the caps, not short. */
-			cond_resched();
-		}
-	}
-	mutex_unlock(&vn->lock);
+	while (!est_chunk(vn, now_j))
+		cond_resched();
+
+	rcu_read_lock();
+	cfg = rcu_dereference(vn->cfg);
+	again = cfg && READ_ONCE(cfg->n_services);
+	rcu_read_unlock();
 	if (again)
 		queue_delayed_work(system_power_efficient_wq, &vn->est_work,
 				   EST_INTERVAL);

@@ -62,6 +62,7 @@ struct viplb_stats_est {
 	struct viplb_stats_sum base;	/* subtracted from the counters */
 	struct viplb_stats_sum last;	/* counters at the last estimate */
 	u64 avg[VIPLB_RATE_NUM];	/* EWMA of per-second rates, << 10 */
+	unsigned long last_time;	/* jiffies at the last estimate */
 };
 
 /*
@@ -147,6 +148,8 @@ struct viplb_config {
 	u64 n_slots;			/* sum of the services' @slots */
 	unsigned int n_af[2];		/* services per family: v4, v6 */
 	bool deferred;			/* a transaction: rebuild at commit */
+	/* where the estimator's walk goes on, or NULL: see stats.c */
+	struct viplb_service *est_next;
 	struct hlist_head table[1 << VIPLB_SVC_HASH_BITS];
 };
 
@@ -269,11 +272,10 @@ void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats);
 void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats);
 void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 		      const atomic_t *active, struct viplb_stats_sum *sum);
-void viplb_stats_view(struct viplb_pcpu_stats __percpu *stats,
-		      const atomic_t *active,
-		      const struct viplb_stats_est *est,
+void viplb_stats_view(const struct viplb_counters *cnt,
 		      struct viplb_stats_sum *sum, u64 *rates);
 void viplb_stats_zero(struct viplb_service *svc);
+void viplb_est_init_counters(struct viplb_counters *cnt);
 void viplb_est_start(struct viplb_net *vn);
 void viplb_est_init(struct viplb_net *vn);
 void viplb_est_stop(struct viplb_net *vn);

@@ -32,7 +32,8 @@
 #   snat                  $B3 without a route to the client still serves
 #                         it, and sees the director's address
 # and for IPv4: weight 0 drains a backend: its open connection keeps
-# working, new connections never reach it.
+# working, new connections never reach it; the rate estimator gives
+# 100 datagrams/s as that while 2,000 other services change.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -311,6 +312,72 @@ check_grep "conntrack: the connection is still bound to $held" \
 exec 7>&-
 wait "$hold_pid"
 check_eq "the long-lived connection closes cleanly" "$?" 0
+
+# ---- Rates: the estimator walks 2,000 other services in chunks (it takes
+# the mutex for a few hundred objects at a time) while they change.
+log "rates (t=${SECONDS}s)"
+RATE4=192.0.2.15	# udp :54 (rr), after the 2,000 below
+FILL4=192.0.2.16	# udp :1000-2999 (rr), one backend each
+{
+	for p in $(seq 1000 2999); do
+		echo "service add udp $FILL4:$p sched rr"
+		echo "backend add udp $FILL4:$p $(lb_be4 1):8053"
+	done
+	echo "service add udp $RATE4:54 sched rr"
+	for i in 1 2 3; do
+		echo "backend add udp $RATE4:54 $(lb_be4 $i):8053"
+	done
+} >"$T/fill.batch"
+check_viplb "2,001 more services" -n "$D" -b "$T/fill.batch"
+# 100 datagrams a second for 12 s, on a fixed schedule.
+cexec python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+t0 = time.monotonic()
+for i in range(1200):
+    d = t0 + i / 100 - time.monotonic()
+    if d > 0:
+        time.sleep(d)
+    s.sendto(b"rate %d" % i, (sys.argv[1], 54))
+' "$RATE4" &
+rate_pid=$!
+# Meanwhile, services in the walk go and come back (-b: one by one), and
+# restores swap the whole configuration in.
+"$VIPLB" -n "$D" save >"$T/rates.conf"
+churns=0
+restores=0
+while kill -0 "$rate_pid" 2>/dev/null; do
+	for p in $(seq $((1000 + churns % 7)) 97 2999); do
+		echo "service del udp $FILL4:$p"
+		echo "service add udp $FILL4:$p sched rr"
+		echo "backend add udp $FILL4:$p $(lb_be4 2):8053"
+	done >"$T/churn.batch"
+	"$VIPLB" -n "$D" -b "$T/churn.batch" || break
+	churns=$((churns + 1))
+	"$VIPLB" -n "$D" restore "$T/rates.conf" || break
+	restores=$((restores + 1))
+done
+wait "$rate_pid"
+check_eq "12 s of datagrams sent" "$?" 0
+check_ok "meanwhile: $churns rounds of 21 services deleted and added" \
+	test "$churns" -ge 1
+check_ok "meanwhile: $restores restores of the whole configuration" \
+	test "$restores" -ge 1
+rate=$("$VIPLB" -n "$D" -j stats | jq -r --arg v "$RATE4" \
+	'.[] | select(.vip == $v and .port == 54) |
+	"\(.stats.pps_in) \(.stats.pps_out) \(.stats.pkts_in)"')
+read -r pps_in pps_out pkts_in <<<"$rate"
+check_eq "udp $RATE4:54 counted every datagram" "$pkts_in" 1200
+# The average moves a quarter of the way to each 2 s sample: about 75%
+# of 100/s after 12 s.
+check_ok "pps_in ($pps_in) estimates 100 datagrams/s" test "$pps_in" -ge 40
+check_ok "pps_in ($pps_in) is not above it" test "$pps_in" -le 110
+check_ok "pps_out ($pps_out) estimates the echoes" test "$pps_out" -ge 40
+check_viplb "stats zero udp $RATE4:54" -n "$D" stats zero udp "$RATE4:54"
+rate=$("$VIPLB" -n "$D" -j stats | jq -r --arg v "$RATE4" \
+	'.[] | select(.vip == $v and .port == 54) |
+	"\(.stats.pps_in) \(.stats.pkts_in)"')
+check_eq "... zeroes its counters and rates" "$rate" "0 0"
 
 # ---- Teardown: stop every process, delete the namespaces, unload.
 lb_teardown || fail "delete the namespaces"
