@@ -11,13 +11,13 @@
  *   0 SVC_DUMP    service dump: the payload is messages, each a 16-bit
  *                 length (little endian) and that many bytes of
  *                 attributes after a genetlink header, given to the
- *                 dump parser (service_cb() of user/lib/service.c) as
+ *                 dump parser (service_parse_msg() of user/lib/service.c) as
  *                 fetch_services() does; then print_service() of each
  *                 service, as viplb show
  *   1 LOOKUP      one lookup reply: the payload is its attributes, for
- *                 lookup_cb(); then print_lookup()
+ *                 lookup_parse_msg(); then print_lookup()
  *   2 DATAGRAM    the payload is a raw datagram from the kernel, for the
- *                 receive loop of user/lib/nl.c (NLMSG_ERROR with extended
+ *                 receive loop of user/lib/nl.c (nl_parse_replies(): NLMSG_ERROR with extended
  *                 ACKs, NLMSG_DONE, NLM_F_DUMP_INTR...) waiting for a
  *                 service dump, a lookup or a rules dump (options bits
  *                 4..5); errors go through nl_report()
@@ -25,7 +25,7 @@
  *                 the payload (any enum value, huge counters, odd address
  *                 families) for print_service() and print_lookup()
  *   4 RULES_DUMP  rules dump: messages as in SVC_DUMP, for the dump parser
- *                 of user/tables/nl.c (dump_cb()); then every printer of
+ *                 of user/tables/nl.c (rt_dump_msg()); then every printer of
  *                 user/tables on the table
  *   5 RULES_SAVE  the payload is a save-format state file, read as
  *                 viplb-tables --offline reads it (rt_read_state())
@@ -56,9 +56,9 @@
 
 #include "cmdfile.h"
 #include "common.h"
+#include "nl.h"
 #include "parse.h"
 #include "print.h"
-#include "seams.h"
 #include "service.h"
 #include "tables.h"
 
@@ -124,32 +124,6 @@ static bool kernel_valid(const struct lb_service *s)
 		    s->backends[i].weight > VIPLB_WEIGHT_MAX)
 			return false;
 	return true;
-}
-
-/* save_service() of user/viplb/batch.c (static there), to fp. */
-static void save_service(const struct lb_service *svc, FILE *fp)
-{
-	struct config_cmd cmd = {
-		.op = OP_SVC_ADD,
-		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
-		       HAS_FLAGS,
-		.svc = svc->key,
-		.sched = svc->sched,
-		.mode = svc->mode,
-		.table_size = svc->table_size,
-		.flags = svc->flags,
-	};
-	char line[512];
-	size_t i;
-
-	fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
-	cmd.op = OP_BE_ADD;
-	cmd.has = HAS_KEY | HAS_WEIGHT;
-	for (i = 0; i < svc->nr_backends; i++) {
-		cmd.be = svc->backends[i].key;
-		cmd.weight = svc->backends[i].weight;
-		fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
-	}
 }
 
 /* viplb save | viplb restore | viplb save must be byte-identical. */
@@ -275,7 +249,7 @@ static void svc_dump(struct fuzz_in *in, uint8_t opts)
 	struct lb_service_list list;
 
 	memset(&list, 0, sizeof(list));
-	if (!each_msg(in, VIPLB_CMD_SERVICE_GET, fuzz_service_msg, &list)) {
+	if (!each_msg(in, VIPLB_CMD_SERVICE_GET, service_parse_msg, &list)) {
 		print_services(&list, opts);
 		save_restore_services(&list);
 	}
@@ -291,7 +265,7 @@ static void lookup(struct fuzz_in *in, uint8_t opts)
 
 	memset(&r, 0, sizeof(r));
 	fin_bytes(in, attrs, len);
-	if (fuzz_lookup_msg(make_msg(buf, VIPLB_CMD_SERVICE_LOOKUP, attrs, len),
+	if (lookup_parse_msg(make_msg(buf, VIPLB_CMD_SERVICE_LOOKUP, attrs, len),
 			    &r))
 		return;
 	if (r.got)
@@ -427,7 +401,7 @@ static void table_key(uint8_t opts, uint16_t *af, uint32_t *id)
 
 static void rules_dump(struct fuzz_in *in, uint8_t opts)
 {
-	struct fuzz_rules_dump *d;
+	struct rt_dump_state d = { 0 };
 	struct rt_table t;
 	uint16_t af;
 	uint32_t id;
@@ -436,16 +410,11 @@ static void rules_dump(struct fuzz_in *in, uint8_t opts)
 	table_key(opts, &af, &id);
 	if (rt_table_init(&t, af, id))
 		return;
-	d = fuzz_rules_dump_new(&t);
-	if (!d) {
-		rt_table_free(&t);
-		return;
-	}
-	ret = each_msg(in, VIPLB_CMD_RULES_GET, fuzz_rules_dump_msg, d);
+	d.t = &t;
+	ret = each_msg(in, VIPLB_CMD_RULES_GET, rt_dump_msg, &d);
 	/* rt_dump_table() refuses bad dumps, and retries changed ones. */
-	if (!ret && !fuzz_rules_dump_bad(d) && !fuzz_rules_dump_gen_changed(d))
+	if (!ret && !d.bad && !d.gen_changed)
 		print_table(&t, opts);
-	fuzz_rules_dump_free(d);
 	rt_table_free(&t);
 }
 
@@ -667,7 +636,7 @@ static void datagram(struct fuzz_in *in, uint8_t opts)
 {
 	static uint32_t buf[MAX_INPUT / 4 + 1];
 	struct lb_service_list list;
-	struct fuzz_rules_dump *d;
+	struct rt_dump_state d = { 0 };
 	struct lookup_reply r;
 	struct nl_error err;
 	struct rt_table t;
@@ -683,8 +652,8 @@ static void datagram(struct fuzz_in *in, uint8_t opts)
 	switch (opts >> 4 & 3) {
 	case 0:
 		memset(&list, 0, sizeof(list));
-		ret = fuzz_nl_receive(buf, len, SEQ, FAMILY, true,
-				      fuzz_service_msg, &list, &err, &intr);
+		ret = nl_parse_replies(buf, len, SEQ, FAMILY, true,
+				       service_parse_msg, &list, &err, &intr);
 		if (!ret && !intr) {
 			print_services(&list, opts);
 			save_restore_services(&list);
@@ -693,8 +662,8 @@ static void datagram(struct fuzz_in *in, uint8_t opts)
 		break;
 	case 1:
 		memset(&r, 0, sizeof(r));
-		ret = fuzz_nl_receive(buf, len, SEQ, FAMILY, false,
-				      fuzz_lookup_msg, &r, &err, NULL);
+		ret = nl_parse_replies(buf, len, SEQ, FAMILY, false,
+				       lookup_parse_msg, &r, &err, NULL);
 		if (!ret && r.got)
 			print_lookups(&r, opts);
 		break;
@@ -702,17 +671,11 @@ static void datagram(struct fuzz_in *in, uint8_t opts)
 		table_key(opts, &af, &id);
 		if (rt_table_init(&t, af, id))
 			return;
-		d = fuzz_rules_dump_new(&t);
-		if (!d) {
-			rt_table_free(&t);
-			return;
-		}
-		ret = fuzz_nl_receive(buf, len, SEQ, FAMILY, true,
-				      fuzz_rules_dump_msg, d, &err, &intr);
-		if (!ret && !intr && !fuzz_rules_dump_bad(d) &&
-		    !fuzz_rules_dump_gen_changed(d))
+		d.t = &t;
+		ret = nl_parse_replies(buf, len, SEQ, FAMILY, true,
+				       rt_dump_msg, &d, &err, &intr);
+		if (!ret && !intr && !d.bad && !d.gen_changed)
 			print_table(&t, opts);
-		fuzz_rules_dump_free(d);
 		rt_table_free(&t);
 		break;
 	}

@@ -8,6 +8,7 @@
  * that grows to the size of the largest datagram, never silently cut.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -250,12 +251,29 @@ static bool msg_fits(const struct nlmsghdr *nlh, int len)
 	       mnl_nlmsg_ok(nlh, len);
 }
 
+/* Hand each message of one datagram to w. */
+static void dispatch(struct waiter *w, const void *buf, int len)
+{
+	const struct nlmsghdr *nlh;
+
+	for (nlh = buf; msg_fits(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		handle_msg(nlh, w);
+}
+
+/* What a finished wait returns: a reply parser's error is the request's. */
+static int wait_result(struct waiter *w)
+{
+	if (w->ret == 0 && w->cb_error) {
+		err_sys(w->err, "parsing the kernel's reply", w->cb_error);
+		return -1;
+	}
+	return w->ret;
+}
+
 /* Read and dispatch replies until w is done (or, draining, until empty). */
 static int receive(struct nl_sock *nl, struct waiter *w)
 {
-	const struct nlmsghdr *nlh;
 	ssize_t n;
-	int len;
 
 	while (!w->done) {
 		n = nl_recv(nl, w->until_empty);
@@ -271,16 +289,28 @@ static int receive(struct nl_sock *nl, struct waiter *w)
 			err_sys(w->err, "recvmsg", errno);
 			return -1;
 		}
-		len = n;
-		for (nlh = (const struct nlmsghdr *)nl->rx; msg_fits(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len))
-			handle_msg(nlh, w);
+		dispatch(w, nl->rx, n);
 	}
-	if (w->ret == 0 && w->cb_error) {
-		err_sys(w->err, "parsing the kernel's reply", w->cb_error);
-		return -1;
-	}
-	return w->ret;
+	return wait_result(w);
+}
+
+int nl_parse_replies(const void *buf, size_t len, uint32_t seq, uint16_t type,
+		     bool dump, nl_data_cb cb, void *data, struct nl_error *err,
+		     bool *intr)
+{
+	struct waiter w = {
+		.seq = seq,
+		.type = type,
+		.dump = dump,
+		.cb = cb,
+		.data = data,
+		.err = err,
+	};
+
+	dispatch(&w, buf, len > INT_MAX ? INT_MAX : (int)len);
+	if (intr)
+		*intr = w.intr;
+	return w.done ? wait_result(&w) : 1;
 }
 
 static int send_buf(struct nl_sock *nl, const void *buf, size_t len,

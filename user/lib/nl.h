@@ -8,6 +8,7 @@
 #define VIPLB_USER_NL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <libmnl/libmnl.h>
 
@@ -59,6 +60,16 @@ struct nlmsghdr *nl_msg_start(struct nl_sock *nl, void *buf, uint8_t cmd,
  */
 int nl_request(struct nl_sock *nl, struct nlmsghdr *nlh, nl_data_cb cb,
 	       void *data, struct nl_error *err, bool *intr);
+
+/*
+ * What nl_request() does with one datagram of replies in buf: replies to
+ * sequence number seq of message type type go to cb; dump: the request
+ * ends with NLMSG_DONE.  Returns as nl_request() does, or 1 if the
+ * datagram did not end the request.  For fuzz/print_fuzz.c.
+ */
+int nl_parse_replies(const void *buf, size_t len, uint32_t seq, uint16_t type,
+		     bool dump, nl_data_cb cb, void *data, struct nl_error *err,
+		     bool *intr);
 
 /* Send one request as is; returns 0 or -1 with *err set. */
 int nl_send(struct nl_sock *nl, const struct nlmsghdr *nlh,

@@ -333,7 +333,7 @@ static int top_attr(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int service_cb(const struct nlmsghdr *nlh, void *data)
+int service_parse_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct lb_service_list *list = data;
 	const struct nlattr *a, *nest = NULL;
@@ -400,6 +400,31 @@ void free_services(struct lb_service_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
+void save_service(const struct lb_service *svc, FILE *fp)
+{
+	struct config_cmd cmd = {
+		.op = OP_SVC_ADD,
+		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
+		       HAS_FLAGS,
+		.svc = svc->key,
+		.sched = svc->sched,
+		.mode = svc->mode,
+		.table_size = svc->table_size,
+		.flags = svc->flags,
+	};
+	char line[512];
+	size_t i;
+
+	fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
+	cmd.op = OP_BE_ADD;
+	cmd.has = HAS_KEY | HAS_WEIGHT;
+	for (i = 0; i < svc->nr_backends; i++) {
+		cmd.be = svc->backends[i].key;
+		cmd.weight = svc->backends[i].weight;
+		fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
+	}
+}
+
 int fetch_services(struct nl_sock *nl, const struct svc_key *key,
 		   const char *what, struct lb_service_list *list)
 {
@@ -422,7 +447,7 @@ int fetch_services(struct nl_sock *nl, const struct svc_key *key,
 			put_svc_key(nlh, key);
 			mnl_attr_nest_end(nlh, nest);
 		}
-		if (nl_request(nl, nlh, service_cb, list, &err, &intr)) {
+		if (nl_request(nl, nlh, service_parse_msg, list, &err, &intr)) {
 			nl_report(what, &err);
 			free_services(list);
 			return -1;
@@ -481,7 +506,7 @@ static int parse_lookup_attr(const struct nlattr *nest, struct lookup_reply *r)
 	return addr && sport ? 0 : -EBADMSG;
 }
 
-static int lookup_cb(const struct nlmsghdr *nlh, void *data)
+int lookup_parse_msg(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[VIPLB_A_MAX + 1] = { NULL };
 	struct lookup_reply *r = data;
@@ -523,7 +548,7 @@ int lookup_service(struct nl_sock *nl, const struct config_cmd *cmd,
 	format_cmd(what, sizeof(what), cmd);
 	nlh = nl_msg_start(nl, buf, VIPLB_CMD_SERVICE_LOOKUP, 0);
 	config_cmd_put(nlh, cmd);
-	if (nl_request(nl, nlh, lookup_cb, r, &err, NULL)) {
+	if (nl_request(nl, nlh, lookup_parse_msg, r, &err, NULL)) {
 		nl_report(what, &err);
 		return -1;
 	}

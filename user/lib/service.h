@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parse.h"
 
@@ -67,6 +68,9 @@ int fetch_services(struct nl_sock *nl, const struct svc_key *key,
 		   const char *what, struct lb_service_list *list);
 void free_services(struct lb_service_list *list);
 
+/* svc as batch lines (service add, then backend add), for save. */
+void save_service(const struct lb_service *svc, FILE *fp);
+
 /* service_print.c: through print.h, one JSON object or a text block. */
 void print_service(const struct lb_service *svc, bool with_stats);
 
@@ -92,6 +96,17 @@ int lookup_service(struct nl_sock *nl, const struct config_cmd *cmd,
 		   struct lookup_reply *r);
 
 struct nlmsghdr;
+
+/*
+ * The reply parsers that fetch_services() and lookup_service() give
+ * nl_request() (nl_data_cb): one VIPLB_CMD_SERVICE_GET message into the
+ * struct lb_service_list at data, one lookup answer into the struct
+ * lookup_reply at data.  0, or a negative errno (-EBADMSG: malformed).
+ * Exported for fuzz/print_fuzz.c.
+ */
+int service_parse_msg(const struct nlmsghdr *nlh, void *data);
+int lookup_parse_msg(const struct nlmsghdr *nlh, void *data);
+
 /* The VIPLB_CMD_* of a parsed command, and its attributes. */
 uint8_t config_cmd_genl(const struct config_cmd *cmd);
 void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd);

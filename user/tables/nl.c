@@ -34,13 +34,6 @@ struct rules_msg {
 	const struct nlattr *tb[VIPLB_RULES_A_MAX + 1];
 };
 
-struct dump_state {
-	struct rt_table *t;
-	struct rt_chain *chain; /* the chain the next rules belong to */
-	bool gen_changed;
-	bool bad;
-};
-
 static int rules_attr(const struct nlattr *attr, void *data)
 {
 	struct rules_msg *m = data;
@@ -80,7 +73,7 @@ static uint64_t get_u64(const struct nlattr *a)
 	return valid(a, MNL_TYPE_U64) ? mnl_attr_get_u64(a) : 0;
 }
 
-static int dump_chain(struct dump_state *st, const struct rules_msg *m)
+static int dump_chain(struct rt_dump_state *st, const struct rules_msg *m)
 {
 	char name[VIPLB_CHAIN_NAME_MAX];
 	struct rt_chain *c;
@@ -110,7 +103,7 @@ static int dump_chain(struct dump_state *st, const struct rules_msg *m)
 	return 0;
 }
 
-static int dump_rule(struct dump_state *st, const struct rules_msg *m)
+static int dump_rule(struct rt_dump_state *st, const struct rules_msg *m)
 {
 	const struct nlattr *a;
 	char chain[VIPLB_CHAIN_NAME_MAX];
@@ -156,9 +149,9 @@ static int dump_rule(struct dump_state *st, const struct rules_msg *m)
 	return ret ? -ENOMEM : 0;
 }
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+int rt_dump_msg(const struct nlmsghdr *nlh, void *data)
 {
-	struct dump_state *st = data;
+	struct rt_dump_state *st = data;
 	const struct nlattr *rules = NULL;
 	struct rules_msg m = { 0 };
 	uint32_t gen;
@@ -198,7 +191,7 @@ int rt_dump_table(struct nl_sock *nl, uint16_t af, uint32_t id,
 		  struct rt_table *t, struct nl_error *err)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct dump_state st;
+	struct rt_dump_state st;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 	int tries, ret;
@@ -218,7 +211,7 @@ int rt_dump_table(struct nl_sock *nl, uint16_t af, uint32_t id,
 		mnl_attr_put_u16(nlh, VIPLB_RULES_A_AF, af);
 		mnl_attr_put_u32(nlh, VIPLB_RULES_A_TABLE, id);
 		mnl_attr_nest_end(nlh, nest);
-		ret = nl_request(nl, nlh, dump_cb, &st, err, &intr);
+		ret = nl_request(nl, nlh, rt_dump_msg, &st, err, &intr);
 		if (ret) {
 			rt_table_free(t);
 			return -1;

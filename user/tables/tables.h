@@ -277,6 +277,23 @@ struct nl_error;
 int rt_dump_table(struct nl_sock *nl, uint16_t af, uint32_t id,
 		  struct rt_table *t, struct nl_error *err);
 
+/*
+ * What rt_dump_table() has read so far.  rt_dump_msg() is its reply
+ * parser (nl_data_cb, data a struct rt_dump_state): one message of the
+ * dump into t.  A malformed message sets bad; a generation other than
+ * the first sets gen_changed.  0, or -ENOMEM.  Exported for
+ * fuzz/print_fuzz.c.
+ */
+struct rt_dump_state {
+	struct rt_table *t;
+	struct rt_chain *chain; /* the chain the next rules belong to */
+	bool gen_changed;
+	bool bad;
+};
+
+struct nlmsghdr;
+int rt_dump_msg(const struct nlmsghdr *nlh, void *data);
+
 /* Where a load failed: the table, chain and rule being sent. */
 struct rt_load_fail {
 	const struct rt_table *table;

@@ -86,31 +86,6 @@ static bool savable(const struct lb_service *svc)
 	return true;
 }
 
-static void save_service(const struct lb_service *svc, FILE *fp)
-{
-	struct config_cmd cmd = {
-		.op = OP_SVC_ADD,
-		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
-		       HAS_FLAGS,
-		.svc = svc->key,
-		.sched = svc->sched,
-		.mode = svc->mode,
-		.table_size = svc->table_size,
-		.flags = svc->flags,
-	};
-	char line[512];
-	size_t i;
-
-	fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
-	cmd.op = OP_BE_ADD;
-	cmd.has = HAS_KEY | HAS_WEIGHT;
-	for (i = 0; i < svc->nr_backends; i++) {
-		cmd.be = svc->backends[i].key;
-		cmd.weight = svc->backends[i].weight;
-		fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
-	}
-}
-
 int do_save(int argc, char **argv)
 {
 	struct lb_service_list list;
