@@ -88,19 +88,13 @@ SMAC=$(ip -n "$LB_C" -j link show eth0 | jq -r '.[0].address')
 
 HOSTILE_PY='
 import random, socket, struct, sys
+from pktcsum import csum
 dmac, smac, n, seed = bytes.fromhex(sys.argv[1].replace(":", "")), \
     bytes.fromhex(sys.argv[2].replace(":", "")), int(sys.argv[3]), int(sys.argv[4])
 targets = sys.argv[5].split(",")
 CLI4, CLI6 = "203.0.113.2", "2001:db8:c::2"
 rnd = random.Random(seed)
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 def ip4(dst, proto, payload, opts=b"", frag=0, ident=1, src=CLI4):
     ihl = 5 + len(opts) // 4
@@ -238,7 +232,8 @@ for d in "nat $NAT4,$NAT6" "dr $DR4,$DR6" "tun $TUN4,$TUN6" \
 				"$VIPLB" -n "$LB_D" xdp attach c0 mode native ||
 			continue
 	fi
-	got=$(ip netns exec "$LB_C" python3 -S -c "$HOSTILE_PY" \
+	got=$(PYTHONPATH=$VIPLB_SELFTESTS ip netns exec "$LB_C" \
+		python3 -S -c "$HOSTILE_PY" \
 		"$DMAC" "$SMAC" "$per" "$per$#" "$2" 2>&1)
 	case $got in
 	*[!0-9\ ]* | "")

@@ -281,17 +281,11 @@ done
 # IPIP or IP6IP6 packet).
 icmp_err()
 {
-	ip netns exec "$1" python3 - "$@" <<-'EOF'
+	PYTHONPATH=$VIPLB_SELFTESTS ip netns exec "$1" python3 - "$@" <<-'EOF'
 	import socket, struct, sys
+	from pktcsum import csum
 	src, dst, isrc, idst, iproto = sys.argv[2:7]
 	ports = [int(p) for p in sys.argv[7:9]]
-	def csum(b):
-	    if len(b) % 2:
-	        b += b"\0"
-	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-	    while s >> 16:
-	        s = (s & 0xffff) + (s >> 16)
-	    return ~s & 0xffff
 	v6 = ":" in dst
 	fam = socket.AF_INET6 if v6 else socket.AF_INET
 	sa, da = socket.inet_pton(fam, isrc), socket.inet_pton(fam, idst)
@@ -602,14 +596,11 @@ SPOOF_N=300
 # source port of its own, through a raw socket.
 spoof()
 {
-	ip netns exec "$LB_C" python3 - "$LB_CLI4" "$DR4" "$1" "$SPOOF_N" <<-'EOF'
+	PYTHONPATH=$VIPLB_SELFTESTS ip netns exec "$LB_C" python3 - \
+		"$LB_CLI4" "$DR4" "$1" "$SPOOF_N" <<-'EOF'
 	import socket, struct, sys
+	from pktcsum import csum
 	src, dst, dport, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-	def csum(b):
-	    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-	    while s >> 16:
-	        s = (s & 0xffff) + (s >> 16)
-	    return ~s & 0xffff
 	sa, da = socket.inet_aton(src), socket.inet_aton(dst)
 	sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
 	for i in range(n):

@@ -96,6 +96,10 @@ import subprocess
 import sys
 import threading
 
+# pktcsum.py is in the selftests directory, one above this file.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from pktcsum import csum  # noqa: E402
+
 TIMEOUT = float(os.environ.get("TABLES_TIMEOUT", "2"))
 TCP_PORTS = list(range(20, 28)) + [80, 443, 2000, 8000, 8001, 8002, 8080]
 UDP_PORTS = [53, 123, 8000, 8001, 8002]
@@ -569,13 +573,6 @@ def snmp_echos(name, fam):
     return 0
 
 
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def conn_icmp(frm, dst, src):
