@@ -15,9 +15,9 @@
  *	One load of the IPv4 filter table (transaction of scope RULES):
  *	RULES_TABLE, then N rules in INPUT; the cap is net.viplb.max_rules.
  *
- * The commands are generated one at a time and streamed in batches of
- * up to 128 KiB without NLM_F_ACK (user/lib/nl.h's batches, as restore
- * sends them).  The kernel runs a batch before its sendmsg() returns and
+ * The commands are generated one at a time and streamed through the
+ * transaction client of user/lib/txn.h, as viplb restore sends them: in
+ * batches of up to 128 KiB without NLM_F_ACK.  The kernel runs a batch before its sendmsg() returns and
  * answers only errors, which are read after each batch: the first
  * refusal stops the stream within one batch, and nothing is held in
  * memory.  Nothing is committed: the transaction is aborted (TXN_ABORT,
@@ -60,6 +60,7 @@
 
 #include "errors.h"
 #include "nl.h"
+#include "txn.h"
 
 #define BACKENDS_PER_SVC 1000
 #define PORT_FIRST 1024
@@ -101,37 +102,6 @@ static const char *errno_name(int e)
 		return "ENOBUFS";
 	}
 	return strerror(e);
-}
-
-/* The first kernel error to a command of the stream. */
-struct stream {
-	uint32_t base_seq; /* sequence number of command 0 */
-	uint64_t sent; /* commands queued so far */
-	bool failed;
-	uint64_t failed_idx;
-	struct nl_error first;
-};
-
-static void stream_error(const struct nl_error *err, void *data)
-{
-	struct stream *s = data;
-	uint64_t idx = (uint32_t)(err->seq - s->base_seq);
-
-	if (idx >= s->sent || (s->failed && idx >= s->failed_idx))
-		return;
-	s->failed = true;
-	s->failed_idx = idx;
-	s->first = *err;
-}
-
-/* Sends @nlh alone and waits for its ACK; other errors go to @s. */
-static int request(struct nl_sock *nl, struct nlmsghdr *nlh, struct stream *s,
-		   struct nl_error *err)
-{
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	if (nl_send(nl, nlh, err))
-		return -1;
-	return nl_wait(nl, nlh->nlmsg_seq, stream_error, s, err, NULL);
 }
 
 /* A service key, and sched rr if @rr. */
@@ -237,40 +207,38 @@ static uint64_t items_before(enum mode mode, uint64_t idx)
 	return 0;
 }
 
-/* Writes command @k of the stream at the end of @b. */
-static struct nlmsghdr *next_msg(struct nl_sock *nl, struct nl_batch *b,
-				 enum mode mode, uint64_t k)
+/* Starts command @k of the stream in @t, and fills it. */
+static void next_msg(struct txn *t, enum mode mode, uint64_t k)
 {
 	struct nlmsghdr *nlh = NULL;
 	uint64_t s, j;
 
 	switch (mode) {
 	case SERVICES:
-		nlh = nl_batch_msg(nl, b, VIPLB_CMD_SERVICE_NEW, 0);
+		nlh = txn_msg(t, VIPLB_CMD_SERVICE_NEW);
 		msg_service(nlh, k);
 		break;
 	case BACKENDS:
 		s = k / (BACKENDS_PER_SVC + 1);
 		j = k % (BACKENDS_PER_SVC + 1);
 		if (!j) {
-			nlh = nl_batch_msg(nl, b, VIPLB_CMD_SERVICE_NEW, 0);
+			nlh = txn_msg(t, VIPLB_CMD_SERVICE_NEW);
 			msg_be_service(nlh, s);
 		} else {
-			nlh = nl_batch_msg(nl, b, VIPLB_CMD_BACKEND_NEW, 0);
+			nlh = txn_msg(t, VIPLB_CMD_BACKEND_NEW);
 			msg_backend(nlh, s, j - 1);
 		}
 		break;
 	case RULES:
 		if (!k) {
-			nlh = nl_batch_msg(nl, b, VIPLB_CMD_RULES_TABLE, 0);
+			nlh = txn_msg(t, VIPLB_CMD_RULES_TABLE);
 			msg_table(nlh);
 		} else {
-			nlh = nl_batch_msg(nl, b, VIPLB_CMD_RULES_RULE, 0);
+			nlh = txn_msg(t, VIPLB_CMD_RULES_RULE);
 			msg_rule(nlh, k - 1);
 		}
 		break;
 	}
-	return nlh;
 }
 
 /* Commands in the stream of @n items. */
@@ -307,16 +275,14 @@ static int flood_config(enum mode mode, uint64_t n)
 {
 	const char *name = modes[mode].name;
 	uint64_t total = stream_len(mode, n), k, items;
-	struct stream s = { 0 };
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	char want[64];
-	struct nl_error err;
-	struct nlmsghdr *nlh;
-	struct nl_batch *b;
+	struct nl_error err, first;
 	struct nl_sock *nl;
 	double t0, t1, t2;
-	long cap;
+	struct txn *t;
+	char want[64];
+	size_t failed;
 	int ret = 1;
+	long cap;
 
 	cap = read_cap(modes[mode].cap);
 	printf("# %s: %llu %s (%llu commands) in one transaction, net.viplb.%s = %ld\n",
@@ -325,58 +291,44 @@ static int flood_config(enum mode mode, uint64_t n)
 	nl = nl_open();
 	if (!nl)
 		return 1;
-	b = nl_batch_new(nl);
-	if (!b) {
-		errmsg("%s: out of memory", name);
+	t0 = now();
+	t = txn_begin(nl, modes[mode].scope, -1, &err);
+	if (!t) {
+		nl_report("TXN_BEGIN", &err);
 		goto out_close;
 	}
-	t0 = now();
-	nlh = nl_msg_start(nl, buf, VIPLB_CMD_TXN_BEGIN, 0);
-	mnl_attr_put_u32(nlh, VIPLB_A_TXN_SCOPE, modes[mode].scope);
-	if (nl_request(nl, nlh, NULL, NULL, &err, NULL)) {
-		nl_report("TXN_BEGIN", &err);
-		goto out_free;
-	}
-	for (k = 0; k < total && !s.failed; k++) {
-		nlh = next_msg(nl, b, mode, k);
-		/* Counted first: its error may come back while it is sent. */
-		if (!s.sent++)
-			s.base_seq = nlh->nlmsg_seq;
-		if (nl_batch_add(nl, b, stream_error, &s, &err)) {
+	for (k = 0; k < total && !txn_failed(t, &failed, &first); k++) {
+		next_msg(t, mode, k);
+		if (txn_add(t, &err)) {
 			nl_report("sending", &err);
 			goto out_free;
 		}
 	}
-	/* What is still queued, then every error is in. */
-	if (!s.failed && nl_batch_send(nl, b, stream_error, &s, &err)) {
-		nl_report("sending", &err);
-		goto out_free;
-	}
 	t1 = now();
-	nlh = nl_msg_start(nl, buf, VIPLB_CMD_TXN_ABORT, 0);
-	if (request(nl, nlh, &s, &err)) {
+	/* Sends what is still queued, so every error is in. */
+	if (txn_abort(t, &err)) {
 		nl_report("TXN_ABORT", &err);
 		goto out_free;
 	}
 	t2 = now();
 
-	if (!s.failed) {
+	if (!txn_failed(t, &failed, &first)) {
 		printf("# %s: all %llu accepted in %.1f s: no refusal\n", name,
 		       (unsigned long long)n, t1 - t0);
 		goto out_free;
 	}
-	items = items_before(mode, s.failed_idx);
+	items = items_before(mode, failed);
 	printf("# %s: accepted %llu %s, refused command %llu: %s: %s\n", name,
 	       (unsigned long long)items, modes[mode].what,
-	       (unsigned long long)s.failed_idx + 1, errno_name(s.first.error),
-	       s.first.msg[0] ? s.first.msg : "(no extack message)");
-	printf("# %s: %llu commands queued in %.2f s (%.0f/s), TXN_ABORT in %.2f s\n",
-	       name, (unsigned long long)s.sent, t1 - t0,
-	       s.sent / (t1 - t0 > 0 ? t1 - t0 : 1e-9), t2 - t1);
+	       (unsigned long long)failed + 1, errno_name(first.error),
+	       first.msg[0] ? first.msg : "(no extack message)");
+	printf("# %s: %zu commands queued in %.2f s (%.0f/s), TXN_ABORT in %.2f s\n",
+	       name, txn_ops(t), t1 - t0,
+	       txn_ops(t) / (t1 - t0 > 0 ? t1 - t0 : 1e-9), t2 - t1);
 	snprintf(want, sizeof(want), "net.viplb.%s", modes[mode].cap);
-	ret = s.first.error == ENOSPC && strstr(s.first.msg, want) ? 0 : 1;
+	ret = first.error == ENOSPC && strstr(first.msg, want) ? 0 : 1;
 out_free:
-	nl_batch_free(b);
+	txn_free(t);
 out_close:
 	nl_close(nl);
 	return ret;

@@ -135,6 +135,19 @@ int txn_commit(struct txn *t, struct nl_error *err, bool *lost)
 	return t->failed ? -1 : 0;
 }
 
+int txn_abort(struct txn *t, struct nl_error *err)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	if (nl_batch_send(t->nl, t->batch, txn_error, t, err))
+		return -1;
+	nlh = nl_msg_start(t->nl, buf, VIPLB_CMD_TXN_ABORT, NLM_F_ACK);
+	if (nl_send(t->nl, nlh, err))
+		return -1;
+	return nl_wait(t->nl, nlh->nlmsg_seq, txn_error, t, err, NULL);
+}
+
 void txn_free(struct txn *t)
 {
 	if (!t)

@@ -55,6 +55,12 @@ bool txn_failed(const struct txn *t, size_t *idx, struct nl_error *err);
  * to drop replies.
  */
 int txn_commit(struct txn *t, struct nl_error *err, bool *lost);
+/*
+ * Send what is queued (so that txn_failed() has every error), then abort
+ * the transaction and wait until the kernel has dropped it.  0, or -1
+ * with *err set.
+ */
+int txn_abort(struct txn *t, struct nl_error *err);
 void txn_free(struct txn *t);
 
 #endif /* VIPLB_USER_TXN_H */
