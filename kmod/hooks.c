@@ -57,11 +57,6 @@ struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
 	return viplb_service_find(cfg, &key);
 }
 
-static u8 pf_to_af(u8 pf)
-{
-	return pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
-}
-
 /* The service of a connection viplb translated, from its original tuple. */
 static struct viplb_service *ct_service(struct viplb_net *vn,
 					const struct nf_conn *ct, u8 af)
@@ -120,7 +115,7 @@ static unsigned int nat_dst_hook(void *priv, struct sk_buff *skb,
 	const struct nf_conntrack_tuple *ot;
 	struct nf_nat_range2 range = {};
 	enum ip_conntrack_info ctinfo;
-	u8 af = pf_to_af(state->pf);
+	u8 af = viplb_pf_to_af(state->pf);
 	struct viplb_flow_tuple t;
 	struct viplb_service *svc;
 	struct viplb_backend *be;
@@ -176,7 +171,7 @@ static unsigned int nat_src_hook(void *priv, struct sk_buff *skb,
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || ctinfo != IP_CT_NEW)
 		return NF_ACCEPT;
-	svc = ct_service(vn, ct, pf_to_af(state->pf));
+	svc = ct_service(vn, ct, viplb_pf_to_af(state->pf));
 	if (!svc || !(READ_ONCE(svc->flags) & VIPLB_SVC_F_SNAT))
 		return NF_ACCEPT;
 	if (state->pf == NFPROTO_IPV4)
@@ -201,7 +196,7 @@ static unsigned int count_hook(void *priv, struct sk_buff *skb,
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct)
 		return NF_ACCEPT;
-	svc = ct_service(vn, ct, pf_to_af(state->pf));
+	svc = ct_service(vn, ct, viplb_pf_to_af(state->pf));
 	if (!svc)
 		return NF_ACCEPT;
 	reply = CTINFO2DIR(ctinfo) == IP_CT_DIR_REPLY;
@@ -292,7 +287,7 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 			     const struct nf_hook_state *state)
 {
 	struct viplb_net *vn = viplb_pernet(state->net);
-	u8 af = pf_to_af(state->pf);
+	u8 af = viplb_pf_to_af(state->pf);
 	struct viplb_flow_tuple t;
 	union nf_inet_addr daddr;
 	struct viplb_service *svc;

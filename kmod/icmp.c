@@ -168,7 +168,7 @@ static void tun_pmtu(struct net *net, struct sk_buff *skb, u8 af,
 unsigned int viplb_icmp_error(struct viplb_net *vn, struct sk_buff *skb,
 			      const struct nf_hook_state *state)
 {
-	u8 af = state->pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+	u8 af = viplb_pf_to_af(state->pf);
 	struct viplb_flow_tuple t;
 	struct viplb_service *svc;
 	struct viplb_backend *be;

@@ -203,6 +203,12 @@ static inline struct viplb_config *viplb_live_config(struct viplb_net *vn)
 	return rcu_dereference_protected(vn->cfg, lockdep_is_held(&vn->lock));
 }
 
+/* The address family of a hook's protocol family (IPv4 or IPv6 only). */
+static inline u8 viplb_pf_to_af(u8 pf)
+{
+	return pf == NFPROTO_IPV4 ? AF_INET : AF_INET6;
+}
+
 static inline int viplb_af_index(u8 af)
 {
 	return af == AF_INET6;
