@@ -3,12 +3,17 @@
  * Service, backend, flush and stats-zero commands applied to the XDP maps
  * alone, as the module would apply them: used when the module is not
  * loaded.  A service is read back, changed in memory and written whole.
+ * A restore is first run whole on a model in memory, so that a file with
+ * an error changes nothing.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <linux/viplb.h>
+
+#include <viplb/maglev.h>
 
 #include "errors.h"
 #include "xdp.h"
@@ -25,12 +30,81 @@ static struct lb_backend *find_backend(struct lb_service *s,
 	return NULL;
 }
 
+/* A new service as the module makes it: its defaults. */
+static void service_init(struct lb_service *s, const struct svc_key *key)
+{
+	memset(s, 0, sizeof(*s));
+	s->key = *key;
+	s->sched = VIPLB_SCHED_MAGLEV;
+	s->mode = VIPLB_MODE_NAT;
+	s->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+}
+
+/*
+ * What a service, backend add/set/del or service set command does to the
+ * service s.  *flush: a backend del with flush.  0 or a negative errno.
+ */
+static int edit_service(struct lb_service *s, const struct config_cmd *cmd,
+			bool *flush)
+{
+	struct lb_backend *be = NULL;
+
+	*flush = false;
+	if (cmd->op == OP_SVC_ADD || cmd->op == OP_SVC_SET) {
+		if (cmd->has & HAS_SCHED)
+			s->sched = cmd->sched;
+		if (cmd->has & HAS_MODE)
+			s->mode = cmd->mode;
+		if (cmd->has & HAS_TABLE_SIZE)
+			s->table_size = cmd->table_size;
+		if (cmd->has & HAS_FLAGS)
+			s->flags = cmd->flags;
+		return 0;
+	}
+	if (cmd->op >= OP_BE_ADD && cmd->op <= OP_BE_DEL)
+		be = find_backend(s, &cmd->be, s->key.af);
+	switch (cmd->op) {
+	case OP_BE_ADD:
+		if (be)
+			return -EEXIST;
+		if (s->nr_backends == s->cap_backends) {
+			size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
+			void *p = realloc(s->backends,
+					  cap * sizeof(*s->backends));
+
+			if (!p)
+				return -ENOMEM;
+			s->backends = p;
+			s->cap_backends = cap;
+		}
+		be = &s->backends[s->nr_backends++];
+		memset(be, 0, sizeof(*be));
+		be->key = cmd->be;
+		be->weight = cmd->has & HAS_WEIGHT ? cmd->weight :
+						     VIPLB_WEIGHT_DEFAULT;
+		return 0;
+	case OP_BE_SET:
+		if (!be)
+			return -ENOENT;
+		if (cmd->has & HAS_WEIGHT)
+			be->weight = cmd->weight;
+		return 0;
+	case OP_BE_DEL:
+		if (!be)
+			return -ENOENT;
+		*be = s->backends[--s->nr_backends];
+		*flush = cmd->has & HAS_FLUSH;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
 static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
 {
 	struct lb_service_list list = { 0 };
-	struct lb_service fresh = { 0 }, *s;
-	struct lb_backend *be;
-	bool flush = false;
+	struct lb_service fresh, *s;
+	bool flush;
 	int err;
 
 	switch (cmd->op) {
@@ -45,11 +119,8 @@ static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
 		free_services(&list);
 		if (err != -ENOENT)
 			return err ? err : -EEXIST;
+		service_init(&fresh, &cmd->svc);
 		s = &fresh;
-		s->key = cmd->svc;
-		s->sched = VIPLB_SCHED_MAGLEV;
-		s->mode = VIPLB_MODE_NAT;
-		s->table_size = VIPLB_TABLE_SIZE_DEFAULT;
 		break;
 	default:
 		err = xdp_svc_read(m, &cmd->svc, &list, false);
@@ -58,62 +129,7 @@ static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
 		s = &list.svcs[0];
 		break;
 	}
-
-	if (cmd->op == OP_SVC_ADD || cmd->op == OP_SVC_SET) {
-		if (cmd->has & HAS_SCHED)
-			s->sched = cmd->sched;
-		if (cmd->has & HAS_MODE)
-			s->mode = cmd->mode;
-		if (cmd->has & HAS_TABLE_SIZE)
-			s->table_size = cmd->table_size;
-		if (cmd->has & HAS_FLAGS)
-			s->flags = cmd->flags;
-	}
-	be = cmd->op >= OP_BE_ADD && cmd->op <= OP_BE_DEL ?
-		     find_backend(s, &cmd->be, s->key.af) :
-		     NULL;
-	err = 0;
-	switch (cmd->op) {
-	case OP_BE_ADD:
-		if (be) {
-			err = -EEXIST;
-			break;
-		}
-		if (s->nr_backends == s->cap_backends) {
-			size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
-			void *p = realloc(s->backends,
-					  cap * sizeof(*s->backends));
-
-			if (!p) {
-				err = -ENOMEM;
-				break;
-			}
-			s->backends = p;
-			s->cap_backends = cap;
-		}
-		be = &s->backends[s->nr_backends++];
-		memset(be, 0, sizeof(*be));
-		be->key = cmd->be;
-		be->weight = cmd->has & HAS_WEIGHT ? cmd->weight :
-						     VIPLB_WEIGHT_DEFAULT;
-		break;
-	case OP_BE_SET:
-		if (!be)
-			err = -ENOENT;
-		else if (cmd->has & HAS_WEIGHT)
-			be->weight = cmd->weight;
-		break;
-	case OP_BE_DEL:
-		if (!be) {
-			err = -ENOENT;
-			break;
-		}
-		*be = s->backends[--s->nr_backends];
-		flush = cmd->has & HAS_FLUSH;
-		break;
-	default:
-		break;
-	}
+	err = edit_service(s, cmd, &flush);
 	if (!err)
 		err = xdp_svc_put(m, s, flush);
 	if (s == &fresh)
@@ -122,15 +138,210 @@ static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
 	return err;
 }
 
-int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd)
+static void report(const struct config_cmd *cmd, int err)
 {
 	char what[256];
+
+	errmsg("%s: %s (xdp maps)", format_cmd(what, sizeof(what), cmd),
+	       strerror(-err));
+}
+
+int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd)
+{
 	int err = apply(m, cmd);
 
 	if (err) {
-		errmsg("%s: %s (xdp maps)", format_cmd(what, sizeof(what), cmd),
-		       strerror(-err));
+		report(cmd, err);
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A restore checked in memory: the services it builds from nothing, each
+ * with the backends it retired (deleted without flush: they keep their
+ * ids, see xdp_svc_put()), and the ids all of them take.
+ */
+struct model_svc {
+	struct lb_service s;
+	struct be_key *retired;
+	size_t nr_retired;
+	int next; /* hash chain, -1 at its end */
+	bool dead;
+};
+
+#define MODEL_BUCKETS 4096
+
+struct model {
+	struct model_svc *svcs;
+	size_t nr, cap;
+	int head[MODEL_BUCKETS];
+	size_t nr_live; /* services: one id each */
+	size_t nr_be_ids; /* backends, live and retired */
+};
+
+static unsigned int model_hash(const struct svc_key *k)
+{
+	const unsigned char *p = (const unsigned char *)&k->addr;
+	unsigned int h = 2166136261u ^ k->af ^ (k->proto << 8) ^
+			 ((unsigned int)k->port << 16);
+	size_t i;
+
+	for (i = 0; i < addr_len(k->af); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % MODEL_BUCKETS;
+}
+
+static bool same_svc(const struct svc_key *a, const struct svc_key *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
+	       !memcmp(&a->addr, &b->addr, addr_len(a->af));
+}
+
+static struct model_svc *model_find(struct model *md, const struct svc_key *k)
+{
+	int i;
+
+	for (i = md->head[model_hash(k)]; i >= 0; i = md->svcs[i].next)
+		if (!md->svcs[i].dead && same_svc(&md->svcs[i].s.key, k))
+			return &md->svcs[i];
+	return NULL;
+}
+
+static void model_drop(struct model *md, struct model_svc *ms)
+{
+	md->nr_live--;
+	md->nr_be_ids -= ms->s.nr_backends + ms->nr_retired;
+	ms->dead = true;
+	free(ms->s.backends);
+	free(ms->retired);
+	ms->s.backends = NULL;
+	ms->retired = NULL;
+}
+
+static void model_free(struct model *md)
+{
+	size_t i;
+
+	for (i = 0; i < md->nr; i++)
+		if (!md->svcs[i].dead)
+			model_drop(md, &md->svcs[i]);
+	free(md->svcs);
+}
+
+static int model_add(struct model *md, const struct svc_key *key)
+{
+	unsigned int h = model_hash(key);
+	struct model_svc *ms;
+
+	if (md->nr == md->cap) {
+		size_t cap = md->cap ? 2 * md->cap : 64;
+		void *p = realloc(md->svcs, cap * sizeof(*md->svcs));
+
+		if (!p)
+			return -ENOMEM;
+		md->svcs = p;
+		md->cap = cap;
+	}
+	ms = &md->svcs[md->nr];
+	memset(ms, 0, sizeof(*ms));
+	service_init(&ms->s, key);
+	ms->next = md->head[h];
+	md->head[h] = md->nr++;
+	md->nr_live++;
+	return 0;
+}
+
+static ssize_t find_retired(const struct model_svc *ms, const struct be_key *k,
+			    uint16_t af)
+{
+	size_t i;
+
+	for (i = 0; i < ms->nr_retired; i++)
+		if (ms->retired[i].port == k->port &&
+		    !memcmp(&ms->retired[i].addr, &k->addr, addr_len(af)))
+			return i;
+	return -1;
+}
+
+/* One command of the restore on the model, with xdp_svc_put()'s limits. */
+static int model_apply(struct model *md, const struct config_cmd *cmd)
+{
+	struct model_svc *ms;
+	ssize_t r;
+	bool flush;
+	int err;
+
+	if (cmd->op == OP_FLUSH) {
+		model_free(md);
+		memset(md, 0, sizeof(*md));
+		memset(md->head, -1, sizeof(md->head));
+		return 0;
+	}
+	ms = model_find(md, &cmd->svc);
+	if (cmd->op == OP_SVC_ADD) {
+		if (ms)
+			return -EEXIST;
+		if (md->nr_live == VIPLB_XDP_MAX_SERVICES)
+			return -ENOSPC;
+		err = model_add(md, &cmd->svc);
+		if (err)
+			return err;
+		ms = &md->svcs[md->nr - 1];
+	} else if (!ms) {
+		return -ENOENT;
+	}
+	if (cmd->op == OP_SVC_DEL) {
+		model_drop(md, ms);
+		return 0;
+	}
+	err = edit_service(&ms->s, cmd, &flush);
+	if (err)
+		return err;
+	if (!viplb_maglev_is_prime(ms->s.table_size))
+		return -EINVAL;
+	r = cmd->op == OP_BE_ADD || cmd->op == OP_BE_DEL ?
+		    find_retired(ms, &cmd->be, ms->s.key.af) : -1;
+	if (cmd->op == OP_BE_ADD) {
+		/* Added back, it takes its retired id again. */
+		if (r >= 0) {
+			ms->retired[r] = ms->retired[--ms->nr_retired];
+			return 0;
+		}
+		if (md->nr_be_ids == VIPLB_XDP_MAX_BACKENDS)
+			return -ENOSPC;
+		md->nr_be_ids++;
+	} else if (cmd->op == OP_BE_DEL) {
+		if (flush) {
+			md->nr_be_ids--;
+		} else {
+			void *p = realloc(ms->retired, (ms->nr_retired + 1) *
+							       sizeof(*ms->retired));
+
+			if (!p)
+				return -ENOMEM;
+			ms->retired = p;
+			ms->retired[ms->nr_retired++] = cmd->be;
+		}
+	}
+	return 0;
+}
+
+int xdp_restore_check(const struct config_cmd *cmds, size_t n)
+{
+	struct model md = { 0 };
+	int err = 0;
+	size_t i;
+
+	memset(md.head, -1, sizeof(md.head));
+	for (i = 0; i < n && !err; i++) {
+		err = model_apply(&md, &cmds[i]);
+		if (err) {
+			cur_line = cmds[i].line;
+			report(&cmds[i], err);
+			cur_line = 0;
+		}
+	}
+	model_free(&md);
+	return err ? -1 : 0;
 }

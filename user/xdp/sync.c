@@ -206,7 +206,7 @@ int xdp_restore(const struct config_cmd *cmds, size_t n)
 	size_t i;
 	int ret;
 
-	if (xdp_open_maps(&m, "restore"))
+	if (xdp_restore_check(cmds, n) || xdp_open_maps(&m, "restore"))
 		return -1;
 	ret = xdp_apply_cmd(&m, &flush);
 	for (i = 0; !ret && i < n; i++) {

@@ -96,6 +96,12 @@ const char *xdp_stat_name(unsigned int i);
  * Returns 0, or -1 after printing an error naming the command.
  */
 int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
+/*
+ * Run a restore's commands on a model in memory, from an empty config,
+ * with the limits of the maps: 0, or -1 after printing the first error
+ * (with its line), the maps untouched.
+ */
+int xdp_restore_check(const struct config_cmd *cmds, size_t n);
 
 /* sync.c: the pinned state of this netns, and the maps alone. */
 
@@ -120,8 +126,9 @@ int xdp_mirror(const struct config_cmd *cmd);
 /* After a restore the module accepted: the XDP maps follow.  0 or -1. */
 int xdp_mirror_all(void);
 /*
- * A restore without the module: the XDP maps are flushed and the commands
- * applied in order (not atomically).  0 or -1 (reported).
+ * A restore without the module: checked whole first (xdp_restore_check(),
+ * an error changes nothing), then the XDP maps are flushed and the
+ * commands applied in order.  0 or -1 (reported).
  */
 int xdp_restore(const struct config_cmd *cmds, size_t n);
 /* A command without the module: the XDP maps alone.  0 or -1. */

@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# viplb restore without the module (XDP only, as on this host): a file
+# with an error anywhere changes nothing, in the maps and in what the
+# program picks; a good file then switches.
+#
+#   director $D: d0 <-> d1 (a veth pair, XDP generic on d0), nothing else:
+#   the services are only read back (viplb save) and asked of the program
+#   (viplb xdp lookup runs it on a built packet with BPF_PROG_TEST_RUN).
+
+# lib.sh looks for the CLI beside selftests/; this test is one level down.
+: "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+require_cmd ip unshare mount cmp
+# A fresh machine has no bpffs on /sys/fs/bpf: run in a mount namespace of
+# our own with one mounted there, which goes away with the test.
+if ! grep -q ' /sys/fs/bpf bpf ' /proc/mounts; then
+	[ -z "${VIPLB_XDP_BPFFS:-}" ] ||
+		bail "no bpffs on /sys/fs/bpf in the test's mount namespace"
+	export VIPLB_XDP_BPFFS=1
+	exec unshare --mount --propagation private sh -c \
+		'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' "$0" "$@"
+fi
+if [ -e /sys/module/viplb ]; then
+	skip_all "the module is loaded: this test is for XDP alone"
+fi
+
+T=$VIPLB_TMP
+ns_create D xr
+ip -n "$D" link add d0 type veth peer name d1
+ip -n "$D" link set d0 up
+ip -n "$D" link set d1 up
+check_viplb "xdp attach d0 (generic), no module" -n "$D" xdp attach d0 \
+	mode generic
+
+# lookups FILE SERVICE...: what the program picks for 60 flows of each
+# SERVICE ("PROTO VIP:PORT"), into FILE.
+lookups()
+{
+	lk_out=$1
+	shift
+	for sport in $(seq 1000 1059); do
+		for svc in "$@"; do
+			echo "xdp lookup $svc from 203.0.113.2:$sport"
+		done
+	done >"$T/lookup.batch"
+	"$VIPLB" -n "$D" -b "$T/lookup.batch" >"$lk_out" 2>&1
+}
+
+cat >"$T/a.conf" <<-EOT
+	service add tcp 192.0.2.10:80 mode dr
+	backend add tcp 192.0.2.10:80 198.51.100.11
+	backend add tcp 192.0.2.10:80 198.51.100.12 weight 3
+	service add udp 192.0.2.10:53 sched sh mode tun
+	backend add udp 192.0.2.10:53 198.51.100.13
+	backend add udp 192.0.2.10:53 198.51.100.14
+EOT
+check_viplb "restore a.conf" -n "$D" restore "$T/a.conf"
+"$VIPLB" -n "$D" save >"$T/save.a"
+lookups "$T/look.a" "tcp 192.0.2.10:80" "udp 192.0.2.10:53"
+check_ok "save gives a.conf's 6 lines" test "$(wc -l <"$T/save.a")" -eq 6
+check_ok "the program picks backends of a.conf, 120 times" \
+	test "$(grep -c "198\.51\.100\.1[1-4]" "$T/look.a")" -eq 120
+
+# Each bad file first changes a lot, then fails on its last line.
+{
+	echo "flush"
+	echo "service add tcp 192.0.2.11:80 mode dr"
+	echo "backend add tcp 192.0.2.11:80 198.51.100.21"
+	echo "backend add tcp 192.0.2.11:80 198.51.100.21"
+} >"$T/bad.exists"
+{
+	echo "service add tcp 192.0.2.10:80 mode tun"
+	echo "backend add tcp 192.0.2.10:80 198.51.100.31"
+	echo "backend del udp 192.0.2.10:53 198.51.100.99"
+} >"$T/bad.noent"
+{
+	i=0
+	while [ "$i" -le 16384 ]; do
+		echo "service add tcp 192.0.2.$((i / 250 + 1)):$((i % 250 + 1)) sched rr"
+		i=$((i + 1))
+	done
+} >"$T/bad.nospace"
+for bad in exists noent nospace; do
+	last=$(wc -l <"$T/bad.$bad")
+	vrun -n "$D" restore "$T/bad.$bad"
+	check_eq "restore bad.$bad fails" "$rc" 1
+	check_grep "... naming its last line, $last" "^viplb: line $last: " "$err"
+	"$VIPLB" -n "$D" save >"$T/save.now"
+	check_ok "... and the saved config is a.conf's still" \
+		cmp "$T/save.a" "$T/save.now"
+	lookups "$T/look.now" "tcp 192.0.2.10:80" "udp 192.0.2.10:53"
+	check_ok "... and the program picks as before, for 120 flows" \
+		cmp "$T/look.a" "$T/look.now"
+done
+
+cat >"$T/b.conf" <<-EOT
+	service add tcp 192.0.2.11:80 mode dr
+	backend add tcp 192.0.2.11:80 198.51.100.21
+EOT
+check_viplb "restore b.conf" -n "$D" restore "$T/b.conf"
+"$VIPLB" -n "$D" save >"$T/save.b"
+check_ok "save gives b.conf's 2 lines" test "$(wc -l <"$T/save.b")" -eq 2
+lookups "$T/look.b" "tcp 192.0.2.11:80"
+check_ok "the program picks b.conf's backend, 60 times" \
+	test "$(grep -c "198\.51\.100\.21" "$T/look.b")" -eq 60
+vrun -n "$D" xdp lookup tcp 192.0.2.10:80 from 203.0.113.2:1000
+check_eq "... and a.conf's tcp 192.0.2.10:80 is gone" "$rc" 1
+
+check_viplb "xdp detach d0" -n "$D" xdp detach d0
+viplb_finish
