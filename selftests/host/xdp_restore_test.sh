@@ -3,7 +3,8 @@
 #
 # viplb restore without the module (XDP only, as on this host): a file
 # with an error anywhere changes nothing, in the maps and in what the
-# program picks; a good file then switches.
+# program picks; a good file then switches.  sched lc, which only the
+# module can serve, is refused with a clear error.
 #
 #   director $D: d0 <-> d1 (a veth pair, XDP generic on d0), nothing else:
 #   the services are only read back (viplb save) and asked of the program
@@ -96,6 +97,20 @@ for bad in exists noent nospace; do
 	check_ok "... and the program picks as before, for 120 flows" \
 		cmp "$T/look.a" "$T/look.now"
 done
+
+# lc needs the module: refused, in a command and in a restore.
+vrun -n "$D" service add tcp 192.0.2.12:80 sched lc
+check_eq "service add ... sched lc is refused" "$rc" 1
+check_grep "... saying that lc needs the module" \
+	"service add tcp 192.0.2.12:80: sched lc needs the module" "$err"
+printf 'service add tcp 192.0.2.12:80\nservice set tcp 192.0.2.12:80 sched lc\n' \
+	>"$T/bad.lc"
+vrun -n "$D" restore "$T/bad.lc"
+check_grep "a restore setting sched lc is refused, at line 2" \
+	"^viplb: line 2: .*sched lc needs the module" "$err"
+"$VIPLB" -n "$D" save >"$T/save.now"
+check_ok "... and the saved config is a.conf's still" \
+	cmp "$T/save.a" "$T/save.now"
 
 cat >"$T/b.conf" <<-EOT
 	service add tcp 192.0.2.11:80 mode dr

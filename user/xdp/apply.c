@@ -59,7 +59,8 @@ static int edit_service(struct lb_service *s, const struct config_cmd *cmd,
 			s->table_size = cmd->table_size;
 		if (cmd->has & HAS_FLAGS)
 			s->flags = cmd->flags;
-		return 0;
+		/* lc counts each backend's connections: only the module can. */
+		return s->sched == VIPLB_SCHED_LC ? -EOPNOTSUPP : 0;
 	}
 	if (cmd->op >= OP_BE_ADD && cmd->op <= OP_BE_DEL)
 		be = find_backend(s, &cmd->be, s->key.af);
@@ -142,8 +143,12 @@ static void report(const struct config_cmd *cmd, int err)
 {
 	char what[256];
 
-	errmsg("%s: %s (xdp maps)", format_cmd(what, sizeof(what), cmd),
-	       strerror(-err));
+	format_cmd(what, sizeof(what), cmd);
+	if (err == -EOPNOTSUPP)
+		errmsg("%s: sched lc needs the module: XDP alone cannot count each backend's connections",
+		       what);
+	else
+		errmsg("%s: %s (xdp maps)", what, strerror(-err));
 }
 
 int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd)
