@@ -113,9 +113,13 @@ int xdp_mirror(const struct config_cmd *cmd)
 					   what) ?
 			      -EIO :
 			      0;
+		if (!err)
+			xdp_neigh_sync(&m);
 		xdp_maps_release(&m, true);
 		return err ? -1 : 0;
 	}
+	if (!err)
+		xdp_neigh_sync(&m);
 	xdp_maps_release(&m, true);
 	if (err) {
 		errmsg("%s: updating the XDP maps: %s", what, strerror(-err));
@@ -188,6 +192,8 @@ int xdp_mirror_all(void)
 			err = xdp_svc_del(&m, &xdp.svcs[i].key);
 	for (i = 0; !err && i < mod.nr; i++)
 		err = xdp_svc_put(&m, &mod.svcs[i], false);
+	if (!err)
+		xdp_neigh_sync(&m);
 	free(keys);
 	free_services(&xdp);
 	free_services(&mod);
@@ -214,6 +220,8 @@ int xdp_restore(const struct config_cmd *cmds, size_t n)
 		ret = xdp_apply_cmd(&m, &cmds[i]);
 	}
 	cur_line = 0;
+	if (!ret)
+		xdp_neigh_sync(&m);
 	xdp_maps_release(&m, true);
 	return ret;
 }
@@ -227,6 +235,8 @@ int xdp_apply(const struct config_cmd *cmd)
 	if (xdp_open_maps(&m, format_cmd(what, sizeof(what), cmd)))
 		return -1;
 	ret = xdp_apply_cmd(&m, cmd);
+	if (!ret)
+		xdp_neigh_sync(&m);
 	xdp_maps_release(&m, true);
 	return ret;
 }

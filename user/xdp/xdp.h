@@ -103,6 +103,16 @@ int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
  */
 int xdp_restore_check(const struct config_cmd *cmds, size_t n);
 
+/*
+ * neigh.c: make the neighbour table hold a managed entry for the next hop
+ * of every dr and tun backend in the maps, and drop the entries it made
+ * that no backend needs any more (all of them if m is NULL: the last
+ * detach).  Problems are warnings, once.
+ */
+void xdp_neigh_sync(struct xdp_maps *m);
+/* NDA_PROTOCOL of the entries xdp_neigh_sync() makes ("proto 245"). */
+#define VIPLB_NEIGH_PROTO 245
+
 /* sync.c: the pinned state of this netns, and the maps alone. */
 
 /* The pinned state directory of this netns, and a path in it. */
