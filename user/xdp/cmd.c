@@ -4,7 +4,7 @@
  *
  * The first attach loads the program (libbpf skeleton: open, size the
  * flows map, load), pins it and its maps in this netns's directory (see
- * sync.c) and copies the module's services in; later attaches reuse the
+ * pin.c) and copies the module's services in; later attaches reuse the
  * pinned program.  The last detach removes the directory.
  */
 #define _GNU_SOURCE
@@ -18,7 +18,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
@@ -37,10 +36,6 @@
 #include "service.h"
 #include "viplb.skel.h"
 #include "xdp.h"
-
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
 
 /* Only libbpf's warnings (verifier logs of a failed load among them). */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -174,8 +169,8 @@ static int load_and_pin(const struct attach_args *a)
 		       strerror(-err));
 		goto out;
 	}
-	if (mkdir(XDP_PIN_ROOT, 0700) && errno != EEXIST) {
-		errmsg("xdp attach: mkdir %s: %s", XDP_PIN_ROOT,
+	if (mkdir(xdp_pin_root(), 0700) && errno != EEXIST) {
+		errmsg("xdp attach: mkdir %s: %s", xdp_pin_root(),
 		       strerror(errno));
 		goto out;
 	}
@@ -212,7 +207,7 @@ static void unpin_all(void)
 	xdp_pin_path(path, sizeof(path), "prog");
 	unlink(path);
 	rmdir(xdp_pin_dir());
-	rmdir(XDP_PIN_ROOT); /* fails while another netns uses it */
+	rmdir(xdp_pin_root()); /* fails while another netns uses it */
 }
 
 static int xdp_attach(int argc, char **argv)
@@ -220,19 +215,14 @@ static int xdp_attach(int argc, char **argv)
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct viplb_xdp_config cfg;
 	struct attach_args a;
-	struct statfs sfs;
 	char path[256], link[64];
 	bool fresh = false;
 	struct xdp_maps m;
 	__u32 zero = 0;
 	int prog, fd;
 
-	if (parse_attach(argc, argv, &a))
+	if (parse_attach(argc, argv, &a) || xdp_bpffs_mount("xdp attach"))
 		return 1;
-	if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		errmsg("xdp attach: no bpffs on /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)");
-		return 1;
-	}
 	snprintf(link, sizeof(link), "link_%u", a.ifindex);
 	xdp_pin_path(path, sizeof(path), link);
 	if (!access(path, F_OK)) {
@@ -439,7 +429,9 @@ static int xdp_show(int argc, char **argv)
 		close_json_object();
 		return 1;
 	}
-	print_string(PRINT_ANY, "pinned", "pinned %s", xdp_pin_dir());
+	/* Where the host sees it, the same from every mount namespace. */
+	print_string(PRINT_ANY, "pinned", "pinned %s",
+		     xdp_host_path(xdp_pin_dir()));
 	if (!bpf_obj_get_info_by_fd(m.flows, &info, &len))
 		print_uint(PRINT_ANY, "flows_max", " flows %u", info.max_entries);
 	if (!xdp_svc_read(&m, NULL, &list, false)) {

@@ -23,9 +23,6 @@
 #include "service.h"
 #include "util.h"
 
-/* Root of the pinned state; each netns has a directory below it. */
-#define XDP_PIN_ROOT "/sys/fs/bpf/viplb"
-
 /* File descriptors of the XDP maps, and the backends map mmapped. */
 struct xdp_maps {
 	int vips;
@@ -97,15 +94,32 @@ const char *xdp_stat_name(unsigned int i);
  */
 int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
 
-/* sync.c: the pinned state of this netns, and the maps alone. */
-
-/* The pinned state directory of this netns, and a path in it. */
+/*
+ * pin.c: where the pinned state lives.
+ *
+ * The host's bpffs: /sys/fs/bpf in the mount namespace of pid 1, as a
+ * path this process can open ("/proc/1/root/sys/fs/bpf" from another
+ * mount namespace, as under "ip netns exec").
+ */
+const char *xdp_bpffs(void);
+/* A path of that namespace as its own processes see it: /sys/fs/bpf/... */
+const char *xdp_host_path(const char *path);
+/* Its viplb directory, which holds one directory per netns. */
+const char *xdp_pin_root(void);
+/* Whether a bpffs is mounted there. */
+bool xdp_bpffs_mounted(void);
+/* Mount one there if there is none.  0 or -1 (reported, naming @what). */
+int xdp_bpffs_mount(const char *what);
+/* The pinned state directory of this netns. */
 const char *xdp_pin_dir(void);
+/* A path in xdp_pin_dir(). */
 void xdp_pin_path(char *buf, size_t len, const char *name);
-/* xdp_maps_open() of this netns's maps; -1 after an error naming @what. */
-int xdp_open_maps(struct xdp_maps *m, const char *what);
 /* Whether XDP is attached in this netns (its maps are pinned). */
 bool xdp_attached(void);
+/* sync.c: the maps alone, and the maps kept in step with the module. */
+
+/* xdp_maps_open() of this netns's maps; -1 after an error naming @what. */
+int xdp_open_maps(struct xdp_maps *m, const char *what);
 /*
  * Copy the module's services (one, or all if @key is NULL) into the maps.
  * 0 or -1 (reported, naming @what).
