@@ -124,6 +124,8 @@ check_jq "the state: 2 devices, 1 service, 2 backends" \
 check_eq "xdp show: 2 devices, 1 service, 2 backends" \
 	"$(nn "$D" -j xdp show |
 		jq -c '[(.devices | length), .services, .backends]')" "[2,1,2]"
+check_eq "xdp show: 2 backend ids live, none retired" \
+	"$(nn "$D" -j xdp show | jq -c '[.ids_live, .ids_retired]')" "[2,0]"
 dir=$(nn "$D" -j xdp show | jq -r .pinned)
 check_grep "xdp show: pinned in /sys/fs/bpf/viplb/netns-N" \
 	'^/sys/fs/bpf/viplb/netns-[0-9]+$' "$dir"

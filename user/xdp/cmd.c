@@ -396,6 +396,7 @@ static int xdp_show(int argc, char **argv)
 	struct xdp_maps m;
 	size_t nlinks, i, nbe = 0;
 	char name[IF_NAMESIZE];
+	unsigned int ids_live = 0, ids_retired = 0;
 
 	if (argc) {
 		errmsg("xdp show: unexpected argument `%s'", quote_arg(argv[0]));
@@ -443,6 +444,15 @@ static int xdp_show(int argc, char **argv)
 			   (unsigned int)nbe);
 		free_services(&list);
 	}
+	/* Every backend id taken: live ones are the backends above. */
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (m.be[i].state == VIPLB_XDP_BE_LIVE)
+			ids_live++;
+		else if (m.be[i].state == VIPLB_XDP_BE_RETIRED)
+			ids_retired++;
+	}
+	print_uint(PRINT_ANY, "ids_live", " ids live %u", ids_live);
+	print_uint(PRINT_ANY, "ids_retired", " retired %u", ids_retired);
 	if (!bpf_map_lookup_elem(m.config, &zero, &cfg)) {
 		print_addr_field("tunsrc4", " tunsrc %s", AF_INET,
 				 &cfg.tun_src4);
