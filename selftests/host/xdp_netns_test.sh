@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# Where the pinned XDP state lives, without the module (issue 11, defect
-# 1):
+# Where the pinned XDP state lives, without the module (issue 11, defects
+# 1 and 7):
 #
 #   every way in    `ip netns exec NS viplb ...', `viplb -n NS ...' and a
 #                   shell in the netns (`ip netns exec NS sh -c ...') see
 #                   the same state, kept in the bpffs of pid 1's mount
-#                   namespace, which the first attach mounts there.
+#                   namespace, which the first attach mounts there;
+#   stale pins      a netns deleted without `xdp detach' leaves nothing a
+#                   new netns would inherit, and its directory is removed
+#                   by the next attach or `xdp show'.
 #
 # The test is pid 1 of its own pid and mount namespaces (a private copy of
 # the host's mounts, without the host's bpffs if it has one): like a fresh
@@ -40,6 +43,7 @@ if lsmod 2>/dev/null | grep -q '^viplb '; then
 fi
 
 VIP=192.0.2.10
+VIP3=192.0.2.30
 
 # fstype PATH: the type of the file system PATH is on.
 fstype()
@@ -47,9 +51,22 @@ fstype()
 	stat -f -c %T "$1" 2>/dev/null
 }
 
-# veth_pair NS A B: a veth pair A, B in NS, both up.
+# exists PATH: "PATH: there" or "PATH: gone".
+exists()
+{
+	if [ -e "$1" ]; then
+		echo "$1: there"
+	else
+		echo "$1: gone"
+	fi
+}
+
+# veth_pair NS A B: a veth pair A, B in NS, both up; no IPv6, so that
+# nothing is sent on them (the XDP counters stay still).
 veth_pair()
 {
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 &&
 	ip -n "$1" link add "$2" type veth peer name "$3" &&
 	ip -n "$1" link set "$2" up &&
 	ip -n "$1" link set "$3" up
@@ -127,8 +144,8 @@ check_eq "xdp show: 2 devices, 1 service, 2 backends" \
 check_eq "xdp show: 2 backend ids live, none retired" \
 	"$(nn "$D" -j xdp show | jq -c '[.ids_live, .ids_retired]')" "[2,0]"
 dir=$(nn "$D" -j xdp show | jq -r .pinned)
-check_grep "xdp show: pinned in /sys/fs/bpf/viplb/netns-N" \
-	'^/sys/fs/bpf/viplb/netns-[0-9]+$' "$dir"
+check_grep "xdp show: pinned in /sys/fs/bpf/viplb/netns-cookie-N" \
+	'^/sys/fs/bpf/viplb/netns-cookie-[0-9]+$' "$dir"
 # count_links DIR: the XDP links pinned in DIR.
 count_links()
 {
@@ -159,10 +176,74 @@ check_grep "xdp detach of a device not attached: one line" \
 	"^viplb: xdp detach: viplb XDP is not attached to \`lo'\$" \
 	"$(ex "$D" xdp detach lo 2>&1)"
 
+# ========================================================= 3. stale pins ===
+
+d_state=$(nn "$D" -j xdp show | jq -c '[.services, .backends, .ids_live]')
+
+# A netns with XDP attached and a service, deleted without a detach.
+ns_create S xs
+veth_pair "$S" s0 s1 || bail "veth pair in $S"
+check_ok "netns to delete: xdp attach" ex "$S" xdp attach s0 mode generic
+check_ok "netns to delete: service add" \
+	ex "$S" service add tcp $VIP3:80 mode dr
+old=$(nn "$S" -j xdp show | jq -r .pinned)
+old_ino=$(stat -L -c %i "/run/netns/$S")
+ns_del "$S"
+
+# A new netns, given the old one's inode number if the kernel reuses it
+# (it does, once the old netns is freed): the old scheme named the pin
+# directory by it.
+t=0
+while :; do
+	ns_create N xnew
+	[ "$(stat -L -c %i "/run/netns/$N")" = "$old_ino" ] && break
+	t=$((t + 1))
+	if [ $t -ge 50 ]; then
+		log "the new netns did not get the old one's inode number"
+		break
+	fi
+	ns_del "$N"
+	sleep 0.1
+done
+veth_pair "$N" n0 n1 || bail "veth pair in $N"
+check_ok "new netns: xdp attach" ex "$N" xdp attach n0 mode generic
+check_eq "new netns: starts clean (no service, no backend id)" \
+	"$(nn "$N" -j xdp show | jq -c '[.services, .ids_live, .ids_retired]')" \
+	"[0,0,0]"
+check_eq "new netns: viplb show is empty" "$(ex "$N" show)" ""
+check_eq "the deleted netns's directory was removed at attach" \
+	"$(exists "$old")" "$old: gone"
+
+# Another, removed by `xdp show' in any netns, and a directory of the old
+# scheme (netns-INODE) that nothing uses.
+ns_create S2 xs2
+veth_pair "$S2" s0 s1 || bail "veth pair in $S2"
+check_ok "second netns to delete: xdp attach" \
+	ex "$S2" xdp attach s0 mode generic
+old2=$(nn "$S2" -j xdp show | jq -r .pinned)
+ns_del "$S2"
+mkdir "/sys/fs/bpf/viplb/netns-$old_ino" ||
+	fail "mkdir an old-scheme directory"
+t=0
+while [ -e "$old2" ] && [ $t -lt 100 ]; do
+	nn "$D" xdp show >/dev/null
+	t=$((t + 1))
+	sleep 0.1
+done
+check_eq "xdp show removed the deleted netns's directory" \
+	"$(exists "$old2")" "$old2: gone"
+check_eq "xdp show removed the unused old-scheme directory" \
+	"$(exists "/sys/fs/bpf/viplb/netns-$old_ino")" \
+	"/sys/fs/bpf/viplb/netns-$old_ino: gone"
+check_eq "the live netns keep their state" \
+	"$(nn "$D" -j xdp show | jq -c '[.services, .backends, .ids_live]') $(nn "$N" -j xdp show | jq '.devices | length')" \
+	"$d_state 1"
+
+check_ok "new netns: xdp detach" ex "$N" xdp detach n0
 for l in d1 d0; do
 	check_ok "xdp detach $l" sh_in "$D" xdp detach $l
 done
-check_eq "the last detach removed the directory" \
+check_eq "the last detach removed every directory" \
 	"$(ls /sys/fs/bpf/viplb 2>/dev/null)" ""
 
 viplb_finish

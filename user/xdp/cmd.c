@@ -5,7 +5,8 @@
  * The first attach loads the program (libbpf skeleton: open, size the
  * flows map, load), pins it and its maps in this netns's directory (see
  * pin.c) and copies the module's services in; later attaches reuse the
- * pinned program.  The last detach removes the directory.
+ * pinned program.  The last detach removes the directory.  Attach and
+ * detach hold the viplb directory's lock (pin.c).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -169,11 +170,6 @@ static int load_and_pin(const struct attach_args *a)
 		       strerror(-err));
 		goto out;
 	}
-	if (mkdir(xdp_pin_root(), 0700) && errno != EEXIST) {
-		errmsg("xdp attach: mkdir %s: %s", xdp_pin_root(),
-		       strerror(errno));
-		goto out;
-	}
 	if (mkdir(xdp_pin_dir(), 0700) && errno != EEXIST) {
 		errmsg("xdp attach: mkdir %s: %s", xdp_pin_dir(), strerror(errno));
 		goto out;
@@ -221,21 +217,24 @@ static int xdp_attach(int argc, char **argv)
 	__u32 zero = 0;
 	int prog, fd;
 
-	if (parse_attach(argc, argv, &a) || xdp_bpffs_mount("xdp attach"))
+	if (parse_attach(argc, argv, &a) || xdp_pin_dir_check("xdp attach") ||
+	    xdp_bpffs_mount("xdp attach") || xdp_lock_root("xdp attach"))
 		return 1;
+	/* A new netns may not inherit anything: the dead ones' state goes. */
+	xdp_remove_stale(true);
 	snprintf(link, sizeof(link), "link_%u", a.ifindex);
 	xdp_pin_path(path, sizeof(path), link);
 	if (!access(path, F_OK)) {
 		errmsg("xdp attach: already attached to `%s' (xdp detach %s first)",
 		       a.dev, a.dev);
-		return 1;
+		goto unlock;
 	}
 	xdp_pin_path(path, sizeof(path), "prog");
 	prog = bpf_obj_get(path);
 	if (prog < 0) {
 		prog = load_and_pin(&a);
 		if (prog < 0)
-			return 1;
+			goto unlock;
 		fresh = true;
 	}
 	if (xdp_open_maps(&m, "xdp attach"))
@@ -273,6 +272,7 @@ static int xdp_attach(int argc, char **argv)
 	close(fd);
 	xdp_maps_release(&m, true);
 	close(prog);
+	xdp_unlock_root();
 	return 0;
 
 fail_maps:
@@ -281,6 +281,8 @@ fail:
 	close(prog);
 	if (fresh)
 		unpin_all();
+unlock:
+	xdp_unlock_root();
 	return 1;
 }
 
@@ -334,12 +336,17 @@ static int xdp_detach(int argc, char **argv)
 		errmsg("xdp detach: no device `%s'", quote_arg(argv[0]));
 		return 1;
 	}
+	if (xdp_pin_dir_check("xdp detach"))
+		return 1;
 	snprintf(link, sizeof(link), "link_%u", ifindex);
 	xdp_pin_path(path, sizeof(path), link);
+	if (!access(path, F_OK) && xdp_lock_root("xdp detach"))
+		return 1;
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		errmsg("xdp detach: viplb XDP is not attached to `%s'",
 		       quote_arg(argv[0]));
+		xdp_unlock_root();
 		return 1;
 	}
 	if (bpf_link_detach(fd))
@@ -355,6 +362,7 @@ static int xdp_detach(int argc, char **argv)
 	free(links);
 	if (!nlinks)
 		unpin_all();
+	xdp_unlock_root();
 	return 0;
 }
 
@@ -402,6 +410,10 @@ static int xdp_show(int argc, char **argv)
 		errmsg("xdp show: unexpected argument `%s'", quote_arg(argv[0]));
 		return 1;
 	}
+	if (xdp_pin_dir_check("xdp show"))
+		return 1;
+	/* Not to be shown again: the state of deleted netns. */
+	xdp_remove_stale(false);
 	open_json_object(NULL);
 	list_links(&links, &nlinks);
 	open_json_array("devices");
@@ -478,6 +490,8 @@ static int xdp_stats(int argc, char **argv)
 		       quote_arg(argv[0]));
 		return 1;
 	}
+	if (xdp_pin_dir_check("xdp stats"))
+		return 1;
 	if (!xdp_attached()) {
 		errmsg("xdp stats: viplb XDP is not attached in this netns");
 		return 1;
@@ -600,6 +614,8 @@ static int xdp_lookup(int argc, char **argv)
 	snprintf(what, sizeof(what), "xdp %s", format_cmd(path, 200, &cmd));
 	/* Opened once per process: a batch (-b) of lookups reuses them. */
 	if (lookup_prog < 0) {
+		if (xdp_pin_dir_check(what))
+			return 1;
 		xdp_pin_path(path, sizeof(path), "prog");
 		lookup_prog = bpf_obj_get(path);
 		if (lookup_prog < 0) {

@@ -19,7 +19,11 @@
 
 int xdp_open_maps(struct xdp_maps *m, const char *what)
 {
-	int err = xdp_maps_open(m, xdp_pin_dir());
+	int err;
+
+	if (xdp_pin_dir_check(what))
+		return -1;
+	err = xdp_maps_open(m, xdp_pin_dir());
 
 	if (err)
 		errmsg("%s: cannot open the XDP maps in %s: %s", what,

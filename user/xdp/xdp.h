@@ -95,7 +95,7 @@ const char *xdp_stat_name(unsigned int i);
 int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
 
 /*
- * pin.c: where the pinned state lives.
+ * pin.c: where the pinned state lives, its lock, stale directories.
  *
  * The host's bpffs: /sys/fs/bpf in the mount namespace of pid 1, as a
  * path this process can open ("/proc/1/root/sys/fs/bpf" from another
@@ -110,12 +110,31 @@ const char *xdp_pin_root(void);
 bool xdp_bpffs_mounted(void);
 /* Mount one there if there is none.  0 or -1 (reported, naming @what). */
 int xdp_bpffs_mount(const char *what);
-/* The pinned state directory of this netns. */
+/*
+ * The pinned state directory of this netns, keyed by its netns cookie,
+ * or NULL if the cookie cannot be read (xdp_pin_dir_check() says why).
+ */
 const char *xdp_pin_dir(void);
+/* 0 if xdp_pin_dir() is known, else -1 after an error naming @what. */
+int xdp_pin_dir_check(const char *what);
 /* A path in xdp_pin_dir(). */
 void xdp_pin_path(char *buf, size_t len, const char *name);
 /* Whether XDP is attached in this netns (its maps are pinned). */
 bool xdp_attached(void);
+/*
+ * The lock of the viplb directory, for creating and removing netns
+ * directories (attach, detach, stale ones).
+ */
+int xdp_lock_root(const char *what);
+void xdp_unlock_root(void);
+/*
+ * Remove the directories of other netns that have no XDP link attached
+ * to a device any more (their netns was deleted without a detach), and
+ * those of the old scheme (netns-INODE) in the same state.  Takes the
+ * viplb directory's lock unless held; if !@wait, does nothing when busy.
+ */
+void xdp_remove_stale(bool wait);
+
 /* sync.c: the maps alone, and the maps kept in step with the module. */
 
 /* xdp_maps_open() of this netns's maps; -1 after an error naming @what. */
