@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Where the pinned XDP state lives, without the module (issue 11, defects
-# 1 and 7):
+# 1, 6 and 7):
 #
 #   every way in    `ip netns exec NS viplb ...', `viplb -n NS ...' and a
 #                   shell in the netns (`ip netns exec NS sh -c ...') see
 #                   the same state, kept in the bpffs of pid 1's mount
 #                   namespace, which the first attach mounts there;
+#   writers         processes looping backend add/del on one service at
+#                   once (and a batch doing the same) leave the maps as
+#                   the last commands say, no backend id lost or given
+#                   twice;
 #   stale pins      a netns deleted without `xdp detach' leaves nothing a
 #                   new netns would inherit, and its directory is removed
 #                   by the next attach or `xdp show'.
@@ -43,6 +47,7 @@ if lsmod 2>/dev/null | grep -q '^viplb '; then
 fi
 
 VIP=192.0.2.10
+VIP2=192.0.2.20
 VIP3=192.0.2.30
 
 # fstype PATH: the type of the file system PATH is on.
@@ -175,6 +180,58 @@ check_eq "ip netns exec sees no bpffs of its own (a fresh sysfs)" \
 check_grep "xdp detach of a device not attached: one line" \
 	"^viplb: xdp detach: viplb XDP is not attached to \`lo'\$" \
 	"$(ex "$D" xdp detach lo 2>&1)"
+
+# ============================================= 2. two writers at once ===
+
+N=${VIPLB_NETNS_TEST_LOOPS:-60}
+check_ok "service add for the writers" \
+	nn "$D" service add tcp $VIP2:80 mode dr
+
+# writer WAY BACKEND: N times backend add and del, then add, of BACKEND
+# on $VIP2, through WAY; prints every command that failed.
+writer()
+{
+	i=0
+	while [ $i -lt "$N" ]; do
+		"$1" "$D" backend add tcp $VIP2:80 "$2" 2>&1 ||
+			echo "failed: backend add $2"
+		"$1" "$D" backend del tcp $VIP2:80 "$2" 2>&1 ||
+			echo "failed: backend del $2"
+		i=$((i + 1))
+	done
+	"$1" "$D" backend add tcp $VIP2:80 "$2" 2>&1 ||
+		echo "failed: last backend add $2"
+}
+
+# The same as one batch (-b), which takes the lock once.
+i=0
+while [ $i -lt "$N" ]; do
+	echo "backend add tcp $VIP2:80 198.51.100.13"
+	echo "backend del tcp $VIP2:80 198.51.100.13"
+	i=$((i + 1))
+done >"$VIPLB_TMP/batch"
+echo "backend add tcp $VIP2:80 198.51.100.13" >>"$VIPLB_TMP/batch"
+
+writer ex 198.51.100.11 >"$VIPLB_TMP/w1" 2>&1 &
+w1=$!
+writer nn 198.51.100.12 >"$VIPLB_TMP/w2" 2>&1 &
+w2=$!
+nn "$D" -b "$VIPLB_TMP/batch" >"$VIPLB_TMP/w3" 2>&1 &
+w3=$!
+wait $w1 $w2 $w3
+check_eq "writers: every command succeeded" \
+	"$(cat "$VIPLB_TMP/w1" "$VIPLB_TMP/w2" "$VIPLB_TMP/w3" | head -5)" ""
+check_eq "writers: the service has the 3 backends, once each" \
+	"$(nn "$D" -j show tcp $VIP2:80 | jq -c '[.[0].backends[].addr]')" \
+	'["198.51.100.11","198.51.100.12","198.51.100.13"]'
+# Service 1 has 3 backends, service 2 has 3: 6 ids live, and no retired
+# one (each backend added back took its retired id again).
+check_eq "writers: 6 backend ids live, none retired, none lost" \
+	"$(nn "$D" -j xdp show | jq -c '[.backends, .ids_live, .ids_retired]')" \
+	"[6,6,0]"
+check_eq "writers: xdp lookup agrees with the maps" \
+	"$(nn "$D" -j xdp lookup tcp $VIP2:80 from 203.0.113.9:4000 |
+		jq -r '.backend.addr | test("^198\\.51\\.100\\.1[123]$")')" true
 
 # ========================================================= 3. stale pins ===
 

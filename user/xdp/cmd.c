@@ -6,7 +6,7 @@
  * flows map, load), pins it and its maps in this netns's directory (see
  * pin.c) and copies the module's services in; later attaches reuse the
  * pinned program.  The last detach removes the directory.  Attach and
- * detach hold the viplb directory's lock (pin.c).
+ * detach hold the viplb directory's lock and this netns's (pin.c).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -170,10 +170,6 @@ static int load_and_pin(const struct attach_args *a)
 		       strerror(-err));
 		goto out;
 	}
-	if (mkdir(xdp_pin_dir(), 0700) && errno != EEXIST) {
-		errmsg("xdp attach: mkdir %s: %s", xdp_pin_dir(), strerror(errno));
-		goto out;
-	}
 	err = bpf_object__pin_maps(skel->obj, xdp_pin_dir());
 	xdp_pin_path(path, sizeof(path), "prog");
 	if (!err)
@@ -222,6 +218,8 @@ static int xdp_attach(int argc, char **argv)
 		return 1;
 	/* A new netns may not inherit anything: the dead ones' state goes. */
 	xdp_remove_stale(true);
+	if (xdp_lock("xdp attach", true))
+		goto unlock;
 	snprintf(link, sizeof(link), "link_%u", a.ifindex);
 	xdp_pin_path(path, sizeof(path), link);
 	if (!access(path, F_OK)) {
@@ -233,8 +231,10 @@ static int xdp_attach(int argc, char **argv)
 	prog = bpf_obj_get(path);
 	if (prog < 0) {
 		prog = load_and_pin(&a);
-		if (prog < 0)
+		if (prog < 0) {
+			unpin_all();
 			goto unlock;
+		}
 		fresh = true;
 	}
 	if (xdp_open_maps(&m, "xdp attach"))
@@ -340,7 +340,8 @@ static int xdp_detach(int argc, char **argv)
 		return 1;
 	snprintf(link, sizeof(link), "link_%u", ifindex);
 	xdp_pin_path(path, sizeof(path), link);
-	if (!access(path, F_OK) && xdp_lock_root("xdp detach"))
+	if (!access(path, F_OK) &&
+	    (xdp_lock_root("xdp detach") || xdp_lock("xdp detach", false)))
 		return 1;
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
@@ -362,6 +363,7 @@ static int xdp_detach(int argc, char **argv)
 	free(links);
 	if (!nlinks)
 		unpin_all();
+	xdp_unlock();
 	xdp_unlock_root();
 	return 0;
 }

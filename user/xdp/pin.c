@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Where the pinned XDP state lives, its lock, and stale directories.
+ * Where the pinned XDP state lives, its locks, and stale directories.
  *
  * The state of a network namespace is a directory in the host's bpffs:
  * /sys/fs/bpf/viplb/netns-cookie-COOKIE/ in the mount namespace of pid 1,
@@ -14,8 +14,10 @@
  * the initial mount namespace).  The first attach mounts a bpffs there if
  * there is none, as iproute2 does.
  *
- * Lock (flock): attach, detach and the removal of stale directories hold
- * the lock of the viplb directory.
+ * Locks (flock): a command that writes the maps holds the netns
+ * directory's lock from its first write to its end; attach, detach and
+ * the removal of stale directories also hold the lock of the viplb
+ * directory above, taken first.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -306,8 +308,42 @@ static int lock_dir(const char *path, bool create, bool wait)
 	}
 }
 
-/* The held lock of the viplb directory. */
-static int root_lock = -1;
+/* The held locks: the viplb directory's, this netns directory's. */
+static int root_lock = -1, dir_lock = -1;
+
+int xdp_lock(const char *what, bool create)
+{
+	const char *dir;
+	int fd;
+
+	if (xdp_pin_dir_check(what))
+		return -1;
+	dir = xdp_pin_dir();
+	if (dir_lock >= 0 && still_at(dir_lock, dir))
+		return 0;
+	if (dir_lock >= 0)
+		close(dir_lock);
+	dir_lock = -1;
+	fd = lock_dir(dir, create, true);
+	if (fd == -ENOENT && !create) {
+		errmsg("%s: viplb XDP was detached from this netns meanwhile (%s is gone)",
+		       what, dir);
+		return -1;
+	}
+	if (fd < 0) {
+		errmsg("%s: locking %s: %s", what, dir, strerror(-fd));
+		return -1;
+	}
+	dir_lock = fd;
+	return 0;
+}
+
+void xdp_unlock(void)
+{
+	if (dir_lock >= 0)
+		close(dir_lock);
+	dir_lock = -1;
+}
 
 int xdp_lock_root(const char *what)
 {
@@ -315,6 +351,8 @@ int xdp_lock_root(const char *what)
 
 	if (root_lock >= 0)
 		return 0;
+	/* Always the viplb directory first: a batch may hold the other. */
+	xdp_unlock();
 	fd = lock_dir(xdp_pin_root(), true, true);
 	if (fd < 0) {
 		errmsg("%s: locking %s: %s", what, xdp_pin_root(),

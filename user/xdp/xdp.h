@@ -40,9 +40,8 @@ struct xdp_maps {
 	 * What this process knows of the ids, so that writing n services
 	 * costs O(n), not O(n^2): the service ids in use (read from vips
 	 * once, on the first allocation, then kept up to date; NULL until
-	 * then), and an id below which no backend id is free.  Another
-	 * process writing the maps meanwhile is not seen (the maps have no
-	 * lock: concurrent writers race anyway).
+	 * then), and an id below which no backend id is free.  No other
+	 * process writes meanwhile: writers hold the lock of xdp_lock().
 	 */
 	unsigned char *svc_used; /* VIPLB_XDP_MAX_SERVICES flags */
 	__u32 be_free_hint;
@@ -95,7 +94,7 @@ const char *xdp_stat_name(unsigned int i);
 int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
 
 /*
- * pin.c: where the pinned state lives, its lock, stale directories.
+ * pin.c: where the pinned state lives, its locks, stale directories.
  *
  * The host's bpffs: /sys/fs/bpf in the mount namespace of pid 1, as a
  * path this process can open ("/proc/1/root/sys/fs/bpf" from another
@@ -122,8 +121,17 @@ void xdp_pin_path(char *buf, size_t len, const char *name);
 /* Whether XDP is attached in this netns (its maps are pinned). */
 bool xdp_attached(void);
 /*
+ * The write lock of this netns's state: an exclusive flock on its
+ * directory (created first if @create), held until xdp_unlock() or the
+ * process ends; a no-op while held.  Every command that writes the maps
+ * takes it before reading what it will change.  0 or -1 (reported).
+ */
+int xdp_lock(const char *what, bool create);
+void xdp_unlock(void);
+/*
  * The lock of the viplb directory, for creating and removing netns
- * directories (attach, detach, stale ones).
+ * directories (attach, detach, stale ones); taken before xdp_lock(), so
+ * it first drops a held xdp_lock().
  */
 int xdp_lock_root(const char *what);
 void xdp_unlock_root(void);
