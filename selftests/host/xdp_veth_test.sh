@@ -37,6 +37,11 @@ fi
 require_root
 require_cmd ip socat cmp jq ethtool
 [ $$ -eq 1 ] || bail "not pid 1 of a pid namespace (unshare --pid)"
+# A bpffs the host has on /sys/fs/bpf: out of this (private) copy only,
+# or the test's pins would go into that same file system.
+while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do
+	umount -l /sys/fs/bpf || bail "umount our copy of /sys/fs/bpf"
+done
 
 VIP=192.0.2.10
 NFLOWS=4
