@@ -20,21 +20,28 @@
 # XDP (XDP_REDIRECT from d0 to d1 or d2), and the counters say so too.
 # Replies go back through the director's stack.
 
+# viplb pins in the bpffs of pid 1's mount namespace, and the first attach
+# mounts one there if there is none: be pid 1 of a pid and mount namespace
+# of our own (before lib.sh makes its temporary files), so that what it
+# mounts goes away with the test.
+if [ "${VIPLB_XDP_PID1:-}" != 1 ]; then
+	export VIPLB_XDP_PID1=1
+	exec unshare --pid --mount-proc --kill-child=TERM \
+		--propagation private "$0" "$@"
+fi
+
 # lib.sh looks for the CLI beside selftests/; this test is one level down.
 : "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-require_cmd ip socat cmp jq ethtool unshare mount
-# A fresh machine has no bpffs on /sys/fs/bpf: run in a mount namespace of
-# our own with one mounted there, which goes away with the test.
-if ! grep -q ' /sys/fs/bpf bpf ' /proc/mounts; then
-	[ -z "${VIPLB_XDP_BPFFS:-}" ] ||
-		bail "no bpffs on /sys/fs/bpf in the test's mount namespace"
-	export VIPLB_XDP_BPFFS=1
-	exec unshare --mount --propagation private sh -c \
-		'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' "$0" "$@"
-fi
+require_cmd ip socat cmp jq ethtool
+[ $$ -eq 1 ] || bail "not pid 1 of a pid namespace (unshare --pid)"
+# A bpffs the host has on /sys/fs/bpf: out of this (private) copy only,
+# or the test's pins would go into that same file system.
+while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do
+	umount -l /sys/fs/bpf || bail "umount our copy of /sys/fs/bpf"
+done
 
 VIP=192.0.2.10
 NFLOWS=4

@@ -45,13 +45,26 @@ static int module_apply(const struct config_cmd *cmd)
 	return 0;
 }
 
+/*
+ * The XDP maps' write lock, for the rest of the process (a batch takes it
+ * once), before anything the command changes is read.
+ */
+static int lock_maps(const struct config_cmd *cmd)
+{
+	char what[256];
+
+	return xdp_lock(format_cmd(what, sizeof(what), cmd), false);
+}
+
 int target_apply(const struct config_cmd *cmd)
 {
 	switch (target_get()) {
 	case TARGET_XDP:
-		return xdp_apply(cmd);
+		return lock_maps(cmd) || xdp_apply(cmd) ? -1 : 0;
 	case TARGET_MODULE_XDP:
-		return module_apply(cmd) || xdp_mirror(cmd) ? -1 : 0;
+		return lock_maps(cmd) || module_apply(cmd) || xdp_mirror(cmd) ?
+			       -1 :
+			       0;
 	default:
 		return module_apply(cmd);
 	}
@@ -122,6 +135,8 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 {
 	enum target to = target_get();
 
+	if (to != TARGET_MODULE && xdp_lock("restore", false))
+		return -1;
 	if (to == TARGET_XDP)
 		return xdp_restore(cmds, n);
 	if (module_restore(cmds, n))

@@ -13,7 +13,9 @@
  *                                     reported)
  *
  * The choice is made for each command, so a batch that attaches XDP
- * half-way sends its later lines to both.
+ * half-way sends its later lines to both.  A command that writes the XDP
+ * maps first takes their lock (xdp_lock()), and keeps it until the
+ * process ends: two viplb processes never write them at once.
  */
 #ifndef VIPLB_USER_TARGET_H
 #define VIPLB_USER_TARGET_H

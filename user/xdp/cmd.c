@@ -4,8 +4,9 @@
  *
  * The first attach loads the program (libbpf skeleton: open, size the
  * flows map, load), pins it and its maps in this netns's directory (see
- * sync.c) and copies the module's services in; later attaches reuse the
- * pinned program.  The last detach removes the directory.
+ * pin.c) and copies the module's services in; later attaches reuse the
+ * pinned program.  The last detach removes the directory.  Attach and
+ * detach hold the viplb directory's lock and this netns's (pin.c).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,7 +19,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
@@ -37,10 +37,6 @@
 #include "service.h"
 #include "viplb.skel.h"
 #include "xdp.h"
-
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
 
 /* Only libbpf's warnings (verifier logs of a failed load among them). */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -174,15 +170,6 @@ static int load_and_pin(const struct attach_args *a)
 		       strerror(-err));
 		goto out;
 	}
-	if (mkdir(XDP_PIN_ROOT, 0700) && errno != EEXIST) {
-		errmsg("xdp attach: mkdir %s: %s", XDP_PIN_ROOT,
-		       strerror(errno));
-		goto out;
-	}
-	if (mkdir(xdp_pin_dir(), 0700) && errno != EEXIST) {
-		errmsg("xdp attach: mkdir %s: %s", xdp_pin_dir(), strerror(errno));
-		goto out;
-	}
 	err = bpf_object__pin_maps(skel->obj, xdp_pin_dir());
 	xdp_pin_path(path, sizeof(path), "prog");
 	if (!err)
@@ -212,7 +199,7 @@ static void unpin_all(void)
 	xdp_pin_path(path, sizeof(path), "prog");
 	unlink(path);
 	rmdir(xdp_pin_dir());
-	rmdir(XDP_PIN_ROOT); /* fails while another netns uses it */
+	rmdir(xdp_pin_root()); /* fails while another netns uses it */
 }
 
 static int xdp_attach(int argc, char **argv)
@@ -220,32 +207,34 @@ static int xdp_attach(int argc, char **argv)
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
 	struct viplb_xdp_config cfg;
 	struct attach_args a;
-	struct statfs sfs;
 	char path[256], link[64];
 	bool fresh = false;
 	struct xdp_maps m;
 	__u32 zero = 0;
 	int prog, fd;
 
-	if (parse_attach(argc, argv, &a))
+	if (parse_attach(argc, argv, &a) || xdp_pin_dir_check("xdp attach") ||
+	    xdp_bpffs_mount("xdp attach") || xdp_lock_root("xdp attach"))
 		return 1;
-	if (statfs("/sys/fs/bpf", &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		errmsg("xdp attach: no bpffs on /sys/fs/bpf (mount -t bpf bpf /sys/fs/bpf)");
-		return 1;
-	}
+	/* A new netns may not inherit anything: the dead ones' state goes. */
+	xdp_remove_stale(true);
+	if (xdp_lock("xdp attach", true))
+		goto unlock;
 	snprintf(link, sizeof(link), "link_%u", a.ifindex);
 	xdp_pin_path(path, sizeof(path), link);
 	if (!access(path, F_OK)) {
 		errmsg("xdp attach: already attached to `%s' (xdp detach %s first)",
 		       a.dev, a.dev);
-		return 1;
+		goto unlock;
 	}
 	xdp_pin_path(path, sizeof(path), "prog");
 	prog = bpf_obj_get(path);
 	if (prog < 0) {
 		prog = load_and_pin(&a);
-		if (prog < 0)
-			return 1;
+		if (prog < 0) {
+			unpin_all();
+			goto unlock;
+		}
 		fresh = true;
 	}
 	if (xdp_open_maps(&m, "xdp attach"))
@@ -281,8 +270,12 @@ static int xdp_attach(int argc, char **argv)
 		goto fail_maps;
 	}
 	close(fd);
+	/* The module's services, copied in: their next hops get resolved. */
+	if (fresh)
+		xdp_neigh_sync(&m);
 	xdp_maps_release(&m, true);
 	close(prog);
+	xdp_unlock_root();
 	return 0;
 
 fail_maps:
@@ -291,6 +284,8 @@ fail:
 	close(prog);
 	if (fresh)
 		unpin_all();
+unlock:
+	xdp_unlock_root();
 	return 1;
 }
 
@@ -344,12 +339,18 @@ static int xdp_detach(int argc, char **argv)
 		errmsg("xdp detach: no device `%s'", quote_arg(argv[0]));
 		return 1;
 	}
+	if (xdp_pin_dir_check("xdp detach"))
+		return 1;
 	snprintf(link, sizeof(link), "link_%u", ifindex);
 	xdp_pin_path(path, sizeof(path), link);
+	if (!access(path, F_OK) &&
+	    (xdp_lock_root("xdp detach") || xdp_lock("xdp detach", false)))
+		return 1;
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		errmsg("xdp detach: viplb XDP is not attached to `%s'",
 		       quote_arg(argv[0]));
+		xdp_unlock_root();
 		return 1;
 	}
 	if (bpf_link_detach(fd))
@@ -363,8 +364,13 @@ static int xdp_detach(int argc, char **argv)
 	}
 	list_links(&links, &nlinks);
 	free(links);
-	if (!nlinks)
+	if (!nlinks) {
+		/* The neighbour entries viplb made go with the maps. */
+		xdp_neigh_sync(NULL);
 		unpin_all();
+	}
+	xdp_unlock();
+	xdp_unlock_root();
 	return 0;
 }
 
@@ -406,11 +412,16 @@ static int xdp_show(int argc, char **argv)
 	struct xdp_maps m;
 	size_t nlinks, i, nbe = 0;
 	char name[IF_NAMESIZE];
+	unsigned int ids_live = 0, ids_retired = 0;
 
 	if (argc) {
 		errmsg("xdp show: unexpected argument `%s'", quote_arg(argv[0]));
 		return 1;
 	}
+	if (xdp_pin_dir_check("xdp show"))
+		return 1;
+	/* Not to be shown again: the state of deleted netns. */
+	xdp_remove_stale(false);
 	open_json_object(NULL);
 	list_links(&links, &nlinks);
 	open_json_array("devices");
@@ -439,7 +450,9 @@ static int xdp_show(int argc, char **argv)
 		close_json_object();
 		return 1;
 	}
-	print_string(PRINT_ANY, "pinned", "pinned %s", xdp_pin_dir());
+	/* Where the host sees it, the same from every mount namespace. */
+	print_string(PRINT_ANY, "pinned", "pinned %s",
+		     xdp_host_path(xdp_pin_dir()));
 	if (!bpf_obj_get_info_by_fd(m.flows, &info, &len))
 		print_uint(PRINT_ANY, "flows_max", " flows %u", info.max_entries);
 	if (!xdp_svc_read(&m, NULL, &list, false)) {
@@ -451,6 +464,15 @@ static int xdp_show(int argc, char **argv)
 			   (unsigned int)nbe);
 		free_services(&list);
 	}
+	/* Every backend id taken: live ones are the backends above. */
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		if (m.be[i].state == VIPLB_XDP_BE_LIVE)
+			ids_live++;
+		else if (m.be[i].state == VIPLB_XDP_BE_RETIRED)
+			ids_retired++;
+	}
+	print_uint(PRINT_ANY, "ids_live", " ids live %u", ids_live);
+	print_uint(PRINT_ANY, "ids_retired", " retired %u", ids_retired);
 	if (!bpf_map_lookup_elem(m.config, &zero, &cfg)) {
 		print_addr_field("tunsrc4", " tunsrc %s", AF_INET,
 				 &cfg.tun_src4);
@@ -476,6 +498,8 @@ static int xdp_stats(int argc, char **argv)
 		       quote_arg(argv[0]));
 		return 1;
 	}
+	if (xdp_pin_dir_check("xdp stats"))
+		return 1;
 	if (!xdp_attached()) {
 		errmsg("xdp stats: viplb XDP is not attached in this netns");
 		return 1;
@@ -598,6 +622,8 @@ static int xdp_lookup(int argc, char **argv)
 	snprintf(what, sizeof(what), "xdp %s", format_cmd(path, 200, &cmd));
 	/* Opened once per process: a batch (-b) of lookups reuses them. */
 	if (lookup_prog < 0) {
+		if (xdp_pin_dir_check(what))
+			return 1;
 		xdp_pin_path(path, sizeof(path), "prog");
 		lookup_prog = bpf_obj_get(path);
 		if (lookup_prog < 0) {

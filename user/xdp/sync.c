@@ -1,56 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The XDP maps kept in step with the service commands: where the pinned
- * state of this netns lives, copies of the module's services (the mirror),
- * and commands, restores and reads on the maps alone when the module is
- * not loaded.  Which of these a command takes is decided by the target
- * layer (user/viplb/target.c).
+ * The XDP maps kept in step with the service commands: copies of the
+ * module's services (the mirror), and commands, restores and reads on the
+ * maps alone when the module is not loaded.  Which of these a command
+ * takes is decided by the target layer (user/viplb/target.c), which also
+ * takes the write lock (pin.c).
  *
- * State lives in bpffs, one directory per network namespace,
- * XDP_PIN_ROOT/netns-INODE/: the maps (by name), the program ("prog") and
- * one XDP link per device ("link_IFINDEX").
+ * The maps are pinned in this netns's directory (pin.c): the maps (by
+ * name), the program ("prog") and one XDP link per device ("link_IFINDEX").
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include "errors.h"
 #include "nl.h"
 #include "xdp.h"
 
-/* The pinned state directory of the current netns. */
-const char *xdp_pin_dir(void)
-{
-	static char dir[128];
-	struct stat st;
-
-	if (!dir[0]) {
-		if (stat("/proc/self/ns/net", &st))
-			st.st_ino = 0;
-		snprintf(dir, sizeof(dir), "%s/netns-%lu", XDP_PIN_ROOT,
-			 (unsigned long)st.st_ino);
-	}
-	return dir;
-}
-
-void xdp_pin_path(char *buf, size_t len, const char *name)
-{
-	snprintf(buf, len, "%s/%s", xdp_pin_dir(), name);
-}
-
-bool xdp_attached(void)
-{
-	char path[256];
-
-	xdp_pin_path(path, sizeof(path), "vips");
-	return !access(path, F_OK);
-}
-
 int xdp_open_maps(struct xdp_maps *m, const char *what)
 {
-	int err = xdp_maps_open(m, xdp_pin_dir());
+	int err;
+
+	if (xdp_pin_dir_check(what))
+		return -1;
+	err = xdp_maps_open(m, xdp_pin_dir());
 
 	if (err)
 		errmsg("%s: cannot open the XDP maps in %s: %s", what,

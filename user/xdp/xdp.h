@@ -23,9 +23,6 @@
 #include "service.h"
 #include "util.h"
 
-/* Root of the pinned state; each netns has a directory below it. */
-#define XDP_PIN_ROOT "/sys/fs/bpf/viplb"
-
 /* File descriptors of the XDP maps, and the backends map mmapped. */
 struct xdp_maps {
 	int vips;
@@ -43,9 +40,8 @@ struct xdp_maps {
 	 * What this process knows of the ids, so that writing n services
 	 * costs O(n), not O(n^2): the service ids in use (read from vips
 	 * once, on the first allocation, then kept up to date; NULL until
-	 * then), and an id below which no backend id is free.  Another
-	 * process writing the maps meanwhile is not seen (the maps have no
-	 * lock: concurrent writers race anyway).
+	 * then), and an id below which no backend id is free.  No other
+	 * process writes meanwhile: writers hold the lock of xdp_lock().
 	 */
 	unsigned char *svc_used; /* VIPLB_XDP_MAX_SERVICES flags */
 	__u32 be_free_hint;
@@ -113,15 +109,60 @@ void xdp_neigh_sync(struct xdp_maps *m);
 /* NDA_PROTOCOL of the entries xdp_neigh_sync() makes ("proto 245"). */
 #define VIPLB_NEIGH_PROTO 245
 
-/* sync.c: the pinned state of this netns, and the maps alone. */
-
-/* The pinned state directory of this netns, and a path in it. */
+/*
+ * pin.c: where the pinned state lives, its locks, stale directories.
+ *
+ * The host's bpffs: /sys/fs/bpf in the mount namespace of pid 1, as a
+ * path this process can open ("/proc/1/root/sys/fs/bpf" from another
+ * mount namespace, as under "ip netns exec").
+ */
+const char *xdp_bpffs(void);
+/* A path of that namespace as its own processes see it: /sys/fs/bpf/... */
+const char *xdp_host_path(const char *path);
+/* Its viplb directory, which holds one directory per netns. */
+const char *xdp_pin_root(void);
+/* Whether a bpffs is mounted there. */
+bool xdp_bpffs_mounted(void);
+/* Mount one there if there is none.  0 or -1 (reported, naming @what). */
+int xdp_bpffs_mount(const char *what);
+/*
+ * The pinned state directory of this netns, keyed by its netns cookie,
+ * or NULL if the cookie cannot be read (xdp_pin_dir_check() says why).
+ */
 const char *xdp_pin_dir(void);
+/* 0 if xdp_pin_dir() is known, else -1 after an error naming @what. */
+int xdp_pin_dir_check(const char *what);
+/* A path in xdp_pin_dir(). */
 void xdp_pin_path(char *buf, size_t len, const char *name);
-/* xdp_maps_open() of this netns's maps; -1 after an error naming @what. */
-int xdp_open_maps(struct xdp_maps *m, const char *what);
 /* Whether XDP is attached in this netns (its maps are pinned). */
 bool xdp_attached(void);
+/*
+ * The write lock of this netns's state: an exclusive flock on its
+ * directory (created first if @create), held until xdp_unlock() or the
+ * process ends; a no-op while held.  Every command that writes the maps
+ * takes it before reading what it will change.  0 or -1 (reported).
+ */
+int xdp_lock(const char *what, bool create);
+void xdp_unlock(void);
+/*
+ * The lock of the viplb directory, for creating and removing netns
+ * directories (attach, detach, stale ones); taken before xdp_lock(), so
+ * it first drops a held xdp_lock().
+ */
+int xdp_lock_root(const char *what);
+void xdp_unlock_root(void);
+/*
+ * Remove the directories of other netns that have no XDP link attached
+ * to a device any more (their netns was deleted without a detach), and
+ * those of the old scheme (netns-INODE) in the same state.  Takes the
+ * viplb directory's lock unless held; if !@wait, does nothing when busy.
+ */
+void xdp_remove_stale(bool wait);
+
+/* sync.c: the maps alone, and the maps kept in step with the module. */
+
+/* xdp_maps_open() of this netns's maps; -1 after an error naming @what. */
+int xdp_open_maps(struct xdp_maps *m, const char *what);
 /*
  * Copy the module's services (one, or all if @key is NULL) into the maps.
  * 0 or -1 (reported, naming @what).
