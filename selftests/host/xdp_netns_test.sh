@@ -22,12 +22,8 @@
 # viplb mounts there goes away with the test.  Each netns has a veth pair of its own
 # for XDP (generic mode); no packet is sent.
 
-# The pid and mount namespaces, before lib.sh makes its temporary files.
-if [ "${VIPLB_NETNS_TEST_PID1:-}" != 1 ]; then
-	export VIPLB_NETNS_TEST_PID1=1
-	exec unshare --pid --mount-proc --kill-child=TERM \
-		--propagation private "$0" "$@"
-fi
+# Pid 1 of a pid and mount namespace of our own: see xdp_ns.sh.
+. "$(dirname "$0")/xdp_ns.sh"
 
 # lib.sh looks for the CLI beside selftests/; this test is one level down.
 : "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
@@ -37,11 +33,7 @@ require_root
 for c in ip jq stat; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c not found"
 done
-[ $$ -eq 1 ] || bail "not pid 1 of a pid namespace (unshare --pid)"
-# A bpffs the host has on /sys/fs/bpf: out of this (private) copy only.
-while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do
-	umount -l /sys/fs/bpf || bail "umount our copy of /sys/fs/bpf"
-done
+xdp_ns_check
 if lsmod 2>/dev/null | grep -q '^viplb '; then
 	skip_all "the viplb module is loaded: this test is for XDP alone"
 fi

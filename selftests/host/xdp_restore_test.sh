@@ -10,21 +10,16 @@
 #   the services are only read back (viplb save) and asked of the program
 #   (viplb xdp lookup runs it on a built packet with BPF_PROG_TEST_RUN).
 
+# Pid 1 of a pid and mount namespace of our own: see xdp_ns.sh.
+. "$(dirname "$0")/xdp_ns.sh"
+
 # lib.sh looks for the CLI beside selftests/; this test is one level down.
 : "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-require_cmd ip unshare mount cmp
-# A fresh machine has no bpffs on /sys/fs/bpf: run in a mount namespace of
-# our own with one mounted there, which goes away with the test.
-if ! grep -q ' /sys/fs/bpf bpf ' /proc/mounts; then
-	[ -z "${VIPLB_XDP_BPFFS:-}" ] ||
-		bail "no bpffs on /sys/fs/bpf in the test's mount namespace"
-	export VIPLB_XDP_BPFFS=1
-	exec unshare --mount --propagation private sh -c \
-		'mount -t bpf bpf /sys/fs/bpf && exec "$0" "$@"' "$0" "$@"
-fi
+require_cmd ip cmp stat
+xdp_ns_check
 if [ -e /sys/module/viplb ]; then
 	skip_all "the module is loaded: this test is for XDP alone"
 fi

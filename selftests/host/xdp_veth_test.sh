@@ -20,15 +20,8 @@
 # XDP (XDP_REDIRECT from d0 to d1 or d2), and the counters say so too.
 # Replies go back through the director's stack.
 
-# viplb pins in the bpffs of pid 1's mount namespace, and the first attach
-# mounts one there if there is none: be pid 1 of a pid and mount namespace
-# of our own (before lib.sh makes its temporary files), so that what it
-# mounts goes away with the test.
-if [ "${VIPLB_XDP_PID1:-}" != 1 ]; then
-	export VIPLB_XDP_PID1=1
-	exec unshare --pid --mount-proc --kill-child=TERM \
-		--propagation private "$0" "$@"
-fi
+# Pid 1 of a pid and mount namespace of our own: see xdp_ns.sh.
+. "$(dirname "$0")/xdp_ns.sh"
 
 # lib.sh looks for the CLI beside selftests/; this test is one level down.
 : "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
@@ -36,12 +29,7 @@ fi
 
 require_root
 require_cmd ip socat cmp jq ethtool
-[ $$ -eq 1 ] || bail "not pid 1 of a pid namespace (unshare --pid)"
-# A bpffs the host has on /sys/fs/bpf: out of this (private) copy only,
-# or the test's pins would go into that same file system.
-while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do
-	umount -l /sys/fs/bpf || bail "umount our copy of /sys/fs/bpf"
-done
+xdp_ns_check
 
 VIP=192.0.2.10
 NFLOWS=4
