@@ -39,6 +39,8 @@
 /* AF_INET and AF_INET6 for bpf_fib_lookup() (no libc here). */
 #define FIB_AF_INET 2
 #define FIB_AF_INET6 10
+/* The loopback device: ifindex 1 in every netns. */
+#define LOOPBACK_IFINDEX 1
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -201,7 +203,19 @@ static __always_inline void count_forward(__u32 svc_id, __u32 backend,
 	}
 }
 
-/* Fills the FIB query for the packet's route towards backend @be. */
+/*
+ * Fills the FIB query for the packet's route towards backend @be.
+ *
+ * The director sends the packet as its own, as the module's dr and tun
+ * transmitters do (an output route): the query comes from lo, and the
+ * kernel then looks the route up with iif lo and no oif, as it does for
+ * a locally originated packet.  BPF_FIB_LOOKUP_OUTPUT would not do: it
+ * takes ifindex as the oif, which IPv4 requires the route to leave by,
+ * and we do not know the egress yet.  Either way bpf_fib_lookup() wants
+ * forwarding enabled on the device of ifindex (6.1 to 6.18): asking from
+ * lo needs it on lo alone, which forwards nothing received from the
+ * network (IPv4 checks the input device, IPv6 conf/all).
+ */
 static __always_inline void fib_query(struct bpf_fib_lookup *fib,
 				      struct xdp_md *ctx,
 				      const struct packet *pkt,
@@ -212,7 +226,7 @@ static __always_inline void fib_query(struct bpf_fib_lookup *fib,
 	bool tun = svc->mode == VIPLB_MODE_TUN;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = ctx->ingress_ifindex;
+	fib->ifindex = LOOPBACK_IFINDEX;
 	fib->l4_protocol = pkt->tuple.proto;
 	fib->sport = pkt->tuple.sport;
 	fib->dport = pkt->tuple.dport;
@@ -284,6 +298,26 @@ static __always_inline bool have_tun_src(const struct viplb_xdp_config *cfg,
 		cfg->tun_src6[3]) != 0;
 }
 
+/* The counter of a failed bpf_fib_lookup(). */
+static __always_inline int fib_failure(int rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return VIPLB_XDP_ST_FIB_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return VIPLB_XDP_ST_FIB_FWD_DISABLED;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return VIPLB_XDP_ST_FRAG_NEEDED;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:
+		return VIPLB_XDP_ST_FIB_UNREACHABLE;
+	}
+	return VIPLB_XDP_ST_ERROR; /* < 0: a bad query */
+}
+
 /*
  * Sends the packet to backend @be: routes, rewrites, and picks the exit.
  * Nothing in the packet changes before every check has passed, so a
@@ -311,10 +345,8 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 
 	fib_query(&fib, ctx, pkt, svc, be, cfg);
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return pass(VIPLB_XDP_ST_FRAG_NEEDED);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return pass(VIPLB_XDP_ST_FIB_FAIL);
+		return pass(fib_failure(rc));
 	/* The lookup replaced the destination with the next hop. */
 	if (!tun && !next_hop_is(&fib, pkt->af, be))
 		return pass(VIPLB_XDP_ST_DR_GATEWAY);

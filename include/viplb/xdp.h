@@ -148,7 +148,10 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_SCHED,		/* rr, wrr, lc: the module's job */
 	VIPLB_XDP_ST_NO_BACKEND,	/* empty ring, or all drained */
 	VIPLB_XDP_ST_TTL,		/* TTL or hop limit would expire */
-	VIPLB_XDP_ST_FIB_FAIL,		/* bpf_fib_lookup() failed */
+	/* bpf_fib_lookup() failed, by its reason. */
+	VIPLB_XDP_ST_FIB_NO_NEIGH,	/* next hop not in the neighbour table */
+	VIPLB_XDP_ST_FIB_FWD_DISABLED,	/* forwarding off on lo, the FIB asker */
+	VIPLB_XDP_ST_FIB_UNREACHABLE,	/* no unicast route, or an lwt one */
 	VIPLB_XDP_ST_FRAG_NEEDED,	/* larger than the egress MTU */
 	VIPLB_XDP_ST_DR_GATEWAY,	/* dr to a backend that is not on-link */
 	VIPLB_XDP_ST_NO_TUN_SRC,	/* tun without an outer source address */

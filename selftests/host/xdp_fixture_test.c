@@ -1031,7 +1031,7 @@ TEST_F(xdp, fib_failure_and_gateway)
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
 	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&in, &out);
-	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FAIL));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_UNREACHABLE));
 	free(s.backends);
 
 	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
@@ -1047,6 +1047,125 @@ TEST_F(xdp, fib_failure_and_gateway)
 	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&want, &out);
 	free(s.backends);
+}
+
+/* Sets a sysctl of the test's netns, e.g. "net/ipv4/ip_forward". */
+static int set_sysctl(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	return write_file(path, val);
+}
+
+/*
+ * Forwarding off, as on a director whose stack routes nothing (IPVS dr
+ * and tun need no forwarding): dr and tun, IPv4 and IPv6, still sent by
+ * XDP, with the same bytes as with forwarding on.
+ */
+TEST_F(xdp, forwarding_off_served)
+{
+	static const int afs[] = { AF_INET, AF_INET6 };
+	static const uint32_t modes[] = { VIPLB_MODE_DR, VIPLB_MODE_TUN };
+	struct lb_service s;
+	struct pkt in, out, want;
+	int i, j, sent = 0;
+
+	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "0"));
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "0"));
+	/* The FIB is asked from lo: only lo must allow forwarding. */
+	ASSERT_EQ(0, set_sysctl("net/ipv4/conf/lo/forwarding", "1"));
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/lo/forwarding", "1"));
+	for (i = 0; i < 2; i++) {
+		int af = afs[i];
+		const char *vip = af == AF_INET ? "192.0.2.10" : "2001:db8:a::10";
+		const char *be = af == AF_INET ? "198.51.100.11" : "2001:db8:b::11";
+		const char *src = af == AF_INET ? "198.51.100.1" : "2001:db8:b::1";
+		struct be_spec bs = { be, 0, 1 };
+		struct flow_spec f = { .af = af, .src = af == AF_INET ?
+				       "203.0.113.50" : "2001:db8:c::50",
+				       .dst = vip, .proto = IPPROTO_TCP,
+				       .sport = 6000, .dport = 80 };
+
+		for (j = 0; j < 2; j++) {
+			make_service(&s, af, IPPROTO_TCP, vip, 80, modes[j],
+				     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+			ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+			f.sport++;
+			build(&in, &f);
+			if (modes[j] == VIPLB_MODE_DR)
+				expect_dr(&want, &in, MAC_A0, MAC_BE11);
+			else
+				expect_tun(&want, &in, MAC_A0, MAC_BE11, src,
+					   be);
+			EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+			EXPECT_PKT(&want, &out);
+			sent++;
+			free(s.backends);
+		}
+	}
+	EXPECT_EQ(sent, counter(self, VIPLB_XDP_ST_TX));
+
+	/* Forwarding off on lo too: the FIB refuses, and says why. */
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/lo/forwarding", "0"));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FWD_DISABLED));
+	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "1"));
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "1"));
+}
+
+/*
+ * Each reason bpf_fib_lookup() fails for, counted under its name, the
+ * packet passed unchanged: no neighbour entry for an on-link backend,
+ * blackhole, unreachable and prohibit routes, no route at all.  (Frag
+ * needed: frag_needed; forwarding disabled: forwarding_off_served.)
+ */
+TEST_F(xdp, fib_failure_reasons)
+{
+	static const struct {
+		const char *be;
+		int stat;
+	} cases[] = {
+		{ "198.51.100.14", VIPLB_XDP_ST_FIB_NO_NEIGH },
+		{ "2001:db8:b::14", VIPLB_XDP_ST_FIB_NO_NEIGH },
+		{ "192.0.2.65", VIPLB_XDP_ST_FIB_UNREACHABLE },	/* blackhole */
+		{ "192.0.2.97", VIPLB_XDP_ST_FIB_UNREACHABLE },	/* unreachable */
+		{ "192.0.2.113", VIPLB_XDP_ST_FIB_UNREACHABLE }, /* prohibit */
+		{ "2001:db8:d::1", VIPLB_XDP_ST_FIB_UNREACHABLE }, /* none */
+	};
+	struct lb_service s;
+	struct pkt in, out;
+	size_t i;
+
+	ASSERT_EQ(0, system("ip route add blackhole 192.0.2.64/28 && "
+			    "ip route add unreachable 192.0.2.96/28 && "
+			    "ip route add prohibit 192.0.2.112/28"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int af = strchr(cases[i].be, ':') ? AF_INET6 : AF_INET;
+		const char *vip = af == AF_INET ? "192.0.2.10" : "2001:db8:a::10";
+		struct be_spec bs = { cases[i].be, 0, 1 };
+		struct flow_spec f = { .af = af, .src = af == AF_INET ?
+				       "203.0.113.50" : "2001:db8:c::50",
+				       .dst = vip, .proto = IPPROTO_UDP,
+				       .sport = 7000 + i, .dport = 80 };
+		__u64 before = counter(self, cases[i].stat);
+
+		make_service(&s, af, IPPROTO_UDP, vip, 80, VIPLB_MODE_TUN,
+			     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+		ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
+		build(&in, &f);
+		EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+		EXPECT_PKT(&in, &out);
+		EXPECT_EQ(before + 1, counter(self, cases[i].stat))
+			TH_LOG("backend %s", cases[i].be);
+		free(s.backends);
+	}
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_TX));
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_ERROR));
+	ASSERT_EQ(0, system("ip route del 192.0.2.64/28 && "
+			    "ip route del 192.0.2.96/28 && "
+			    "ip route del 192.0.2.112/28"));
 }
 
 /* Larger than the egress MTU once encapsulated: passed, counted. */
