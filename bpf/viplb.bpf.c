@@ -158,25 +158,33 @@ find_service(const struct packet *pkt)
 	return bpf_map_lookup_elem(&vips, &key);
 }
 
-/* The backend the service's ring gives the flow; NULL if none. */
+/*
+ * The backend the service's ring gives the flow; VIPLB_MAGLEV_NONE if
+ * none.  M comes from the ring's head, not from the service entry: a
+ * ring and its M are swapped in together, by one update of rings.
+ */
 static __always_inline __u32 ring_pick(const struct viplb_xdp_service *svc,
 				       const struct packet *pkt)
 {
-	__u32 id = svc->id, m = svc->table_size, slot, hash, entry;
+	__u32 id = svc->id, head = VIPLB_XDP_RING_HEAD, m, slot, hash, entry;
 	struct viplb_xdp_ring_pair *pair;
 	void *ring;
 
-	if (!m)
-		return VIPLB_MAGLEV_NONE;
 	ring = bpf_map_lookup_elem(&rings, &id);
 	if (!ring)
+		return VIPLB_MAGLEV_NONE;
+	pair = bpf_map_lookup_elem(ring, &head);
+	if (!pair)
+		return VIPLB_MAGLEV_NONE;
+	m = pair->backend[0];
+	if (!m)
 		return VIPLB_MAGLEV_NONE;
 	if (svc->sched == VIPLB_SCHED_SH)
 		hash = viplb_src_hash(&pkt->tuple);
 	else
 		hash = viplb_flow_hash(&pkt->tuple);
 	slot = viplb_maglev_slot(hash, m);
-	entry = slot / 2;
+	entry = VIPLB_XDP_RING_ENTRY(slot);
 	pair = bpf_map_lookup_elem(ring, &entry);
 	if (!pair)
 		return VIPLB_MAGLEV_NONE;

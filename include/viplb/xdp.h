@@ -11,12 +11,13 @@
  *             (af, proto, daddr, 0): a service of port 0 takes every port.
  *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
  *             service's Maglev table, struct viplb_xdp_ring_pair entries:
- *             slot s is backend[s % 2] of entry s / 2, a backend id or
+ *             entry 0 holds the table size M (backend[0]); slot s is
+ *             backend[s % 2] of entry 1 + s / 2, a backend id or
  *             VIPLB_MAGLEV_NONE.  (Array elements take 8 bytes at least,
  *             so one __u32 per element would double the memory.)  User
  *             space builds a new inner map for every change and swaps it
  *             in with one update, so the program never sees a
- *             half-written table.
+ *             half-written table, nor a table with another table's M.
  *   backends ARRAY  backend id -> struct viplb_xdp_backend
  *   flows     LRU_HASH (BPF_F_NO_COMMON_LRU: one LRU list per CPU)
  *             struct viplb_flow_tuple -> struct viplb_xdp_flow
@@ -58,7 +59,8 @@ struct viplb_xdp_vip_key {
  * @id: index into rings and svc_stats
  * @mode: enum viplb_mode; nat-mode packets are passed to the stack
  * @sched: enum viplb_sched; XDP serves maglev and sh, passes the others
- * @table_size: Maglev table size M, the number of entries of the ring
+ * @table_size: Maglev table size M, as configured (for "viplb show"; the
+ *	program takes M from the ring itself, which changes with it)
  * @flags: enum viplb_svc_flags, kept for "viplb show"
  */
 struct viplb_xdp_service {
@@ -76,13 +78,20 @@ enum viplb_xdp_be_state {
 	VIPLB_XDP_BE_RETIRED,	/* deleted; its pinned flows still go there */
 };
 
-/* Two ring slots: the value of a service's ring (inner map of rings). */
+/*
+ * Two ring slots: the value of a service's ring (inner map of rings).
+ * Entry VIPLB_XDP_RING_HEAD holds the table size instead: backend[0] = M,
+ * backend[1] = 0.
+ */
 struct viplb_xdp_ring_pair {
 	__u32 backend[2];
 };
 
-/* Entries of the ring of a table of @m slots. */
-#define VIPLB_XDP_RING_ENTRIES(m) (((m) + 1) / 2)
+#define VIPLB_XDP_RING_HEAD 0
+/* The entry of slot @s. */
+#define VIPLB_XDP_RING_ENTRY(s) (1 + (s) / 2)
+/* Entries of the ring of a table of @m slots, the head included. */
+#define VIPLB_XDP_RING_ENTRIES(m) (1 + ((m) + 1) / 2)
 
 /**
  * struct viplb_xdp_backend - value of the backends map

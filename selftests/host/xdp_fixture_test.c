@@ -1317,6 +1317,157 @@ TEST_F(xdp, probe_changes_nothing)
 	free(s.backends);
 }
 
+/*
+ * Every map write of the CLI's map code goes through these (the test is
+ * linked with --wrap), so that a test can look at what the program does
+ * between two writes: after each successful write, step_check() runs.
+ */
+int __real_bpf_map_update_elem(int fd, const void *key, const void *value,
+			       __u64 flags);
+int __real_bpf_map_delete_elem(int fd, const void *key);
+static void (*step_check)(void);
+
+int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value,
+			       __u64 flags)
+{
+	int rc = __real_bpf_map_update_elem(fd, key, value, flags);
+
+	if (!rc && step_check)
+		step_check();
+	return rc;
+}
+
+int __wrap_bpf_map_delete_elem(int fd, const void *key)
+{
+	int rc = __real_bpf_map_delete_elem(fd, key);
+
+	if (!rc && step_check)
+		step_check();
+	return rc;
+}
+
+/* The backend a lookup probe names for @in (its last octet), or -1. */
+static int probe_choice(FIXTURE_DATA(xdp) *self, const struct pkt *in)
+{
+	struct viplb_xdp_probe probe = { .magic = VIPLB_XDP_PROBE_MAGIC };
+	unsigned char buf[2048], outb[2048];
+	struct xdp_md ctx = { .data = sizeof(probe),
+			      .data_end = sizeof(probe) + in->len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = sizeof(probe) + in->len, .data_out = outb,
+		    .data_size_out = sizeof(outb), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	memcpy(buf, &probe, sizeof(probe));
+	memcpy(buf + sizeof(probe), in->b, in->len);
+	if (bpf_prog_test_run_opts(self->prog, &opts))
+		return -1;
+	memcpy(&probe, outb, sizeof(probe));
+	if (probe.result != VIPLB_XDP_PROBE_BACKEND ||
+	    probe.backend >= VIPLB_XDP_MAX_BACKENDS)
+		return -1;
+	return ntohl(self->m.be[probe.backend].addr[0]) & 0xff;
+}
+
+#define STEP_FLOWS 400
+
+/* The table-size change test's state, for its step_check(). */
+static struct {
+	FIXTURE_DATA(xdp) *self;
+	struct pkt in[STEP_FLOWS];
+	int want[2][STEP_FLOWS];	/* choice with the old and new M */
+	int steps, mixed;
+} ts;
+
+/* The choices of the flows are all the old M's, or all the new M's. */
+static void table_size_step(void)
+{
+	int i, old = 0, new = 0, got;
+
+	ts.steps++;
+	for (i = 0; i < STEP_FLOWS; i++) {
+		got = probe_choice(ts.self, &ts.in[i]);
+		old += got == ts.want[0][i];
+		new += got == ts.want[1][i];
+	}
+	if (old != STEP_FLOWS && new != STEP_FLOWS) {
+		ts.mixed++;
+		fprintf(stderr, "# step %d: %d flows as with the old M, %d as with the new\n",
+			ts.steps, old, new);
+	}
+}
+
+/* The module's choice for each flow of ts.in, with table size @m. */
+static void expected_choices(int *want, __u32 m)
+{
+	static const int name[3] = { 11, 12, 13 };
+	static __u32 table[VIPLB_TABLE_SIZE_MAX];
+	struct viplb_maglev_backend mb[3];
+	struct viplb_flow_tuple t;
+	__be32 a[4] = { 0 };
+	const unsigned char *ip;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		a[0] = htonl(0xc6336400 | name[i]);
+		viplb_maglev_backend_init(&mb[i], a, htons(80), 1, m);
+	}
+	viplb_maglev_populate(table, m, mb, 3);
+	for (i = 0; i < STEP_FLOWS; i++) {
+		ip = ts.in[i].b + ts.in[i].l3;
+		viplb_flow_tuple_v4(&t, *(__be32 *)(ip + 12),
+				    *(__be32 *)(ip + 16),
+				    *(__be16 *)(ip + 20), *(__be16 *)(ip + 22),
+				    IPPROTO_TCP);
+		want[i] = name[viplb_maglev_lookup(table, m,
+						   viplb_flow_hash(&t))];
+	}
+}
+
+/*
+ * A table-size change, back and forth: after every map write of
+ * xdp_svc_put(), a new flow gets the backend of the old table with the
+ * old M, or of the new table with the new M, never the new table hashed
+ * with the old M (or the other way round).
+ */
+TEST_F(xdp, table_size_change_never_mixed)
+{
+	static const __u32 sizes[] = { 251, 257, 251, 65521, 251 };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct lb_service s;
+	size_t k;
+	int i;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	memset(&ts, 0, sizeof(ts));
+	ts.self = self;
+	for (i = 0; i < STEP_FLOWS; i++) {
+		f.sport = 10000 + i;
+		build(&ts.in[i], &f);
+	}
+	for (k = 1; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		expected_choices(ts.want[0], sizes[k - 1]);
+		expected_choices(ts.want[1], sizes[k]);
+		/* The tables differ enough to tell a mixed pair. */
+		for (i = 0; i < STEP_FLOWS && ts.want[0][i] == ts.want[1][i]; i++)
+			;
+		ASSERT_LT(i, STEP_FLOWS);
+		table_size_step();
+		s.table_size = sizes[k];
+		step_check = table_size_step;
+		EXPECT_EQ(0, xdp_svc_put(&self->m, &s, false));
+		step_check = NULL;
+		table_size_step();
+		for (i = 0; i < STEP_FLOWS; i++)
+			ASSERT_EQ(ts.want[1][i], probe_choice(self, &ts.in[i]));
+	}
+	EXPECT_EQ(0, ts.mixed);
+	EXPECT_GT(ts.steps, 8);
+	free(s.backends);
+}
+
 /* Counters: one packet of each kind, each counted once, bytes exact. */
 TEST_F(xdp, counters_exact)
 {

@@ -15,7 +15,11 @@
  * Order of writes, for a program running meanwhile: new backend entries
  * first (nothing refers to them yet), then the new ring, swapped in with
  * one update, then the service entry, and last the retirement of the
- * backends the new ring no longer names.
+ * backends the new ring no longer names.  The ring carries its table
+ * size M in its head entry, and the program takes M from there: a packet
+ * between the ring's swap and the service entry's update hashes the new
+ * ring with the new M, never with the old.  A service that no longer has
+ * a ring (nat, rr, wrr, lc) gets its entry first, then loses its ring.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -396,8 +400,8 @@ static int cmp_ring_be(const void *a, const void *b)
  * Builds the Maglev table of @n backends (sorted here) and writes it, as
  * backend ids, into a new inner map, swapped into rings[svc_id].
  *
- * The ring's pairs are 2 * entries consecutive __u32 slots, so the table
- * is built in place, in the map's own memory (mapped with MAP_POPULATE:
+ * The ring's head holds M; the pairs after it are consecutive __u32
+ * slots, so the table is built in place, in the map's own memory (mapped with MAP_POPULATE:
  * one call instead of a page fault per page), and its backend indexes
  * are then turned into ids: no table of M entries is allocated, filled
  * and copied for every change.
@@ -435,7 +439,9 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		err = -errno;
 		goto out;
 	}
-	slots = (__u32 *)ring;
+	ring[VIPLB_XDP_RING_HEAD].backend[0] = m;
+	ring[VIPLB_XDP_RING_HEAD].backend[1] = 0;
+	slots = (__u32 *)(ring + 1);
 	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
 	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID) {
 		err = -EINVAL;
@@ -445,7 +451,7 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		if (slots[i] != VIPLB_MAGLEV_NONE)
 			slots[i] = slots[i] < n ? rb[slots[i]].id :
 						  VIPLB_MAGLEV_NONE;
-	for (; i < 2 * entries; i++) /* the odd slot after the last */
+	for (; i < 2 * (entries - 1); i++) /* the odd slot after the last */
 		slots[i] = VIPLB_MAGLEV_NONE;
 	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
 		err = -errno;
@@ -579,11 +585,13 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		err = write_ring(m, val.id, svc->table_size, rb, n);
 		if (err)
 			goto out;
-	} else if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
+	}
+	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
 		err = -errno;
 		goto out;
 	}
-	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
+	if (!(wants_ring(svc) && n) &&
+	    bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
 		err = -errno;
 		goto out;
 	}
