@@ -16,7 +16,9 @@
  *      unless its backend is draining (weight 0)
  *   5. bpf_fib_lookup() to the backend: next hop, egress device, MACs
  *   6. dr: decrement the TTL; tun: encapsulate              (encap.h)
- *   7. XDP_TX on the ingress device, else XDP_REDIRECT through tx_ports
+ *   7. the VLAN tag the egress wants: none, unless the route's device is
+ *      a VLAN device (vlans map) on the device the frame leaves by
+ *   8. XDP_TX on the ingress device, else XDP_REDIRECT through tx_ports
  *
  * Whatever XDP cannot finish goes to the stack (XDP_PASS) unchanged, with
  * its reason counted: the module, if loaded, then serves it.
@@ -117,6 +119,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } tx_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIPLB_XDP_MAX_VLANS);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_vlan);
+} vlans SEC(".maps");
 
 /* The decision for one packet. */
 struct verdict {
@@ -326,6 +335,13 @@ static __always_inline int fib_failure(int rc)
 	return VIPLB_XDP_ST_ERROR; /* < 0: a bad query */
 }
 
+/* Whether XDP sends frames on device @ifindex: ingress or a tx port. */
+static __always_inline bool sends_on(struct xdp_md *ctx, __u32 ifindex)
+{
+	return ifindex == ctx->ingress_ifindex ||
+	       bpf_map_lookup_elem(&tx_ports, &ifindex);
+}
+
 /*
  * Sends the packet to backend @be: routes, rewrites, and picks the exit.
  * Nothing in the packet changes before every check has passed, so a
@@ -337,10 +353,14 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 					      const struct viplb_xdp_backend *be)
 {
 	bool tun = svc->mode == VIPLB_MODE_TUN;
+	bool tagged = pkt->l3_off > sizeof(struct ethhdr), want_tag = false;
 	struct viplb_xdp_config *cfg;
+	struct viplb_xdp_vlan *vlan;
 	struct bpf_fib_lookup fib;
 	__u32 zero = 0, egress;
+	__be16 tag_proto = 0;
 	struct ethhdr *eth;
+	__u16 vid = 0;
 	int rc;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
@@ -358,10 +378,23 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 	/* The lookup replaced the destination with the next hop. */
 	if (!tun && !next_hop_is(&fib, pkt->af, be))
 		return pass(VIPLB_XDP_ST_DR_GATEWAY);
+	/*
+	 * The route's device: one XDP sends on, untagged; or else a VLAN
+	 * device on one XDP sends on, tagged.  A VLAN device user space has
+	 * not entered in vlans yet is unknown: passed, not sent untagged.
+	 */
 	egress = fib.ifindex;
-	if (egress != ctx->ingress_ifindex &&
-	    !bpf_map_lookup_elem(&tx_ports, &egress))
-		return pass(VIPLB_XDP_ST_NO_TX_PORT);
+	if (!sends_on(ctx, egress)) {
+		vlan = bpf_map_lookup_elem(&vlans, &egress);
+		if (!vlan)
+			return pass(VIPLB_XDP_ST_NO_TX_PORT);
+		egress = vlan->lower;
+		tag_proto = vlan->proto;
+		vid = vlan->vid;
+		want_tag = true;
+		if (!sends_on(ctx, egress))
+			return pass(VIPLB_XDP_ST_VLAN);
+	}
 
 	if (!tun)
 		rc = dr_rewrite(ctx, pkt);
@@ -369,6 +402,8 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 		rc = encap_ipip(ctx, pkt, cfg->tun_src4, be->addr[0]);
 	else
 		rc = encap_ip6ip6(ctx, pkt, cfg->tun_src6, be->addr);
+	if (!rc)
+		rc = vlan_set(ctx, tagged, want_tag, tag_proto, vid);
 	if (rc)
 		return (struct verdict){ .action = XDP_ABORTED,
 					 .reason = VIPLB_XDP_ST_ERROR };

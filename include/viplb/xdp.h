@@ -26,6 +26,9 @@
  *   stats     PERCPU_ARRAY  0 -> struct viplb_xdp_stats
  *   config    ARRAY  0 -> struct viplb_xdp_config
  *   tx_ports  DEVMAP_HASH  ifindex -> ifindex: devices XDP_REDIRECT may use
+ *   vlans     HASH  ifindex -> struct viplb_xdp_vlan: the netns's VLAN
+ *             devices, so that a route through one is sent tagged on the
+ *             device below it (filled by user space from rtnetlink)
  *
  * Only <linux/types.h> is used, so the BPF program can include this.
  */
@@ -37,6 +40,8 @@
 /* Sizes of the maps indexed by id. */
 #define VIPLB_XDP_MAX_SERVICES	16384
 #define VIPLB_XDP_MAX_BACKENDS	65536
+/* Size of the vlans map. */
+#define VIPLB_XDP_MAX_VLANS	4096
 /* Default number of entries of the flows map ("viplb xdp attach ... flows N"). */
 #define VIPLB_XDP_FLOWS_DEFAULT	131072
 
@@ -165,6 +170,7 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_DR_GATEWAY,	/* dr to a backend that is not on-link */
 	VIPLB_XDP_ST_NO_TUN_SRC,	/* tun without an outer source address */
 	VIPLB_XDP_ST_NO_TX_PORT,	/* egress device not in tx_ports */
+	VIPLB_XDP_ST_VLAN,		/* egress a VLAN on a device not in tx_ports */
 	VIPLB_XDP_ST_ERROR,		/* headroom, malformed, map trouble */
 	__VIPLB_XDP_ST_MAX
 };
@@ -172,6 +178,18 @@ enum viplb_xdp_stat {
 
 struct viplb_xdp_stats {
 	__u64 c[__VIPLB_XDP_ST_MAX];
+};
+
+/**
+ * struct viplb_xdp_vlan - value of the vlans map: a VLAN device
+ * @lower: ifindex of the device it sits on
+ * @proto: protocol of its tag, ETH_P_8021Q or ETH_P_8021AD, network order
+ * @vid: its VLAN id
+ */
+struct viplb_xdp_vlan {
+	__u32 lower;
+	__be16 proto;
+	__u16 vid;
 };
 
 /**

@@ -360,6 +360,7 @@ FIXTURE_SETUP(xdp)
 	self->m.stats = bpf_map__fd(self->skel->maps.stats);
 	self->m.config = bpf_map__fd(self->skel->maps.config);
 	self->m.tx_ports = bpf_map__fd(self->skel->maps.tx_ports);
+	self->m.vlans = bpf_map__fd(self->skel->maps.vlans);
 	ASSERT_EQ(0, xdp_maps_init(&self->m));
 	cfg.tun_src4 = inet_addr("198.51.100.1");
 	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
@@ -792,34 +793,161 @@ TEST_F(xdp, pass_nat_mode_and_rr)
 	free(s.backends);
 }
 
-/* One 802.1Q tag: kept in place, for dr and for tun. */
-TEST_F(xdp, vlan_dr_and_tun)
+/* Inserts a VLAN tag (@tpid, @tci) after the MAC addresses of @p. */
+static void add_tag(struct pkt *p, uint16_t tpid, uint16_t tci)
+{
+	memmove(p->b + 16, p->b + 12, p->len - 12);
+	put16(p->b + 12, tpid);
+	put16(p->b + 14, tci);
+	p->len += 4;
+	p->l3 += 4;
+}
+
+/*
+ * One 802.1Q tag in, the route's egress the untagged ingress device: the
+ * tag is popped, for dr and for tun (it used to be sent as it came).
+ */
+TEST_F(xdp, vlan_popped_for_untagged_egress)
 {
 	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
 			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
 			       .sport = 9, .dport = 80, .vlan = 42 };
+	struct flow_spec f6 = { .af = AF_INET6, .src = "2001:db8:c::50",
+				.dst = "2001:db8:a::10", .proto = IPPROTO_UDP,
+				.sport = 9, .dport = 80, .vlan = 42 };
 	struct be_spec bs = { "198.51.100.13", 0, 1 };
-	struct pkt in, out, want;
+	struct be_spec bs6 = { "2001:db8:b::12", 0, 1 };
+	struct pkt in, bare, out, want;
 	struct lb_service s;
 
 	make_service(&s, AF_INET, IPPROTO_UDP, "192.0.2.10", 80,
 		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
 	build(&in, &f);
-	expect_dr(&want, &in, MAC_A0, MAC_BE13);
+	f.vlan = 0;
+	build(&bare, &f);
+	expect_dr(&want, &bare, MAC_A0, MAC_BE13);
 	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&want, &out);
 
 	s.mode = VIPLB_MODE_TUN;
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
-	expect_tun(&want, &in, MAC_A0, MAC_BE13, "198.51.100.1",
+	expect_tun(&want, &bare, MAC_A0, MAC_BE13, "198.51.100.1",
 		   "198.51.100.13");
 	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&want, &out);
-	EXPECT_EQ(0x81, out.b[12]);
-	EXPECT_EQ(42, out.b[15]);
-	EXPECT_EQ(0, csum16(out.b + out.l3, 20));
+	EXPECT_EQ(0x08, out.b[12]);
+	EXPECT_EQ(0, csum16(out.b + 14, 20));
 	free(s.backends);
+
+	make_service(&s, AF_INET6, IPPROTO_UDP, "2001:db8:a::10", 80,
+		     VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, 0, &bs6, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f6);
+	f6.vlan = 0;
+	build(&bare, &f6);
+	expect_tun(&want, &bare, MAC_A0, MAC_BE12, "2001:db8:b::1",
+		   "2001:db8:b::12");
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(3, counter(self, VIPLB_XDP_ST_TX));
+	free(s.backends);
+}
+
+/*
+ * The route's egress is a VLAN device.  The host kernel has no 8021q, so
+ * b0 (backend 203.0.113.11) stands for one: the vlans map says it is a
+ * VLAN on a0, the ingress, as user space would for a0.42.  The frame
+ * leaves a0 tagged with that VLAN: a tag of that VLAN kept (priority
+ * bits too), another rewritten, a missing one pushed.  A VLAN on a device
+ * XDP does not send on: passed, pass_vlan.  And b0 as itself, a tx port:
+ * untagged, the tag popped.
+ */
+TEST_F(xdp, vlan_egress_keep_rewrite_push)
+{
+	static const struct {
+		int in_vlan;		/* tag of the input frame, 0: none */
+		uint16_t vid;		/* the egress VLAN device's */
+		uint16_t out_tci;	/* tag of the output frame */
+	} cases[] = {
+		{ 0xa000 | 42, 42, 0xa000 | 42 },	/* kept, PCP 5 too */
+		{ 42, 7, 7 },				/* rewritten */
+		{ 0, 7, 7 },				/* pushed */
+	};
+	struct be_spec bs = { "203.0.113.11", 0, 1 };
+	struct viplb_xdp_vlan v = { .lower = ifindex_a0,
+				    .proto = htons(ETH_P_8021Q) };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct pkt in, bare, out, want;
+	struct lb_service s;
+	__u32 b0 = ifindex_b0, idx = ifindex_b0;
+	uint32_t mode;
+	size_t i;
+
+	for (mode = VIPLB_MODE_DR; mode <= VIPLB_MODE_TUN; mode++) {
+		make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80, mode,
+			     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+		ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			v.vid = cases[i].vid;
+			ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &b0,
+							 &v, 0));
+			f.sport = 100 * mode + i;
+			f.vlan = 0;
+			build(&bare, &f);
+			f.vlan = cases[i].in_vlan;
+			build(&in, &f);
+			if (mode == VIPLB_MODE_DR)
+				expect_dr(&want, &bare, MAC_B0, MAC_B11);
+			else
+				expect_tun(&want, &bare, MAC_B0, MAC_B11,
+					   "198.51.100.1", "203.0.113.11");
+			add_tag(&want, ETH_P_8021Q, cases[i].out_tci);
+			EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out))
+				TH_LOG("mode %u case %zu", mode, i);
+			EXPECT_PKT(&want, &out);
+		}
+		free(s.backends);
+	}
+	EXPECT_EQ(6, counter(self, VIPLB_XDP_ST_TX));
+
+	/* A VLAN on a device XDP does not send on: passed as it came. */
+	v.lower = if_nametoindex("b1");
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &b0, &v, 0));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_VLAN));
+
+	/* b0 a tx port: itself the egress, untagged, the tag popped. */
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.tx_ports, &idx, &idx, 0));
+	f.sport = 999;
+	f.vlan = 0;
+	build(&bare, &f);
+	f.vlan = 42;
+	build(&in, &f);
+	expect_tun(&want, &bare, MAC_B0, MAC_B11, "198.51.100.1",
+		   "203.0.113.11");
+	EXPECT_EQ(XDP_REDIRECT, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+}
+
+/*
+ * The vlans map follows the netns's devices: an entry of a device that is
+ * not a VLAN device (or no longer exists) goes; this netns has no VLAN
+ * device (the host kernel has no 8021q), so the map ends empty.
+ */
+TEST_F(xdp, vlans_sync_drops_stale)
+{
+	struct viplb_xdp_vlan v = { .lower = ifindex_a0,
+				    .proto = htons(ETH_P_8021Q), .vid = 5 };
+	__u32 b0 = ifindex_b0, gone = 999999, key;
+
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &b0, &v, 0));
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &gone, &v, 0));
+	EXPECT_EQ(0, xdp_vlans_sync(&self->m));
+	EXPECT_NE(0, bpf_map_get_next_key(self->m.vlans, NULL, &key));
 }
 
 /* A service of port 0 takes every port; an exact port wins over it. */

@@ -70,7 +70,8 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	static const char *const names[] = XDP_MAP_NAMES;
 	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
-		       &m->stats,     &m->config,   &m->tx_ports };
+		       &m->stats,     &m->config,   &m->tx_ports,
+		       &m->vlans };
 	char path[256];
 	size_t i;
 	int err;
@@ -89,16 +90,24 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 		}
 	}
 	err = xdp_maps_init(m);
-	if (err)
+	if (err) {
 		xdp_maps_release(m, true);
-	return err;
+		return err;
+	}
+	/*
+	 * Best effort: with the map stale, the program passes what it
+	 * cannot place (a VLAN device it does not know) to the stack.
+	 */
+	xdp_vlans_sync(m);
+	return 0;
 }
 
 void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 {
 	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
-		       &m->stats,     &m->config,   &m->tx_ports };
+		       &m->stats,     &m->config,   &m->tx_ports,
+		       &m->vlans };
 	size_t i;
 
 	if (m->be)
@@ -882,6 +891,7 @@ const char *xdp_stat_name(unsigned int i)
 		[VIPLB_XDP_ST_DR_GATEWAY] = "pass_dr_gateway",
 		[VIPLB_XDP_ST_NO_TUN_SRC] = "pass_no_tun_src",
 		[VIPLB_XDP_ST_NO_TX_PORT] = "pass_no_tx_port",
+		[VIPLB_XDP_ST_VLAN] = "pass_vlan",
 		[VIPLB_XDP_ST_ERROR] = "error",
 	};
 
