@@ -164,7 +164,7 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_TTL,		/* TTL or hop limit would expire */
 	/* bpf_fib_lookup() failed, by its reason. */
 	VIPLB_XDP_ST_FIB_NO_NEIGH,	/* next hop not in the neighbour table */
-	VIPLB_XDP_ST_FIB_FWD_DISABLED,	/* forwarding off on lo, the FIB asker */
+	VIPLB_XDP_ST_FIB_FWD_DISABLED,	/* forwarding off on lo (asked from) */
 	VIPLB_XDP_ST_FIB_UNREACHABLE,	/* no unicast route, or an lwt one */
 	VIPLB_XDP_ST_FRAG_NEEDED,	/* larger than the egress MTU */
 	VIPLB_XDP_ST_DR_GATEWAY,	/* dr to a backend that is not on-link */
