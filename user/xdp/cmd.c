@@ -463,6 +463,22 @@ static int xdp_show(int argc, char **argv)
 	return 0;
 }
 
+/* Whether forwarding is on for lo ("net/ipv4" or "net/ipv6"); true if unknown. */
+static bool lo_forwarding(const char *proto)
+{
+	char path[64], c = '1';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s/conf/lo/forwarding", proto);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '1';
+	fclose(f);
+	return c != '0';
+}
+
 static int xdp_stats(int argc, char **argv)
 {
 	struct lb_service_list list;
@@ -498,11 +514,16 @@ static int xdp_stats(int argc, char **argv)
 
 		snprintf(fmt, sizeof(fmt), " %s %%" PRIu64, xdp_stat_name(i));
 		print_u64(PRINT_ANY, xdp_stat_name(i), fmt, st.c[i]);
-		if (i == VIPLB_XDP_ST_LRU_MISS)
+		if (i == VIPLB_XDP_ST_LRU_MISS || i == VIPLB_XDP_ST_TTL)
 			print_fp("\n   ");
 	}
 	print_fp("\n");
 	close_json_object();
+	/* XDP's route lookups are made from lo (viplb.8, THE XDP FAST PATH). */
+	if (!lo_forwarding("net/ipv4"))
+		errmsg("xdp stats: net.ipv4.conf.lo.forwarding is 0: IPv4 dr and tun packets are passed (fib_fwd_disabled)");
+	if (!lo_forwarding("net/ipv6"))
+		errmsg("xdp stats: net.ipv6.conf.lo.forwarding is 0: IPv6 dr and tun packets are passed (fib_fwd_disabled)");
 	open_json_array("services");
 	for (i = 0; i < list.nr; i++)
 		print_service(&list.svcs[i], true);
