@@ -28,8 +28,11 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <libmnl/libmnl.h>
 
 #include <linux/viplb.h>
 #include <viplb/hash.h>
@@ -948,6 +951,58 @@ TEST_F(xdp, vlans_sync_drops_stale)
 	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &gone, &v, 0));
 	EXPECT_EQ(0, xdp_vlans_sync(&self->m));
 	EXPECT_NE(0, bpf_map_get_next_key(self->m.vlans, NULL, &key));
+}
+
+/*
+ * The RTM_NEWLINK of a VLAN device, as the kernel sends it (this kernel
+ * has no 8021q to dump one): IFLA_LINK, then IFLA_LINKINFO with the kind
+ * and the id and protocol, possibly IFLA_LINK_NETNSID.
+ */
+static struct nlmsghdr *vlan_link_msg(char *buf, const char *kind,
+				      __u16 proto, bool other_netns)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct nlattr *info, *data;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = 42;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "a0.42");
+	mnl_attr_put_u32(nlh, IFLA_LINK, 7);
+	if (other_netns)
+		mnl_attr_put_u32(nlh, IFLA_LINK_NETNSID, 0);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u16(nlh, IFLA_VLAN_PROTOCOL, htons(proto));
+	mnl_attr_put_u16(nlh, IFLA_VLAN_ID, 42);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nlh;
+}
+
+TEST_F(xdp, vlan_link_parsed)
+{
+	char buf[1024];
+	struct viplb_xdp_vlan v;
+	__u32 ifindex = 0;
+
+	ASSERT_TRUE(xdp_vlan_of_link(vlan_link_msg(buf, "vlan", ETH_P_8021Q,
+						   false), &ifindex, &v));
+	EXPECT_EQ(42, ifindex);
+	EXPECT_EQ(7, v.lower);
+	EXPECT_EQ(42, v.vid);
+	EXPECT_EQ(htons(ETH_P_8021Q), v.proto);
+	ASSERT_TRUE(xdp_vlan_of_link(vlan_link_msg(buf, "vlan", ETH_P_8021AD,
+						   false), &ifindex, &v));
+	EXPECT_EQ(htons(ETH_P_8021AD), v.proto);
+	/* Not a VLAN device; a VLAN whose lower device is in another netns. */
+	EXPECT_FALSE(xdp_vlan_of_link(vlan_link_msg(buf, "macvlan",
+						    ETH_P_8021Q, false),
+				      &ifindex, &v));
+	EXPECT_FALSE(xdp_vlan_of_link(vlan_link_msg(buf, "vlan", ETH_P_8021Q,
+						    true), &ifindex, &v));
 }
 
 /* A service of port 0 takes every port; an exact port wins over it. */

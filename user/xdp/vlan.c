@@ -59,30 +59,40 @@ static bool parse_linkinfo(const struct nlattr *info, struct viplb_xdp_vlan *v)
 	return has_id;
 }
 
-static int link_cb(const struct nlmsghdr *nlh, void *data)
+bool xdp_vlan_of_link(const struct nlmsghdr *nlh, __u32 *ifindex,
+		      struct viplb_xdp_vlan *v)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct viplb_xdp_vlan v = { 0 };
-	struct vlan_list *list = data;
 	const struct nlattr *a;
 	bool vlan = false, lower = false, other_netns = false;
 
+	memset(v, 0, sizeof(*v));
 	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
 		switch (mnl_attr_get_type(a)) {
 		case IFLA_LINK:
-			v.lower = mnl_attr_get_u32(a);
+			v->lower = mnl_attr_get_u32(a);
 			lower = true;
 			break;
 		case IFLA_LINK_NETNSID:
 			other_netns = true;
 			break;
 		case IFLA_LINKINFO:
-			vlan = parse_linkinfo(a, &v);
+			vlan = parse_linkinfo(a, v);
 			break;
 		}
 	}
+	*ifindex = ifi->ifi_index;
 	/* Its lower device elsewhere: no device here sends its frames. */
-	if (!vlan || !lower || other_netns)
+	return vlan && lower && !other_netns;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct vlan_list *list = data;
+	struct viplb_xdp_vlan v;
+	__u32 ifindex;
+
+	if (!xdp_vlan_of_link(nlh, &ifindex, &v))
 		return MNL_CB_OK;
 	if (list->nr == list->cap) {
 		size_t cap = list->cap ? 2 * list->cap : 16;
@@ -93,7 +103,7 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 		list->dev = p;
 		list->cap = cap;
 	}
-	list->dev[list->nr].ifindex = ifi->ifi_index;
+	list->dev[list->nr].ifindex = ifindex;
 	list->dev[list->nr++].v = v;
 	return MNL_CB_OK;
 }

@@ -94,6 +94,13 @@ int xdp_stats_zero(struct xdp_maps *m, const struct svc_key *key);
  * device, tag), by an rtnetlink dump.  0 or a negative errno.
  */
 int xdp_vlans_sync(struct xdp_maps *m);
+/*
+ * An RTM_NEWLINK message: if it is a VLAN device whose lower device is in
+ * this netns, its ifindex and vlans entry, and true.
+ */
+struct nlmsghdr;
+bool xdp_vlan_of_link(const struct nlmsghdr *nlh, __u32 *ifindex,
+		      struct viplb_xdp_vlan *v);
 /* Sum the per-CPU global counters. */
 int xdp_stats_read(struct xdp_maps *m, struct viplb_xdp_stats *st);
 /* Name of a global counter, for output. */
