@@ -12,6 +12,8 @@
  *      (traffic class and flow label) and the decremented TTL (hop limit);
  *      an IPv4 outer header also copies the DF bit and the ID.  The
  *      Ethernet header, and its VLAN tag if any, moves to the new front.
+ *
+ * Then the frame gets the VLAN tag its egress wants (vlan_set()).
  */
 #ifndef VIPLB_BPF_ENCAP_H
 #define VIPLB_BPF_ENCAP_H
@@ -126,6 +128,44 @@ static __always_inline int encap_ip6ip6(struct xdp_md *ctx,
 	outer->hop_limit = inner->hop_limit;
 	__builtin_memcpy(&outer->saddr, src, sizeof(outer->saddr));
 	__builtin_memcpy(&outer->daddr, dst, sizeof(outer->daddr));
+	return 0;
+}
+
+#define VLAN_VID_MASK 0x0fff
+
+/*
+ * Gives the frame the VLAN tag its egress wants: none (@want false), or
+ * (@proto, @vid).  A tag of that VLAN is kept as it came, priority bits
+ * included; another VLAN's is rewritten (priority 0), a missing one
+ * pushed, an unwanted one popped.  The MAC addresses are left for the
+ * caller to write: only the bytes after them are moved or written.
+ */
+static __always_inline int vlan_set(struct xdp_md *ctx, bool tagged,
+				    bool want, __be16 proto, __u16 vid)
+{
+	void *data, *data_end;
+	struct vlan_tag *tag;
+	struct ethhdr *eth;
+
+	/* Pop: the tag's inner type lands where h_proto was. */
+	if (tagged && !want)
+		return bpf_xdp_adjust_head(ctx, sizeof(*tag)) ? -1 : 0;
+	if (!want)
+		return 0;
+	/* Push: the old h_proto lands where the tag's inner type goes. */
+	if (!tagged && bpf_xdp_adjust_head(ctx, -(int)sizeof(*tag)))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	tag = (void *)(eth + 1);
+	if ((void *)(tag + 1) > data_end)
+		return -1;
+	if (tagged && eth->h_proto == proto &&
+	    (bpf_ntohs(tag->tci) & VLAN_VID_MASK) == vid)
+		return 0;
+	eth->h_proto = proto;
+	tag->tci = bpf_htons(vid & VLAN_VID_MASK);
 	return 0;
 }
 

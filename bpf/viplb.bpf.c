@@ -16,7 +16,9 @@
  *      unless its backend is draining (weight 0)
  *   5. bpf_fib_lookup() to the backend: next hop, egress device, MACs
  *   6. dr: decrement the TTL; tun: encapsulate              (encap.h)
- *   7. XDP_TX on the ingress device, else XDP_REDIRECT through tx_ports
+ *   7. the VLAN tag the egress wants: none, unless the route's device is
+ *      a VLAN device (vlans map) on the device the frame leaves by
+ *   8. XDP_TX on the ingress device, else XDP_REDIRECT through tx_ports
  *
  * Whatever XDP cannot finish goes to the stack (XDP_PASS) unchanged, with
  * its reason counted: the module, if loaded, then serves it.
@@ -39,6 +41,8 @@
 /* AF_INET and AF_INET6 for bpf_fib_lookup() (no libc here). */
 #define FIB_AF_INET 2
 #define FIB_AF_INET6 10
+/* The loopback device: ifindex 1 in every netns. */
+#define LOOPBACK_IFINDEX 1
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -116,6 +120,13 @@ struct {
 	__type(value, __u32);
 } tx_ports SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VIPLB_XDP_MAX_VLANS);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_vlan);
+} vlans SEC(".maps");
+
 /* The decision for one packet. */
 struct verdict {
 	int action;	/* XDP_* */
@@ -156,25 +167,33 @@ find_service(const struct packet *pkt)
 	return bpf_map_lookup_elem(&vips, &key);
 }
 
-/* The backend the service's ring gives the flow; NULL if none. */
+/*
+ * The backend the service's ring gives the flow; VIPLB_MAGLEV_NONE if
+ * none.  M comes from the ring's head, not from the service entry: a
+ * ring and its M are swapped in together, by one update of rings.
+ */
 static __always_inline __u32 ring_pick(const struct viplb_xdp_service *svc,
 				       const struct packet *pkt)
 {
-	__u32 id = svc->id, m = svc->table_size, slot, hash, entry;
+	__u32 id = svc->id, head = VIPLB_XDP_RING_HEAD, m, slot, hash, entry;
 	struct viplb_xdp_ring_pair *pair;
 	void *ring;
 
-	if (!m)
-		return VIPLB_MAGLEV_NONE;
 	ring = bpf_map_lookup_elem(&rings, &id);
 	if (!ring)
+		return VIPLB_MAGLEV_NONE;
+	pair = bpf_map_lookup_elem(ring, &head);
+	if (!pair)
+		return VIPLB_MAGLEV_NONE;
+	m = pair->backend[0];
+	if (!m)
 		return VIPLB_MAGLEV_NONE;
 	if (svc->sched == VIPLB_SCHED_SH)
 		hash = viplb_src_hash(&pkt->tuple);
 	else
 		hash = viplb_flow_hash(&pkt->tuple);
 	slot = viplb_maglev_slot(hash, m);
-	entry = slot / 2;
+	entry = VIPLB_XDP_RING_ENTRY(slot);
 	pair = bpf_map_lookup_elem(ring, &entry);
 	if (!pair)
 		return VIPLB_MAGLEV_NONE;
@@ -201,7 +220,19 @@ static __always_inline void count_forward(__u32 svc_id, __u32 backend,
 	}
 }
 
-/* Fills the FIB query for the packet's route towards backend @be. */
+/*
+ * Fills the FIB query for the packet's route towards backend @be.
+ *
+ * The director sends the packet as its own, as the module's dr and tun
+ * transmitters do (an output route): the query comes from lo, and the
+ * kernel then looks the route up with iif lo and no oif, as it does for
+ * a locally originated packet.  BPF_FIB_LOOKUP_OUTPUT would not do: it
+ * takes ifindex as the oif, which IPv4 requires the route to leave by,
+ * and we do not know the egress yet.  Either way bpf_fib_lookup() wants
+ * forwarding enabled on the device of ifindex (6.1 to 6.18): asking from
+ * lo needs it on lo alone, which forwards nothing received from the
+ * network (IPv4 checks the input device, IPv6 conf/all).
+ */
 static __always_inline void fib_query(struct bpf_fib_lookup *fib,
 				      struct xdp_md *ctx,
 				      const struct packet *pkt,
@@ -212,7 +243,7 @@ static __always_inline void fib_query(struct bpf_fib_lookup *fib,
 	bool tun = svc->mode == VIPLB_MODE_TUN;
 
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->ifindex = ctx->ingress_ifindex;
+	fib->ifindex = LOOPBACK_IFINDEX;
 	fib->l4_protocol = pkt->tuple.proto;
 	fib->sport = pkt->tuple.sport;
 	fib->dport = pkt->tuple.dport;
@@ -284,6 +315,33 @@ static __always_inline bool have_tun_src(const struct viplb_xdp_config *cfg,
 		cfg->tun_src6[3]) != 0;
 }
 
+/* The counter of a failed bpf_fib_lookup(). */
+static __always_inline int fib_failure(int rc)
+{
+	switch (rc) {
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return VIPLB_XDP_ST_FIB_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return VIPLB_XDP_ST_FIB_FWD_DISABLED;
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		return VIPLB_XDP_ST_FRAG_NEEDED;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:
+		return VIPLB_XDP_ST_FIB_UNREACHABLE;
+	}
+	return VIPLB_XDP_ST_ERROR; /* < 0: a bad query */
+}
+
+/* Whether XDP sends frames on device @ifindex: ingress or a tx port. */
+static __always_inline bool sends_on(struct xdp_md *ctx, __u32 ifindex)
+{
+	return ifindex == ctx->ingress_ifindex ||
+	       bpf_map_lookup_elem(&tx_ports, &ifindex);
+}
+
 /*
  * Sends the packet to backend @be: routes, rewrites, and picks the exit.
  * Nothing in the packet changes before every check has passed, so a
@@ -295,10 +353,14 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 					      const struct viplb_xdp_backend *be)
 {
 	bool tun = svc->mode == VIPLB_MODE_TUN;
+	bool tagged = pkt->l3_off > sizeof(struct ethhdr), want_tag = false;
 	struct viplb_xdp_config *cfg;
+	struct viplb_xdp_vlan *vlan;
 	struct bpf_fib_lookup fib;
 	__u32 zero = 0, egress;
+	__be16 tag_proto = 0;
 	struct ethhdr *eth;
+	__u16 vid = 0;
 	int rc;
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
@@ -311,17 +373,28 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 
 	fib_query(&fib, ctx, pkt, svc, be, cfg);
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc == BPF_FIB_LKUP_RET_FRAG_NEEDED)
-		return pass(VIPLB_XDP_ST_FRAG_NEEDED);
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
-		return pass(VIPLB_XDP_ST_FIB_FAIL);
+		return pass(fib_failure(rc));
 	/* The lookup replaced the destination with the next hop. */
 	if (!tun && !next_hop_is(&fib, pkt->af, be))
 		return pass(VIPLB_XDP_ST_DR_GATEWAY);
+	/*
+	 * The route's device: one XDP sends on, untagged; or else a VLAN
+	 * device on one XDP sends on, tagged.  A VLAN device user space has
+	 * not entered in vlans yet is unknown: passed, not sent untagged.
+	 */
 	egress = fib.ifindex;
-	if (egress != ctx->ingress_ifindex &&
-	    !bpf_map_lookup_elem(&tx_ports, &egress))
-		return pass(VIPLB_XDP_ST_NO_TX_PORT);
+	if (!sends_on(ctx, egress)) {
+		vlan = bpf_map_lookup_elem(&vlans, &egress);
+		if (!vlan)
+			return pass(VIPLB_XDP_ST_NO_TX_PORT);
+		egress = vlan->lower;
+		tag_proto = vlan->proto;
+		vid = vlan->vid;
+		want_tag = true;
+		if (!sends_on(ctx, egress))
+			return pass(VIPLB_XDP_ST_VLAN);
+	}
 
 	if (!tun)
 		rc = dr_rewrite(ctx, pkt);
@@ -329,6 +402,8 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 		rc = encap_ipip(ctx, pkt, cfg->tun_src4, be->addr[0]);
 	else
 		rc = encap_ip6ip6(ctx, pkt, cfg->tun_src6, be->addr);
+	if (!rc)
+		rc = vlan_set(ctx, tagged, want_tag, tag_proto, vid);
 	if (rc)
 		return (struct verdict){ .action = XDP_ABORTED,
 					 .reason = VIPLB_XDP_ST_ERROR };

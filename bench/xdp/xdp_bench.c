@@ -309,6 +309,7 @@ int main(int argc, char **argv)
 	m.stats = bpf_map__fd(skel->maps.stats);
 	m.config = bpf_map__fd(skel->maps.config);
 	m.tx_ports = bpf_map__fd(skel->maps.tx_ports);
+	m.vlans = bpf_map__fd(skel->maps.vlans);
 	if (xdp_maps_init(&m))
 		return 1;
 	{

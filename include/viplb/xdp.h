@@ -11,12 +11,13 @@
  *             (af, proto, daddr, 0): a service of port 0 takes every port.
  *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
  *             service's Maglev table, struct viplb_xdp_ring_pair entries:
- *             slot s is backend[s % 2] of entry s / 2, a backend id or
+ *             entry 0 holds the table size M (backend[0]); slot s is
+ *             backend[s % 2] of entry 1 + s / 2, a backend id or
  *             VIPLB_MAGLEV_NONE.  (Array elements take 8 bytes at least,
  *             so one __u32 per element would double the memory.)  User
  *             space builds a new inner map for every change and swaps it
  *             in with one update, so the program never sees a
- *             half-written table.
+ *             half-written table, nor a table with another table's M.
  *   backends ARRAY  backend id -> struct viplb_xdp_backend
  *   flows     LRU_HASH (BPF_F_NO_COMMON_LRU: one LRU list per CPU)
  *             struct viplb_flow_tuple -> struct viplb_xdp_flow
@@ -25,6 +26,9 @@
  *   stats     PERCPU_ARRAY  0 -> struct viplb_xdp_stats
  *   config    ARRAY  0 -> struct viplb_xdp_config
  *   tx_ports  DEVMAP_HASH  ifindex -> ifindex: devices XDP_REDIRECT may use
+ *   vlans     HASH  ifindex -> struct viplb_xdp_vlan: the netns's VLAN
+ *             devices, so that a route through one is sent tagged on the
+ *             device below it (filled by user space from rtnetlink)
  *
  * Only <linux/types.h> is used, so the BPF program can include this.
  */
@@ -36,6 +40,8 @@
 /* Sizes of the maps indexed by id. */
 #define VIPLB_XDP_MAX_SERVICES	16384
 #define VIPLB_XDP_MAX_BACKENDS	65536
+/* Size of the vlans map. */
+#define VIPLB_XDP_MAX_VLANS	4096
 /* Default number of entries of the flows map ("viplb xdp attach ... flows N"). */
 #define VIPLB_XDP_FLOWS_DEFAULT	131072
 
@@ -58,7 +64,8 @@ struct viplb_xdp_vip_key {
  * @id: index into rings and svc_stats
  * @mode: enum viplb_mode; nat-mode packets are passed to the stack
  * @sched: enum viplb_sched; XDP serves maglev and sh, passes the others
- * @table_size: Maglev table size M, the number of entries of the ring
+ * @table_size: Maglev table size M, as configured (for "viplb show"; the
+ *	program takes M from the ring itself, which changes with it)
  * @flags: enum viplb_svc_flags, kept for "viplb show"
  */
 struct viplb_xdp_service {
@@ -76,13 +83,20 @@ enum viplb_xdp_be_state {
 	VIPLB_XDP_BE_RETIRED,	/* deleted; its pinned flows still go there */
 };
 
-/* Two ring slots: the value of a service's ring (inner map of rings). */
+/*
+ * Two ring slots: the value of a service's ring (inner map of rings).
+ * Entry VIPLB_XDP_RING_HEAD holds the table size instead: backend[0] = M,
+ * backend[1] = 0.
+ */
 struct viplb_xdp_ring_pair {
 	__u32 backend[2];
 };
 
-/* Entries of the ring of a table of @m slots. */
-#define VIPLB_XDP_RING_ENTRIES(m) (((m) + 1) / 2)
+#define VIPLB_XDP_RING_HEAD 0
+/* The entry of slot @s. */
+#define VIPLB_XDP_RING_ENTRY(s) (1 + (s) / 2)
+/* Entries of the ring of a table of @m slots, the head included. */
+#define VIPLB_XDP_RING_ENTRIES(m) (1 + ((m) + 1) / 2)
 
 /**
  * struct viplb_xdp_backend - value of the backends map
@@ -148,11 +162,15 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_SCHED,		/* rr, wrr, lc: the module's job */
 	VIPLB_XDP_ST_NO_BACKEND,	/* empty ring, or all drained */
 	VIPLB_XDP_ST_TTL,		/* TTL or hop limit would expire */
-	VIPLB_XDP_ST_FIB_FAIL,		/* bpf_fib_lookup() failed */
+	/* bpf_fib_lookup() failed, by its reason. */
+	VIPLB_XDP_ST_FIB_NO_NEIGH,	/* next hop not in the neighbour table */
+	VIPLB_XDP_ST_FIB_FWD_DISABLED,	/* forwarding off on lo (asked from) */
+	VIPLB_XDP_ST_FIB_UNREACHABLE,	/* no unicast route, or an lwt one */
 	VIPLB_XDP_ST_FRAG_NEEDED,	/* larger than the egress MTU */
 	VIPLB_XDP_ST_DR_GATEWAY,	/* dr to a backend that is not on-link */
 	VIPLB_XDP_ST_NO_TUN_SRC,	/* tun without an outer source address */
 	VIPLB_XDP_ST_NO_TX_PORT,	/* egress device not in tx_ports */
+	VIPLB_XDP_ST_VLAN,		/* egress a VLAN on a device not in tx_ports */
 	VIPLB_XDP_ST_ERROR,		/* headroom, malformed, map trouble */
 	__VIPLB_XDP_ST_MAX
 };
@@ -160,6 +178,18 @@ enum viplb_xdp_stat {
 
 struct viplb_xdp_stats {
 	__u64 c[__VIPLB_XDP_ST_MAX];
+};
+
+/**
+ * struct viplb_xdp_vlan - value of the vlans map: a VLAN device
+ * @lower: ifindex of the device it sits on
+ * @proto: protocol of its tag, ETH_P_8021Q or ETH_P_8021AD, network order
+ * @vid: its VLAN id
+ */
+struct viplb_xdp_vlan {
+	__u32 lower;
+	__be16 proto;
+	__u16 vid;
 };
 
 /**

@@ -28,8 +28,11 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <libmnl/libmnl.h>
 
 #include <linux/viplb.h>
 #include <viplb/hash.h>
@@ -360,6 +363,7 @@ FIXTURE_SETUP(xdp)
 	self->m.stats = bpf_map__fd(self->skel->maps.stats);
 	self->m.config = bpf_map__fd(self->skel->maps.config);
 	self->m.tx_ports = bpf_map__fd(self->skel->maps.tx_ports);
+	self->m.vlans = bpf_map__fd(self->skel->maps.vlans);
 	ASSERT_EQ(0, xdp_maps_init(&self->m));
 	cfg.tun_src4 = inet_addr("198.51.100.1");
 	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
@@ -792,34 +796,213 @@ TEST_F(xdp, pass_nat_mode_and_rr)
 	free(s.backends);
 }
 
-/* One 802.1Q tag: kept in place, for dr and for tun. */
-TEST_F(xdp, vlan_dr_and_tun)
+/* Inserts a VLAN tag (@tpid, @tci) after the MAC addresses of @p. */
+static void add_tag(struct pkt *p, uint16_t tpid, uint16_t tci)
+{
+	memmove(p->b + 16, p->b + 12, p->len - 12);
+	put16(p->b + 12, tpid);
+	put16(p->b + 14, tci);
+	p->len += 4;
+	p->l3 += 4;
+}
+
+/*
+ * One 802.1Q tag in, the route's egress the untagged ingress device: the
+ * tag is popped, for dr and for tun (it used to be sent as it came).
+ */
+TEST_F(xdp, vlan_popped_for_untagged_egress)
 {
 	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
 			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
 			       .sport = 9, .dport = 80, .vlan = 42 };
+	struct flow_spec f6 = { .af = AF_INET6, .src = "2001:db8:c::50",
+				.dst = "2001:db8:a::10", .proto = IPPROTO_UDP,
+				.sport = 9, .dport = 80, .vlan = 42 };
 	struct be_spec bs = { "198.51.100.13", 0, 1 };
-	struct pkt in, out, want;
+	struct be_spec bs6 = { "2001:db8:b::12", 0, 1 };
+	struct pkt in, bare, out, want;
 	struct lb_service s;
 
 	make_service(&s, AF_INET, IPPROTO_UDP, "192.0.2.10", 80,
 		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
 	build(&in, &f);
-	expect_dr(&want, &in, MAC_A0, MAC_BE13);
+	f.vlan = 0;
+	build(&bare, &f);
+	expect_dr(&want, &bare, MAC_A0, MAC_BE13);
 	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&want, &out);
 
 	s.mode = VIPLB_MODE_TUN;
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
-	expect_tun(&want, &in, MAC_A0, MAC_BE13, "198.51.100.1",
+	expect_tun(&want, &bare, MAC_A0, MAC_BE13, "198.51.100.1",
 		   "198.51.100.13");
 	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&want, &out);
-	EXPECT_EQ(0x81, out.b[12]);
-	EXPECT_EQ(42, out.b[15]);
-	EXPECT_EQ(0, csum16(out.b + out.l3, 20));
+	EXPECT_EQ(0x08, out.b[12]);
+	EXPECT_EQ(0, csum16(out.b + 14, 20));
 	free(s.backends);
+
+	make_service(&s, AF_INET6, IPPROTO_UDP, "2001:db8:a::10", 80,
+		     VIPLB_MODE_TUN, VIPLB_SCHED_MAGLEV, 0, &bs6, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	build(&in, &f6);
+	f6.vlan = 0;
+	build(&bare, &f6);
+	expect_tun(&want, &bare, MAC_A0, MAC_BE12, "2001:db8:b::1",
+		   "2001:db8:b::12");
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+	EXPECT_EQ(3, counter(self, VIPLB_XDP_ST_TX));
+	free(s.backends);
+}
+
+/*
+ * The route's egress is a VLAN device.  The host kernel has no 8021q, so
+ * b0 (backend 203.0.113.11) stands for one: the vlans map says it is a
+ * VLAN on a0, the ingress, as user space would for a0.42.  The frame
+ * leaves a0 tagged with that VLAN: a tag of that VLAN kept (priority
+ * bits too), another rewritten, a missing one pushed.  A VLAN on a device
+ * XDP does not send on: passed, pass_vlan.  And b0 as itself, a tx port:
+ * untagged, the tag popped.
+ */
+TEST_F(xdp, vlan_egress_keep_rewrite_push)
+{
+	static const struct {
+		int in_vlan;		/* tag of the input frame, 0: none */
+		uint16_t vid;		/* the egress VLAN device's */
+		uint16_t out_tci;	/* tag of the output frame */
+	} cases[] = {
+		{ 0xa000 | 42, 42, 0xa000 | 42 },	/* kept, PCP 5 too */
+		{ 42, 7, 7 },				/* rewritten */
+		{ 0, 7, 7 },				/* pushed */
+	};
+	struct be_spec bs = { "203.0.113.11", 0, 1 };
+	struct viplb_xdp_vlan v = { .lower = ifindex_a0,
+				    .proto = htons(ETH_P_8021Q) };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct pkt in, bare, out, want;
+	struct lb_service s;
+	__u32 b0 = ifindex_b0, idx = ifindex_b0;
+	uint32_t mode;
+	size_t i;
+
+	for (mode = VIPLB_MODE_DR; mode <= VIPLB_MODE_TUN; mode++) {
+		make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80, mode,
+			     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+		ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			v.vid = cases[i].vid;
+			ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &b0,
+							 &v, 0));
+			f.sport = 100 * mode + i;
+			f.vlan = 0;
+			build(&bare, &f);
+			f.vlan = cases[i].in_vlan;
+			build(&in, &f);
+			if (mode == VIPLB_MODE_DR)
+				expect_dr(&want, &bare, MAC_B0, MAC_B11);
+			else
+				expect_tun(&want, &bare, MAC_B0, MAC_B11,
+					   "198.51.100.1", "203.0.113.11");
+			add_tag(&want, ETH_P_8021Q, cases[i].out_tci);
+			EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out))
+				TH_LOG("mode %u case %zu", mode, i);
+			EXPECT_PKT(&want, &out);
+		}
+		free(s.backends);
+	}
+	EXPECT_EQ(6, counter(self, VIPLB_XDP_ST_TX));
+
+	/* A VLAN on a device XDP does not send on: passed as it came. */
+	v.lower = if_nametoindex("b1");
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &b0, &v, 0));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_VLAN));
+
+	/* b0 a tx port: itself the egress, untagged, the tag popped. */
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.tx_ports, &idx, &idx, 0));
+	f.sport = 999;
+	f.vlan = 0;
+	build(&bare, &f);
+	f.vlan = 42;
+	build(&in, &f);
+	expect_tun(&want, &bare, MAC_B0, MAC_B11, "198.51.100.1",
+		   "203.0.113.11");
+	EXPECT_EQ(XDP_REDIRECT, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&want, &out);
+}
+
+/*
+ * The vlans map follows the netns's devices: an entry of a device that is
+ * not a VLAN device (or no longer exists) goes; this netns has no VLAN
+ * device (the host kernel has no 8021q), so the map ends empty.
+ */
+TEST_F(xdp, vlans_sync_drops_stale)
+{
+	struct viplb_xdp_vlan v = { .lower = ifindex_a0,
+				    .proto = htons(ETH_P_8021Q), .vid = 5 };
+	__u32 b0 = ifindex_b0, gone = 999999, key;
+
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &b0, &v, 0));
+	ASSERT_EQ(0, bpf_map_update_elem(self->m.vlans, &gone, &v, 0));
+	EXPECT_EQ(0, xdp_vlans_sync(&self->m));
+	EXPECT_NE(0, bpf_map_get_next_key(self->m.vlans, NULL, &key));
+}
+
+/*
+ * The RTM_NEWLINK of a VLAN device, as the kernel sends it (this kernel
+ * has no 8021q to dump one): IFLA_LINK, then IFLA_LINKINFO with the kind
+ * and the id and protocol, possibly IFLA_LINK_NETNSID.
+ */
+static struct nlmsghdr *vlan_link_msg(char *buf, const char *kind,
+				      __u16 proto, bool other_netns)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+	struct nlattr *info, *data;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = 42;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "a0.42");
+	mnl_attr_put_u32(nlh, IFLA_LINK, 7);
+	if (other_netns)
+		mnl_attr_put_u32(nlh, IFLA_LINK_NETNSID, 0);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u16(nlh, IFLA_VLAN_PROTOCOL, htons(proto));
+	mnl_attr_put_u16(nlh, IFLA_VLAN_ID, 42);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return nlh;
+}
+
+TEST_F(xdp, vlan_link_parsed)
+{
+	char buf[1024];
+	struct viplb_xdp_vlan v;
+	__u32 ifindex = 0;
+
+	ASSERT_TRUE(xdp_vlan_of_link(vlan_link_msg(buf, "vlan", ETH_P_8021Q,
+						   false), &ifindex, &v));
+	EXPECT_EQ(42, ifindex);
+	EXPECT_EQ(7, v.lower);
+	EXPECT_EQ(42, v.vid);
+	EXPECT_EQ(htons(ETH_P_8021Q), v.proto);
+	ASSERT_TRUE(xdp_vlan_of_link(vlan_link_msg(buf, "vlan", ETH_P_8021AD,
+						   false), &ifindex, &v));
+	EXPECT_EQ(htons(ETH_P_8021AD), v.proto);
+	/* Not a VLAN device; a VLAN whose lower device is in another netns. */
+	EXPECT_FALSE(xdp_vlan_of_link(vlan_link_msg(buf, "macvlan",
+						    ETH_P_8021Q, false),
+				      &ifindex, &v));
+	EXPECT_FALSE(xdp_vlan_of_link(vlan_link_msg(buf, "vlan", ETH_P_8021Q,
+						    true), &ifindex, &v));
 }
 
 /* A service of port 0 takes every port; an exact port wins over it. */
@@ -1031,7 +1214,7 @@ TEST_F(xdp, fib_failure_and_gateway)
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
 	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&in, &out);
-	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FAIL));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_UNREACHABLE));
 	free(s.backends);
 
 	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
@@ -1047,6 +1230,125 @@ TEST_F(xdp, fib_failure_and_gateway)
 	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&want, &out);
 	free(s.backends);
+}
+
+/* Sets a sysctl of the test's netns, e.g. "net/ipv4/ip_forward". */
+static int set_sysctl(const char *name, const char *val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	return write_file(path, val);
+}
+
+/*
+ * Forwarding off, as on a director whose stack routes nothing (IPVS dr
+ * and tun need no forwarding): dr and tun, IPv4 and IPv6, still sent by
+ * XDP, with the same bytes as with forwarding on.
+ */
+TEST_F(xdp, forwarding_off_served)
+{
+	static const int afs[] = { AF_INET, AF_INET6 };
+	static const uint32_t modes[] = { VIPLB_MODE_DR, VIPLB_MODE_TUN };
+	struct lb_service s;
+	struct pkt in, out, want;
+	int i, j, sent = 0;
+
+	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "0"));
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "0"));
+	/* The FIB is asked from lo: only lo must allow forwarding. */
+	ASSERT_EQ(0, set_sysctl("net/ipv4/conf/lo/forwarding", "1"));
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/lo/forwarding", "1"));
+	for (i = 0; i < 2; i++) {
+		int af = afs[i];
+		const char *vip = af == AF_INET ? "192.0.2.10" : "2001:db8:a::10";
+		const char *be = af == AF_INET ? "198.51.100.11" : "2001:db8:b::11";
+		const char *src = af == AF_INET ? "198.51.100.1" : "2001:db8:b::1";
+		struct be_spec bs = { be, 0, 1 };
+		struct flow_spec f = { .af = af, .src = af == AF_INET ?
+				       "203.0.113.50" : "2001:db8:c::50",
+				       .dst = vip, .proto = IPPROTO_TCP,
+				       .sport = 6000, .dport = 80 };
+
+		for (j = 0; j < 2; j++) {
+			make_service(&s, af, IPPROTO_TCP, vip, 80, modes[j],
+				     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+			ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+			f.sport++;
+			build(&in, &f);
+			if (modes[j] == VIPLB_MODE_DR)
+				expect_dr(&want, &in, MAC_A0, MAC_BE11);
+			else
+				expect_tun(&want, &in, MAC_A0, MAC_BE11, src,
+					   be);
+			EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+			EXPECT_PKT(&want, &out);
+			sent++;
+			free(s.backends);
+		}
+	}
+	EXPECT_EQ(sent, counter(self, VIPLB_XDP_ST_TX));
+
+	/* Forwarding off on lo too: the FIB refuses, and says why. */
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/lo/forwarding", "0"));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FWD_DISABLED));
+	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "1"));
+	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "1"));
+}
+
+/*
+ * Each reason bpf_fib_lookup() fails for, counted under its name, the
+ * packet passed unchanged: no neighbour entry for an on-link backend,
+ * blackhole, unreachable and prohibit routes, no route at all.  (Frag
+ * needed: frag_needed; forwarding disabled: forwarding_off_served.)
+ */
+TEST_F(xdp, fib_failure_reasons)
+{
+	static const struct {
+		const char *be;
+		int stat;
+	} cases[] = {
+		{ "198.51.100.14", VIPLB_XDP_ST_FIB_NO_NEIGH },
+		{ "2001:db8:b::14", VIPLB_XDP_ST_FIB_NO_NEIGH },
+		{ "192.0.2.65", VIPLB_XDP_ST_FIB_UNREACHABLE },	/* blackhole */
+		{ "192.0.2.97", VIPLB_XDP_ST_FIB_UNREACHABLE },	/* unreachable */
+		{ "192.0.2.113", VIPLB_XDP_ST_FIB_UNREACHABLE }, /* prohibit */
+		{ "2001:db8:d::1", VIPLB_XDP_ST_FIB_UNREACHABLE }, /* none */
+	};
+	struct lb_service s;
+	struct pkt in, out;
+	size_t i;
+
+	ASSERT_EQ(0, system("ip route add blackhole 192.0.2.64/28 && "
+			    "ip route add unreachable 192.0.2.96/28 && "
+			    "ip route add prohibit 192.0.2.112/28"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int af = strchr(cases[i].be, ':') ? AF_INET6 : AF_INET;
+		const char *vip = af == AF_INET ? "192.0.2.10" : "2001:db8:a::10";
+		struct be_spec bs = { cases[i].be, 0, 1 };
+		struct flow_spec f = { .af = af, .src = af == AF_INET ?
+				       "203.0.113.50" : "2001:db8:c::50",
+				       .dst = vip, .proto = IPPROTO_UDP,
+				       .sport = 7000 + i, .dport = 80 };
+		__u64 before = counter(self, cases[i].stat);
+
+		make_service(&s, af, IPPROTO_UDP, vip, 80, VIPLB_MODE_TUN,
+			     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+		ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
+		build(&in, &f);
+		EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+		EXPECT_PKT(&in, &out);
+		EXPECT_EQ(before + 1, counter(self, cases[i].stat))
+			TH_LOG("backend %s", cases[i].be);
+		free(s.backends);
+	}
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_TX));
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_ERROR));
+	ASSERT_EQ(0, system("ip route del 192.0.2.64/28 && "
+			    "ip route del 192.0.2.96/28 && "
+			    "ip route del 192.0.2.112/28"));
 }
 
 /* Larger than the egress MTU once encapsulated: passed, counted. */
@@ -1195,6 +1497,157 @@ TEST_F(xdp, probe_changes_nothing)
 	ASSERT_EQ(0, bpf_prog_test_run_opts(self->prog, &opts));
 	memcpy(&probe, outb, sizeof(probe));
 	EXPECT_EQ(VIPLB_PIN_FLOW, probe.pin);
+	free(s.backends);
+}
+
+/*
+ * Every map write of the CLI's map code goes through these (the test is
+ * linked with --wrap), so that a test can look at what the program does
+ * between two writes: after each successful write, step_check() runs.
+ */
+int __real_bpf_map_update_elem(int fd, const void *key, const void *value,
+			       __u64 flags);
+int __real_bpf_map_delete_elem(int fd, const void *key);
+static void (*step_check)(void);
+
+int __wrap_bpf_map_update_elem(int fd, const void *key, const void *value,
+			       __u64 flags)
+{
+	int rc = __real_bpf_map_update_elem(fd, key, value, flags);
+
+	if (!rc && step_check)
+		step_check();
+	return rc;
+}
+
+int __wrap_bpf_map_delete_elem(int fd, const void *key)
+{
+	int rc = __real_bpf_map_delete_elem(fd, key);
+
+	if (!rc && step_check)
+		step_check();
+	return rc;
+}
+
+/* The backend a lookup probe names for @in (its last octet), or -1. */
+static int probe_choice(FIXTURE_DATA(xdp) *self, const struct pkt *in)
+{
+	struct viplb_xdp_probe probe = { .magic = VIPLB_XDP_PROBE_MAGIC };
+	unsigned char buf[2048], outb[2048];
+	struct xdp_md ctx = { .data = sizeof(probe),
+			      .data_end = sizeof(probe) + in->len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = sizeof(probe) + in->len, .data_out = outb,
+		    .data_size_out = sizeof(outb), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	memcpy(buf, &probe, sizeof(probe));
+	memcpy(buf + sizeof(probe), in->b, in->len);
+	if (bpf_prog_test_run_opts(self->prog, &opts))
+		return -1;
+	memcpy(&probe, outb, sizeof(probe));
+	if (probe.result != VIPLB_XDP_PROBE_BACKEND ||
+	    probe.backend >= VIPLB_XDP_MAX_BACKENDS)
+		return -1;
+	return ntohl(self->m.be[probe.backend].addr[0]) & 0xff;
+}
+
+#define STEP_FLOWS 400
+
+/* The table-size change test's state, for its step_check(). */
+static struct {
+	FIXTURE_DATA(xdp) *self;
+	struct pkt in[STEP_FLOWS];
+	int want[2][STEP_FLOWS];	/* choice with the old and new M */
+	int steps, mixed;
+} ts;
+
+/* The choices of the flows are all the old M's, or all the new M's. */
+static void table_size_step(void)
+{
+	int i, old = 0, new = 0, got;
+
+	ts.steps++;
+	for (i = 0; i < STEP_FLOWS; i++) {
+		got = probe_choice(ts.self, &ts.in[i]);
+		old += got == ts.want[0][i];
+		new += got == ts.want[1][i];
+	}
+	if (old != STEP_FLOWS && new != STEP_FLOWS) {
+		ts.mixed++;
+		fprintf(stderr, "# step %d: %d flows as with the old M, %d as with the new\n",
+			ts.steps, old, new);
+	}
+}
+
+/* The module's choice for each flow of ts.in, with table size @m. */
+static void expected_choices(int *want, __u32 m)
+{
+	static const int name[3] = { 11, 12, 13 };
+	static __u32 table[VIPLB_TABLE_SIZE_MAX];
+	struct viplb_maglev_backend mb[3];
+	struct viplb_flow_tuple t;
+	__be32 a[4] = { 0 };
+	const unsigned char *ip;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		a[0] = htonl(0xc6336400 | name[i]);
+		viplb_maglev_backend_init(&mb[i], a, htons(80), 1, m);
+	}
+	viplb_maglev_populate(table, m, mb, 3);
+	for (i = 0; i < STEP_FLOWS; i++) {
+		ip = ts.in[i].b + ts.in[i].l3;
+		viplb_flow_tuple_v4(&t, *(__be32 *)(ip + 12),
+				    *(__be32 *)(ip + 16),
+				    *(__be16 *)(ip + 20), *(__be16 *)(ip + 22),
+				    IPPROTO_TCP);
+		want[i] = name[viplb_maglev_lookup(table, m,
+						   viplb_flow_hash(&t))];
+	}
+}
+
+/*
+ * A table-size change, back and forth: after every map write of
+ * xdp_svc_put(), a new flow gets the backend of the old table with the
+ * old M, or of the new table with the new M, never the new table hashed
+ * with the old M (or the other way round).
+ */
+TEST_F(xdp, table_size_change_never_mixed)
+{
+	static const __u32 sizes[] = { 251, 257, 251, 65521, 251 };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct lb_service s;
+	size_t k;
+	int i;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	memset(&ts, 0, sizeof(ts));
+	ts.self = self;
+	for (i = 0; i < STEP_FLOWS; i++) {
+		f.sport = 10000 + i;
+		build(&ts.in[i], &f);
+	}
+	for (k = 1; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		expected_choices(ts.want[0], sizes[k - 1]);
+		expected_choices(ts.want[1], sizes[k]);
+		/* The tables differ enough to tell a mixed pair. */
+		for (i = 0; i < STEP_FLOWS && ts.want[0][i] == ts.want[1][i]; i++)
+			;
+		ASSERT_LT(i, STEP_FLOWS);
+		table_size_step();
+		s.table_size = sizes[k];
+		step_check = table_size_step;
+		EXPECT_EQ(0, xdp_svc_put(&self->m, &s, false));
+		step_check = NULL;
+		table_size_step();
+		for (i = 0; i < STEP_FLOWS; i++)
+			ASSERT_EQ(ts.want[1][i], probe_choice(self, &ts.in[i]));
+	}
+	EXPECT_EQ(0, ts.mixed);
+	EXPECT_GT(ts.steps, 8);
 	free(s.backends);
 }
 

@@ -184,7 +184,8 @@ run_mode()
 			"lru_miss $miss lru_hit $(xstat lru_hit)"
 	fi
 	bad=0
-	for c in fib_fail pass_no_tx_port pass_no_backend error aborted; do
+	for c in fib_no_neigh fib_fwd_disabled fib_unreachable pass_no_tx_port \
+	    pass_no_backend error aborted; do
 		[ "$(xstat $c)" -eq 0 ] || bad="$bad $c=$(xstat $c)"
 	done
 	if [ "$bad" = 0 ]; then

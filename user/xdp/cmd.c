@@ -202,6 +202,46 @@ static void unpin_all(void)
 	rmdir(xdp_pin_root()); /* fails while another netns uses it */
 }
 
+/* Whether forwarding is on for lo ("net/ipv4" or "net/ipv6"); true if unknown. */
+static bool lo_forwarding(const char *proto)
+{
+	char path[64], c = '1';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/%s/conf/lo/forwarding", proto);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fread(&c, 1, 1, f) != 1)
+		c = '1';
+	fclose(f);
+	return c != '0';
+}
+
+/*
+ * XDP's route lookups are made from lo, and bpf_fib_lookup() wants
+ * forwarding on there (viplb.8, THE XDP FAST PATH): turn it on.  It
+ * forwards nothing that comes from the network.  0, or -1 (reported).
+ */
+static int lo_forwarding_on(const char *proto)
+{
+	char path[64];
+	FILE *f;
+
+	if (lo_forwarding(proto))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/sys/%s/conf/lo/forwarding", proto);
+	f = fopen(path, "w");
+	if (f) {
+		bool ok = fputs("1\n", f) != EOF;
+
+		if (!fclose(f) && ok)
+			return 0;
+	}
+	errmsg("xdp attach: writing 1 to %s: %s", path, strerror(errno));
+	return -1;
+}
+
 static int xdp_attach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, lopts);
@@ -214,6 +254,7 @@ static int xdp_attach(int argc, char **argv)
 	int prog, fd;
 
 	if (parse_attach(argc, argv, &a) || xdp_pin_dir_check("xdp attach") ||
+	    lo_forwarding_on("net/ipv4") || lo_forwarding_on("net/ipv6") ||
 	    xdp_bpffs_mount("xdp attach") || xdp_lock_root("xdp attach"))
 		return 1;
 	/* A new netns may not inherit anything: the dead ones' state goes. */
@@ -522,11 +563,16 @@ static int xdp_stats(int argc, char **argv)
 
 		snprintf(fmt, sizeof(fmt), " %s %%" PRIu64, xdp_stat_name(i));
 		print_u64(PRINT_ANY, xdp_stat_name(i), fmt, st.c[i]);
-		if (i == VIPLB_XDP_ST_LRU_MISS)
+		if (i == VIPLB_XDP_ST_LRU_MISS || i == VIPLB_XDP_ST_TTL)
 			print_fp("\n   ");
 	}
 	print_fp("\n");
 	close_json_object();
+	/* XDP's route lookups are made from lo (viplb.8, THE XDP FAST PATH). */
+	if (!lo_forwarding("net/ipv4"))
+		errmsg("xdp stats: net.ipv4.conf.lo.forwarding is 0: IPv4 dr and tun packets are passed (fib_fwd_disabled)");
+	if (!lo_forwarding("net/ipv6"))
+		errmsg("xdp stats: net.ipv6.conf.lo.forwarding is 0: IPv6 dr and tun packets are passed (fib_fwd_disabled)");
 	open_json_array("services");
 	for (i = 0; i < list.nr; i++)
 		print_service(&list.svcs[i], true);

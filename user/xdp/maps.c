@@ -15,7 +15,11 @@
  * Order of writes, for a program running meanwhile: new backend entries
  * first (nothing refers to them yet), then the new ring, swapped in with
  * one update, then the service entry, and last the retirement of the
- * backends the new ring no longer names.
+ * backends the new ring no longer names.  The ring carries its table
+ * size M in its head entry, and the program takes M from there: a packet
+ * between the ring's swap and the service entry's update hashes the new
+ * ring with the new M, never with the old.  A service that no longer has
+ * a ring (nat, rr, wrr, lc) gets its entry first, then loses its ring.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -66,7 +70,8 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	static const char *const names[] = XDP_MAP_NAMES;
 	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
-		       &m->stats,     &m->config,   &m->tx_ports };
+		       &m->stats,     &m->config,   &m->tx_ports,
+		       &m->vlans };
 	char path[256];
 	size_t i;
 	int err;
@@ -85,16 +90,24 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 		}
 	}
 	err = xdp_maps_init(m);
-	if (err)
+	if (err) {
 		xdp_maps_release(m, true);
-	return err;
+		return err;
+	}
+	/*
+	 * Best effort: with the map stale, the program passes what it
+	 * cannot place (a VLAN device it does not know) to the stack.
+	 */
+	xdp_vlans_sync(m);
+	return 0;
 }
 
 void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 {
 	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
-		       &m->stats,     &m->config,   &m->tx_ports };
+		       &m->stats,     &m->config,   &m->tx_ports,
+		       &m->vlans };
 	size_t i;
 
 	if (m->be)
@@ -396,8 +409,8 @@ static int cmp_ring_be(const void *a, const void *b)
  * Builds the Maglev table of @n backends (sorted here) and writes it, as
  * backend ids, into a new inner map, swapped into rings[svc_id].
  *
- * The ring's pairs are 2 * entries consecutive __u32 slots, so the table
- * is built in place, in the map's own memory (mapped with MAP_POPULATE:
+ * The ring's head holds M; the pairs after it are consecutive __u32
+ * slots, so the table is built in place, in the map's own memory (mapped with MAP_POPULATE:
  * one call instead of a page fault per page), and its backend indexes
  * are then turned into ids: no table of M entries is allocated, filled
  * and copied for every change.
@@ -435,7 +448,9 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		err = -errno;
 		goto out;
 	}
-	slots = (__u32 *)ring;
+	ring[VIPLB_XDP_RING_HEAD].backend[0] = m;
+	ring[VIPLB_XDP_RING_HEAD].backend[1] = 0;
+	slots = (__u32 *)(ring + 1);
 	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
 	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID) {
 		err = -EINVAL;
@@ -445,7 +460,7 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 		if (slots[i] != VIPLB_MAGLEV_NONE)
 			slots[i] = slots[i] < n ? rb[slots[i]].id :
 						  VIPLB_MAGLEV_NONE;
-	for (; i < 2 * entries; i++) /* the odd slot after the last */
+	for (; i < 2 * (entries - 1); i++) /* the odd slot after the last */
 		slots[i] = VIPLB_MAGLEV_NONE;
 	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
 		err = -errno;
@@ -579,11 +594,13 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		err = write_ring(m, val.id, svc->table_size, rb, n);
 		if (err)
 			goto out;
-	} else if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
+	}
+	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
 		err = -errno;
 		goto out;
 	}
-	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
+	if (!(wants_ring(svc) && n) &&
+	    bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
 		err = -errno;
 		goto out;
 	}
@@ -867,11 +884,14 @@ const char *xdp_stat_name(unsigned int i)
 		[VIPLB_XDP_ST_SCHED] = "pass_sched",
 		[VIPLB_XDP_ST_NO_BACKEND] = "pass_no_backend",
 		[VIPLB_XDP_ST_TTL] = "pass_ttl",
-		[VIPLB_XDP_ST_FIB_FAIL] = "fib_fail",
+		[VIPLB_XDP_ST_FIB_NO_NEIGH] = "fib_no_neigh",
+		[VIPLB_XDP_ST_FIB_FWD_DISABLED] = "fib_fwd_disabled",
+		[VIPLB_XDP_ST_FIB_UNREACHABLE] = "fib_unreachable",
 		[VIPLB_XDP_ST_FRAG_NEEDED] = "fib_frag_needed",
 		[VIPLB_XDP_ST_DR_GATEWAY] = "pass_dr_gateway",
 		[VIPLB_XDP_ST_NO_TUN_SRC] = "pass_no_tun_src",
 		[VIPLB_XDP_ST_NO_TX_PORT] = "pass_no_tx_port",
+		[VIPLB_XDP_ST_VLAN] = "pass_vlan",
 		[VIPLB_XDP_ST_ERROR] = "error",
 	};
 

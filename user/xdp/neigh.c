@@ -40,6 +40,7 @@ struct nexthop {
 	bool ours; /* the entry carries VIPLB_NEIGH_PROTO */
 	bool managed; /* ... and NTF_EXT_MANAGED */
 	bool wanted; /* a backend's next hop */
+	bool added; /* viplb made its entry now */
 };
 
 struct nh_set {
@@ -252,6 +253,39 @@ static int neigh_write(struct rtnl *r, const struct nexthop *nh, bool add)
 	return rtnl_talk(r, nlh, NULL, NULL);
 }
 
+/*
+ * Wait, at most a second, until the entries just made are resolved (or
+ * have failed), so that a command that adds a backend returns when XDP
+ * can send to it: its first packets are not passed for want of a MAC.
+ */
+static void wait_resolved(struct rtnl *r, const struct nh_set *set)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct nh_set now = { 0 };
+	const struct nexthop *nh, *cur;
+	bool pending = true;
+	int tries;
+	size_t i;
+
+	for (tries = 0; pending && tries < 50; tries++) {
+		now.nr = 0;
+		if (neigh_dump(r, &now))
+			break;
+		pending = false;
+		for (i = 0; i < set->nr && !pending; i++) {
+			nh = &set->v[i];
+			if (!nh->added)
+				continue;
+			cur = nh_find(&now, nh->ifindex, nh->family, &nh->addr);
+			pending = cur && (cur->state == NUD_NONE ||
+					  (cur->state & NUD_INCOMPLETE));
+		}
+		if (pending)
+			nanosleep(&pause, NULL);
+	}
+	free(now.v);
+}
+
 static void warn_once(bool *warned, const char *what, int err)
 {
 	if (*warned)
@@ -337,13 +371,16 @@ void xdp_neigh_sync(struct xdp_maps *m)
 		nh = &set.v[i];
 		err = 0;
 		if (nh->wanted && !(nh->ours && nh->managed) &&
-		    !(nh->state & (NUD_PERMANENT | NUD_NOARP)))
+		    !(nh->state & (NUD_PERMANENT | NUD_NOARP))) {
 			err = neigh_write(r, nh, true);
-		else if (!nh->wanted && nh->ours)
+			nh->added = !err;
+		} else if (!nh->wanted && nh->ours) {
 			err = neigh_write(r, nh, false);
+		}
 		if (err && err != -ENOENT)
 			warn_once(&warned, "writing an entry", err);
 	}
+	wait_resolved(r, &set);
 out:
 	if (r && r->sock)
 		mnl_socket_close(r->sock);

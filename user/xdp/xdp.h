@@ -34,6 +34,7 @@ struct xdp_maps {
 	int stats;
 	int config;
 	int tx_ports;
+	int vlans;
 	struct viplb_xdp_backend *be; /* VIPLB_XDP_MAX_BACKENDS entries */
 	int nr_cpus;
 	/*
@@ -50,7 +51,7 @@ struct xdp_maps {
 /* Map names, as pinned (also the BPF object's map names). */
 #define XDP_MAP_NAMES                                                      \
 	{ "vips", "rings", "backends", "flows", "svc_stats", "be_stats",   \
-	  "stats", "config", "tx_ports" }
+	  "stats", "config", "tx_ports", "vlans" }
 
 /*
  * Set up m from map fds already in it (-1 for absent), e.g. from a loaded
@@ -58,7 +59,10 @@ struct xdp_maps {
  * 0 or a negative errno.
  */
 int xdp_maps_init(struct xdp_maps *m);
-/* Open every map pinned in dir; -errno if any is missing. */
+/*
+ * Open every map pinned in dir; -errno if any is missing.  The vlans map
+ * is refreshed from the netns's devices (xdp_vlans_sync()) on the way.
+ */
 int xdp_maps_open(struct xdp_maps *m, const char *dir);
 /* Unmap; with close_fds, close the fds too. */
 void xdp_maps_release(struct xdp_maps *m, bool close_fds);
@@ -81,6 +85,18 @@ int xdp_svc_read(struct xdp_maps *m, const struct svc_key *key,
 		 struct lb_service_list *list, bool with_stats);
 /* Zero the counters of one service and its backends, or of all (NULL). */
 int xdp_stats_zero(struct xdp_maps *m, const struct svc_key *key);
+/*
+ * vlan.c: the vlans map made the netns's VLAN devices (ifindex -> lower
+ * device, tag), by an rtnetlink dump.  0 or a negative errno.
+ */
+int xdp_vlans_sync(struct xdp_maps *m);
+/*
+ * An RTM_NEWLINK message: if it is a VLAN device whose lower device is in
+ * this netns, its ifindex and vlans entry, and true.
+ */
+struct nlmsghdr;
+bool xdp_vlan_of_link(const struct nlmsghdr *nlh, __u32 *ifindex,
+		      struct viplb_xdp_vlan *v);
 /* Sum the per-CPU global counters. */
 int xdp_stats_read(struct xdp_maps *m, struct viplb_xdp_stats *st);
 /* Name of a global counter, for output. */

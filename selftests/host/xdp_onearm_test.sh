@@ -1,0 +1,354 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# A one-armed director with forwarding off, without the module: dr and tun
+# services, IPv4 and IPv6, served at XDP (issue 11, defect 2).
+#
+#                        bridge br0 in $S
+#        +------------------+------------------+------------------+
+#   c0 of $C            d0 of $D           eth0 of $B1        eth0 of $B2
+#   198.51.100.100/24   198.51.100.1/24    198.51.100.2/24    198.51.100.3/24
+#   2001:db8:1::100/64  2001:db8:1::1/64   2001:db8:1::2/64   2001:db8:1::3/64
+#   VIPs via $D         XDP on d0          VIPs on lo, arp_ignore 1,
+#                                          IPIP/IP6IP6 decapsulated by
+#                                          ipip_decap.bpf.o (no ipip here)
+#   (the bridge's port facing d0 has an XDP_PASS program, for native XDP_TX)
+#
+# The director: net.ipv4.ip_forward 0, net.ipv6.conf.all.forwarding 0, and
+# forwarding on lo only, which bpf_fib_lookup() wants on the device it is
+# asked from (the guide's "Per packet") and `viplb xdp attach' turns on.
+# Nothing resolves the servers' MACs but viplb's managed neighbour entries.  Its stack routes nothing (a ping
+# through it fails), and has no VIP, so a VIP packet XDP passed would go
+# nowhere.  An nft counter in its prerouting hook counts the VIP packets
+# its stack sees: 0 while the transfers run.  Replies go from the real
+# servers straight to the client.
+#
+# Then each reason bpf_fib_lookup() fails for, produced on purpose and
+# counted under its name: fib_fwd_disabled (forwarding off on lo too),
+# fib_no_neigh (a backend no one has resolved), fib_unreachable (an
+# unreachable route), fib_frag_needed (a tun packet over a route's MTU).
+
+# Pid 1 of a pid and mount namespace of our own: see xdp_ns.sh.
+. "$(dirname "$0")/xdp_ns.sh"
+
+# lib.sh looks for the CLI beside selftests/; this test is one level down.
+: "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+require_cmd ip socat cmp jq ethtool nft ping stat
+xdp_ns_check
+
+DECAP=$VIPLB_SELFTESTS/ipip_decap.bpf.o
+[ -f "$DECAP" ] || skip_all "$DECAP not built (make -C selftests/host)"
+if lsmod 2>/dev/null | grep -q '^viplb '; then
+	skip_all "the viplb module is loaded: this test is for XDP alone"
+fi
+
+NFLOWS=2
+SIZE_KB=128
+
+ns_create S xs
+ns_create C xc
+ns_create D xd
+ns_create B1 xb1
+ns_create B2 xb2
+
+# v ARGS...: viplb in the director's netns; a failure is a failed check.
+v()
+{
+	if ! vl_o=$("$VIPLB" -n "$D" "$@" 2>&1); then
+		fail "viplb $*" "$vl_o"
+		return 1
+	fi
+	[ -z "$vl_o" ] || printf '%s\n' "$vl_o"
+}
+
+# sysctl_w NS NAME VALUE
+sysctl_w()
+{
+	ip netns exec "$1" sh -c "echo $3 >/proc/sys/net/$2"
+}
+
+# nft ARGS...: nft in the director's netns.
+nft()
+{
+	ip netns exec "$D" nft "$@"
+}
+
+topo()
+{
+	ip -n "$S" link add br0 type bridge &&
+	ip -n "$S" link set br0 up || return 1
+	for p in "$C c0 sc" "$D d0 sd" "$B1 eth0 sb1" "$B2 eth0 sb2"; do
+		# shellcheck disable=SC2086 # netns, device, port
+		set -- $p
+		ip link add "$2" netns "$1" type veth peer name "$3" netns "$S" &&
+		ip -n "$S" link set "$3" master br0 &&
+		ip -n "$S" link set "$3" up &&
+		ip -n "$1" link set "$2" up || return 1
+	done
+	# A veth flushes what native XDP_TX sends to its peer only if the
+	# peer has NAPI (GRO) and an XDP program: one that passes all.  Not
+	# GRO on the client's port: it would hand d0 64 KiB packets (generic
+	# XDP sees skbs), too big to forward.
+	ip netns exec "$S" ethtool -K sd gro on >/dev/null
+	ip -n "$S" link set dev sd xdp obj "$DECAP" sec xdp/pass || return 1
+
+	ip -n "$C" addr add 198.51.100.100/24 dev c0
+	ip -n "$C" addr add 2001:db8:1::100/64 dev c0 nodad
+	ip -n "$C" route add 192.0.2.0/24 via 198.51.100.1
+	ip -n "$C" route add 203.0.113.0/24 via 198.51.100.1
+	ip -n "$C" route add 2001:db8:2::/64 via 2001:db8:1::1
+	# Room for the tun outer header on the director's 1500 bytes; what
+	# the client sends is what a NIC puts on the wire: no TSO skbs,
+	# complete checksums (see xdp_veth_test.sh).
+	ip -n "$C" link set c0 mtu 1400
+	ip netns exec "$C" ethtool -K c0 tx off tso off gso off >/dev/null
+
+	ip -n "$D" addr add 198.51.100.1/24 dev d0
+	ip -n "$D" addr add 2001:db8:1::1/64 dev d0 nodad
+	ip -n "$D" route add 203.0.113.0/24 via 198.51.100.2
+	sysctl_w "$D" ipv4/ip_forward 0
+	sysctl_w "$D" ipv6/conf/all/forwarding 0
+
+	i=1
+	for b in "$B1" "$B2"; do
+		i=$((i + 1))
+		ip -n "$b" addr add "198.51.100.$i/24" dev eth0
+		ip -n "$b" addr add "2001:db8:1::$i/64" dev eth0 nodad
+		for a in 192.0.2.10/32 192.0.2.11/32 2001:db8:2::10/128 \
+			 2001:db8:2::11/128; do
+			ip -n "$b" addr add "$a" dev lo
+		done
+		ip netns exec "$b" sh -c '
+			echo 1 >/proc/sys/net/ipv4/conf/all/arp_ignore
+			echo 2 >/proc/sys/net/ipv4/conf/all/arp_announce
+			echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter
+			echo 0 >/proc/sys/net/ipv4/conf/eth0/rp_filter'
+		ip -n "$b" link set dev eth0 xdpgeneric obj "$DECAP" sec xdp ||
+			return 1
+	done
+	ip -n "$B1" addr add 203.0.113.1/32 dev lo
+
+	# The director's prerouting: every VIP packet its stack sees.
+	nft -f - <<EOF || return 1
+add table inet t
+add chain inet t pre { type filter hook prerouting priority -300; }
+add rule inet t pre ip daddr 192.0.2.0/24 counter
+add rule inet t pre ip6 daddr 2001:db8:2::/64 counter
+EOF
+
+	# Nothing talks to the servers first: viplb has the kernel resolve
+	# their MACs (managed neighbour entries, user/xdp/neigh.c).
+}
+
+topo || bail "one-armed topology"
+
+# stack_vip_pkts: the VIP packets the director's stack has seen.
+stack_vip_pkts()
+{
+	nft -j list chain inet t pre |
+		jq '[.nftables[].rule? | select(.) | .expr[] |
+		     select(.counter) | .counter.packets] | add'
+}
+
+pids=""
+for b in "$B1" "$B2"; do
+	for a in 192.0.2.10 192.0.2.11 "[2001:db8:2::10]" "[2001:db8:2::11]"; do
+		case $a in
+		\[*) l=TCP6-LISTEN ;;
+		*) l=TCP4-LISTEN ;;
+		esac
+		ip netns exec "$b" socat "$l:80,bind=$a,reuseaddr,fork" \
+			EXEC:cat >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+done
+defer "kill $pids"
+
+wait_listen()
+{
+	for b in "$B1" "$B2"; do
+		t=0
+		until [ "$(ip netns exec "$b" ss -Hltn | grep -c ':80 ')" -eq 4 ]; do
+			t=$((t + 1))
+			[ $t -gt 50 ] && return 1
+			sleep 0.1
+		done
+	done
+}
+wait_listen || bail "socat servers did not start"
+
+head -c $((SIZE_KB * 1024)) /dev/urandom >"$VIPLB_TMP/in"
+
+# transfer ADDR SPORT: send the file to ADDR:80 from SPORT, get its echo.
+transfer()
+{
+	case $1 in
+	*:*) t="TCP6:[$1]:80" ;;
+	*) t="TCP4:$1:80" ;;
+	esac
+	rm -f "$VIPLB_TMP/out"
+	ip netns exec "$C" timeout 20 socat -t 5 - \
+		"$t,sourceport=$2,connect-timeout=5" \
+		<"$VIPLB_TMP/in" >"$VIPLB_TMP/out" 2>"$VIPLB_TMP/err" &&
+		cmp -s "$VIPLB_TMP/in" "$VIPLB_TMP/out"
+}
+
+# xstat NAME: a global XDP counter of the director.
+xstat()
+{
+	"$VIPLB" -n "$D" -j xdp stats | jq -r ".counters.$1"
+}
+
+# The stack does not forward: through the director, 203.0.113.1 is out
+# of reach.
+if ip netns exec "$C" ping -c1 -W1 203.0.113.1 >/dev/null 2>&1; then
+	fail "the director's stack forwards nothing (ip_forward 0)" \
+		"a ping through it came back"
+else
+	pass "the director's stack forwards nothing (ip_forward 0)"
+fi
+
+run_mode()
+{
+	mode=$1
+	base=$2
+	v xdp attach d0 mode "$mode" || return
+	defer "$VIPLB -n $D xdp detach d0"
+	fwd=$(ip netns exec "$D" cat /proc/sys/net/ipv4/ip_forward \
+		/proc/sys/net/ipv6/conf/all/forwarding \
+		/proc/sys/net/ipv4/conf/lo/forwarding \
+		/proc/sys/net/ipv6/conf/lo/forwarding | tr '\n' ' ')
+	check_eq "$mode: xdp attach turned forwarding on for lo only" \
+		"$fwd" "0 0 1 1 "
+	for s in "192.0.2.10 dr" "192.0.2.11 tun" "[2001:db8:2::10] dr" \
+		 "[2001:db8:2::11] tun"; do
+		# shellcheck disable=SC2086 # VIP, mode
+		set -- $s
+		case $1 in
+		\[*) b2="[2001:db8:1::2]" b3="[2001:db8:1::3]" ;;
+		*) b2=198.51.100.2 b3=198.51.100.3 ;;
+		esac
+		v service add tcp "$1:80" mode "$2" &&
+		v backend add tcp "$1:80" "$b2" &&
+		v backend add tcp "$1:80" "$b3" || return
+	done
+	nft reset counters table inet t >/dev/null
+
+	tx0=$(xstat tx)
+	n=0
+	for s in "192.0.2.10 dr" "192.0.2.11 tun" "2001:db8:2::10 dr" \
+		 "2001:db8:2::11 tun"; do
+		# shellcheck disable=SC2086 # VIP, mode
+		set -- $s
+		ok=0
+		for i in $(seq 1 $NFLOWS); do
+			n=$((n + 1))
+			if transfer "$1" $((base + n)); then
+				ok=$((ok + 1))
+			else
+				log "$1 from port $((base + n)): $(cat "$VIPLB_TMP/err")"
+			fi
+		done
+		if [ $ok -eq $NFLOWS ]; then
+			pass "$mode: $2 $1: $NFLOWS TCP transfers of $SIZE_KB KiB intact"
+		else
+			fail "$mode: $2 $1: $NFLOWS TCP transfers of $SIZE_KB KiB intact" \
+				"$ok of $NFLOWS completed intact"
+		fi
+	done
+
+	seen=$(stack_vip_pkts)
+	tx=$(($(xstat tx) - tx0))
+	# At least one packet per 1400 bytes of every flow, all XDP_TX.
+	min=$((n * SIZE_KB * 1024 / 1400))
+	if [ "$seen" -eq 0 ] && [ "$tx" -ge $min ]; then
+		pass "$mode: XDP sent every VIP packet ($tx XDP_TX), the stack saw none"
+	else
+		fail "$mode: XDP sent every VIP packet, the stack saw none" \
+			"XDP_TX $tx (want >= $min), VIP packets in prerouting $seen"
+	fi
+	bad=0
+	for c in fib_no_neigh fib_fwd_disabled fib_unreachable \
+		 fib_frag_needed pass_no_backend error aborted; do
+		[ "$(xstat $c)" -eq 0 ] || bad="$bad $c=$(xstat $c)"
+	done
+	if [ "$bad" = 0 ]; then
+		pass "$mode: no FIB failure, error or abort"
+	else
+		fail "$mode: no FIB failure, error or abort" "$bad"
+	fi
+	v flush
+	v xdp detach d0
+}
+
+run_mode generic 41000
+run_mode native 42000
+
+# probe PROTO ADDR: one connection attempt (TCP4) or datagram (UDP4) of
+# 1,300 bytes to ADDR:80 from the client; it is not expected to succeed.
+probe()
+{
+	case $1 in
+	TCP4) o=,connect-timeout=1 ;;
+	*) o= ;;
+	esac
+	head -c 1300 /dev/zero |
+		ip netns exec "$C" timeout 3 socat -u - "$1:$2:80$o" \
+			>/dev/null 2>&1
+}
+
+# reason NAME WHAT PROTO ADDR: one packet to ADDR is counted as NAME.
+reason()
+{
+	r0=$(xstat "$1")
+	p0=$(stack_vip_pkts)
+	probe "$3" "$4"
+	r=$(($(xstat "$1") - r0))
+	p=$(($(stack_vip_pkts) - p0))
+	if [ "$r" -ge 1 ] && [ "$p" -ge 1 ]; then
+		pass "$1: $2 ($r counted, passed to the stack)"
+	else
+		fail "$1: $2" "$1 +$r, VIP packets in prerouting +$p"
+	fi
+}
+
+# One service per reason, each with one backend.
+v xdp attach d0 mode generic || bail "xdp attach"
+for s in "tcp 192.0.2.10 dr 198.51.100.2" "tcp 192.0.2.20 dr 198.51.100.50" \
+	 "tcp 192.0.2.21 dr 198.51.100.60" "udp 192.0.2.22 tun 198.51.100.3"; do
+	# shellcheck disable=SC2086 # proto, VIP, mode, backend
+	set -- $s
+	if ! v service add "$1" "$2:80" mode "$3" ||
+	   ! v backend add "$1" "$2:80" "$4"; then
+		bail "services for the FIB failure reasons"
+	fi
+done
+
+sysctl_w "$D" ipv4/conf/lo/forwarding 0
+reason fib_fwd_disabled "forwarding off on lo too" TCP4 192.0.2.10
+sysctl_w "$D" ipv4/conf/lo/forwarding 1
+
+neigh=$(ip -n "$D" neigh show 198.51.100.50 |
+	grep -E "REACHABLE|STALE|DELAY|PROBE|PERMANENT|NOARP")
+if [ -z "$neigh" ]; then
+	reason fib_no_neigh "a backend without a neighbour entry" TCP4 192.0.2.20
+else
+	fail "fib_no_neigh: a backend without a neighbour entry" "$neigh"
+fi
+
+ip -n "$D" route add unreachable 198.51.100.60/32
+reason fib_unreachable "an unreachable route to the backend" TCP4 192.0.2.21
+
+# Locked: the FIB's MTU check, made for forwarding, ignores an unlocked
+# route MTU (unless ip_forward_use_pmtu).
+ip -n "$D" route add 198.51.100.3/32 dev d0 mtu lock 1300
+reason fib_frag_needed "a tun packet over the route's MTU of 1300" UDP4 \
+	192.0.2.22
+
+v flush
+v xdp detach d0
+
+viplb_finish
