@@ -1,0 +1,37 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The host's XDP tests without the module, run again inside the VM on
+# Debian's 6.1 kernel (its verifier, FIB helper and neighbour code):
+#   host/xdp_veth_test.sh     dr end to end on veth, generic and native
+#   host/xdp_onearm_test.sh   a one-armed director with forwarding off,
+#                             dr and tun, v4 and v6, every FIB failure reason
+#   host/xdp_netns_test.sh    the pinned state from every way in, writers,
+#                             stale pins
+#   host/xdp_restore_test.sh  a restore with an error changes nothing
+# They serve from the pinned maps alone, so the module must not be loaded.
+# Each one's TAP output is nested under "# "; one result line each.
+
+if [ -d /sys/module/viplb ]; then
+	rmmod viplb || { echo "not ok 1 - rmmod viplb"; exit 1; }
+fi
+# The runner reaches this directory through a symlink: go by the real path,
+# from which the host tests find the repository.
+here=$(cd "$(dirname "$0")" && pwd -P) || exit 1
+n=0
+rc=0
+for t in xdp_veth_test.sh xdp_onearm_test.sh xdp_netns_test.sh \
+	 xdp_restore_test.sh; do
+	n=$((n + 1))
+	"$here/host/$t" >"/tmp/xdp_host.$$" 2>&1
+	r=$?
+	sed 's/^/# /' "/tmp/xdp_host.$$"
+	rm -f "/tmp/xdp_host.$$"
+	case $r in
+	0) echo "ok $n - host/$t" ;;
+	4) echo "ok $n - host/$t # SKIP" ;;
+	*) echo "not ok $n - host/$t (exit $r)"; rc=1 ;;
+	esac
+done
+echo "1..$n"
+exit $rc
