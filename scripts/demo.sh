@@ -31,7 +31,9 @@
 # nat VIP is still passed to the module; `viplb xdp stats`, the
 # per-backend counts and `viplb xdp lookup` beside `viplb service lookup`
 # show it.  Last, the module is unloaded and XDP goes on serving the dr
-# VIP from its pinned maps alone, then is detached.
+# VIP from its pinned maps alone (the backends' MACs kept fresh by managed
+# neighbour entries), takes a change from the CLI (backend 3 drained) on
+# its own, then is detached.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -226,10 +228,6 @@ sysctl -qw net.ipv4.conf.all.rp_filter=0
 # What the client's veth sends is what a NIC puts on the wire: complete
 # checksums (a native XDP frame loses the skb's "checksum partial" mark).
 ip netns exec "$CLIENT" ethtool -K eth0 tx off tso off gso off >/dev/null
-# XDP takes the backends' MACs from the neighbour table: fill it.
-for i in 0 1 2; do
-	ping -c1 -W2 "198.51.100.$((4 * i + 2))" >/dev/null
-done
 echo "backends 1-3: $DR_VIP on lo (arp_ignore 1), a server on $DR_VIP:80"
 echo
 run viplb xdp attach cli-d mode native flows 16384
@@ -307,18 +305,24 @@ echo "viplb unloaded"
 
 step "9. XDP without the module: the pinned maps hold the configuration"
 run viplb show
-# XDP takes next-hop MACs from the neighbour table, and without the module
-# nothing refreshes them (viplb.8): resolve the backends first.
-echo "\$ ping -c 1 each backend (refresh the neighbour entries)"
-for i in 0 1 2; do
-	ping -q -c 1 -W 2 "198.51.100.$((4 * i + 2))" >/dev/null ||
-		echo "demo: backend $((i + 1)) does not answer ping" >&2
-done
+# The backends' MACs: viplb keeps a managed neighbour entry for each (the
+# kernel resolves it and keeps it fresh), not the module.
+run ip neigh show proto 245
 echo "\$ (10 x) socat - TCP:$DR_VIP:80"
 xhits=$(connect_n 10 "$DR_VIP" 80)
 printf '%s\n' "$xhits"
 if grep -q "no answer" <<<"$xhits"; then
 	echo "demo: the dr VIP was not served without the module" >&2
+	exit 1
+fi
+echo
+echo "# Changes go to the maps alone now: drain backend 3 (weight 0)."
+run viplb backend set tcp "$DR_VIP:80" 198.51.100.10 weight 0
+echo "\$ (10 x) socat - TCP:$DR_VIP:80"
+xhits=$(connect_n 10 "$DR_VIP" 80)
+printf '%s\n' "$xhits"
+if grep -q "no answer\|backend 3" <<<"$xhits"; then
+	echo "demo: a new connection reached the drained backend 3 (or none was served)" >&2
 	exit 1
 fi
 echo "\$ viplb xdp stats | sed -n 1,2p"
