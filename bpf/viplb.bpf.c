@@ -77,10 +77,14 @@ struct {
 	__type(value, struct viplb_xdp_backend);
 } backends SEC(".maps");
 
+/*
+ * One LRU for all CPUs: per-CPU LRUs (BPF_F_NO_COMMON_LRU) would give each
+ * CPU max_entries / CPUs entries, evicted even while the others are empty.
+ * User space sizes it (xdp_flows_map_size()).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, VIPLB_XDP_FLOWS_DEFAULT);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__type(key, struct viplb_flow_tuple);
 	__type(value, struct viplb_xdp_flow);
 } flows SEC(".maps");

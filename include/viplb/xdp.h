@@ -19,7 +19,8 @@
  *             in with one update, so the program never sees a
  *             half-written table, nor a table with another table's M.
  *   backends ARRAY  backend id -> struct viplb_xdp_backend
- *   flows     LRU_HASH (BPF_F_NO_COMMON_LRU: one LRU list per CPU)
+ *   flows     LRU_HASH, one LRU for all CPUs, sized by user space
+ *             (xdp_flows_map_size() in user/xdp/maps.c)
  *             struct viplb_flow_tuple -> struct viplb_xdp_flow
  *   svc_stats PERCPU_ARRAY  service id -> struct viplb_xdp_counters
  *   be_stats  PERCPU_ARRAY  backend id -> struct viplb_xdp_counters
@@ -42,7 +43,7 @@
 #define VIPLB_XDP_MAX_BACKENDS	65536
 /* Size of the vlans map. */
 #define VIPLB_XDP_MAX_VLANS	4096
-/* Default number of entries of the flows map ("viplb xdp attach ... flows N"). */
+/* Default number of flows the flows map holds ("viplb xdp attach ... flows N"). */
 #define VIPLB_XDP_FLOWS_DEFAULT	131072
 
 /**

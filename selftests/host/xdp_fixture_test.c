@@ -56,6 +56,8 @@ static const unsigned char MAC_B11[6] = { 2, 0, 0, 0, 2, 0x11 };
 
 static int ifindex_a0, ifindex_b0;
 static const char *setup_skip;
+/* The CPUs the test may run on, as it started. */
+static cpu_set_t test_cpus;
 
 /* Network setup, once, in a private netns. */
 
@@ -350,8 +352,13 @@ FIXTURE_SETUP(xdp)
 	if (setup_skip)
 		SKIP(return, "%s", setup_skip);
 	/* The program must load (and pass the verifier) wherever BPF works. */
-	self->skel = viplb__open_and_load();
+	self->skel = viplb__open();
 	ASSERT_NE(NULL, self->skel)
+		TH_LOG("cannot open the XDP program: %s", strerror(errno));
+	/* The flows map as "xdp attach" sizes it, for the default N. */
+	ASSERT_EQ(0, bpf_map__set_max_entries(self->skel->maps.flows,
+			xdp_flows_map_size(VIPLB_XDP_FLOWS_DEFAULT)));
+	ASSERT_EQ(0, viplb__load(self->skel))
 		TH_LOG("cannot load the XDP program: %s", strerror(errno));
 	self->prog = bpf_program__fd(self->skel->progs.viplb_xdp);
 	self->m.vips = bpf_map__fd(self->skel->maps.vips);
@@ -1651,6 +1658,110 @@ TEST_F(xdp, table_size_change_never_mixed)
 	free(s.backends);
 }
 
+/* The cpu-th CPU of test_cpus. */
+static int nth_cpu(int cpu)
+{
+	int i;
+
+	for (i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &test_cpus) && !cpu--)
+			return i;
+	return 0;
+}
+
+/*
+ * The flows map holds "flows N" flows wherever they come from: all N from
+ * one CPU, or from every CPU in turn.  Sends flows [from, from + n) once
+ * each on the cpu-th CPU the test may use: flow i is
+ * 203.0.113.(1 + i / 60000) port 1024 + i % 60000 to 192.0.2.10:80.
+ */
+static void send_flows(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(xdp) *self, int cpu, unsigned int from,
+		       unsigned int n, bool newest_first)
+{
+	struct flow_spec f = { .af = AF_INET, .dst = "192.0.2.10",
+			       .proto = IPPROTO_TCP, .dport = 80 };
+	struct pkt in, out;
+	cpu_set_t cpus;
+	unsigned int k, i;
+	char src[16];
+
+	CPU_ZERO(&cpus);
+	CPU_SET(nth_cpu(cpu), &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	for (k = 0; k < n; k++) {
+		i = newest_first ? from + n - 1 - k : from + k;
+		snprintf(src, sizeof(src), "203.0.113.%u", 1 + i / 60000);
+		f.src = src;
+		f.sport = 1024 + i % 60000;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	}
+}
+
+/*
+ * Sends flows [0, n) again, newest first (a flow evicted is pinned anew,
+ * and may evict older ones: these were counted already), and requires
+ * every one to be a flows map hit.
+ */
+static void expect_all_pinned(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(xdp) *self, unsigned int n)
+{
+	__u64 hit0 = counter(self, VIPLB_XDP_ST_LRU_HIT);
+
+	send_flows(_metadata, self, 0, 0, n, true);
+	EXPECT_EQ(n, counter(self, VIPLB_XDP_ST_LRU_HIT) - hit0)
+		TH_LOG("of %u flows pinned, %llu were still there", n,
+		       (unsigned long long)(counter(self,
+						    VIPLB_XDP_ST_LRU_HIT) -
+					    hit0));
+}
+
+/* N flows from one CPU: none evicted (per-CPU LRUs kept N / CPUs). */
+TEST_F(xdp, flows_n_from_one_cpu)
+{
+	const unsigned int n = VIPLB_XDP_FLOWS_DEFAULT;
+	struct lb_service s;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	send_flows(_metadata, self, 0, 0, n, false);
+	EXPECT_EQ(n, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	expect_all_pinned(_metadata, self, n);
+	free(s.backends);
+}
+
+/* N flows, 100 from each CPU in turn: none evicted. */
+TEST_F(xdp, flows_n_from_every_cpu)
+{
+	const unsigned int n = VIPLB_XDP_FLOWS_DEFAULT;
+	int ncpus = CPU_COUNT(&test_cpus);
+	struct lb_service s;
+	unsigned int i;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	for (i = 0; i < n; i += 100)
+		send_flows(_metadata, self, i / 100 % ncpus, i,
+			   n - i < 100 ? n - i : 100, false);
+	EXPECT_EQ(n, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	expect_all_pinned(_metadata, self, n);
+	free(s.backends);
+}
+
+/* A flow pinned on one CPU is found from every other. */
+TEST_F(xdp, flows_found_from_any_cpu)
+{
+	int cpu, ncpus = CPU_COUNT(&test_cpus);
+	struct lb_service s;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, &s);
+	send_flows(_metadata, self, 0, 0, 1000, false);
+	for (cpu = 1; cpu < ncpus; cpu++)
+		send_flows(_metadata, self, cpu, 0, 1000, false);
+	EXPECT_EQ(1000, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(1000 * (ncpus - 1), counter(self, VIPLB_XDP_ST_LRU_HIT));
+	free(s.backends);
+}
+
 /* Counters: one packet of each kind, each counted once, bytes exact. */
 TEST_F(xdp, counters_exact)
 {
@@ -1692,6 +1803,7 @@ TEST_F(xdp, counters_exact)
 
 int main(int argc, char **argv)
 {
+	sched_getaffinity(0, sizeof(test_cpus), &test_cpus);
 	net_setup();
 	return test_harness_run(argc, argv);
 }

@@ -7,7 +7,9 @@
 #   every way in    `ip netns exec NS viplb ...', `viplb -n NS ...' and a
 #                   shell in the netns (`ip netns exec NS sh -c ...') see
 #                   the same state, kept in the bpffs of pid 1's mount
-#                   namespace, which the first attach mounts there;
+#                   namespace, which the first attach mounts there; its
+#                   flows map is one LRU for all CPUs, sized for N flows
+#                   (issue 11, defect 10);
 #   writers         processes looping backend add/del on one service at
 #                   once (and a batch doing the same) leave the maps as
 #                   the last commands say, no backend id lost or given
@@ -30,7 +32,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-for c in ip jq stat; do
+for c in bpftool ip jq stat; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c not found"
 done
 xdp_ns_check
@@ -143,6 +145,15 @@ check_eq "xdp show: 2 backend ids live, none retired" \
 dir=$(nn "$D" -j xdp show | jq -r .pinned)
 check_grep "xdp show: pinned in /sys/fs/bpf/viplb/netns-cookie-N" \
 	'^/sys/fs/bpf/viplb/netns-cookie-[0-9]+$' "$dir"
+# flows N, default 131072: one LRU for all CPUs, N + 128 entries per CPU.
+check_eq "xdp show: flows 131072 (N, the default)" \
+	"$(nn "$D" -j xdp show | jq .flows_max)" 131072
+cpus=$(awk -F, '{ for (i = 1; i <= NF; i++) {
+	n = split($i, r, "-"); c += n == 2 ? r[2] - r[1] + 1 : 1 } }
+	END { print c }' /sys/devices/system/cpu/possible)
+check_eq "the flows map: a common LRU (no flags), N + 128 * $cpus CPUs entries" \
+	"$(bpftool -j map show pinned "$dir/flows" |
+		jq -c '[.max_entries, .flags]')" "[$((131072 + 128 * cpus)),0]"
 # count_links DIR: the XDP links pinned in DIR.
 count_links()
 {

@@ -162,7 +162,8 @@ static int load_and_pin(const struct attach_args *a)
 		       strerror(errno));
 		return -1;
 	}
-	err = bpf_map__set_max_entries(skel->maps.flows, a->flows);
+	err = bpf_map__set_max_entries(skel->maps.flows,
+				       xdp_flows_map_size(a->flows));
 	if (!err)
 		err = viplb__load(skel);
 	if (err) {
@@ -495,7 +496,9 @@ static int xdp_show(int argc, char **argv)
 	print_string(PRINT_ANY, "pinned", "pinned %s",
 		     xdp_host_path(xdp_pin_dir()));
 	if (!bpf_obj_get_info_by_fd(m.flows, &info, &len))
-		print_uint(PRINT_ANY, "flows_max", " flows %u", info.max_entries);
+		print_uint(PRINT_ANY, "flows_max", " flows %u",
+			   xdp_flows_capacity(info.max_entries,
+					      info.map_flags));
 	if (!xdp_svc_read(&m, NULL, &list, false)) {
 		for (i = 0; i < list.nr; i++)
 			nbe += list.svcs[i].nr_backends;

@@ -47,6 +47,35 @@ static size_t page_round(size_t n)
 	return (n + page - 1) / page * page;
 }
 
+/*
+ * The flows map is one LRU shared by every CPU, but each CPU takes free
+ * entries from it in batches, up to 128 (LOCAL_FREE_TARGET in the
+ * kernel's bpf_lru_list.c), and an insert on a CPU whose batch is empty
+ * evicts before it takes the free entries another CPU holds.  With 128
+ * more entries per possible CPU, no flow is evicted while N or fewer are
+ * pinned, however they spread over the CPUs.  (An entry replaced while
+ * still new goes back to its CPU's batch, which may then pass 128: a
+ * re-pin soon after a pin, rare.)
+ */
+#define FLOWS_PER_CPU_BATCH 128
+
+__u32 xdp_flows_map_size(__u32 flows)
+{
+	int cpus = libbpf_num_possible_cpus();
+
+	return flows + FLOWS_PER_CPU_BATCH * (cpus > 0 ? cpus : 1);
+}
+
+__u32 xdp_flows_capacity(__u32 max_entries, __u32 map_flags)
+{
+	__u32 slack = xdp_flows_map_size(0);
+
+	/* Per-CPU LRUs, as viplb made them before: max_entries in all. */
+	if (map_flags & BPF_F_NO_COMMON_LRU || max_entries < slack)
+		return max_entries;
+	return max_entries - slack;
+}
+
 int xdp_maps_init(struct xdp_maps *m)
 {
 	void *p;

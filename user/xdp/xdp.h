@@ -68,6 +68,13 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir);
 void xdp_maps_release(struct xdp_maps *m, bool close_fds);
 
 /*
+ * "flows N": the flows map's max_entries for N flows, and N for a map's
+ * max_entries and flags.  See xdp_flows_map_size() in maps.c.
+ */
+__u32 xdp_flows_map_size(__u32 flows);
+__u32 xdp_flows_capacity(__u32 max_entries, __u32 map_flags);
+
+/*
  * Write a service and all its backends (replacing what the maps hold for
  * its key).  Backends that disappear keep serving their pinned flows,
  * unless flush_removed.  Returns 0 or a negative errno (-EAFNOSUPPORT for
