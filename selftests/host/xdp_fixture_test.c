@@ -2026,6 +2026,34 @@ TEST_F(xdp, wrr_ring_scaled_to_max)
 	free(s.backends);
 }
 
+/* Who serves a service: one rule (user/xdp/served.c), as the program does. */
+TEST_F(xdp, served_rule)
+{
+	static const struct {
+		uint32_t mode, sched;
+		const char *both, *xdp_only, *module_only;
+	} c[] = {
+		{ VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_TUN, VIPLB_SCHED_SH, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_DR, VIPLB_SCHED_RR, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_TUN, VIPLB_SCHED_WRR, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_DR, VIPLB_SCHED_LC, "module", "none", "module" },
+		{ VIPLB_MODE_NAT, VIPLB_SCHED_MAGLEV, "module", "none", "module" },
+		{ VIPLB_MODE_NAT, VIPLB_SCHED_RR, "module", "none", "module" },
+	};
+	struct lb_service s = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		s.mode = c[i].mode;
+		s.sched = c[i].sched;
+		EXPECT_STREQ(c[i].both, xdp_served_by(&s, true, true));
+		EXPECT_STREQ(c[i].xdp_only, xdp_served_by(&s, false, true));
+		EXPECT_STREQ(c[i].module_only, xdp_served_by(&s, true, false));
+		EXPECT_STREQ("none", xdp_served_by(&s, false, false));
+	}
+}
+
 int main(int argc, char **argv)
 {
 	sched_getaffinity(0, sizeof(test_cpus), &test_cpus);
