@@ -2026,6 +2026,34 @@ TEST_F(xdp, wrr_ring_scaled_to_max)
 	free(s.backends);
 }
 
+/* A lookup probe shows this CPU's next rr slot, and does not take it. */
+TEST_F(xdp, rr_probe_does_not_advance)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 5000, .dport = 80 };
+	int seen[14] = { 0 }, got, next;
+	struct lb_service s;
+	struct pkt in;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_RR, &s);
+	rr_flows(_metadata, self, 0, 0, NULL, seen); /* onto one CPU */
+	build(&in, &f);
+	next = probe_choice(self, &in);
+	ASSERT_LT(0, next);
+	EXPECT_EQ(next, probe_choice(self, &in));
+	f.sport = 5001;
+	build(&in, &f);
+	EXPECT_EQ(next, probe_choice(self, &in));
+	rr_flows(_metadata, self, 5001, 1, &got, seen);
+	EXPECT_EQ(next, got);
+	f.sport = 5002;
+	build(&in, &f);
+	EXPECT_NE(next, probe_choice(self, &in));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	free(s.backends);
+}
+
 /* Who serves a service: one rule (user/xdp/served.c), as the program does. */
 TEST_F(xdp, served_rule)
 {
