@@ -1923,6 +1923,7 @@ TEST_F(xdp, rr_round_robin_pinned)
  */
 TEST_F(xdp, wrr_weight_ratio_pinned)
 {
+	static const int order[6] = { 13, 12, 11, 13, 12, 13 };
 	int seen[14] = { 0 }, round[14], got[60], i, r;
 	__u32 count[14];
 	struct lb_service s;
@@ -1939,6 +1940,9 @@ TEST_F(xdp, wrr_weight_ratio_pinned)
 	EXPECT_EQ(3, count[13]);
 
 	rr_flows(_metadata, self, 2000, 60, got, seen);
+	/* Each backend's turns evenly spaced: C B A C B C. */
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(order[i], got[i]);
 	EXPECT_EQ(10, seen[11]);
 	EXPECT_EQ(20, seen[12]);
 	EXPECT_EQ(30, seen[13]);

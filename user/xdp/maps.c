@@ -471,45 +471,71 @@ static __u32 rr_shares(const struct ring_be *rb, __u32 n, bool weighted,
 	return sum;
 }
 
+/* A backend's next turn in rr_fill(): its @k-th slot of @w. */
+struct rr_turn {
+	__u32 be;
+	__u32 k;
+	__u32 w;
+};
+
 /*
- * Fills @len slots with the smooth weighted round-robin sequence of the
- * shares @w (the module's wrr, kmod/sched.c): each step adds every share
- * to its backend's credit, takes the backend of the most (the first on a
- * tie) and charges it @len.  Each backend gets exactly its share, spread
- * evenly.  Equal shares give the backends in order, without the O(L n)
- * steps.
+ * Whether turn @a comes before @b: the k-th of w slots falls at (2k + 1) /
+ * 2w of the round, so each backend's slots are evenly spaced; ties go
+ * to the backend first in order.
+ */
+static bool rr_before(const struct rr_turn *a, const struct rr_turn *b)
+{
+	__u64 x = (2ULL * a->k + 1) * b->w, y = (2ULL * b->k + 1) * a->w;
+
+	return x < y || (x == y && a->be < b->be);
+}
+
+static void rr_sift_down(struct rr_turn *h, __u32 n, __u32 i)
+{
+	struct rr_turn t;
+	__u32 c;
+
+	for (; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && rr_before(&h[c + 1], &h[c]))
+			c++;
+		if (!rr_before(&h[c], &h[i]))
+			break;
+		t = h[i];
+		h[i] = h[c];
+		h[c] = t;
+	}
+}
+
+/*
+ * Fills @len slots, @len the sum of the shares @w, with one round of
+ * weighted round robin: the backends' turns merged in time order, each
+ * backend's @w[i] turns evenly spaced (by a heap: O(L log n)).  Each
+ * backend gets exactly its share, spread evenly: for 1:2:3, C B A C B C,
+ * as the module's smooth wrr, which is O(L n) to replay and not always
+ * in the same order.
  */
 static int rr_fill(__u32 *slots, __u32 len, const struct ring_be *rb,
 		   const __u32 *w, __u32 n)
 {
-	__u32 i, s, best, live = 0;
-	__s64 *credit;
+	struct rr_turn *h;
+	__u32 i, s, live = 0;
 
-	for (i = 0; i < n; i++)
-		live += !!w[i];
-	if (live == len) {
-		for (i = 0, s = 0; i < n; i++)
-			if (w[i])
-				slots[s++] = rb[i].id;
-		return 0;
-	}
-	credit = calloc(n, sizeof(*credit));
-	if (!credit)
+	h = calloc(n ? n : 1, sizeof(*h));
+	if (!h)
 		return -ENOMEM;
-	for (s = 0; s < len; s++) {
-		best = n;
-		for (i = 0; i < n; i++) {
-			if (!w[i])
-				continue;
-			credit[i] += w[i];
-			if (best == n || credit[i] > credit[best])
-				best = i;
-		}
-		credit[best] -= len;
-		slots[s] = rb[best].id;
+	for (i = 0; i < n; i++)
+		if (w[i])
+			h[live++] = (struct rr_turn){ .be = i, .w = w[i] };
+	for (i = live / 2; i-- > 0;)
+		rr_sift_down(h, live, i);
+	for (s = 0; s < len && live; s++) {
+		slots[s] = rb[h[0].be].id;
+		if (++h[0].k == h[0].w)
+			h[0] = h[--live];
+		rr_sift_down(h, live, 0);
 	}
-	free(credit);
-	return 0;
+	free(h);
+	return s == len ? 0 : -EINVAL;
 }
 
 /* Fills the @m slots of a Maglev table, as backend ids. */
