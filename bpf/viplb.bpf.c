@@ -192,7 +192,7 @@ static __always_inline bool round_robin(const struct viplb_xdp_service *svc)
 /*
  * The ring slot of a new flow: the flow hash (maglev) or the source hash
  * (sh) modulo M; for rr and wrr, this CPU's next slot, which moves on
- * unless @peek.  M_MAX otherwise: no slot.
+ * unless @peek.  @m if there is none.
  */
 static __always_inline __u32 ring_slot(const struct viplb_xdp_service *svc,
 				       const struct packet *pkt, __u32 m,
