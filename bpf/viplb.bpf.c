@@ -9,11 +9,12 @@
  * For each packet:
  *   1. parse Ethernet [802.1Q] IPv4|IPv6 TCP|UDP        (parsing.h)
  *   2. look up the service by (af, proto, VIP, port), then port 0
- *   3. nat mode, or a scheduler without a table (rr, wrr, lc): pass, the
- *      module serves it
+ *   3. nat mode, or lc (it needs every CPU's connection counts): pass,
+ *      the module serves it
  *   4. the flows map (LRU); on a miss the service's ring, indexed by the
- *      flow hash (maglev) or the source hash (sh); the new flow is pinned
- *      unless its backend is draining (weight 0)
+ *      flow hash (maglev), the source hash (sh), or this CPU's next slot
+ *      (rr, wrr: the ring is a weighted round-robin sequence); the new
+ *      flow is pinned unless its backend is draining (weight 0)
  *   5. bpf_fib_lookup() to the backend: next hop, egress device, MACs
  *   6. dr: decrement the TTL; tun: encapsulate              (encap.h)
  *   7. the VLAN tag the egress wants: none, unless the route's device is
@@ -68,6 +69,17 @@ struct {
 	__type(key, __u32);
 	__array(values, struct ring);
 } rings SEC(".maps");
+
+/*
+ * rr and wrr: each CPU's next slot in the service's ring.  Per CPU, so no
+ * atomics: each CPU goes round the ring on its own.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u32);
+} rr_next SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -171,15 +183,48 @@ find_service(const struct packet *pkt)
 	return bpf_map_lookup_elem(&vips, &key);
 }
 
+/* Whether the service's ring is a round-robin sequence (rr, wrr). */
+static __always_inline bool round_robin(const struct viplb_xdp_service *svc)
+{
+	return svc->sched == VIPLB_SCHED_RR || svc->sched == VIPLB_SCHED_WRR;
+}
+
+/*
+ * The ring slot of a new flow: the flow hash (maglev) or the source hash
+ * (sh) modulo M; for rr and wrr, this CPU's next slot, which moves on
+ * unless @peek.  @m if there is none.
+ */
+static __always_inline __u32 ring_slot(const struct viplb_xdp_service *svc,
+				       const struct packet *pkt, __u32 m,
+				       bool peek)
+{
+	__u32 id = svc->id, slot, *next;
+
+	if (!round_robin(svc)) {
+		if (svc->sched == VIPLB_SCHED_SH)
+			return viplb_maglev_slot(viplb_src_hash(&pkt->tuple), m);
+		return viplb_maglev_slot(viplb_flow_hash(&pkt->tuple), m);
+	}
+	next = bpf_map_lookup_elem(&rr_next, &id);
+	if (!next)
+		return m;
+	/* A ring that shrank under the cursor starts again at 0. */
+	slot = *next < m ? *next : 0;
+	if (!peek)
+		*next = slot + 1;
+	return slot;
+}
+
 /*
  * The backend the service's ring gives the flow; VIPLB_MAGLEV_NONE if
- * none.  M comes from the ring's head, not from the service entry: a
- * ring and its M are swapped in together, by one update of rings.
+ * none.  M (the ring's length) comes from the ring's head, not from the
+ * service entry: a ring and its M are swapped in together, by one update
+ * of rings.  A probe (@peek) does not move a round-robin cursor.
  */
 static __always_inline __u32 ring_pick(const struct viplb_xdp_service *svc,
-				       const struct packet *pkt)
+				       const struct packet *pkt, bool peek)
 {
-	__u32 id = svc->id, head = VIPLB_XDP_RING_HEAD, m, slot, hash, entry;
+	__u32 id = svc->id, head = VIPLB_XDP_RING_HEAD, m, slot, entry;
 	struct viplb_xdp_ring_pair *pair;
 	void *ring;
 
@@ -192,11 +237,9 @@ static __always_inline __u32 ring_pick(const struct viplb_xdp_service *svc,
 	m = pair->backend[0];
 	if (!m)
 		return VIPLB_MAGLEV_NONE;
-	if (svc->sched == VIPLB_SCHED_SH)
-		hash = viplb_src_hash(&pkt->tuple);
-	else
-		hash = viplb_flow_hash(&pkt->tuple);
-	slot = viplb_maglev_slot(hash, m);
+	slot = ring_slot(svc, pkt, m, peek);
+	if (slot >= m)
+		return VIPLB_MAGLEV_NONE;
 	entry = VIPLB_XDP_RING_ENTRY(slot);
 	pair = bpf_map_lookup_elem(ring, &entry);
 	if (!pair)
@@ -465,7 +508,7 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	if (svc->mode == VIPLB_MODE_NAT || svc->mode > VIPLB_MODE_MAX)
 		reason = VIPLB_XDP_ST_NAT_MODE;
 	else if (svc->sched != VIPLB_SCHED_MAGLEV &&
-		 svc->sched != VIPLB_SCHED_SH)
+		 svc->sched != VIPLB_SCHED_SH && !round_robin(svc))
 		reason = VIPLB_XDP_ST_SCHED;
 	if (reason != PARSE_OK) {
 		if (probe)
@@ -492,7 +535,7 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 		if (st)
 			st->c[VIPLB_XDP_ST_LRU_HIT]++;
 	} else {
-		backend = ring_pick(svc, &pkt);
+		backend = ring_pick(svc, &pkt, probe != NULL);
 		be = bpf_map_lookup_elem(&backends, &backend);
 		if (!be || be->state != VIPLB_XDP_BE_LIVE || be->af != pkt.af) {
 			if (probe)

@@ -18,6 +18,9 @@
  *             space builds a new inner map for every change and swaps it
  *             in with one update, so the program never sees a
  *             half-written table, nor a table with another table's M.
+ *             For rr and wrr the ring is instead a weighted round-robin
+ *             sequence of M (its length, at most VIPLB_TABLE_SIZE_MAX)
+ *             backend ids, each backend as often as its weight.
  *   backends ARRAY  backend id -> struct viplb_xdp_backend
  *   flows     LRU_HASH, one LRU for all CPUs, sized by user space
  *             (xdp_flows_map_size() in user/xdp/maps.c)
@@ -30,6 +33,8 @@
  *   vlans     HASH  ifindex -> struct viplb_xdp_vlan: the netns's VLAN
  *             devices, so that a route through one is sent tagged on the
  *             device below it (filled by user space from rtnetlink)
+ *   rr_next   PERCPU_ARRAY  service id -> __u32: for rr and wrr, the next
+ *             slot of the ring on this CPU (the program's alone)
  *
  * Only <linux/types.h> is used, so the BPF program can include this.
  */
@@ -64,7 +69,7 @@ struct viplb_xdp_vip_key {
  * struct viplb_xdp_service - value of the vips map: one service
  * @id: index into rings and svc_stats
  * @mode: enum viplb_mode; nat-mode packets are passed to the stack
- * @sched: enum viplb_sched; XDP serves maglev and sh, passes the others
+ * @sched: enum viplb_sched; XDP serves maglev, sh, rr and wrr, passes lc
  * @table_size: Maglev table size M, as configured (for "viplb show"; the
  *	program takes M from the ring itself, which changes with it)
  * @flags: enum viplb_svc_flags, kept for "viplb show"
@@ -160,7 +165,7 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_IP_OPTIONS,	/* IPv4 header with options */
 	VIPLB_XDP_ST_NOT_VIP,		/* no service */
 	VIPLB_XDP_ST_NAT_MODE,		/* the module serves nat mode */
-	VIPLB_XDP_ST_SCHED,		/* rr, wrr, lc: the module's job */
+	VIPLB_XDP_ST_SCHED,		/* lc: the module's job */
 	VIPLB_XDP_ST_NO_BACKEND,	/* empty ring, or all drained */
 	VIPLB_XDP_ST_TTL,		/* TTL or hop limit would expire */
 	/* bpf_fib_lookup() failed, by its reason. */

@@ -371,6 +371,7 @@ FIXTURE_SETUP(xdp)
 	self->m.config = bpf_map__fd(self->skel->maps.config);
 	self->m.tx_ports = bpf_map__fd(self->skel->maps.tx_ports);
 	self->m.vlans = bpf_map__fd(self->skel->maps.vlans);
+	self->m.rr_next = bpf_map__fd(self->skel->maps.rr_next);
 	ASSERT_EQ(0, xdp_maps_init(&self->m));
 	cfg.tun_src4 = inet_addr("198.51.100.1");
 	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
@@ -778,7 +779,7 @@ TEST_F(xdp, pass_ttl_expiring)
 }
 
 /* nat mode and rr belong to the module. */
-TEST_F(xdp, pass_nat_mode_and_rr)
+TEST_F(xdp, pass_nat_mode_and_lc)
 {
 	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
 			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
@@ -792,7 +793,7 @@ TEST_F(xdp, pass_nat_mode_and_rr)
 	EXPECT_PKT(&in, &out);
 	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NAT_MODE));
 	s.mode = VIPLB_MODE_DR;
-	s.sched = VIPLB_SCHED_RR;
+	s.sched = VIPLB_SCHED_LC;
 	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
 	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&in, &out);
@@ -1799,6 +1800,290 @@ TEST_F(xdp, counters_exact)
 	EXPECT_EQ(5, c.packets);
 	EXPECT_EQ(5 * 128, c.bytes);
 	free(s.backends);
+}
+
+/* rr and wrr: the ring is a round-robin sequence, one cursor per CPU. */
+
+/* Slot counts of backends .11, .12, .13 in the service's ring; its length. */
+static __u32 ring_counts(FIXTURE_DATA(xdp) *self, const struct lb_service *s,
+			 __u32 count[14])
+{
+	struct viplb_xdp_ring_pair pair;
+	__u32 id = svc_id(self, s), inner, len = 0, e, k, b;
+	int fd;
+
+	memset(count, 0, 14 * sizeof(*count));
+	if (bpf_map_lookup_elem(self->m.rings, &id, &inner))
+		return 0;
+	fd = bpf_map_get_fd_by_id(inner);
+	if (fd < 0)
+		return 0;
+	e = VIPLB_XDP_RING_HEAD;
+	if (!bpf_map_lookup_elem(fd, &e, &pair))
+		len = pair.backend[0];
+	for (k = 0; k < len; k++) {
+		e = VIPLB_XDP_RING_ENTRY(k);
+		if (bpf_map_lookup_elem(fd, &e, &pair))
+			break;
+		for (b = 11; b <= 13; b++) {
+			char a[16];
+
+			snprintf(a, sizeof(a), "198.51.100.%u", b);
+			if (pair.backend[k % 2] == be_id(self, AF_INET, a))
+				count[b]++;
+		}
+	}
+	close(fd);
+	return len;
+}
+
+/*
+ * Sends flows sport [from, from + n) to 192.0.2.10:80 on one CPU, each
+ * forwarded by dr to a backend of BE3 (out[i] .11 .. .13, exact bytes),
+ * and counts them in seen[].
+ */
+static void rr_flows(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(xdp) *self, int from, int n, int *got,
+		     int seen[14])
+{
+	static const unsigned char *const mac[14] = {
+		[11] = MAC_BE11, [12] = MAC_BE12, [13] = MAC_BE13,
+	};
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct pkt in, out, want;
+	cpu_set_t cpus;
+	int i, b;
+
+	CPU_ZERO(&cpus);
+	CPU_SET(nth_cpu(0), &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	for (i = 0; i < n; i++) {
+		f.sport = from + i;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		b = backend_of(&out);
+		ASSERT_NE(0, b);
+		expect_dr(&want, &in, MAC_A0, mac[b]);
+		EXPECT_PKT(&want, &out);
+		seen[b]++;
+		if (got)
+			got[i] = b;
+	}
+}
+
+/* Sends the flows again: each a flows map hit, to the same backend. */
+static void rr_still_pinned(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(xdp) *self, int from, int n,
+			    const int *got)
+{
+	__u64 hit0 = counter(self, VIPLB_XDP_ST_LRU_HIT);
+	int seen[14] = { 0 }, again[64], i;
+
+	ASSERT_GE(64, n);
+	rr_flows(_metadata, self, from, n, again, seen);
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(got[i], again[i]) TH_LOG("flow %d moved", from + i);
+	EXPECT_EQ(n, counter(self, VIPLB_XDP_ST_LRU_HIT) - hit0);
+}
+
+/* rr: one slot per backend whatever its weight, each in turn, pinned. */
+TEST_F(xdp, rr_round_robin_pinned)
+{
+	int seen[14] = { 0 }, got[30], i;
+	__u32 count[14];
+	struct lb_service s;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_RR, 0, BE3, 3);
+	s.backends[1].weight = 5;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(3, ring_counts(self, &s, count));
+	EXPECT_EQ(1, count[11]);
+	EXPECT_EQ(1, count[12]);
+	EXPECT_EQ(1, count[13]);
+
+	rr_flows(_metadata, self, 1000, 30, got, seen);
+	EXPECT_EQ(10, seen[11]);
+	EXPECT_EQ(10, seen[12]);
+	EXPECT_EQ(10, seen[13]);
+	for (i = 1; i < 30; i++)
+		EXPECT_NE(got[i - 1], got[i]);
+	EXPECT_EQ(30, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_SCHED));
+	EXPECT_EQ(30, counters(self, self->m.svc_stats, svc_id(self, &s)).flows);
+	rr_still_pinned(_metadata, self, 1000, 30, got);
+	free(s.backends);
+}
+
+/*
+ * wrr 2:4:6: a ring of 6 (the gcd divided out), and every round of 6 new
+ * flows gives exactly 1, 2 and 3 to .11, .12, .13; each flow pinned.
+ */
+TEST_F(xdp, wrr_weight_ratio_pinned)
+{
+	static const int order[6] = { 13, 12, 11, 13, 12, 13 };
+	int seen[14] = { 0 }, round[14], got[60], i, r;
+	__u32 count[14];
+	struct lb_service s;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_WRR, 0, BE3, 3);
+	s.backends[0].weight = 2;
+	s.backends[1].weight = 4;
+	s.backends[2].weight = 6;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(6, ring_counts(self, &s, count));
+	EXPECT_EQ(1, count[11]);
+	EXPECT_EQ(2, count[12]);
+	EXPECT_EQ(3, count[13]);
+
+	rr_flows(_metadata, self, 2000, 60, got, seen);
+	/* Each backend's turns evenly spaced: C B A C B C. */
+	for (i = 0; i < 6; i++)
+		EXPECT_EQ(order[i], got[i]);
+	EXPECT_EQ(10, seen[11]);
+	EXPECT_EQ(20, seen[12]);
+	EXPECT_EQ(30, seen[13]);
+	for (r = 0; r < 60; r += 6) {
+		memset(round, 0, sizeof(round));
+		for (i = r; i < r + 6; i++)
+			round[got[i]]++;
+		EXPECT_EQ(1, round[11]) TH_LOG("round at flow %d", r);
+		EXPECT_EQ(2, round[12]);
+		EXPECT_EQ(3, round[13]);
+	}
+	EXPECT_EQ(60, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_SCHED));
+	rr_still_pinned(_metadata, self, 2000, 60, got);
+	free(s.backends);
+}
+
+/*
+ * wrr 1:2:3, then .12 drained: its pinned flows stay, new flows go 1:3 to
+ * .11 and .13; all drained: no ring, passed (no backend), pinned stay.
+ */
+TEST_F(xdp, wrr_weight0_drains)
+{
+	int seen[14] = { 0 }, got[6], more[8];
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 9999, .dport = 80 };
+	__u32 count[14];
+	struct lb_service s;
+	struct pkt in, out;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_WRR, 0, BE3, 3);
+	s.backends[1].weight = 2;
+	s.backends[2].weight = 3;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	rr_flows(_metadata, self, 3000, 6, got, seen);
+	EXPECT_EQ(2, seen[12]);
+
+	s.backends[1].weight = 0;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(4, ring_counts(self, &s, count));
+	EXPECT_EQ(0, count[12]);
+	memset(seen, 0, sizeof(seen));
+	rr_flows(_metadata, self, 4000, 8, more, seen);
+	EXPECT_EQ(2, seen[11]);
+	EXPECT_EQ(0, seen[12]);
+	EXPECT_EQ(6, seen[13]);
+	rr_still_pinned(_metadata, self, 3000, 6, got);
+
+	s.backends[0].weight = 0;
+	s.backends[2].weight = 0;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(0, ring_counts(self, &s, count));
+	build(&in, &f);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NO_BACKEND));
+	rr_still_pinned(_metadata, self, 3000, 6, got);
+	free(s.backends);
+}
+
+/*
+ * wrr weights summing past VIPLB_TABLE_SIZE_MAX: scaled down in
+ * proportion to a ring of at most that, every backend in it.
+ */
+TEST_F(xdp, wrr_ring_scaled_to_max)
+{
+	__u32 count[14], len;
+	struct lb_service s;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_WRR, 0, BE3, 3);
+	s.backends[0].weight = 100000;
+	s.backends[1].weight = 200000;
+	s.backends[2].weight = 1;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	len = ring_counts(self, &s, count);
+	EXPECT_GE(VIPLB_TABLE_SIZE_MAX, len);
+	/* 1 + w * (MAX - 3) / 300001 slots each. */
+	EXPECT_EQ(43690, count[11]);
+	EXPECT_EQ(87379, count[12]);
+	EXPECT_EQ(1, count[13]);
+	EXPECT_EQ(count[11] + count[12] + count[13], len);
+	free(s.backends);
+}
+
+/* A lookup probe shows this CPU's next rr slot, and does not take it. */
+TEST_F(xdp, rr_probe_does_not_advance)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 5000, .dport = 80 };
+	int seen[14] = { 0 }, got, next;
+	struct lb_service s;
+	struct pkt in;
+
+	add_be3(_metadata, self, VIPLB_MODE_DR, VIPLB_SCHED_RR, &s);
+	rr_flows(_metadata, self, 0, 0, NULL, seen); /* onto one CPU */
+	build(&in, &f);
+	next = probe_choice(self, &in);
+	ASSERT_LT(0, next);
+	EXPECT_EQ(next, probe_choice(self, &in));
+	f.sport = 5001;
+	build(&in, &f);
+	EXPECT_EQ(next, probe_choice(self, &in));
+	rr_flows(_metadata, self, 5001, 1, &got, seen);
+	EXPECT_EQ(next, got);
+	f.sport = 5002;
+	build(&in, &f);
+	EXPECT_NE(next, probe_choice(self, &in));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	free(s.backends);
+}
+
+/* Who serves a service: one rule (user/xdp/served.c), as the program does. */
+TEST_F(xdp, served_rule)
+{
+	static const struct {
+		uint32_t mode, sched;
+		const char *both, *xdp_only, *module_only;
+	} c[] = {
+		{ VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_TUN, VIPLB_SCHED_SH, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_DR, VIPLB_SCHED_RR, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_TUN, VIPLB_SCHED_WRR, "xdp", "xdp", "module" },
+		{ VIPLB_MODE_DR, VIPLB_SCHED_LC, "module", "none", "module" },
+		{ VIPLB_MODE_NAT, VIPLB_SCHED_MAGLEV, "module", "none", "module" },
+		{ VIPLB_MODE_NAT, VIPLB_SCHED_RR, "module", "none", "module" },
+	};
+	struct lb_service s = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		s.mode = c[i].mode;
+		s.sched = c[i].sched;
+		EXPECT_STREQ(c[i].both, xdp_served_by(&s, true, true));
+		EXPECT_STREQ(c[i].xdp_only, xdp_served_by(&s, false, true));
+		EXPECT_STREQ(c[i].module_only, xdp_served_by(&s, true, false));
+		EXPECT_STREQ("none", xdp_served_by(&s, false, false));
+	}
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # A one-armed director with forwarding off, without the module: dr and tun
-# services, IPv4 and IPv6, served at XDP (issue 11, defect 2).
+# services, IPv4 and IPv6, served at XDP (issue 11, defect 2), with sched
+# maglev, rr and wrr (defect 3); who serves what, as show says.
 #
 #                        bridge br0 in $S
 #        +------------------+------------------+------------------+
@@ -286,6 +287,93 @@ run_mode()
 
 run_mode generic 41000
 run_mode native 42000
+
+# served SVC: who serves tcp SVC, per `viplb show -j', then per `viplb xdp
+# stats -j' (two words).
+served()
+{
+	for c in show "xdp stats"; do
+		# shellcheck disable=SC2086 # show, or xdp stats
+		"$VIPLB" -n "$D" -j $c |
+			jq -r --arg k "${1%:*}" --arg p "${1##*:}" '
+			(if type == "array" then . else .services end)[] |
+			select(.vip == $k and (.port | tostring) == $p) |
+			.served'
+	done | tr '\n' ' '
+}
+
+# rr and wrr at XDP (issue 11, defect 3): each CPU takes the ring in turn,
+# every flow pinned.  Three flows a service, over CPUs that each start at
+# the ring's first slot: one CPU gets two of them, and the first two
+# slots of each ring (rr, wrr 1:2) name both backends.
+rr_wrr()
+{
+	v xdp attach d0 mode generic || return
+	defer "$VIPLB -n $D xdp detach d0"
+	v service add tcp 192.0.2.10:80 mode dr sched rr &&
+	v backend add tcp 192.0.2.10:80 198.51.100.2 &&
+	v backend add tcp 192.0.2.10:80 198.51.100.3 &&
+	v service add tcp 192.0.2.11:80 mode tun sched wrr &&
+	v backend add tcp 192.0.2.11:80 198.51.100.2 weight 1 &&
+	v backend add tcp 192.0.2.11:80 198.51.100.3 weight 2 &&
+	v service add tcp "[2001:db8:2::10]:80" mode dr sched wrr &&
+	v backend add tcp "[2001:db8:2::10]:80" "[2001:db8:1::2]" weight 2 &&
+	v backend add tcp "[2001:db8:2::10]:80" "[2001:db8:1::3]" weight 4 ||
+		return
+	nft reset counters table inet t >/dev/null
+	tx0=$(xstat tx)
+	n=0
+	for s in "192.0.2.10 rr" "192.0.2.11 wrr" "2001:db8:2::10 wrr"; do
+		# shellcheck disable=SC2086 # VIP, sched
+		set -- $s
+		ok=0
+		for i in 1 2 3; do
+			n=$((n + 1))
+			if transfer "$1" $((43000 + n)); then
+				ok=$((ok + 1))
+			else
+				log "$1 from port $((43000 + n)): $(cat "$VIPLB_TMP/err")"
+			fi
+		done
+		check_eq "$2 $1: 3 TCP transfers of $SIZE_KB KiB intact" "$ok" 3
+	done
+	seen=$(stack_vip_pkts)
+	tx=$(($(xstat tx) - tx0))
+	min=$((n * SIZE_KB * 1024 / 1400))
+	if [ "$seen" -eq 0 ] && [ "$tx" -ge $min ] &&
+	   [ "$(xstat pass_sched)" -eq 0 ]; then
+		pass "rr, wrr: XDP sent every VIP packet ($tx XDP_TX), none passed"
+	else
+		fail "rr, wrr: XDP sent every VIP packet, none passed" \
+			"XDP_TX $tx (want >= $min), pass_sched $(xstat pass_sched), VIP packets in prerouting $seen"
+	fi
+	flows=$("$VIPLB" -n "$D" -j xdp stats |
+		jq '[.services[] | select(.sched == "rr" or .sched == "wrr") |
+		     .backends[] | select(.stats.conns > 0)] | length')
+	check_eq "rr, wrr: every backend got new flows" "$flows" 6
+
+	# Who serves what, with the module absent: nat and lc by no one.
+	v service add tcp 192.0.2.20:80 mode dr sched maglev &&
+	v service add tcp 192.0.2.21:80 mode nat sched rr || return
+	check_eq "served: dr maglev" "$(served 192.0.2.20:80)" "xdp xdp "
+	check_eq "served: dr rr" "$(served 192.0.2.10:80)" "xdp xdp "
+	check_eq "served: tun wrr" "$(served 192.0.2.11:80)" "xdp xdp "
+	check_eq "served: nat, no module" "$(served 192.0.2.21:80)" \
+		"none none "
+	line=$("$VIPLB" -n "$D" show | grep '^service tcp 192.0.2.21:80 ')
+	case $line in
+	*" served none") pass "served: in show's text" ;;
+	*) fail "served: in show's text" "$line" ;;
+	esac
+	if "$VIPLB" -n "$D" save | grep -q served; then
+		fail "served: not in save" "$("$VIPLB" -n "$D" save)"
+	else
+		pass "served: not in save"
+	fi
+	v flush
+	v xdp detach d0
+}
+rr_wrr
 
 # probe PROTO ADDR: one connection attempt (TCP4) or datagram (UDP4) of
 # 1,300 bytes to ADDR:80 from the client; it is not expected to succeed.

@@ -71,8 +71,13 @@ void free_services(struct lb_service_list *list);
 /* svc as batch lines (service add, then backend add), for save. */
 void save_service(const struct lb_service *svc, FILE *fp);
 
-/* service_print.c: through print.h, one JSON object or a text block. */
-void print_service(const struct lb_service *svc, bool with_stats);
+/*
+ * service_print.c: through print.h, one JSON object or a text block.
+ * @served, if not NULL, says who serves it ("xdp", "module", "none"): a
+ * "served" key in JSON, and " served ..." in text if @served_text.
+ */
+void print_service(const struct lb_service *svc, bool with_stats,
+		   const char *served, bool served_text);
 
 /* The answer to a lookup (module or XDP). */
 struct lookup_reply {

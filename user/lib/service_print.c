@@ -74,7 +74,8 @@ static void print_backend(const struct lb_service *svc,
 	close_json_object();
 }
 
-void print_service(const struct lb_service *svc, bool with_stats)
+void print_service(const struct lb_service *svc, bool with_stats,
+		   const char *served, bool served_text)
 {
 	char addr[INET6_ADDRSTRLEN], ap[ADDRPORT_STRLEN], num[16];
 	uint32_t unknown = svc->flags & ~(uint32_t)__VIPLB_SVC_F_ALL;
@@ -106,6 +107,9 @@ void print_service(const struct lb_service *svc, bool with_stats)
 		print_string(PRINT_ANY, NULL, " flags %s", num);
 	}
 	close_json_array();
+	if (served)
+		print_string(served_text ? PRINT_ANY : PRINT_JSON, "served",
+			     " served %s", served);
 	print_fp("\n");
 	print_stats(&svc->stats, with_stats, "\t");
 	open_json_array("backends");

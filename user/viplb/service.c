@@ -3,7 +3,7 @@
  * viplb service ..., viplb backend ..., show, stats, stats zero and flush:
  * parse, then hand the command to the target layer (target.h), which
  * chooses the module, the XDP maps or both.  service lookup asks the
- * module's scheduler.
+ * module's scheduler.  show says who serves each service (xdp.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +15,7 @@
 #include "service.h"
 #include "target.h"
 #include "viplb.h"
+#include "xdp.h"
 
 static int run_config(const struct config_cmd *cmd)
 {
@@ -43,6 +44,7 @@ static int show(const struct config_cmd *cmd, const char *ctx, bool with_stats)
 	struct lb_service_list list;
 	const struct svc_key *key = NULL;
 	char what[128], ap[ADDRPORT_STRLEN];
+	bool module, xdp;
 	size_t i;
 
 	snprintf(what, sizeof(what), "%s", ctx);
@@ -55,9 +57,12 @@ static int show(const struct config_cmd *cmd, const char *ctx, bool with_stats)
 	}
 	if (target_fetch(key, with_stats, what, &list))
 		return 1;
+	module = module_loaded();
+	xdp = xdp_attached();
 	open_json_array(NULL);
 	for (i = 0; i < list.nr; i++)
-		print_service(&list.svcs[i], with_stats);
+		print_service(&list.svcs[i], with_stats,
+			      xdp_served_by(&list.svcs[i], module, xdp), xdp);
 	close_json_array();
 	free_services(&list);
 	return 0;

@@ -578,7 +578,10 @@ static int xdp_stats(int argc, char **argv)
 		errmsg("xdp stats: net.ipv6.conf.lo.forwarding is 0: IPv6 dr and tun packets are passed (fib_fwd_disabled)");
 	open_json_array("services");
 	for (i = 0; i < list.nr; i++)
-		print_service(&list.svcs[i], true);
+		print_service(&list.svcs[i], true,
+			      xdp_served_by(&list.svcs[i], module_loaded(),
+					    true),
+			      true);
 	close_json_array();
 	close_json_object();
 	free_services(&list);

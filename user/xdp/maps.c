@@ -19,7 +19,8 @@
  * size M in its head entry, and the program takes M from there: a packet
  * between the ring's swap and the service entry's update hashes the new
  * ring with the new M, never with the old.  A service that no longer has
- * a ring (nat, rr, wrr, lc) gets its entry first, then loses its ring.
+ * a ring (nat, lc, or rr and wrr with no backend of weight > 0) gets its
+ * entry first, then loses its ring.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -100,7 +101,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
-		       &m->vlans };
+		       &m->vlans,     &m->rr_next };
 	char path[256];
 	size_t i;
 	int err;
@@ -136,7 +137,7 @@ void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
-		       &m->vlans };
+		       &m->vlans,     &m->rr_next };
 	size_t i;
 
 	if (m->be)
@@ -435,36 +436,172 @@ static int cmp_ring_be(const void *a, const void *b)
 }
 
 /*
- * Builds the Maglev table of @n backends (sorted here) and writes it, as
- * backend ids, into a new inner map, swapped into rings[svc_id].
- *
- * The ring's head holds M; the pairs after it are consecutive __u32
- * slots, so the table is built in place, in the map's own memory (mapped with MAP_POPULATE:
- * one call instead of a page fault per page), and its backend indexes
- * are then turned into ids: no table of M entries is allocated, filled
- * and copied for every change.
+ * rr and wrr: each backend's share of the ring, in @w (0: absent), and
+ * the ring's length L, their sum; 0 if no backend has weight > 0.  rr
+ * gives every backend of weight > 0 one slot; wrr its weight, scaled
+ * down proportionally if the sum passes VIPLB_TABLE_SIZE_MAX (each keeps
+ * one slot at least), then divided by the weights' gcd.
  */
-static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
-		      struct ring_be *rb, __u32 n)
+static __u32 rr_shares(const struct ring_be *rb, __u32 n, bool weighted,
+		       __u32 *w)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts,
-		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__u32 entries = VIPLB_XDP_RING_ENTRIES(m), *slots, i;
-	struct viplb_xdp_ring_pair *ring = MAP_FAILED;
-	struct viplb_maglev_backend *mb;
-	size_t len = page_round((size_t)entries * sizeof(*ring));
-	int fd = -1, err = 0;
+	__u64 sum = 0, live = 0;
+	__u32 i, g = 0, a, b, t;
 
-	if (!viplb_maglev_is_prime(m))
-		return -EINVAL;
-	qsort(rb, n, sizeof(*rb), cmp_ring_be);
+	for (i = 0; i < n; i++) {
+		w[i] = rb[i].weight && !weighted ? 1 : rb[i].weight;
+		sum += w[i];
+		live += !!w[i];
+	}
+	if (sum > VIPLB_TABLE_SIZE_MAX)
+		for (i = 0; i < n; i++)
+			if (w[i])
+				w[i] = 1 + (__u64)w[i] *
+					   (VIPLB_TABLE_SIZE_MAX - live) / sum;
+	for (i = 0; i < n; i++) {
+		for (a = g, b = w[i]; b; t = a % b, a = b, b = t)
+			;
+		g = a;
+	}
+	sum = 0;
+	for (i = 0; g && i < n; i++) {
+		w[i] /= g;
+		sum += w[i];
+	}
+	return sum;
+}
+
+/* A backend's next turn in rr_fill(): its @k-th slot of @w. */
+struct rr_turn {
+	__u32 be;
+	__u32 k;
+	__u32 w;
+};
+
+/*
+ * Whether turn @a comes before @b: the k-th of w slots falls at (2k + 1) /
+ * 2w of the round, so each backend's slots are evenly spaced; ties go
+ * to the backend first in order.
+ */
+static bool rr_before(const struct rr_turn *a, const struct rr_turn *b)
+{
+	__u64 x = (2ULL * a->k + 1) * b->w, y = (2ULL * b->k + 1) * a->w;
+
+	return x < y || (x == y && a->be < b->be);
+}
+
+static void rr_sift_down(struct rr_turn *h, __u32 n, __u32 i)
+{
+	struct rr_turn t;
+	__u32 c;
+
+	for (; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && rr_before(&h[c + 1], &h[c]))
+			c++;
+		if (!rr_before(&h[c], &h[i]))
+			break;
+		t = h[i];
+		h[i] = h[c];
+		h[c] = t;
+	}
+}
+
+/*
+ * Fills @len slots, @len the sum of the shares @w, with one round of
+ * weighted round robin: the backends' turns merged in time order, each
+ * backend's @w[i] turns evenly spaced (by a heap: O(L log n)).  Each
+ * backend gets exactly its share, spread evenly: for 1:2:3, C B A C B C,
+ * as the module's smooth wrr, which is O(L n) to replay and not always
+ * in the same order.
+ */
+static int rr_fill(__u32 *slots, __u32 len, const struct ring_be *rb,
+		   const __u32 *w, __u32 n)
+{
+	struct rr_turn *h;
+	__u32 i, s, live = 0;
+
+	h = calloc(n ? n : 1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (w[i])
+			h[live++] = (struct rr_turn){ .be = i, .w = w[i] };
+	for (i = live / 2; i-- > 0;)
+		rr_sift_down(h, live, i);
+	for (s = 0; s < len && live; s++) {
+		slots[s] = rb[h[0].be].id;
+		if (++h[0].k == h[0].w)
+			h[0] = h[--live];
+		rr_sift_down(h, live, 0);
+	}
+	free(h);
+	return s == len ? 0 : -EINVAL;
+}
+
+/* Fills the @m slots of a Maglev table, as backend ids. */
+static int maglev_fill(__u32 *slots, __u32 m, const struct ring_be *rb,
+		       __u32 n)
+{
+	struct viplb_maglev_backend *mb;
+	__u32 i;
+	int err = 0;
+
 	mb = calloc(n ? n : 1, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
 	for (i = 0; i < n; i++)
 		viplb_maglev_backend_init(&mb[i], rb[i].addr, rb[i].port,
 					  rb[i].weight, m);
+	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
+	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID)
+		err = -EINVAL;
+	for (i = 0; !err && i < m; i++)
+		if (slots[i] != VIPLB_MAGLEV_NONE)
+			slots[i] = slots[i] < n ? rb[slots[i]].id :
+						  VIPLB_MAGLEV_NONE;
+	free(mb);
+	return err;
+}
 
+/*
+ * Builds the ring of @n backends (sorted here) and writes it, as backend
+ * ids, into a new inner map, swapped into rings[svc_id]: the Maglev table
+ * of size @m, or for rr and wrr the round-robin sequence (rr_shares()),
+ * or no ring if that is empty.
+ *
+ * The ring's head holds its length; the pairs after it are consecutive
+ * __u32 slots, so the ring is built in place, in the map's own memory
+ * (mapped with MAP_POPULATE: one call instead of a page fault per page):
+ * no table of M entries is allocated, filled and copied for every change.
+ */
+static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 sched,
+		      __u32 m, struct ring_be *rb, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	bool rr = sched == VIPLB_SCHED_RR || sched == VIPLB_SCHED_WRR;
+	struct viplb_xdp_ring_pair *ring = MAP_FAILED;
+	__u32 entries, *slots, *w = NULL, i;
+	int fd = -1, err = 0;
+	size_t len = 0;
+
+	qsort(rb, n, sizeof(*rb), cmp_ring_be);
+	if (rr) {
+		w = calloc(n ? n : 1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		m = rr_shares(rb, n, sched == VIPLB_SCHED_WRR, w);
+		if (!m) {
+			if (bpf_map_delete_elem(maps->rings, &svc_id) &&
+			    errno != ENOENT)
+				err = -errno;
+			goto out;
+		}
+	} else if (!viplb_maglev_is_prime(m)) {
+		return -EINVAL;
+	}
+	entries = VIPLB_XDP_RING_ENTRIES(m);
+	len = page_round((size_t)entries * sizeof(*ring));
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "viplb_ring", sizeof(__u32),
 			    sizeof(*ring), entries, &opts);
 	if (fd < 0) {
@@ -480,16 +617,10 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 m,
 	ring[VIPLB_XDP_RING_HEAD].backend[0] = m;
 	ring[VIPLB_XDP_RING_HEAD].backend[1] = 0;
 	slots = (__u32 *)(ring + 1);
-	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
-	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID) {
-		err = -EINVAL;
+	err = rr ? rr_fill(slots, m, rb, w, n) : maglev_fill(slots, m, rb, n);
+	if (err)
 		goto out;
-	}
-	for (i = 0; i < m; i++)
-		if (slots[i] != VIPLB_MAGLEV_NONE)
-			slots[i] = slots[i] < n ? rb[slots[i]].id :
-						  VIPLB_MAGLEV_NONE;
-	for (; i < 2 * (entries - 1); i++) /* the odd slot after the last */
+	for (i = m; i < 2 * (entries - 1); i++) /* the odd slot after the last */
 		slots[i] = VIPLB_MAGLEV_NONE;
 	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
 		err = -errno;
@@ -498,16 +629,14 @@ out:
 		munmap(ring, len);
 	if (fd >= 0)
 		close(fd);
-	free(mb);
+	free(w);
 	return err;
 }
 
-/* Whether XDP can use a ring for a service of this sched and mode. */
+/* Whether XDP uses a ring for the service: whether it serves it. */
 static bool wants_ring(const struct lb_service *svc)
 {
-	return svc->mode != VIPLB_MODE_NAT &&
-	       (svc->sched == VIPLB_SCHED_MAGLEV ||
-		svc->sched == VIPLB_SCHED_SH);
+	return xdp_serves(svc);
 }
 
 /* Frees backend id @i: its pinned flows are unpinned by the new gen. */
@@ -620,7 +749,8 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	}
 
 	if (wants_ring(svc) && n) {
-		err = write_ring(m, val.id, svc->table_size, rb, n);
+		err = write_ring(m, val.id, svc->sched, svc->table_size,
+				 rb, n);
 		if (err)
 			goto out;
 	}

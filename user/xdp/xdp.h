@@ -35,6 +35,7 @@ struct xdp_maps {
 	int config;
 	int tx_ports;
 	int vlans;
+	int rr_next;
 	struct viplb_xdp_backend *be; /* VIPLB_XDP_MAX_BACKENDS entries */
 	int nr_cpus;
 	/*
@@ -51,7 +52,7 @@ struct xdp_maps {
 /* Map names, as pinned (also the BPF object's map names). */
 #define XDP_MAP_NAMES                                                      \
 	{ "vips", "rings", "backends", "flows", "svc_stats", "be_stats",   \
-	  "stats", "config", "tx_ports", "vlans" }
+	  "stats", "config", "tx_ports", "vlans", "rr_next" }
 
 /*
  * Set up m from map fds already in it (-1 for absent), e.g. from a loaded
@@ -64,6 +65,17 @@ int xdp_maps_init(struct xdp_maps *m);
  * is refreshed from the netns's devices (xdp_vlans_sync()) on the way.
  */
 int xdp_maps_open(struct xdp_maps *m, const char *dir);
+/*
+ * served.c: who serves a service, the one rule "viplb show" and "viplb xdp
+ * stats" print.  XDP serves dr and tun services of sched maglev, sh, rr or
+ * wrr (the program passes the others: bpf/viplb.bpf.c, step 3); the
+ * module, when loaded, serves the rest; else nothing does.
+ */
+bool xdp_serves(const struct lb_service *svc);
+/* "xdp", "module" or "none", given whether each is there. */
+const char *xdp_served_by(const struct lb_service *svc, bool module,
+			  bool xdp);
+
 /* Unmap; with close_fds, close the fds too. */
 void xdp_maps_release(struct xdp_maps *m, bool close_fds);
 
