@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <sys/stat.h>
 #include <linux/if_ether.h>
