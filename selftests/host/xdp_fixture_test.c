@@ -1379,7 +1379,8 @@ static int run_tc(struct __test_metadata *_metadata, FIXTURE_DATA(xdp) *self,
 
 /*
  * A next hop without a neighbour entry: dr and tun, IPv4 and IPv6, an
- * on-link backend and one behind a gateway, a VLAN-tagged frame.  XDP
+ * on-link backend and one behind a gateway (IPv4 or IPv6 for an IPv4
+ * route), a VLAN-tagged frame.  XDP
  * passes the packet as it will be sent but for its MACs (those it came
  * with), untagged, behind a struct viplb_xdp_neigh_meta naming the
  * route's device and next hop: what BPF_PROG_TEST_RUN returns from
@@ -1403,6 +1404,8 @@ TEST_F(xdp, no_neigh_metadata)
 		{ AF_INET, VIPLB_MODE_DR, "198.51.100.14", "198.51.100.14", 0 },
 		{ AF_INET, VIPLB_MODE_TUN, "198.51.100.14", "198.51.100.14", 0 },
 		{ AF_INET, VIPLB_MODE_TUN, "192.0.2.200", "198.51.100.253", 0 },
+		/* An IPv4 route with an IPv6 gateway: still an IPv4 frame. */
+		{ AF_INET, VIPLB_MODE_TUN, "192.0.2.230", "2001:db8:b::253", 0 },
 		{ AF_INET, VIPLB_MODE_DR, "198.51.100.14", "198.51.100.14", 42 },
 		{ AF_INET6, VIPLB_MODE_DR, "2001:db8:b::14", "2001:db8:b::14", 0 },
 		{ AF_INET6, VIPLB_MODE_TUN, "2001:db8:b::14", "2001:db8:b::14", 0 },
@@ -1412,7 +1415,8 @@ TEST_F(xdp, no_neigh_metadata)
 	struct pkt in, out, want, tc_out;
 	size_t i;
 
-	ASSERT_EQ(0, system("ip route add 192.0.2.192/26 via 198.51.100.253"));
+	ASSERT_EQ(0, system("ip route add 192.0.2.192/27 via 198.51.100.253 && "
+			    "ip route add 192.0.2.224/27 via inet6 2001:db8:b::253"));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int af = cases[i].af;
 		const char *vip = af == AF_INET ? "192.0.2.10" : "2001:db8:a::10";
@@ -1425,11 +1429,11 @@ TEST_F(xdp, no_neigh_metadata)
 		struct viplb_xdp_neigh_meta meta = {
 			.magic = VIPLB_XDP_NEIGH_MAGIC,
 			.ifindex = ifindex_a0,
-			.family = af,
+			.family = strchr(cases[i].nh, ':') ? AF_INET6 : AF_INET,
 		};
 		__u64 before = counter(self, VIPLB_XDP_ST_FIB_NO_NEIGH);
 
-		inet_pton(af, cases[i].nh, meta.nh);
+		inet_pton(meta.family, cases[i].nh, meta.nh);
 		make_service(&s, af, IPPROTO_TCP, vip, 80, cases[i].mode,
 			     VIPLB_SCHED_MAGLEV, 0, &bs, 1);
 		ASSERT_EQ(0, xdp_svc_put(&self->m, &s, true));
@@ -1461,7 +1465,8 @@ TEST_F(xdp, no_neigh_metadata)
 	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_TX));
 	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_REDIRECT_NEIGH));
 	EXPECT_EQ(0, counter(self, VIPLB_XDP_ST_ERROR));
-	ASSERT_EQ(0, system("ip route del 192.0.2.192/26"));
+	ASSERT_EQ(0, system("ip route del 192.0.2.192/27 && "
+			    "ip route del 192.0.2.224/27"));
 }
 
 /* Larger than the egress MTU once encapsulated: passed, counted. */
