@@ -22,11 +22,16 @@
  *   8. XDP_TX on the ingress device, else XDP_REDIRECT through tx_ports
  *
  * Whatever XDP cannot finish goes to the stack (XDP_PASS) unchanged, with
- * its reason counted: the module, if loaded, then serves it.
+ * its reason counted: the module, if loaded, then serves it.  But for a
+ * next hop without a valid neighbour entry: the packet is finished but
+ * for its MACs and passed with a struct viplb_xdp_neigh_meta in front,
+ * and viplb_tc, the TC program on the device's ingress, has the stack's
+ * neighbour code resolve the next hop and send it (bpf_redirect_neigh()).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -382,6 +387,73 @@ static __always_inline int fib_failure(int rc)
 	return VIPLB_XDP_ST_ERROR; /* < 0: a bad query */
 }
 
+/* dr or tun: the IP packet as it is sent, MACs aside.  0 or -1. */
+static __always_inline int rewrite(struct xdp_md *ctx,
+				   const struct packet *pkt,
+				   const struct viplb_xdp_service *svc,
+				   const struct viplb_xdp_backend *be,
+				   const struct viplb_xdp_config *cfg)
+{
+	if (svc->mode != VIPLB_MODE_TUN)
+		return dr_rewrite(ctx, pkt);
+	if (pkt->af == VIPLB_FLOW_AF_INET)
+		return encap_ipip(ctx, pkt, cfg->tun_src4, be->addr[0]);
+	return encap_ip6ip6(ctx, pkt, cfg->tun_src6, be->addr);
+}
+
+static __always_inline struct verdict aborted(void)
+{
+	return (struct verdict){ .action = XDP_ABORTED,
+				 .reason = VIPLB_XDP_ST_ERROR };
+}
+
+/*
+ * The FIB found the route but no valid neighbour entry for its next hop:
+ * the packet is rewritten, any VLAN tag removed (the route's device, a
+ * VLAN device or not, tags it as it must), and passed with the route in
+ * a struct viplb_xdp_neigh_meta for viplb_tc.  A driver without XDP
+ * metadata gets the packet unchanged, as before: the metadata comes
+ * first, so that a failure changes nothing.
+ */
+static __always_inline struct verdict to_neigh(struct xdp_md *ctx,
+					       const struct packet *pkt,
+					       const struct viplb_xdp_service *svc,
+					       const struct viplb_xdp_backend *be,
+					       const struct viplb_xdp_config *cfg,
+					       const struct bpf_fib_lookup *fib)
+{
+	bool tagged = pkt->l3_off > sizeof(struct ethhdr);
+	struct ethhdr *eth = (void *)(long)ctx->data;
+	struct viplb_xdp_neigh_meta *meta;
+	unsigned char macs[2 * ETH_ALEN];
+
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
+		return pass(VIPLB_XDP_ST_ERROR);
+	/* The stack reads them: the destination must stay unicast. */
+	__builtin_memcpy(macs, eth, sizeof(macs));
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+		return pass(VIPLB_XDP_ST_FIB_NO_NEIGH);
+	if (rewrite(ctx, pkt, svc, be, cfg) ||
+	    vlan_set(ctx, tagged, false, 0, 0))
+		return aborted();
+	eth = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(eth + 1) > (void *)(long)ctx->data_end ||
+	    (void *)(meta + 1) > (void *)eth)
+		return aborted();
+	__builtin_memcpy(eth, macs, sizeof(macs));
+	meta->magic = VIPLB_XDP_NEIGH_MAGIC;
+	meta->ifindex = fib->ifindex;
+	meta->family = fib->family;
+	if (fib->family == FIB_AF_INET) {
+		meta->nh[0] = fib->ipv4_dst;
+		meta->nh[1] = meta->nh[2] = meta->nh[3] = 0;
+	} else {
+		__builtin_memcpy(meta->nh, fib->ipv6_dst, sizeof(meta->nh));
+	}
+	return pass(VIPLB_XDP_ST_FIB_NO_NEIGH);
+}
+
 /* Whether XDP sends frames on device @ifindex: ingress or a tx port. */
 static __always_inline bool sends_on(struct xdp_md *ctx, __u32 ifindex)
 {
@@ -407,6 +479,7 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 	__u32 zero = 0, egress;
 	__be16 tag_proto = 0;
 	struct ethhdr *eth;
+	bool no_neigh;
 	__u16 vid = 0;
 	int rc;
 
@@ -420,7 +493,9 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 
 	fib_query(&fib, ctx, pkt, svc, be, cfg);
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+	/* Without a neighbour the route, next hop included, is known. */
+	no_neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && !no_neigh)
 		return pass(fib_failure(rc));
 	/* The lookup replaced the destination with the next hop. */
 	if (!tun && !next_hop_is(&fib, pkt->af, be))
@@ -442,23 +517,16 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 		if (!sends_on(ctx, egress))
 			return pass(VIPLB_XDP_ST_VLAN);
 	}
+	if (no_neigh)
+		return to_neigh(ctx, pkt, svc, be, cfg, &fib);
 
-	if (!tun)
-		rc = dr_rewrite(ctx, pkt);
-	else if (pkt->af == VIPLB_FLOW_AF_INET)
-		rc = encap_ipip(ctx, pkt, cfg->tun_src4, be->addr[0]);
-	else
-		rc = encap_ip6ip6(ctx, pkt, cfg->tun_src6, be->addr);
-	if (!rc)
-		rc = vlan_set(ctx, tagged, want_tag, tag_proto, vid);
-	if (rc)
-		return (struct verdict){ .action = XDP_ABORTED,
-					 .reason = VIPLB_XDP_ST_ERROR };
+	if (rewrite(ctx, pkt, svc, be, cfg) ||
+	    vlan_set(ctx, tagged, want_tag, tag_proto, vid))
+		return aborted();
 
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
-		return (struct verdict){ .action = XDP_ABORTED,
-					 .reason = VIPLB_XDP_ST_ERROR };
+		return aborted();
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
 	if (egress == ctx->ingress_ifindex)
@@ -595,4 +663,39 @@ int viplb_xdp(struct xdp_md *ctx)
 			stat_inc(st, v.reason);
 	}
 	return v.action;
+}
+
+/*
+ * TC ingress, on every device viplb_xdp is attached to: a packet that
+ * viplb_xdp passed for want of a neighbour entry (a valid struct
+ * viplb_xdp_neigh_meta in front) goes to its next hop through the stack's
+ * neighbour code, which resolves it, queueing the packet meanwhile.  The
+ * next packets of its flow then find the entry and stay in XDP.  Any
+ * other packet goes on to the next filter, untouched.
+ */
+SEC("tc")
+int viplb_tc(struct __sk_buff *skb)
+{
+	struct viplb_xdp_neigh_meta *meta = (void *)(long)skb->data_meta;
+	struct viplb_xdp_stats *st;
+	struct bpf_redir_neigh nh;
+	__u32 zero = 0, ifindex;
+	long rc;
+
+	if ((void *)(meta + 1) > (void *)(long)skb->data ||
+	    meta->magic != VIPLB_XDP_NEIGH_MAGIC)
+		return TC_ACT_UNSPEC;
+	/* Read once: it is not for another hook the packet may reach. */
+	meta->magic = 0;
+	ifindex = meta->ifindex;
+	nh.nh_family = meta->family;
+	__builtin_memcpy(nh.ipv6_nh, meta->nh, sizeof(nh.ipv6_nh));
+	/* viplb_xdp removed the frame's tag; an offloaded one is here. */
+	if (skb->vlan_present && bpf_skb_vlan_pop(skb))
+		return TC_ACT_SHOT;
+	rc = bpf_redirect_neigh(ifindex, &nh, sizeof(nh), 0);
+	st = bpf_map_lookup_elem(&stats, &zero);
+	if (st && rc == TC_ACT_REDIRECT)
+		st->c[VIPLB_XDP_ST_REDIRECT_NEIGH]++;
+	return rc;
 }

@@ -170,6 +170,8 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_TTL,		/* TTL or hop limit would expire */
 	/* bpf_fib_lookup() failed, by its reason. */
 	VIPLB_XDP_ST_FIB_NO_NEIGH,	/* next hop not in the neighbour table */
+	/* Of those, sent by viplb_tc through the stack's neighbour code. */
+	VIPLB_XDP_ST_REDIRECT_NEIGH,
 	VIPLB_XDP_ST_FIB_FWD_DISABLED,	/* forwarding off on lo (asked from) */
 	VIPLB_XDP_ST_FIB_UNREACHABLE,	/* no unicast route, or an lwt one */
 	VIPLB_XDP_ST_FRAG_NEEDED,	/* larger than the egress MTU */
@@ -206,6 +208,33 @@ struct viplb_xdp_vlan {
 struct viplb_xdp_config {
 	__be32 tun_src4;
 	__be32 tun_src6[4];
+};
+
+/*
+ * A packet whose next hop has no valid neighbour entry: the XDP program
+ * finishes it but for its MACs (dr: the TTL; tun: the outer header),
+ * removes any VLAN tag, puts this record in front of it as XDP metadata
+ * and passes it.  The TC program on the same device's ingress (viplb_tc)
+ * hands it to bpf_redirect_neigh(), which resolves the next hop, queueing
+ * the packet meanwhile, and sends it.
+ */
+#define VIPLB_XDP_NEIGH_MAGIC	0x6e656967U	/* "neig" */
+
+/**
+ * struct viplb_xdp_neigh_meta - XDP metadata of a packet left to resolve
+ * @magic: VIPLB_XDP_NEIGH_MAGIC; viplb_tc zeroes it once read
+ * @ifindex: the route's egress device (a VLAN device tags the packet)
+ * @family: the next hop's, AF_INET or AF_INET6 (an IPv4 route may have
+ *	an IPv6 gateway)
+ * @nh: the next hop's address; IPv4 in nh[0]
+ *
+ * 28 bytes: XDP metadata is at most 32, in multiples of 4.
+ */
+struct viplb_xdp_neigh_meta {
+	__u32 magic;
+	__u32 ifindex;
+	__u32 family;
+	__be32 nh[4];
 };
 
 /*

@@ -15,6 +15,9 @@
 #                                          ipip_decap.bpf.o (no ipip here)
 #   (the bridge's port facing d0 has an XDP_PASS program, for native XDP_TX)
 #
+#   and a router on the bridge, eth0 of $G: 198.51.100.5/24, forwarding on,
+#   the director's new gateway to 198.51.100.2 in the next-hop tests.
+#
 # The director: net.ipv4.ip_forward 0, net.ipv6.conf.all.forwarding 0, and
 # forwarding on lo only, which bpf_fib_lookup() wants on the device it is
 # asked from (the guide's "Per packet") and `viplb xdp attach' turns on.
@@ -24,10 +27,18 @@
 # its stack sees: 0 while the transfers run.  Replies go from the real
 # servers straight to the client.
 #
+# Next hops with no neighbour entry at all, with no viplb command since:
+# the route to a tun backend changed to a new gateway, and a dr backend's
+# entry deleted.  XDP passes their packets, finished, with metadata, and
+# viplb's TC filter has the stack resolve the next hop and send them
+# (redirect_neigh); the transfers complete, the entries appear, and the
+# next transfers stay in XDP.  The user's own tc filter is left alone.
+#
 # Then each reason bpf_fib_lookup() fails for, produced on purpose and
 # counted under its name: fib_fwd_disabled (forwarding off on lo too),
-# fib_no_neigh (a backend no one has resolved), fib_unreachable (an
-# unreachable route), fib_frag_needed (a tun packet over a route's MTU).
+# fib_no_neigh (a backend no one has resolved, sent to the neighbour code,
+# which cannot), fib_unreachable (an unreachable route), fib_frag_needed
+# (a tun packet over a route's MTU).
 
 # Pid 1 of a pid and mount namespace of our own: see xdp_ns.sh.
 . "$(dirname "$0")/xdp_ns.sh"
@@ -37,7 +48,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-require_cmd ip socat cmp jq ethtool nft ping stat
+require_cmd ip socat cmp jq ethtool nft ping stat tc
 xdp_ns_check
 
 DECAP=$VIPLB_SELFTESTS/ipip_decap.bpf.o
@@ -54,6 +65,7 @@ ns_create C xc
 ns_create D xd
 ns_create B1 xb1
 ns_create B2 xb2
+ns_create G xg
 
 # v ARGS...: viplb in the director's netns; a failure is a failed check.
 v()
@@ -81,7 +93,8 @@ topo()
 {
 	ip -n "$S" link add br0 type bridge &&
 	ip -n "$S" link set br0 up || return 1
-	for p in "$C c0 sc" "$D d0 sd" "$B1 eth0 sb1" "$B2 eth0 sb2"; do
+	for p in "$C c0 sc" "$D d0 sd" "$B1 eth0 sb1" "$B2 eth0 sb2" \
+		 "$G eth0 sg"; do
 		# shellcheck disable=SC2086 # netns, device, port
 		set -- $p
 		ip link add "$2" netns "$1" type veth peer name "$3" netns "$S" &&
@@ -131,6 +144,19 @@ topo()
 			return 1
 	done
 	ip -n "$B1" addr add 203.0.113.1/32 dev lo
+
+	# A router, for a route that changes: it does not redirect.
+	ip -n "$G" addr add 198.51.100.5/24 dev eth0
+	ip netns exec "$G" sh -c '
+		echo 1 >/proc/sys/net/ipv4/ip_forward
+		echo 0 >/proc/sys/net/ipv4/conf/all/send_redirects
+		echo 0 >/proc/sys/net/ipv4/conf/eth0/send_redirects'
+
+	# A tc filter of the user's, on the director's ingress: a classic
+	# BPF filter that matches nothing.
+	tc -n "$D" qdisc add dev d0 clsact &&
+	tc -n "$D" filter add dev d0 ingress prio 10 bpf bytecode '1,6 0 0 0,' ||
+		return 1
 
 	# The director's prerouting: every VIP packet its stack sees.
 	nft -f - <<EOF || return 1
@@ -197,10 +223,10 @@ transfer()
 		cmp -s "$VIPLB_TMP/in" "$VIPLB_TMP/out"
 }
 
-# xstat NAME: a global XDP counter of the director.
+# xstat NAME: a global XDP counter of the director (0 if it has none).
 xstat()
 {
-	"$VIPLB" -n "$D" -j xdp stats | jq -r ".counters.$1"
+	"$VIPLB" -n "$D" -j xdp stats | jq -r ".counters.$1 // 0"
 }
 
 # The stack does not forward: through the director, 203.0.113.1 is out
@@ -375,6 +401,123 @@ rr_wrr()
 }
 rr_wrr
 
+# neigh_valid NS ADDR: ADDR has a valid neighbour entry on d0 in NS.
+neigh_valid()
+{
+	ip -n "$1" neigh show "$2" dev d0 |
+		grep -qE "REACHABLE|STALE|DELAY|PROBE|PERMANENT"
+}
+
+# user_filter: the user's tc filter on d0, as tc shows it.
+user_filter()
+{
+	tc -n "$D" filter show dev d0 ingress | grep "pref 10 .*bytecode"
+}
+
+# Next hops with no entry at all, after the last viplb command: XDP
+# passes the packets with metadata, TC sends them through the neighbour
+# code, which resolves the next hop; then XDP sends on its own.
+run_neigh()
+{
+	mode=$1
+	base=$2
+	uf=$(user_filter)
+	v xdp attach d0 mode "$mode" || return
+	defer "$VIPLB -n $D xdp detach d0"
+	tcid=$("$VIPLB" -n "$D" -j xdp show | jq '.devices[0].tc_prog_id')
+	ours=$(tc -n "$D" filter show dev d0 ingress pref 1 | grep -c viplb_tc)
+	if [ "$tcid" != null ] && [ "$ours" -ge 1 ] &&
+	   [ "$(user_filter)" = "$uf" ]; then
+		pass "$mode: xdp attach added viplb_tc at d0's ingress (prog $tcid), the user's filter kept"
+	else
+		fail "$mode: xdp attach added viplb_tc at d0's ingress, the user's filter kept" \
+			"xdp show tc_prog_id $tcid" \
+			"$(tc -n "$D" filter show dev d0 ingress)"
+	fi
+	v service add tcp 192.0.2.11:80 mode tun &&
+	v backend add tcp 192.0.2.11:80 198.51.100.2 &&
+	v service add tcp "[2001:db8:2::10]:80" mode dr &&
+	v backend add tcp "[2001:db8:2::10]:80" "[2001:db8:1::2]" || return
+	# Resolved by viplb (it waits for new entries), so served at XDP...
+	t=0
+	until neigh_valid "$D" 198.51.100.2 &&
+	      neigh_valid "$D" 2001:db8:1::2; do
+		t=$((t + 1))
+		[ $t -gt 30 ] && break
+		sleep 0.1
+	done
+	# ... until the route to 198.51.100.2 goes through a new gateway, and
+	# the dr backend's entry is gone.
+	ip -n "$D" neigh flush 198.51.100.5 dev d0 2>/dev/null
+	ip -n "$D" route add 198.51.100.2/32 via 198.51.100.5 dev d0
+	ip -n "$D" neigh del 2001:db8:1::2 dev d0
+	if neigh_valid "$D" 198.51.100.5 || neigh_valid "$D" 2001:db8:1::2; then
+		fail "$mode: the new next hops have no neighbour entry" \
+			"$(ip -n "$D" neigh show dev d0)"
+	fi
+
+	nn0=$(xstat fib_no_neigh)
+	rn0=$(xstat redirect_neigh)
+	p0=$(stack_vip_pkts)
+	n=0
+	ok=0
+	for a in 192.0.2.11 2001:db8:2::10; do
+		n=$((n + 1))
+		if transfer "$a" $((base + n)); then
+			ok=$((ok + 1))
+		else
+			log "$a from port $((base + n)): $(cat "$VIPLB_TMP/err")"
+		fi
+	done
+	nn=$(($(xstat fib_no_neigh) - nn0))
+	rn=$(($(xstat redirect_neigh) - rn0))
+	p=$(($(stack_vip_pkts) - p0))
+	check_eq "$mode: tun via a new gateway, dr without an entry: TCP transfers intact" \
+		$ok 2
+	if [ "$rn" -ge 2 ] && [ "$nn" -ge "$rn" ] && [ "$p" -eq 0 ]; then
+		pass "$mode: the first packets went through the neighbour code (redirect_neigh +$rn), not the stack's forwarding"
+	else
+		fail "$mode: the first packets went through the neighbour code" \
+			"redirect_neigh +$rn, fib_no_neigh +$nn, VIP packets in prerouting +$p"
+	fi
+	if neigh_valid "$D" 198.51.100.5 && neigh_valid "$D" 2001:db8:1::2; then
+		pass "$mode: the new next hops were resolved"
+	else
+		fail "$mode: the new next hops were resolved" \
+			"$(ip -n "$D" neigh show dev d0)"
+	fi
+
+	nn0=$(xstat fib_no_neigh)
+	tx0=$(xstat tx)
+	ok=0
+	for a in 192.0.2.11 2001:db8:2::10; do
+		n=$((n + 1))
+		transfer "$a" $((base + n)) && ok=$((ok + 1))
+	done
+	nn=$(($(xstat fib_no_neigh) - nn0))
+	tx=$(($(xstat tx) - tx0))
+	min=$((2 * SIZE_KB * 1024 / 1400))
+	if [ $ok -eq 2 ] && [ "$nn" -eq 0 ] && [ "$tx" -ge $min ]; then
+		pass "$mode: then XDP sends them itself (XDP_TX +$tx, fib_no_neigh +0)"
+	else
+		fail "$mode: then XDP sends them itself" \
+			"$ok of 2 intact, XDP_TX +$tx (want >= $min), fib_no_neigh +$nn"
+	fi
+	ip -n "$D" route del 198.51.100.2/32
+	v flush
+	v xdp detach d0
+	ours=$(tc -n "$D" filter show dev d0 ingress pref 1 | grep -c viplb_tc)
+	if [ "$ours" -eq 0 ] && [ "$(user_filter)" = "$uf" ]; then
+		pass "$mode: xdp detach removed viplb_tc alone"
+	else
+		fail "$mode: xdp detach removed viplb_tc alone" \
+			"$(tc -n "$D" filter show dev d0 ingress)"
+	fi
+}
+
+run_neigh generic 45000
+run_neigh native 46000
+
 # probe PROTO ADDR: one connection attempt (TCP4) or datagram (UDP4) of
 # 1,300 bytes to ADDR:80 from the client; it is not expected to succeed.
 probe()
@@ -419,12 +562,19 @@ sysctl_w "$D" ipv4/conf/lo/forwarding 0
 reason fib_fwd_disabled "forwarding off on lo too" TCP4 192.0.2.10
 sysctl_w "$D" ipv4/conf/lo/forwarding 1
 
+# Sent to the neighbour code, which cannot resolve it: lost there.
 neigh=$(ip -n "$D" neigh show 198.51.100.50 |
 	grep -E "REACHABLE|STALE|DELAY|PROBE|PERMANENT|NOARP")
-if [ -z "$neigh" ]; then
-	reason fib_no_neigh "a backend without a neighbour entry" TCP4 192.0.2.20
+r0=$(xstat fib_no_neigh)
+rn0=$(xstat redirect_neigh)
+probe TCP4 192.0.2.20
+r=$(($(xstat fib_no_neigh) - r0))
+rn=$(($(xstat redirect_neigh) - rn0))
+if [ -z "$neigh" ] && [ "$r" -ge 1 ] && [ "$rn" -eq "$r" ]; then
+	pass "fib_no_neigh: a backend without a neighbour entry ($r counted, all redirect_neigh)"
 else
-	fail "fib_no_neigh: a backend without a neighbour entry" "$neigh"
+	fail "fib_no_neigh: a backend without a neighbour entry" \
+		"fib_no_neigh +$r, redirect_neigh +$rn, entry: $neigh"
 fi
 
 ip -n "$D" route add unreachable 198.51.100.60/32

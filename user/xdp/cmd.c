@@ -2,10 +2,13 @@
 /*
  * viplb xdp ...: load, attach, inspect and probe the XDP fast path.
  *
- * The first attach loads the program (libbpf skeleton: open, size the
- * flows map, load), pins it and its maps in this netns's directory (see
- * pin.c) and copies the module's services in; later attaches reuse the
- * pinned program.  The last detach removes the directory.  Attach and
+ * The first attach loads the programs (libbpf skeleton: open, size the
+ * flows map, load), pins them and their maps in this netns's directory
+ * (see pin.c) and copies the module's services in; later attaches reuse
+ * the pinned programs.  Each device gets the XDP program (a pinned link)
+ * and, first, the TC program at its clsact ingress (a filter of viplb's
+ * own priority and handle), which sends what XDP passes for want of a
+ * neighbour entry.  The last detach removes the directory.  Attach and
  * detach hold the viplb directory's lock and this netns's (pin.c).
  */
 #define _GNU_SOURCE
@@ -175,6 +178,9 @@ static int load_and_pin(const struct attach_args *a)
 	xdp_pin_path(path, sizeof(path), "prog");
 	if (!err)
 		err = bpf_program__pin(skel->progs.viplb_xdp, path);
+	xdp_pin_path(path, sizeof(path), "tc_prog");
+	if (!err)
+		err = bpf_program__pin(skel->progs.viplb_tc, path);
 	if (err) {
 		errmsg("xdp attach: pinning in %s: %s", xdp_pin_dir(),
 		       strerror(-err));
@@ -198,6 +204,8 @@ static void unpin_all(void)
 		unlink(path);
 	}
 	xdp_pin_path(path, sizeof(path), "prog");
+	unlink(path);
+	xdp_pin_path(path, sizeof(path), "tc_prog");
 	unlink(path);
 	rmdir(xdp_pin_dir());
 	rmdir(xdp_pin_root()); /* fails while another netns uses it */
@@ -241,6 +249,133 @@ static int lo_forwarding_on(const char *proto)
 	}
 	errmsg("xdp attach: writing 1 to %s: %s", path, strerror(errno));
 	return -1;
+}
+
+/*
+ * The TC program's filter on a device's clsact ingress: a priority and
+ * handle of viplb's own.  Priority 1 so that it runs before the filters
+ * users add (their default priorities are higher numbers), which it does
+ * not disturb: a packet without its metadata goes on to the next filter.
+ * The handle is 245, as the neighbour entries' protocol.
+ */
+#define TC_PRIO 1
+#define TC_HANDLE 245
+
+#define TC_HOOK(name, dev_index)                                            \
+	LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (dev_index),               \
+		    .attach_point = BPF_TC_INGRESS)
+
+/*
+ * The id of the program at viplb's filter on @ifindex, or 0 if none.
+ * libbpf would print the kernel's "not found" as a warning: not here.
+ */
+static __u32 tc_filter_prog(unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TC_HANDLE, .priority = TC_PRIO);
+	TC_HOOK(hook, ifindex);
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+	int err;
+
+	err = bpf_tc_query(&hook, &q);
+	libbpf_set_print(print);
+	return err ? 0 : q.prog_id;
+}
+
+/* Whether program @id is a viplb_tc (of this load or an earlier one). */
+static bool is_viplb_tc(__u32 id)
+{
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	bool ours;
+	int fd;
+
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return false;
+	ours = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+	       !strcmp(info.name, "viplb_tc");
+	close(fd);
+	return ours;
+}
+
+/*
+ * Attach the pinned TC program to @ifindex's clsact ingress, creating the
+ * qdisc if there is none; a viplb_tc already there (left by a netns
+ * state since removed) is replaced.  0 or -1 (reported).  No tc_prog
+ * pinned means a program pinned by an older viplb, which never passes a
+ * packet for TC: then nothing is attached.
+ */
+static int tc_attach(unsigned int ifindex, const char *dev)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+	TC_HOOK(hook, ifindex);
+	libbpf_print_fn_t print;
+	char path[256];
+	__u32 id;
+	int fd, err;
+
+	xdp_pin_path(path, sizeof(path), "tc_prog");
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		errmsg("xdp attach: opening %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Quiet: a clsact qdisc already there is fine. */
+	print = libbpf_set_print(NULL);
+	err = bpf_tc_hook_create(&hook);
+	libbpf_set_print(print);
+	if (err && err != -EEXIST) {
+		errmsg("xdp attach: adding a clsact qdisc to `%s': %s", dev,
+		       strerror(-err));
+		close(fd);
+		return -1;
+	}
+	id = tc_filter_prog(ifindex);
+	if (id && !is_viplb_tc(id)) {
+		errmsg("xdp attach: `%s' has a tc filter of its own at ingress priority %u handle %#x, which viplb needs",
+		       dev, TC_PRIO, TC_HANDLE);
+		close(fd);
+		return -1;
+	}
+	opts.prog_fd = fd;
+	opts.flags = id ? BPF_TC_F_REPLACE : 0;
+	err = bpf_tc_attach(&hook, &opts);
+	close(fd);
+	if (err == -EEXIST || err == -EINVAL) {
+		errmsg("xdp attach: adding a tc filter (ingress priority %u handle %#x) to `%s': %s: ingress priority %u seems taken by a filter of another kind, protocol or handle, and viplb needs it",
+		       TC_PRIO, TC_HANDLE, dev, strerror(-err), TC_PRIO);
+		return -1;
+	}
+	if (err) {
+		errmsg("xdp attach: adding a tc filter (ingress priority %u handle %#x) to `%s': %s",
+		       TC_PRIO, TC_HANDLE, dev, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Remove viplb's TC filter from @ifindex, if it is there.  The clsact
+ * qdisc stays: viplb cannot tell whether it made it, nor whether other
+ * filters (egress ones too) use it, and an empty one costs little.
+ */
+static void tc_detach(unsigned int ifindex, const char *dev)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = TC_HANDLE,
+		    .priority = TC_PRIO);
+	TC_HOOK(hook, ifindex);
+	__u32 id = tc_filter_prog(ifindex);
+	int err;
+
+	if (!id || !is_viplb_tc(id))
+		return;
+	err = bpf_tc_detach(&hook, &opts);
+	if (err)
+		errmsg("xdp detach: removing the tc filter from `%s': %s", dev,
+		       strerror(-err));
 }
 
 static int xdp_attach(int argc, char **argv)
@@ -297,11 +432,17 @@ static int xdp_attach(int argc, char **argv)
 	    xdp_copy_from_module(&m, NULL, false, "xdp attach"))
 		goto fail_maps;
 
+	/* TC first: XDP may pass packets for it from its first one on. */
+	if (tc_attach(a.ifindex, a.dev)) {
+		bpf_map_delete_elem(m.tx_ports, &a.ifindex);
+		goto fail_maps;
+	}
 	lopts.flags = a.flags;
 	fd = bpf_link_create(prog, a.ifindex, BPF_XDP, &lopts);
 	if (fd < 0) {
 		errmsg("xdp attach: attaching to `%s': %s", a.dev,
 		       strerror(errno));
+		tc_detach(a.ifindex, a.dev);
 		bpf_map_delete_elem(m.tx_ports, &a.ifindex);
 		goto fail_maps;
 	}
@@ -309,6 +450,7 @@ static int xdp_attach(int argc, char **argv)
 	if (bpf_obj_pin(fd, path)) {
 		errmsg("xdp attach: pinning %s: %s", path, strerror(errno));
 		close(fd);
+		tc_detach(a.ifindex, a.dev);
 		goto fail_maps;
 	}
 	close(fd);
@@ -400,6 +542,8 @@ static int xdp_detach(int argc, char **argv)
 		       strerror(errno));
 	close(fd);
 	unlink(path);
+	/* After XDP: no packet is passed for it any more. */
+	tc_detach(ifindex, argv[0]);
 	if (!xdp_maps_open(&m, xdp_pin_dir())) {
 		bpf_map_delete_elem(m.tx_ports, &ifindex);
 		xdp_maps_release(&m, true);
@@ -469,6 +613,7 @@ static int xdp_show(int argc, char **argv)
 	open_json_array("devices");
 	for (i = 0; i < nlinks; i++) {
 		LIBBPF_OPTS(bpf_xdp_query_opts, q);
+		__u32 tc;
 
 		bpf_xdp_query(links[i], 0, &q);
 		open_json_object(NULL);
@@ -478,6 +623,11 @@ static int xdp_show(int argc, char **argv)
 		print_string(PRINT_ANY, "mode", " mode %s",
 			     attach_mode_name(q.attach_mode));
 		print_uint(PRINT_ANY, "prog_id", " prog %u", q.prog_id);
+		tc = tc_filter_prog(links[i]);
+		if (tc && is_viplb_tc(tc))
+			print_uint(PRINT_ANY, "tc_prog_id", " tc prog %u", tc);
+		else
+			print_null(PRINT_ANY, "tc_prog_id", " tc none");
 		print_fp("\n");
 		close_json_object();
 	}

@@ -1044,6 +1044,7 @@ const char *xdp_stat_name(unsigned int i)
 		[VIPLB_XDP_ST_NO_BACKEND] = "pass_no_backend",
 		[VIPLB_XDP_ST_TTL] = "pass_ttl",
 		[VIPLB_XDP_ST_FIB_NO_NEIGH] = "fib_no_neigh",
+		[VIPLB_XDP_ST_REDIRECT_NEIGH] = "redirect_neigh",
 		[VIPLB_XDP_ST_FIB_FWD_DISABLED] = "fib_fwd_disabled",
 		[VIPLB_XDP_ST_FIB_UNREACHABLE] = "fib_unreachable",
 		[VIPLB_XDP_ST_FRAG_NEEDED] = "fib_frag_needed",
