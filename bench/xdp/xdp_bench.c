@@ -223,7 +223,8 @@ static unsigned long long map_memory(void)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
 		    (strncmp(info.name, "viplb_ring", 10) &&
-		     strcmp(info.name, "vips") && strcmp(info.name, "rings") &&
+		     strcmp(info.name, "vips") && strcmp(info.name, "vip_gen") &&
+		     strcmp(info.name, "rings") &&
 		     strcmp(info.name, "backends") &&
 		     strcmp(info.name, "flows") &&
 		     strcmp(info.name, "svc_stats") &&
@@ -294,6 +295,7 @@ static struct viplb *load(struct xdp_maps *m, __u32 flows_max,
 		viplb__destroy(skel);
 		return NULL;
 	}
+	m->vip_gen = bpf_map__fd(skel->maps.vip_gen);
 	m->vips = bpf_map__fd(skel->maps.vips);
 	m->rings = bpf_map__fd(skel->maps.rings);
 	m->backends = bpf_map__fd(skel->maps.backends);

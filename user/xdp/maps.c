@@ -94,10 +94,21 @@ int xdp_maps_init(struct xdp_maps *m)
 	return 0;
 }
 
+/* m->vips: the current generation's, from vip_gen. */
+static int open_current_vips(struct xdp_maps *m)
+{
+	__u32 zero = 0, id;
+
+	if (bpf_map_lookup_elem(m->vip_gen, &zero, &id))
+		return -errno;
+	m->vips = bpf_map_get_fd_by_id(id);
+	return m->vips < 0 ? -errno : 0;
+}
+
 int xdp_maps_open(struct xdp_maps *m, const char *dir)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
-	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+	int *fds[] = { &m->vip_gen,   &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
 		       &m->vlans };
@@ -107,6 +118,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 
 	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		*fds[i] = -1;
+	m->vips = -1;
 	m->be = NULL;
 	m->svc_used = NULL;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -118,7 +130,9 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 			return err;
 		}
 	}
-	err = xdp_maps_init(m);
+	err = open_current_vips(m);
+	if (!err)
+		err = xdp_maps_init(m);
 	if (err) {
 		xdp_maps_release(m, true);
 		return err;
@@ -133,10 +147,10 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 
 void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 {
-	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
-		       &m->flows,     &m->svc_stats, &m->be_stats,
-		       &m->stats,     &m->config,   &m->tx_ports,
-		       &m->vlans };
+	int *fds[] = { &m->vip_gen,   &m->vips,     &m->rings,
+		       &m->backends,  &m->flows,    &m->svc_stats,
+		       &m->be_stats,  &m->stats,    &m->config,
+		       &m->tx_ports,  &m->vlans };
 	size_t i;
 
 	if (m->be)

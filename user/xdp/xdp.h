@@ -25,7 +25,8 @@
 
 /* File descriptors of the XDP maps, and the backends map mmapped. */
 struct xdp_maps {
-	int vips;
+	int vip_gen;
+	int vips; /* the current generation's, from vip_gen */
 	int rings;
 	int backends;
 	int flows;
@@ -50,8 +51,10 @@ struct xdp_maps {
 
 /* Map names, as pinned (also the BPF object's map names). */
 #define XDP_MAP_NAMES                                                      \
-	{ "vips", "rings", "backends", "flows", "svc_stats", "be_stats",   \
+	{ "vip_gen", "rings", "backends", "flows", "svc_stats", "be_stats", \
 	  "stats", "config", "tx_ports", "vlans" }
+/* What an older viplb pinned in vip_gen's place (vips itself). */
+#define XDP_MAP_OLD_VIPS "vips"
 
 /*
  * Set up m from map fds already in it (-1 for absent), e.g. from a loaded
@@ -159,6 +162,11 @@ int xdp_pin_dir_check(const char *what);
 void xdp_pin_path(char *buf, size_t len, const char *name);
 /* Whether XDP is attached in this netns (its maps are pinned). */
 bool xdp_attached(void);
+/*
+ * Whether the maps pinned here are an older viplb's (vips pinned, no
+ * vip_gen), which this one cannot use: they must be detached first.
+ */
+bool xdp_pinned_by_old(void);
 /*
  * The write lock of this netns's state: an exclusive flock on its
  * directory (created first if @create), held until xdp_unlock() or the
