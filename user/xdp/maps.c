@@ -731,6 +731,259 @@ int xdp_svc_flush(struct xdp_maps *m)
 	return err;
 }
 
+/*
+ * Restores: a whole new configuration, switched at once.
+ *
+ * The program finds vips through vip_gen, a one-element array of maps.
+ * xdp_svc_replace() writes the new generation aside: a new vips map, and
+ * through xdp_svc_put() on it, its services under service ids the current
+ * generation does not use and its backends under backend ids no live
+ * backend has, with their rings (rings is indexed by service id and
+ * backends by backend id, so both generations fit there side by side).
+ * Nothing the program can reach names any of it until vip_gen's element
+ * is replaced, in one update.  Then the old generation's service ids are
+ * freed and their rings deleted; its backends (live or already retired)
+ * are retired under the new id of their service if the service stays,
+ * so that the flows pinned to them go on there, as after "backend del"
+ * without flush, and freed if the service is gone, as by "service del".
+ */
+
+/* A backend of one generation, under its service's new id. */
+struct gen_be {
+	__u32 svc;
+	__be32 addr[4];
+	__be16 port;
+	__u32 id;
+};
+
+static int cmp_gen_be(const void *a, const void *b)
+{
+	const struct gen_be *x = a, *y = b;
+
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int copy_percpu(struct xdp_maps *m, int fd, __u32 from, __u32 to)
+{
+	struct viplb_xdp_counters *v;
+	int err = 0;
+
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &from, v) ||
+	    bpf_map_update_elem(fd, &to, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
+/*
+ * The counters of the services and live backends that are in both
+ * generations go on in the new one: copied before the swap (packets the
+ * old one counts meanwhile are lost).  @new_of: old id -> new id, or
+ * VIPLB_XDP_MAX_SERVICES.
+ */
+static int carry_counters(struct xdp_maps *m, const __u32 *new_of,
+			  const unsigned char *is_new)
+{
+	struct gen_be *old, *new;
+	size_t nold = 0, nnew = 0, i, j;
+	__u32 b, s;
+	int err = 0, d;
+
+	for (s = 0; !err && s < VIPLB_XDP_MAX_SERVICES; s++)
+		if (new_of[s] < VIPLB_XDP_MAX_SERVICES)
+			err = copy_percpu(m, m->svc_stats, s, new_of[s]);
+	old = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*old));
+	new = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*new));
+	if (!old || !new)
+		err = -ENOMEM;
+	for (b = 0; !err && b < VIPLB_XDP_MAX_BACKENDS; b++) {
+		const struct viplb_xdp_backend *e = &m->be[b];
+		struct gen_be *g;
+
+		if (e->state != VIPLB_XDP_BE_LIVE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		if (is_new[e->svc_id]) {
+			g = &new[nnew++];
+			g->svc = e->svc_id;
+		} else if (new_of[e->svc_id] < VIPLB_XDP_MAX_SERVICES) {
+			g = &old[nold++];
+			g->svc = new_of[e->svc_id];
+		} else {
+			continue;
+		}
+		memcpy(g->addr, e->addr, sizeof(g->addr));
+		g->port = e->port;
+		g->id = b;
+	}
+	if (!err) {
+		qsort(old, nold, sizeof(*old), cmp_gen_be);
+		qsort(new, nnew, sizeof(*new), cmp_gen_be);
+	}
+	for (i = 0, j = 0; !err && i < nold && j < nnew;) {
+		d = cmp_gen_be(&old[i], &new[j]);
+		if (!d)
+			err = copy_percpu(m, m->be_stats, old[i++].id,
+					  new[j++].id);
+		else if (d < 0)
+			i++;
+		else
+			j++;
+	}
+	free(old);
+	free(new);
+	return err;
+}
+
+/* A new, empty vips map like @fd. */
+static int vips_like(int fd)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int nfd;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	opts.map_flags = info.map_flags;
+	nfd = bpf_map_create(info.type, "vips", info.key_size,
+			     info.value_size, info.max_entries, &opts);
+	return nfd < 0 ? -errno : nfd;
+}
+
+/* Whether the ids hold the current generation and @list at once. */
+static bool both_fit(struct xdp_maps *m, size_t nold,
+		     const struct lb_service_list *list)
+{
+	size_t need = 0, room = 0, i;
+
+	for (i = 0; i < list->nr; i++)
+		need += list->svcs[i].nr_backends;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		room += m->be[i].state != VIPLB_XDP_BE_LIVE;
+	return nold + list->nr <= VIPLB_XDP_MAX_SERVICES && need <= room;
+}
+
+/*
+ * Undoes what a failed replace wrote of the new generation: every service
+ * id but the old generation's (a service that failed half-way may have a
+ * ring and backends, not yet its entry), and the backends they have.
+ */
+static void drop_new_gen(struct xdp_maps *m, const unsigned char *is_old)
+{
+	__u32 i;
+
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
+		if (is_old[i])
+			continue;
+		if (m->svc_used[i])
+			bpf_map_delete_elem(m->rings, &i);
+		set_svc_used(m, i, false);
+	}
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state != VIPLB_XDP_BE_FREE &&
+		    (m->be[i].svc_id >= VIPLB_XDP_MAX_SERVICES ||
+		     !is_old[m->be[i].svc_id])) {
+			bpf_map_delete_elem(m->rings, &m->be[i].svc_id);
+			free_backend(m, i);
+		}
+}
+
+int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
+{
+	struct viplb_xdp_service val;
+	unsigned char *is_old = NULL, *is_new = NULL;
+	__u32 *new_of = NULL, zero = 0, i;
+	int old_vips = m->vips, new_vips = -1, err;
+	struct vip_entry *v = NULL;
+	size_t n = 0, k;
+
+	err = load_svc_ids(m);
+	if (!err)
+		err = read_vips(m, &v, &n, false);
+	if (err)
+		return err;
+	if (!both_fit(m, n, list)) {
+		free(v);
+		return -ENOSPC;
+	}
+	is_old = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	is_new = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	new_of = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*new_of));
+	if (!is_old || !is_new || !new_of) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (k = 0; k < n; k++)
+		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
+			is_old[v[k].val.id] = 1;
+	new_vips = vips_like(old_vips);
+	if (new_vips < 0) {
+		err = new_vips;
+		goto out;
+	}
+
+	/* The new generation, aside: its ids are fresh. */
+	m->vips = new_vips;
+	for (k = 0; !err && k < list->nr; k++)
+		err = xdp_svc_put(m, &list->svcs[k], false);
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
+		is_new[i] = m->svc_used[i] && !is_old[i];
+		new_of[i] = VIPLB_XDP_MAX_SERVICES;
+	}
+	for (k = 0; !err && k < n; k++) {
+		if (bpf_map_lookup_elem(new_vips, &v[k].key, &val))
+			continue;
+		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
+			new_of[v[k].val.id] = val.id;
+	}
+	if (!err)
+		err = carry_counters(m, new_of, is_new);
+	if (!err && bpf_map_update_elem(m->vip_gen, &zero, &new_vips, BPF_ANY))
+		err = -errno;
+	if (err) {
+		m->vips = old_vips;
+		drop_new_gen(m, is_old);
+		close(new_vips);
+		goto out;
+	}
+
+	/* Switched: the old generation's ids go. */
+	close(old_vips);
+	for (k = 0; k < n; k++) {
+		set_svc_used(m, v[k].val.id, false);
+		if (bpf_map_delete_elem(m->rings, &v[k].val.id) &&
+		    errno != ENOENT && !err)
+			err = -errno;
+	}
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		struct viplb_xdp_backend *e = &m->be[i];
+
+		if (e->state == VIPLB_XDP_BE_FREE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES || !is_old[e->svc_id])
+			continue;
+		if (new_of[e->svc_id] == VIPLB_XDP_MAX_SERVICES) {
+			free_backend(m, i);
+			continue;
+		}
+		e->state = VIPLB_XDP_BE_RETIRED;
+		e->svc_id = new_of[e->svc_id];
+	}
+out:
+	free(v);
+	free(is_old);
+	free(is_new);
+	free(new_of);
+	return err;
+}
+
 static int cmp_lb_backend(const void *a, const void *b)
 {
 	const struct lb_backend *x = a, *y = b;

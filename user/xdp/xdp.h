@@ -86,6 +86,16 @@ __u32 xdp_flows_capacity(__u32 max_entries, __u32 map_flags);
  */
 int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		bool flush_removed);
+/*
+ * Replace every service by those of @list, all at once for the program:
+ * a new generation of vips is written aside, under ids the current one
+ * does not use, then swapped in (see maps.c).  The backends of the old
+ * generation are retired if their service stays (its pinned flows go on
+ * there), freed if not.  Returns 0 or a negative errno: -ENOSPC, with
+ * nothing changed, when the two generations do not fit in the ids at
+ * once; after another error the old generation stays in force.
+ */
+int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list);
 /* Delete a service and its backends; -ENOENT if absent. */
 int xdp_svc_del(struct xdp_maps *m, const struct svc_key *key);
 /* Delete every service and backend (one pass over the backends). */
@@ -124,6 +134,9 @@ int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
  * (with its line), the maps untouched.
  */
 int xdp_restore_check(const struct config_cmd *cmds, size_t n);
+/* The same, giving the services the restore builds in @out. */
+int xdp_restore_build(const struct config_cmd *cmds, size_t n,
+		      struct lb_service_list *out);
 
 /*
  * neigh.c: make the neighbour table hold a managed entry for the next hop
