@@ -1664,7 +1664,7 @@ TEST_F(xdp, table_size_change_never_mixed)
 /*
  * Restores: configuration A, then B, switched by xdp_svc_replace().
  *
- *   tcp 192.0.2.10:80  A: .11 .12 .13, M 251     B: .11 .12, M 257
+ *   tcp 192.0.2.10:80  A: .11 .12 .13, M 251     B: .11, .12 weight 0, M 257
  *   tcp 192.0.2.20:80  A: .11 .13                B: -
  *   tcp 192.0.2.30:80  A: -                      B: .12 .13
  *   tcp 192.0.2.40:0   A: .12, M 257             B: .11 .12 .13, M 251
@@ -1678,6 +1678,8 @@ static const struct be_spec RS_A10[] = { { "198.51.100.11", 0, 1 },
 					 { "198.51.100.13", 0, 1 } };
 static const struct be_spec RS_A20[] = { { "198.51.100.11", 0, 1 },
 					 { "198.51.100.13", 0, 1 } };
+static const struct be_spec RS_B10[] = { { "198.51.100.11", 0, 1 },
+					 { "198.51.100.12", 0, 0 } };
 static const struct be_spec RS_B30[] = { { "198.51.100.12", 0, 1 },
 					 { "198.51.100.13", 0, 2 } };
 
@@ -1718,6 +1720,16 @@ static __u32 live_be_id(FIXTURE_DATA(xdp) *self, const struct lb_service *s,
 	return ~0U;
 }
 
+/* The backend ids in @state. */
+static int count_state(FIXTURE_DATA(xdp) *self, __u8 state)
+{
+	int i, n = 0;
+
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		n += self->m.be[i].state == state;
+	return n;
+}
+
 /* The id of the vips map the program uses now. */
 static __u32 vips_gen_id(FIXTURE_DATA(xdp) *self)
 {
@@ -1734,7 +1746,7 @@ static void restore_config(struct lb_service_list *l, bool b)
 	l->nr = l->cap = 3;
 	make_service(&l->svcs[0], AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
 		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, b ? 257 : 251,
-		     RS_A10, b ? 2 : 3);
+		     b ? RS_B10 : RS_A10, b ? 2 : 3);
 	if (b)
 		make_service(&l->svcs[1], AF_INET, IPPROTO_TCP, "192.0.2.30",
 			     80, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, RS_B30,
@@ -1841,8 +1853,9 @@ TEST_F(xdp, restore_switches_at_once)
 /*
  * A flow established before a restore stays on its backend if its
  * service stays, even when the backend is gone from the new file (it is
- * retired); a flow of a service the file drops is unpinned.  The
- * counters of a service and backend in both go on.
+ * retired); a flow of a service the file drops is unpinned.  A backend
+ * in both keeps its id; the counters of a service and backend in both
+ * go on.
  */
 TEST_F(xdp, restore_keeps_established_flows)
 {
@@ -1878,6 +1891,12 @@ TEST_F(xdp, restore_keeps_established_flows)
 	EXPECT_EQ(13, backend_of(&out));
 	EXPECT_EQ(VIPLB_XDP_BE_RETIRED,
 		  self->m.be[probe_id(self, &in13)].state);
+	/*
+	 * Retired: .13 of 192.0.2.10:80, and .12, drained in B (a new id:
+	 * A must serve on with it undrained); .11 kept its id.
+	 */
+	EXPECT_EQ(2, count_state(self, VIPLB_XDP_BE_RETIRED));
+	EXPECT_EQ(7, count_state(self, VIPLB_XDP_BE_LIVE));
 	/* 192.0.2.20:80 is gone: its flow is passed, not sent on. */
 	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in20, &out));
 	/* The counters of 192.0.2.10:80 and of its .11 went on. */

@@ -737,34 +737,204 @@ int xdp_svc_flush(struct xdp_maps *m)
  * The program finds vips through vip_gen, a one-element array of maps.
  * xdp_svc_replace() writes the new generation aside: a new vips map, and
  * through xdp_svc_put() on it, its services under service ids the current
- * generation does not use and its backends under backend ids no live
- * backend has, with their rings (rings is indexed by service id and
- * backends by backend id, so both generations fit there side by side).
- * Nothing the program can reach names any of it until vip_gen's element
- * is replaced, in one update.  Then the old generation's service ids are
- * freed and their rings deleted; its backends (live or already retired)
- * are retired under the new id of their service if the service stays,
- * so that the flows pinned to them go on there, as after "backend del"
- * without flush, and freed if the service is gone, as by "service del".
+ * generation does not use, with their rings (rings is indexed by service
+ * id, so both generations fit there side by side).  A service in both
+ * generations hands its new id the backends it keeps (same address and
+ * port), which thus keep their ids, their pinned flows and counters; the
+ * other backends take ids no live backend has.  Nothing the program can
+ * reach names the new generation until vip_gen's element is replaced, in
+ * one update.  Then the old generation's service ids are freed and their
+ * rings deleted; the backends it had and the new one has not are retired
+ * under the new id of their service if the service stays, so that the
+ * flows pinned to them go on there (as after "backend del" without
+ * flush), and freed if the service is gone (as by "service del").
  */
 
-/* A backend of one generation, under its service's new id. */
+/* A backend (of the current generation, or of @list) by service. */
 struct gen_be {
-	__u32 svc;
+	__u32 svc;	/* the service's new id */
 	__be32 addr[4];
 	__be16 port;
-	__u32 id;
+	__u8 retired;	/* sorts live ones first */
+	__u32 weight;
+	__u32 id;	/* current generation: its id */
 };
 
-static int cmp_gen_be(const void *a, const void *b)
+static int cmp_gen_be_key(const struct gen_be *x, const struct gen_be *y)
 {
-	const struct gen_be *x = a, *y = b;
-
 	if (x->svc != y->svc)
 		return x->svc < y->svc ? -1 : 1;
 	if (x->port != y->port)
 		return x->port < y->port ? -1 : 1;
 	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int cmp_gen_be(const void *a, const void *b)
+{
+	const struct gen_be *x = a, *y = b;
+	int d = cmp_gen_be_key(x, y);
+
+	return d ? d : x->retired - y->retired;
+}
+
+/* A backend handed over to the new generation, as it was. */
+struct kept_be {
+	__u32 id;
+	__u32 svc_id;
+	__u32 weight;
+	__u8 state;
+};
+
+/* The state of one xdp_svc_replace(). */
+struct gen_switch {
+	struct vip_entry *old;		/* the current generation's services */
+	size_t nr_old;
+	unsigned char *is_old;		/* by service id */
+	__u32 *new_of;			/* old service id -> new, or MAX */
+	__u32 *new_id;			/* of list->svcs[k], or MAX */
+	struct kept_be *kept;
+	size_t nr_kept;
+};
+
+/*
+ * The backends @list keeps of the current generation's services: under
+ * the service's new id, so that xdp_svc_put() gives them their ids again.
+ * A live one whose weight goes from 0 to not 0, or back, takes a new id
+ * instead: the program reads whether a weight is 0 (drained), and the
+ * current generation must serve on unchanged.  It reads neither svc_id
+ * nor weights otherwise, and no current ring names a retired backend, so
+ * one handed over is made live at once (no other service may take it).
+ */
+static int hand_over_backends(struct xdp_maps *m, struct gen_switch *g,
+			      const struct lb_service_list *list)
+{
+	struct gen_be *cur = NULL, *want = NULL;
+	size_t ncur = 0, nwant = 0, i, j, k;
+	int err = 0, d;
+	__u32 b;
+
+	for (k = 0; k < list->nr; k++)
+		if (g->new_id[k] < VIPLB_XDP_MAX_SERVICES)
+			nwant += list->svcs[k].nr_backends;
+	cur = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*cur));
+	want = calloc(nwant ? nwant : 1, sizeof(*want));
+	g->kept = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*g->kept));
+	if (!cur || !want || !g->kept) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (b = 0; b < VIPLB_XDP_MAX_BACKENDS; b++) {
+		const struct viplb_xdp_backend *e = &m->be[b];
+		struct gen_be *c = &cur[ncur];
+
+		if (e->state == VIPLB_XDP_BE_FREE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES ||
+		    g->new_of[e->svc_id] >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		c->svc = g->new_of[e->svc_id];
+		memcpy(c->addr, e->addr, sizeof(c->addr));
+		c->port = e->port;
+		c->retired = e->state != VIPLB_XDP_BE_LIVE;
+		c->weight = e->weight;
+		c->id = b;
+		ncur++;
+	}
+	nwant = 0;
+	for (k = 0; k < list->nr; k++) {
+		const struct lb_service *s = &list->svcs[k];
+
+		if (g->new_id[k] >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		for (i = 0; i < s->nr_backends; i++) {
+			struct gen_be *w = &want[nwant++];
+
+			w->svc = g->new_id[k];
+			be_addr(w->addr, s->key.af, &s->backends[i].key.addr);
+			w->port = htons(s->backends[i].key.port);
+			w->weight = s->backends[i].weight;
+		}
+	}
+	qsort(cur, ncur, sizeof(*cur), cmp_gen_be);
+	qsort(want, nwant, sizeof(*want), cmp_gen_be);
+	for (i = 0, j = 0; i < ncur && j < nwant;) {
+		struct viplb_xdp_backend *e = &m->be[cur[i].id];
+		struct kept_be *kb;
+
+		d = cmp_gen_be_key(&cur[i], &want[j]);
+		if (d < 0) {
+			i++;
+			continue;
+		}
+		if (d > 0) {
+			j++;
+			continue;
+		}
+		if (!cur[i].retired && !cur[i].weight != !want[j].weight) {
+			i++;
+			j++;
+			continue;
+		}
+		kb = &g->kept[g->nr_kept++];
+		kb->id = cur[i].id;
+		kb->svc_id = e->svc_id;
+		kb->weight = e->weight;
+		kb->state = e->state;
+		e->svc_id = cur[i].svc;
+		e->state = VIPLB_XDP_BE_LIVE;
+		i++;
+		j++;
+	}
+out:
+	free(cur);
+	free(want);
+	return err;
+}
+
+/* Gives the backends handed over back to the current generation. */
+static void take_back_backends(struct xdp_maps *m, struct gen_switch *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nr_kept; i++) {
+		struct viplb_xdp_backend *e = &m->be[g->kept[i].id];
+
+		e->svc_id = g->kept[i].svc_id;
+		e->weight = g->kept[i].weight;
+		e->state = g->kept[i].state;
+	}
+	g->nr_kept = 0;
+}
+
+/*
+ * New ids, and entries in the new vips holding them, for the services of
+ * @list the current generation has too; then their backends.
+ */
+static int adopt_services(struct xdp_maps *m, struct gen_switch *g,
+			  int new_vips, const struct lb_service_list *list)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key;
+	size_t k;
+	__u32 id;
+	int err;
+
+	for (k = 0; k < list->nr; k++) {
+		g->new_id[k] = VIPLB_XDP_MAX_SERVICES;
+		vip_key(&key, &list->svcs[k].key);
+		if (bpf_map_lookup_elem(m->vips, &key, &val) ||
+		    val.id >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		err = alloc_svc_id(m, &id);
+		if (err)
+			return err;
+		set_svc_used(m, id, true);
+		g->new_of[val.id] = id;
+		g->new_id[k] = id;
+		val.id = id;
+		if (bpf_map_update_elem(new_vips, &key, &val, BPF_NOEXIST))
+			return -errno;
+	}
+	return hand_over_backends(m, g, list);
 }
 
 static int copy_percpu(struct xdp_maps *m, int fd, __u32 from, __u32 to)
@@ -779,66 +949,6 @@ static int copy_percpu(struct xdp_maps *m, int fd, __u32 from, __u32 to)
 	    bpf_map_update_elem(fd, &to, v, BPF_ANY))
 		err = -errno;
 	free(v);
-	return err;
-}
-
-/*
- * The counters of the services and live backends that are in both
- * generations go on in the new one: copied before the swap (packets the
- * old one counts meanwhile are lost).  @new_of: old id -> new id, or
- * VIPLB_XDP_MAX_SERVICES.
- */
-static int carry_counters(struct xdp_maps *m, const __u32 *new_of,
-			  const unsigned char *is_new)
-{
-	struct gen_be *old, *new;
-	size_t nold = 0, nnew = 0, i, j;
-	__u32 b, s;
-	int err = 0, d;
-
-	for (s = 0; !err && s < VIPLB_XDP_MAX_SERVICES; s++)
-		if (new_of[s] < VIPLB_XDP_MAX_SERVICES)
-			err = copy_percpu(m, m->svc_stats, s, new_of[s]);
-	old = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*old));
-	new = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*new));
-	if (!old || !new)
-		err = -ENOMEM;
-	for (b = 0; !err && b < VIPLB_XDP_MAX_BACKENDS; b++) {
-		const struct viplb_xdp_backend *e = &m->be[b];
-		struct gen_be *g;
-
-		if (e->state != VIPLB_XDP_BE_LIVE ||
-		    e->svc_id >= VIPLB_XDP_MAX_SERVICES)
-			continue;
-		if (is_new[e->svc_id]) {
-			g = &new[nnew++];
-			g->svc = e->svc_id;
-		} else if (new_of[e->svc_id] < VIPLB_XDP_MAX_SERVICES) {
-			g = &old[nold++];
-			g->svc = new_of[e->svc_id];
-		} else {
-			continue;
-		}
-		memcpy(g->addr, e->addr, sizeof(g->addr));
-		g->port = e->port;
-		g->id = b;
-	}
-	if (!err) {
-		qsort(old, nold, sizeof(*old), cmp_gen_be);
-		qsort(new, nnew, sizeof(*new), cmp_gen_be);
-	}
-	for (i = 0, j = 0; !err && i < nold && j < nnew;) {
-		d = cmp_gen_be(&old[i], &new[j]);
-		if (!d)
-			err = copy_percpu(m, m->be_stats, old[i++].id,
-					  new[j++].id);
-		else if (d < 0)
-			i++;
-		else
-			j++;
-	}
-	free(old);
-	free(new);
 	return err;
 }
 
@@ -858,9 +968,9 @@ static int vips_like(int fd)
 	return nfd < 0 ? -errno : nfd;
 }
 
-/* Whether the ids hold the current generation and @list at once. */
-static bool both_fit(struct xdp_maps *m, size_t nold,
-		     const struct lb_service_list *list)
+/* Whether the backend ids hold both generations (handed-over ones once). */
+static bool backends_fit(struct xdp_maps *m, const struct gen_switch *g,
+			 const struct lb_service_list *list)
 {
 	size_t need = 0, room = 0, i;
 
@@ -868,7 +978,7 @@ static bool both_fit(struct xdp_maps *m, size_t nold,
 		need += list->svcs[i].nr_backends;
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
 		room += m->be[i].state != VIPLB_XDP_BE_LIVE;
-	return nold + list->nr <= VIPLB_XDP_MAX_SERVICES && need <= room;
+	return need - g->nr_kept <= room;
 }
 
 /*
@@ -896,70 +1006,16 @@ static void drop_new_gen(struct xdp_maps *m, const unsigned char *is_old)
 		}
 }
 
-int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
+/* The old generation's ids go, once the new one is in. */
+static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
 {
-	struct viplb_xdp_service val;
-	unsigned char *is_old = NULL, *is_new = NULL;
-	__u32 *new_of = NULL, zero = 0, i;
-	int old_vips = m->vips, new_vips = -1, err;
-	struct vip_entry *v = NULL;
-	size_t n = 0, k;
+	size_t k;
+	__u32 i;
+	int err = 0;
 
-	err = load_svc_ids(m);
-	if (!err)
-		err = read_vips(m, &v, &n, false);
-	if (err)
-		return err;
-	if (!both_fit(m, n, list)) {
-		free(v);
-		return -ENOSPC;
-	}
-	is_old = calloc(VIPLB_XDP_MAX_SERVICES, 1);
-	is_new = calloc(VIPLB_XDP_MAX_SERVICES, 1);
-	new_of = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*new_of));
-	if (!is_old || !is_new || !new_of) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (k = 0; k < n; k++)
-		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
-			is_old[v[k].val.id] = 1;
-	new_vips = vips_like(old_vips);
-	if (new_vips < 0) {
-		err = new_vips;
-		goto out;
-	}
-
-	/* The new generation, aside: its ids are fresh. */
-	m->vips = new_vips;
-	for (k = 0; !err && k < list->nr; k++)
-		err = xdp_svc_put(m, &list->svcs[k], false);
-	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
-		is_new[i] = m->svc_used[i] && !is_old[i];
-		new_of[i] = VIPLB_XDP_MAX_SERVICES;
-	}
-	for (k = 0; !err && k < n; k++) {
-		if (bpf_map_lookup_elem(new_vips, &v[k].key, &val))
-			continue;
-		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
-			new_of[v[k].val.id] = val.id;
-	}
-	if (!err)
-		err = carry_counters(m, new_of, is_new);
-	if (!err && bpf_map_update_elem(m->vip_gen, &zero, &new_vips, BPF_ANY))
-		err = -errno;
-	if (err) {
-		m->vips = old_vips;
-		drop_new_gen(m, is_old);
-		close(new_vips);
-		goto out;
-	}
-
-	/* Switched: the old generation's ids go. */
-	close(old_vips);
-	for (k = 0; k < n; k++) {
-		set_svc_used(m, v[k].val.id, false);
-		if (bpf_map_delete_elem(m->rings, &v[k].val.id) &&
+	for (k = 0; k < g->nr_old; k++) {
+		set_svc_used(m, g->old[k].val.id, false);
+		if (bpf_map_delete_elem(m->rings, &g->old[k].val.id) &&
 		    errno != ENOENT && !err)
 			err = -errno;
 	}
@@ -967,20 +1023,80 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 		struct viplb_xdp_backend *e = &m->be[i];
 
 		if (e->state == VIPLB_XDP_BE_FREE ||
-		    e->svc_id >= VIPLB_XDP_MAX_SERVICES || !is_old[e->svc_id])
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES || !g->is_old[e->svc_id])
 			continue;
-		if (new_of[e->svc_id] == VIPLB_XDP_MAX_SERVICES) {
+		if (g->new_of[e->svc_id] >= VIPLB_XDP_MAX_SERVICES) {
 			free_backend(m, i);
 			continue;
 		}
 		e->state = VIPLB_XDP_BE_RETIRED;
-		e->svc_id = new_of[e->svc_id];
+		e->svc_id = g->new_of[e->svc_id];
 	}
+	return err;
+}
+
+int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
+{
+	struct gen_switch g = { 0 };
+	int old_vips = m->vips, new_vips = -1, err;
+	__u32 zero = 0, i;
+	size_t k;
+
+	err = load_svc_ids(m);
+	if (!err)
+		err = read_vips(m, &g.old, &g.nr_old, false);
+	if (err)
+		return err;
+	if (g.nr_old + list->nr > VIPLB_XDP_MAX_SERVICES) {
+		free(g.old);
+		return -ENOSPC;
+	}
+	g.is_old = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	g.new_of = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*g.new_of));
+	g.new_id = malloc((list->nr ? list->nr : 1) * sizeof(*g.new_id));
+	if (!g.is_old || !g.new_of || !g.new_id) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++)
+		g.new_of[i] = VIPLB_XDP_MAX_SERVICES;
+	for (k = 0; k < g.nr_old; k++)
+		if (g.old[k].val.id < VIPLB_XDP_MAX_SERVICES)
+			g.is_old[g.old[k].val.id] = 1;
+	new_vips = vips_like(old_vips);
+	if (new_vips < 0) {
+		err = new_vips;
+		goto out;
+	}
+
+	/* The new generation, aside. */
+	err = adopt_services(m, &g, new_vips, list);
+	if (!err && !backends_fit(m, &g, list))
+		err = -ENOSPC;
+	m->vips = new_vips;
+	for (k = 0; !err && k < list->nr; k++)
+		err = xdp_svc_put(m, &list->svcs[k], false);
+	/* The services' counters go on (what the old ids count meanwhile is lost). */
+	for (i = 0; !err && i < VIPLB_XDP_MAX_SERVICES; i++)
+		if (g.new_of[i] < VIPLB_XDP_MAX_SERVICES)
+			err = copy_percpu(m, m->svc_stats, i, g.new_of[i]);
+	if (!err && bpf_map_update_elem(m->vip_gen, &zero, &new_vips, BPF_ANY))
+		err = -errno;
+	if (err) {
+		m->vips = old_vips;
+		take_back_backends(m, &g);
+		drop_new_gen(m, g.is_old);
+		close(new_vips);
+		goto out;
+	}
+	close(old_vips);
+	err = retire_old_gen(m, &g);
 out:
-	free(v);
-	free(is_old);
-	free(is_new);
-	free(new_of);
+	free(g.old);
+	free(g.is_old);
+	free(g.new_of);
+	free(g.new_id);
+	free(g.kept);
 	return err;
 }
 
