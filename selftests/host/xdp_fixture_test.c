@@ -1956,6 +1956,53 @@ TEST_F(xdp, restore_two_generations_must_fit)
 	free_services(&b);
 }
 
+/* A service of sched rr on @vip:80 with @n backends, .11 port 1..n. */
+static void rr_backends(struct lb_service_list *l, const char *vip, size_t n)
+{
+	struct lb_service *s;
+	size_t i;
+
+	l->svcs = calloc(1, sizeof(*l->svcs));
+	l->nr = l->cap = 1;
+	s = l->svcs;
+	make_service(s, AF_INET, IPPROTO_TCP, vip, 80, VIPLB_MODE_DR,
+		     VIPLB_SCHED_RR, 0, NULL, 0);
+	free(s->backends);
+	s->backends = calloc(n, sizeof(*s->backends));
+	s->nr_backends = s->cap_backends = n;
+	for (i = 0; i < n; i++) {
+		inet_pton(AF_INET, "198.51.100.11", &s->backends[i].key.addr);
+		s->backends[i].key.port = 1 + i;
+		s->backends[i].weight = 1;
+	}
+}
+
+/* The same for backend ids: 40,000 live, then 30,000 others do not fit. */
+TEST_F(xdp, restore_backend_ids_must_fit)
+{
+	struct lb_service_list a, b;
+	__u32 gen;
+
+	rr_backends(&a, "192.0.2.10", 40000);
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &a));
+	gen = vips_gen_id(self);
+	rr_backends(&b, "192.0.2.20", 30000);
+	EXPECT_EQ(-ENOSPC, xdp_svc_replace(&self->m, &b));
+	EXPECT_EQ(gen, vips_gen_id(self));
+	EXPECT_EQ(40000, count_state(self, VIPLB_XDP_BE_LIVE));
+	EXPECT_EQ(0, count_state(self, VIPLB_XDP_BE_RETIRED));
+	b.svcs[0].nr_backends = VIPLB_XDP_MAX_BACKENDS - 40000;
+	EXPECT_EQ(0, xdp_svc_replace(&self->m, &b));
+	EXPECT_NE(gen, vips_gen_id(self));
+	/* A's service is gone: its backends freed, not retired. */
+	EXPECT_EQ(VIPLB_XDP_MAX_BACKENDS - 40000,
+		  count_state(self, VIPLB_XDP_BE_LIVE));
+	EXPECT_EQ(0, count_state(self, VIPLB_XDP_BE_RETIRED));
+	b.svcs[0].nr_backends = 30000;
+	free_services(&a);
+	free_services(&b);
+}
+
 /* The cpu-th CPU of test_cpus. */
 static int nth_cpu(int cpu)
 {
