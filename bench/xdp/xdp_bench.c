@@ -223,7 +223,8 @@ static unsigned long long map_memory(void)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
 		    (strncmp(info.name, "viplb_ring", 10) &&
-		     strcmp(info.name, "vips") && strcmp(info.name, "vip_gen") &&
+		     strcmp(info.name, "vips") &&
+		     strcmp(info.name, "vip_gen") &&
 		     strcmp(info.name, "rings") &&
 		     strcmp(info.name, "backends") &&
 		     strcmp(info.name, "flows") &&

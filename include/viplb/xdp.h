@@ -12,10 +12,10 @@
  *             A packet's (af, proto, daddr, dport) is looked up first, then
  *             (af, proto, daddr, 0): a service of port 0 takes every port.
  *             A restore writes a new generation aside (a new vips, its
- *             services under ids the current one does not use, their
- *             rings and backends too) and swaps it into vip_gen with one
- *             update, so the program sees the whole old configuration or
- *             the whole new one.
+ *             services under ids the current one does not use, and their
+ *             rings; new backends under free ids) and swaps it into
+ *             vip_gen with one update, so the program sees the whole old
+ *             configuration or the whole new one.
  *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
  *             service's Maglev table, struct viplb_xdp_ring_pair entries:
  *             entry 0 holds the table size M (backend[0]); slot s is

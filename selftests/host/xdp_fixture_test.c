@@ -1770,7 +1770,7 @@ static void restore_config(struct lb_service_list *l, bool b)
 static struct {
 	FIXTURE_DATA(xdp) *self;
 	struct pkt in[RS_PROBES];
-	int want[2][RS_PROBES];	/* choice with A and with B; -1: passed */
+	int want[2][RS_PROBES];	/* with A and with B; -1: passed */
 	int steps, mixed;
 } rs;
 

@@ -8,7 +8,8 @@
  * new one takes the lowest free id, or else the lowest retired one.  A
  * deleted backend is retired, not freed, so the flows pinned to it keep
  * going there, as the module's flow table keeps them; "backend del ...
- * flush" and service deletion free it instead.  Whenever an id changes
+ * flush" and service deletion free it instead (a restore: see
+ * xdp_svc_replace()).  Whenever an id changes
  * hands its generation is bumped, which unpins every flow pinned to the
  * previous owner.
  *
@@ -787,10 +788,10 @@ struct kept_be {
 
 /* The state of one xdp_svc_replace(). */
 struct gen_switch {
-	struct vip_entry *old;		/* the current generation's services */
+	struct vip_entry *old;		/* the current generation's */
 	size_t nr_old;
 	unsigned char *is_old;		/* by service id */
-	__u32 *new_of;			/* old service id -> new, or MAX */
+	__u32 *new_of;			/* old id -> new id, or MAX */
 	__u32 *new_id;			/* of list->svcs[k], or MAX */
 	struct kept_be *kept;
 	size_t nr_kept;
@@ -1023,7 +1024,8 @@ static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
 		struct viplb_xdp_backend *e = &m->be[i];
 
 		if (e->state == VIPLB_XDP_BE_FREE ||
-		    e->svc_id >= VIPLB_XDP_MAX_SERVICES || !g->is_old[e->svc_id])
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES ||
+		    !g->is_old[e->svc_id])
 			continue;
 		if (g->new_of[e->svc_id] >= VIPLB_XDP_MAX_SERVICES) {
 			free_backend(m, i);
@@ -1076,7 +1078,7 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 	m->vips = new_vips;
 	for (k = 0; !err && k < list->nr; k++)
 		err = xdp_svc_put(m, &list->svcs[k], false);
-	/* The services' counters go on (what the old ids count meanwhile is lost). */
+	/* Counters go on: what the old ids count from here on is lost. */
 	for (i = 0; !err && i < VIPLB_XDP_MAX_SERVICES; i++)
 		if (g.new_of[i] < VIPLB_XDP_MAX_SERVICES)
 			err = copy_percpu(m, m->svc_stats, i, g.new_of[i]);
