@@ -8,8 +8,7 @@
  *
  * For each packet:
  *   1. parse Ethernet [802.1Q] IPv4|IPv6 TCP|UDP        (parsing.h)
- *   2. look up the service by (af, proto, VIP, port), then port 0, in
- *      the current generation of vips (vip_gen)
+ *   2. look up the service by (af, proto, VIP, port), then port 0
  *   3. nat mode, or a scheduler without a table (rr, wrr, lc): pass, the
  *      module serves it
  *   4. the flows map (LRU); on a miss the service's ring, indexed by the
@@ -47,7 +46,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The services of one generation: the first one, and the template. */
+/* The services: the first generation, and the type of every later one. */
 struct vips_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
