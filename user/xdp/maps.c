@@ -148,10 +148,10 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 
 void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 {
-	int *fds[] = { &m->vip_gen,   &m->vips,     &m->rings,
-		       &m->backends,  &m->flows,    &m->svc_stats,
-		       &m->be_stats,  &m->stats,    &m->config,
-		       &m->tx_ports,  &m->vlans };
+	int *fds[] = { &m->vip_gen,   &m->rings,    &m->backends,
+		       &m->flows,     &m->svc_stats, &m->be_stats,
+		       &m->stats,     &m->config,   &m->tx_ports,
+		       &m->vlans };
 	size_t i;
 
 	if (m->be)
@@ -166,6 +166,10 @@ void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	/* Opened from vip_gen, not pinned. */
+	if (m->vips >= 0)
+		close(m->vips);
+	m->vips = -1;
 }
 
 /* Keys and addresses. */
