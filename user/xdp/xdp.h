@@ -49,12 +49,13 @@ struct xdp_maps {
 	__u32 be_free_hint;
 };
 
+/* What an older viplb pinned in vip_gen's place (vips itself). */
+#define XDP_MAP_OLD_VIPS "vips"
+
 /* Map names, as pinned (also the BPF object's map names). */
 #define XDP_MAP_NAMES                                                      \
 	{ "vip_gen", "rings", "backends", "flows", "svc_stats", "be_stats", \
 	  "stats", "config", "tx_ports", "vlans" }
-/* What an older viplb pinned in vip_gen's place (vips itself). */
-#define XDP_MAP_OLD_VIPS "vips"
 
 /*
  * Set up m from map fds already in it (-1 for absent), e.g. from a loaded
