@@ -49,7 +49,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* The services: the first generation, and the type of every later one. */
 struct vips_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__uint(max_entries, VIPLB_XDP_VIPS_MAX);
 	__type(key, struct viplb_xdp_vip_key);
 	__type(value, struct viplb_xdp_service);
 } vips SEC(".maps");

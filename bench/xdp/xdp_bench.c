@@ -733,7 +733,7 @@ int main(int argc, char **argv)
 		int i, k;
 
 		n = atoi(tok);
-		if (n < 1 || n > VIPLB_XDP_MAX_SERVICES - 1)
+		if (n < 1 || n > VIPLB_XDP_VIPS_MAX - 1)
 			continue;
 		t = now();
 		for (; have < n; have++) {

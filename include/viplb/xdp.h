@@ -45,8 +45,13 @@
 
 #include <linux/types.h>
 
-/* Sizes of the maps indexed by id. */
-#define VIPLB_XDP_MAX_SERVICES	16384
+/* Services of one configuration: the size of vips. */
+#define VIPLB_XDP_VIPS_MAX	16384
+/*
+ * Sizes of the maps indexed by id.  Twice as many service ids as
+ * services, so that a restore's two generations always have ids.
+ */
+#define VIPLB_XDP_MAX_SERVICES	(2 * VIPLB_XDP_VIPS_MAX)
 #define VIPLB_XDP_MAX_BACKENDS	65536
 /* Size of the vlans map. */
 #define VIPLB_XDP_MAX_VLANS	4096

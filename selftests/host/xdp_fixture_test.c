@@ -1927,31 +1927,33 @@ static void rr_services(struct lb_service_list *l, size_t n, size_t first)
 }
 
 /*
- * Two generations must fit in the ids during a restore: when they do
- * not, nothing changes (-ENOSPC); when they just do, it switches.
+ * Service ids are twice the services of a configuration: a restore of
+ * 16,384 services over 16,384 others switches; one more service is
+ * refused, changing nothing.
  */
-TEST_F(xdp, restore_two_generations_must_fit)
+TEST_F(xdp, restore_service_ids_for_two_generations)
 {
-	struct lb_service_list a, b, now;
+	struct lb_service_list a, b, now, one;
 	__u32 gen;
 
-	rr_services(&a, VIPLB_XDP_MAX_SERVICES / 2 + 1, 0);
+	rr_services(&a, VIPLB_XDP_VIPS_MAX, 0);
 	ASSERT_EQ(0, xdp_svc_replace(&self->m, &a));
 	gen = vips_gen_id(self);
-	rr_services(&b, VIPLB_XDP_MAX_SERVICES / 2, 20000);
-	EXPECT_EQ(-ENOSPC, xdp_svc_replace(&self->m, &b));
-	EXPECT_EQ(gen, vips_gen_id(self));
-	ASSERT_EQ(0, xdp_svc_read(&self->m, NULL, &now, false));
-	EXPECT_EQ(a.nr, now.nr);
-	free_services(&now);
-	/* One fewer fits exactly: 16,384 service ids during the switch. */
-	b.nr--;
+	rr_services(&b, VIPLB_XDP_VIPS_MAX, 20000);
 	EXPECT_EQ(0, xdp_svc_replace(&self->m, &b));
 	EXPECT_NE(gen, vips_gen_id(self));
 	ASSERT_EQ(0, xdp_svc_read(&self->m, NULL, &now, false));
 	EXPECT_EQ(b.nr, now.nr);
+	EXPECT_EQ(0, memcmp(&b.svcs[0].key, &now.svcs[0].key,
+			    sizeof(now.svcs[0].key)));
 	free_services(&now);
-	b.nr++;
+	/* The 16,385th: no id, though half of them are free. */
+	rr_services(&one, 1, 40000);
+	EXPECT_EQ(-ENOSPC, xdp_svc_put(&self->m, &one.svcs[0], false));
+	ASSERT_EQ(0, xdp_svc_read(&self->m, NULL, &now, false));
+	EXPECT_EQ(b.nr, now.nr);
+	free_services(&now);
+	free_services(&one);
 	free_services(&a);
 	free_services(&b);
 }

@@ -123,33 +123,38 @@ check_ok "the program picks b.conf's backend, 60 times" \
 vrun -n "$D" xdp lookup tcp 192.0.2.10:80 from 203.0.113.2:1000
 check_eq "... and a.conf's tcp 192.0.2.10:80 is gone" "$rc" 1
 
-# rr_services FILE FIRST N: N services of sched rr, numbered from FIRST.
-rr_services()
+# backends FILE FIRST N: N services of sched rr numbered from FIRST, 250
+# backends each.
+backends()
 {
 	awk -v f="$2" -v n="$3" 'BEGIN {
-		for (i = f; i < f + n; i++)
-			printf "service add tcp 192.0.%d.%d:%d sched rr\n",
-				2 + int(i / 60000), 1 + int(i / 250) % 240,
-				1 + i % 250
+		for (i = f; i < f + n; i++) {
+			s = sprintf("tcp 192.0.2.%d:%d", 1 + i % 250,
+				80 + int(i / 250))
+			printf "service add %s sched rr mode dr\n", s
+			for (b = 1; b <= 250; b++)
+				printf "backend add %s 198.51.100.%d:%d\n",
+					s, 1 + i % 200, b
+		}
 	}' >"$1"
 }
 
-# The old and the new configuration share the ids during the switch.
-rr_services "$T/big.a" 0 8193
-rr_services "$T/big.b" 20000 8192
-check_viplb "restore 8,193 services" -n "$D" restore "$T/big.a"
+# The old and the new configuration share the 65,536 backend ids during
+# the switch (service ids are twice the services: those always fit).
+backends "$T/big.a" 0 160
+backends "$T/big.b" 160 120
+check_viplb "restore 40,000 backends" -n "$D" restore "$T/big.a"
 "$VIPLB" -n "$D" save >"$T/save.big"
 vrun -n "$D" restore "$T/big.b"
-check_eq "restore 8,192 others over them fails" "$rc" 1
+check_eq "restore 30,000 others over them fails" "$rc" 1
 check_grep "... in one line: both do not fit, nothing changed" \
 	"^viplb: restore: the XDP maps cannot hold the old and the new configuration at once .*nothing changed; flush first\$" \
 	"$err"
 check_eq "... one line only" "$(printf '%s\n' "$err" | wc -l)" 1
 "$VIPLB" -n "$D" save >"$T/save.now"
-check_ok "... and the saved config is the 8,193 services still" \
+check_ok "... and the saved config is the 40,000 backends still" \
 	cmp "$T/save.big" "$T/save.now"
-check_viplb "restore b.conf over them (8,194 ids at once)" -n "$D" \
-	restore "$T/b.conf"
+check_viplb "restore b.conf over them" -n "$D" restore "$T/b.conf"
 "$VIPLB" -n "$D" save >"$T/save.now"
 check_ok "... gives b.conf" cmp "$T/save.b" "$T/save.now"
 

@@ -287,7 +287,7 @@ static int model_apply(struct model *md, const struct config_cmd *cmd)
 	if (cmd->op == OP_SVC_ADD) {
 		if (ms)
 			return -EEXIST;
-		if (md->nr_live == VIPLB_XDP_MAX_SERVICES)
+		if (md->nr_live == VIPLB_XDP_VIPS_MAX)
 			return -ENOSPC;
 		err = model_add(md, &cmd->svc);
 		if (err)

@@ -83,6 +83,8 @@ int xdp_maps_init(struct xdp_maps *m)
 
 	m->be = NULL;
 	m->svc_used = NULL;
+	m->nr_svc_used = 0;
+	m->svc_ids_aside = 0;
 	m->be_free_hint = 0;
 	m->nr_cpus = libbpf_num_possible_cpus();
 	if (m->nr_cpus <= 0)
@@ -362,6 +364,18 @@ sort:
 	return 0;
 }
 
+static void set_svc_used(struct xdp_maps *m, __u32 id, bool used)
+{
+	if (!m->svc_used || id >= VIPLB_XDP_MAX_SERVICES ||
+	    m->svc_used[id] == used)
+		return;
+	m->svc_used[id] = used;
+	if (used)
+		m->nr_svc_used++;
+	else
+		m->nr_svc_used--;
+}
+
 /* The service ids in use, m->svc_used: read once, then kept up to date. */
 static int load_svc_ids(struct xdp_maps *m)
 {
@@ -379,14 +393,18 @@ static int load_svc_ids(struct xdp_maps *m)
 		free(v);
 		return -ENOMEM;
 	}
+	m->nr_svc_used = 0;
 	for (i = 0; i < n; i++)
-		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
-			m->svc_used[v[i].val.id] = 1;
+		set_svc_used(m, v[i].val.id, true);
 	free(v);
 	return 0;
 }
 
-/* The lowest free service id (marked used once the service is written). */
+/*
+ * The lowest free service id (marked used once the service is written),
+ * if the configuration has fewer than VIPLB_XDP_VIPS_MAX services: the
+ * ids of a generation a restore replaces do not count.
+ */
 static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
 {
 	__u32 i;
@@ -395,6 +413,8 @@ static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
 	err = load_svc_ids(m);
 	if (err)
 		return err;
+	if (m->nr_svc_used - m->svc_ids_aside >= VIPLB_XDP_VIPS_MAX)
+		return -ENOSPC;
 	for (i = 0; i < VIPLB_XDP_MAX_SERVICES && m->svc_used[i]; i++)
 		;
 	if (i == VIPLB_XDP_MAX_SERVICES)
@@ -403,11 +423,6 @@ static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
 	return 0;
 }
 
-static void set_svc_used(struct xdp_maps *m, __u32 id, bool used)
-{
-	if (m->svc_used && id < VIPLB_XDP_MAX_SERVICES)
-		m->svc_used[id] = used;
-}
 
 /*
  * The lowest free backend id, else the lowest retired one.  No id below
@@ -1075,7 +1090,8 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 		goto out;
 	}
 
-	/* The new generation, aside. */
+	/* The new generation, aside: the old one's ids do not count. */
+	m->svc_ids_aside = g.nr_old;
 	err = adopt_services(m, &g, new_vips, list);
 	if (!err && !backends_fit(m, &g, list))
 		err = -ENOSPC;
@@ -1098,6 +1114,7 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 	close(old_vips);
 	err = retire_old_gen(m, &g);
 out:
+	m->svc_ids_aside = 0;
 	free(g.old);
 	free(g.is_old);
 	free(g.new_of);

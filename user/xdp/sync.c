@@ -192,8 +192,8 @@ done:
 static void replace_failed(int err)
 {
 	if (err == -ENOSPC)
-		errmsg("restore: the XDP maps cannot hold the old and the new configuration at once (%d services, %d backends in all): nothing changed; flush first",
-		       VIPLB_XDP_MAX_SERVICES, VIPLB_XDP_MAX_BACKENDS);
+		errmsg("restore: the XDP maps cannot hold the old and the new configuration at once (%d backend ids for both): nothing changed; flush first",
+		       VIPLB_XDP_MAX_BACKENDS);
 	else
 		errmsg("restore: updating the XDP maps: %s", strerror(-err));
 }

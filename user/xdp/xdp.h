@@ -46,6 +46,9 @@ struct xdp_maps {
 	 * process writes meanwhile: writers hold the lock of xdp_lock().
 	 */
 	unsigned char *svc_used; /* VIPLB_XDP_MAX_SERVICES flags */
+	__u32 nr_svc_used;
+	/* Of them, the generation a restore replaces (xdp_svc_replace()). */
+	__u32 svc_ids_aside;
 	__u32 be_free_hint;
 };
 
@@ -93,8 +96,8 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
  * does not use, then swapped in (see maps.c).  The backends of the old
  * generation are retired if their service stays (its pinned flows go on
  * there), freed if not.  Returns 0 or a negative errno: -ENOSPC, with
- * nothing changed, when the two generations do not fit in the ids at
- * once; after another error the old generation stays in force.
+ * nothing changed, when the two generations do not fit in the backend
+ * ids at once; after another error the old generation stays in force.
  */
 int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list);
 /* Delete a service and its backends; -ENOENT if absent. */
