@@ -9,9 +9,8 @@
  * deleted backend is retired, not freed, so the flows pinned to it keep
  * going there, as the module's flow table keeps them; "backend del ...
  * flush" and service deletion free it instead (a restore: see
- * xdp_svc_replace()).  Whenever an id changes
- * hands its generation is bumped, which unpins every flow pinned to the
- * previous owner.
+ * xdp_svc_replace()).  Whenever an id changes hands its generation is
+ * bumped, which unpins every flow pinned to the previous owner.
  *
  * Order of writes, for a program running meanwhile: new backend entries
  * first (nothing refers to them yet), then the new ring, swapped in with
