@@ -52,12 +52,23 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-struct {
+/* The services: the first generation, and the type of every later one. */
+struct vips_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__uint(max_entries, VIPLB_XDP_VIPS_MAX);
 	__type(key, struct viplb_xdp_vip_key);
 	__type(value, struct viplb_xdp_service);
 } vips SEC(".maps");
+
+/* The current generation's vips: a restore swaps in a new one whole. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct vips_map);
+} vip_gen SEC(".maps") = {
+	.values = { [0] = &vips },
+};
 
 /* The template of every service's ring; user space sizes each one. */
 struct ring {
@@ -169,7 +180,10 @@ static __always_inline struct viplb_xdp_probe *get_probe(struct xdp_md *ctx)
 	return probe->magic == VIPLB_XDP_PROBE_MAGIC ? probe : NULL;
 }
 
-/* The service of the packet's destination: exact port first, then 0. */
+/*
+ * The service of the packet's destination: exact port first, then 0,
+ * both in the one generation of vips found once.
+ */
 static __always_inline struct viplb_xdp_service *
 find_service(const struct packet *pkt)
 {
@@ -179,13 +193,18 @@ find_service(const struct packet *pkt)
 		.af = pkt->af,
 	};
 	struct viplb_xdp_service *svc;
+	__u32 zero = 0;
+	void *vips_now;
 
+	vips_now = bpf_map_lookup_elem(&vip_gen, &zero);
+	if (!vips_now)
+		return NULL;
 	__builtin_memcpy(key.addr, pkt->tuple.daddr, sizeof(key.addr));
-	svc = bpf_map_lookup_elem(&vips, &key);
+	svc = bpf_map_lookup_elem(vips_now, &key);
 	if (svc)
 		return svc;
 	key.port = 0;
-	return bpf_map_lookup_elem(&vips, &key);
+	return bpf_map_lookup_elem(vips_now, &key);
 }
 
 /* Whether the service's ring is a round-robin sequence (rr, wrr). */

@@ -223,7 +223,9 @@ static unsigned long long map_memory(void)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
 		    (strncmp(info.name, "viplb_ring", 10) &&
-		     strcmp(info.name, "vips") && strcmp(info.name, "rings") &&
+		     strcmp(info.name, "vips") &&
+		     strcmp(info.name, "vip_gen") &&
+		     strcmp(info.name, "rings") &&
 		     strcmp(info.name, "backends") &&
 		     strcmp(info.name, "flows") &&
 		     strcmp(info.name, "svc_stats") &&
@@ -294,6 +296,7 @@ static struct viplb *load(struct xdp_maps *m, __u32 flows_max,
 		viplb__destroy(skel);
 		return NULL;
 	}
+	m->vip_gen = bpf_map__fd(skel->maps.vip_gen);
 	m->vips = bpf_map__fd(skel->maps.vips);
 	m->rings = bpf_map__fd(skel->maps.rings);
 	m->backends = bpf_map__fd(skel->maps.backends);
@@ -730,7 +733,7 @@ int main(int argc, char **argv)
 		int i, k;
 
 		n = atoi(tok);
-		if (n < 1 || n > VIPLB_XDP_MAX_SERVICES - 1)
+		if (n < 1 || n > VIPLB_XDP_VIPS_MAX - 1)
 			continue;
 		t = now();
 		for (; have < n; have++) {

@@ -6,9 +6,16 @@
  *
  * Maps (all pinned by name under the netns's directory of /sys/fs/bpf/viplb/):
  *
+ *   vip_gen   ARRAY_OF_MAPS, one element: the current generation's vips
  *   vips      HASH  struct viplb_xdp_vip_key -> struct viplb_xdp_service
+ *             (inner map of vip_gen; not pinned, it changes)
  *             A packet's (af, proto, daddr, dport) is looked up first, then
  *             (af, proto, daddr, 0): a service of port 0 takes every port.
+ *             A restore writes a new generation aside (a new vips, its
+ *             services under ids the current one does not use, and their
+ *             rings; new backends under free ids) and swaps it into
+ *             vip_gen with one update, so the program sees the whole old
+ *             configuration or the whole new one.
  *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
  *             service's Maglev table, struct viplb_xdp_ring_pair entries:
  *             entry 0 holds the table size M (backend[0]); slot s is
@@ -43,8 +50,13 @@
 
 #include <linux/types.h>
 
-/* Sizes of the maps indexed by id. */
-#define VIPLB_XDP_MAX_SERVICES	16384
+/* Services of one configuration: the size of vips. */
+#define VIPLB_XDP_VIPS_MAX	16384
+/*
+ * Sizes of the maps indexed by id.  Twice as many service ids as
+ * services, so that a restore's two generations always have ids.
+ */
+#define VIPLB_XDP_MAX_SERVICES	(2 * VIPLB_XDP_VIPS_MAX)
 #define VIPLB_XDP_MAX_BACKENDS	65536
 /* Size of the vlans map. */
 #define VIPLB_XDP_MAX_VLANS	4096

@@ -362,7 +362,9 @@ FIXTURE_SETUP(xdp)
 	ASSERT_EQ(0, viplb__load(self->skel))
 		TH_LOG("cannot load the XDP program: %s", strerror(errno));
 	self->prog = bpf_program__fd(self->skel->progs.viplb_xdp);
-	self->m.vips = bpf_map__fd(self->skel->maps.vips);
+	self->m.vip_gen = bpf_map__fd(self->skel->maps.vip_gen);
+	/* Ours: a restore closes it when it swaps in a new one. */
+	self->m.vips = dup(bpf_map__fd(self->skel->maps.vips));
 	self->m.rings = bpf_map__fd(self->skel->maps.rings);
 	self->m.backends = bpf_map__fd(self->skel->maps.backends);
 	self->m.flows = bpf_map__fd(self->skel->maps.flows);
@@ -383,6 +385,7 @@ FIXTURE_TEARDOWN(xdp)
 {
 	if (self->skel) {
 		xdp_maps_release(&self->m, false);
+		close(self->m.vips);
 		viplb__destroy(self->skel);
 	}
 }
@@ -1768,6 +1771,350 @@ TEST_F(xdp, table_size_change_never_mixed)
 	EXPECT_EQ(0, ts.mixed);
 	EXPECT_GT(ts.steps, 8);
 	free(s.backends);
+}
+
+/*
+ * Restores: configuration A, then B, switched by xdp_svc_replace().
+ *
+ *   tcp 192.0.2.10:80  A: .11 .12 .13, M 251     B: .11, .12 weight 0, M 257
+ *   tcp 192.0.2.20:80  A: .11 .13                B: -
+ *   tcp 192.0.2.30:80  A: -                      B: .12 .13
+ *   tcp 192.0.2.40:0   A: .12, M 257             B: .11 .12 .13, M 251
+ */
+#define RS_SVCS 4
+#define RS_FLOWS 100
+#define RS_PROBES (RS_SVCS * RS_FLOWS)
+
+static const struct be_spec RS_A10[] = { { "198.51.100.11", 0, 1 },
+					 { "198.51.100.12", 0, 1 },
+					 { "198.51.100.13", 0, 1 } };
+static const struct be_spec RS_A20[] = { { "198.51.100.11", 0, 1 },
+					 { "198.51.100.13", 0, 1 } };
+static const struct be_spec RS_B10[] = { { "198.51.100.11", 0, 1 },
+					 { "198.51.100.12", 0, 0 } };
+static const struct be_spec RS_B30[] = { { "198.51.100.12", 0, 1 },
+					 { "198.51.100.13", 0, 2 } };
+
+/* The backend id a lookup probe names for @in, or ~0. */
+static __u32 probe_id(FIXTURE_DATA(xdp) *self, const struct pkt *in)
+{
+	struct viplb_xdp_probe probe = { .magic = VIPLB_XDP_PROBE_MAGIC };
+	unsigned char buf[2048], outb[2048];
+	struct xdp_md ctx = { .data = sizeof(probe),
+			      .data_end = sizeof(probe) + in->len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = sizeof(probe) + in->len, .data_out = outb,
+		    .data_size_out = sizeof(outb), .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx));
+
+	memcpy(buf, &probe, sizeof(probe));
+	memcpy(buf + sizeof(probe), in->b, in->len);
+	if (bpf_prog_test_run_opts(self->prog, &opts))
+		return ~0U;
+	memcpy(&probe, outb, sizeof(probe));
+	return probe.result == VIPLB_XDP_PROBE_BACKEND &&
+	       probe.backend < VIPLB_XDP_MAX_BACKENDS ? probe.backend : ~0U;
+}
+
+/* The live backend id of @s holding v4 @addr, or ~0. */
+static __u32 live_be_id(FIXTURE_DATA(xdp) *self, const struct lb_service *s,
+			const char *addr)
+{
+	__u32 svc = svc_id(self, s), i;
+	__be32 a[4] = { 0 };
+
+	inet_pton(AF_INET, addr, a);
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (self->m.be[i].state == VIPLB_XDP_BE_LIVE &&
+		    self->m.be[i].svc_id == svc &&
+		    !memcmp(self->m.be[i].addr, a, 16))
+			return i;
+	return ~0U;
+}
+
+/* The backend ids in @state. */
+static int count_state(FIXTURE_DATA(xdp) *self, __u8 state)
+{
+	int i, n = 0;
+
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		n += self->m.be[i].state == state;
+	return n;
+}
+
+/* The id of the vips map the program uses now. */
+static __u32 vips_gen_id(FIXTURE_DATA(xdp) *self)
+{
+	__u32 zero = 0, id = 0;
+
+	bpf_map_lookup_elem(self->m.vip_gen, &zero, &id);
+	return id;
+}
+
+/* Configuration A (@b false) or B. */
+static void restore_config(struct lb_service_list *l, bool b)
+{
+	l->svcs = calloc(3, sizeof(*l->svcs));
+	l->nr = l->cap = 3;
+	make_service(&l->svcs[0], AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, b ? 257 : 251,
+		     b ? RS_B10 : RS_A10, b ? 2 : 3);
+	if (b)
+		make_service(&l->svcs[1], AF_INET, IPPROTO_TCP, "192.0.2.30",
+			     80, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, RS_B30,
+			     2);
+	else
+		make_service(&l->svcs[1], AF_INET, IPPROTO_TCP, "192.0.2.20",
+			     80, VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, RS_A20,
+			     2);
+	make_service(&l->svcs[2], AF_INET, IPPROTO_TCP, "192.0.2.40", 0,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, b ? 251 : 257,
+		     b ? RS_A10 : RS_A10 + 1, b ? 3 : 1);
+	/* A port-0 service's backends take the packet's port: 80 here. */
+	l->svcs[2].backends[0].key.port = 80;
+	if (b) {
+		l->svcs[2].backends[1].key.port = 80;
+		l->svcs[2].backends[2].key.port = 80;
+	}
+}
+
+/* The restore test's state, for its step_check(). */
+static struct {
+	FIXTURE_DATA(xdp) *self;
+	struct pkt in[RS_PROBES];
+	int want[2][RS_PROBES];	/* with A and with B; -1: passed */
+	int steps, mixed;
+} rs;
+
+static void restore_probe(int *got)
+{
+	int i;
+
+	for (i = 0; i < RS_PROBES; i++)
+		got[i] = probe_choice(rs.self, &rs.in[i]);
+}
+
+/* The answers for every VIP are all A's, or all B's. */
+static void restore_step(void)
+{
+	int got[RS_PROBES], i, a = 0, b = 0;
+
+	rs.steps++;
+	restore_probe(got);
+	for (i = 0; i < RS_PROBES; i++) {
+		a += got[i] == rs.want[0][i];
+		b += got[i] == rs.want[1][i];
+	}
+	if (a != RS_PROBES && b != RS_PROBES) {
+		rs.mixed++;
+		fprintf(stderr, "# step %d: %d answers as A's, %d as B's (of %d)\n",
+			rs.steps, a, b, RS_PROBES);
+	}
+}
+
+/*
+ * A to B and back, all at once: after every map write of the restore,
+ * the program answers new flows to every VIP as A does, or to every VIP
+ * as B does, never some as A and some as B; afterwards as the new one.
+ */
+TEST_F(xdp, restore_switches_at_once)
+{
+	static const char *const vip[RS_SVCS] = { "192.0.2.10", "192.0.2.20",
+						  "192.0.2.30", "192.0.2.40" };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .proto = IPPROTO_TCP, .dport = 80 };
+	struct lb_service_list cfg[2];
+	int got[RS_PROBES], i, k, differ = 0;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.self = self;
+	for (i = 0; i < RS_PROBES; i++) {
+		f.dst = vip[i / RS_FLOWS];
+		f.sport = 20000 + i % RS_FLOWS;
+		build(&rs.in[i], &f);
+	}
+	restore_config(&cfg[0], false);
+	restore_config(&cfg[1], true);
+	/* Each configuration's answers, from empty maps. */
+	for (k = 1; k >= 0; k--) {
+		ASSERT_EQ(0, xdp_svc_replace(&self->m, &cfg[k]));
+		restore_probe(rs.want[k]);
+	}
+	for (i = 0; i < RS_PROBES; i++)
+		differ += rs.want[0][i] != rs.want[1][i];
+	/* VIPs of both differ on some flows: a mix would show. */
+	ASSERT_GT(differ, RS_FLOWS * 2 + 20);
+	for (i = 0; i < RS_FLOWS; i++)
+		ASSERT_NE(-1, rs.want[0][i]);
+
+	for (k = 1; k < 4; k++) {
+		restore_step();
+		step_check = restore_step;
+		EXPECT_EQ(0, xdp_svc_replace(&self->m, &cfg[k % 2]));
+		step_check = NULL;
+		restore_probe(got);
+		for (i = 0; i < RS_PROBES; i++)
+			ASSERT_EQ(rs.want[k % 2][i], got[i]);
+	}
+	EXPECT_EQ(0, rs.mixed);
+	EXPECT_GT(rs.steps, 3 * 10);
+	free_services(&cfg[0]);
+	free_services(&cfg[1]);
+}
+
+/*
+ * A flow established before a restore stays on its backend if its
+ * service stays, even when the backend is gone from the new file (it is
+ * retired); a flow of a service the file drops is unpinned.  A backend
+ * in both keeps its id; the counters of a service and backend in both
+ * go on.
+ */
+TEST_F(xdp, restore_keeps_established_flows)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct viplb_xdp_counters c;
+	struct lb_service_list cfg[2];
+	struct pkt in, in13, in20, out;
+	int sport, runs = 0, n11 = 0, n13 = 0;
+
+	restore_config(&cfg[0], false);
+	restore_config(&cfg[1], true);
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &cfg[0]));
+	for (sport = 3000; sport < 3300 && !(n11 && n13); sport++) {
+		f.sport = sport;
+		build(&in, &f);
+		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		runs++;
+		n11 += backend_of(&out) == 11;
+		if (backend_of(&out) == 13 && !n13++)
+			in13 = in;
+	}
+	ASSERT_LT(0, n11);
+	ASSERT_LT(0, n13);
+	f.dst = "192.0.2.20";
+	build(&in20, &f);
+	ASSERT_EQ(XDP_TX, run(_metadata, self, &in20, &out));
+
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &cfg[1]));
+	/* .13 is not a backend of 192.0.2.10:80 in B: retired, still there. */
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in13, &out));
+	EXPECT_EQ(13, backend_of(&out));
+	EXPECT_EQ(VIPLB_XDP_BE_RETIRED,
+		  self->m.be[probe_id(self, &in13)].state);
+	/*
+	 * Retired: .13 of 192.0.2.10:80, and .12, drained in B (a new id:
+	 * A must serve on with it undrained); .11 kept its id.
+	 */
+	EXPECT_EQ(2, count_state(self, VIPLB_XDP_BE_RETIRED));
+	EXPECT_EQ(7, count_state(self, VIPLB_XDP_BE_LIVE));
+	/* 192.0.2.20:80 is gone: its flow is passed, not sent on. */
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in20, &out));
+	/* The counters of 192.0.2.10:80 and of its .11 went on. */
+	c = counters(self, self->m.svc_stats, svc_id(self, &cfg[1].svcs[0]));
+	EXPECT_EQ(runs + 1, c.packets);
+	c = counters(self, self->m.be_stats,
+		     live_be_id(self, &cfg[1].svcs[0], "198.51.100.11"));
+	EXPECT_EQ(n11, c.packets);
+	free_services(&cfg[0]);
+	free_services(&cfg[1]);
+}
+
+/* n services of sched rr (no ring) on 192.0.2.x:p, from @first. */
+static void rr_services(struct lb_service_list *l, size_t n, size_t first)
+{
+	char vip[32];
+	size_t i;
+
+	l->svcs = calloc(n, sizeof(*l->svcs));
+	l->nr = l->cap = n;
+	for (i = 0; i < n; i++) {
+		snprintf(vip, sizeof(vip), "192.0.%zu.%zu",
+			 2 + (first + i) / 60000, 1 + (first + i) / 250 % 240);
+		make_service(&l->svcs[i], AF_INET, IPPROTO_TCP, vip,
+			     1 + (first + i) % 250, VIPLB_MODE_DR,
+			     VIPLB_SCHED_RR, 0, NULL, 0);
+	}
+}
+
+/*
+ * Service ids are twice the services of a configuration: a restore of
+ * 16,384 services over 16,384 others switches; one more service is
+ * refused, changing nothing.
+ */
+TEST_F(xdp, restore_service_ids_for_two_generations)
+{
+	struct lb_service_list a, b, now, one;
+	__u32 gen;
+
+	rr_services(&a, VIPLB_XDP_VIPS_MAX, 0);
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &a));
+	gen = vips_gen_id(self);
+	rr_services(&b, VIPLB_XDP_VIPS_MAX, 20000);
+	EXPECT_EQ(0, xdp_svc_replace(&self->m, &b));
+	EXPECT_NE(gen, vips_gen_id(self));
+	ASSERT_EQ(0, xdp_svc_read(&self->m, NULL, &now, false));
+	EXPECT_EQ(b.nr, now.nr);
+	EXPECT_EQ(0, memcmp(&b.svcs[0].key, &now.svcs[0].key,
+			    sizeof(now.svcs[0].key)));
+	free_services(&now);
+	/* The 16,385th: no id, though half of them are free. */
+	rr_services(&one, 1, 40000);
+	EXPECT_EQ(-ENOSPC, xdp_svc_put(&self->m, &one.svcs[0], false));
+	ASSERT_EQ(0, xdp_svc_read(&self->m, NULL, &now, false));
+	EXPECT_EQ(b.nr, now.nr);
+	free_services(&now);
+	free_services(&one);
+	free_services(&a);
+	free_services(&b);
+}
+
+/* A service of sched rr on @vip:80 with @n backends, .11 port 1..n. */
+static void rr_backends(struct lb_service_list *l, const char *vip, size_t n)
+{
+	struct lb_service *s;
+	size_t i;
+
+	l->svcs = calloc(1, sizeof(*l->svcs));
+	l->nr = l->cap = 1;
+	s = l->svcs;
+	make_service(s, AF_INET, IPPROTO_TCP, vip, 80, VIPLB_MODE_DR,
+		     VIPLB_SCHED_RR, 0, NULL, 0);
+	free(s->backends);
+	s->backends = calloc(n, sizeof(*s->backends));
+	s->nr_backends = s->cap_backends = n;
+	for (i = 0; i < n; i++) {
+		inet_pton(AF_INET, "198.51.100.11", &s->backends[i].key.addr);
+		s->backends[i].key.port = 1 + i;
+		s->backends[i].weight = 1;
+	}
+}
+
+/* The same for backend ids: 40,000 live, then 30,000 others do not fit. */
+TEST_F(xdp, restore_backend_ids_must_fit)
+{
+	struct lb_service_list a, b;
+	__u32 gen;
+
+	rr_backends(&a, "192.0.2.10", 40000);
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &a));
+	gen = vips_gen_id(self);
+	rr_backends(&b, "192.0.2.20", 30000);
+	EXPECT_EQ(-ENOSPC, xdp_svc_replace(&self->m, &b));
+	EXPECT_EQ(gen, vips_gen_id(self));
+	EXPECT_EQ(40000, count_state(self, VIPLB_XDP_BE_LIVE));
+	EXPECT_EQ(0, count_state(self, VIPLB_XDP_BE_RETIRED));
+	b.svcs[0].nr_backends = VIPLB_XDP_MAX_BACKENDS - 40000;
+	EXPECT_EQ(0, xdp_svc_replace(&self->m, &b));
+	EXPECT_NE(gen, vips_gen_id(self));
+	/* A's service is gone: its backends freed, not retired. */
+	EXPECT_EQ(VIPLB_XDP_MAX_BACKENDS - 40000,
+		  count_state(self, VIPLB_XDP_BE_LIVE));
+	EXPECT_EQ(0, count_state(self, VIPLB_XDP_BE_RETIRED));
+	b.svcs[0].nr_backends = 30000;
+	free_services(&a);
+	free_services(&b);
 }
 
 /* The cpu-th CPU of test_cpus. */

@@ -4,7 +4,10 @@
 # viplb restore without the module (XDP only, as on this host): a file
 # with an error anywhere changes nothing, in the maps and in what the
 # program picks; a good file then switches.  sched lc, which only the
-# module can serve, is refused with a clear error.
+# module can serve, is refused with a clear error.  The old and the new
+# configuration must fit in the maps together (a restore switches a
+# second generation in at once): else one line, nothing changed.  An
+# older viplb's pinned state is refused with a clear error.
 #
 #   director $D: d0 <-> d1 (a veth pair, XDP generic on d0), nothing else:
 #   the services are only read back (viplb save) and asked of the program
@@ -18,7 +21,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-require_cmd ip cmp stat
+require_cmd ip cmp stat awk jq bpftool
 xdp_ns_check
 if [ -e /sys/module/viplb ]; then
 	skip_all "the module is loaded: this test is for XDP alone"
@@ -120,5 +123,49 @@ check_ok "the program picks b.conf's backend, 60 times" \
 vrun -n "$D" xdp lookup tcp 192.0.2.10:80 from 203.0.113.2:1000
 check_eq "... and a.conf's tcp 192.0.2.10:80 is gone" "$rc" 1
 
+# backends FILE FIRST N: N services of sched rr numbered from FIRST, 250
+# backends each.
+backends()
+{
+	awk -v f="$2" -v n="$3" 'BEGIN {
+		for (i = f; i < f + n; i++) {
+			s = sprintf("tcp 192.0.2.%d:%d", 1 + i % 250,
+				80 + int(i / 250))
+			printf "service add %s sched rr mode dr\n", s
+			for (b = 1; b <= 250; b++)
+				printf "backend add %s 198.51.100.%d:%d\n",
+					s, 1 + i % 200, b
+		}
+	}' >"$1"
+}
+
+# The old and the new configuration share the 65,536 backend ids during
+# the switch (service ids are twice the services: those always fit).
+backends "$T/big.a" 0 160
+backends "$T/big.b" 160 120
+check_viplb "restore 40,000 backends" -n "$D" restore "$T/big.a"
+"$VIPLB" -n "$D" save >"$T/save.big"
+vrun -n "$D" restore "$T/big.b"
+check_eq "restore 30,000 others over them fails" "$rc" 1
+check_grep "... in one line: both do not fit, nothing changed" \
+	"^viplb: restore: the XDP maps cannot hold the old and the new configuration at once .*nothing changed; flush first\$" \
+	"$err"
+check_eq "... one line only" "$(printf '%s\n' "$err" | wc -l)" 1
+"$VIPLB" -n "$D" save >"$T/save.now"
+check_ok "... and the saved config is the 40,000 backends still" \
+	cmp "$T/save.big" "$T/save.now"
+check_viplb "restore b.conf over them" -n "$D" restore "$T/b.conf"
+"$VIPLB" -n "$D" save >"$T/save.now"
+check_ok "... gives b.conf" cmp "$T/save.b" "$T/save.now"
+
+# State pinned by an older viplb (vips pinned, no vip_gen): a clear error.
+dir=$("$VIPLB" -n "$D" -j xdp show | jq -r .pinned)
+rm "$dir/vip_gen"
+bpftool map create "$dir/vips" type hash key 4 value 4 entries 1 name vips
+vrun -n "$D" save
+check_grep "an older viplb's state: detach first, says save" \
+	"made by an older viplb \(no vip_gen map\): detach it from every device" \
+	"$err"
 check_viplb "xdp detach d0" -n "$D" xdp detach d0
+check_ok "... removes that state too" test ! -e "$dir"
 viplb_finish

@@ -287,7 +287,7 @@ static int model_apply(struct model *md, const struct config_cmd *cmd)
 	if (cmd->op == OP_SVC_ADD) {
 		if (ms)
 			return -EEXIST;
-		if (md->nr_live == VIPLB_XDP_MAX_SERVICES)
+		if (md->nr_live == VIPLB_XDP_VIPS_MAX)
 			return -ENOSPC;
 		err = model_add(md, &cmd->svc);
 		if (err)
@@ -332,7 +332,27 @@ static int model_apply(struct model *md, const struct config_cmd *cmd)
 	return 0;
 }
 
-int xdp_restore_check(const struct config_cmd *cmds, size_t n)
+/* The model's services, moved into @out. */
+static int model_take(struct model *md, struct lb_service_list *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->svcs = calloc(md->nr_live ? md->nr_live : 1, sizeof(*out->svcs));
+	if (!out->svcs)
+		return -ENOMEM;
+	out->cap = md->nr_live;
+	for (i = 0; i < md->nr; i++) {
+		if (md->svcs[i].dead)
+			continue;
+		out->svcs[out->nr++] = md->svcs[i].s;
+		md->svcs[i].s.backends = NULL;
+	}
+	return 0;
+}
+
+int xdp_restore_build(const struct config_cmd *cmds, size_t n,
+		      struct lb_service_list *out)
 {
 	struct model md = { 0 };
 	int err = 0;
@@ -347,6 +367,16 @@ int xdp_restore_check(const struct config_cmd *cmds, size_t n)
 			cur_line = 0;
 		}
 	}
+	if (!err && out) {
+		err = model_take(&md, out);
+		if (err)
+			errmsg("restore: %s", strerror(-err));
+	}
 	model_free(&md);
 	return err ? -1 : 0;
+}
+
+int xdp_restore_check(const struct config_cmd *cmds, size_t n)
+{
+	return xdp_restore_build(cmds, n, NULL);
 }

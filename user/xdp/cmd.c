@@ -152,6 +152,30 @@ static void default_tun_src(struct viplb_xdp_config *cfg, const char *dev)
 	freeifaddrs(ifa);
 }
 
+/*
+ * Pin the maps of XDP_MAP_NAMES; not vips, the first generation's only
+ * (the program and user space find the current one through vip_gen).
+ */
+static int pin_maps(struct bpf_object *obj)
+{
+	static const char *const names[] = XDP_MAP_NAMES;
+	struct bpf_map *map;
+	char path[256];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		map = bpf_object__find_map_by_name(obj, names[i]);
+		if (!map)
+			return -ENOENT;
+		xdp_pin_path(path, sizeof(path), names[i]);
+		err = bpf_map__pin(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* Load the program, pin it and its maps; returns the program fd. */
 static int load_and_pin(const struct attach_args *a)
 {
@@ -174,7 +198,7 @@ static int load_and_pin(const struct attach_args *a)
 		       strerror(-err));
 		goto out;
 	}
-	err = bpf_object__pin_maps(skel->obj, xdp_pin_dir());
+	err = pin_maps(skel->obj);
 	xdp_pin_path(path, sizeof(path), "prog");
 	if (!err)
 		err = bpf_program__pin(skel->progs.viplb_xdp, path);
@@ -184,8 +208,7 @@ static int load_and_pin(const struct attach_args *a)
 	if (err) {
 		errmsg("xdp attach: pinning in %s: %s", xdp_pin_dir(),
 		       strerror(-err));
-		bpf_object__unpin_maps(skel->obj, xdp_pin_dir());
-		goto out;
+		goto out; /* the caller unpins */
 	}
 	fd = dup(bpf_program__fd(skel->progs.viplb_xdp));
 out:
@@ -203,6 +226,9 @@ static void unpin_all(void)
 		xdp_pin_path(path, sizeof(path), names[i]);
 		unlink(path);
 	}
+	/* An older viplb's state, detached by this one. */
+	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);
+	unlink(path);
 	xdp_pin_path(path, sizeof(path), "prog");
 	unlink(path);
 	xdp_pin_path(path, sizeof(path), "tc_prog");

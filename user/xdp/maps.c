@@ -8,9 +8,9 @@
  * new one takes the lowest free id, or else the lowest retired one.  A
  * deleted backend is retired, not freed, so the flows pinned to it keep
  * going there, as the module's flow table keeps them; "backend del ...
- * flush" and service deletion free it instead.  Whenever an id changes
- * hands its generation is bumped, which unpins every flow pinned to the
- * previous owner.
+ * flush" and service deletion free it instead (a restore: see
+ * xdp_svc_replace()).  Whenever an id changes hands its generation is
+ * bumped, which unpins every flow pinned to the previous owner.
  *
  * Order of writes, for a program running meanwhile: new backend entries
  * first (nothing refers to them yet), then the new ring, swapped in with
@@ -83,6 +83,8 @@ int xdp_maps_init(struct xdp_maps *m)
 
 	m->be = NULL;
 	m->svc_used = NULL;
+	m->nr_svc_used = 0;
+	m->svc_ids_aside = 0;
 	m->be_free_hint = 0;
 	m->nr_cpus = libbpf_num_possible_cpus();
 	if (m->nr_cpus <= 0)
@@ -95,10 +97,21 @@ int xdp_maps_init(struct xdp_maps *m)
 	return 0;
 }
 
+/* m->vips: the current generation's, from vip_gen. */
+static int open_current_vips(struct xdp_maps *m)
+{
+	__u32 zero = 0, id;
+
+	if (bpf_map_lookup_elem(m->vip_gen, &zero, &id))
+		return -errno;
+	m->vips = bpf_map_get_fd_by_id(id);
+	return m->vips < 0 ? -errno : 0;
+}
+
 int xdp_maps_open(struct xdp_maps *m, const char *dir)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
-	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+	int *fds[] = { &m->vip_gen,   &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
 		       &m->vlans,     &m->rr_next };
@@ -108,6 +121,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 
 	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		*fds[i] = -1;
+	m->vips = -1;
 	m->be = NULL;
 	m->svc_used = NULL;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -119,7 +133,9 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 			return err;
 		}
 	}
-	err = xdp_maps_init(m);
+	err = open_current_vips(m);
+	if (!err)
+		err = xdp_maps_init(m);
 	if (err) {
 		xdp_maps_release(m, true);
 		return err;
@@ -134,7 +150,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 
 void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 {
-	int *fds[] = { &m->vips,      &m->rings,    &m->backends,
+	int *fds[] = { &m->vip_gen,   &m->rings,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
 		       &m->vlans,     &m->rr_next };
@@ -152,6 +168,10 @@ void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
+	/* Opened from vip_gen, not pinned. */
+	if (m->vips >= 0)
+		close(m->vips);
+	m->vips = -1;
 }
 
 /* Keys and addresses. */
@@ -344,6 +364,18 @@ sort:
 	return 0;
 }
 
+static void set_svc_used(struct xdp_maps *m, __u32 id, bool used)
+{
+	if (!m->svc_used || id >= VIPLB_XDP_MAX_SERVICES ||
+	    m->svc_used[id] == used)
+		return;
+	m->svc_used[id] = used;
+	if (used)
+		m->nr_svc_used++;
+	else
+		m->nr_svc_used--;
+}
+
 /* The service ids in use, m->svc_used: read once, then kept up to date. */
 static int load_svc_ids(struct xdp_maps *m)
 {
@@ -361,14 +393,18 @@ static int load_svc_ids(struct xdp_maps *m)
 		free(v);
 		return -ENOMEM;
 	}
+	m->nr_svc_used = 0;
 	for (i = 0; i < n; i++)
-		if (v[i].val.id < VIPLB_XDP_MAX_SERVICES)
-			m->svc_used[v[i].val.id] = 1;
+		set_svc_used(m, v[i].val.id, true);
 	free(v);
 	return 0;
 }
 
-/* The lowest free service id (marked used once the service is written). */
+/*
+ * The lowest free service id (marked used once the service is written),
+ * if the configuration has fewer than VIPLB_XDP_VIPS_MAX services: the
+ * ids of a generation a restore replaces do not count.
+ */
 static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
 {
 	__u32 i;
@@ -377,6 +413,8 @@ static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
 	err = load_svc_ids(m);
 	if (err)
 		return err;
+	if (m->nr_svc_used - m->svc_ids_aside >= VIPLB_XDP_VIPS_MAX)
+		return -ENOSPC;
 	for (i = 0; i < VIPLB_XDP_MAX_SERVICES && m->svc_used[i]; i++)
 		;
 	if (i == VIPLB_XDP_MAX_SERVICES)
@@ -385,11 +423,6 @@ static int alloc_svc_id(struct xdp_maps *m, __u32 *id)
 	return 0;
 }
 
-static void set_svc_used(struct xdp_maps *m, __u32 id, bool used)
-{
-	if (m->svc_used && id < VIPLB_XDP_MAX_SERVICES)
-		m->svc_used[id] = used;
-}
 
 /*
  * The lowest free backend id, else the lowest retired one.  No id below
@@ -844,6 +877,378 @@ int xdp_svc_flush(struct xdp_maps *m)
 		    gone[m->be[i].svc_id])
 			free_backend(m, i);
 	free(gone);
+	return err;
+}
+
+/*
+ * Restores: a whole new configuration, switched at once.
+ *
+ * The program finds vips through vip_gen, a one-element array of maps.
+ * xdp_svc_replace() writes the new generation aside: a new vips map, and
+ * through xdp_svc_put() on it, its services under service ids the current
+ * generation does not use, with their rings (rings is indexed by service
+ * id, so both generations fit there side by side).  A service in both
+ * generations hands its new id the backends it keeps (same address and
+ * port), which thus keep their ids, their pinned flows and counters; the
+ * other backends take ids no live backend has.  Nothing the program can
+ * reach names the new generation until vip_gen's element is replaced, in
+ * one update.  Then the old generation's service ids are freed and their
+ * rings deleted; the backends it had and the new one has not are retired
+ * under the new id of their service if the service stays, so that the
+ * flows pinned to them go on there (as after "backend del" without
+ * flush), and freed if the service is gone (as by "service del").
+ */
+
+/* A backend (of the current generation, or of @list) by service. */
+struct gen_be {
+	__u32 svc;	/* the service's new id */
+	__be32 addr[4];
+	__be16 port;
+	__u8 retired;	/* sorts live ones first */
+	__u32 weight;
+	__u32 id;	/* current generation: its id */
+};
+
+static int cmp_gen_be_key(const struct gen_be *x, const struct gen_be *y)
+{
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	return memcmp(x->addr, y->addr, sizeof(x->addr));
+}
+
+static int cmp_gen_be(const void *a, const void *b)
+{
+	const struct gen_be *x = a, *y = b;
+	int d = cmp_gen_be_key(x, y);
+
+	return d ? d : x->retired - y->retired;
+}
+
+/* A backend handed over to the new generation, as it was. */
+struct kept_be {
+	__u32 id;
+	__u32 svc_id;
+	__u32 weight;
+	__u8 state;
+};
+
+/* The state of one xdp_svc_replace(). */
+struct gen_switch {
+	struct vip_entry *old;		/* the current generation's */
+	size_t nr_old;
+	unsigned char *is_old;		/* by service id */
+	__u32 *new_of;			/* old id -> new id, or MAX */
+	__u32 *new_id;			/* of list->svcs[k], or MAX */
+	struct kept_be *kept;
+	size_t nr_kept;
+};
+
+/*
+ * The backends @list keeps of the current generation's services: under
+ * the service's new id, so that xdp_svc_put() gives them their ids again.
+ * A live one whose weight goes from 0 to not 0, or back, takes a new id
+ * instead: the program reads whether a weight is 0 (drained), and the
+ * current generation must serve on unchanged.  It reads neither svc_id
+ * nor weights otherwise, and no current ring names a retired backend, so
+ * one handed over is made live at once (no other service may take it).
+ */
+static int hand_over_backends(struct xdp_maps *m, struct gen_switch *g,
+			      const struct lb_service_list *list)
+{
+	struct gen_be *cur = NULL, *want = NULL;
+	size_t ncur = 0, nwant = 0, i, j, k;
+	int err = 0, d;
+	__u32 b;
+
+	for (k = 0; k < list->nr; k++)
+		if (g->new_id[k] < VIPLB_XDP_MAX_SERVICES)
+			nwant += list->svcs[k].nr_backends;
+	cur = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*cur));
+	want = calloc(nwant ? nwant : 1, sizeof(*want));
+	g->kept = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*g->kept));
+	if (!cur || !want || !g->kept) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (b = 0; b < VIPLB_XDP_MAX_BACKENDS; b++) {
+		const struct viplb_xdp_backend *e = &m->be[b];
+		struct gen_be *c = &cur[ncur];
+
+		if (e->state == VIPLB_XDP_BE_FREE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES ||
+		    g->new_of[e->svc_id] >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		c->svc = g->new_of[e->svc_id];
+		memcpy(c->addr, e->addr, sizeof(c->addr));
+		c->port = e->port;
+		c->retired = e->state != VIPLB_XDP_BE_LIVE;
+		c->weight = e->weight;
+		c->id = b;
+		ncur++;
+	}
+	nwant = 0;
+	for (k = 0; k < list->nr; k++) {
+		const struct lb_service *s = &list->svcs[k];
+
+		if (g->new_id[k] >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		for (i = 0; i < s->nr_backends; i++) {
+			struct gen_be *w = &want[nwant++];
+
+			w->svc = g->new_id[k];
+			be_addr(w->addr, s->key.af, &s->backends[i].key.addr);
+			w->port = htons(s->backends[i].key.port);
+			w->weight = s->backends[i].weight;
+		}
+	}
+	qsort(cur, ncur, sizeof(*cur), cmp_gen_be);
+	qsort(want, nwant, sizeof(*want), cmp_gen_be);
+	for (i = 0, j = 0; i < ncur && j < nwant;) {
+		struct viplb_xdp_backend *e = &m->be[cur[i].id];
+		struct kept_be *kb;
+
+		d = cmp_gen_be_key(&cur[i], &want[j]);
+		if (d < 0) {
+			i++;
+			continue;
+		}
+		if (d > 0) {
+			j++;
+			continue;
+		}
+		if (!cur[i].retired && !cur[i].weight != !want[j].weight) {
+			i++;
+			j++;
+			continue;
+		}
+		kb = &g->kept[g->nr_kept++];
+		kb->id = cur[i].id;
+		kb->svc_id = e->svc_id;
+		kb->weight = e->weight;
+		kb->state = e->state;
+		e->svc_id = cur[i].svc;
+		e->state = VIPLB_XDP_BE_LIVE;
+		i++;
+		j++;
+	}
+out:
+	free(cur);
+	free(want);
+	return err;
+}
+
+/* Gives the backends handed over back to the current generation. */
+static void take_back_backends(struct xdp_maps *m, struct gen_switch *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nr_kept; i++) {
+		struct viplb_xdp_backend *e = &m->be[g->kept[i].id];
+
+		e->svc_id = g->kept[i].svc_id;
+		e->weight = g->kept[i].weight;
+		e->state = g->kept[i].state;
+	}
+	g->nr_kept = 0;
+}
+
+/*
+ * New ids, and entries in the new vips holding them, for the services of
+ * @list the current generation has too; then their backends.
+ */
+static int adopt_services(struct xdp_maps *m, struct gen_switch *g,
+			  int new_vips, const struct lb_service_list *list)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key;
+	size_t k;
+	__u32 id;
+	int err;
+
+	for (k = 0; k < list->nr; k++) {
+		g->new_id[k] = VIPLB_XDP_MAX_SERVICES;
+		vip_key(&key, &list->svcs[k].key);
+		if (bpf_map_lookup_elem(m->vips, &key, &val) ||
+		    val.id >= VIPLB_XDP_MAX_SERVICES)
+			continue;
+		err = alloc_svc_id(m, &id);
+		if (err)
+			return err;
+		set_svc_used(m, id, true);
+		g->new_of[val.id] = id;
+		g->new_id[k] = id;
+		val.id = id;
+		if (bpf_map_update_elem(new_vips, &key, &val, BPF_NOEXIST))
+			return -errno;
+	}
+	return hand_over_backends(m, g, list);
+}
+
+static int copy_percpu(struct xdp_maps *m, int fd, __u32 from, __u32 to)
+{
+	struct viplb_xdp_counters *v;
+	int err = 0;
+
+	v = calloc(m->nr_cpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &from, v) ||
+	    bpf_map_update_elem(fd, &to, v, BPF_ANY))
+		err = -errno;
+	free(v);
+	return err;
+}
+
+/* A new, empty vips map like @fd. */
+static int vips_like(int fd)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int nfd;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	opts.map_flags = info.map_flags;
+	nfd = bpf_map_create(info.type, "vips", info.key_size,
+			     info.value_size, info.max_entries, &opts);
+	return nfd < 0 ? -errno : nfd;
+}
+
+/* Whether the backend ids hold both generations (handed-over ones once). */
+static bool backends_fit(struct xdp_maps *m, const struct gen_switch *g,
+			 const struct lb_service_list *list)
+{
+	size_t need = 0, room = 0, i;
+
+	for (i = 0; i < list->nr; i++)
+		need += list->svcs[i].nr_backends;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		room += m->be[i].state != VIPLB_XDP_BE_LIVE;
+	return need - g->nr_kept <= room;
+}
+
+/*
+ * Undoes what a failed replace wrote of the new generation: every service
+ * id but the old generation's (a service that failed half-way may have a
+ * ring and backends, not yet its entry), and the backends they have.
+ */
+static void drop_new_gen(struct xdp_maps *m, const unsigned char *is_old)
+{
+	__u32 i;
+
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
+		if (is_old[i])
+			continue;
+		if (m->svc_used[i])
+			bpf_map_delete_elem(m->rings, &i);
+		set_svc_used(m, i, false);
+	}
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state != VIPLB_XDP_BE_FREE &&
+		    (m->be[i].svc_id >= VIPLB_XDP_MAX_SERVICES ||
+		     !is_old[m->be[i].svc_id])) {
+			bpf_map_delete_elem(m->rings, &m->be[i].svc_id);
+			free_backend(m, i);
+		}
+}
+
+/* The old generation's ids go, once the new one is in. */
+static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
+{
+	size_t k;
+	__u32 i;
+	int err = 0;
+
+	for (k = 0; k < g->nr_old; k++) {
+		set_svc_used(m, g->old[k].val.id, false);
+		if (bpf_map_delete_elem(m->rings, &g->old[k].val.id) &&
+		    errno != ENOENT && !err)
+			err = -errno;
+	}
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
+		struct viplb_xdp_backend *e = &m->be[i];
+
+		if (e->state == VIPLB_XDP_BE_FREE ||
+		    e->svc_id >= VIPLB_XDP_MAX_SERVICES ||
+		    !g->is_old[e->svc_id])
+			continue;
+		if (g->new_of[e->svc_id] >= VIPLB_XDP_MAX_SERVICES) {
+			free_backend(m, i);
+			continue;
+		}
+		e->state = VIPLB_XDP_BE_RETIRED;
+		e->svc_id = g->new_of[e->svc_id];
+	}
+	return err;
+}
+
+int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
+{
+	struct gen_switch g = { 0 };
+	int old_vips = m->vips, new_vips = -1, err;
+	__u32 zero = 0, i;
+	size_t k;
+
+	err = load_svc_ids(m);
+	if (!err)
+		err = read_vips(m, &g.old, &g.nr_old, false);
+	if (err)
+		return err;
+	if (g.nr_old + list->nr > VIPLB_XDP_MAX_SERVICES) {
+		free(g.old);
+		return -ENOSPC;
+	}
+	g.is_old = calloc(VIPLB_XDP_MAX_SERVICES, 1);
+	g.new_of = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*g.new_of));
+	g.new_id = malloc((list->nr ? list->nr : 1) * sizeof(*g.new_id));
+	if (!g.is_old || !g.new_of || !g.new_id) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++)
+		g.new_of[i] = VIPLB_XDP_MAX_SERVICES;
+	for (k = 0; k < g.nr_old; k++)
+		if (g.old[k].val.id < VIPLB_XDP_MAX_SERVICES)
+			g.is_old[g.old[k].val.id] = 1;
+	new_vips = vips_like(old_vips);
+	if (new_vips < 0) {
+		err = new_vips;
+		goto out;
+	}
+
+	/* The new generation, aside: the old one's ids do not count. */
+	m->svc_ids_aside = g.nr_old;
+	err = adopt_services(m, &g, new_vips, list);
+	if (!err && !backends_fit(m, &g, list))
+		err = -ENOSPC;
+	m->vips = new_vips;
+	for (k = 0; !err && k < list->nr; k++)
+		err = xdp_svc_put(m, &list->svcs[k], false);
+	/* Counters go on: what the old ids count from here on is lost. */
+	for (i = 0; !err && i < VIPLB_XDP_MAX_SERVICES; i++)
+		if (g.new_of[i] < VIPLB_XDP_MAX_SERVICES)
+			err = copy_percpu(m, m->svc_stats, i, g.new_of[i]);
+	if (!err && bpf_map_update_elem(m->vip_gen, &zero, &new_vips, BPF_ANY))
+		err = -errno;
+	if (err) {
+		m->vips = old_vips;
+		take_back_backends(m, &g);
+		drop_new_gen(m, g.is_old);
+		close(new_vips);
+		goto out;
+	}
+	close(old_vips);
+	err = retire_old_gen(m, &g);
+out:
+	m->svc_ids_aside = 0;
+	free(g.old);
+	free(g.is_old);
+	free(g.new_of);
+	free(g.new_id);
+	free(g.kept);
 	return err;
 }
 

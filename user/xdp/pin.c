@@ -182,14 +182,28 @@ void xdp_pin_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", xdp_pin_dir() ? xdp_pin_dir() : "", name);
 }
 
+/* Whether the pinned maps are an older program's: vips, no vip_gen. */
+bool xdp_pinned_by_old(void)
+{
+	char path[PATH_MAX];
+
+	if (!xdp_pin_dir())
+		return false;
+	xdp_pin_path(path, sizeof(path), "vip_gen");
+	if (!access(path, F_OK))
+		return false;
+	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);
+	return !access(path, F_OK);
+}
+
 bool xdp_attached(void)
 {
 	char path[PATH_MAX];
 
 	if (!xdp_pin_dir())
 		return false;
-	xdp_pin_path(path, sizeof(path), "vips");
-	return !access(path, F_OK);
+	xdp_pin_path(path, sizeof(path), "vip_gen");
+	return !access(path, F_OK) || xdp_pinned_by_old();
 }
 
 bool xdp_bpffs_mounted(void)

@@ -26,7 +26,10 @@ int xdp_open_maps(struct xdp_maps *m, const char *what)
 		return -1;
 	err = xdp_maps_open(m, xdp_pin_dir());
 
-	if (err)
+	if (err == -ENOENT && xdp_pinned_by_old())
+		errmsg("%s: the XDP state in %s was made by an older viplb (no vip_gen map): detach it from every device (viplb xdp detach DEV) and attach again",
+		       what, xdp_pin_dir());
+	else if (err)
 		errmsg("%s: cannot open the XDP maps in %s: %s", what,
 		       xdp_pin_dir(), strerror(-err));
 	return err ? -1 : 0;
@@ -144,7 +147,7 @@ static bool has_key(const struct svc_key **keys, size_t nr,
 int xdp_mirror_all(void)
 {
 	const struct svc_key **keys = NULL;
-	struct lb_service_list mod, xdp;
+	struct lb_service_list mod, xdp = { 0 };
 	struct nl_sock *nl;
 	struct xdp_maps m;
 	size_t i;
@@ -157,6 +160,11 @@ int xdp_mirror_all(void)
 		xdp_maps_release(&m, true);
 		return -1;
 	}
+	/* At once, as the module switched; else service by service. */
+	err = xdp_svc_replace(&m, &mod);
+	if (err != -ENOSPC)
+		goto done;
+	errmsg("restore: warning: the XDP maps cannot hold both configurations at once: they switch service by service");
 	err = xdp_svc_read(&m, NULL, &xdp, false);
 	keys = err ? NULL : sorted_keys(&mod);
 	if (!err && !keys)
@@ -166,10 +174,11 @@ int xdp_mirror_all(void)
 			err = xdp_svc_del(&m, &xdp.svcs[i].key);
 	for (i = 0; !err && i < mod.nr; i++)
 		err = xdp_svc_put(&m, &mod.svcs[i], false);
-	if (!err)
-		xdp_neigh_sync(&m);
 	free(keys);
 	free_services(&xdp);
+done:
+	if (!err)
+		xdp_neigh_sync(&m);
 	free_services(&mod);
 	xdp_maps_release(&m, true);
 	if (err) {
@@ -179,25 +188,40 @@ int xdp_mirror_all(void)
 	return 0;
 }
 
+/* What a failed xdp_svc_replace() of a restore says. */
+static void replace_failed(int err)
+{
+	if (err == -ENOSPC)
+		errmsg("restore: the XDP maps cannot hold the old and the new configuration at once (%d backend ids for both): nothing changed; flush first",
+		       VIPLB_XDP_MAX_BACKENDS);
+	else
+		errmsg("restore: updating the XDP maps: %s", strerror(-err));
+}
+
+/*
+ * The file's services, built in memory (which checks it whole), then
+ * switched in at once: a new generation of the maps (xdp_svc_replace()).
+ */
 int xdp_restore(const struct config_cmd *cmds, size_t n)
 {
-	struct config_cmd flush = { .op = OP_FLUSH };
+	struct lb_service_list list;
 	struct xdp_maps m;
-	size_t i;
-	int ret;
+	int err;
 
-	if (xdp_restore_check(cmds, n) || xdp_open_maps(&m, "restore"))
+	if (xdp_restore_build(cmds, n, &list))
 		return -1;
-	ret = xdp_apply_cmd(&m, &flush);
-	for (i = 0; !ret && i < n; i++) {
-		cur_line = cmds[i].line;
-		ret = xdp_apply_cmd(&m, &cmds[i]);
+	if (xdp_open_maps(&m, "restore")) {
+		free_services(&list);
+		return -1;
 	}
-	cur_line = 0;
-	if (!ret)
+	err = xdp_svc_replace(&m, &list);
+	if (err)
+		replace_failed(err);
+	else
 		xdp_neigh_sync(&m);
+	free_services(&list);
 	xdp_maps_release(&m, true);
-	return ret;
+	return err ? -1 : 0;
 }
 
 int xdp_apply(const struct config_cmd *cmd)

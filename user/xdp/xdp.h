@@ -25,7 +25,8 @@
 
 /* File descriptors of the XDP maps, and the backends map mmapped. */
 struct xdp_maps {
-	int vips;
+	int vip_gen;
+	int vips; /* the current generation's, from vip_gen */
 	int rings;
 	int backends;
 	int flows;
@@ -46,12 +47,18 @@ struct xdp_maps {
 	 * process writes meanwhile: writers hold the lock of xdp_lock().
 	 */
 	unsigned char *svc_used; /* VIPLB_XDP_MAX_SERVICES flags */
+	__u32 nr_svc_used;
+	/* Of them, the generation a restore replaces (xdp_svc_replace()). */
+	__u32 svc_ids_aside;
 	__u32 be_free_hint;
 };
 
+/* What an older viplb pinned in vip_gen's place (vips itself). */
+#define XDP_MAP_OLD_VIPS "vips"
+
 /* Map names, as pinned (also the BPF object's map names). */
 #define XDP_MAP_NAMES                                                      \
-	{ "vips", "rings", "backends", "flows", "svc_stats", "be_stats",   \
+	{ "vip_gen", "rings", "backends", "flows", "svc_stats", "be_stats", \
 	  "stats", "config", "tx_ports", "vlans", "rr_next" }
 
 /*
@@ -95,6 +102,16 @@ __u32 xdp_flows_capacity(__u32 max_entries, __u32 map_flags);
  */
 int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		bool flush_removed);
+/*
+ * Replace every service by those of @list, all at once for the program:
+ * a new generation of vips is written aside, under ids the current one
+ * does not use, then swapped in (see maps.c).  The backends of the old
+ * generation are retired if their service stays (its pinned flows go on
+ * there), freed if not.  Returns 0 or a negative errno: -ENOSPC, with
+ * nothing changed, when the two generations do not fit in the backend
+ * ids at once; after another error the old generation stays in force.
+ */
+int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list);
 /* Delete a service and its backends; -ENOENT if absent. */
 int xdp_svc_del(struct xdp_maps *m, const struct svc_key *key);
 /* Delete every service and backend (one pass over the backends). */
@@ -133,6 +150,9 @@ int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
  * (with its line), the maps untouched.
  */
 int xdp_restore_check(const struct config_cmd *cmds, size_t n);
+/* The same, giving the services the restore builds in @out. */
+int xdp_restore_build(const struct config_cmd *cmds, size_t n,
+		      struct lb_service_list *out);
 
 /*
  * neigh.c: make the neighbour table hold a managed entry for the next hop
@@ -171,6 +191,11 @@ int xdp_pin_dir_check(const char *what);
 void xdp_pin_path(char *buf, size_t len, const char *name);
 /* Whether XDP is attached in this netns (its maps are pinned). */
 bool xdp_attached(void);
+/*
+ * Whether the maps pinned here are an older viplb's (vips pinned, no
+ * vip_gen), which this one cannot use: they must be detached first.
+ */
+bool xdp_pinned_by_old(void);
 /*
  * The write lock of this netns's state: an exclusive flock on its
  * directory (created first if @create), held until xdp_unlock() or the
