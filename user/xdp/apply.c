@@ -375,8 +375,3 @@ int xdp_restore_build(const struct config_cmd *cmds, size_t n,
 	model_free(&md);
 	return err ? -1 : 0;
 }
-
-int xdp_restore_check(const struct config_cmd *cmds, size_t n)
-{
-	return xdp_restore_build(cmds, n, NULL);
-}

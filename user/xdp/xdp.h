@@ -146,11 +146,10 @@ const char *xdp_stat_name(unsigned int i);
 int xdp_apply_cmd(struct xdp_maps *m, const struct config_cmd *cmd);
 /*
  * Run a restore's commands on a model in memory, from an empty config,
- * with the limits of the maps: 0, or -1 after printing the first error
- * (with its line), the maps untouched.
+ * with the limits of the maps: 0 with the services it builds in @out (if
+ * not NULL), or -1 after printing the first error (with its line), the
+ * maps untouched.
  */
-int xdp_restore_check(const struct config_cmd *cmds, size_t n);
-/* The same, giving the services the restore builds in @out. */
 int xdp_restore_build(const struct config_cmd *cmds, size_t n,
 		      struct lb_service_list *out);
 
@@ -237,9 +236,10 @@ int xdp_mirror(const struct config_cmd *cmd);
 /* After a restore the module accepted: the XDP maps follow.  0 or -1. */
 int xdp_mirror_all(void);
 /*
- * A restore without the module: checked whole first (xdp_restore_check(),
- * an error changes nothing), then the XDP maps are flushed and the
- * commands applied in order.  0 or -1 (reported).
+ * A restore without the module: built whole in memory first
+ * (xdp_restore_build(): an error changes nothing), then written as a new
+ * generation and switched in at once (xdp_svc_replace()).  0 or -1
+ * (reported).
  */
 int xdp_restore(const struct config_cmd *cmds, size_t n);
 /* A command without the module: the XDP maps alone.  0 or -1. */
