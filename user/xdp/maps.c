@@ -1101,20 +1101,34 @@ static int copy_percpu(struct xdp_maps *m, int fd, __u32 from, __u32 to)
 	return err;
 }
 
-/* A new, empty vips map like @fd. */
+/*
+ * A new, empty vips map like @fd, with its BTF too: 6.1 lets an inner map
+ * replace another only if their BTF-derived layouts (timer_off) match.
+ */
 static int vips_like(int fd)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts);
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	int nfd;
+	int nfd, btf_fd = -1, err;
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	opts.map_flags = info.map_flags;
+	if (info.btf_id) {
+		btf_fd = bpf_btf_get_fd_by_id(info.btf_id);
+		if (btf_fd < 0)
+			return -errno;
+		opts.btf_fd = btf_fd;
+		opts.btf_key_type_id = info.btf_key_type_id;
+		opts.btf_value_type_id = info.btf_value_type_id;
+	}
 	nfd = bpf_map_create(info.type, "vips", info.key_size,
 			     info.value_size, info.max_entries, &opts);
-	return nfd < 0 ? -errno : nfd;
+	err = nfd < 0 ? -errno : nfd;
+	if (btf_fd >= 0)
+		close(btf_fd);
+	return err;
 }
 
 /* Whether the backend ids hold both generations (handed-over ones once). */
