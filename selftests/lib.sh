@@ -314,6 +314,19 @@ check_viplb()
 	fi
 }
 
+# viplb_in NS ARGS...: viplb -n NS ARGS, its output printed; a failure is a
+# failed check (returns 1).
+viplb_in()
+{
+	vl_ns=$1
+	shift
+	if ! vl_o=$("$VIPLB" -n "$vl_ns" "$@" 2>&1); then
+		fail "viplb $*" "$vl_o"
+		return 1
+	fi
+	[ -z "$vl_o" ] || printf '%s\n' "$vl_o"
+}
+
 # ---------------------------------------------------------------- JSON ---
 
 # show_json [ARGS...]: `viplb [ARGS] -j show` (the whole netns).

@@ -38,13 +38,10 @@ ns_create D xd
 ns_create B1 xb1
 ns_create B2 xb2
 
+# v ARGS...: viplb in the director's netns; a failure is a failed check.
 v()
 {
-	if ! vl_o=$("$VIPLB" -n "$D" "$@" 2>&1); then
-		fail "viplb $*" "$vl_o"
-		return 1
-	fi
-	[ -z "$vl_o" ] || printf '%s\n' "$vl_o"
+	viplb_in "$D" "$@"
 }
 
 topo()
