@@ -1,15 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# A one-armed director with forwarding off, without the module: dr and tun
-# services, IPv4 and IPv6, served at XDP (issue 11, defect 2), with sched
+# A one-armed director with forwarding off, without the module, configured
+# only through `ip netns exec': dr and tun services, IPv4 and IPv6, over
+# three real servers, served at XDP (issue 11, defect 2), with sched
 # maglev, rr and wrr (defect 3); who serves what, as show says.
 #
 #                        bridge br0 in $S
 #        +------------------+------------------+------------------+
-#   c0 of $C            d0 of $D           eth0 of $B1        eth0 of $B2
-#   198.51.100.100/24   198.51.100.1/24    198.51.100.2/24    198.51.100.3/24
-#   2001:db8:1::100/64  2001:db8:1::1/64   2001:db8:1::2/64   2001:db8:1::3/64
+#   c0 of $C            d0 of $D           eth0 of $B1, $B2, $B3
+#   198.51.100.100/24   198.51.100.1/24    198.51.100.2, .3, .4 /24
+#   2001:db8:1::100/64  2001:db8:1::1/64   2001:db8:1::2, ::3, ::4 /64
 #   VIPs via $D         XDP on d0          VIPs on lo, arp_ignore 1,
 #                                          IPIP/IP6IP6 decapsulated by
 #                                          ipip_decap.bpf.o (no ipip here)
@@ -65,12 +66,25 @@ ns_create C xc
 ns_create D xd
 ns_create B1 xb1
 ns_create B2 xb2
+ns_create B3 xb3
 ns_create G xg
 
-# v ARGS...: viplb in the director's netns; a failure is a failed check.
+# The director is configured as a user would from a shell: through
+# `ip netns exec' (a fresh sysfs, no bpffs there), never `viplb -n'.
+# vx ARGS...: viplb in the director's netns.
+vx()
+{
+	ip netns exec "$D" "$VIPLB" "$@"
+}
+
+# v ARGS...: the same; a failure is a failed check.
 v()
 {
-	viplb_in "$D" "$@"
+	if ! vl_o=$(vx "$@" 2>&1); then
+		fail "viplb $*" "$vl_o"
+		return 1
+	fi
+	[ -z "$vl_o" ] || printf '%s\n' "$vl_o"
 }
 
 # sysctl_w NS NAME VALUE
@@ -90,7 +104,7 @@ topo()
 	ip -n "$S" link add br0 type bridge &&
 	ip -n "$S" link set br0 up || return 1
 	for p in "$C c0 sc" "$D d0 sd" "$B1 eth0 sb1" "$B2 eth0 sb2" \
-		 "$G eth0 sg"; do
+		 "$B3 eth0 sb3" "$G eth0 sg"; do
 		# shellcheck disable=SC2086 # netns, device, port
 		set -- $p
 		ip link add "$2" netns "$1" type veth peer name "$3" netns "$S" &&
@@ -123,7 +137,7 @@ topo()
 	sysctl_w "$D" ipv6/conf/all/forwarding 0
 
 	i=1
-	for b in "$B1" "$B2"; do
+	for b in "$B1" "$B2" "$B3"; do
 		i=$((i + 1))
 		ip -n "$b" addr add "198.51.100.$i/24" dev eth0
 		ip -n "$b" addr add "2001:db8:1::$i/64" dev eth0 nodad
@@ -177,7 +191,7 @@ stack_vip_pkts()
 }
 
 pids=""
-for b in "$B1" "$B2"; do
+for b in "$B1" "$B2" "$B3"; do
 	for a in 192.0.2.10 192.0.2.11 "[2001:db8:2::10]" "[2001:db8:2::11]"; do
 		case $a in
 		\[*) l=TCP6-LISTEN ;;
@@ -192,7 +206,7 @@ defer "kill $pids"
 
 wait_listen()
 {
-	for b in "$B1" "$B2"; do
+	for b in "$B1" "$B2" "$B3"; do
 		t=0
 		until [ "$(ip netns exec "$b" ss -Hltn | grep -c ':80 ')" -eq 4 ]; do
 			t=$((t + 1))
@@ -222,7 +236,7 @@ transfer()
 # xstat NAME: a global XDP counter of the director (0 if it has none).
 xstat()
 {
-	"$VIPLB" -n "$D" -j xdp stats | jq -r ".counters.$1 // 0"
+	vx -j xdp stats | jq -r ".counters.$1 // 0"
 }
 
 # The stack does not forward: through the director, 203.0.113.1 is out
@@ -239,7 +253,7 @@ run_mode()
 	mode=$1
 	base=$2
 	v xdp attach d0 mode "$mode" || return
-	defer "$VIPLB -n $D xdp detach d0"
+	defer "ip netns exec $D $VIPLB xdp detach d0"
 	fwd=$(ip netns exec "$D" cat /proc/sys/net/ipv4/ip_forward \
 		/proc/sys/net/ipv6/conf/all/forwarding \
 		/proc/sys/net/ipv4/conf/lo/forwarding \
@@ -251,12 +265,13 @@ run_mode()
 		# shellcheck disable=SC2086 # VIP, mode
 		set -- $s
 		case $1 in
-		\[*) b2="[2001:db8:1::2]" b3="[2001:db8:1::3]" ;;
-		*) b2=198.51.100.2 b3=198.51.100.3 ;;
+		\[*) b2="[2001:db8:1::2]" b3="[2001:db8:1::3]" b4="[2001:db8:1::4]" ;;
+		*) b2=198.51.100.2 b3=198.51.100.3 b4=198.51.100.4 ;;
 		esac
 		v service add tcp "$1:80" mode "$2" &&
 		v backend add tcp "$1:80" "$b2" &&
-		v backend add tcp "$1:80" "$b3" || return
+		v backend add tcp "$1:80" "$b3" &&
+		v backend add tcp "$1:80" "$b4" || return
 	done
 	nft reset counters table inet t >/dev/null
 
@@ -316,7 +331,7 @@ served()
 {
 	for c in show "xdp stats"; do
 		# shellcheck disable=SC2086 # show, or xdp stats
-		"$VIPLB" -n "$D" -j $c |
+		vx -j $c |
 			jq -r --arg k "${1%:*}" --arg p "${1##*:}" '
 			(if type == "array" then . else .services end)[] |
 			select(.vip == $k and (.port | tostring) == $p) |
@@ -331,7 +346,7 @@ served()
 rr_wrr()
 {
 	v xdp attach d0 mode generic || return
-	defer "$VIPLB -n $D xdp detach d0"
+	defer "ip netns exec $D $VIPLB xdp detach d0"
 	v service add tcp 192.0.2.10:80 mode dr sched rr &&
 	v backend add tcp 192.0.2.10:80 198.51.100.2 &&
 	v backend add tcp 192.0.2.10:80 198.51.100.3 &&
@@ -369,7 +384,7 @@ rr_wrr()
 		fail "rr, wrr: XDP sent every VIP packet, none passed" \
 			"XDP_TX $tx (want >= $min), pass_sched $(xstat pass_sched), VIP packets in prerouting $seen"
 	fi
-	flows=$("$VIPLB" -n "$D" -j xdp stats |
+	flows=$(vx -j xdp stats |
 		jq '[.services[] | select(.sched == "rr" or .sched == "wrr") |
 		     .backends[] | select(.stats.conns > 0)] | length')
 	check_eq "rr, wrr: every backend got new flows" "$flows" 6
@@ -382,13 +397,13 @@ rr_wrr()
 	check_eq "served: tun wrr" "$(served 192.0.2.11:80)" "xdp xdp "
 	check_eq "served: nat, no module" "$(served 192.0.2.21:80)" \
 		"none none "
-	line=$("$VIPLB" -n "$D" show | grep '^service tcp 192.0.2.21:80 ')
+	line=$(vx show | grep '^service tcp 192.0.2.21:80 ')
 	case $line in
 	*" served none") pass "served: in show's text" ;;
 	*) fail "served: in show's text" "$line" ;;
 	esac
-	if "$VIPLB" -n "$D" save | grep -q served; then
-		fail "served: not in save" "$("$VIPLB" -n "$D" save)"
+	if vx save | grep -q served; then
+		fail "served: not in save" "$(vx save)"
 	else
 		pass "served: not in save"
 	fi
@@ -419,8 +434,8 @@ run_neigh()
 	base=$2
 	uf=$(user_filter)
 	v xdp attach d0 mode "$mode" || return
-	defer "$VIPLB -n $D xdp detach d0"
-	tcid=$("$VIPLB" -n "$D" -j xdp show | jq '.devices[0].tc_prog_id')
+	defer "ip netns exec $D $VIPLB xdp detach d0"
+	tcid=$(vx -j xdp show | jq '.devices[0].tc_prog_id')
 	ours=$(tc -n "$D" filter show dev d0 ingress pref 1 | grep -c viplb_tc)
 	if [ "$tcid" != null ] && [ "$ours" -ge 1 ] &&
 	   [ "$(user_filter)" = "$uf" ]; then
