@@ -30,7 +30,7 @@ check_viplb "add tcp 192.0.2.1:80 with defaults" service add tcp 192.0.2.1:80
 S=$(svc tcp 192.0.2.1 80)
 check_jq "exactly one service" 'length == 1'
 check_jq "service keys are exactly the documented ones" \
-	".[0] | keys == ([\"proto\",\"vip\",\"port\",\"sched\",\"mode\",\"table_size\",\"flags\",\"backends\",\"stats\"] | sort)"
+	".[0] | keys == ([\"proto\",\"vip\",\"port\",\"sched\",\"mode\",\"table_size\",\"flags\",\"served\",\"backends\",\"stats\"] | sort)"
 check_jq "defaults: sched maglev, mode nat, table 65537, no flags, no backend" \
 	"$S | .sched == \"maglev\" and .mode == \"nat\" and .table_size == 65537 and .flags == [] and .backends == []"
 check_jq "service stats keys, all zero" "$S | .stats == $ZERO_STATS"

@@ -10,6 +10,9 @@
 #                             stale pins
 #   host/xdp_restore_test.sh  a restore with an error changes nothing
 # They serve from the pinned maps alone, so the module must not be loaded.
+# Then xdp_onearm_test.sh once more with the module loaded
+# (VIPLB_XDP_MODULE=1): the same traffic served at XDP, the commands taken
+# by the module and mirrored into the maps.
 # Each one's TAP output is nested under "# "; one result line each.
 
 if [ -d /sys/module/viplb ]; then
@@ -18,12 +21,20 @@ fi
 # The runner reaches this directory through a symlink: go by the real path,
 # from which the host tests find the repository.
 here=$(cd "$(dirname "$0")" && pwd -P) || exit 1
+: "${VIPLB_KO:=$here/../kmod/viplb.ko}"
+export VIPLB_KO
 n=0
 rc=0
 for t in xdp_veth_test.sh xdp_onearm_test.sh xdp_netns_test.sh \
-	 xdp_restore_test.sh; do
+	 xdp_restore_test.sh "xdp_onearm_test.sh module"; do
 	n=$((n + 1))
-	"$here/host/$t" >"/tmp/xdp_host.$$" 2>&1
+	case $t in
+	*" module")
+		VIPLB_XDP_MODULE=1 "$here/host/${t% module}" \
+			>"/tmp/xdp_host.$$" 2>&1 ;;
+	*)
+		"$here/host/$t" >"/tmp/xdp_host.$$" 2>&1 ;;
+	esac
 	r=$?
 	sed 's/^/# /' "/tmp/xdp_host.$$"
 	rm -f "/tmp/xdp_host.$$"

@@ -54,8 +54,16 @@ xdp_ns_check
 
 DECAP=$VIPLB_SELFTESTS/ipip_decap.bpf.o
 [ -f "$DECAP" ] || skip_all "$DECAP not built (make -C selftests/host)"
-if lsmod 2>/dev/null | grep -q '^viplb '; then
+# VIPLB_XDP_MODULE=1 (selftests/xdp_host.sh in the VM): the same with the
+# module loaded, which takes every command first (the CLI mirrors it into
+# the maps) and would serve what XDP passes; nat is then the module's.
+if [ "${VIPLB_XDP_MODULE:-}" = 1 ]; then
+	mod_fresh
+	NAT_SERVED=module
+elif mod_loaded; then
 	skip_all "the viplb module is loaded: this test is for XDP alone"
+else
+	NAT_SERVED=none
 fi
 
 NFLOWS=2
@@ -389,17 +397,17 @@ rr_wrr()
 		     .backends[] | select(.stats.conns > 0)] | length')
 	check_eq "rr, wrr: every backend got new flows" "$flows" 6
 
-	# Who serves what, with the module absent: nat and lc by no one.
+	# Who serves what: nat by the module if it is loaded, else by no one.
 	v service add tcp 192.0.2.20:80 mode dr sched maglev &&
 	v service add tcp 192.0.2.21:80 mode nat sched rr || return
 	check_eq "served: dr maglev" "$(served 192.0.2.20:80)" "xdp xdp "
 	check_eq "served: dr rr" "$(served 192.0.2.10:80)" "xdp xdp "
 	check_eq "served: tun wrr" "$(served 192.0.2.11:80)" "xdp xdp "
-	check_eq "served: nat, no module" "$(served 192.0.2.21:80)" \
-		"none none "
+	check_eq "served: nat ($NAT_SERVED)" "$(served 192.0.2.21:80)" \
+		"$NAT_SERVED $NAT_SERVED "
 	line=$(vx show | grep '^service tcp 192.0.2.21:80 ')
 	case $line in
-	*" served none") pass "served: in show's text" ;;
+	*" served $NAT_SERVED") pass "served: in show's text" ;;
 	*) fail "served: in show's text" "$line" ;;
 	esac
 	if vx save | grep -q served; then
