@@ -308,23 +308,24 @@ run viplb show
 # The backends' MACs: viplb keeps a managed neighbour entry for each (the
 # kernel resolves it and keeps it fresh), not the module.
 run ip neigh show proto 245
-echo "\$ (10 x) socat - TCP:$DR_VIP:80"
-xhits=$(connect_n 10 "$DR_VIP" 80)
-printf '%s\n' "$xhits"
-if grep -q "no answer" <<<"$xhits"; then
-	echo "demo: the dr VIP was not served without the module" >&2
-	exit 1
-fi
+# xdp_connect_10 BAD WHAT: 10 connections to the dr VIP; fail with WHAT if
+# an answer matches the pattern BAD.
+xdp_connect_10()
+{
+	echo "\$ (10 x) socat - TCP:$DR_VIP:80"
+	xhits=$(connect_n 10 "$DR_VIP" 80)
+	printf '%s\n' "$xhits"
+	if grep -q "$1" <<<"$xhits"; then
+		echo "demo: $2" >&2
+		exit 1
+	fi
+}
+xdp_connect_10 "no answer" "the dr VIP was not served without the module"
 echo
 echo "# Changes go to the maps alone now: drain backend 3 (weight 0)."
 run viplb backend set tcp "$DR_VIP:80" 198.51.100.10 weight 0
-echo "\$ (10 x) socat - TCP:$DR_VIP:80"
-xhits=$(connect_n 10 "$DR_VIP" 80)
-printf '%s\n' "$xhits"
-if grep -q "no answer\|backend 3" <<<"$xhits"; then
-	echo "demo: a new connection reached the drained backend 3 (or none was served)" >&2
-	exit 1
-fi
+xdp_connect_10 "no answer\|backend 3" \
+	"a new connection reached the drained backend 3 (or none was served)"
 echo "\$ viplb xdp stats | sed -n 1,2p"
 viplb xdp stats | sed -n 1,2p
 for d in "${XDP_DEVS[@]}"; do
