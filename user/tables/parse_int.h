@@ -174,9 +174,9 @@ int rtp_parse_mports(const char *s, const char *proto,
 		     struct viplb_rule_spec *spec);
 int rtp_parse_addr_mask(uint16_t af, const char *s, __be32 addr[4],
 			__be32 mask[4]);
-int rtp_parse_nat_ports(const char *s, const char *whole, const char *proto,
+int rtp_parse_nat_ports(const char *s, const char *whole,
 			struct viplb_rule_spec *spec);
-int rtp_parse_nat_range(uint16_t af, const char *s, const char *proto,
+int rtp_parse_nat_range(uint16_t af, const char *s,
 			struct viplb_rule_spec *spec);
 int rtp_parse_iface(const char *s, char name[VIPLB_IFNAME_MAX]);
 int rtp_parse_ctstates(const char *s, uint8_t *states);

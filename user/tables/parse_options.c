@@ -615,11 +615,9 @@ int rtp_handle_option(struct parser *p, const struct rt_optdef *d,
 	case O_TO_DEST:
 	case O_TO_SRC:
 		p->nat_range = true;
-		return rtp_parse_nat_range(p->af, arg, rtp_port_proto(spec),
-					   spec);
+		return rtp_parse_nat_range(p->af, arg, spec);
 	case O_TO_PORTS:
-		return rtp_parse_nat_ports(arg, arg, rtp_port_proto(spec),
-					   spec);
+		return rtp_parse_nat_ports(arg, arg, spec);
 	case O_RANDOM:
 		spec->nat_flags |= VIPLB_NAT_F_RANDOM;
 		return 0;

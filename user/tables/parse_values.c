@@ -149,6 +149,23 @@ static bool port_value(const char *s, const char *proto, uint16_t *port)
 	return true;
 }
 
+/* A port of a NAT target: a number, or a service name of any protocol. */
+static bool nat_port_value(const char *s, uint16_t *port)
+{
+	unsigned long long v;
+	struct servent *se;
+
+	if (rtp_parse_number(s, 65535, &v)) {
+		*port = v;
+		return true;
+	}
+	se = *s ? getservbyname(s, NULL) : NULL;
+	if (!se)
+		return false;
+	*port = ntohs(se->s_port);
+	return true;
+}
+
 static int parse_one_port(const char *s, const char *proto, uint16_t *port)
 {
 	if (!port_value(s, proto, port))
@@ -330,7 +347,7 @@ static int addr_cmp(const __be32 a[4], const __be32 b[4])
 }
 
 /* "P" or "P-Q" of NAT targets (ports may be service names), in whole. */
-int rtp_parse_nat_ports(const char *s, const char *whole, const char *proto,
+int rtp_parse_nat_ports(const char *s, const char *whole,
 			struct viplb_rule_spec *spec)
 {
 	char buf[128], *dash;
@@ -344,14 +361,21 @@ int rtp_parse_nat_ports(const char *s, const char *whole, const char *proto,
 	if (strlen(s) >= sizeof(buf))
 		return rt_param("bad port " RT_Q, quote_arg(s));
 	strcpy(buf, s);
-	dash = strchr(buf, '-');
-	if (dash)
+	/*
+	 * As iptables: one number or service name (which may hold a dash:
+	 * "ftp-data"), else a range of two numbers ("ftp-ssh" is neither).
+	 */
+	if (nat_port_value(buf, &spec->nat_port_min)) {
+		spec->nat_port_max = spec->nat_port_min;
+	} else {
+		dash = strchr(buf, '-');
+		if (!dash)
+			return rt_param("bad port " RT_Q, quote_arg(s));
 		*dash++ = '\0';
-	if (parse_one_port(buf, proto, &spec->nat_port_min))
-		return RT_EPARAM;
-	spec->nat_port_max = spec->nat_port_min;
-	if (dash && parse_one_port(dash, proto, &spec->nat_port_max))
-		return RT_EPARAM;
+		if (!port_value(buf, NULL, &spec->nat_port_min) ||
+		    !port_value(dash, NULL, &spec->nat_port_max))
+			return rt_param("bad port range " RT_Q, quote_arg(s));
+	}
 	if (spec->nat_port_min > spec->nat_port_max)
 		return rt_param("bad port range " RT_Q " (min > max)",
 				quote_arg(s));
@@ -387,7 +411,7 @@ static int parse_nat_addrs(uint16_t af, char *s, const char *whole,
  * --to-destination and --to-source: IPv4 "[A[-B]][:P[-Q]]"; IPv6
  * "A[-B]", "[A[-B]]", "[A[-B]]:P[-Q]" or ":P[-Q]".
  */
-int rtp_parse_nat_range(uint16_t af, const char *s, const char *proto,
+int rtp_parse_nat_range(uint16_t af, const char *s,
 			struct viplb_rule_spec *spec)
 {
 	char buf[2 * INET6_ADDRSTRLEN + 64], *ports = NULL, *addrs = buf;
@@ -414,7 +438,7 @@ int rtp_parse_nat_range(uint16_t af, const char *s, const char *proto,
 	}
 	if (*addrs && parse_nat_addrs(af, addrs, s, spec))
 		return RT_EPARAM;
-	if (ports && rtp_parse_nat_ports(ports, s, proto, spec))
+	if (ports && rtp_parse_nat_ports(ports, s, spec))
 		return RT_EPARAM;
 	if (!spec->nat_flags)
 		return rt_param("bad range " RT_Q, quote_arg(s));
