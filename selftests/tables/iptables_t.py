@@ -51,6 +51,8 @@ class Runner:
                            stderr=subprocess.PIPE, text=True)
         if p.returncode < 0:
             raise SystemExit("%s: killed by signal %d" % (cmd, -p.returncode))
+        if p.returncode in (126, 127):
+            raise SystemExit("%s: cannot run it: %s" % (cmd, p.stderr.strip()))
         return p.returncode, p.stdout, p.stderr
 
     def offline_state(self, table):
@@ -187,6 +189,13 @@ def main(argv):
         raise SystemExit("iptables_t.py: no .t files given")
     o["tmp"] = os.environ.get("TMPDIR", "/tmp") + "/iptables_t.%d" % os.getpid()
     os.makedirs(o["tmp"])
+    try:
+        return run_all(o, files)
+    finally:
+        subprocess.run(["rm", "-rf", o["tmp"]])
+
+
+def run_all(o, files):
     runner = Runner(o)
     runs = []
     for f in files:
@@ -214,7 +223,6 @@ def main(argv):
     print("# totals: %d of %d as expected, %d refused, %d wrong" %
           (total["ok"], sum(total.values()), total["refused"],
            total["wrong"]))
-    subprocess.run(["rm", "-rf", o["tmp"]])
     return 1 if failed else 0
 
 
