@@ -38,7 +38,8 @@
  * the floor of that method is shown too.  See lru_bench().
  *
  * Usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n "1 10000"] [-k KATRAN_OBJ]
- *                  [-o FILE] [-l FLOWS]
+ *                  [-f NAME] [-o FILE] [-l FLOWS]
+ * -f runs only the figures whose name contains NAME (and the floors).
  * Needs root.  About 3 GB of memory at 10,000 services.
  */
 #define _GNU_SOURCE
@@ -961,7 +962,12 @@ static int figure_run(struct figure *f, int round, int repeat,
 		    put_measured(m, f->af, f->mode ? f->mode : VIPLB_MODE_DR))
 			return -1;
 	}
-	/* Pins the flow (again, if its backend id changed). */
+	/*
+	 * Pins the flow (again, if its backend id changed).  Katran's
+	 * counters first: its flood guard, in them, may skip the pin.
+	 */
+	if (f->katran)
+		katran_zero(k);
 	if (f->kind == HIT && !f->floor &&
 	    wrapped_run(w, target, f, 1, &ret) < 0)
 		return -1;
@@ -1049,6 +1055,15 @@ static const struct figure *viplb_of(const struct figure *figs,
 	return NULL;
 }
 
+/* -f: only the figures whose name has this (and the floors). */
+static const char *only_figs;
+
+static bool skipped(const struct figure *f, const struct katran *k)
+{
+	return (f->katran && !k) ||
+	       (only_figs && !f->floor && !strstr(f->name, only_figs));
+}
+
 /* ROUNDS rounds of every figure, interleaved.  1 if a counter is off. */
 static int phase(struct figure *figs, int rounds, int repeat,
 		 struct wrapper *w, struct xdp_maps *m, int prog,
@@ -1061,7 +1076,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 	memcpy(figs, figs_tmpl, sizeof(figs_tmpl));
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < NFIGS; i++) {
-			if (figs[i].katran && !k)
+			if (skipped(&figs[i], k))
 				continue;
 			if (figure_run(&figs[i], r, repeat, w, m, prog, k,
 				       only_one))
@@ -1071,7 +1086,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 			rounds);
 	}
 	for (i = 0; i < NFIGS; i++) {
-		if (figs[i].katran && !k)
+		if (skipped(&figs[i], k))
 			continue;
 		exact &= figs[i].exact;
 		min_med(figs[i].ns, rounds, &min, &med);
@@ -1092,7 +1107,7 @@ static void phase_table(FILE *out, struct figure *figs, int rounds,
 	fprintf(out, "| program, path | wrapped min | wrapped median | net min | net median | counters = iterations |\n");
 	fprintf(out, "| --- | ---: | ---: | ---: | ---: | --- |\n");
 	for (i = 0; i < NFIGS; i++) {
-		if (figs[i].katran && !katran)
+		if (skipped(&figs[i], katran ? (void *)figs : NULL))
 			continue;
 		min_med(figs[i].ns, rounds, &min, &med);
 		if (figs[i].floor)
@@ -1123,7 +1138,7 @@ int main(int argc, char **argv)
 	unsigned long lru_flows = 0;
 	int rc = 0, nphase = 0, sizes[2] = { 0 }, i, j;
 
-	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:f:")) != -1) {
 		switch (opt) {
 		case 'r':
 			repeat = atoi(optarg);
@@ -1141,6 +1156,9 @@ int main(int argc, char **argv)
 		case 'k':
 			kobj = optarg;
 			break;
+		case 'f':
+			only_figs = optarg;
+			break;
 		case 'o':
 			outfile = optarg;
 			break;
@@ -1152,7 +1170,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-o FILE] [-l FLOWS]\n");
+			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-f NAME] [-o FILE] [-l FLOWS]\n");
 			return 2;
 		}
 	}
@@ -1254,7 +1272,8 @@ int main(int argc, char **argv)
 			for (i = 0; i < NFIGS; i++) {
 				const struct figure *kf = &figs[0][i], *vf;
 
-				if (!kf->katran || !(vf = viplb_of(figs[0], kf)))
+				if (!kf->katran || !(vf = viplb_of(figs[0], kf)) ||
+				    skipped(kf, k) || skipped(vf, k))
 					continue;
 				fprintf(out, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
 					kf->name + 7, vf->net_min, kf->net_min,
@@ -1271,7 +1290,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < NFIGS; i++) {
 			const struct figure *a = &figs[0][i], *z = &figs[1][i];
 
-			if (a->katran || a->floor)
+			if (a->katran || a->floor || skipped(a, NULL))
 				continue;
 			fprintf(out, "| %s | %.0f | %.0f | %.2f |\n", a->name + 6,
 				a->net_med, z->net_med, z->net_med / a->net_med);

@@ -431,6 +431,16 @@ static void dump(const char *what, const struct pkt *p)
 		}                                                           \
 	} while (0)
 
+/*
+ * After a change of routes, neighbours or forwarding: the program uses a
+ * route it found for VIPLB_XDP_NH_JIFFIES jiffies (2: at most 20 ms at
+ * HZ=100) before it asks the FIB again.
+ */
+static void route_changed(void)
+{
+	usleep(30 * 1000);
+}
+
 static __u64 counter(FIXTURE_DATA(xdp) *self, int i)
 {
 	struct viplb_xdp_stats st;
@@ -1303,11 +1313,70 @@ TEST_F(xdp, forwarding_off_served)
 
 	/* Forwarding off on lo too: the FIB refuses, and says why. */
 	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/lo/forwarding", "0"));
+	route_changed();
 	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&in, &out);
 	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FWD_DISABLED));
 	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "1"));
 	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "1"));
+}
+
+/*
+ * The next-hop cache: a route found once serves the next packets to the
+ * backend without bpf_fib_lookup() (fib_lookup counts the lookups), and
+ * a changed neighbour is used once the cached route is stale.  30 dr
+ * packets in one run (a plain repeat: each iteration forwards the last
+ * one's output, its TTL one lower) take a few microseconds, less than a
+ * jiffy, so the route is looked up once.
+ */
+TEST_F(xdp, next_hop_cached)
+{
+	static const unsigned char mac_new[6] = { 2, 0, 0, 0, 1, 0x99 };
+	struct be_spec bs = { "198.51.100.11", 0, 1 };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 7000, .dport = 80 };
+	struct xdp_md ctx = { .ingress_ifindex = ifindex_a0 };
+	struct pkt in, out, want;
+	struct lb_service s;
+	int i;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	free(s.backends);
+	build(&in, &f);
+	ctx.data_end = in.len;
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.b,
+			    .data_size_in = in.len, .data_out = out.b,
+			    .data_size_out = sizeof(out.b), .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = 30);
+
+		ASSERT_EQ(0, bpf_prog_test_run_opts(self->prog, &opts));
+		EXPECT_EQ(XDP_TX, opts.retval);
+		out.len = opts.data_size_out;
+	}
+	EXPECT_EQ(30, counter(self, VIPLB_XDP_ST_TX));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(29, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	/* Once; twice or three times if the run was preempted for a jiffy. */
+	EXPECT_GE(3, counter(self, VIPLB_XDP_ST_FIB_LOOKUP));
+	/* The last iteration's output: 30 hops down, to the backend's MAC. */
+	EXPECT_EQ(64 - 30, out.b[14 + 8]);
+	EXPECT_EQ(0, memcmp(out.b, MAC_BE11, 6));
+
+	/* The neighbour changes; the next lookup finds it. */
+	ASSERT_EQ(0, system("ip neigh replace 198.51.100.11 lladdr 02:00:00:00:01:99 dev a0 nud permanent"));
+	route_changed();
+	expect_dr(&want, &in, MAC_A0, mac_new);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		EXPECT_PKT(&want, &out);
+	}
+	EXPECT_LT(counter(self, VIPLB_XDP_ST_FIB_LOOKUP), 7);
+	ASSERT_EQ(0, system("ip neigh replace 198.51.100.11 lladdr 02:00:00:00:01:11 dev a0 nud permanent"));
+	route_changed();
 }
 
 /*

@@ -1472,6 +1472,7 @@ const char *xdp_stat_name(unsigned int i)
 		[VIPLB_XDP_ST_NO_TX_PORT] = "pass_no_tx_port",
 		[VIPLB_XDP_ST_VLAN] = "pass_vlan",
 		[VIPLB_XDP_ST_ERROR] = "error",
+		[VIPLB_XDP_ST_FIB_LOOKUP] = "fib_lookup",
 	};
 
 	return i < __VIPLB_XDP_ST_MAX ? names[i] : NULL;
