@@ -8,10 +8,12 @@
  *
  * For each packet:
  *   1. parse Ethernet [802.1Q] IPv4|IPv6 TCP|UDP        (parsing.h)
- *   2. look up the service by (af, proto, VIP, port), then port 0
- *   3. nat mode, or lc (it needs every CPU's connection counts): pass,
- *      the module serves it
- *   4. the flows map (LRU); on a miss the service's ring, indexed by the
+ *   2. a pinned flow (the flows map, LRU) of an exact-port dr or tun
+ *      service: its backend names the service (svcs): go to 5
+ *   3. else look up the service by (af, proto, VIP, port), then port 0
+ *   4. nat mode, or lc (it needs every CPU's connection counts): pass,
+ *      the module serves it; then the flow found in 2, if any; on a
+ *      miss the service's ring, indexed by the
  *      flow hash (maglev), the source hash (sh), or this CPU's next slot
  *      (rr, wrr: the ring is a weighted round-robin sequence); the new
  *      flow is pinned unless its backend is draining (weight 0)
@@ -98,6 +100,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } rr_next SEC(".maps");
+
+/* The services by id: a pinned flow's service without the vips lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_svc_ref);
+} svcs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -221,6 +231,46 @@ find_service(const struct packet *pkt)
 static __always_inline bool round_robin(const struct viplb_xdp_service *svc)
 {
 	return svc->sched == VIPLB_SCHED_RR || svc->sched == VIPLB_SCHED_WRR;
+}
+
+/* Whether XDP serves the service (else the module does). */
+static __always_inline bool served(const struct viplb_xdp_service *svc)
+{
+	return (svc->mode == VIPLB_MODE_DR || svc->mode == VIPLB_MODE_TUN) &&
+	       (svc->sched == VIPLB_SCHED_MAGLEV ||
+		svc->sched == VIPLB_SCHED_SH || round_robin(svc));
+}
+
+/*
+ * The service of a pinned flow's packet, found from its backend (*@bep),
+ * if that service is one XDP serves and has the packet's exact key:
+ * then the vips lookup would find it too (a port-0 service might be
+ * shadowed by an exact one: those take the vips lookup).  NULL if not.
+ */
+static __always_inline struct viplb_xdp_service *
+pinned_service(const struct packet *pkt, const struct viplb_xdp_flow *flow,
+	       struct viplb_xdp_backend **bep)
+{
+	struct viplb_xdp_svc_ref *ref;
+	struct viplb_xdp_backend *be;
+	__u32 backend = flow->backend, id;
+
+	be = bpf_map_lookup_elem(&backends, &backend);
+	if (!be || be->state == VIPLB_XDP_BE_FREE || be->gen != flow->gen)
+		return NULL;
+	id = be->svc_id;
+	ref = bpf_map_lookup_elem(&svcs, &id);
+	if (!ref || ref->svc.id != id || ref->key.af != pkt->af ||
+	    ref->key.proto != pkt->tuple.proto ||
+	    ref->key.port != pkt->tuple.dport ||
+	    ((ref->key.addr[0] ^ pkt->tuple.daddr[0]) |
+	     (ref->key.addr[1] ^ pkt->tuple.daddr[1]) |
+	     (ref->key.addr[2] ^ pkt->tuple.daddr[2]) |
+	     (ref->key.addr[3] ^ pkt->tuple.daddr[3])) ||
+	    !served(&ref->svc))
+		return NULL;
+	*bep = be;
+	return &ref->svc;
 }
 
 /*
@@ -633,6 +683,21 @@ static __always_inline void probe_result(struct viplb_xdp_probe *probe,
 	probe->stat = stat;
 }
 
+/* Forwards the packet to backend @be (id @backend) and counts it. */
+static __always_inline struct verdict send(struct xdp_md *ctx,
+					   const struct packet *pkt,
+					   const struct viplb_xdp_service *svc,
+					   const struct viplb_xdp_backend *be,
+					   __u32 backend, bool new_flow,
+					   struct viplb_xdp_stats *st)
+{
+	struct verdict v = forward(ctx, pkt, svc, be, backend, st);
+
+	if (v.action == XDP_TX || v.action == XDP_REDIRECT)
+		count_forward(svc->id, backend, pkt->ip_len, new_flow);
+	return v;
+}
+
 static __always_inline struct verdict balance(struct xdp_md *ctx,
 					      struct viplb_xdp_probe *probe,
 					      struct viplb_xdp_stats *st)
@@ -642,7 +707,6 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	struct viplb_xdp_flow *flow;
 	struct viplb_xdp_flow pin;
 	struct packet pkt;
-	struct verdict v;
 	bool new_flow = false;
 	__u32 backend;
 	int reason;
@@ -650,6 +714,21 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	reason = parse_packet(ctx, &pkt);
 	if (reason != PARSE_OK)
 		return pass(reason);
+
+	/*
+	 * A pinned flow first: its backend names its service, so that most
+	 * packets need no vips lookup.  Any doubt: the lookups below.
+	 */
+	flow = bpf_map_lookup_elem(&flows, &pkt.tuple);
+	if (flow && !probe) {
+		svc = pinned_service(&pkt, flow, &be);
+		if (svc) {
+			if (st)
+				st->c[VIPLB_XDP_ST_LRU_HIT]++;
+			return send(ctx, &pkt, svc, be, flow->backend, false,
+				    st);
+		}
+	}
 
 	svc = find_service(&pkt);
 	if (!svc) {
@@ -673,7 +752,6 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	}
 
 	/* A pinned flow stays on its backend while that id is its own. */
-	flow = bpf_map_lookup_elem(&flows, &pkt.tuple);
 	if (flow) {
 		backend = flow->backend;
 		be = bpf_map_lookup_elem(&backends, &backend);
@@ -714,10 +792,7 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 		}
 	}
 
-	v = forward(ctx, &pkt, svc, be, backend, st);
-	if (v.action == XDP_TX || v.action == XDP_REDIRECT)
-		count_forward(svc->id, backend, pkt.ip_len, new_flow);
-	return v;
+	return send(ctx, &pkt, svc, be, backend, new_flow, st);
 }
 
 /* Counts one event; @idx is checked where the verifier sees it. */
@@ -732,18 +807,19 @@ SEC("xdp")
 int viplb_xdp(struct xdp_md *ctx)
 {
 	struct viplb_xdp_probe *probe = get_probe(ctx);
-	struct viplb_xdp_stats *st = NULL;
+	struct viplb_xdp_stats *st;
 	struct verdict v;
 	__u32 zero = 0;
 
-	if (!probe)
-		st = bpf_map_lookup_elem(&stats, &zero);
-	v = balance(ctx, probe, st);
+	/* Two copies of balance(), one with a probe and one without. */
 	if (probe) {
+		v = balance(ctx, probe, NULL);
 		if (!probe->result)
 			probe->stat = v.reason;
 		return XDP_PASS;
 	}
+	st = bpf_map_lookup_elem(&stats, &zero);
+	v = balance(ctx, NULL, st);
 	if (st) {
 		stat_inc(st, v.action);
 		if (v.action == XDP_PASS || v.action == XDP_ABORTED)

@@ -313,6 +313,7 @@ static struct viplb *load(struct xdp_maps *m, __u32 flows_max,
 	m->tx_ports = bpf_map__fd(skel->maps.tx_ports);
 	m->vlans = bpf_map__fd(skel->maps.vlans);
 	m->rr_next = bpf_map__fd(skel->maps.rr_next);
+	m->svcs = bpf_map__fd(skel->maps.svcs);
 	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
 	if (xdp_maps_init(m)) {
 		viplb__destroy(skel);

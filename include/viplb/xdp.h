@@ -16,6 +16,13 @@
  *             rings; new backends under free ids) and swaps it into
  *             vip_gen with one update, so the program sees the whole old
  *             configuration or the whole new one.
+ *   svcs      ARRAY  service id -> struct viplb_xdp_svc_ref: each service
+ *             of vips (both generations during a restore) with its key,
+ *             so that a packet of a pinned flow finds its service from
+ *             its backend's svc_id without the vips lookup (written with
+ *             the vips entry, cleared before it goes; optional: a set of
+ *             maps pinned by an older viplb has none, and the program
+ *             then looks every packet up in vips)
  *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
  *             service's Maglev table, struct viplb_xdp_ring_pair entries:
  *             entry 0 holds the table size M (backend[0]); slot s is
@@ -94,6 +101,16 @@ struct viplb_xdp_service {
 	__u32 sched;
 	__u32 table_size;
 	__u32 flags;
+};
+
+/**
+ * struct viplb_xdp_svc_ref - value of the svcs map: a service by its id
+ * @key: its key in vips; @key.af 0: no service has the id
+ * @svc: its entry in vips (@svc.id the id)
+ */
+struct viplb_xdp_svc_ref {
+	struct viplb_xdp_vip_key key;
+	struct viplb_xdp_service svc;
 };
 
 /* Values of struct viplb_xdp_backend.state. */

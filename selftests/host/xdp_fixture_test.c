@@ -375,6 +375,7 @@ FIXTURE_SETUP(xdp)
 	self->m.tx_ports = bpf_map__fd(self->skel->maps.tx_ports);
 	self->m.vlans = bpf_map__fd(self->skel->maps.vlans);
 	self->m.rr_next = bpf_map__fd(self->skel->maps.rr_next);
+	self->m.svcs = bpf_map__fd(self->skel->maps.svcs);
 	ASSERT_EQ(0, xdp_maps_init(&self->m));
 	cfg.tun_src4 = inet_addr("198.51.100.1");
 	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
@@ -1319,6 +1320,69 @@ TEST_F(xdp, forwarding_off_served)
 	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FWD_DISABLED));
 	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "1"));
 	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "1"));
+}
+
+/*
+ * A pinned flow's packets find their service from the backend (svcs),
+ * not the vips lookup: every change of the service must reach them.  The
+ * flow stays pinned to its backend (same id) while the service changes
+ * mode (dr, tun, nat and back), is replaced by a restore in tun mode,
+ * and is deleted.
+ */
+TEST_F(xdp, pinned_flow_follows_service)
+{
+	struct be_spec bs = { "198.51.100.11", 0, 1 };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 7100, .dport = 80 };
+	struct lb_service_list l = { 0 };
+	struct pkt in, out, dr, tun;
+	struct lb_service s;
+
+	build(&in, &f);
+	expect_dr(&dr, &in, MAC_A0, MAC_BE11);
+	expect_tun(&tun, &in, MAC_A0, MAC_BE11, "198.51.100.1",
+		   "198.51.100.11");
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&dr, &out);
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&dr, &out);
+
+	s.mode = VIPLB_MODE_TUN;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&tun, &out);
+
+	s.mode = VIPLB_MODE_NAT;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NAT_MODE));
+
+	s.mode = VIPLB_MODE_DR;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&dr, &out);
+
+	/* A restore: the service under a new id, in tun mode. */
+	l.svcs = &s;
+	l.nr = 1;
+	s.mode = VIPLB_MODE_TUN;
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &l));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&tun, &out);
+
+	ASSERT_EQ(0, xdp_svc_del(&self->m, &s.key));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NOT_VIP));
+	/* The first packet pinned the flow; the others found it. */
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(4, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	free(s.backends);
 }
 
 /*
