@@ -236,7 +236,10 @@ static unsigned long long map_memory(void)
 		     strcmp(info.name, "svc_stats") &&
 		     strcmp(info.name, "be_stats") &&
 		     strcmp(info.name, "stats") && strcmp(info.name, "config") &&
-		     strcmp(info.name, "tx_ports"))) {
+		     strcmp(info.name, "tx_ports") &&
+		     strcmp(info.name, "rr_next") &&
+		     strcmp(info.name, "vlans") && strcmp(info.name, "svcs") &&
+		     strcmp(info.name, "nh_cache"))) {
 			close(fd);
 			continue;
 		}
@@ -725,7 +728,12 @@ static int wrapper_load(struct wrapper *w)
 	return 0;
 }
 
-enum path_kind { HIT, MISS, PASS };
+/*
+ * MISS_NOPIN: a miss whose backend has weight 0 (draining) while the
+ * ring still names it: no flow is pinned, the miss path without the
+ * insert, as Katran's above its flood guard's 125,000 new flows/s.
+ */
+enum path_kind { HIT, MISS, MISS_NOPIN, PASS };
 
 /**
  * struct figure - one figure: a program on a frame, on a path
@@ -888,12 +896,12 @@ static double wrapped_run(struct wrapper *w, int target, struct figure *f,
 			&bss->sport_off);
 	memcpy(bss->frame, frame, len);
 	bss->frame_len = len;
-	bss->flow_step = f->kind == MISS;
+	bss->flow_step = f->kind == MISS || f->kind == MISS_NOPIN;
 	/*
 	 * Counter 0 is the one flow of the hits; a miss run takes the next
 	 * ones, up to 2^23, after which the flows repeat.
 	 */
-	if (f->kind != MISS)
+	if (!bss->flow_step)
 		bss->flow_seq = 0;
 	else if (!bss->flow_seq || bss->flow_seq + repeat >= 1U << 23)
 		bss->flow_seq = 1;
@@ -931,6 +939,28 @@ static void measured_service(struct lb_service *s, struct lb_backend *b,
 		b[i].key.port = 0;
 }
 
+/* The weight of the measured service's backends, in place. */
+static int set_weights(struct xdp_maps *m, int af, int mode, __u32 weight)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key = { .port = htons(80),
+					 .proto = IPPROTO_TCP };
+	struct lb_backend b[3];
+	struct lb_service s;
+	__u32 i;
+
+	measured_service(&s, b, af, mode);
+	memcpy(key.addr, &s.key.addr, af == AF_INET ? 4 : 16);
+	key.af = af == AF_INET ? VIPLB_FLOW_AF_INET : VIPLB_FLOW_AF_INET6;
+	if (bpf_map_lookup_elem(m->vips, &key, &val))
+		return -1;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state == VIPLB_XDP_BE_LIVE &&
+		    m->be[i].svc_id == val.id)
+			m->be[i].weight = weight;
+	return 0;
+}
+
 static int put_measured(struct xdp_maps *m, int af, int mode)
 {
 	struct lb_backend b[3];
@@ -949,34 +979,100 @@ static int put_measured(struct xdp_maps *m, int af, int mode)
  * counters checked against @repeat.  For a hit the flow is pinned by one
  * run first.
  */
+/* Katran's VIP packets, total packets and LRU misses. */
+static void katran_counters(struct katran *k, int af, __u64 *got)
+{
+	got[0] = katran_counter(k, af == AF_INET ? 0 : 1, false);
+	got[1] = katran_counter(k, K_MAX_VIPS + K_LRU_CNTRS, false);
+	got[2] = katran_counter(k, K_MAX_VIPS + K_LRU_CNTRS, true);
+}
+
+/*
+ * Katran's runs.  Its flood guard skips the LRU insert once more than
+ * 125,000 new flows came in the last second; its counters (zeroed here)
+ * hold the guard's state.  A miss runs in parts of K_RUN_MAX iterations,
+ * the counters zeroed before each, so that every miss inserts, as
+ * viplb's do; a "no pin" miss turns the guard on first (K_RUN_MAX + 5,000
+ * new flows), so that none does.  ns per packet; counters in @got.
+ */
+#define K_RUN_MAX 100000
+
+static double katran_run(struct figure *f, int repeat, struct wrapper *w,
+			 struct katran *k, __u64 *got, __u32 *ret)
+{
+	__u64 part[3], before[3];
+	double ns, total = 0;
+	int n, done;
+
+	katran_zero(k);
+	if (f->kind == HIT) {
+		/* Pinned with the guard off; then counted from 0. */
+		if (wrapped_run(w, k->prog, f, 1, ret) < 0)
+			return -1;
+		katran_zero(k);
+	}
+	if (f->kind == MISS_NOPIN &&
+	    wrapped_run(w, k->prog, f, K_RUN_MAX + 5000, ret) < 0)
+		return -1;
+	if (f->kind != MISS) {
+		katran_counters(k, f->af, before);
+		ns = wrapped_run(w, k->prog, f, repeat, ret);
+		katran_counters(k, f->af, got);
+		for (n = 0; n < 3; n++)
+			got[n] -= before[n];
+		return ns;
+	}
+	got[0] = got[1] = got[2] = 0;
+	for (done = 0; done < repeat; done += n) {
+		n = repeat - done < K_RUN_MAX ? repeat - done : K_RUN_MAX;
+		katran_zero(k);
+		ns = wrapped_run(w, k->prog, f, n, ret);
+		if (ns < 0)
+			return -1;
+		total += ns * n;
+		katran_counters(k, f->af, part);
+		got[0] += part[0];
+		got[1] += part[1];
+		got[2] += part[2];
+	}
+	return total / repeat;
+}
+
+/*
+ * One figure's run of one round: the program on the path, then the
+ * counters checked against @repeat.  For a hit the flow is pinned by one
+ * run first.
+ */
 static int figure_run(struct figure *f, int round, int repeat,
 		      struct wrapper *w, struct xdp_maps *m, int prog,
 		      struct katran *k, bool only_one)
 {
 	__u32 ret, want = f->kind == PASS ? XDP_PASS : XDP_TX;
 	__u64 got[3] = { 0 }, rep = repeat;
-	int target = f->floor ? w->floor : f->katran ? k->prog : prog;
+	int target = f->floor ? w->floor : prog;
 	double ns;
 
-	if (!f->floor && !f->katran && only_one) {
-		if (xdp_svc_flush(m) ||
-		    put_measured(m, f->af, f->mode ? f->mode : VIPLB_MODE_DR))
+	if (f->katran) {
+		ns = katran_run(f, repeat, w, k, got, &ret);
+	} else {
+		if (!f->floor && only_one &&
+		    (xdp_svc_flush(m) ||
+		     put_measured(m, f->af, f->mode ? f->mode : VIPLB_MODE_DR)))
+			return -1;
+		/* Pins the flow (again, if its backend id changed). */
+		if (f->kind == HIT && !f->floor &&
+		    wrapped_run(w, target, f, 1, &ret) < 0)
+			return -1;
+		if (!f->floor)
+			zero_counters(m);
+		if (f->kind == MISS_NOPIN &&
+		    set_weights(m, f->af, f->mode, 0))
+			return -1;
+		ns = wrapped_run(w, target, f, repeat, &ret);
+		if (f->kind == MISS_NOPIN &&
+		    set_weights(m, f->af, f->mode, 1))
 			return -1;
 	}
-	/*
-	 * Pins the flow (again, if its backend id changed).  Katran's
-	 * counters first: its flood guard, in them, may skip the pin.
-	 */
-	if (f->katran)
-		katran_zero(k);
-	if (f->kind == HIT && !f->floor &&
-	    wrapped_run(w, target, f, 1, &ret) < 0)
-		return -1;
-	if (f->katran)
-		katran_zero(k);
-	else if (!f->floor)
-		zero_counters(m);
-	ns = wrapped_run(w, target, f, repeat, &ret);
 	if (ns < 0)
 		return -1;
 	f->ns[round] = ns;
@@ -988,19 +1084,14 @@ static int figure_run(struct figure *f, int round, int repeat,
 	if (f->floor)
 		return 0;
 	if (f->katran) {
-		__u32 vip = f->af == AF_INET ? 0 : 1;
-
-		got[0] = katran_counter(k, vip, false);
-		got[1] = katran_counter(k, K_MAX_VIPS + K_LRU_CNTRS, false);
-		got[2] = katran_counter(k, K_MAX_VIPS + K_LRU_CNTRS, true);
 		if (got[0] != rep || got[1] != rep ||
-		    got[2] != (f->kind == MISS ? rep : 0))
+		    got[2] != (f->kind == HIT ? 0 : rep))
 			f->exact = false;
 	} else {
 		got[0] = counter(m, want);
 		got[1] = counter(m, f->kind == HIT ? VIPLB_XDP_ST_LRU_HIT :
-				 f->kind == MISS ? VIPLB_XDP_ST_LRU_MISS :
-				 VIPLB_XDP_ST_NOT_VIP);
+				 f->kind == PASS ? VIPLB_XDP_ST_NOT_VIP :
+				 VIPLB_XDP_ST_LRU_MISS);
 		if (got[0] != rep || got[1] != rep)
 			f->exact = false;
 	}
@@ -1023,10 +1114,14 @@ static struct figure figs_tmpl[] = {
 	FIG("viplb tun v4 hit", false, false, AF_INET, "192.0.2.11", HIT, VIPLB_MODE_TUN),
 	FIG("Katran tun v4 miss", true, false, AF_INET, "192.0.2.11", MISS, 0),
 	FIG("viplb tun v4 miss", false, false, AF_INET, "192.0.2.11", MISS, VIPLB_MODE_TUN),
+	FIG("Katran tun v4 miss, no pin", true, false, AF_INET, "192.0.2.11", MISS_NOPIN, 0),
+	FIG("viplb tun v4 miss, no pin", false, false, AF_INET, "192.0.2.11", MISS_NOPIN, VIPLB_MODE_TUN),
 	FIG("Katran tun v6 hit", true, false, AF_INET6, "2001:db8:a::11", HIT, 0),
 	FIG("viplb tun v6 hit", false, false, AF_INET6, "2001:db8:a::11", HIT, VIPLB_MODE_TUN),
 	FIG("Katran tun v6 miss", true, false, AF_INET6, "2001:db8:a::11", MISS, 0),
 	FIG("viplb tun v6 miss", false, false, AF_INET6, "2001:db8:a::11", MISS, VIPLB_MODE_TUN),
+	FIG("Katran tun v6 miss, no pin", true, false, AF_INET6, "2001:db8:a::11", MISS_NOPIN, 0),
+	FIG("viplb tun v6 miss, no pin", false, false, AF_INET6, "2001:db8:a::11", MISS_NOPIN, VIPLB_MODE_TUN),
 	FIG("viplb dr v4 hit", false, false, AF_INET, "192.0.2.10", HIT, VIPLB_MODE_DR),
 	FIG("viplb dr v4 miss", false, false, AF_INET, "192.0.2.10", MISS, VIPLB_MODE_DR),
 	FIG("viplb dr v6 hit", false, false, AF_INET6, "2001:db8:a::10", HIT, VIPLB_MODE_DR),
@@ -1050,8 +1145,8 @@ static const struct figure *viplb_of(const struct figure *figs,
 	int i;
 
 	for (i = 0; i < NFIGS; i++)
-		if (!strcmp(figs[i].name + 5, f->name + 6) &&
-		    !strncmp(figs[i].name, "viplb", 5))
+		if (!strncmp(figs[i].name, "viplb", 5) &&
+		    !strcmp(figs[i].name + 5, f->name + 6))
 			return &figs[i];
 	return NULL;
 }
@@ -1059,9 +1154,9 @@ static const struct figure *viplb_of(const struct figure *figs,
 /* -f: only the figures whose name has this (and the floors). */
 static const char *only_figs;
 
-static bool skipped(const struct figure *f, const struct katran *k)
+static bool skipped(const struct figure *f, bool katran)
 {
-	return (f->katran && !k) ||
+	return (f->katran && !katran) ||
 	       (only_figs && !f->floor && !strstr(f->name, only_figs));
 }
 
@@ -1077,7 +1172,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 	memcpy(figs, figs_tmpl, sizeof(figs_tmpl));
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < NFIGS; i++) {
-			if (skipped(&figs[i], k))
+			if (skipped(&figs[i], k != NULL))
 				continue;
 			if (figure_run(&figs[i], r, repeat, w, m, prog, k,
 				       only_one))
@@ -1087,7 +1182,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 			rounds);
 	}
 	for (i = 0; i < NFIGS; i++) {
-		if (skipped(&figs[i], k))
+		if (skipped(&figs[i], k != NULL))
 			continue;
 		exact &= figs[i].exact;
 		min_med(figs[i].ns, rounds, &min, &med);
@@ -1108,7 +1203,7 @@ static void phase_table(FILE *out, struct figure *figs, int rounds,
 	fprintf(out, "| program, path | wrapped min | wrapped median | net min | net median | counters = iterations |\n");
 	fprintf(out, "| --- | ---: | ---: | ---: | ---: | --- |\n");
 	for (i = 0; i < NFIGS; i++) {
-		if (skipped(&figs[i], katran ? (void *)figs : NULL))
+		if (skipped(&figs[i], katran))
 			continue;
 		min_med(figs[i].ns, rounds, &min, &med);
 		if (figs[i].floor)
@@ -1273,11 +1368,12 @@ int main(int argc, char **argv)
 			for (i = 0; i < NFIGS; i++) {
 				const struct figure *kf = &figs[0][i], *vf;
 
-				if (!kf->katran || !(vf = viplb_of(figs[0], kf)) ||
-				    skipped(kf, k) || skipped(vf, k))
+				vf = viplb_of(figs[0], kf);
+				if (!kf->katran || !vf ||
+				    skipped(kf, true) || skipped(vf, true))
 					continue;
 				fprintf(out, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
-					kf->name + 7, vf->net_min, kf->net_min,
+					vf->name + 6, vf->net_min, kf->net_min,
 					vf->net_min / kf->net_min, vf->net_med,
 					kf->net_med, vf->net_med / kf->net_med);
 			}
@@ -1291,7 +1387,7 @@ int main(int argc, char **argv)
 		for (i = 0; i < NFIGS; i++) {
 			const struct figure *a = &figs[0][i], *z = &figs[1][i];
 
-			if (a->katran || a->floor || skipped(a, NULL))
+			if (a->katran || a->floor || skipped(a, false))
 				continue;
 			fprintf(out, "| %s | %.0f | %.0f | %.2f |\n", a->name + 6,
 				a->net_med, z->net_med, z->net_med / a->net_med);
