@@ -150,8 +150,9 @@ if [ -n "$xdp" ]; then
 				echo "  katran/lib/linux_includes and the host's UAPI headers), never committed."
 				[ ! -d build/katran/.git ] || echo "  Commit $(git -C build/katran rev-parse --short HEAD)."
 				[ ! -f build/katran/COMMIT ] || echo "  Commit $(cat build/katran/COMMIT)."
-				echo "- Run: \`VIPLB_BENCH_ONLY=xdp make bench\` (as root), or"
-				echo "  \`bench/xdp/xdp_bench -r $xrepeat -R $xrounds -n \"$xsizes\" -k $xkatran\`."
+				echo "- Run: \`VIPLB_BENCH_ONLY=xdp make bench\` (as root), which runs"
+				echo "  \`nice -n 19 bench/xdp/xdp_bench -r $xrepeat -R $xrounds -n \"$xsizes\" -k ${xkatran#"$repo"/}\`"
+				echo "  (at nice 19: other work on the host comes first)."
 				echo "- The design of the program and of its maps: [bpf/README.md](../../bpf/README.md)."
 				echo
 				sed '1s/^# /## /' "$xmd"

@@ -16,7 +16,9 @@
  * Paths: dr and tun, IPv4 and IPv6, each with a flows-map hit (the same
  * flow every iteration, pinned by one run first) and a miss (the wrapper
  * gives each iteration a new source port and address: a miss, a ring
- * lookup and an insert into a full LRU), and a packet to no VIP (passed).
+ * lookup and an insert into a full LRU); for tun a miss without the
+ * insert too ("no pin": viplb's backends at weight 0, Katran above its
+ * flood guard's 125,000 new flows a second); and a packet to no VIP.
  * After every run viplb's counters must show one XDP action and one
  * path counter (lru_hit, lru_miss or pass_not_vip) per iteration, and
  * Katran's its own (packets of the VIP; lru misses): otherwise the bench
@@ -1404,10 +1406,15 @@ int main(int argc, char **argv)
 		"floor: the wrapper tail-calling a program that only returns XDP_TX. net = wrapped -\n"
 		"floor of the same frame (min - min, median - median). hit: one flow, pinned first;\n"
 		"miss: a new flow every iteration (source port and address from a counter): a flows\n"
-		"map miss, the ring, and an insert into a full LRU. viplb's services have 3 backends,\n"
-		"maglev, M = 65537; Katran's VIPs one real. Every figure is checked against the\n"
-		"counters: viplb's XDP action and lru_hit, lru_miss or pass_not_vip; Katran's VIP\n"
-		"packets and lru misses (v1, v2 of its LRU counters).\n");
+		"map miss, the ring, and an insert into a full LRU. \"no pin\": the miss without the\n"
+		"insert (viplb: the service's backends at weight 0, draining; Katran: its flood guard\n"
+		"on, primed with 105,000 new flows). Katran skips the insert above 125,000 new flows\n"
+		"a second, so its \"miss\" runs in parts of 100,000 iterations, its counters (the\n"
+		"guard's state) zeroed before each. viplb's services have 3 backends, maglev,\n"
+		"M = 65537 (xdp_bench's maps, not pinned: nothing else runs them); Katran's VIPs one\n"
+		"real each, its fallback LRU (1,000 entries; no per-CPU LRU given). Every figure is\n"
+		"checked against the counters: viplb's XDP action and lru_hit, lru_miss or\n"
+		"pass_not_vip; Katran's VIP packets and LRU lookups and misses (its stats map).\n");
 	if (out != stdout)
 		fclose(out);
 	xdp_maps_release(&m, false);
