@@ -9,11 +9,16 @@
 # cost of filter rules, run.sh part 6).
 #
 # The XDP part needs no VM: bench/xdp/xdp_bench runs the XDP program
-# with BPF_PROG_TEST_RUN (live frames, on a veth of a private netns) on
-# the host's kernel, pinned to CPU 0, before the VM starts so that the VM
-# does not disturb it.  It writes bench/results/xdp.md (its raw output in
-# build/bench-xdp.out) and prints the table.  It takes about 3 GB of
-# memory for the 10,000-service row, and half a minute.
+# with BPF_PROG_TEST_RUN through a wrapper that restores the frame before
+# every iteration (bench/xdp/wrap.bpf.c), in a private netns, on the
+# host's kernel, pinned to CPU 0, before the VM starts so that the VM
+# does not disturb it; beside Katran's balancer if its object is there
+# (KATRAN_OBJ, default build/katran/balancer.bpf.o, built by
+# `make -C bench/xdp katran` from a copy of Katran's repository in
+# build/katran; without it Katran is skipped, said so).  It writes
+# bench/results/xdp.md (its raw output in build/bench-xdp.out) and prints
+# the tables.  It takes about 3 GB of memory for the 10,000-service
+# phase, and about three minutes.
 #
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
 # VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
@@ -22,8 +27,9 @@
 # few minutes instead of about 16): its output goes to
 # build/bench-rules.out and only rules.md and rules.raw are rewritten;
 # "xdp" alone runs only the XDP part, without the VM, and rewrites only
-# xdp.md.  VIPLB_BENCH_XDP_REPEAT (default 1000000) and
-# VIPLB_BENCH_XDP_SIZES (default "1 1000 10000") tune the XDP part.
+# xdp.md.  VIPLB_BENCH_XDP_REPEAT (default 1000000),
+# VIPLB_BENCH_XDP_ROUNDS (default 7) and VIPLB_BENCH_XDP_SIZES (default
+# "1 10000") tune the XDP part.
 # VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
 # without running the VM (or the XDP part).
 set -euo pipefail
@@ -93,9 +99,11 @@ if [ -n "$xdp" ]; then
 	xout=build/bench-xdp.out
 	xmd=build/bench-xdp.md
 	xrepeat=${VIPLB_BENCH_XDP_REPEAT:-1000000}
-	xsizes=${VIPLB_BENCH_XDP_SIZES:-1 1000 10000}
+	xrounds=${VIPLB_BENCH_XDP_ROUNDS:-7}
+	xsizes=${VIPLB_BENCH_XDP_SIZES:-1 10000}
+	xkatran=${KATRAN_OBJ:-$repo/build/katran/balancer.bpf.o}
 	mkdir -p build
-	say "XDP part on the host: bench/xdp/xdp_bench (about 3 GB and half a minute for 10,000 services); output in $xout"
+	say "XDP part on the host: bench/xdp/xdp_bench (about 3 GB and three minutes for 10,000 services); output in $xout"
 	if [ "$(id -u)" -ne 0 ]; then
 		say "the XDP part needs root (BPF_PROG_TEST_RUN, a netns): skipped"
 		xdp_rc=1
@@ -107,7 +115,13 @@ if [ -n "$xdp" ]; then
 		xload_before=$(cut -d' ' -f1-3 /proc/loadavg)
 		xothers=$(pgrep -c -f '^qemu-system' || true)
 		xstart=$(date +%s)
-		bench/xdp/xdp_bench -r "$xrepeat" -n "$xsizes" -o "$xmd" \
+		# Katran's object from its source in build/katran, if there.
+		[ -n "${KATRAN_OBJ:-}" ] ||
+			make -s -C bench/xdp katran >>"$xout" 2>&1 ||
+			say "cannot build Katran (see $xout): skipped"
+		[ -f "$xkatran" ] || say "no Katran object ($xkatran): Katran skipped"
+		nice -n 19 bench/xdp/xdp_bench -r "$xrepeat" -R "$xrounds" \
+			-n "$xsizes" -k "$xkatran" -o "$xmd" \
 			>>"$xout" 2>&1 || xdp_rc=$?
 		xload_after=$(cut -d' ' -f1-3 /proc/loadavg)
 		if [ "$xdp_rc" -ne 0 ] || ! grep -q '^| ' "$xmd" 2>/dev/null; then
@@ -128,7 +142,17 @@ if [ -n "$xdp" ]; then
 				echo "- Host: Linux $(uname -r), $(nproc) CPUs ($cpu), the benchmark pinned to"
 				echo "  CPU 0; load average $xload_before before the run, $xload_after after;"
 				echo "  $xothers QEMU processes were running when it started (they share the"
-				echo "  CPUs: compare each figure with the floor of its row)."
+				echo "  CPUs: the figures are interleaved, so that a change of load touches"
+				echo "  them all)."
+				echo "- Katran: \`$(basename "$xkatran")\`$( [ -f "$xkatran" ] || echo " absent: skipped"), facebookincubator/katran's"
+				echo "  katran/lib/bpf/balancer.bpf.c built by \`make -C bench/xdp katran\` from a copy"
+				echo "  of its repository in build/katran (clang -target bpf -O2 -D__x86_64__, its own"
+				echo "  katran/lib/linux_includes and the host's UAPI headers), never committed."
+				[ ! -d build/katran/.git ] || echo "  Commit $(git -C build/katran rev-parse --short HEAD)."
+				[ ! -f build/katran/COMMIT ] || echo "  Commit $(cat build/katran/COMMIT)."
+				echo "- Run: \`VIPLB_BENCH_ONLY=xdp make bench\` (as root), which runs"
+				echo "  \`nice -n 19 bench/xdp/xdp_bench -r $xrepeat -R $xrounds -n \"$xsizes\" -k ${xkatran#"$repo"/}\`"
+				echo "  (at nice 19: other work on the host comes first)."
 				echo "- The design of the program and of its maps: [bpf/README.md](../../bpf/README.md)."
 				echo
 				sed '1s/^# /## /' "$xmd"

@@ -8,14 +8,18 @@
  *
  * For each packet:
  *   1. parse Ethernet [802.1Q] IPv4|IPv6 TCP|UDP        (parsing.h)
- *   2. look up the service by (af, proto, VIP, port), then port 0
- *   3. nat mode, or lc (it needs every CPU's connection counts): pass,
- *      the module serves it
- *   4. the flows map (LRU); on a miss the service's ring, indexed by the
+ *   2. a pinned flow (the flows map, LRU) of an exact-port dr or tun
+ *      service: its backend names the service (svcs): go to 5
+ *   3. else look up the service by (af, proto, VIP, port), then port 0
+ *   4. nat mode, or lc (it needs every CPU's connection counts): pass,
+ *      the module serves it; then the flow found in 2, if any; on a
+ *      miss the service's ring, indexed by the
  *      flow hash (maglev), the source hash (sh), or this CPU's next slot
  *      (rr, wrr: the ring is a weighted round-robin sequence); the new
  *      flow is pinned unless its backend is draining (weight 0)
- *   5. bpf_fib_lookup() to the backend: next hop, egress device, MACs
+ *   5. the route to the backend (next hop, egress device, MACs, MTU):
+ *      this CPU's cached one (nh_cache), else bpf_fib_lookup(), cached
+ *      for VIPLB_XDP_NH_JIFFIES if it found a valid neighbour
  *   6. dr: decrement the TTL; tun: encapsulate              (encap.h)
  *   7. the VLAN tag the egress wants: none, unless the route's device is
  *      a VLAN device (vlans map) on the device the frame leaves by
@@ -97,6 +101,14 @@ struct {
 	__type(value, __u32);
 } rr_next SEC(".maps");
 
+/* The services by id: a pinned flow's service without the vips lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_svc_ref);
+} svcs SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VIPLB_XDP_MAX_BACKENDS);
@@ -144,6 +156,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct viplb_xdp_config);
 } config SEC(".maps");
+
+/* Per CPU: a refresh writes only this CPU's entry, never half of one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VIPLB_XDP_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct viplb_xdp_nh);
+} nh_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
@@ -211,6 +231,46 @@ find_service(const struct packet *pkt)
 static __always_inline bool round_robin(const struct viplb_xdp_service *svc)
 {
 	return svc->sched == VIPLB_SCHED_RR || svc->sched == VIPLB_SCHED_WRR;
+}
+
+/* Whether XDP serves the service (else the module does). */
+static __always_inline bool served(const struct viplb_xdp_service *svc)
+{
+	return (svc->mode == VIPLB_MODE_DR || svc->mode == VIPLB_MODE_TUN) &&
+	       (svc->sched == VIPLB_SCHED_MAGLEV ||
+		svc->sched == VIPLB_SCHED_SH || round_robin(svc));
+}
+
+/*
+ * The service of a pinned flow's packet, found from its backend (*@bep),
+ * if that service is one XDP serves and has the packet's exact key:
+ * then the vips lookup would find it too (a port-0 service might be
+ * shadowed by an exact one: those take the vips lookup).  NULL if not.
+ */
+static __always_inline struct viplb_xdp_service *
+pinned_service(const struct packet *pkt, const struct viplb_xdp_flow *flow,
+	       struct viplb_xdp_backend **bep)
+{
+	struct viplb_xdp_svc_ref *ref;
+	struct viplb_xdp_backend *be;
+	__u32 backend = flow->backend, id;
+
+	be = bpf_map_lookup_elem(&backends, &backend);
+	if (!be || be->state == VIPLB_XDP_BE_FREE || be->gen != flow->gen)
+		return NULL;
+	id = be->svc_id;
+	ref = bpf_map_lookup_elem(&svcs, &id);
+	if (!ref || ref->svc.id != id || ref->key.af != pkt->af ||
+	    ref->key.proto != pkt->tuple.proto ||
+	    ref->key.port != pkt->tuple.dport ||
+	    ((ref->key.addr[0] ^ pkt->tuple.daddr[0]) |
+	     (ref->key.addr[1] ^ pkt->tuple.daddr[1]) |
+	     (ref->key.addr[2] ^ pkt->tuple.daddr[2]) |
+	     (ref->key.addr[3] ^ pkt->tuple.daddr[3])) ||
+	    !served(&ref->svc))
+		return NULL;
+	*bep = be;
+	return &ref->svc;
 }
 
 /*
@@ -481,24 +541,72 @@ static __always_inline bool sends_on(struct xdp_md *ctx, __u32 ifindex)
 }
 
 /*
- * Sends the packet to backend @be: routes, rewrites, and picks the exit.
- * Nothing in the packet changes before every check has passed, so a
- * packet that is passed reaches the stack as it came.
+ * The route to backend @be (id @backend) for the packet: this CPU's
+ * cached one if it is still fresh and was found for this backend and
+ * mode, else bpf_fib_lookup()'s (into @fib), cached if it has a valid
+ * neighbour (and for dr is on-link).  Returns the cache entry holding
+ * the route, with *@rc BPF_FIB_LKUP_RET_SUCCESS; or NULL, with *@rc the
+ * lookup's result (the route, next hop included, in @fib) or -1 if the
+ * cache is missing.
+ */
+static __always_inline struct viplb_xdp_nh *
+route(struct xdp_md *ctx, const struct packet *pkt,
+      const struct viplb_xdp_service *svc, const struct viplb_xdp_backend *be,
+      __u32 backend, const struct viplb_xdp_config *cfg,
+      struct bpf_fib_lookup *fib, struct viplb_xdp_stats *st, int *rc)
+{
+	bool tun = svc->mode == VIPLB_MODE_TUN;
+	struct viplb_xdp_nh *nh;
+	__u64 now = bpf_jiffies64();
+
+	*rc = -1;
+	nh = bpf_map_lookup_elem(&nh_cache, &backend);
+	if (!nh)
+		return NULL;
+	if (now < nh->expires && nh->gen == be->gen && nh->mode == svc->mode) {
+		*rc = BPF_FIB_LKUP_RET_SUCCESS;
+		return nh;
+	}
+	fib_query(fib, ctx, pkt, svc, be, cfg);
+	*rc = bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+	if (st)
+		st->c[VIPLB_XDP_ST_FIB_LOOKUP]++;
+	/* The lookup replaced the destination with the next hop. */
+	if (*rc != BPF_FIB_LKUP_RET_SUCCESS ||
+	    (!tun && !next_hop_is(fib, pkt->af, be)))
+		return NULL;
+	/* On success the lookup gives the route's MTU in place of tot_len. */
+	nh->expires = now + VIPLB_XDP_NH_JIFFIES;
+	nh->gen = be->gen;
+	nh->mode = svc->mode;
+	nh->ifindex = fib->ifindex;
+	nh->mtu = fib->mtu_result;
+	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
+	return nh;
+}
+
+/*
+ * Sends the packet to backend @be (id @backend): routes, rewrites, and
+ * picks the exit.  Nothing in the packet changes before every check has
+ * passed, so a packet that is passed reaches the stack as it came.
  */
 static __always_inline struct verdict forward(struct xdp_md *ctx,
 					      const struct packet *pkt,
 					      const struct viplb_xdp_service *svc,
-					      const struct viplb_xdp_backend *be)
+					      const struct viplb_xdp_backend *be,
+					      __u32 backend,
+					      struct viplb_xdp_stats *st)
 {
 	bool tun = svc->mode == VIPLB_MODE_TUN;
 	bool tagged = pkt->l3_off > sizeof(struct ethhdr), want_tag = false;
 	struct viplb_xdp_config *cfg;
 	struct viplb_xdp_vlan *vlan;
+	struct viplb_xdp_nh *nh;
 	struct bpf_fib_lookup fib;
 	__u32 zero = 0, egress;
 	__be16 tag_proto = 0;
 	struct ethhdr *eth;
-	bool no_neigh;
 	__u16 vid = 0;
 	int rc;
 
@@ -510,21 +618,31 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 	if (!ttl_ok(ctx, pkt))
 		return pass(VIPLB_XDP_ST_TTL);
 
-	fib_query(&fib, ctx, pkt, svc, be, cfg);
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	/* Without a neighbour the route, next hop included, is known. */
-	no_neigh = rc == BPF_FIB_LKUP_RET_NO_NEIGH;
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS && !no_neigh)
-		return pass(fib_failure(rc));
-	/* The lookup replaced the destination with the next hop. */
-	if (!tun && !next_hop_is(&fib, pkt->af, be))
-		return pass(VIPLB_XDP_ST_DR_GATEWAY);
+	nh = route(ctx, pkt, svc, be, backend, cfg, &fib, st, &rc);
+	if (nh) {
+		/* The lookup's MTU check, as it would make it. */
+		__u32 len = pkt->ip_len;
+
+		if (tun)
+			len += pkt->af == VIPLB_FLOW_AF_INET ?
+				sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+		if (len > nh->mtu)
+			return pass(VIPLB_XDP_ST_FRAG_NEEDED);
+		egress = nh->ifindex;
+	} else {
+		/* Without a neighbour the route, next hop included, is known. */
+		if (rc != BPF_FIB_LKUP_RET_SUCCESS &&
+		    rc != BPF_FIB_LKUP_RET_NO_NEIGH)
+			return pass(fib_failure(rc));
+		if (!tun && !next_hop_is(&fib, pkt->af, be))
+			return pass(VIPLB_XDP_ST_DR_GATEWAY);
+		egress = fib.ifindex;
+	}
 	/*
 	 * The route's device: one XDP sends on, untagged; or else a VLAN
 	 * device on one XDP sends on, tagged.  A VLAN device user space has
 	 * not entered in vlans yet is unknown: passed, not sent untagged.
 	 */
-	egress = fib.ifindex;
 	if (!sends_on(ctx, egress)) {
 		vlan = bpf_map_lookup_elem(&vlans, &egress);
 		if (!vlan)
@@ -536,7 +654,7 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 		if (!sends_on(ctx, egress))
 			return pass(VIPLB_XDP_ST_VLAN);
 	}
-	if (no_neigh)
+	if (!nh)
 		return to_neigh(ctx, pkt, svc, be, cfg, &fib);
 
 	if (rewrite(ctx, pkt, svc, be, cfg) ||
@@ -546,8 +664,8 @@ static __always_inline struct verdict forward(struct xdp_md *ctx,
 	eth = (void *)(long)ctx->data;
 	if ((void *)(eth + 1) > (void *)(long)ctx->data_end)
 		return aborted();
-	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	/* h_dest then h_source, as nh holds them. */
+	__builtin_memcpy(eth, nh->dmac, 2 * ETH_ALEN);
 	if (egress == ctx->ingress_ifindex)
 		return (struct verdict){ .action = XDP_TX };
 	return (struct verdict){ .action = bpf_redirect_map(&tx_ports, egress,
@@ -565,6 +683,21 @@ static __always_inline void probe_result(struct viplb_xdp_probe *probe,
 	probe->stat = stat;
 }
 
+/* Forwards the packet to backend @be (id @backend) and counts it. */
+static __always_inline struct verdict send(struct xdp_md *ctx,
+					   const struct packet *pkt,
+					   const struct viplb_xdp_service *svc,
+					   const struct viplb_xdp_backend *be,
+					   __u32 backend, bool new_flow,
+					   struct viplb_xdp_stats *st)
+{
+	struct verdict v = forward(ctx, pkt, svc, be, backend, st);
+
+	if (v.action == XDP_TX || v.action == XDP_REDIRECT)
+		count_forward(svc->id, backend, pkt->ip_len, new_flow);
+	return v;
+}
+
 static __always_inline struct verdict balance(struct xdp_md *ctx,
 					      struct viplb_xdp_probe *probe,
 					      struct viplb_xdp_stats *st)
@@ -574,7 +707,6 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	struct viplb_xdp_flow *flow;
 	struct viplb_xdp_flow pin;
 	struct packet pkt;
-	struct verdict v;
 	bool new_flow = false;
 	__u32 backend;
 	int reason;
@@ -582,6 +714,21 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	reason = parse_packet(ctx, &pkt);
 	if (reason != PARSE_OK)
 		return pass(reason);
+
+	/*
+	 * A pinned flow first: its backend names its service, so that most
+	 * packets need no vips lookup.  Any doubt: the lookups below.
+	 */
+	flow = bpf_map_lookup_elem(&flows, &pkt.tuple);
+	if (flow && !probe) {
+		svc = pinned_service(&pkt, flow, &be);
+		if (svc) {
+			if (st)
+				st->c[VIPLB_XDP_ST_LRU_HIT]++;
+			return send(ctx, &pkt, svc, be, flow->backend, false,
+				    st);
+		}
+	}
 
 	svc = find_service(&pkt);
 	if (!svc) {
@@ -605,7 +752,6 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	}
 
 	/* A pinned flow stays on its backend while that id is its own. */
-	flow = bpf_map_lookup_elem(&flows, &pkt.tuple);
 	if (flow) {
 		backend = flow->backend;
 		be = bpf_map_lookup_elem(&backends, &backend);
@@ -646,10 +792,7 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 		}
 	}
 
-	v = forward(ctx, &pkt, svc, be);
-	if (v.action == XDP_TX || v.action == XDP_REDIRECT)
-		count_forward(svc->id, backend, pkt.ip_len, new_flow);
-	return v;
+	return send(ctx, &pkt, svc, be, backend, new_flow, st);
 }
 
 /* Counts one event; @idx is checked where the verifier sees it. */
@@ -664,18 +807,19 @@ SEC("xdp")
 int viplb_xdp(struct xdp_md *ctx)
 {
 	struct viplb_xdp_probe *probe = get_probe(ctx);
-	struct viplb_xdp_stats *st = NULL;
+	struct viplb_xdp_stats *st;
 	struct verdict v;
 	__u32 zero = 0;
 
-	if (!probe)
-		st = bpf_map_lookup_elem(&stats, &zero);
-	v = balance(ctx, probe, st);
+	/* Two copies of balance(), one with a probe and one without. */
 	if (probe) {
+		v = balance(ctx, probe, NULL);
 		if (!probe->result)
 			probe->stat = v.reason;
 		return XDP_PASS;
 	}
+	st = bpf_map_lookup_elem(&stats, &zero);
+	v = balance(ctx, NULL, st);
 	if (st) {
 		stat_inc(st, v.action);
 		if (v.action == XDP_PASS || v.action == XDP_ABORTED)

@@ -1,29 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xdp_bench: nanoseconds per packet of the XDP program, measured with
- * BPF_PROG_TEST_RUN "repeat" on one CPU, with 1, 1,000 and 10,000
- * services; map memory at 10,000 services; ring update time.
+ * xdp_bench: nanoseconds per packet of the XDP program, with 1 and 10,000
+ * services, beside Katran's balancer if its object is given (-k); map
+ * memory, setup and ring update time at 10,000 services.
  *
- * Forwarding paths rewrite the packet, so a plain repeat would feed the
- * program its own output.  They run with BPF_F_TEST_XDP_LIVE_FRAMES, which
- * starts every iteration from the original frame and really transmits
- * the result (XDP_TX on a veth whose peer has GRO on, in a private netns).
- * The per-path counters must then show that every iteration took the
- * path measured.  A program that only returns XDP_TX, run the same way,
- * gives the floor of the method.  The non-VIP pass does not change the
- * packet and does not need the stack's reception cost: plain repeat.
+ * Method: a plain BPF_PROG_TEST_RUN repeat of wrap.bpf.c's viplb_wrap,
+ * which writes the original frame back before every iteration and
+ * tail-calls the program measured, so that a program that rewrites or
+ * encapsulates the packet takes the same path every time.  (Live frames,
+ * BPF_F_TEST_XDP_LIVE_FRAMES, do not restore the packet bytes between
+ * iterations: an encapsulating program sees its own output.)  The
+ * wrapper's own cost is measured by tail-calling viplb_floor (returns
+ * XDP_TX) on the same frame, and net = wrapped - floor.
  *
- *   "lru miss" forwards through the ring every time: its backend has
- *   weight 0 in the backends map (so no flow is pinned) while the ring,
- *   written here, still names it.  It is the miss path without the
- *   flows-map insert.
+ * Paths: dr and tun, IPv4 and IPv6, each with a flows-map hit (the same
+ * flow every iteration, pinned by one run first) and a miss (the wrapper
+ * gives each iteration a new source port and address: a miss, a ring
+ * lookup and an insert into a full LRU); for tun a miss without the
+ * insert too ("no pin": viplb's backends at weight 0, Katran above its
+ * flood guard's 125,000 new flows a second); and a packet to no VIP.
+ * After every run viplb's counters must show one XDP action and one
+ * path counter (lru_hit, lru_miss or pass_not_vip) per iteration, and
+ * Katran's its own (packets of the VIP; lru misses): otherwise the bench
+ * fails.
  *
- * The floor is measured again before and after each row's live runs,
- * and the lower of the two shown beside them, so that a change of the
- * host's load between rows shows.
- * "setup" is the time xdp_svc_put() took to write all the services of
- * the row from an empty map set (3 backends each, default table size:
- * mostly building the 65537-slot Maglev tables).
+ * The figures are interleaved: each of ROUNDS rounds runs every figure
+ * once (REPEAT iterations), in turn, so that a change of the host's load
+ * touches them all; min and median over the rounds are shown.  With 1
+ * service, the maps hold only the service of the figure run; with 10,000,
+ * the 4 measured services and 9,996 others (dr, 3 backends, default
+ * table size).  Katran runs at 1 VIP, tun (IPIP, IP6IP6) only.
  *
  * With -l N, instead: the flows map as viplb makes it (one LRU for all
  * CPUs, N + 128 entries per CPU: xdp_flows_map_size()) beside per-CPU
@@ -33,9 +39,10 @@
  * BPF_PROG_TEST_RUN without repeat (a repeated packet is one flow), so
  * the floor of that method is shown too.  See lru_bench().
  *
- * Usage: xdp_bench [-r REPEAT] [-n "1 1000 10000"] [-o FILE] [-l FLOWS]
- * Needs root.  Takes about half a minute and 3 GB at 10,000 services;
- * -l 65536 about ten seconds.
+ * Usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n "1 10000"] [-k KATRAN_OBJ]
+ *                  [-f NAME] [-o FILE] [-l FLOWS]
+ * -f runs only the figures whose name contains NAME (and the floors).
+ * Needs root.  About 3 GB of memory at 10,000 services.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -60,6 +67,7 @@
 
 #include "service.h"
 #include "viplb.skel.h"
+#include "wrap.skel.h"
 #include "xdp.h"
 
 static int ifindex;
@@ -94,9 +102,16 @@ static int net_setup(void)
 	    sh("ip addr add 198.51.100.1/24 dev v0") ||
 	    sh("ip neigh add 198.51.100.11 lladdr 02:00:00:00:01:11 dev v0 nud permanent") ||
 	    sh("ip neigh add 198.51.100.12 lladdr 02:00:00:00:01:12 dev v0 nud permanent") ||
-	    sh("ip neigh add 198.51.100.13 lladdr 02:00:00:00:01:13 dev v0 nud permanent"))
+	    sh("ip neigh add 198.51.100.13 lladdr 02:00:00:00:01:13 dev v0 nud permanent") ||
+	    sh("ip addr add 2001:db8:b::1/64 dev v0 nodad") ||
+	    sh("ip neigh add 2001:db8:b::11 lladdr 02:00:00:00:01:11 dev v0 nud permanent") ||
+	    sh("ip neigh add 2001:db8:b::12 lladdr 02:00:00:00:01:12 dev v0 nud permanent") ||
+	    sh("ip neigh add 2001:db8:b::13 lladdr 02:00:00:00:01:13 dev v0 nud permanent"))
 		return -1;
 	f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
+	if (!f || fputs("1", f) < 0 || fclose(f))
+		return -1;
+	f = fopen("/proc/sys/net/ipv6/conf/all/forwarding", "w");
 	if (!f || fputs("1", f) < 0 || fclose(f))
 		return -1;
 	ifindex = if_nametoindex("v0");
@@ -198,14 +213,6 @@ static void zero_counters(struct xdp_maps *m)
 	free(v);
 }
 
-static void flush_flows(struct xdp_maps *m)
-{
-	struct viplb_flow_tuple key;
-
-	while (!bpf_map_get_next_key(m->flows, NULL, &key))
-		bpf_map_delete_elem(m->flows, &key);
-}
-
 /* Sum of the "memlock" of every map of the program, rings included. */
 static unsigned long long map_memory(void)
 {
@@ -231,7 +238,10 @@ static unsigned long long map_memory(void)
 		     strcmp(info.name, "svc_stats") &&
 		     strcmp(info.name, "be_stats") &&
 		     strcmp(info.name, "stats") && strcmp(info.name, "config") &&
-		     strcmp(info.name, "tx_ports"))) {
+		     strcmp(info.name, "tx_ports") &&
+		     strcmp(info.name, "rr_next") &&
+		     strcmp(info.name, "vlans") && strcmp(info.name, "svcs") &&
+		     strcmp(info.name, "nh_cache"))) {
 			close(fd);
 			continue;
 		}
@@ -307,6 +317,9 @@ static struct viplb *load(struct xdp_maps *m, __u32 flows_max,
 	m->config = bpf_map__fd(skel->maps.config);
 	m->tx_ports = bpf_map__fd(skel->maps.tx_ports);
 	m->vlans = bpf_map__fd(skel->maps.vlans);
+	m->rr_next = bpf_map__fd(skel->maps.rr_next);
+	m->svcs = bpf_map__fd(skel->maps.svcs);
+	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
 	if (xdp_maps_init(m)) {
 		viplb__destroy(skel);
 		return NULL;
@@ -654,31 +667,595 @@ static int lru_bench(FILE *out, int floor_prog, unsigned int n)
 	return exact ? 0 : 1;
 }
 
+/*
+ * The wrapped method (see the top of this file).
+ */
+
+/* Ethernet + IPv4|IPv6 + TCP ACK, 64 bytes of payload, to VIP:80. */
+static size_t ack_frame(unsigned char *b, int af, const char *dst,
+			__u32 *saddr_off, __u32 *sport_off)
+{
+	size_t l3 = af == AF_INET ? 20 : 40, len = 14 + l3 + 20 + 64;
+	unsigned char *ip = b + 14, *tcp = ip + l3;
+
+	memset(b, 0, len);
+	memcpy(b, "\x02\x00\x00\x00\x00\xa0\x02\x00\x00\x00\x0c\x01", 12);
+	if (af == AF_INET) {
+		b[12] = 0x08;
+		ip[0] = 0x45;
+		ip[2] = (len - 14) >> 8;
+		ip[3] = (len - 14) & 0xff;
+		ip[6] = 0x40;
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		inet_pton(AF_INET, "203.0.113.50", ip + 12);
+		inet_pton(AF_INET, dst, ip + 16);
+		ip_csum(ip);
+		*saddr_off = 14 + 15;
+	} else {
+		b[12] = 0x86;
+		b[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[5] = 20 + 64;
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		inet_pton(AF_INET6, "2001:db8:c::50", ip + 8);
+		inet_pton(AF_INET6, dst, ip + 24);
+		*saddr_off = 14 + 8 + 15;
+	}
+	*sport_off = 14 + l3;
+	tcp[0] = 0x9c;
+	tcp[1] = 0x40;
+	tcp[3] = 80;
+	tcp[12] = 0x50;
+	tcp[13] = 0x10;
+	return len;
+}
+
+struct wrapper {
+	struct wrap *skel;
+	int prog, floor, target;
+};
+
+static int wrapper_load(struct wrapper *w)
+{
+	w->skel = wrap__open_and_load();
+	if (!w->skel) {
+		fprintf(stderr, "xdp_bench: cannot load the wrapper\n");
+		return -1;
+	}
+	w->prog = bpf_program__fd(w->skel->progs.viplb_wrap);
+	w->floor = bpf_program__fd(w->skel->progs.viplb_floor);
+	w->target = bpf_map__fd(w->skel->maps.target);
+	return 0;
+}
+
+/*
+ * MISS_NOPIN: a miss whose backend has weight 0 (draining) while the
+ * ring still names it: no flow is pinned, the miss path without the
+ * insert, as Katran's above its flood guard's 125,000 new flows/s.
+ */
+enum path_kind { HIT, MISS, MISS_NOPIN, PASS };
+
+/**
+ * struct figure - one figure: a program on a frame, on a path
+ * @name: as printed
+ * @katran: Katran's program, else viplb's (or the floor, @floor)
+ * @floor: the wrapper alone
+ * @af, @vip: the frame's family and destination
+ * @kind: the path; MISS: a new flow every iteration
+ * @svc: viplb's service of the figure (dr or tun), for 1 service
+ * @ns: wrapped ns per packet of each round
+ */
+struct figure {
+	const char *name;
+	bool katran, floor;
+	int af;
+	const char *vip;
+	enum path_kind kind;
+	int mode;
+	double ns[64];
+	double net_min, net_med;
+	bool exact;
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void min_med(const double *v, int n, double *min, double *med)
+{
+	double s[64];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	*min = s[0];
+	*med = s[n / 2];
+}
+
+/* Katran's object, loaded and configured for one v4 and one v6 VIP. */
+struct katran {
+	struct bpf_object *obj;
+	int prog, stats;
+};
+
+/* Katran's map values (katran/lib/bpf/balancer_structs.h), for its maps. */
+struct k_vip_def {
+	__be32 addr[4];
+	__u16 port;
+	__u8 proto;
+};
+
+struct k_vip_meta {
+	__u32 flags;
+	__u32 vip_num;
+};
+
+struct k_real_def {
+	__be32 addr[4];
+	__u8 flags;
+};
+
+struct k_stats {
+	__u64 v1, v2;
+};
+
+#define K_RING_SIZE 65537
+#define K_MAX_VIPS 512
+#define K_F_IPV6 1
+#define K_LRU_CNTRS 0
+
+static int katran_load(struct katran *k, const char *path)
+{
+	struct k_vip_def v4 = { .port = htons(80), .proto = IPPROTO_TCP };
+	struct k_vip_def v6 = v4;
+	struct k_vip_meta m4 = { 0, 0 }, m6 = { 0, 1 };
+	struct k_real_def r4 = { 0 }, r6 = { .flags = K_F_IPV6 };
+	__u64 mac = 0;
+	__u32 key, real, zero = 0;
+	int vips, reals, rings, ctl;
+
+	k->obj = bpf_object__open_file(path, NULL);
+	if (!k->obj || bpf_object__load(k->obj)) {
+		fprintf(stderr, "xdp_bench: cannot load Katran's %s\n", path);
+		return -1;
+	}
+	k->prog = bpf_program__fd(bpf_object__next_program(k->obj, NULL));
+	vips = bpf_object__find_map_fd_by_name(k->obj, "vip_map");
+	reals = bpf_object__find_map_fd_by_name(k->obj, "reals");
+	rings = bpf_object__find_map_fd_by_name(k->obj, "ch_rings");
+	ctl = bpf_object__find_map_fd_by_name(k->obj, "ctl_array");
+	k->stats = bpf_object__find_map_fd_by_name(k->obj, "stats");
+	if (k->prog < 0 || vips < 0 || reals < 0 || rings < 0 || ctl < 0 ||
+	    k->stats < 0) {
+		fprintf(stderr, "xdp_bench: Katran's object lacks a map\n");
+		return -1;
+	}
+	inet_pton(AF_INET, "192.0.2.11", v4.addr);
+	inet_pton(AF_INET6, "2001:db8:a::11", v6.addr);
+	inet_pton(AF_INET, "198.51.100.11", r4.addr);
+	inet_pton(AF_INET6, "2001:db8:b::11", r6.addr);
+	memcpy(&mac, "\x02\x00\x00\x00\x01\x11", 6);
+	real = 1;
+	if (bpf_map_update_elem(vips, &v4, &m4, 0) ||
+	    bpf_map_update_elem(vips, &v6, &m6, 0) ||
+	    bpf_map_update_elem(reals, &real, &r4, 0) ||
+	    bpf_map_update_elem(ctl, &zero, &mac, 0))
+		goto fail;
+	real = 2;
+	if (bpf_map_update_elem(reals, &real, &r6, 0))
+		goto fail;
+	/* One real per VIP: every slot of VIP 0's ring is 1, of VIP 1's 2. */
+	for (key = 0; key < 2 * K_RING_SIZE; key++) {
+		real = key < K_RING_SIZE ? 1 : 2;
+		if (bpf_map_update_elem(rings, &key, &real, 0))
+			goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "xdp_bench: Katran's maps: %s\n", strerror(errno));
+	return -1;
+}
+
+static void katran_zero(struct katran *k)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct k_stats *v = calloc(ncpu, sizeof(*v));
+	__u32 key;
+
+	for (key = 0; v && key < 2 * K_MAX_VIPS; key++)
+		bpf_map_update_elem(k->stats, &key, v, 0);
+	free(v);
+}
+
+/* Katran's counter @key, v1 or v2, summed over the CPUs. */
+static __u64 katran_counter(struct katran *k, __u32 key, bool v2)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct k_stats *v = calloc(ncpu, sizeof(*v));
+	__u64 sum = 0;
+
+	if (v && !bpf_map_lookup_elem(k->stats, &key, v))
+		for (i = 0; i < ncpu; i++)
+			sum += v2 ? v[i].v2 : v[i].v1;
+	free(v);
+	return sum;
+}
+
+/* One wrapped run of @target on the figure's frame; ns per packet. */
+static double wrapped_run(struct wrapper *w, int target, struct figure *f,
+			  int repeat, __u32 *retval)
+{
+	struct wrap__bss *bss = w->skel->bss;
+	unsigned char frame[256];
+	__u32 zero = 0;
+	size_t len;
+
+	len = ack_frame(frame, f->af, f->vip, &bss->saddr_off,
+			&bss->sport_off);
+	memcpy(bss->frame, frame, len);
+	bss->frame_len = len;
+	bss->flow_step = f->kind == MISS || f->kind == MISS_NOPIN;
+	/*
+	 * Counter 0 is the one flow of the hits; a miss run takes the next
+	 * ones, up to 2^23, after which the flows repeat.
+	 */
+	if (!bss->flow_step)
+		bss->flow_seq = 0;
+	else if (!bss->flow_seq || bss->flow_seq + repeat >= 1U << 23)
+		bss->flow_seq = 1;
+	if (bpf_map_update_elem(w->target, &zero, &target, 0)) {
+		fprintf(stderr, "xdp_bench: tail call target: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	return run(w->prog, frame, len, repeat, false, retval);
+}
+
+static const char *const vips4[] = { "192.0.2.10", "192.0.2.11" };
+static const char *const vips6[] = { "2001:db8:a::10", "2001:db8:a::11" };
+static const char *const bes6[] = { "2001:db8:b::11", "2001:db8:b::12",
+				    "2001:db8:b::13" };
+
+/* The measured service of family @af in mode @mode (dr or tun). */
+static void measured_service(struct lb_service *s, struct lb_backend *b,
+			     int af, int mode)
+{
+	int tun = mode == VIPLB_MODE_TUN;
+	size_t i;
+
+	service(s, b, 80);
+	s->mode = mode;
+	s->key.af = af;
+	if (af == AF_INET6) {
+		inet_pton(AF_INET6, vips6[tun], &s->key.addr);
+		for (i = 0; i < 3; i++)
+			inet_pton(AF_INET6, bes6[i], &b[i].key.addr);
+	} else {
+		inet_pton(AF_INET, vips4[tun], &s->key.addr);
+	}
+	for (i = 0; i < 3; i++)
+		b[i].key.port = 0;
+}
+
+/* The weight of the measured service's backends, in place. */
+static int set_weights(struct xdp_maps *m, int af, int mode, __u32 weight)
+{
+	struct viplb_xdp_service val;
+	struct viplb_xdp_vip_key key = { .port = htons(80),
+					 .proto = IPPROTO_TCP };
+	struct lb_backend b[3];
+	struct lb_service s;
+	__u32 i;
+
+	measured_service(&s, b, af, mode);
+	memcpy(key.addr, &s.key.addr, af == AF_INET ? 4 : 16);
+	key.af = af == AF_INET ? VIPLB_FLOW_AF_INET : VIPLB_FLOW_AF_INET6;
+	if (bpf_map_lookup_elem(m->vips, &key, &val))
+		return -1;
+	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
+		if (m->be[i].state == VIPLB_XDP_BE_LIVE &&
+		    m->be[i].svc_id == val.id)
+			m->be[i].weight = weight;
+	return 0;
+}
+
+static int put_measured(struct xdp_maps *m, int af, int mode)
+{
+	struct lb_backend b[3];
+	struct lb_service s;
+	int err;
+
+	measured_service(&s, b, af, mode);
+	err = xdp_svc_put(m, &s, false);
+	if (err)
+		fprintf(stderr, "xdp_bench: service: %s\n", strerror(-err));
+	return err;
+}
+
+/*
+ * One figure's run of one round: the program on the path, then the
+ * counters checked against @repeat.  For a hit the flow is pinned by one
+ * run first.
+ */
+/* Katran's VIP packets, total packets and LRU misses. */
+static void katran_counters(struct katran *k, int af, __u64 *got)
+{
+	got[0] = katran_counter(k, af == AF_INET ? 0 : 1, false);
+	got[1] = katran_counter(k, K_MAX_VIPS + K_LRU_CNTRS, false);
+	got[2] = katran_counter(k, K_MAX_VIPS + K_LRU_CNTRS, true);
+}
+
+/*
+ * Katran's runs.  Its flood guard skips the LRU insert once more than
+ * 125,000 new flows came in the last second; its counters (zeroed here)
+ * hold the guard's state.  A miss runs in parts of K_RUN_MAX iterations,
+ * the counters zeroed before each, so that every miss inserts, as
+ * viplb's do; a "no pin" miss turns the guard on first (K_RUN_MAX + 5,000
+ * new flows), so that none does.  ns per packet; counters in @got.
+ */
+#define K_RUN_MAX 100000
+
+static double katran_run(struct figure *f, int repeat, struct wrapper *w,
+			 struct katran *k, __u64 *got, __u32 *ret)
+{
+	__u64 part[3], before[3];
+	double ns, total = 0;
+	int n, done;
+
+	katran_zero(k);
+	if (f->kind == HIT) {
+		/* Pinned with the guard off; then counted from 0. */
+		if (wrapped_run(w, k->prog, f, 1, ret) < 0)
+			return -1;
+		katran_zero(k);
+	}
+	if (f->kind == MISS_NOPIN &&
+	    wrapped_run(w, k->prog, f, K_RUN_MAX + 5000, ret) < 0)
+		return -1;
+	if (f->kind != MISS) {
+		katran_counters(k, f->af, before);
+		ns = wrapped_run(w, k->prog, f, repeat, ret);
+		katran_counters(k, f->af, got);
+		for (n = 0; n < 3; n++)
+			got[n] -= before[n];
+		return ns;
+	}
+	got[0] = got[1] = got[2] = 0;
+	for (done = 0; done < repeat; done += n) {
+		n = repeat - done < K_RUN_MAX ? repeat - done : K_RUN_MAX;
+		katran_zero(k);
+		ns = wrapped_run(w, k->prog, f, n, ret);
+		if (ns < 0)
+			return -1;
+		total += ns * n;
+		katran_counters(k, f->af, part);
+		got[0] += part[0];
+		got[1] += part[1];
+		got[2] += part[2];
+	}
+	return total / repeat;
+}
+
+/*
+ * One figure's run of one round: the program on the path, then the
+ * counters checked against @repeat.  For a hit the flow is pinned by one
+ * run first.
+ */
+static int figure_run(struct figure *f, int round, int repeat,
+		      struct wrapper *w, struct xdp_maps *m, int prog,
+		      struct katran *k, bool only_one)
+{
+	__u32 ret, want = f->kind == PASS ? XDP_PASS : XDP_TX;
+	__u64 got[3] = { 0 }, rep = repeat;
+	int target = f->floor ? w->floor : prog;
+	double ns;
+
+	if (f->katran) {
+		ns = katran_run(f, repeat, w, k, got, &ret);
+	} else {
+		if (!f->floor && only_one &&
+		    (xdp_svc_flush(m) ||
+		     put_measured(m, f->af, f->mode ? f->mode : VIPLB_MODE_DR)))
+			return -1;
+		/* Pins the flow (again, if its backend id changed). */
+		if (f->kind == HIT && !f->floor &&
+		    wrapped_run(w, target, f, 1, &ret) < 0)
+			return -1;
+		if (!f->floor)
+			zero_counters(m);
+		if (f->kind == MISS_NOPIN &&
+		    set_weights(m, f->af, f->mode, 0))
+			return -1;
+		ns = wrapped_run(w, target, f, repeat, &ret);
+		if (f->kind == MISS_NOPIN &&
+		    set_weights(m, f->af, f->mode, 1))
+			return -1;
+	}
+	if (ns < 0)
+		return -1;
+	f->ns[round] = ns;
+	if (ret != want) {
+		fprintf(stderr, "xdp_bench: %s: action %u, not %u\n", f->name,
+			ret, want);
+		f->exact = false;
+	}
+	if (f->floor)
+		return 0;
+	if (f->katran) {
+		if (got[0] != rep || got[1] != rep ||
+		    got[2] != (f->kind == HIT ? 0 : rep))
+			f->exact = false;
+	} else {
+		got[0] = counter(m, want);
+		got[1] = counter(m, f->kind == HIT ? VIPLB_XDP_ST_LRU_HIT :
+				 f->kind == PASS ? VIPLB_XDP_ST_NOT_VIP :
+				 VIPLB_XDP_ST_LRU_MISS);
+		if (got[0] != rep || got[1] != rep)
+			f->exact = false;
+	}
+	if (!f->exact)
+		fprintf(stderr, "xdp_bench: %s: counters %llu %llu %llu for %d iterations\n",
+			f->name, (unsigned long long)got[0],
+			(unsigned long long)got[1], (unsigned long long)got[2],
+			repeat);
+	return 0;
+}
+
+#define FIG(n, kat, fl, a, v, k, md) \
+	{ .name = n, .katran = kat, .floor = fl, .af = a, .vip = v, \
+	  .kind = k, .mode = md, .exact = true }
+
+static struct figure figs_tmpl[] = {
+	FIG("floor (wrapper alone), IPv4 frame", false, true, AF_INET, "192.0.2.11", HIT, 0),
+	FIG("floor (wrapper alone), IPv6 frame", false, true, AF_INET6, "2001:db8:a::11", HIT, 0),
+	FIG("Katran tun v4 hit", true, false, AF_INET, "192.0.2.11", HIT, 0),
+	FIG("viplb tun v4 hit", false, false, AF_INET, "192.0.2.11", HIT, VIPLB_MODE_TUN),
+	FIG("Katran tun v4 miss", true, false, AF_INET, "192.0.2.11", MISS, 0),
+	FIG("viplb tun v4 miss", false, false, AF_INET, "192.0.2.11", MISS, VIPLB_MODE_TUN),
+	FIG("Katran tun v4 miss, no pin", true, false, AF_INET, "192.0.2.11", MISS_NOPIN, 0),
+	FIG("viplb tun v4 miss, no pin", false, false, AF_INET, "192.0.2.11", MISS_NOPIN, VIPLB_MODE_TUN),
+	FIG("Katran tun v6 hit", true, false, AF_INET6, "2001:db8:a::11", HIT, 0),
+	FIG("viplb tun v6 hit", false, false, AF_INET6, "2001:db8:a::11", HIT, VIPLB_MODE_TUN),
+	FIG("Katran tun v6 miss", true, false, AF_INET6, "2001:db8:a::11", MISS, 0),
+	FIG("viplb tun v6 miss", false, false, AF_INET6, "2001:db8:a::11", MISS, VIPLB_MODE_TUN),
+	FIG("Katran tun v6 miss, no pin", true, false, AF_INET6, "2001:db8:a::11", MISS_NOPIN, 0),
+	FIG("viplb tun v6 miss, no pin", false, false, AF_INET6, "2001:db8:a::11", MISS_NOPIN, VIPLB_MODE_TUN),
+	FIG("viplb dr v4 hit", false, false, AF_INET, "192.0.2.10", HIT, VIPLB_MODE_DR),
+	FIG("viplb dr v4 miss", false, false, AF_INET, "192.0.2.10", MISS, VIPLB_MODE_DR),
+	FIG("viplb dr v6 hit", false, false, AF_INET6, "2001:db8:a::10", HIT, VIPLB_MODE_DR),
+	FIG("viplb dr v6 miss", false, false, AF_INET6, "2001:db8:a::10", MISS, VIPLB_MODE_DR),
+	FIG("viplb not a VIP (pass)", false, false, AF_INET, "192.0.2.99", PASS, 0),
+};
+
+#define NFIGS ((int)ARRAY_SIZE(figs_tmpl))
+
+/* The floor figure of @f's frame. */
+static const struct figure *floor_of(const struct figure *figs,
+				     const struct figure *f)
+{
+	return &figs[f->af == AF_INET ? 0 : 1];
+}
+
+/* The figure of @figs named like @f with "viplb" for "Katran". */
+static const struct figure *viplb_of(const struct figure *figs,
+				     const struct figure *f)
+{
+	int i;
+
+	for (i = 0; i < NFIGS; i++)
+		if (!strncmp(figs[i].name, "viplb", 5) &&
+		    !strcmp(figs[i].name + 5, f->name + 6))
+			return &figs[i];
+	return NULL;
+}
+
+/* -f: only the figures whose name has this (and the floors). */
+static const char *only_figs;
+
+static bool skipped(const struct figure *f, bool katran)
+{
+	return (f->katran && !katran) ||
+	       (only_figs && !f->floor && !strstr(f->name, only_figs));
+}
+
+/* ROUNDS rounds of every figure, interleaved.  1 if a counter is off. */
+static int phase(struct figure *figs, int rounds, int repeat,
+		 struct wrapper *w, struct xdp_maps *m, int prog,
+		 struct katran *k, bool only_one)
+{
+	double min, med, fmin, fmed;
+	bool exact = true;
+	int r, i;
+
+	memcpy(figs, figs_tmpl, sizeof(figs_tmpl));
+	for (r = 0; r < rounds; r++) {
+		for (i = 0; i < NFIGS; i++) {
+			if (skipped(&figs[i], k != NULL))
+				continue;
+			if (figure_run(&figs[i], r, repeat, w, m, prog, k,
+				       only_one))
+				return -1;
+		}
+		fprintf(stderr, "xdp_bench: round %d of %d done\n", r + 1,
+			rounds);
+	}
+	for (i = 0; i < NFIGS; i++) {
+		if (skipped(&figs[i], k != NULL))
+			continue;
+		exact &= figs[i].exact;
+		min_med(figs[i].ns, rounds, &min, &med);
+		min_med(floor_of(figs, &figs[i])->ns, rounds, &fmin, &fmed);
+		figs[i].net_min = min - fmin;
+		figs[i].net_med = med - fmed;
+	}
+	return exact ? 0 : 1;
+}
+
+static void phase_table(FILE *out, struct figure *figs, int rounds,
+			bool katran, const char *what)
+{
+	double min, med;
+	int i;
+
+	fprintf(out, "\n### %s\n\n", what);
+	fprintf(out, "| program, path | wrapped min | wrapped median | net min | net median | counters = iterations |\n");
+	fprintf(out, "| --- | ---: | ---: | ---: | ---: | --- |\n");
+	for (i = 0; i < NFIGS; i++) {
+		if (skipped(&figs[i], katran))
+			continue;
+		min_med(figs[i].ns, rounds, &min, &med);
+		if (figs[i].floor)
+			fprintf(out, "| %s | %.0f | %.0f | | | |\n",
+				figs[i].name, min, med);
+		else
+			fprintf(out, "| %s | %.0f | %.0f | %.0f | %.0f | %s |\n",
+				figs[i].name, min, med, figs[i].net_min,
+				figs[i].net_med, figs[i].exact ? "yes" : "**NO**");
+	}
+}
+
 int main(int argc, char **argv)
 {
-	const char *counts = "1 1000 10000", *outfile = NULL;
-	int repeat = 1000000, opt, floor_prog, prog, n, have = 0;
+	const char *counts = "1 10000", *outfile = NULL, *kobj = NULL;
+	int repeat = 1000000, rounds = 7, opt, floor_prog, prog, n, have = 0;
+	static struct figure figs[2][NFIGS];
 	struct lb_backend b[3];
+	struct katran kat, *k = NULL;
+	struct wrapper w;
 	struct lb_service s;
 	struct xdp_maps m;
 	struct viplb *skel;
-	unsigned char pkt[256];
 	cpu_set_t cpus;
-	double floor_ns, t, setup = 0;
+	double t, setup = 0, upd = 0;
 	char *list, *tok;
 	FILE *out = stdout;
-	__u32 ret;
 	unsigned long lru_flows = 0;
-	bool exact = true;
-	size_t len;
+	int rc = 0, nphase = 0, sizes[2] = { 0 }, i, j;
 
-	while ((opt = getopt(argc, argv, "r:n:o:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:f:")) != -1) {
 		switch (opt) {
 		case 'r':
 			repeat = atoi(optarg);
 			break;
+		case 'R':
+			rounds = atoi(optarg);
+			if (rounds < 1 || rounds > 64) {
+				fprintf(stderr, "xdp_bench: -R takes 1 to 64 rounds\n");
+				return 2;
+			}
+			break;
 		case 'n':
 			counts = optarg;
+			break;
+		case 'k':
+			kobj = optarg;
+			break;
+		case 'f':
+			only_figs = optarg;
 			break;
 		case 'o':
 			outfile = optarg;
@@ -691,7 +1268,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		default:
-			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-n COUNTS] [-o FILE] [-l FLOWS]\n");
+			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-f NAME] [-o FILE] [-l FLOWS]\n");
 			return 2;
 		}
 	}
@@ -713,119 +1290,139 @@ int main(int argc, char **argv)
 		return opt;
 	}
 	skel = load(&m, xdp_flows_map_size(VIPLB_XDP_FLOWS_DEFAULT), -1);
-	if (!skel)
+	if (!skel || wrapper_load(&w))
 		return 1;
 	prog = bpf_program__fd(skel->progs.viplb_xdp);
-	len = packet(pkt, "192.0.2.10", 1);
-	floor_ns = run(floor_prog, pkt, len, repeat, true, &ret);
-
-	fprintf(out, "# XDP fast path, ns per packet (BPF_PROG_TEST_RUN, %d repeats, CPU 0)\n\n",
-		repeat);
-	fprintf(out, "floor of the method (a program that only returns XDP_TX, live frames): %.0f ns\n\n",
-		floor_ns);
-	fprintf(out, "| services | XDP_TX floor (live) | lru hit (live) | lru miss via ring (live) | non-VIP pass | ring update | setup | map memory |\n");
-	fprintf(out, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	if (kobj && access(kobj, R_OK)) {
+		fprintf(stderr, "xdp_bench: no Katran object %s: Katran skipped\n",
+			kobj);
+		kobj = NULL;
+	}
+	if (kobj) {
+		if (katran_load(&kat, kobj))
+			return 1;
+		k = &kat;
+	}
 
 	list = strdup(counts);
-	for (tok = strtok(list, " ,"); tok; tok = strtok(NULL, " ,")) {
-		double hit, miss, pass, upd = 0, row_floor;
-		__u64 c_hit, c_miss, c_pass;
-		int i, k;
-
+	for (tok = strtok(list, " ,"); tok && nphase < 2; tok = strtok(NULL, " ,")) {
 		n = atoi(tok);
-		if (n < 1 || n > VIPLB_XDP_VIPS_MAX - 1)
+		if (n < 1 || n > VIPLB_XDP_VIPS_MAX - 1 || (n > 1 && n < 5))
 			continue;
-		t = now();
-		for (; have < n; have++) {
-			service(&s, b, have + 1);
-			if (xdp_svc_put(&m, &s, false)) {
-				fprintf(stderr, "xdp_bench: service %d failed\n",
-					have + 1);
-				return 1;
+		if (n > 1) {
+			/* n - 4 others, then the 4 measured. */
+			xdp_svc_flush(&m);
+			t = now();
+			for (have = 0; have < n - 4; have++) {
+				service(&s, b, have + 1);
+				inet_pton(AF_INET, "192.0.2.20", &s.key.addr);
+				if (xdp_svc_put(&m, &s, false)) {
+					fprintf(stderr, "xdp_bench: service %d failed\n",
+						have + 1);
+					return 1;
+				}
+			}
+			for (i = 0; i < 4; i++)
+				if (put_measured(&m, i < 2 ? AF_INET : AF_INET6,
+						 i % 2 ? VIPLB_MODE_TUN :
+						 VIPLB_MODE_DR))
+					return 1;
+			setup = now() - t;
+			/* A weight change rewrites one ring. */
+			measured_service(&s, b, AF_INET, VIPLB_MODE_TUN);
+			t = now();
+			for (j = 0; j < 10; j++) {
+				b[0].weight = 1 + j % 2 * 2;
+				xdp_svc_put(&m, &s, false);
+			}
+			upd = (now() - t) / 10;
+			b[0].weight = 1;
+			xdp_svc_put(&m, &s, false);
+			fprintf(stderr, "xdp_bench: %d services ready in %.1f s\n",
+				n, setup);
+		}
+		opt = phase(figs[nphase], rounds, repeat, &w, &m, prog,
+			    n == 1 ? k : NULL, n == 1);
+		if (opt < 0)
+			return 1;
+		rc |= opt;
+		sizes[nphase++] = n;
+	}
+	free(list);
+
+	fprintf(out, "# XDP fast path, ns per packet (wrapped BPF_PROG_TEST_RUN, %d rounds of %d iterations, CPU 0)\n",
+		rounds, repeat);
+	for (i = 0; i < nphase; i++) {
+		char what[128];
+
+		snprintf(what, sizeof(what), "%d service%s%s", sizes[i],
+			 sizes[i] > 1 ? "s" : "",
+			 sizes[i] == 1 && k ? ", beside Katran (1 VIP)" : "");
+		phase_table(out, figs[i], rounds, sizes[i] == 1 && k, what);
+	}
+	if (nphase && sizes[0] == 1) {
+		fprintf(out, "\n### viplb / Katran, net ns per packet, 1 service\n\n");
+		if (!k) {
+			fprintf(out, "Katran skipped: no object (build/katran/balancer.bpf.o, or KATRAN_OBJ=).\n");
+		} else {
+			fprintf(out, "| path | viplb net min | Katran net min | ratio (min) | viplb net median | Katran net median | ratio (median) |\n");
+			fprintf(out, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+			for (i = 0; i < NFIGS; i++) {
+				const struct figure *kf = &figs[0][i], *vf;
+
+				vf = viplb_of(figs[0], kf);
+				if (!kf->katran || !vf ||
+				    skipped(kf, true) || skipped(vf, true))
+					continue;
+				fprintf(out, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
+					vf->name + 6, vf->net_min, kf->net_min,
+					vf->net_min / kf->net_min, vf->net_med,
+					kf->net_med, vf->net_med / kf->net_med);
 			}
 		}
-		setup += now() - t;
-		fprintf(stderr, "xdp_bench: %d services ready (%.1f s in all)\n",
-			n, setup);
-		/* The last service is the one measured. */
-		len = packet(pkt, "192.0.2.10", n);
-
-		/* Ring update time: a weight change rewrites one ring. */
-		service(&s, b, n);
-		t = now();
-		for (k = 0; k < 10; k++) {
-			b[0].weight = 1 + k % 2 * 2;
-			xdp_svc_put(&m, &s, false);
-		}
-		upd = (now() - t) / 10;
-		b[0].weight = 1;
-		xdp_svc_put(&m, &s, false);
-
-		/* The floor, now. */
-		row_floor = run(floor_prog, pkt, len, repeat, true, &ret);
-
-		/* LRU hit: pin the flow once, then measure. */
-		flush_flows(&m);
-		run(prog, pkt, len, 1, true, &ret);
-		zero_counters(&m);
-		hit = run(prog, pkt, len, repeat, true, &ret);
-		c_hit = counter(&m, VIPLB_XDP_ST_LRU_HIT);
-
-		/* Ring path every time: backends weight 0, ring unchanged. */
-		flush_flows(&m);
-		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
-			if (m.be[i].state == VIPLB_XDP_BE_LIVE &&
-			    m.be[i].port == htons(n))
-				m.be[i].weight = 0;
-		zero_counters(&m);
-		miss = run(prog, pkt, len, repeat, true, &ret);
-		c_miss = counter(&m, VIPLB_XDP_ST_LRU_MISS);
-		t = run(floor_prog, pkt, len, repeat, true, &ret);
-		if (t < row_floor)
-			row_floor = t;
-		for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
-			if (m.be[i].state == VIPLB_XDP_BE_LIVE &&
-			    m.be[i].port == htons(n))
-				m.be[i].weight = 1;
-
-		/* Not a VIP: passed, packet unchanged, plain repeat. */
-		len = packet(pkt, "192.0.2.99", 80);
-		zero_counters(&m);
-		pass = run(prog, pkt, len, repeat, false, &ret);
-		c_pass = counter(&m, VIPLB_XDP_ST_NOT_VIP);
-
-		fprintf(stderr,
-			"xdp_bench: %d services: hit %.1f ns (%llu hits), miss %.1f ns (%llu misses), pass %.1f ns (%llu passes)\n",
-			n, hit, (unsigned long long)c_hit, miss,
-			(unsigned long long)c_miss, pass,
-			(unsigned long long)c_pass);
-		if (c_hit != (__u64)repeat || c_miss != (__u64)repeat ||
-		    c_pass != (__u64)repeat) {
-			fprintf(stderr, "xdp_bench: a path counter differs from the repeat count\n");
-			exact = false;
-		}
-		fprintf(out, "| %d | %.0f | %.0f | %.0f | %.0f | %.2f ms | %.1f s | %.1f MiB |\n",
-			n, row_floor, hit, miss, pass, upd * 1e3, setup,
-			map_memory() / 1048576.0);
-		fflush(out);
 	}
-	fprintf(out, "\nPer-path counters (lru_hit, lru_miss, pass_not_vip) %s the repeat count%s.\n",
-		exact ? "equal" : "DO NOT equal",
-		exact ? ": every iteration took the path measured" : "");
-	fprintf(out, "\nns per packet of a dr service (TCP SYN, 118 bytes) of 3 backends, the last\n"
-		"service written. \"live\" runs use BPF_F_TEST_XDP_LIVE_FRAMES (every\n"
-		"iteration starts from the original frame and is really sent with\n"
-		"XDP_TX on a veth): compare them with the XDP_TX floor of the same row,\n"
-		"a program that only returns XDP_TX run the same way. \"non-VIP pass\"\n"
-		"runs a plain repeat (the packet is not changed). \"ring update\": one\n"
-		"weight change (xdp_svc_put(): a new 65537-slot Maglev table built and\n"
-		"swapped in). \"setup\": writing all the services of the row from\n"
-		"empty. \"map memory\": the memlock of every map of the program, rings\n"
-		"included.\n");
+	if (nphase == 2) {
+		fprintf(out, "\n### Scale: viplb's net median at %d services / at %d\n\n",
+			sizes[1], sizes[0]);
+		fprintf(out, "| path | %d | %d | ratio |\n| --- | ---: | ---: | ---: |\n",
+			sizes[0], sizes[1]);
+		for (i = 0; i < NFIGS; i++) {
+			const struct figure *a = &figs[0][i], *z = &figs[1][i];
+
+			if (a->katran || a->floor || skipped(a, false))
+				continue;
+			fprintf(out, "| %s | %.0f | %.0f | %.2f |\n", a->name + 6,
+				a->net_med, z->net_med, z->net_med / a->net_med);
+		}
+		fprintf(out, "\nAt %d services: setup (writing them all from empty) %.1f s; one ring update (a weight change: a new 65537-slot table) %.2f ms; map memory (memlock of every map of the program) %.1f MiB.\n",
+			sizes[1], setup, upd * 1e3, map_memory() / 1048576.0);
+	}
+	fprintf(out, "\nPer-path counters %s the iterations%s.\n",
+		rc ? "DO NOT equal" : "equal",
+		rc ? "" : " in every run: every iteration took the path named");
+	fprintf(out, "\nwrapped: ns per packet of a plain BPF_PROG_TEST_RUN repeat of a wrapper that\n"
+		"writes the original frame (TCP ACK, 64 bytes of payload: 118 bytes IPv4, 138 IPv6)\n"
+		"back before every iteration and tail-calls the program (bench/xdp/wrap.bpf.c).\n"
+		"floor: the wrapper tail-calling a program that only returns XDP_TX. net = wrapped -\n"
+		"floor of the same frame (min - min, median - median). hit: one flow, pinned first;\n"
+		"miss: a new flow every iteration (source port and address from a counter): a flows\n"
+		"map miss, the ring, and an insert into a full LRU. \"no pin\": the miss without the\n"
+		"insert (viplb: the service's backends at weight 0, draining; Katran: its flood guard\n"
+		"on, primed with 105,000 new flows). Katran skips the insert above 125,000 new flows\n"
+		"a second, so its \"miss\" runs in parts of 100,000 iterations, its counters (the\n"
+		"guard's state) zeroed before each. viplb's services have 3 backends, maglev,\n"
+		"M = 65537 (xdp_bench's maps, not pinned: nothing else runs them); Katran's VIPs one\n"
+		"real each, its fallback LRU (1,000 entries; no per-CPU LRU given). Every figure is\n"
+		"checked against the counters: viplb's XDP action and lru_hit, lru_miss or\n"
+		"pass_not_vip; Katran's VIP packets and LRU lookups and misses (its stats map).\n");
 	if (out != stdout)
 		fclose(out);
-	free(list);
 	xdp_maps_release(&m, false);
 	viplb__destroy(skel);
-	return 0;
+	wrap__destroy(w.skel);
+	if (k)
+		bpf_object__close(k->obj);
+	if (rc)
+		fprintf(stderr, "xdp_bench: a path counter differs from the iterations\n");
+	return rc;
 }

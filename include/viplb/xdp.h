@@ -16,6 +16,13 @@
  *             rings; new backends under free ids) and swaps it into
  *             vip_gen with one update, so the program sees the whole old
  *             configuration or the whole new one.
+ *   svcs      ARRAY  service id -> struct viplb_xdp_svc_ref: each service
+ *             of vips (both generations during a restore) with its key,
+ *             so that a packet of a pinned flow finds its service from
+ *             its backend's svc_id without the vips lookup (written with
+ *             the vips entry, cleared before it goes; optional: a set of
+ *             maps pinned by an older viplb has none, and the program
+ *             then looks every packet up in vips)
  *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
  *             service's Maglev table, struct viplb_xdp_ring_pair entries:
  *             entry 0 holds the table size M (backend[0]); slot s is
@@ -42,6 +49,8 @@
  *             device below it (filled by user space from rtnetlink)
  *   rr_next   PERCPU_ARRAY  service id -> __u32: for rr and wrr, the next
  *             slot of the ring on this CPU (the program's alone)
+ *   nh_cache  PERCPU_ARRAY  backend id -> struct viplb_xdp_nh: the route to
+ *             the backend, cached (the program's alone; not pinned)
  *
  * Only <linux/types.h> is used, so the BPF program can include this.
  */
@@ -92,6 +101,16 @@ struct viplb_xdp_service {
 	__u32 sched;
 	__u32 table_size;
 	__u32 flags;
+};
+
+/**
+ * struct viplb_xdp_svc_ref - value of the svcs map: a service by its id
+ * @key: its key in vips; @key.af 0: no service has the id
+ * @svc: its entry in vips (@svc.id the id)
+ */
+struct viplb_xdp_svc_ref {
+	struct viplb_xdp_vip_key key;
+	struct viplb_xdp_service svc;
 };
 
 /* Values of struct viplb_xdp_backend.state. */
@@ -192,6 +211,8 @@ enum viplb_xdp_stat {
 	VIPLB_XDP_ST_NO_TX_PORT,	/* egress device not in tx_ports */
 	VIPLB_XDP_ST_VLAN,		/* egress a VLAN on a device not in tx_ports */
 	VIPLB_XDP_ST_ERROR,		/* headroom, malformed, map trouble */
+	/* bpf_fib_lookup() calls: next-hop cache refreshes and misses. */
+	VIPLB_XDP_ST_FIB_LOOKUP,
 	__VIPLB_XDP_ST_MAX
 };
 #define VIPLB_XDP_ST_MAX (__VIPLB_XDP_ST_MAX - 1)
@@ -220,6 +241,37 @@ struct viplb_xdp_vlan {
 struct viplb_xdp_config {
 	__be32 tun_src4;
 	__be32 tun_src6[4];
+};
+
+/*
+ * The next-hop cache: a route to a backend found by bpf_fib_lookup() is
+ * used, without looking it up again, for VIPLB_XDP_NH_JIFFIES jiffies
+ * at most (2: 8 ms at HZ=250, 20 ms at HZ=100), on the CPU that found it.
+ * Only a route with a valid neighbour entry is cached (and for dr only
+ * an on-link one); any other result is looked up for every packet.
+ */
+#define VIPLB_XDP_NH_JIFFIES	2
+
+/**
+ * struct viplb_xdp_nh - value of the nh_cache map: a backend's route
+ * @expires: bpf_jiffies64() from which it is stale; 0: empty
+ * @gen: the backend's @gen it was found for
+ * @ifindex: the route's device
+ * @mtu: the route's MTU, checked against every packet's length
+ * @mode: the service's mode it was found for (dr and tun ask differently)
+ * @dmac: the next hop's MAC address
+ * @smac: the device's MAC address (right after @dmac: one copy)
+ */
+struct viplb_xdp_nh {
+	__u64 expires;
+	__u32 gen;
+	__u32 ifindex;
+	__u32 mtu;
+	__u8 mode;
+	__u8 pad[3];
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u32 pad2;
 };
 
 /*

@@ -375,6 +375,7 @@ FIXTURE_SETUP(xdp)
 	self->m.tx_ports = bpf_map__fd(self->skel->maps.tx_ports);
 	self->m.vlans = bpf_map__fd(self->skel->maps.vlans);
 	self->m.rr_next = bpf_map__fd(self->skel->maps.rr_next);
+	self->m.svcs = bpf_map__fd(self->skel->maps.svcs);
 	ASSERT_EQ(0, xdp_maps_init(&self->m));
 	cfg.tun_src4 = inet_addr("198.51.100.1");
 	inet_pton(AF_INET6, "2001:db8:b::1", cfg.tun_src6);
@@ -430,6 +431,16 @@ static void dump(const char *what, const struct pkt *p)
 			dump("got", got);                                   \
 		}                                                           \
 	} while (0)
+
+/*
+ * After a change of routes, neighbours or forwarding: the program uses a
+ * route it found for VIPLB_XDP_NH_JIFFIES jiffies (2: at most 20 ms at
+ * HZ=100) before it asks the FIB again.
+ */
+static void route_changed(void)
+{
+	usleep(30 * 1000);
+}
 
 static __u64 counter(FIXTURE_DATA(xdp) *self, int i)
 {
@@ -1303,11 +1314,133 @@ TEST_F(xdp, forwarding_off_served)
 
 	/* Forwarding off on lo too: the FIB refuses, and says why. */
 	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/lo/forwarding", "0"));
+	route_changed();
 	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
 	EXPECT_PKT(&in, &out);
 	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_FIB_FWD_DISABLED));
 	ASSERT_EQ(0, set_sysctl("net/ipv4/ip_forward", "1"));
 	ASSERT_EQ(0, set_sysctl("net/ipv6/conf/all/forwarding", "1"));
+}
+
+/*
+ * A pinned flow's packets find their service from the backend (svcs),
+ * not the vips lookup: every change of the service must reach them.  The
+ * flow stays pinned to its backend (same id) while the service changes
+ * mode (dr, tun, nat and back), is replaced by a restore in tun mode,
+ * and is deleted.
+ */
+TEST_F(xdp, pinned_flow_follows_service)
+{
+	struct be_spec bs = { "198.51.100.11", 0, 1 };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 7100, .dport = 80 };
+	struct lb_service_list l = { 0 };
+	struct pkt in, out, dr, tun;
+	struct lb_service s;
+
+	build(&in, &f);
+	expect_dr(&dr, &in, MAC_A0, MAC_BE11);
+	expect_tun(&tun, &in, MAC_A0, MAC_BE11, "198.51.100.1",
+		   "198.51.100.11");
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&dr, &out);
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&dr, &out);
+
+	s.mode = VIPLB_MODE_TUN;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&tun, &out);
+
+	s.mode = VIPLB_MODE_NAT;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NAT_MODE));
+
+	s.mode = VIPLB_MODE_DR;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&dr, &out);
+
+	/* A restore: the service under a new id, in tun mode. */
+	l.svcs = &s;
+	l.nr = 1;
+	s.mode = VIPLB_MODE_TUN;
+	ASSERT_EQ(0, xdp_svc_replace(&self->m, &l));
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&tun, &out);
+
+	ASSERT_EQ(0, xdp_svc_del(&self->m, &s.key));
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_NOT_VIP));
+	/* The first packet pinned the flow; the others found it. */
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(4, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	free(s.backends);
+}
+
+/*
+ * The next-hop cache: a route found once serves the next packets to the
+ * backend without bpf_fib_lookup() (fib_lookup counts the lookups), and
+ * a changed neighbour is used once the cached route is stale.  30 dr
+ * packets in one run (a plain repeat: each iteration forwards the last
+ * one's output, its TTL one lower) take a few microseconds, less than a
+ * jiffy, so the route is looked up once.
+ */
+TEST_F(xdp, next_hop_cached)
+{
+	static const unsigned char mac_new[6] = { 2, 0, 0, 0, 1, 0x99 };
+	struct be_spec bs = { "198.51.100.11", 0, 1 };
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .sport = 7000, .dport = 80 };
+	struct xdp_md ctx = { .ingress_ifindex = ifindex_a0 };
+	struct pkt in, out, want;
+	struct lb_service s;
+	int i;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 0, &bs, 1);
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	free(s.backends);
+	build(&in, &f);
+	ctx.data_end = in.len;
+	{
+		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in.b,
+			    .data_size_in = in.len, .data_out = out.b,
+			    .data_size_out = sizeof(out.b), .ctx_in = &ctx,
+			    .ctx_size_in = sizeof(ctx), .repeat = 30);
+
+		ASSERT_EQ(0, bpf_prog_test_run_opts(self->prog, &opts));
+		EXPECT_EQ(XDP_TX, opts.retval);
+		out.len = opts.data_size_out;
+	}
+	EXPECT_EQ(30, counter(self, VIPLB_XDP_ST_TX));
+	EXPECT_EQ(1, counter(self, VIPLB_XDP_ST_LRU_MISS));
+	EXPECT_EQ(29, counter(self, VIPLB_XDP_ST_LRU_HIT));
+	/* Once; twice or three times if the run was preempted for a jiffy. */
+	EXPECT_GE(3, counter(self, VIPLB_XDP_ST_FIB_LOOKUP));
+	/* The last iteration's output: 30 hops down, to the backend's MAC. */
+	EXPECT_EQ(64 - 30, out.b[14 + 8]);
+	EXPECT_EQ(0, memcmp(out.b, MAC_BE11, 6));
+
+	/* The neighbour changes; the next lookup finds it. */
+	ASSERT_EQ(0, system("ip neigh replace 198.51.100.11 lladdr 02:00:00:00:01:99 dev a0 nud permanent"));
+	route_changed();
+	expect_dr(&want, &in, MAC_A0, mac_new);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+		EXPECT_PKT(&want, &out);
+	}
+	EXPECT_LT(counter(self, VIPLB_XDP_ST_FIB_LOOKUP), 7);
+	ASSERT_EQ(0, system("ip neigh replace 198.51.100.11 lladdr 02:00:00:00:01:11 dev a0 nud permanent"));
+	route_changed();
 }
 
 /*

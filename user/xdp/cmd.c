@@ -153,8 +153,9 @@ static void default_tun_src(struct viplb_xdp_config *cfg, const char *dev)
 }
 
 /*
- * Pin the maps of XDP_MAP_NAMES; not vips, the first generation's only
- * (the program and user space find the current one through vip_gen).
+ * Pin the maps of XDP_MAP_NAMES and svcs; not vips, the first
+ * generation's only (the program and user space find the current one
+ * through vip_gen).
  */
 static int pin_maps(struct bpf_object *obj)
 {
@@ -173,7 +174,11 @@ static int pin_maps(struct bpf_object *obj)
 		if (err)
 			return err;
 	}
-	return 0;
+	map = bpf_object__find_map_by_name(obj, XDP_MAP_SVCS);
+	if (!map)
+		return -ENOENT;
+	xdp_pin_path(path, sizeof(path), XDP_MAP_SVCS);
+	return bpf_map__pin(map, path);
 }
 
 /* Load the program, pin it and its maps; returns the program fd. */
@@ -226,6 +231,8 @@ static void unpin_all(void)
 		xdp_pin_path(path, sizeof(path), names[i]);
 		unlink(path);
 	}
+	xdp_pin_path(path, sizeof(path), XDP_MAP_SVCS);
+	unlink(path);
 	/* An older viplb's state, detached by this one. */
 	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);
 	unlink(path);

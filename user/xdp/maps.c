@@ -108,6 +108,22 @@ static int open_current_vips(struct xdp_maps *m)
 	return m->vips < 0 ? -errno : 0;
 }
 
+/* svcs[id]: the service @val of key @key, or none (@key NULL). */
+static int svc_ref_set(struct xdp_maps *m, __u32 id,
+		       const struct viplb_xdp_vip_key *key,
+		       const struct viplb_xdp_service *val)
+{
+	struct viplb_xdp_svc_ref ref = { 0 };
+
+	if (m->svcs < 0 || id >= VIPLB_XDP_MAX_SERVICES)
+		return 0;
+	if (key) {
+		ref.key = *key;
+		ref.svc = *val;
+	}
+	return bpf_map_update_elem(m->svcs, &id, &ref, BPF_ANY) ? -errno : 0;
+}
+
 int xdp_maps_open(struct xdp_maps *m, const char *dir)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
@@ -122,6 +138,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	for (i = 0; i < ARRAY_SIZE(fds); i++)
 		*fds[i] = -1;
 	m->vips = -1;
+	m->svcs = -1;
 	m->be = NULL;
 	m->svc_used = NULL;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -133,6 +150,8 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 			return err;
 		}
 	}
+	snprintf(path, sizeof(path), "%s/%s", dir, XDP_MAP_SVCS);
+	m->svcs = bpf_obj_get(path);
 	err = open_current_vips(m);
 	if (!err)
 		err = xdp_maps_init(m);
@@ -172,6 +191,9 @@ void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 	if (m->vips >= 0)
 		close(m->vips);
 	m->vips = -1;
+	if (m->svcs >= 0)
+		close(m->svcs);
+	m->svcs = -1;
 }
 
 /* Keys and addresses. */
@@ -791,6 +813,9 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		err = -errno;
 		goto out;
 	}
+	err = svc_ref_set(m, val.id, &key, &val);
+	if (err)
+		goto out;
 	if (!(wants_ring(svc) && n) &&
 	    bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
 		err = -errno;
@@ -827,7 +852,8 @@ int xdp_svc_del(struct xdp_maps *m, const struct svc_key *skey)
 	vip_key(&key, skey);
 	if (bpf_map_lookup_elem(m->vips, &key, &val))
 		return -errno;
-	if (bpf_map_delete_elem(m->vips, &key))
+	if (svc_ref_set(m, val.id, NULL, NULL) ||
+	    bpf_map_delete_elem(m->vips, &key))
 		return -errno;
 	set_svc_used(m, val.id, false);
 	if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT)
@@ -859,6 +885,9 @@ int xdp_svc_flush(struct xdp_maps *m)
 	}
 	/* As xdp_svc_del() for each, with one pass over the backends. */
 	for (k = 0; !err && k < n; k++) {
+		err = svc_ref_set(m, v[k].val.id, NULL, NULL);
+		if (err)
+			break;
 		if (bpf_map_delete_elem(m->vips, &v[k].key) && errno != ENOENT) {
 			err = -errno;
 			break;
@@ -1082,6 +1111,9 @@ static int adopt_services(struct xdp_maps *m, struct gen_switch *g,
 		val.id = id;
 		if (bpf_map_update_elem(new_vips, &key, &val, BPF_NOEXIST))
 			return -errno;
+		err = svc_ref_set(m, id, &key, &val);
+		if (err)
+			return err;
 	}
 	return hand_over_backends(m, g, list);
 }
@@ -1156,8 +1188,10 @@ static void drop_new_gen(struct xdp_maps *m, const unsigned char *is_old)
 	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
 		if (is_old[i])
 			continue;
-		if (m->svc_used[i])
+		if (m->svc_used[i]) {
+			svc_ref_set(m, i, NULL, NULL);
 			bpf_map_delete_elem(m->rings, &i);
+		}
 		set_svc_used(m, i, false);
 	}
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
@@ -1177,6 +1211,10 @@ static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
 	int err = 0;
 
 	for (k = 0; k < g->nr_old; k++) {
+		int e = svc_ref_set(m, g->old[k].val.id, NULL, NULL);
+
+		if (e && !err)
+			err = e;
 		set_svc_used(m, g->old[k].val.id, false);
 		if (bpf_map_delete_elem(m->rings, &g->old[k].val.id) &&
 		    errno != ENOENT && !err)
@@ -1472,6 +1510,7 @@ const char *xdp_stat_name(unsigned int i)
 		[VIPLB_XDP_ST_NO_TX_PORT] = "pass_no_tx_port",
 		[VIPLB_XDP_ST_VLAN] = "pass_vlan",
 		[VIPLB_XDP_ST_ERROR] = "error",
+		[VIPLB_XDP_ST_FIB_LOOKUP] = "fib_lookup",
 	};
 
 	return i < __VIPLB_XDP_ST_MAX ? names[i] : NULL;

@@ -37,6 +37,7 @@ struct xdp_maps {
 	int tx_ports;
 	int vlans;
 	int rr_next;
+	int svcs; /* -1: pinned by an older viplb, without it */
 	struct viplb_xdp_backend *be; /* VIPLB_XDP_MAX_BACKENDS entries */
 	int nr_cpus;
 	/*
@@ -52,6 +53,9 @@ struct xdp_maps {
 	__u32 svc_ids_aside;
 	__u32 be_free_hint;
 };
+
+/* Pinned too, but optional: an older viplb's set of maps has none. */
+#define XDP_MAP_SVCS "svcs"
 
 /* What an older viplb pinned in vip_gen's place (vips itself). */
 #define XDP_MAP_OLD_VIPS "vips"
