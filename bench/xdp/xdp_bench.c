@@ -132,29 +132,56 @@ static void ip_csum(unsigned char *ip)
 	ip[11] = ~sum & 0xff;
 }
 
-/* Ethernet + IPv4 + TCP SYN, 64 bytes of payload, to VIP:port. */
-static size_t packet(unsigned char *b, const char *dst, uint16_t dport)
+/* Ethernet + IPv4|IPv6 + TCP ACK, 64 bytes of payload, to VIP:80. */
+static size_t ack_frame(unsigned char *b, int af, const char *dst,
+			__u32 *saddr_off, __u32 *sport_off)
 {
-	unsigned char *ip = b + 14, *tcp = ip + 20;
-	size_t len = 14 + 20 + 20 + 64;
+	size_t l3 = af == AF_INET ? 20 : 40, len = 14 + l3 + 20 + 64;
+	unsigned char *ip = b + 14, *tcp = ip + l3;
 
 	memset(b, 0, len);
 	memcpy(b, "\x02\x00\x00\x00\x00\xa0\x02\x00\x00\x00\x0c\x01", 12);
-	b[12] = 0x08;
-	ip[0] = 0x45;
-	ip[2] = (len - 14) >> 8;
-	ip[3] = (len - 14) & 0xff;
-	ip[6] = 0x40;
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	inet_pton(AF_INET, "203.0.113.50", ip + 12);
-	inet_pton(AF_INET, dst, ip + 16);
-	ip_csum(ip);
+	if (af == AF_INET) {
+		b[12] = 0x08;
+		ip[0] = 0x45;
+		ip[2] = (len - 14) >> 8;
+		ip[3] = (len - 14) & 0xff;
+		ip[6] = 0x40;
+		ip[8] = 64;
+		ip[9] = IPPROTO_TCP;
+		inet_pton(AF_INET, "203.0.113.50", ip + 12);
+		inet_pton(AF_INET, dst, ip + 16);
+		ip_csum(ip);
+		*saddr_off = 14 + 15;
+	} else {
+		b[12] = 0x86;
+		b[13] = 0xdd;
+		ip[0] = 0x60;
+		ip[5] = 20 + 64;
+		ip[6] = IPPROTO_TCP;
+		ip[7] = 64;
+		inet_pton(AF_INET6, "2001:db8:c::50", ip + 8);
+		inet_pton(AF_INET6, dst, ip + 24);
+		*saddr_off = 14 + 8 + 15;
+	}
+	*sport_off = 14 + l3;
 	tcp[0] = 0x9c;
 	tcp[1] = 0x40;
+	tcp[3] = 80;
+	tcp[12] = 0x50;
+	tcp[13] = 0x10;
+	return len;
+}
+
+/* Ethernet + IPv4 + TCP SYN, 64 bytes of payload, to VIP:port. */
+static size_t packet(unsigned char *b, const char *dst, uint16_t dport)
+{
+	__u32 saddr_off, sport_off;
+	size_t len = ack_frame(b, AF_INET, dst, &saddr_off, &sport_off);
+	unsigned char *tcp = b + sport_off;
+
 	tcp[2] = dport >> 8;
 	tcp[3] = dport & 0xff;
-	tcp[12] = 0x50;
 	tcp[13] = 0x02;
 	return len;
 }
@@ -671,46 +698,6 @@ static int lru_bench(FILE *out, int floor_prog, unsigned int n)
  * The wrapped method (see the top of this file).
  */
 
-/* Ethernet + IPv4|IPv6 + TCP ACK, 64 bytes of payload, to VIP:80. */
-static size_t ack_frame(unsigned char *b, int af, const char *dst,
-			__u32 *saddr_off, __u32 *sport_off)
-{
-	size_t l3 = af == AF_INET ? 20 : 40, len = 14 + l3 + 20 + 64;
-	unsigned char *ip = b + 14, *tcp = ip + l3;
-
-	memset(b, 0, len);
-	memcpy(b, "\x02\x00\x00\x00\x00\xa0\x02\x00\x00\x00\x0c\x01", 12);
-	if (af == AF_INET) {
-		b[12] = 0x08;
-		ip[0] = 0x45;
-		ip[2] = (len - 14) >> 8;
-		ip[3] = (len - 14) & 0xff;
-		ip[6] = 0x40;
-		ip[8] = 64;
-		ip[9] = IPPROTO_TCP;
-		inet_pton(AF_INET, "203.0.113.50", ip + 12);
-		inet_pton(AF_INET, dst, ip + 16);
-		ip_csum(ip);
-		*saddr_off = 14 + 15;
-	} else {
-		b[12] = 0x86;
-		b[13] = 0xdd;
-		ip[0] = 0x60;
-		ip[5] = 20 + 64;
-		ip[6] = IPPROTO_TCP;
-		ip[7] = 64;
-		inet_pton(AF_INET6, "2001:db8:c::50", ip + 8);
-		inet_pton(AF_INET6, dst, ip + 24);
-		*saddr_off = 14 + 8 + 15;
-	}
-	*sport_off = 14 + l3;
-	tcp[0] = 0x9c;
-	tcp[1] = 0x40;
-	tcp[3] = 80;
-	tcp[12] = 0x50;
-	tcp[13] = 0x10;
-	return len;
-}
 
 struct wrapper {
 	struct wrap *skel;
