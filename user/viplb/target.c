@@ -1,30 +1,135 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The target layer: the module, the module and XDP, or XDP alone.  See
- * target.h.  The module's side is here too: one acknowledged request per
- * command, and a restore as one kernel transaction (lib/txn.h).
+ * The target layer: the module or nf_tables, each with or without XDP.
+ * See target.h.  The module's side is here too: one acknowledged request
+ * per command, and a restore as one kernel transaction (lib/txn.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
 #include <libmnl/libmnl.h>
 
 #include <linux/viplb.h>
 
 #include "errors.h"
+#include "nft.h"
 #include "nl.h"
 #include "target.h"
 #include "txn.h"
 #include "xdp.h"
 
+enum datapath {
+	DATAPATH_AUTO,
+	DATAPATH_MODULE,
+	DATAPATH_NFT,
+};
+
+static enum datapath datapath;
+
+/* Who serves what XDP passes when the module is not loaded. */
+static const char *passed_to(const struct lb_service *svc)
+{
+	if (datapath == DATAPATH_MODULE)
+		return "none";
+	return nft_serves(svc) ? "nft" : "none";
+}
+
+int target_init(const char *name)
+{
+	if (!name)
+		datapath = DATAPATH_AUTO;
+	else if (!strcmp(name, "module"))
+		datapath = DATAPATH_MODULE;
+	else if (!strcmp(name, "nft"))
+		datapath = DATAPATH_NFT;
+	else {
+		errmsg("unknown datapath `%s' for -d (use module or nft)",
+		       quote_arg(name));
+		return -1;
+	}
+	xdp_passed_to = passed_to;
+	return 0;
+}
+
+/*
+ * Whether modprobe could load viplb.ko: module loading is on and the
+ * running kernel's modules.dep lists it.
+ */
+static bool module_loadable(void)
+{
+	char path[320], line[1024];
+	struct utsname u;
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/modules_disabled", "r");
+	if (f) {
+		found = fgetc(f) == '1';
+		fclose(f);
+		if (found)
+			return false;
+	}
+	if (uname(&u))
+		return false;
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *base;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		/* viplb.ko, or compressed: viplb.ko.xz and the like */
+		found = !strncmp(base, "viplb.ko", 8) &&
+			(!base[8] || base[8] == '.');
+	}
+	fclose(f);
+	return found;
+}
+
 enum target target_get(void)
 {
 	bool xdp = xdp_attached();
+	bool module;
 
-	if (module_loaded())
+	switch (datapath) {
+	case DATAPATH_MODULE:
+		module = true;
+		break;
+	case DATAPATH_NFT:
+		module = false;
+		break;
+	default:
+		module = module_loaded() || module_loadable();
+	}
+	if (module)
 		return xdp ? TARGET_MODULE_XDP : TARGET_MODULE;
-	return xdp ? TARGET_XDP : TARGET_MODULE;
+	return xdp ? TARGET_NFT_XDP : TARGET_NFT;
 }
 
+const char *target_served(const struct lb_service *svc, bool *text)
+{
+	switch (target_get()) {
+	case TARGET_MODULE:
+		*text = false;
+		return "module";
+	case TARGET_MODULE_XDP:
+		*text = true;
+		return xdp_served_by(svc, true, true);
+	case TARGET_NFT:
+		*text = false;
+		return nft_serves(svc) ? "nft" : "none";
+	default:
+		*text = true;
+		return xdp_serves(svc) ? "xdp" : nft_serves(svc) ? "nft" : "none";
+	}
+}
 /* Send one command to the module and wait for its ACK. */
 static int module_apply(const struct config_cmd *cmd)
 {
@@ -59,8 +164,13 @@ static int lock_maps(const struct config_cmd *cmd)
 int target_apply(const struct config_cmd *cmd)
 {
 	switch (target_get()) {
-	case TARGET_XDP:
-		return lock_maps(cmd) || xdp_apply(cmd) ? -1 : 0;
+	case TARGET_NFT:
+		return nft_apply(cmd, false);
+	case TARGET_NFT_XDP:
+		/* nf_tables first: it records every service. */
+		return lock_maps(cmd) || nft_apply(cmd, true) || xdp_apply(cmd) ?
+			       -1 :
+			       0;
 	case TARGET_MODULE_XDP:
 		return lock_maps(cmd) || module_apply(cmd) || xdp_mirror(cmd) ?
 			       -1 :
@@ -69,7 +179,6 @@ int target_apply(const struct config_cmd *cmd)
 		return module_apply(cmd);
 	}
 }
-
 static void report_begin(const struct nl_error *err)
 {
 	if (!err->syscall && err->error == EBUSY)
@@ -135,13 +244,50 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 {
 	enum target to = target_get();
 
-	if (to != TARGET_MODULE && xdp_lock("restore", false))
-		return -1;
-	if (to == TARGET_XDP)
+	switch (to) {
+	case TARGET_NFT:
+		return nft_restore(cmds, n, false);
+	case TARGET_NFT_XDP:
+		/* Both checked before either changes. */
+		if (xdp_lock("restore", false) ||
+		    xdp_restore_build(cmds, n, NULL) ||
+		    nft_restore(cmds, n, true))
+			return -1;
 		return xdp_restore(cmds, n);
-	if (module_restore(cmds, n))
-		return -1;
-	return to == TARGET_MODULE_XDP ? xdp_mirror_all() : 0;
+	case TARGET_MODULE_XDP:
+		if (xdp_lock("restore", false) || module_restore(cmds, n))
+			return -1;
+		return xdp_mirror_all();
+	default:
+		return module_restore(cmds, n);
+	}
+}
+
+/* The counters of the services XDP serves, from its maps, into @list. */
+static void xdp_counters(const struct svc_key *key, const char *what,
+			 struct lb_service_list *list)
+{
+	struct lb_service_list x;
+	size_t i, j, k;
+
+	if (xdp_fetch(key, true, what, &x))
+		return;
+	for (i = 0; i < list->nr; i++) {
+		struct lb_service *s = &list->svcs[i];
+		struct lb_service *t = nft_model_find(&x, &s->key);
+
+		if (!t || !xdp_serves(s))
+			continue;
+		s->stats = t->stats;
+		for (j = 0; j < s->nr_backends; j++)
+			for (k = 0; k < t->nr_backends; k++)
+				if (!memcmp(&s->backends[j].key,
+					    &t->backends[k].key,
+					    sizeof(t->backends[k].key)))
+					s->backends[j].stats =
+						t->backends[k].stats;
+	}
+	free_services(&x);
 }
 
 int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
@@ -149,10 +295,38 @@ int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
 {
 	struct nl_sock *nl;
 
-	if (target_get() == TARGET_XDP)
-		return xdp_fetch(key, with_stats, what, list);
-	nl = nl_get();
-	if (!nl)
+	switch (target_get()) {
+	case TARGET_NFT_XDP:
+		if (nft_fetch(key, with_stats, what, list))
+			return -1;
+		if (with_stats)
+			xdp_counters(key, what, list);
+		return 0;
+	case TARGET_NFT:
+		return nft_fetch(key, with_stats, what, list);
+	default:
+		nl = nl_get();
+		if (!nl)
+			return -1;
+		return fetch_services(nl, key, what, list);
+	}
+}
+
+int target_lookup(const struct config_cmd *cmd, struct lookup_reply *r)
+{
+	struct nl_sock *nl;
+	char what[256];
+
+	switch (target_get()) {
+	case TARGET_NFT:
+	case TARGET_NFT_XDP:
+		errmsg("%s: lookup needs the module: nf_tables cannot be asked which backend it would choose (use viplb xdp lookup for XDP)",
+		       format_cmd(what, sizeof(what), cmd));
 		return -1;
-	return fetch_services(nl, key, what, list);
+	default:
+		nl = nl_get();
+		if (!nl)
+			return -1;
+		return lookup_service(nl, cmd, r);
+	}
 }

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Commands and restores on nf_tables: read the services (with their
+ * counters, which the new table carries over), change them in memory,
+ * write the whole table in one batch.  A restore starts from no service.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/viplb.h>
+
+#include "errors.h"
+#include "nft.h"
+
+bool nft_serves(const struct lb_service *svc)
+{
+	return svc->mode == VIPLB_MODE_NAT && svc->sched != VIPLB_SCHED_LC;
+}
+
+/* Write @list as the whole table.  0 or -1 (reported, naming @what). */
+static int commit(struct lb_service_list *list, const char *what)
+{
+	struct nft_batch *b = nft_batch_new();
+	int err;
+
+	if (!b) {
+		errmsg("%s: %s", what, strerror(ENOMEM));
+		return -1;
+	}
+	nft_model_sort(list);
+	err = nft_ruleset_build(b, list);
+	if (!err)
+		err = nft_batch_send(b);
+	nft_batch_free(b);
+	if (err) {
+		errmsg("%s: %s (nf_tables)", what, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static void report(const struct config_cmd *cmd, int err, const char *why)
+{
+	char what[256];
+
+	format_cmd(what, sizeof(what), cmd);
+	if (why)
+		errmsg("%s: %s", what, why);
+	else
+		errmsg("%s: %s (nf_tables)", what, strerror(-err));
+}
+
+int nft_apply(const struct config_cmd *cmd, bool xdp)
+{
+	struct lb_service_list list;
+	char what[256];
+	const char *why;
+	int err, ret;
+
+	format_cmd(what, sizeof(what), cmd);
+	if (nft_fetch(NULL, true, what, &list))
+		return -1;
+	err = nft_model_apply(&list, cmd, xdp, &why);
+	if (err) {
+		report(cmd, err, why);
+		free_services(&list);
+		return -1;
+	}
+	ret = commit(&list, what);
+	free_services(&list);
+	return ret;
+}
+
+int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp)
+{
+	struct lb_service_list list = { 0 };
+	const char *why;
+	int err, ret;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		err = nft_model_apply(&list, &cmds[i], xdp, &why);
+		if (err) {
+			cur_line = cmds[i].line;
+			report(&cmds[i], err, why);
+			cur_line = 0;
+			free_services(&list);
+			return -1;
+		}
+	}
+	ret = commit(&list, "restore");
+	free_services(&list);
+	return ret;
+}
