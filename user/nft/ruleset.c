@@ -157,16 +157,37 @@ static struct nftnl_set *set_alloc(const char *name)
 	return s;
 }
 
-/* A set, or with @map a verdict map, keyed by @klen bytes of type @ktype. */
+/* nft's byte order of a key in host order (its BYTEORDER_HOST_ENDIAN). */
+#define BYTEORDER_HOST 1
+
+/*
+ * A set, or with @map a verdict map, keyed by @klen bytes of type @ktype,
+ * in host byte order if @host (so that "nft list" prints it right).
+ */
 static void put_set(struct builder *bd, const char *name, uint32_t ktype,
-		    uint32_t klen, bool map)
+		    uint32_t klen, bool map, bool host)
 {
 	struct nftnl_set *s = set_alloc(name);
+	struct nftnl_udata_buf *ud;
 	struct nlmsghdr *nlh;
 
 	if (!s) {
 		bd->err = -ENOMEM;
 		return;
+	}
+	if (host) {
+		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		if (!ud) {
+			nftnl_set_free(s);
+			bd->err = -ENOMEM;
+			return;
+		}
+		nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER,
+				    BYTEORDER_HOST);
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA,
+				   nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		nftnl_udata_buf_free(ud);
 	}
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
@@ -476,10 +497,11 @@ static void put_base(struct builder *bd)
 					  TYPE_INET_SERVICE);
 		uint32_t t2 = concat_type(f->addr_type, TYPE_INET_PROTOCOL, 0);
 
-		put_set(bd, f->svc, t3, f->addr_len + 8, true);
-		put_set(bd, f->any, t2, f->addr_len + 4, true);
-		put_set(bd, f->snat, t3, f->addr_len + 8, false);
-		put_set(bd, f->snat_any, t2, f->addr_len + 4, false);
+		put_set(bd, f->svc, t3, f->addr_len + 8, true, false);
+		put_set(bd, f->any, t2, f->addr_len + 4, true, false);
+		put_set(bd, f->snat, t3, f->addr_len + 8, false, false);
+		put_set(bd, f->snat_any, t2, f->addr_len + 4, false,
+			false);
 	}
 }
 
@@ -756,7 +778,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	}
 	add_counter(r, s->stats.conns, 0);
 	if (n) {
-		put_set(bd, slots, TYPE_MARK, sizeof(uint32_t), true);
+		put_set(bd, slots, TYPE_MARK, sizeof(uint32_t), true, true);
 		el.set = slots;
 		for (k = 0; k < n; k++) {
 			char be[NAME_LEN];
