@@ -71,11 +71,11 @@ for B in "$B1" "$B2" "$B3"; do
 	ip -n "$D" link set d$i up
 	for srv in "TCP6-LISTEN:8080,fork,reuseaddr SYSTEM:'cat $BLOB'" \
 		"TCP6-LISTEN:8081,fork,reuseaddr SYSTEM:'echo b$i'" \
-		"UDP6-LISTEN:8081,fork,reuseaddr SYSTEM:'echo b$i'" \
-		"UDP6-LISTEN:8082,fork,reuseaddr PIPE" \
+		"-T 3 UDP6-LISTEN:8081,fork,reuseaddr SYSTEM:'echo b$i'" \
+		"-T 3 UDP6-LISTEN:8082,fork,reuseaddr PIPE" \
 		"TCP6-LISTEN:8083,fork,reuseaddr SYSTEM:'echo b$i; cat'" \
 		"TCP-LISTEN:8084,fork,reuseaddr SYSTEM:'echo \$SOCAT_PEERADDR'"; do
-		eval "ip netns exec $B socat -T 3 $srv" 2>/dev/null &
+		eval "ip netns exec $B socat $srv" 2>/dev/null &
 	done
 	# The servers, and the children they forked: every process in $B.
 	defer "ip netns pids $B | xargs -r kill"

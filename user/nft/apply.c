@@ -93,3 +93,62 @@ int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp)
 	free_services(&list);
 	return ret;
 }
+
+/* A copy of @s at the end of @list, with the counters @cur has for it. */
+static int copy_service(struct lb_service_list *list,
+			const struct lb_service *s, struct lb_service_list *cur)
+{
+	struct lb_service *d, *old = nft_model_find(cur, &s->key);
+	size_t i, j;
+
+	if (list->nr == list->cap) {
+		size_t cap = list->cap ? 2 * list->cap : 16;
+		void *p = realloc(list->svcs, cap * sizeof(*list->svcs));
+
+		if (!p)
+			return -ENOMEM;
+		list->svcs = p;
+		list->cap = cap;
+	}
+	d = &list->svcs[list->nr];
+	*d = *s;
+	d->backends = calloc(s->nr_backends + 1, sizeof(*d->backends));
+	if (!d->backends)
+		return -ENOMEM;
+	list->nr++;
+	d->cap_backends = s->nr_backends;
+	memset(&d->stats, 0, sizeof(d->stats));
+	for (i = 0; i < s->nr_backends; i++) {
+		d->backends[i] = s->backends[i];
+		memset(&d->backends[i].stats, 0, sizeof(d->backends[i].stats));
+	}
+	if (!old)
+		return 0;
+	d->stats = old->stats;
+	for (i = 0; i < d->nr_backends; i++)
+		for (j = 0; j < old->nr_backends; j++)
+			if (!memcmp(&d->backends[i].key, &old->backends[j].key,
+				    sizeof(old->backends[j].key)))
+				d->backends[i].stats = old->backends[j].stats;
+	return 0;
+}
+
+int nft_replace(const struct lb_service_list *src, const char *what)
+{
+	struct lb_service_list cur, next = { 0 };
+	int err = 0, ret = -1;
+	size_t i;
+
+	if (nft_fetch(NULL, true, what, &cur))
+		return -1;
+	for (i = 0; !err && i < src->nr; i++)
+		if (nft_serves(&src->svcs[i]))
+			err = copy_service(&next, &src->svcs[i], &cur);
+	if (err)
+		errmsg("%s: %s", what, strerror(-err));
+	else
+		ret = commit(&next, what);
+	free_services(&next);
+	free_services(&cur);
+	return ret;
+}

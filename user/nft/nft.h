@@ -49,6 +49,12 @@ bool nft_serves(const struct lb_service *svc);
 int nft_apply(const struct config_cmd *cmd, bool xdp);
 /* A whole restore, from an empty config, in one batch.  0 or -1. */
 int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp);
+/*
+ * Make the table hold the services of @src that it serves (nat), with
+ * the counters it has for them: nf_tables following XDP's maps, which
+ * hold every service while XDP is attached.  0 or -1 (reported).
+ */
+int nft_replace(const struct lb_service_list *src, const char *what);
 /* Services from the table (one, or all if @key is NULL).  0 or -1. */
 int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 	      struct lb_service_list *list);

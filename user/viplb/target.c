@@ -161,16 +161,41 @@ static int lock_maps(const struct config_cmd *cmd)
 	return xdp_lock(format_cmd(what, sizeof(what), cmd), false);
 }
 
+/*
+ * With XDP attached, its maps hold every service (as without nf_tables);
+ * nf_tables then follows the nat services they hold.
+ */
+static int nft_follow_xdp(const char *what)
+{
+	struct lb_service_list x;
+	int ret;
+
+	if (xdp_fetch(NULL, false, what, &x))
+		return -1;
+	ret = nft_replace(&x, what);
+	free_services(&x);
+	return ret;
+}
+
+static int nft_xdp_apply(const struct config_cmd *cmd)
+{
+	char what[256];
+
+	format_cmd(what, sizeof(what), cmd);
+	if (lock_maps(cmd) || xdp_apply(cmd))
+		return -1;
+	if (cmd->op == OP_STATS_ZERO)
+		return nft_apply(cmd, true);
+	return nft_follow_xdp(what);
+}
+
 int target_apply(const struct config_cmd *cmd)
 {
 	switch (target_get()) {
 	case TARGET_NFT:
 		return nft_apply(cmd, false);
 	case TARGET_NFT_XDP:
-		/* nf_tables first: it records every service. */
-		return lock_maps(cmd) || nft_apply(cmd, true) || xdp_apply(cmd) ?
-			       -1 :
-			       0;
+		return nft_xdp_apply(cmd);
 	case TARGET_MODULE_XDP:
 		return lock_maps(cmd) || module_apply(cmd) || xdp_mirror(cmd) ?
 			       -1 :
@@ -179,6 +204,7 @@ int target_apply(const struct config_cmd *cmd)
 		return module_apply(cmd);
 	}
 }
+
 static void report_begin(const struct nl_error *err)
 {
 	if (!err->syscall && err->error == EBUSY)
@@ -248,12 +274,10 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 	case TARGET_NFT:
 		return nft_restore(cmds, n, false);
 	case TARGET_NFT_XDP:
-		/* Both checked before either changes. */
-		if (xdp_lock("restore", false) ||
-		    xdp_restore_build(cmds, n, NULL) ||
-		    nft_restore(cmds, n, true))
+		/* The maps first: they check it all, and hold it all. */
+		if (xdp_lock("restore", false) || xdp_restore(cmds, n))
 			return -1;
-		return xdp_restore(cmds, n);
+		return nft_follow_xdp("restore");
 	case TARGET_MODULE_XDP:
 		if (xdp_lock("restore", false) || module_restore(cmds, n))
 			return -1;
@@ -263,20 +287,19 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 	}
 }
 
-/* The counters of the services XDP serves, from its maps, into @list. */
-static void xdp_counters(const struct svc_key *key, const char *what,
-			 struct lb_service_list *list)
+/* The counters nf_tables has for the services it serves, into @list. */
+static void nft_counters(const char *what, struct lb_service_list *list)
 {
 	struct lb_service_list x;
 	size_t i, j, k;
 
-	if (xdp_fetch(key, true, what, &x))
+	if (nft_fetch(NULL, true, what, &x))
 		return;
 	for (i = 0; i < list->nr; i++) {
 		struct lb_service *s = &list->svcs[i];
 		struct lb_service *t = nft_model_find(&x, &s->key);
 
-		if (!t || !xdp_serves(s))
+		if (!t || !nft_serves(s))
 			continue;
 		s->stats = t->stats;
 		for (j = 0; j < s->nr_backends; j++)
@@ -297,10 +320,10 @@ int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
 
 	switch (target_get()) {
 	case TARGET_NFT_XDP:
-		if (nft_fetch(key, with_stats, what, list))
+		if (xdp_fetch(key, with_stats, what, list))
 			return -1;
 		if (with_stats)
-			xdp_counters(key, what, list);
+			nft_counters(what, list);
 		return 0;
 	case TARGET_NFT:
 		return nft_fetch(key, with_stats, what, list);

@@ -9,8 +9,10 @@
  *                                maps then copy the module's view of
  *                                what changed
  *   otherwise                    nf_tables (table inet viplb, user/nft/);
- *                                with XDP attached, the XDP maps too:
- *                                XDP serves dr and tun, nf_tables nat
+ *                                with XDP attached, the XDP maps hold
+ *                                every service (as they did alone) and
+ *                                serve dr and tun; nf_tables follows
+ *                                their nat services and serves those
  *
  * "viplb -d module|nft" forces one (target_init()).  The choice is made
  * for each command, so a batch that attaches XDP half-way sends its later
