@@ -24,14 +24,16 @@
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
+/* A chain's service (index in the list) and backend (-1: none). */
+struct owner {
+	char name[NFT_CHAIN_MAXNAMELEN];
+	size_t svc;
+	ssize_t be;
+};
+
 struct fetch {
 	struct lb_service_list *list;
-	/* Chain name -> service index in list, backend index (-1: none). */
-	struct owner {
-		char name[NFT_CHAIN_MAXNAMELEN];
-		size_t svc;
-		ssize_t be;
-	} *owners;
+	struct owner *owners;
 	size_t nr_owners, cap_owners;
 	const char *what;
 	int err;
@@ -157,11 +159,11 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 			continue;
 		s = &f->list->svcs[o->svc];
 		if (o->be < 0)
-			s->stats.conns = nftnl_expr_get_u64(
-				e, NFTNL_EXPR_CTR_PACKETS);
+			s->stats.conns =
+				nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		else
-			s->backends[o->be].stats.conns = nftnl_expr_get_u64(
-				e, NFTNL_EXPR_CTR_PACKETS);
+			s->backends[o->be].stats.conns =
+				nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		break;
 	}
 	nftnl_expr_iter_destroy(it);
@@ -204,8 +206,8 @@ int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 		if (err == -ENOENT && key)
 			errmsg("%s: no such service (nf_tables)", what);
 		else if (err)
-			errmsg("%s: reading table inet %s: %s", what,
-			       NFT_TABLE, strerror(-err));
+			errmsg("%s: reading table inet %s: %s", what, NFT_TABLE,
+			       strerror(-err));
 		free_services(list);
 		return -1;
 	}

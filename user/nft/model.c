@@ -215,7 +215,6 @@ void nft_model_sort(struct lb_service_list *list)
 		qsort(list->svcs, list->nr, sizeof(*list->svcs), cmp_svc);
 	for (i = 0; i < list->nr; i++)
 		if (list->svcs[i].nr_backends)
-			qsort(list->svcs[i].backends,
-			      list->svcs[i].nr_backends,
+			qsort(list->svcs[i].backends, list->svcs[i].nr_backends,
 			      sizeof(*list->svcs[i].backends), cmp_be);
 }

@@ -402,8 +402,8 @@ struct fam {
 static const struct fam fams[2] = {
 	{ NFPROTO_IPV4, TYPE_IPADDR, 4, 12, 16, NFT_CT_DST_IP, "svc4", "any4",
 	  "snat4", "snatany4" },
-	{ NFPROTO_IPV6, TYPE_IP6ADDR, 16, 8, 24, NFT_CT_DST_IP6, "svc6",
-	  "any6", "snat6", "snatany6" },
+	{ NFPROTO_IPV6, TYPE_IP6ADDR, 16, 8, 24, NFT_CT_DST_IP6, "svc6", "any6",
+	  "snat6", "snatany6" },
 };
 
 static const struct fam *fam_of(uint16_t af)
@@ -476,8 +476,8 @@ static void put_snat(struct builder *bd)
 			if (!any)
 				add_ct_orig(r, NFT_CT_PROTO_DST,
 					    reg_after(f->addr_len) + 1);
-			add_lookup(r, NFT_REG32_00,
-				   any ? f->snat_any : f->snat, false);
+			add_lookup(r, NFT_REG32_00, any ? f->snat_any : f->snat,
+				   false);
 			add_expr(r, "masq");
 			put_rule(bd, r);
 		}
@@ -500,8 +500,7 @@ static void put_base(struct builder *bd)
 		put_set(bd, f->svc, t3, f->addr_len + 8, true, false);
 		put_set(bd, f->any, t2, f->addr_len + 4, true, false);
 		put_set(bd, f->snat, t3, f->addr_len + 8, false, false);
-		put_set(bd, f->snat_any, t2, f->addr_len + 4, false,
-			false);
+		put_set(bd, f->snat_any, t2, f->addr_len + 4, false, false);
 	}
 }
 
@@ -544,9 +543,10 @@ static uint32_t shares(const struct lb_service *s, uint32_t *w)
 	if (sum > VIPLB_TABLE_SIZE_MAX)
 		for (i = 0; i < s->nr_backends; i++)
 			if (w[i])
-				w[i] = 1 + (uint64_t)w[i] *
-						   (VIPLB_TABLE_SIZE_MAX - live) /
-						   sum;
+				w[i] = 1 +
+				       (uint64_t)w[i] *
+					       (VIPLB_TABLE_SIZE_MAX - live) /
+					       sum;
 	for (i = 0; i < s->nr_backends; i++) {
 		for (a = g, b = w[i]; b; t = a % b, a = b, b = t)
 			;
@@ -585,9 +585,9 @@ static uint32_t *slots_of(const struct lb_service *s, uint32_t *n)
 
 			memcpy(addr, &s->backends[i].key.addr,
 			       addr_len(s->key.af));
-			viplb_maglev_backend_init(&mb[i], addr,
-						  htons(s->backends[i].key.port),
-						  s->backends[i].weight, m);
+			viplb_maglev_backend_init(
+				&mb[i], addr, htons(s->backends[i].key.port),
+				s->backends[i].weight, m);
 		}
 		if (viplb_maglev_populate(slots, m, mb, s->nr_backends) ==
 		    VIPLB_MAGLEV_OK)

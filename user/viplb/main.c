@@ -292,8 +292,8 @@ int main(int argc, char **argv)
 	if (run_as(argv[0], argc, argv, &ret))
 		goto out;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jpn:d:Vb:h", long_opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "+jpn:d:Vb:h", long_opts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;

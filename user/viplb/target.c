@@ -127,7 +127,9 @@ const char *target_served(const struct lb_service *svc, bool *text)
 		return nft_serves(svc) ? "nft" : "none";
 	default:
 		*text = true;
-		return xdp_serves(svc) ? "xdp" : nft_serves(svc) ? "nft" : "none";
+		return xdp_serves(svc) ? "xdp" :
+		       nft_serves(svc) ? "nft" :
+					 "none";
 	}
 }
 /* Send one command to the module and wait for its ACK. */
