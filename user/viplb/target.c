@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
@@ -179,12 +180,60 @@ static int nft_follow_xdp(const char *what)
 	return ret;
 }
 
+/*
+ * Services on nf_tables that the maps lack (configured before XDP was
+ * attached) go into the maps first, so that nf_tables, which follows the
+ * maps, keeps them.
+ */
+static int adopt_nft(const char *what)
+{
+	struct lb_service_list n, x;
+	struct config_cmd c;
+	int ret = 0;
+	size_t i, j;
+
+	if (nft_fetch(NULL, false, what, &n))
+		return -1;
+	if (!n.nr || xdp_fetch(NULL, false, what, &x)) {
+		ret = n.nr ? -1 : 0;
+		free_services(&n);
+		return ret;
+	}
+	for (i = 0; !ret && i < n.nr; i++) {
+		const struct lb_service *s = &n.svcs[i];
+
+		if (nft_model_find(&x, &s->key))
+			continue;
+		c = (struct config_cmd){
+			.op = OP_SVC_ADD,
+			.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
+			       HAS_FLAGS,
+			.svc = s->key,
+			.sched = s->sched,
+			.mode = s->mode,
+			.table_size = s->table_size,
+			.flags = s->flags,
+		};
+		ret = xdp_apply(&c);
+		c.op = OP_BE_ADD;
+		c.has = HAS_KEY | HAS_WEIGHT;
+		for (j = 0; !ret && j < s->nr_backends; j++) {
+			c.be = s->backends[j].key;
+			c.weight = s->backends[j].weight;
+			ret = xdp_apply(&c);
+		}
+	}
+	free_services(&x);
+	free_services(&n);
+	return ret;
+}
+
 static int nft_xdp_apply(const struct config_cmd *cmd)
 {
 	char what[256];
 
 	format_cmd(what, sizeof(what), cmd);
-	if (lock_maps(cmd) || xdp_apply(cmd))
+	if (lock_maps(cmd) || adopt_nft(what) || xdp_apply(cmd))
 		return -1;
 	if (cmd->op == OP_STATS_ZERO)
 		return nft_apply(cmd, true);
@@ -289,19 +338,45 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 	}
 }
 
-/* The counters nf_tables has for the services it serves, into @list. */
-static void nft_counters(const char *what, struct lb_service_list *list)
+static bool same_key(const struct svc_key *a, const struct svc_key *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
+	       !memcmp(&a->addr, &b->addr, addr_len(a->af));
+}
+
+/*
+ * What nf_tables adds to the maps' services in @list (of @key, or all):
+ * the counters of those it serves, and those the maps lack (configured
+ * before XDP was attached, adopted by the next command).
+ */
+static int nft_merge(const struct svc_key *key, const char *what,
+		     struct lb_service_list *list)
 {
 	struct lb_service_list x;
 	size_t i, j, k;
 
 	if (nft_fetch(NULL, true, what, &x))
-		return;
-	for (i = 0; i < list->nr; i++) {
-		struct lb_service *s = &list->svcs[i];
-		struct lb_service *t = nft_model_find(&x, &s->key);
+		return -1;
+	for (i = 0; i < x.nr; i++) {
+		struct lb_service *t = &x.svcs[i];
+		struct lb_service *s = nft_model_find(list, &t->key);
 
-		if (!t || !nft_serves(s))
+		if (key && !same_key(key, &t->key))
+			continue;
+		if (!s) {
+			void *p = realloc(list->svcs,
+					  (list->nr + 1) * sizeof(*list->svcs));
+
+			if (!p)
+				break;
+			list->svcs = p;
+			list->svcs[list->nr++] = *t;
+			list->cap = list->nr;
+			t->backends = NULL;
+			t->nr_backends = 0;
+			continue;
+		}
+		if (!nft_serves(s))
 			continue;
 		s->stats = t->stats;
 		for (j = 0; j < s->nr_backends; j++)
@@ -313,6 +388,8 @@ static void nft_counters(const char *what, struct lb_service_list *list)
 						t->backends[k].stats;
 	}
 	free_services(&x);
+	nft_model_sort(list);
+	return 0;
 }
 
 int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
@@ -324,8 +401,10 @@ int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
 	case TARGET_NFT_XDP:
 		if (xdp_fetch(key, with_stats, what, list))
 			return -1;
-		if (with_stats)
-			nft_counters(what, list);
+		if (nft_merge(key, what, list)) {
+			free_services(list);
+			return -1;
+		}
 		return 0;
 	case TARGET_NFT:
 		return nft_fetch(key, with_stats, what, list);
