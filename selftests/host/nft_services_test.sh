@@ -3,8 +3,9 @@
 #
 # viplb services on nf_tables (no module, as on this host): nat services
 # end to end, TCP and UDP, IPv4 and IPv6, sched rr, wrr, sh and maglev,
-# drain, snat, port 0, counters, conntrack's DNAT, the refusals (lc, dr
-# without XDP, flush), atomic restore and the save/restore round trip.
+# drain, snat, port 0, counters, conntrack's DNAT, backend del with and
+# without flush, the refusals (lc, dr without XDP, service lookup), atomic
+# restore and the save/restore round trip.
 # Every viplb command runs in the director's netns: the host's own
 # ruleset is never touched.
 #
@@ -290,6 +291,24 @@ v backend add tcp 192.0.2.20:0 198.51.100.4:0
 check_eq "port 0: :8081 reaches b3's :8081" "$(who 192.0.2.20 8081)" b3
 check_eq "port 0: :8084 reaches b3's :8084" "$(who 192.0.2.20 8084)" 203.0.113.2
 
+# --- backend del: without flush its conntrack entries stay, with flush not
+v service add udp 192.0.2.10:81 sched rr
+v backend add udp 192.0.2.10:81 198.51.100.2:8081
+v backend add udp 192.0.2.10:81 198.51.100.3:8081
+shares 4 192.0.2.10 81 udp >/dev/null
+# ct_count ADDR: conntrack entries of the service DNATed to ADDR.
+ct_count()
+{
+	ip netns exec "$D" conntrack -L -p udp --reply-src "$1" 2>/dev/null |
+		grep -c "dst=192.0.2.10 .*dport=81 "
+}
+check_eq "conntrack: 2 entries to each backend" "$(ct_count 198.51.100.2) $(ct_count 198.51.100.3)" "2 2"
+cv "backend del ... flush" backend del udp 192.0.2.10:81 198.51.100.3:8081 flush
+check_eq "... deletes its conntrack entries, not the other's" \
+	"$(ct_count 198.51.100.2) $(ct_count 198.51.100.3)" "2 0"
+cv "backend del without flush" backend del udp 192.0.2.10:81 198.51.100.2:8081
+check_eq "... keeps its conntrack entries" "$(ct_count 198.51.100.2)" 2
+
 # --- no backend of weight > 0: refused as the module refuses --------------
 v service add tcp 192.0.2.30:80
 check_fail "no backend: the connection is reset" \
@@ -305,9 +324,6 @@ check_eq "... one line" "$(printf '%s\n' "$err" | wc -l)" 1
 vrun -n "$D" service add tcp 192.0.2.40:80 mode dr
 check_grep "mode dr without XDP is refused" \
 	"^viplb: service add tcp 192.0.2.40:80: mode dr needs the module or XDP" "$err"
-vrun -n "$D" backend del tcp 192.0.2.10:80 198.51.100.2:8081 flush
-check_grep "backend del ... flush is refused on nf_tables" \
-	"flush is not supported on nf_tables" "$err"
 vrun -n "$D" service lookup tcp 192.0.2.10:80 from 203.0.113.2:1000
 check_grep "service lookup is refused on nf_tables" "lookup needs the module" "$err"
 vrun -n "$D" backend add tcp 192.0.2.10:80 198.51.100.2:8081 weight x

@@ -69,6 +69,15 @@ int nft_apply(const struct config_cmd *cmd, bool xdp)
 	}
 	ret = commit(&list, what);
 	free_services(&list);
+	/* The backend is out of the table: now its connections go. */
+	if (!ret && cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH)) {
+		err = nft_ct_flush(&cmd->svc, &cmd->be);
+		if (err) {
+			errmsg("%s: deleting its conntrack entries: %s", what,
+			       strerror(-err));
+			ret = -1;
+		}
+	}
 	return ret;
 }
 

@@ -172,10 +172,6 @@ int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
 		b = find_backend(s, &cmd->be);
 		if (b < 0)
 			return -ENOENT;
-		if (cmd->has & HAS_FLUSH) {
-			*why = "flush is not supported on nf_tables yet (delete the backend without flush; conntrack -D can drop its entries)";
-			return -EOPNOTSUPP;
-		}
 		s->backends[b] = s->backends[--s->nr_backends];
 		return 0;
 	default:

@@ -59,6 +59,12 @@ int nft_replace(const struct lb_service_list *src, const char *what);
 int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 	      struct lb_service_list *list);
 
+/*
+ * conntrack.c: delete the conntrack entries of service @svc DNATed to
+ * backend @be.  0 or a negative errno.
+ */
+int nft_ct_flush(const struct svc_key *svc, const struct be_key *be);
+
 /* model.c: the services of a table, changed in memory. */
 /* Apply @cmd to @list; 0 or a negative errno, *why set for refusals. */
 int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,

@@ -237,7 +237,15 @@ static int nft_xdp_apply(const struct config_cmd *cmd)
 		return -1;
 	if (cmd->op == OP_STATS_ZERO)
 		return nft_apply(cmd, true);
-	return nft_follow_xdp(what);
+	if (nft_follow_xdp(what))
+		return -1;
+	/* The maps dropped the backend's flows; conntrack holds nat's. */
+	if (cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH) &&
+	    nft_ct_flush(&cmd->svc, &cmd->be)) {
+		errmsg("%s: deleting its conntrack entries failed", what);
+		return -1;
+	}
+	return 0;
 }
 
 int target_apply(const struct config_cmd *cmd)
