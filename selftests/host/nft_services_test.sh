@@ -164,6 +164,12 @@ check_grep "conntrack -L shows the DNAT to a backend" \
 	"$(ip netns exec "$D" conntrack -L -p tcp 2>/dev/null)"
 
 # --- counters ------------------------------------------------------------
+st=$(v -j stats tcp 192.0.2.10:8080)
+check_eq "stats: 3 MiB out of the transfer service, in its backends too" \
+	"$(echo "$st" | jq '[.[0].stats.bytes_out >= 3145728,
+		.[0].stats.pkts_in > 0,
+		([.[0].backends[].stats.bytes_out] | add) == .[0].stats.bytes_out,
+		([.[0].backends[].stats.pkts_in] | add) == .[0].stats.pkts_in] | all')" true
 st=$(v -j stats tcp 192.0.2.10:80)
 check_eq "stats: service conns" "$(echo "$st" | jq '.[0].stats.conns')" 30
 check_eq "stats: backend conns" \

@@ -24,11 +24,17 @@
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
-/* A chain's service (index in the list) and backend (-1: none). */
+/*
+ * A chain's service (index in the list) and backend (-1: none; COUNTING:
+ * the service's counting chain, whose rules seen so far are @nrules).
+ */
+#define COUNTING (-2)
+
 struct owner {
 	char name[NFT_CHAIN_MAXNAMELEN];
 	size_t svc;
 	ssize_t be;
+	size_t nrules;
 };
 
 struct fetch {
@@ -65,6 +71,7 @@ static int add_owner(struct fetch *f, const char *name, size_t svc, ssize_t be)
 	snprintf(f->owners[f->nr_owners].name, sizeof(f->owners->name), "%s",
 		 name);
 	f->owners[f->nr_owners].svc = svc;
+	f->owners[f->nr_owners].nrules = 0;
 	f->owners[f->nr_owners++].be = be;
 	return 0;
 }
@@ -114,6 +121,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	f->err = add_owner(f, name, s - f->list->svcs,
 			   cmd.op == OP_BE_ADD ? (ssize_t)s->nr_backends - 1 :
 						 -1);
+	/* Its counting chain: the name with a "c" (ruleset.c). */
+	if (!f->err && cmd.op == OP_SVC_ADD) {
+		snprintf(line, sizeof(line), "%sc", name);
+		f->err = add_owner(f, line, s - f->list->svcs, COUNTING);
+	}
 out:
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
@@ -129,7 +141,32 @@ static struct owner *find_owner(struct fetch *f, const char *name)
 	return NULL;
 }
 
-/* The first counter of a service or backend chain: its connections. */
+/*
+ * Rule @k of a counting chain: packets and bytes in (even @k) or out (odd)
+ * of the service (@k < 2) or of backend k / 2 - 1.
+ */
+static void count_rule(struct lb_service *s, size_t k, struct nftnl_expr *e)
+{
+	uint64_t pkts = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+	uint64_t bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	struct lb_stats *st;
+
+	if (k / 2 > s->nr_backends)
+		return;
+	st = k < 2 ? &s->stats : &s->backends[k / 2 - 1].stats;
+	if (k % 2) {
+		st->pkts_out = pkts;
+		st->bytes_out = bytes;
+	} else {
+		st->pkts_in = pkts;
+		st->bytes_in = bytes;
+	}
+}
+
+/*
+ * The first counter of a service or backend chain: its connections; the
+ * counters of a counting chain: packets and bytes.
+ */
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fetch *f = data;
@@ -158,7 +195,9 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter"))
 			continue;
 		s = &f->list->svcs[o->svc];
-		if (o->be < 0)
+		if (o->be == COUNTING)
+			count_rule(s, o->nrules++, e);
+		else if (o->be < 0)
 			s->stats.conns =
 				nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
 		else

@@ -14,6 +14,12 @@
  *                      slot (numgen or jhash) vmap @sNslots, or reject
  *                      when no backend has a weight
  *   chain sNbM         one per backend: a counter and its DNAT
+ *   chain count_pre    filter hook prerouting, priority dstnat + 1 (-99)
+ *   chain count_out    filter hook output, priority dstnat + 1 (-99)
+ *                      both: ct original daddr . l4proto [. proto-dst]
+ *                      vmap @cnt4/@cntany4/@cnt6/@cntany6
+ *   chain sNc          one per service: packets and bytes in and out, of
+ *                      the service, then of each backend (reply source)
  *
  * The service's settings are the comment of its chain, and a backend's
  * its chain's: each the line "viplb save" writes for it, read back by the

@@ -36,6 +36,8 @@
 /* Hook priorities: just before the NAT core's, as the module's hooks. */
 #define PRIO_DSTNAT (-100 - 1)
 #define PRIO_SRCNAT (100 - 1)
+/* Counting: right after destination NAT, as the module counts. */
+#define PRIO_COUNT (-100 + 1)
 
 /* Set elements per message: their nest must stay under 64 KiB. */
 #define ELEMS_PER_MSG 256
@@ -44,6 +46,7 @@
 
 /* The original direction of a conntrack entry (NFTA_CT_DIRECTION). */
 #define CT_DIR_ORIGINAL 0
+#define CT_DIR_REPLY 1
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
@@ -61,6 +64,11 @@ static void chain_name(char *buf, size_t i)
 static void be_chain_name(char *buf, size_t i, size_t j)
 {
 	snprintf(buf, NAME_LEN, "s%zub%zu", i, j);
+}
+
+static void count_name(char *buf, size_t i)
+{
+	snprintf(buf, NAME_LEN, "s%zuc", i);
 }
 
 static void slots_name(char *buf, size_t i)
@@ -102,7 +110,10 @@ static void put_table(struct builder *bd, uint16_t type, uint16_t flags)
 	nftnl_table_free(t);
 }
 
-/* A chain: a base chain if @hook >= 0; @comment, if any, as its comment. */
+/*
+ * A chain: a base chain if @hook >= 0, of type nat (or filter if @prio is
+ * PRIO_COUNT); @comment, if any, as its comment.
+ */
 static void put_chain(struct builder *bd, const char *name, int hook, int prio,
 		      const char *comment)
 {
@@ -120,7 +131,8 @@ static void put_chain(struct builder *bd, const char *name, int hook, int prio,
 	if (hook >= 0) {
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "nat");
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE,
+				    prio == PRIO_COUNT ? "filter" : "nat");
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	if (comment) {
@@ -310,16 +322,23 @@ static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
 }
 
-/* ct original KEY (an address or proto-dst) into @dreg. */
-static void add_ct_orig(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+/* ct KEY into @dreg, of direction @dir (-1: a key without one). */
+static void add_ct(struct nftnl_rule *r, uint32_t key, int dir, uint32_t dreg)
 {
 	struct nftnl_expr *e = add_expr(r, "ct");
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, CT_DIR_ORIGINAL);
+	if (dir >= 0)
+		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, dir);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+}
+
+/* ct original KEY (an address or proto-dst) into @dreg. */
+static void add_ct_orig(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	add_ct(r, key, CT_DIR_ORIGINAL, dreg);
 }
 
 static void add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
@@ -396,14 +415,15 @@ struct fam {
 	uint32_t addr_type, addr_len;
 	uint32_t saddr_off, daddr_off;
 	uint32_t ct_dst;
-	const char *svc, *any, *snat, *snat_any;
+	const char *svc, *any, *snat, *snat_any, *cnt, *cnt_any;
+	uint32_t ct_src;
 };
 
 static const struct fam fams[2] = {
 	{ NFPROTO_IPV4, TYPE_IPADDR, 4, 12, 16, NFT_CT_DST_IP, "svc4", "any4",
-	  "snat4", "snatany4" },
+	  "snat4", "snatany4", "cnt4", "cntany4", NFT_CT_SRC_IP },
 	{ NFPROTO_IPV6, TYPE_IP6ADDR, 16, 8, 24, NFT_CT_DST_IP6, "svc6", "any6",
-	  "snat6", "snatany6" },
+	  "snat6", "snatany6", "cnt6", "cntany6", NFT_CT_SRC_IP6 },
 };
 
 static const struct fam *fam_of(uint16_t af)
@@ -456,17 +476,22 @@ static void put_dispatch(struct builder *bd, const char *chain)
 	}
 }
 
-/* ct original daddr . l4proto [. proto-dst] @snat / @snatany masquerade */
-static void put_snat(struct builder *bd)
+/*
+ * By the connection's original destination: with @snat, in postrouting,
+ * ct original daddr . l4proto [. proto-dst] @snat / @snatany masquerade;
+ * else, in a counting chain, the same key vmap @cnt / @cntany.
+ */
+static void put_by_orig(struct builder *bd, const char *chain, bool snat)
 {
 	struct nftnl_rule *r;
+	const char *set;
 	int i, any;
 
 	for (i = 0; i < 2; i++) {
 		const struct fam *f = &fams[i];
 
 		for (any = 0; any < 2; any++) {
-			r = fam_rule("postrouting", f);
+			r = fam_rule(chain, f);
 			if (!r) {
 				bd->err = -ENOMEM;
 				return;
@@ -476,9 +501,13 @@ static void put_snat(struct builder *bd)
 			if (!any)
 				add_ct_orig(r, NFT_CT_PROTO_DST,
 					    reg_after(f->addr_len) + 1);
-			add_lookup(r, NFT_REG32_00, any ? f->snat_any : f->snat,
-				   false);
-			add_expr(r, "masq");
+			if (snat)
+				set = any ? f->snat_any : f->snat;
+			else
+				set = any ? f->cnt_any : f->cnt;
+			add_lookup(r, NFT_REG32_00, set, !snat);
+			if (snat)
+				add_expr(r, "masq");
 			put_rule(bd, r);
 		}
 	}
@@ -491,6 +520,8 @@ static void put_base(struct builder *bd)
 	put_chain(bd, "prerouting", NF_INET_PRE_ROUTING, PRIO_DSTNAT, NULL);
 	put_chain(bd, "output", NF_INET_LOCAL_OUT, PRIO_DSTNAT, NULL);
 	put_chain(bd, "postrouting", NF_INET_POST_ROUTING, PRIO_SRCNAT, NULL);
+	put_chain(bd, "count_pre", NF_INET_PRE_ROUTING, PRIO_COUNT, NULL);
+	put_chain(bd, "count_out", NF_INET_LOCAL_OUT, PRIO_COUNT, NULL);
 	for (i = 0; i < 2; i++) {
 		const struct fam *f = &fams[i];
 		uint32_t t3 = concat_type(f->addr_type, TYPE_INET_PROTOCOL,
@@ -501,6 +532,8 @@ static void put_base(struct builder *bd)
 		put_set(bd, f->any, t2, f->addr_len + 4, true, false);
 		put_set(bd, f->snat, t3, f->addr_len + 8, false, false);
 		put_set(bd, f->snat_any, t2, f->addr_len + 4, false, false);
+		put_set(bd, f->cnt, t3, f->addr_len + 8, true, false);
+		put_set(bd, f->cnt_any, t2, f->addr_len + 4, true, false);
 	}
 }
 
@@ -715,12 +748,65 @@ static void put_backend_rule(struct builder *bd, const struct lb_service *s,
 	put_rule(bd, r);
 }
 
+/*
+ * The counting chain of service @i: packets and bytes in (original
+ * direction) and out (reply), of the service, then of each backend (by
+ * the reply's source): two rules each, in that order (fetch.c).
+ */
+static void put_count(struct builder *bd, const struct lb_service *s,
+		      size_t i)
+{
+	const struct fam *f = fam_of(s->key.af);
+	char name[NAME_LEN];
+	struct nftnl_rule *r;
+	uint8_t dir;
+	size_t j;
+
+	count_name(name, i);
+	for (j = 0; j <= s->nr_backends; j++) {
+		const struct lb_backend *be = j ? &s->backends[j - 1] : NULL;
+		const struct lb_stats *st = be ? &be->stats : &s->stats;
+		uint16_t port = be ? htons(be->key.port) : 0;
+
+		for (dir = CT_DIR_ORIGINAL; dir <= CT_DIR_REPLY; dir++) {
+			r = rule_alloc(name);
+			if (!r) {
+				bd->err = -ENOMEM;
+				return;
+			}
+			if (be) {
+				add_ct(r, f->ct_src, CT_DIR_REPLY,
+				       NFT_REG32_00);
+				add_cmp_eq(r, NFT_REG32_00, &be->key.addr,
+					   f->addr_len);
+				if (be->key.port) {
+					/* (so that nft prints a port) */
+					add_meta(r, NFT_META_L4PROTO,
+						 NFT_REG32_00);
+					add_cmp_eq(r, NFT_REG32_00,
+						   &s->key.proto, 1);
+					add_ct(r, NFT_CT_PROTO_SRC,
+					       CT_DIR_REPLY, NFT_REG32_00);
+					add_cmp_eq(r, NFT_REG32_00, &port, 2);
+				}
+			}
+			add_ct(r, NFT_CT_DIRECTION, -1, NFT_REG32_00);
+			add_cmp_eq(r, NFT_REG32_00, &dir, 1);
+			if (dir == CT_DIR_ORIGINAL)
+				add_counter(r, st->pkts_in, st->bytes_in);
+			else
+				add_counter(r, st->pkts_out, st->bytes_out);
+			put_rule(bd, r);
+		}
+	}
+}
+
 /* Service @i: its chains (with their comments), slots and rules. */
 static void put_service(struct builder *bd, const struct lb_service *s,
 			size_t i)
 {
 	const struct fam *f = fam_of(s->key.af);
-	char name[NAME_LEN], slots[NAME_LEN], line[512];
+	char name[NAME_LEN], slots[NAME_LEN], cname[NAME_LEN], line[512];
 	struct config_cmd cmd = {
 		.op = OP_SVC_ADD,
 		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
@@ -759,6 +845,12 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	el.set = s->key.port ? f->svc : f->any;
 	elem_add(&el, key, klen, name);
 	elem_flush(&el);
+	count_name(cname, i);
+	put_chain(bd, cname, -1, 0, NULL);
+	el.set = s->key.port ? f->cnt : f->cnt_any;
+	elem_add(&el, key, klen, cname);
+	elem_flush(&el);
+	put_count(bd, s, i);
 	if (s->flags & VIPLB_SVC_F_SNAT) {
 		el.set = s->key.port ? f->snat : f->snat_any;
 		elem_add(&el, key, klen, NULL);
@@ -811,6 +903,8 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 		put_service(&bd, &list->svcs[i], i);
 	put_dispatch(&bd, "prerouting");
 	put_dispatch(&bd, "output");
-	put_snat(&bd);
+	put_by_orig(&bd, "postrouting", true);
+	put_by_orig(&bd, "count_pre", false);
+	put_by_orig(&bd, "count_out", false);
 	return bd.err;
 }
