@@ -22,7 +22,7 @@
 struct nft_batch {
 	char *buf;
 	size_t len, cap;
-	uint32_t seq, first_seq;
+	uint32_t seq;
 	size_t last_off; /* of the last message, 0 for none */
 };
 
@@ -72,7 +72,7 @@ struct nft_batch *nft_batch_new(void)
 		free(b);
 		return NULL;
 	}
-	b->seq = b->first_seq = next_seq ? next_seq : (uint32_t)time(NULL);
+	b->seq = next_seq ? next_seq : (uint32_t)time(NULL);
 	nftnl_batch_begin(b->buf, b->seq++);
 	b->len = MNL_ALIGN(((struct nlmsghdr *)b->buf)->nlmsg_len);
 	return b;
@@ -145,11 +145,19 @@ int nft_batch_send(struct nft_batch *b)
 			   sizeof(bufsz));
 	if (mnl_socket_sendto(nl, b->buf, b->len) < 0)
 		return -errno;
+	/*
+	 * The kernel has run the whole batch when sendto() returns: after an
+	 * error (which may be the batch's own, with no ACK to wait for), read
+	 * what is queued, without waiting.
+	 */
 	for (;;) {
 		struct nlmsghdr *nlh;
 		int left;
 
-		n = mnl_socket_recvfrom(nl, rx, sizeof(rx));
+		n = recv(mnl_socket_get_fd(nl), rx, sizeof(rx),
+			 err ? MSG_DONTWAIT : 0);
+		if (n < 0 && err)
+			return err;
 		if (n < 0)
 			return -errno;
 		left = n;
@@ -169,10 +177,16 @@ int nft_batch_send(struct nft_batch *b)
 	}
 }
 
+/*
+ * The kernel fills a dump's messages up to the size of the reader's
+ * buffer, at most 32 KiB: fewer, fuller rounds for a large table.
+ */
+#define DUMP_BUF_SIZE 32768
+
 int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	     void *data)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static char buf[DUMP_BUF_SIZE];
 	struct mnl_socket *nl = nft_sock();
 	struct nlmsghdr *nlh;
 	uint32_t seq, portid;

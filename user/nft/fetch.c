@@ -131,14 +131,20 @@ out:
 	return MNL_CB_OK;
 }
 
+static int cmp_owner(const void *a, const void *b)
+{
+	return strcmp(((const struct owner *)a)->name,
+		      ((const struct owner *)b)->name);
+}
+
+/* After the chains: the owners sorted by name, for find_owner(). */
 static struct owner *find_owner(struct fetch *f, const char *name)
 {
-	size_t i;
+	struct owner key;
 
-	for (i = 0; i < f->nr_owners; i++)
-		if (!strcmp(f->owners[i].name, name))
-			return &f->owners[i];
-	return NULL;
+	snprintf(key.name, sizeof(key.name), "%s", name);
+	return bsearch(&key, f->owners, f->nr_owners, sizeof(*f->owners),
+		       cmp_owner);
 }
 
 /*
@@ -236,8 +242,12 @@ int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 
 	memset(list, 0, sizeof(*list));
 	err = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, &f);
-	if (!err && !f.err && with_stats)
+	if (!err && !f.err && with_stats) {
+		if (f.nr_owners)
+			qsort(f.owners, f.nr_owners, sizeof(*f.owners),
+			      cmp_owner);
 		err = nft_dump(MSG(NFT_MSG_GETRULE), rule_cb, &f);
+	}
 	free(f.owners);
 	if (!err && !f.err && key)
 		err = keep_one(list, key);
