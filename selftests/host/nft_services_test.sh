@@ -5,7 +5,7 @@
 # end to end, TCP and UDP, IPv4 and IPv6, sched rr, wrr, sh and maglev,
 # drain, snat, port 0, counters, conntrack's DNAT, backend del with and
 # without flush, the refusals (lc, dr without XDP, service lookup), atomic
-# restore and the save/restore round trip.
+# restore and the save/restore round trip, beside a firewall table.
 # Every viplb command runs in the director's netns: the host's own
 # ruleset is never touched.
 #
@@ -314,6 +314,23 @@ check_eq "... deletes its conntrack entries, not the other's" \
 	"$(ct_count 198.51.100.2) $(ct_count 198.51.100.3)" "2 0"
 cv "backend del without flush" backend del udp 192.0.2.10:81 198.51.100.2:8081
 check_eq "... keeps its conntrack entries" "$(ct_count 198.51.100.2)" 2
+
+# --- beside a firewall of the user's: forward drops all but established
+# connections and new ones to port 8081
+ip netns exec "$D" nft -f - <<-EOT
+	table inet fw {
+		chain forward {
+			type filter hook forward priority filter; policy drop;
+			ct state established,related accept
+			ct state new tcp dport 8081 accept
+		}
+	}
+EOT
+check_eq "a firewall table: a service to an allowed port still works" \
+	"$(who 192.0.2.20 8081)" b3
+got=$(ip netns exec "$C" timeout 2 socat -u TCP:192.0.2.20:8084 - 2>/dev/null)
+check_eq "... and its drop applies to the backend's port after DNAT" "$got" ""
+ip netns exec "$D" nft delete table inet fw
 
 # --- no backend of weight > 0: refused as the module refuses --------------
 v service add tcp 192.0.2.30:80
