@@ -4,7 +4,8 @@
 # viplb services on nf_tables (no module, as on this host): nat services
 # end to end, TCP and UDP, IPv4 and IPv6, sched rr, wrr, sh and maglev,
 # drain, snat, port 0, counters, conntrack's DNAT, backend del with and
-# without flush, the refusals (lc, dr without XDP, service lookup), atomic
+# without flush, service lookup against where flows land, the refusals
+# (lc, dr without XDP, lookup of rr), atomic
 # restore and the save/restore round trip, beside a firewall table.
 # Every viplb command runs in the director's netns: the host's own
 # ruleset is never touched.
@@ -253,9 +254,36 @@ done
 check_eq "maglev: 251 slots in the map" \
 	"$(ip netns exec "$D" nft -j list table inet viplb |
 		jq '[.nftables[] | select(.map.name? and (.map.elem|length) == 251)] | length')" 1
-s=$(shares 30 192.0.2.12 80)
-check_grep "maglev tcp: 30 connections reach all 3 backends ($s)" \
+# be_name ADDR:PORT: the name of the backend at that address.
+be_name()
+{
+	a=${1%:*}
+	echo "b$((${a##*.} - 1))"
+}
+# Where viplb service lookup says each flow goes, and where it goes.
+ok=0
+: >"$T/lookup"
+: >"$T/who"
+for p in $(seq 40001 40030); do
+	want=$(v service lookup tcp 192.0.2.12:80 from 203.0.113.2:$p |
+		awk '{ print $2 }')
+	got=$(ip netns exec "$C" timeout 5 socat -u \
+		TCP:192.0.2.12:80,sourceport=$p,reuseaddr - 2>/dev/null)
+	echo "$got" >>"$T/who"
+	if [ "$(be_name "$want")" = "$got" ]; then
+		ok=$((ok + 1))
+	else
+		echo "sport $p: lookup $want, answered by $got" >>"$T/lookup"
+	fi
+done
+check_eq "maglev: 30 of 30 flows land where service lookup says" "$ok" 30 ||
+	cat "$T/lookup"
+s="$(grep -cx b1 "$T/who") $(grep -cx b2 "$T/who") $(grep -cx b3 "$T/who")"
+check_grep "maglev tcp: the 30 flows reach all 3 backends ($s)" \
 	"^[1-9][0-9]* [1-9][0-9]* [1-9][0-9]*$" "$s"
+want=$(v service lookup tcp 192.0.2.11:80 from 203.0.113.2:1 | awk '{ print $2 }')
+check_eq "sh: the backend service lookup says" \
+	"$(be_name "$want")" "$(who 192.0.2.11 80)"
 s=$(shares 24 192.0.2.12 53 udp)
 check_grep "maglev udp: 24 flows reach all 3 backends ($s)" \
 	"^[1-9][0-9]* [1-9][0-9]* [1-9][0-9]*$" "$s"
@@ -348,7 +376,8 @@ vrun -n "$D" service add tcp 192.0.2.40:80 mode dr
 check_grep "mode dr without XDP is refused" \
 	"^viplb: service add tcp 192.0.2.40:80: mode dr needs the module or XDP" "$err"
 vrun -n "$D" service lookup tcp 192.0.2.10:80 from 203.0.113.2:1000
-check_grep "service lookup is refused on nf_tables" "lookup needs the module" "$err"
+check_grep "service lookup of an rr service is refused on nf_tables" \
+	"sched rr on nf_tables follows a counter" "$err"
 vrun -n "$D" backend add tcp 192.0.2.10:80 198.51.100.2:8081 weight x
 check_grep "a bad weight is quoted" "\`x'" "$err"
 ip netns exec "$D" nft list table inet viplb >"$T/after"

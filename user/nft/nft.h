@@ -71,6 +71,12 @@ int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
  */
 int nft_ct_flush(const struct svc_key *svc, const struct be_key *be);
 
+/*
+ * lookup.c: the backend nf_tables picks for the new flow of a service
+ * lookup command (sh and maglev).  0 or -1 (reported).
+ */
+int nft_lookup(const struct config_cmd *cmd, struct lookup_reply *r);
+
 /* model.c: the services of a table, changed in memory. */
 /* Apply @cmd to @list; 0 or a negative errno, *why set for refusals. */
 int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
@@ -80,7 +86,12 @@ void nft_model_sort(struct lb_service_list *list);
 struct lb_service *nft_model_find(struct lb_service_list *list,
 				  const struct svc_key *key);
 
-/* ruleset.c: the batch that replaces the table by @list's services. */
+/*
+ * ruleset.c: a service's slots, the backend index of each, @n of them (0
+ * if no backend has a weight), malloc'ed (NULL without memory); the batch
+ * that replaces the table by @list's services.
+ */
+uint32_t *nft_slots(const struct lb_service *s, uint32_t *n);
 struct nft_batch;
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list);
 

@@ -599,7 +599,7 @@ static uint32_t shares(const struct lb_service *s, uint32_t *w)
  * Maglev table of include/viplb/maglev.h for maglev.  Its size in *n, 0
  * if no backend has a weight.
  */
-static uint32_t *slots_of(const struct lb_service *s, uint32_t *n)
+uint32_t *nft_slots(const struct lb_service *s, uint32_t *n)
 {
 	uint32_t *w, *slots = NULL, k, len, max = 0;
 	struct viplb_maglev_backend *mb;
@@ -753,8 +753,7 @@ static void put_backend_rule(struct builder *bd, const struct lb_service *s,
  * direction) and out (reply), of the service, then of each backend (by
  * the reply's source): two rules each, in that order (fetch.c).
  */
-static void put_count(struct builder *bd, const struct lb_service *s,
-		      size_t i)
+static void put_count(struct builder *bd, const struct lb_service *s, size_t i)
 {
 	const struct fam *f = fam_of(s->key.af);
 	char name[NAME_LEN];
@@ -857,7 +856,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 		elem_flush(&el);
 	}
 
-	tab = slots_of(s, &n);
+	tab = nft_slots(s, &n);
 	if (!tab) {
 		bd->err = -ENOMEM;
 		return;

@@ -431,8 +431,9 @@ int target_lookup(const struct config_cmd *cmd, struct lookup_reply *r)
 
 	switch (target_get()) {
 	case TARGET_NFT:
+		return nft_lookup(cmd, r);
 	case TARGET_NFT_XDP:
-		errmsg("%s: lookup needs the module: nf_tables cannot be asked which backend it would choose (use viplb xdp lookup for XDP)",
+		errmsg("%s: with XDP attached, use viplb xdp lookup (the program answers for dr and tun)",
 		       format_cmd(what, sizeof(what), cmd));
 		return -1;
 	default:
