@@ -432,5 +432,7 @@ v flush
 check_ok "flush leaves table inet other" \
 	ip netns exec "$D" nft list chain inet other c
 check_eq "flush empties viplb's" "$(v save | wc -l)" 0
+check_fail "... and with no service, table inet viplb is gone" \
+	ip netns exec "$D" nft list table inet viplb
 
 viplb_finish

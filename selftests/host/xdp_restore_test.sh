@@ -187,5 +187,9 @@ check_viplb "a dr service added after the attach" -n "$A" service add \
 check_eq "... and the nat one is still on nf_tables and in the maps" \
 	"$("$VIPLB" -n "$A" save | grep -c 192.0.2.30) $(ip netns exec "$A" nft list map inet viplb svc4 | grep -c '192.0.2.30 . tcp . 80')" \
 	"2 1"
+check_viplb "stats zero of the dr service (XDP's only)" -n "$A" stats zero \
+	tcp 192.0.2.31:80
+check_viplb "stats zero of the nat service (both)" -n "$A" stats zero \
+	tcp 192.0.2.30:80
 check_viplb "xdp detach d0 ($A)" -n "$A" xdp detach d0
 viplb_finish

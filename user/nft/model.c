@@ -138,7 +138,8 @@ int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
 		if (!s)
 			return -ENOMEM;
 	} else if (!s) {
-		return -ENOENT;
+		/* With XDP, the maps hold the services nf_tables does not. */
+		return cmd->op == OP_STATS_ZERO && xdp ? 0 : -ENOENT;
 	}
 	switch (cmd->op) {
 	case OP_SVC_ADD:

@@ -2,7 +2,8 @@
 /*
  * The batch that replaces table "inet viplb" by a list of services: add
  * the table (so that the delete cannot fail), delete it, add it again
- * with its chains, maps, elements and rules.  Layout in nft.h.
+ * with its chains, maps, elements and rules (unless there is no service).
+ * Layout in nft.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -896,6 +897,12 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 
 	put_table(&bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	put_table(&bd, NFT_MSG_DELTABLE, 0);
+	/*
+	 * No service, no table: its hooks would turn conntrack on in the
+	 * netns for nothing.
+	 */
+	if (!list->nr)
+		return bd.err;
 	put_table(&bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	put_base(&bd);
 	for (i = 0; i < list->nr; i++)
