@@ -39,11 +39,11 @@ defer 'mod_loaded && rmmod viplb'
 dmesg_mark
 
 # The CLI must say that the module is missing, not dump a raw errno.
-vrun show
+vrun -d module show
 check_eq "show without the module exits 1" "$rc" 1
 check_grep "show without the module says the module is not loaded" \
 	"not loaded|module.*loaded" "$err"
-vrun -j show
+vrun -d module -j show
 check_eq "-j show without the module exits 1" "$rc" 1
 
 # Plain load/unload cycles.

@@ -168,4 +168,28 @@ check_grep "an older viplb's state: detach first, says save" \
 	"$err"
 check_viplb "xdp detach d0" -n "$D" xdp detach d0
 check_ok "... removes that state too" test ! -e "$dir"
+
+# A nat service on nf_tables before XDP is attached: the maps adopt it, so
+# that nf_tables, which follows them, keeps serving it.
+ns_create A xa
+ip -n "$A" link add d0 type veth peer name d1
+ip -n "$A" link set d0 up
+check_viplb "nat service on nf_tables, no XDP" -n "$A" service add \
+	tcp 192.0.2.30:80 sched rr
+check_viplb "... with a backend" -n "$A" backend add tcp 192.0.2.30:80 \
+	198.51.100.30
+check_viplb "xdp attach after it" -n "$A" xdp attach d0 mode generic
+check_eq "show lists it, served nft" \
+	"$("$VIPLB" -n "$A" -j show | jq -r '.[] | "\(.vip) \(.served) \(.backends | length)"')" \
+	"192.0.2.30 nft 1"
+check_viplb "a dr service added after the attach" -n "$A" service add \
+	tcp 192.0.2.31:80 mode dr
+check_eq "... and the nat one is still on nf_tables and in the maps" \
+	"$("$VIPLB" -n "$A" save | grep -c 192.0.2.30) $(ip netns exec "$A" nft list map inet viplb svc4 | grep -c '192.0.2.30 . tcp . 80')" \
+	"2 1"
+check_viplb "stats zero of the dr service (XDP's only)" -n "$A" stats zero \
+	tcp 192.0.2.31:80
+check_viplb "stats zero of the nat service (both)" -n "$A" stats zero \
+	tcp 192.0.2.30:80
+check_viplb "xdp detach d0 ($A)" -n "$A" xdp detach d0
 viplb_finish

@@ -23,6 +23,7 @@
 #include "parse.h"
 #include "print.h"
 #include "tables.h"
+#include "target.h"
 #include "util.h"
 #include "viplb.h"
 #include "xdp.h"
@@ -89,7 +90,7 @@ static const struct object {
 };
 
 static const char global_usage[] =
-	"viplb [-j|--json] [-p|--pretty] [-n|--netns NAME] [-V|--version] [-b FILE] OBJECT COMMAND ...\n";
+	"viplb [-j|--json] [-p|--pretty] [-n|--netns NAME] [-d|--datapath module|nft] [-V|--version] [-b FILE] OBJECT COMMAND ...\n";
 
 static const char where_usage[] =
 	"where  PROTO       := tcp | udp\n"
@@ -274,6 +275,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "pretty", no_argument, NULL, 'p' },
 	{ "netns", required_argument, NULL, 'n' },
+	{ "datapath", required_argument, NULL, 'd' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "batch", required_argument, NULL, 'b' },
 	{ "help", no_argument, NULL, 'h' },
@@ -282,7 +284,7 @@ static const struct option long_opts[] = {
 
 int main(int argc, char **argv)
 {
-	const char *netns = NULL, *batch = NULL;
+	const char *netns = NULL, *batch = NULL, *datapath = NULL;
 	bool json = false, pretty = false;
 	int opt, ret;
 
@@ -290,8 +292,8 @@ int main(int argc, char **argv)
 	if (run_as(argv[0], argc, argv, &ret))
 		goto out;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+jpn:Vb:h", long_opts, NULL)) !=
-	       -1) {
+	while ((opt = getopt_long(argc, argv, "+jpn:d:Vb:h", long_opts,
+				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			json = true;
@@ -301,6 +303,9 @@ int main(int argc, char **argv)
 			break;
 		case 'n':
 			netns = optarg;
+			break;
+		case 'd':
+			datapath = optarg;
 			break;
 		case 'b':
 			batch = optarg;
@@ -313,7 +318,7 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			/* One line, like every other error; no usage dump. */
-			if (optopt && strchr("nb", optopt))
+			if (optopt && strchr("ndb", optopt))
 				errmsg("option `%s' needs an argument (try `viplb help')",
 				       quote_arg(argv[optind - 1]));
 			else if (optopt)
@@ -329,6 +334,8 @@ int main(int argc, char **argv)
 	argv += optind;
 
 	print_init(stdout, json, pretty);
+	if (target_init(datapath))
+		return 1;
 	if (netns && enter_netns(netns))
 		return 1;
 	if (batch) {

@@ -2,20 +2,18 @@
 /*
  * viplb service ..., viplb backend ..., show, stats, stats zero and flush:
  * parse, then hand the command to the target layer (target.h), which
- * chooses the module, the XDP maps or both.  service lookup asks the
- * module's scheduler.  show says who serves each service (xdp.h).
+ * chooses the datapath.  service lookup asks the module's scheduler.
+ * show says who serves each service (target_served()).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
-#include "nl.h"
 #include "parse.h"
 #include "print.h"
 #include "service.h"
 #include "target.h"
 #include "viplb.h"
-#include "xdp.h"
 
 static int run_config(const struct config_cmd *cmd)
 {
@@ -29,10 +27,8 @@ static int run_config(const struct config_cmd *cmd)
 static int run_lookup(const struct config_cmd *cmd)
 {
 	struct lookup_reply r;
-	struct nl_sock *nl;
 
-	nl = nl_get();
-	if (!nl || lookup_service(nl, cmd, &r))
+	if (target_lookup(cmd, &r))
 		return 1;
 	print_lookup(&r);
 	return 0;
@@ -44,7 +40,8 @@ static int show(const struct config_cmd *cmd, const char *ctx, bool with_stats)
 	struct lb_service_list list;
 	const struct svc_key *key = NULL;
 	char what[128], ap[ADDRPORT_STRLEN];
-	bool module, xdp;
+	const char *served;
+	bool text;
 	size_t i;
 
 	snprintf(what, sizeof(what), "%s", ctx);
@@ -57,12 +54,11 @@ static int show(const struct config_cmd *cmd, const char *ctx, bool with_stats)
 	}
 	if (target_fetch(key, with_stats, what, &list))
 		return 1;
-	module = module_loaded();
-	xdp = xdp_attached();
 	open_json_array(NULL);
-	for (i = 0; i < list.nr; i++)
-		print_service(&list.svcs[i], with_stats,
-			      xdp_served_by(&list.svcs[i], module, xdp), xdp);
+	for (i = 0; i < list.nr; i++) {
+		served = target_served(&list.svcs[i], &text);
+		print_service(&list.svcs[i], with_stats, served, text);
+	}
 	close_json_array();
 	free_services(&list);
 	return 0;

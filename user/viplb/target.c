@@ -1,30 +1,138 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The target layer: the module, the module and XDP, or XDP alone.  See
- * target.h.  The module's side is here too: one acknowledged request per
- * command, and a restore as one kernel transaction (lib/txn.h).
+ * The target layer: the module or nf_tables, each with or without XDP.
+ * See target.h.  The module's side is here too: one acknowledged request
+ * per command, and a restore as one kernel transaction (lib/txn.h).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/utsname.h>
 #include <libmnl/libmnl.h>
 
 #include <linux/viplb.h>
 
 #include "errors.h"
+#include "nft.h"
 #include "nl.h"
 #include "target.h"
 #include "txn.h"
 #include "xdp.h"
 
+enum datapath {
+	DATAPATH_AUTO,
+	DATAPATH_MODULE,
+	DATAPATH_NFT,
+};
+
+static enum datapath datapath;
+
+/* Who serves what XDP passes when the module is not loaded. */
+static const char *passed_to(const struct lb_service *svc)
+{
+	if (datapath == DATAPATH_MODULE)
+		return "none";
+	return nft_serves(svc) ? "nft" : "none";
+}
+
+int target_init(const char *name)
+{
+	if (!name)
+		datapath = DATAPATH_AUTO;
+	else if (!strcmp(name, "module"))
+		datapath = DATAPATH_MODULE;
+	else if (!strcmp(name, "nft"))
+		datapath = DATAPATH_NFT;
+	else {
+		errmsg("unknown datapath `%s' for -d (use module or nft)",
+		       quote_arg(name));
+		return -1;
+	}
+	xdp_passed_to = passed_to;
+	return 0;
+}
+
+/*
+ * Whether modprobe could load viplb.ko: module loading is on and the
+ * running kernel's modules.dep lists it.
+ */
+static bool module_loadable(void)
+{
+	char path[320], line[1024];
+	struct utsname u;
+	bool found = false;
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/modules_disabled", "r");
+	if (f) {
+		found = fgetc(f) == '1';
+		fclose(f);
+		if (found)
+			return false;
+	}
+	if (uname(&u))
+		return false;
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", u.release);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':'), *base;
+
+		if (!colon)
+			continue;
+		*colon = '\0';
+		base = strrchr(line, '/');
+		base = base ? base + 1 : line;
+		/* viplb.ko, or compressed: viplb.ko.xz and the like */
+		found = !strncmp(base, "viplb.ko", 8) &&
+			(!base[8] || base[8] == '.');
+	}
+	fclose(f);
+	return found;
+}
+
 enum target target_get(void)
 {
 	bool xdp = xdp_attached();
+	bool module;
 
-	if (module_loaded())
+	switch (datapath) {
+	case DATAPATH_MODULE:
+		module = true;
+		break;
+	case DATAPATH_NFT:
+		module = false;
+		break;
+	default:
+		module = module_loaded() || module_loadable();
+	}
+	if (module)
 		return xdp ? TARGET_MODULE_XDP : TARGET_MODULE;
-	return xdp ? TARGET_XDP : TARGET_MODULE;
+	return xdp ? TARGET_NFT_XDP : TARGET_NFT;
 }
 
+const char *target_served(const struct lb_service *svc, bool *text)
+{
+	switch (target_get()) {
+	case TARGET_MODULE:
+		*text = false;
+		return "module";
+	case TARGET_MODULE_XDP:
+		*text = true;
+		return xdp_served_by(svc, true, true);
+	case TARGET_NFT:
+		*text = false;
+		return nft_serves(svc) ? "nft" : "none";
+	default:
+		*text = true;
+		return xdp_serves(svc) ? "xdp" :
+		       nft_serves(svc) ? "nft" :
+					 "none";
+	}
+}
 /* Send one command to the module and wait for its ACK. */
 static int module_apply(const struct config_cmd *cmd)
 {
@@ -56,11 +164,97 @@ static int lock_maps(const struct config_cmd *cmd)
 	return xdp_lock(format_cmd(what, sizeof(what), cmd), false);
 }
 
+/*
+ * With XDP attached, its maps hold every service (as without nf_tables);
+ * nf_tables then follows the nat services they hold.
+ */
+static int nft_follow_xdp(const char *what)
+{
+	struct lb_service_list x;
+	int ret;
+
+	if (xdp_fetch(NULL, false, what, &x))
+		return -1;
+	ret = nft_replace(&x, what);
+	free_services(&x);
+	return ret;
+}
+
+/*
+ * Services on nf_tables that the maps lack (configured before XDP was
+ * attached) go into the maps first, so that nf_tables, which follows the
+ * maps, keeps them.
+ */
+static int adopt_nft(const char *what)
+{
+	struct lb_service_list n, x;
+	struct config_cmd c;
+	int ret = 0;
+	size_t i, j;
+
+	if (nft_fetch(NULL, false, what, &n))
+		return -1;
+	if (!n.nr || xdp_fetch(NULL, false, what, &x)) {
+		ret = n.nr ? -1 : 0;
+		free_services(&n);
+		return ret;
+	}
+	for (i = 0; !ret && i < n.nr; i++) {
+		const struct lb_service *s = &n.svcs[i];
+
+		if (nft_model_find(&x, &s->key))
+			continue;
+		c = (struct config_cmd){
+			.op = OP_SVC_ADD,
+			.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
+			       HAS_FLAGS,
+			.svc = s->key,
+			.sched = s->sched,
+			.mode = s->mode,
+			.table_size = s->table_size,
+			.flags = s->flags,
+		};
+		ret = xdp_apply(&c);
+		c.op = OP_BE_ADD;
+		c.has = HAS_KEY | HAS_WEIGHT;
+		for (j = 0; !ret && j < s->nr_backends; j++) {
+			c.be = s->backends[j].key;
+			c.weight = s->backends[j].weight;
+			ret = xdp_apply(&c);
+		}
+	}
+	free_services(&x);
+	free_services(&n);
+	return ret;
+}
+
+static int nft_xdp_apply(const struct config_cmd *cmd)
+{
+	char what[256];
+
+	format_cmd(what, sizeof(what), cmd);
+	if (lock_maps(cmd) || adopt_nft(what) || xdp_apply(cmd))
+		return -1;
+	if (cmd->op == OP_STATS_ZERO)
+		return nft_apply(cmd, true);
+	if (nft_follow_xdp(what))
+		return -1;
+	/* The maps dropped the backend's flows; conntrack holds nat's. */
+	if (cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH) &&
+	    nft_ct_flush(&cmd->svc, &cmd->be)) {
+		errmsg("%s: deleting its conntrack entries failed", what);
+		return -1;
+	}
+	return 0;
+}
+
 int target_apply(const struct config_cmd *cmd)
 {
 	switch (target_get()) {
-	case TARGET_XDP:
-		return lock_maps(cmd) || xdp_apply(cmd) ? -1 : 0;
+	case TARGET_NFT:
+		return nft_apply(cmd, false);
+	case TARGET_NFT_XDP:
+		return nft_xdp_apply(cmd);
 	case TARGET_MODULE_XDP:
 		return lock_maps(cmd) || module_apply(cmd) || xdp_mirror(cmd) ?
 			       -1 :
@@ -135,13 +329,75 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 {
 	enum target to = target_get();
 
-	if (to != TARGET_MODULE && xdp_lock("restore", false))
+	switch (to) {
+	case TARGET_NFT:
+		return nft_restore(cmds, n, false);
+	case TARGET_NFT_XDP:
+		/* The maps first: they check it all, and hold it all. */
+		if (xdp_lock("restore", false) || xdp_restore(cmds, n))
+			return -1;
+		return nft_follow_xdp("restore");
+	case TARGET_MODULE_XDP:
+		if (xdp_lock("restore", false) || module_restore(cmds, n))
+			return -1;
+		return xdp_mirror_all();
+	default:
+		return module_restore(cmds, n);
+	}
+}
+
+static bool same_key(const struct svc_key *a, const struct svc_key *b)
+{
+	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
+	       !memcmp(&a->addr, &b->addr, addr_len(a->af));
+}
+
+/*
+ * What nf_tables adds to the maps' services in @list (of @key, or all):
+ * the counters of those it serves, and those the maps lack (configured
+ * before XDP was attached, adopted by the next command).
+ */
+static int nft_merge(const struct svc_key *key, const char *what,
+		     struct lb_service_list *list)
+{
+	struct lb_service_list x;
+	size_t i, j, k;
+
+	if (nft_fetch(NULL, true, what, &x))
 		return -1;
-	if (to == TARGET_XDP)
-		return xdp_restore(cmds, n);
-	if (module_restore(cmds, n))
-		return -1;
-	return to == TARGET_MODULE_XDP ? xdp_mirror_all() : 0;
+	for (i = 0; i < x.nr; i++) {
+		struct lb_service *t = &x.svcs[i];
+		struct lb_service *s = nft_model_find(list, &t->key);
+
+		if (key && !same_key(key, &t->key))
+			continue;
+		if (!s) {
+			void *p = realloc(list->svcs,
+					  (list->nr + 1) * sizeof(*list->svcs));
+
+			if (!p)
+				break;
+			list->svcs = p;
+			list->svcs[list->nr++] = *t;
+			list->cap = list->nr;
+			t->backends = NULL;
+			t->nr_backends = 0;
+			continue;
+		}
+		if (!nft_serves(s))
+			continue;
+		s->stats = t->stats;
+		for (j = 0; j < s->nr_backends; j++)
+			for (k = 0; k < t->nr_backends; k++)
+				if (!memcmp(&s->backends[j].key,
+					    &t->backends[k].key,
+					    sizeof(t->backends[k].key)))
+					s->backends[j].stats =
+						t->backends[k].stats;
+	}
+	free_services(&x);
+	nft_model_sort(list);
+	return 0;
 }
 
 int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
@@ -149,10 +405,41 @@ int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
 {
 	struct nl_sock *nl;
 
-	if (target_get() == TARGET_XDP)
-		return xdp_fetch(key, with_stats, what, list);
-	nl = nl_get();
-	if (!nl)
+	switch (target_get()) {
+	case TARGET_NFT_XDP:
+		if (xdp_fetch(key, with_stats, what, list))
+			return -1;
+		if (nft_merge(key, what, list)) {
+			free_services(list);
+			return -1;
+		}
+		return 0;
+	case TARGET_NFT:
+		return nft_fetch(key, with_stats, what, list);
+	default:
+		nl = nl_get();
+		if (!nl)
+			return -1;
+		return fetch_services(nl, key, what, list);
+	}
+}
+
+int target_lookup(const struct config_cmd *cmd, struct lookup_reply *r)
+{
+	struct nl_sock *nl;
+	char what[256];
+
+	switch (target_get()) {
+	case TARGET_NFT:
+		return nft_lookup(cmd, r);
+	case TARGET_NFT_XDP:
+		errmsg("%s: with XDP attached, use viplb xdp lookup (the program answers for dr and tun)",
+		       format_cmd(what, sizeof(what), cmd));
 		return -1;
-	return fetch_services(nl, key, what, list);
+	default:
+		nl = nl_get();
+		if (!nl)
+			return -1;
+		return lookup_service(nl, cmd, r);
+	}
 }

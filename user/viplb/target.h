@@ -5,17 +5,20 @@
  * stats, show, save and restore) goes through here, and only here is the
  * datapath chosen:
  *
- *   module loaded, XDP not attached   the module
- *   module loaded, XDP attached       the module; the XDP maps then copy
- *                                     the module's view of what changed
- *   no module, XDP attached           the XDP maps alone
- *   neither                           the module (whose absence is then
- *                                     reported)
+ *   module loaded (or loadable)  the module; with XDP attached, the XDP
+ *                                maps then copy the module's view of
+ *                                what changed
+ *   otherwise                    nf_tables (table inet viplb, user/nft/);
+ *                                with XDP attached, the XDP maps hold
+ *                                every service (as they did alone) and
+ *                                serve dr and tun; nf_tables follows
+ *                                their nat services and serves those
  *
- * The choice is made for each command, so a batch that attaches XDP
- * half-way sends its later lines to both.  A command that writes the XDP
- * maps first takes their lock (xdp_lock()), and keeps it until the
- * process ends: two viplb processes never write them at once.
+ * "viplb -d module|nft" forces one (target_init()).  The choice is made
+ * for each command, so a batch that attaches XDP half-way sends its later
+ * lines to both.  A command that writes the XDP maps first takes their
+ * lock (xdp_lock()), and keeps it until the process ends: two viplb
+ * processes never write them at once.
  */
 #ifndef VIPLB_USER_TARGET_H
 #define VIPLB_USER_TARGET_H
@@ -29,10 +32,20 @@
 enum target {
 	TARGET_MODULE,
 	TARGET_MODULE_XDP,
-	TARGET_XDP,
+	TARGET_NFT,
+	TARGET_NFT_XDP,
 };
 
+/* The -d option's value ("module", "nft") or NULL.  0 or -1 (reported). */
+int target_init(const char *datapath);
 enum target target_get(void);
+/*
+ * Who serves @svc ("module", "nft", "xdp" or "none"), and in *text
+ * whether text output says so too (when XDP is attached).
+ */
+const char *target_served(const struct lb_service *svc, bool *text);
+/* service lookup: the module's scheduler.  0 or -1 (reported). */
+int target_lookup(const struct config_cmd *cmd, struct lookup_reply *r);
 /* One service, backend, flush or stats-zero command.  0 or -1 (reported). */
 int target_apply(const struct config_cmd *cmd);
 /* A whole restore: atomic in the module.  0 or -1 (reported). */

@@ -18,9 +18,13 @@ bool xdp_serves(const struct lb_service *svc)
 	return false;
 }
 
+const char *(*xdp_passed_to)(const struct lb_service *svc);
+
 const char *xdp_served_by(const struct lb_service *svc, bool module, bool xdp)
 {
 	if (xdp && xdp_serves(svc))
 		return "xdp";
-	return module ? "module" : "none";
+	if (module)
+		return "module";
+	return xdp_passed_to ? xdp_passed_to(svc) : "none";
 }

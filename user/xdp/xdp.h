@@ -83,9 +83,14 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir);
  * module, when loaded, serves the rest; else nothing does.
  */
 bool xdp_serves(const struct lb_service *svc);
-/* "xdp", "module" or "none", given whether each is there. */
+/*
+ * "xdp", "module" or "none", given whether each is there; without the
+ * module, what xdp_passed_to says if set (the target layer sets it).
+ */
 const char *xdp_served_by(const struct lb_service *svc, bool module,
 			  bool xdp);
+/* Who serves a service XDP passes when the module is not loaded. */
+extern const char *(*xdp_passed_to)(const struct lb_service *svc);
 
 /* Unmap; with close_fds, close the fds too. */
 void xdp_maps_release(struct xdp_maps *m, bool close_fds);

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Commands and restores on nf_tables: read the services (with their
+ * counters, which the new table carries over), change them in memory,
+ * write the whole table in one batch.  A restore starts from no service.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/viplb.h>
+
+#include "errors.h"
+#include "nft.h"
+
+bool nft_serves(const struct lb_service *svc)
+{
+	return svc->mode == VIPLB_MODE_NAT && svc->sched != VIPLB_SCHED_LC;
+}
+
+/* Write @list as the whole table.  0 or -1 (reported, naming @what). */
+static int commit(struct lb_service_list *list, const char *what)
+{
+	struct nft_batch *b = nft_batch_new();
+	int err;
+
+	if (!b) {
+		errmsg("%s: %s", what, strerror(ENOMEM));
+		return -1;
+	}
+	nft_model_sort(list);
+	err = nft_ruleset_build(b, list);
+	if (!err)
+		err = nft_batch_send(b);
+	nft_batch_free(b);
+	if (err) {
+		errmsg("%s: %s (nf_tables)", what, strerror(-err));
+		return -1;
+	}
+	return 0;
+}
+
+static void report(const struct config_cmd *cmd, int err, const char *why)
+{
+	char what[256];
+
+	format_cmd(what, sizeof(what), cmd);
+	if (why)
+		errmsg("%s: %s", what, why);
+	else
+		errmsg("%s: %s (nf_tables)", what, strerror(-err));
+}
+
+int nft_apply(const struct config_cmd *cmd, bool xdp)
+{
+	struct lb_service_list list;
+	char what[256];
+	const char *why;
+	int err, ret;
+
+	format_cmd(what, sizeof(what), cmd);
+	if (nft_fetch(NULL, true, what, &list))
+		return -1;
+	err = nft_model_apply(&list, cmd, xdp, &why);
+	if (err) {
+		report(cmd, err, why);
+		free_services(&list);
+		return -1;
+	}
+	ret = commit(&list, what);
+	free_services(&list);
+	/* The backend is out of the table: now its connections go. */
+	if (!ret && cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH)) {
+		err = nft_ct_flush(&cmd->svc, &cmd->be);
+		if (err) {
+			errmsg("%s: deleting its conntrack entries: %s", what,
+			       strerror(-err));
+			ret = -1;
+		}
+	}
+	return ret;
+}
+
+int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp)
+{
+	struct lb_service_list list = { 0 };
+	const char *why;
+	int err, ret;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		err = nft_model_apply(&list, &cmds[i], xdp, &why);
+		if (err) {
+			cur_line = cmds[i].line;
+			report(&cmds[i], err, why);
+			cur_line = 0;
+			free_services(&list);
+			return -1;
+		}
+	}
+	ret = commit(&list, "restore");
+	free_services(&list);
+	return ret;
+}
+
+/* A copy of @s at the end of @list, with the counters @cur has for it. */
+static int copy_service(struct lb_service_list *list,
+			const struct lb_service *s, struct lb_service_list *cur)
+{
+	struct lb_service *d, *old = nft_model_find(cur, &s->key);
+	size_t i, j;
+
+	if (list->nr == list->cap) {
+		size_t cap = list->cap ? 2 * list->cap : 16;
+		void *p = realloc(list->svcs, cap * sizeof(*list->svcs));
+
+		if (!p)
+			return -ENOMEM;
+		list->svcs = p;
+		list->cap = cap;
+	}
+	d = &list->svcs[list->nr];
+	*d = *s;
+	d->backends = calloc(s->nr_backends + 1, sizeof(*d->backends));
+	if (!d->backends)
+		return -ENOMEM;
+	list->nr++;
+	d->cap_backends = s->nr_backends;
+	memset(&d->stats, 0, sizeof(d->stats));
+	for (i = 0; i < s->nr_backends; i++) {
+		d->backends[i] = s->backends[i];
+		memset(&d->backends[i].stats, 0, sizeof(d->backends[i].stats));
+	}
+	if (!old)
+		return 0;
+	d->stats = old->stats;
+	for (i = 0; i < d->nr_backends; i++)
+		for (j = 0; j < old->nr_backends; j++)
+			if (!memcmp(&d->backends[i].key, &old->backends[j].key,
+				    sizeof(old->backends[j].key)))
+				d->backends[i].stats = old->backends[j].stats;
+	return 0;
+}
+
+int nft_replace(const struct lb_service_list *src, const char *what)
+{
+	struct lb_service_list cur, next = { 0 };
+	int err = 0, ret = -1;
+	size_t i;
+
+	if (nft_fetch(NULL, true, what, &cur))
+		return -1;
+	for (i = 0; !err && i < src->nr; i++)
+		if (nft_serves(&src->svcs[i]))
+			err = copy_service(&next, &src->svcs[i], &cur);
+	if (err)
+		errmsg("%s: %s", what, strerror(-err));
+	else
+		ret = commit(&next, what);
+	free_services(&next);
+	free_services(&cur);
+	return ret;
+}

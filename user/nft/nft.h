@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The nf_tables datapath (libnftnl + libmnl): viplb's services as one
+ * table, "inet viplb", that viplb owns and rewrites whole in one batch.
+ *
+ *   chain prerouting   nat hook prerouting, priority dstnat - 1 (-101)
+ *   chain output       nat hook output, priority dstnat - 1 (-101)
+ *                      both: daddr . l4proto . dport vmap @svc4/@svc6,
+ *                      then daddr . l4proto vmap @any4/@any6 (port 0)
+ *   chain postrouting  nat hook postrouting, priority srcnat - 1 (99):
+ *                      masquerade when the connection's original
+ *                      destination is a service with the snat flag
+ *   chain sN           one per service: a counter, then its scheduler's
+ *                      slot (numgen or jhash) vmap @sNslots, or reject
+ *                      when no backend has a weight
+ *   chain sNbM         one per backend: a counter and its DNAT
+ *   chain count_pre    filter hook prerouting, priority dstnat + 1 (-99)
+ *   chain count_out    filter hook output, priority dstnat + 1 (-99)
+ *                      both: ct original daddr . l4proto [. proto-dst]
+ *                      vmap @cnt4/@cntany4/@cnt6/@cntany6
+ *   chain sNc          one per service: packets and bytes in and out, of
+ *                      the service, then of each backend (reply source)
+ *
+ * The service's settings are the comment of its chain, and a backend's
+ * its chain's: each the line "viplb save" writes for it, read back by the
+ * same parser as a restore file (fetch.c).  A command reads the table,
+ * changes the services in memory (model.c) and writes the whole table
+ * again in one batch that deletes and re-adds it (ruleset.c, batch.c):
+ * the kernel swaps it in at once, or changes nothing.  The counters are
+ * carried over; established connections keep their conntrack NAT.
+ */
+#ifndef VIPLB_USER_NFT_H
+#define VIPLB_USER_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parse.h"
+#include "service.h"
+
+#define NFT_TABLE "viplb"
+
+/* The seed of the jhash of sh and maglev (nft's "seed"). */
+#define NFT_HASH_SEED 0x76706c62U
+
+/* Whether nf_tables serves svc (nat mode); else it only records it. */
+bool nft_serves(const struct lb_service *svc);
+
+/*
+ * One service, backend, flush or stats-zero command.  With @xdp (XDP
+ * attached), dr and tun services are accepted and recorded for XDP to
+ * serve; without, refused.  0 or -1 (reported).
+ */
+int nft_apply(const struct config_cmd *cmd, bool xdp);
+/* A whole restore, from an empty config, in one batch.  0 or -1. */
+int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp);
+/*
+ * Make the table hold the services of @src that it serves (nat), with
+ * the counters it has for them: nf_tables following XDP's maps, which
+ * hold every service while XDP is attached.  0 or -1 (reported).
+ */
+int nft_replace(const struct lb_service_list *src, const char *what);
+/* Services from the table (one, or all if @key is NULL).  0 or -1. */
+int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
+	      struct lb_service_list *list);
+
+/*
+ * conntrack.c: delete the conntrack entries of service @svc DNATed to
+ * backend @be.  0 or a negative errno.
+ */
+int nft_ct_flush(const struct svc_key *svc, const struct be_key *be);
+
+/*
+ * lookup.c: the backend nf_tables picks for the new flow of a service
+ * lookup command (sh and maglev).  0 or -1 (reported).
+ */
+int nft_lookup(const struct config_cmd *cmd, struct lookup_reply *r);
+
+/* model.c: the services of a table, changed in memory. */
+/* Apply @cmd to @list; 0 or a negative errno, *why set for refusals. */
+int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
+		    bool xdp, const char **why);
+/* Sort the services by key and each one's backends as Maglev orders them. */
+void nft_model_sort(struct lb_service_list *list);
+struct lb_service *nft_model_find(struct lb_service_list *list,
+				  const struct svc_key *key);
+
+/*
+ * ruleset.c: a service's slots, the backend index of each, @n of them (0
+ * if no backend has a weight), malloc'ed (NULL without memory); the batch
+ * that replaces the table by @list's services.
+ */
+uint32_t *nft_slots(const struct lb_service *s, uint32_t *n);
+struct nft_batch;
+int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list);
+
+/* batch.c: a growing buffer of nf_tables messages, sent as one batch. */
+struct nft_batch *nft_batch_new(void);
+void nft_batch_free(struct nft_batch *b);
+/* Room for one more message of at most @len bytes; its header. */
+struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type,
+			       uint16_t flags, size_t len);
+/* Account for the message nft_batch_msg() returned, now built. */
+void nft_batch_done(struct nft_batch *b, struct nlmsghdr *nlh);
+/* Close and send the batch: 0 or a negative errno from the kernel. */
+int nft_batch_send(struct nft_batch *b);
+
+/* Dump requests (fetch.c): every reply message goes to @cb.  0 or -errno. */
+int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
+	     void *data);
+
+#endif /* VIPLB_USER_NFT_H */
