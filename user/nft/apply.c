@@ -12,6 +12,7 @@
 
 #include "errors.h"
 #include "nft.h"
+#include "util.h"
 
 bool nft_serves(const struct lb_service *svc)
 {
@@ -110,15 +111,8 @@ static int copy_service(struct lb_service_list *list,
 	struct lb_service *d, *old = nft_model_find(cur, &s->key);
 	size_t i, j;
 
-	if (list->nr == list->cap) {
-		size_t cap = list->cap ? 2 * list->cap : 16;
-		void *p = realloc(list->svcs, cap * sizeof(*list->svcs));
-
-		if (!p)
-			return -ENOMEM;
-		list->svcs = p;
-		list->cap = cap;
-	}
+	if (grow_array(list->svcs, list->nr, list->cap, 16))
+		return -ENOMEM;
 	d = &list->svcs[list->nr];
 	*d = *s;
 	d->backends = calloc(s->nr_backends + 1, sizeof(*d->backends));

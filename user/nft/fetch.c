@@ -21,6 +21,7 @@
 
 #include "errors.h"
 #include "nft.h"
+#include "util.h"
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
@@ -59,15 +60,8 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 
 static int add_owner(struct fetch *f, const char *name, size_t svc, ssize_t be)
 {
-	if (f->nr_owners == f->cap_owners) {
-		size_t cap = f->cap_owners ? 2 * f->cap_owners : 64;
-		void *p = realloc(f->owners, cap * sizeof(*f->owners));
-
-		if (!p)
-			return -ENOMEM;
-		f->owners = p;
-		f->cap_owners = cap;
-	}
+	if (grow_array(f->owners, f->nr_owners, f->cap_owners, 64))
+		return -ENOMEM;
 	snprintf(f->owners[f->nr_owners].name, sizeof(f->owners->name), "%s",
 		 name);
 	f->owners[f->nr_owners].svc = svc;

@@ -13,6 +13,7 @@
 #include <viplb/maglev.h>
 
 #include "nft.h"
+#include "util.h"
 
 static bool same_key(const struct svc_key *a, const struct svc_key *b)
 {
@@ -48,15 +49,8 @@ static struct lb_service *add_service(struct lb_service_list *list,
 {
 	struct lb_service *s;
 
-	if (list->nr == list->cap) {
-		size_t cap = list->cap ? 2 * list->cap : 16;
-		void *p = realloc(list->svcs, cap * sizeof(*list->svcs));
-
-		if (!p)
-			return NULL;
-		list->svcs = p;
-		list->cap = cap;
-	}
+	if (grow_array(list->svcs, list->nr, list->cap, 16))
+		return NULL;
 	s = &list->svcs[list->nr++];
 	memset(s, 0, sizeof(*s));
 	s->key = *key;
@@ -72,15 +66,8 @@ static int add_backend(struct lb_service *s, const struct config_cmd *cmd)
 
 	if (find_backend(s, &cmd->be) >= 0)
 		return -EEXIST;
-	if (s->nr_backends == s->cap_backends) {
-		size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
-		void *p = realloc(s->backends, cap * sizeof(*s->backends));
-
-		if (!p)
-			return -ENOMEM;
-		s->backends = p;
-		s->cap_backends = cap;
-	}
+	if (grow_array(s->backends, s->nr_backends, s->cap_backends, 8))
+		return -ENOMEM;
 	be = &s->backends[s->nr_backends++];
 	memset(be, 0, sizeof(*be));
 	be->key = cmd->be;

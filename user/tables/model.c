@@ -197,15 +197,8 @@ static struct rt_chain *new_chain(struct rt_table *t, const char *name,
 {
 	struct rt_chain *c;
 
-	if (t->nr_chains == t->cap_chains) {
-		size_t cap = t->cap_chains ? 2 * t->cap_chains : 16;
-
-		c = realloc(t->chains, cap * sizeof(*c));
-		if (!c)
-			return NULL;
-		t->chains = c;
-		t->cap_chains = cap;
-	}
+	if (grow_array(t->chains, t->nr_chains, t->cap_chains, 16))
+		return NULL;
 	c = &t->chains[t->nr_chains++];
 	memset(c, 0, sizeof(*c));
 	snprintf(c->name, sizeof(c->name), "%s", name);
@@ -455,17 +448,8 @@ static bool same_rule(const struct rt_rule *a, const struct rt_rule *b)
 
 int rt_insert_rule(struct rt_chain *c, size_t pos, const struct rt_rule *r)
 {
-	struct rt_rule *rules;
-
-	if (c->nr_rules == c->cap_rules) {
-		size_t cap = c->cap_rules ? 2 * c->cap_rules : 8;
-
-		rules = realloc(c->rules, cap * sizeof(*rules));
-		if (!rules)
-			return -1;
-		c->rules = rules;
-		c->cap_rules = cap;
-	}
+	if (grow_array(c->rules, c->nr_rules, c->cap_rules, 8))
+		return -1;
 	memmove(&c->rules[pos + 1], &c->rules[pos],
 		(c->nr_rules - pos) * sizeof(*c->rules));
 	if (copy_rule(&c->rules[pos], r)) {

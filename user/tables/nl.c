@@ -25,6 +25,7 @@
 #include "nl.h"
 #include "tables.h"
 #include "txn.h"
+#include "util.h"
 
 #define DUMP_TRIES 5
 #define DUMP_EBADMSG 1
@@ -316,20 +317,11 @@ static int send_item(struct load *l, const struct rt_table *t,
 		     const struct rt_chain *c, const struct rt_rule *r,
 		     size_t num, struct nl_error *err)
 {
-	struct load_item *items;
-
-	if (l->nr == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-
-		items = realloc(l->items, cap * sizeof(*items));
-		if (!items) {
-			memset(err, 0, sizeof(*err));
-			err->error = ENOMEM;
-			err->syscall = "building the load";
-			return -1;
-		}
-		l->items = items;
-		l->cap = cap;
+	if (grow_array(l->items, l->nr, l->cap, 256)) {
+		memset(err, 0, sizeof(*err));
+		err->error = ENOMEM;
+		err->syscall = "building the load";
+		return -1;
 	}
 	l->items[l->nr++] = (struct load_item){ t, c, r, num };
 	return txn_add(l->txn, err);

@@ -30,10 +30,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "errors.h"
 #include "nl.h"
 #include "parse.h"
 #include "tables.h"
-#include "errors.h"
+#include "util.h"
 
 #ifndef VIPLB_VERSION
 #define VIPLB_VERSION "0.1.0"
@@ -139,17 +140,9 @@ static bool is_blank(char c)
 
 static int push_token(struct tokens *t, char *tok)
 {
-	char **argv;
-
-	if ((size_t)t->argc + 1 >= t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 64;
-
-		argv = realloc(t->argv, cap * sizeof(*argv));
-		if (!argv)
-			return rt_fail("%s", strerror(ENOMEM));
-		t->argv = argv;
-		t->cap = cap;
-	}
+	/* Room for the token and the NULL after it. */
+	if (grow_array(t->argv, (size_t)t->argc + 1, t->cap, 64))
+		return rt_fail("%s", strerror(ENOMEM));
 	t->argv[t->argc++] = tok;
 	t->argv[t->argc] = NULL;
 	return 0;

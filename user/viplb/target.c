@@ -133,6 +133,7 @@ const char *target_served(const struct lb_service *svc, bool *text)
 					 "none";
 	}
 }
+
 /* Send one command to the module and wait for its ACK. */
 static int module_apply(const struct config_cmd *cmd)
 {

@@ -16,6 +16,7 @@
 #include <viplb/maglev.h>
 
 #include "errors.h"
+#include "util.h"
 #include "xdp.h"
 
 static struct lb_backend *find_backend(struct lb_service *s,
@@ -68,16 +69,9 @@ static int edit_service(struct lb_service *s, const struct config_cmd *cmd,
 	case OP_BE_ADD:
 		if (be)
 			return -EEXIST;
-		if (s->nr_backends == s->cap_backends) {
-			size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
-			void *p = realloc(s->backends,
-					  cap * sizeof(*s->backends));
-
-			if (!p)
-				return -ENOMEM;
-			s->backends = p;
-			s->cap_backends = cap;
-		}
+		if (grow_array(s->backends, s->nr_backends, s->cap_backends,
+			       8))
+			return -ENOMEM;
 		be = &s->backends[s->nr_backends++];
 		memset(be, 0, sizeof(*be));
 		be->key = cmd->be;
@@ -239,15 +233,8 @@ static int model_add(struct model *md, const struct svc_key *key)
 	unsigned int h = model_hash(key);
 	struct model_svc *ms;
 
-	if (md->nr == md->cap) {
-		size_t cap = md->cap ? 2 * md->cap : 64;
-		void *p = realloc(md->svcs, cap * sizeof(*md->svcs));
-
-		if (!p)
-			return -ENOMEM;
-		md->svcs = p;
-		md->cap = cap;
-	}
+	if (grow_array(md->svcs, md->nr, md->cap, 64))
+		return -ENOMEM;
 	ms = &md->svcs[md->nr];
 	memset(ms, 0, sizeof(*ms));
 	service_init(&ms->s, key);

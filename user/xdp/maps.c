@@ -36,6 +36,7 @@
 
 #include "errors.h"
 #include "print.h"
+#include "util.h"
 #include "xdp.h"
 
 #define BACKENDS_SIZE \
@@ -1328,15 +1329,8 @@ static int add_backend(struct xdp_maps *m, struct lb_service *s, __u32 b,
 	struct viplb_xdp_counters c;
 	struct lb_backend *be;
 
-	if (s->nr_backends == s->cap_backends) {
-		size_t cap = s->cap_backends ? 2 * s->cap_backends : 8;
-		void *p = realloc(s->backends, cap * sizeof(*s->backends));
-
-		if (!p)
-			return -ENOMEM;
-		s->backends = p;
-		s->cap_backends = cap;
-	}
+	if (grow_array(s->backends, s->nr_backends, s->cap_backends, 8))
+		return -ENOMEM;
 	be = &s->backends[s->nr_backends++];
 	memset(be, 0, sizeof(*be));
 	memcpy(&be->key.addr, e->addr, sizeof(e->addr));

@@ -29,6 +29,7 @@
 #include <viplb/hash.h>
 
 #include "errors.h"
+#include "util.h"
 #include "xdp.h"
 
 /* One next hop: an address on a device. */
@@ -74,15 +75,8 @@ static struct nexthop *nh_get(struct nh_set *s, int ifindex, uint8_t family,
 
 	if (nh)
 		return nh;
-	if (s->nr == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		void *p = realloc(s->v, cap * sizeof(*s->v));
-
-		if (!p)
-			return NULL;
-		s->v = p;
-		s->cap = cap;
-	}
+	if (grow_array(s->v, s->nr, s->cap, 16))
+		return NULL;
 	nh = &s->v[s->nr++];
 	memset(nh, 0, sizeof(*nh));
 	nh->ifindex = ifindex;

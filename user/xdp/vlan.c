@@ -16,6 +16,7 @@
 #include <libmnl/libmnl.h>
 #include <bpf/bpf.h>
 
+#include "util.h"
 #include "xdp.h"
 
 /* Room for one message of a link dump (libmnl's own wants 32 KiB too). */
@@ -94,15 +95,8 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (!xdp_vlan_of_link(nlh, &ifindex, &v))
 		return MNL_CB_OK;
-	if (list->nr == list->cap) {
-		size_t cap = list->cap ? 2 * list->cap : 16;
-		void *p = realloc(list->dev, cap * sizeof(*list->dev));
-
-		if (!p)
-			return MNL_CB_ERROR;
-		list->dev = p;
-		list->cap = cap;
-	}
+	if (grow_array(list->dev, list->nr, list->cap, 16))
+		return MNL_CB_ERROR;
 	list->dev[list->nr].ifindex = ifindex;
 	list->dev[list->nr++].v = v;
 	return MNL_CB_OK;
