@@ -27,13 +27,14 @@
 # Its backends hold 192.0.2.20 on lo (arp_ignore) and answer on port 80;
 # the director does not hold it.  30 connections to it are forwarded at
 # XDP (XDP_REDIRECT to the backend's veth, with the backend's MAC from
-# bpf_fib_lookup()) and the module sees none of their packets, while the
+# bpf_fib_lookup() and a per-CPU next-hop cache) and the module sees none of their packets, while the
 # nat VIP is still passed to the module; `viplb xdp stats`, the
 # per-backend counts and `viplb xdp lookup` beside `viplb service lookup`
-# show it.  Last, the module is unloaded and XDP goes on serving the dr
-# VIP from its pinned maps alone (the backends' MACs kept fresh by managed
-# neighbour entries), takes a change from the CLI (backend 3 drained) on
-# its own, then is detached.
+# show it.  Last, the module is unloaded: XDP goes on serving the dr VIP
+# from its pinned maps alone (the backends' MACs kept fresh by managed
+# neighbour entries), viplb moves the nat VIP to nf_tables (its own table,
+# inet viplb), XDP takes a change from the CLI (backend 3 drained) on its
+# own, then is detached.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -303,29 +304,33 @@ if [ -d /sys/module/viplb ]; then
 fi
 echo "viplb unloaded"
 
-step "9. XDP without the module: the pinned maps hold the configuration"
+step "9. Without the module: XDP serves dr from its pinned maps, nf_tables serves nat"
 run viplb show
 # The backends' MACs: viplb keeps a managed neighbour entry for each (the
 # kernel resolves it and keeps it fresh), not the module.
 run ip neigh show proto 245
-# xdp_connect_10 BAD WHAT: 10 connections to the dr VIP; fail with WHAT if
-# an answer matches the pattern BAD.
-xdp_connect_10()
+# connect_10 VIP BAD WHAT: 10 connections to VIP:80; fail with WHAT if an
+# answer matches the pattern BAD.
+connect_10()
 {
-	echo "\$ (10 x) socat - TCP:$DR_VIP:80"
-	xhits=$(connect_n 10 "$DR_VIP" 80)
+	echo "\$ (10 x) socat - TCP:$1:80"
+	xhits=$(connect_n 10 "$1" 80)
 	printf '%s\n' "$xhits"
-	if grep -q "$1" <<<"$xhits"; then
-		echo "demo: $2" >&2
+	if grep -q "$2" <<<"$xhits"; then
+		echo "demo: $3" >&2
 		exit 1
 	fi
 }
-xdp_connect_10 "no answer" "the dr VIP was not served without the module"
+connect_10 "$DR_VIP" "no answer" "the dr VIP was not served without the module"
 echo
-echo "# Changes go to the maps alone now: drain backend 3 (weight 0)."
+echo "# Changes go to the maps now: drain backend 3 (weight 0).  Each command"
+echo "# also writes the maps' nat services to nf_tables (table inet viplb)."
 run viplb backend set tcp "$DR_VIP:80" 198.51.100.10 weight 0
-xdp_connect_10 "no answer\|backend 3" \
+connect_10 "$DR_VIP" "no answer\|backend 3" \
 	"a new connection reached the drained backend 3 (or none was served)"
+run viplb show
+run nft list chains
+connect_10 "$VIP" "no answer" "the nat VIP was not served by nf_tables"
 echo "\$ viplb xdp stats | sed -n 1,2p"
 viplb xdp stats | sed -n 1,2p
 for d in "${XDP_DEVS[@]}"; do

@@ -416,6 +416,16 @@ rr_wrr()
 	else
 		pass "served: not in save"
 	fi
+	if [ "$NAT_SERVED" = nft ]; then
+		# nf_tables serves the maps' nat services once a command wrote
+		# them there (not yet right after the module went, for one).
+		ip netns exec "$D" nft delete table inet viplb
+		check_eq "served: nat, not in nf_tables" \
+			"$(served 192.0.2.21:80)" "none none "
+		v service set tcp 192.0.2.21:80 sched rr
+		check_eq "served: nat, written to nf_tables by the next command" \
+			"$(served 192.0.2.21:80)" "nft nft "
+	fi
 	v flush
 	v xdp detach d0
 }

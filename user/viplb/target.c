@@ -19,6 +19,7 @@
 #include "nl.h"
 #include "target.h"
 #include "txn.h"
+#include "util.h"
 #include "xdp.h"
 
 enum datapath {
@@ -29,12 +30,40 @@ enum datapath {
 
 static enum datapath datapath;
 
+/*
+ * The services nf_tables holds, read once until a command changes them:
+ * with XDP attached and no module, a nat service in the maps is served
+ * only once a command has written it to nf_tables too (not yet, for
+ * one, right after the module was unloaded).
+ */
+static struct lb_service_list nft_now;
+static bool nft_now_read;
+
+static void nft_now_forget(void)
+{
+	free_services(&nft_now);
+	memset(&nft_now, 0, sizeof(nft_now));
+	nft_now_read = false;
+}
+
+static bool nft_holds(const struct lb_service *svc)
+{
+	if (!nft_serves(svc))
+		return false;
+	if (!nft_now_read) {
+		nft_now_read = true;
+		if (nft_fetch(NULL, false, "reading nf_tables", &nft_now))
+			memset(&nft_now, 0, sizeof(nft_now));
+	}
+	return nft_model_find(&nft_now, &svc->key);
+}
+
 /* Who serves what XDP passes when the module is not loaded. */
 static const char *passed_to(const struct lb_service *svc)
 {
 	if (datapath == DATAPATH_MODULE)
 		return "none";
-	return nft_serves(svc) ? "nft" : "none";
+	return nft_holds(svc) ? "nft" : "none";
 }
 
 int target_init(const char *name)
@@ -129,7 +158,7 @@ const char *target_served(const struct lb_service *svc, bool *text)
 	default:
 		*text = true;
 		return xdp_serves(svc) ? "xdp" :
-		       nft_serves(svc) ? "nft" :
+		       nft_holds(svc)  ? "nft" :
 					 "none";
 	}
 }
@@ -251,6 +280,7 @@ static int nft_xdp_apply(const struct config_cmd *cmd)
 
 int target_apply(const struct config_cmd *cmd)
 {
+	nft_now_forget();
 	switch (target_get()) {
 	case TARGET_NFT:
 		return nft_apply(cmd, false);
@@ -330,6 +360,7 @@ int target_restore(const struct config_cmd *cmds, size_t n)
 {
 	enum target to = target_get();
 
+	nft_now_forget();
 	switch (to) {
 	case TARGET_NFT:
 		return nft_restore(cmds, n, false);
@@ -373,14 +404,12 @@ static int nft_merge(const struct svc_key *key, const char *what,
 		if (key && !same_key(key, &t->key))
 			continue;
 		if (!s) {
-			void *p = realloc(list->svcs,
-					  (list->nr + 1) * sizeof(*list->svcs));
-
-			if (!p)
-				break;
-			list->svcs = p;
+			if (grow_array(list->svcs, list->nr, list->cap, 16)) {
+				errmsg("%s: %s", what, strerror(ENOMEM));
+				free_services(&x);
+				return -1;
+			}
 			list->svcs[list->nr++] = *t;
-			list->cap = list->nr;
 			t->backends = NULL;
 			t->nr_backends = 0;
 			continue;
