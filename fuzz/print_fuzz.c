@@ -178,7 +178,8 @@ static void print_services(const struct lb_service_list *list, uint8_t opts)
 		/* As viplb show: one JSON array of services. */
 		open_json_array(NULL);
 		for (i = 0; i < list->nr; i++)
-			print_service(&list->svcs[i], opts & OPT_STATS);
+			print_service(&list->svcs[i], opts & OPT_STATS,
+				      i % 2 ? "xdp" : NULL, i % 4 == 1);
 		close_json_array();
 		if (json)
 			check_json("print_service", &m);

@@ -68,13 +68,19 @@ int fetch_services(struct nl_sock *nl, const struct svc_key *key,
 		   const char *what, struct lb_service_list *list);
 void free_services(struct lb_service_list *list);
 
+/* @cmd: the "service add" that makes @svc, without its backends. */
+void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd);
+/* @cmd, of service_add_cmd(): now the "backend add" of backend @i. */
+void backend_add_cmd(const struct lb_service *svc, size_t i,
+		     struct config_cmd *cmd);
 /* svc as batch lines (service add, then backend add), for save. */
 void save_service(const struct lb_service *svc, FILE *fp);
 
 /*
  * service_print.c: through print.h, one JSON object or a text block.
- * @served, if not NULL, says who serves it ("xdp", "module", "none"): a
- * "served" key in JSON, and " served ..." in text if @served_text.
+ * @served, if not NULL, says who serves it ("xdp", "module", "nft",
+ * "none"): a "served" key in JSON, and " served ..." in text if
+ * @served_text.
  */
 void print_service(const struct lb_service *svc, bool with_stats,
 		   const char *served, bool served_text);
