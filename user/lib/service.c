@@ -400,9 +400,9 @@ void free_services(struct lb_service_list *list)
 	memset(list, 0, sizeof(*list));
 }
 
-void save_service(const struct lb_service *svc, FILE *fp)
+void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd)
 {
-	struct config_cmd cmd = {
+	*cmd = (struct config_cmd){
 		.op = OP_SVC_ADD,
 		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
 		       HAS_FLAGS,
@@ -412,15 +412,27 @@ void save_service(const struct lb_service *svc, FILE *fp)
 		.table_size = svc->table_size,
 		.flags = svc->flags,
 	};
+}
+
+void backend_add_cmd(const struct lb_service *svc, size_t i,
+		     struct config_cmd *cmd)
+{
+	cmd->op = OP_BE_ADD;
+	cmd->has = HAS_KEY | HAS_WEIGHT;
+	cmd->be = svc->backends[i].key;
+	cmd->weight = svc->backends[i].weight;
+}
+
+void save_service(const struct lb_service *svc, FILE *fp)
+{
+	struct config_cmd cmd;
 	char line[512];
 	size_t i;
 
+	service_add_cmd(svc, &cmd);
 	fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
-	cmd.op = OP_BE_ADD;
-	cmd.has = HAS_KEY | HAS_WEIGHT;
 	for (i = 0; i < svc->nr_backends; i++) {
-		cmd.be = svc->backends[i].key;
-		cmd.weight = svc->backends[i].weight;
+		backend_add_cmd(svc, i, &cmd);
 		fprintf(fp, "%s\n", format_cmd_line(line, sizeof(line), &cmd));
 	}
 }

@@ -807,16 +807,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 {
 	const struct fam *f = fam_of(s->key.af);
 	char name[NAME_LEN], slots[NAME_LEN], cname[NAME_LEN], line[512];
-	struct config_cmd cmd = {
-		.op = OP_SVC_ADD,
-		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
-		       HAS_FLAGS,
-		.svc = s->key,
-		.sched = s->sched,
-		.mode = s->mode,
-		.table_size = s->table_size,
-		.flags = s->flags,
-	};
+	struct config_cmd cmd;
 	struct elems el = { .bd = bd };
 	struct nftnl_rule *r;
 	uint8_t key[24];
@@ -825,14 +816,12 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 
 	chain_name(name, i);
 	slots_name(slots, i);
+	service_add_cmd(s, &cmd);
 	put_chain(bd, name, -1, 0, format_cmd_line(line, sizeof(line), &cmd));
-	cmd.op = OP_BE_ADD;
-	cmd.has = HAS_KEY | HAS_WEIGHT;
 	for (j = 0; j < s->nr_backends; j++) {
 		char be[NAME_LEN];
 
-		cmd.be = s->backends[j].key;
-		cmd.weight = s->backends[j].weight;
+		backend_add_cmd(s, j, &cmd);
 		be_chain_name(be, i, j);
 		put_chain(bd, be, -1, 0,
 			  format_cmd_line(line, sizeof(line), &cmd));

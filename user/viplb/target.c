@@ -234,22 +234,10 @@ static int adopt_nft(const char *what)
 
 		if (nft_model_find(&x, &s->key))
 			continue;
-		c = (struct config_cmd){
-			.op = OP_SVC_ADD,
-			.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
-			       HAS_FLAGS,
-			.svc = s->key,
-			.sched = s->sched,
-			.mode = s->mode,
-			.table_size = s->table_size,
-			.flags = s->flags,
-		};
+		service_add_cmd(s, &c);
 		ret = xdp_apply(&c);
-		c.op = OP_BE_ADD;
-		c.has = HAS_KEY | HAS_WEIGHT;
 		for (j = 0; !ret && j < s->nr_backends; j++) {
-			c.be = s->backends[j].key;
-			c.weight = s->backends[j].weight;
+			backend_add_cmd(s, j, &c);
 			ret = xdp_apply(&c);
 		}
 	}
