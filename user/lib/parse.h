@@ -94,6 +94,11 @@ struct config_cmd {
 };
 
 const char *parse_error(void);
+/*
+ * Set the message parse_error() returns, for parsers built on these
+ * (lib/health.c).  Returns -1.
+ */
+int parse_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Report parse_error(); returns CMD_USAGE after PARSE_USAGE, else 1. */
 int parse_failed(int ret);
 /*
