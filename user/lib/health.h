@@ -20,6 +20,9 @@
 
 #include "parse.h"
 
+/* viplbd's control socket, where viplb health show asks. */
+#define VIPLBD_SOCKET "/run/viplb/viplbd.sock"
+
 enum health_type {
 	HEALTH_TCP,
 	HEALTH_HTTP,
