@@ -13,8 +13,10 @@
  *
  * A reload builds the new members aside; a bad file changes nothing.
  * Members whose service, backend and health line are unchanged carry on
- * (probe in flight, state, counters); others start afresh, and those gone
- * are stopped, their weight given back if the file still has the backend.
+ * (probe in flight, state, counters); a backend whose health line changed
+ * keeps its state and starts the new check; new ones start unknown, and
+ * those gone are stopped, their weight given back if the file still has
+ * the backend.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -282,20 +284,35 @@ int config_load(const char *file, bool dry_run)
 	for (i = 0; i < next.nr; i++) {
 		m = next.members[i];
 		old = member_find(&m->key);
-		if (!old || !health_same(&old->hc, &m->hc)) {
+		if (!old) {
 			schedule_first(m);
 			continue;
 		}
-		/* Unchanged: the old member goes on, with the new weight. */
+		/*
+		 * The same backend: the old member goes on, with the new
+		 * weight.  Its state stays; a changed check starts anew.
+		 */
 		old->seen = true;
-		old->hc = m->hc;
+		if (!health_same(&old->hc, &m->hc)) {
+			probe_cancel(old);
+			old->hc = m->hc;
+			set_dst(old);
+			old->ok_run = 0;
+			old->fail_run = 0;
+			schedule_first(old);
+			logmsg("%s: check changed (line %u), state %s kept",
+			       member_name(old), m->hc.line,
+			       state_name(old->state));
+		} else {
+			old->hc = m->hc;
+			kept++;
+		}
 		if (m->weight_known) {
 			old->weight = m->weight;
 			old->weight_known = true;
 		}
 		free_member(m);
 		next.members[i] = old;
-		kept++;
 		state_apply(old);
 	}
 	for (i = 0; i < cfg.nr; i++)
@@ -305,7 +322,7 @@ int config_load(const char *file, bool dry_run)
 	free(cfg.dynamic);
 	cfg = next;
 	memset(&next, 0, sizeof(next));
-	logmsg("%s: %zu backends checked (%zu kept as they were), %zu health lines for the datapath's backends",
+	logmsg("%s: %zu backends checked (%zu with their checks unchanged), %zu health lines for the datapath's backends",
 	       file, cfg.nr, kept, cfg.nr_dynamic);
 out:
 	free_config(&next);
