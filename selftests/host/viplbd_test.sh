@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # viplbd, the health-check daemon, on nf_tables (no module, as on this
-# host): health lines in the restore file, http, tcp, udp and exec checks
-# of 3 backends, a killed server drained within fall x interval + timeout
-# and every new connection served, its rejoin within rise x interval,
-# established connections untouched throughout (echoed byte for byte), a
-# flapping backend held down, the weights re-applied after a flush and
-# restore, reload on SIGHUP (a bad line keeps the old config), a bad line
-# at start, viplb health show in text and JSON, and a clean SIGTERM.
+# host): health lines in the restore file; http, tcp, udp and exec checks
+# of 3 backends; killed servers (http and tcp) drained within fall x
+# interval + timeout, then every new connection served, and their rejoin
+# within rise x interval (the measured times are printed); established
+# connections, one per backend, untouched throughout (echoed byte for
+# byte, the drained backend's too); a flapping backend held down; the
+# weights re-applied after a flush and restore; reload on SIGHUP (a bad
+# line keeps the old config); a bad line at start; viplb health show in
+# text and JSON; and a clean SIGTERM.
 #
 #   client $C                director $D (viplbd)        backends $B1..$B3
 #   c0 203.0.113.2/24 ---- d0 203.0.113.1/24
@@ -26,7 +28,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-for c in ip nft socat jq python3 timeout cmp; do
+for c in ip nft socat jq python3 timeout cmp conntrack ss; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c not found (scripts/deps.sh)"
 done
 [ -x "$VIPLBD" ] || bail "$VIPLBD not built (make -C user)"
@@ -78,6 +80,15 @@ http_start()
 	done
 }
 
+# echo_start I: backend I's echo server (its PID in $T/echo$I.pid).
+echo_start()
+{
+	eval "es_ns=\$B$1"
+	ip netns exec "$es_ns" socat TCP-LISTEN:8081,fork,reuseaddr PIPE \
+		2>/dev/null &
+	echo $! >"$T/echo$1.pid"
+}
+
 i=0
 for B in "$B1" "$B2" "$B3"; do
 	i=$((i + 1))
@@ -92,8 +103,7 @@ for B in "$B1" "$B2" "$B3"; do
 	echo "b$i" >"$T/www$i/name"
 	# The servers, and whatever they fork: every process in $B.
 	defer "ip netns pids $B | xargs -r kill"
-	ip netns exec "$B" socat TCP-LISTEN:8081,fork,reuseaddr PIPE \
-		2>/dev/null &
+	echo_start $i
 	[ $i -lt 3 ] && ip netns exec "$B" socat -T 3 \
 		UDP-LISTEN:8082,fork,reuseaddr PIPE 2>/dev/null &
 	http_start $i
@@ -127,7 +137,7 @@ TIMING="interval ${INTERVAL}ms timeout ${TIMEOUT}ms rise $RISE fall $FALL"
 	echo "health tcp $VIP:80 check http /healthz body ok $TIMING flap 3 window 20s hold 3s"
 	echo "health tcp $VIP:81 check tcp port 8081 $TIMING"
 	echo "health udp $VIP:82 check udp send hello $TIMING"
-	echo "health tcp $VIP:83 check exec $T/check.sh interval 500ms timeout 450ms rise 1 fall 1"
+	echo "health tcp $VIP:83 check exec $T/check.sh interval 500ms timeout 450ms rise 1 fall 2"
 } >"$T/viplb.conf"
 
 v()
@@ -257,28 +267,53 @@ check_grep "health show without viplbd: a clear error" \
 	"cannot reach viplbd at $T/none.sock" "$err"
 
 # --- established connections, kept open through what follows ------------
-LINES=150
-seq -f "connection line %g, padded to be a little longer than short" \
-	$LINES >"$T/long.want"
+# Three echo connections to port 81, one per backend (rr), each fed a line
+# every 100 ms until $T/stop appears; all that comes back is compared.
 for k in 1 2 3; do
 	(
-		while read -r l; do
-			echo "$l"
-			sleep 0.2
-		done <"$T/long.want"
+		n=0
+		until [ -e "$T/stop" ]; do
+			n=$((n + 1))
+			echo "connection $k line $n, padded to be a little longer"
+			sleep 0.1
+		done | tee "$T/long$k.sent"
 	) | ip netns exec "$C" socat -t 3 - "TCP:$VIP:81" >"$T/long$k.got" \
 		2>/dev/null &
 	echo $! >>"$T/long.pids"
 done
+# established_to: the backends of the established connections to port 81.
+established_to()
+{
+	ip netns exec "$D" conntrack -L -p tcp --dport 81 --state ESTABLISHED \
+		2>/dev/null | sed -n 's/.*src=\(198[0-9.]*\) .*/\1/p' | sort |
+		tr '\n' ' '
+}
+one_per_backend()
+{
+	[ "$(established_to)" = "198.51.100.2 198.51.100.3 198.51.100.4 " ]
+}
+wait_for 3000 one_per_backend
+check_eq "3 long connections to port 81, one per backend" \
+	"$(established_to)" "198.51.100.2 198.51.100.3 198.51.100.4 "
 
-# --- kill b1's http server: drained, then every connection served --------
+# --- kill b1's servers: drained, then every connection served -----------
+# Its http server (checked with http), and its echo server's listener
+# (checked with tcp): the child serving b1's long connection lives on, as
+# drained connections do.
 DRAIN_MAX=$((FALL * INTERVAL + TIMEOUT))
-kill "$(cat "$T/http1.pid")"
+t0=$(ms)
+kill "$(cat "$T/http1.pid")" "$(cat "$T/echo1.pid")"
 wait_for $((DRAIN_MAX + SLACK)) weight_is 80 198.51.100.2 0
 rc=$?
-log "b1 drained ${took} ms after its server was killed (bound $DRAIN_MAX ms + $SLACK ms polling)"
-check_eq "killed server drained within fall x interval + timeout" "$rc" 0
-check_grep "its transition is logged with its reason" \
+took=$(($(ms) - t0))
+log "http: b1 drained ${took} ms after its server was killed (bound $DRAIN_MAX ms + $SLACK ms polling)"
+check_eq "http: killed server drained within fall x interval + timeout" "$rc" 0
+wait_for $((DRAIN_MAX + SLACK - took)) weight_is 81 198.51.100.2 0
+rc=$?
+took=$(($(ms) - t0))
+log "tcp: b1 drained ${took} ms after its listener was killed (bound $DRAIN_MAX ms + $SLACK ms polling)"
+check_eq "tcp: killed listener drained within fall x interval + timeout" "$rc" 0
+check_grep "its transitions are logged with their reason" \
 	"^viplbd: tcp $VIP:80 backend 198.51.100.2:8080: up -> down, weight 0: $FALL failures: connect: Connection refused$" \
 	"$(cat "$T/log")"
 : >"$T/names"
@@ -287,14 +322,26 @@ for _ in $(seq 30); do
 done
 check_eq "then 30 new connections: 30 answered" "$(grep -c '^b[23]$' "$T/names")" 30
 check_eq "... none by b1" "$(grep -c '^b1$' "$T/names")" 0
+echoed=0
+for k in $(seq 30); do
+	[ "$(echo "new $k" | ip netns exec "$C" timeout 5 socat -t 2 - \
+		"TCP:$VIP:81" 2>/dev/null)" = "new $k" ] && echoed=$((echoed + 1))
+done
+check_eq "... and 30 new echo connections to port 81: 30 echoed" "$echoed" 30
 
 # --- restart it: it rejoins ----------------------------------------------
 RISE_MAX=$((RISE * INTERVAL))
 http_start 1
 wait_for $((RISE_MAX + SLACK)) weight_is 80 198.51.100.2 1
 rc=$?
-log "b1 rejoined ${took} ms after its server listened (bound $RISE_MAX ms + $SLACK ms polling)"
-check_eq "restarted server rejoins within rise x interval" "$rc" 0
+log "http: b1 rejoined ${took} ms after its server listened (bound $RISE_MAX ms + $SLACK ms polling)"
+check_eq "http: restarted server rejoins within rise x interval" "$rc" 0
+echo_start 1
+wait_for 3000 sh -c "ip netns exec $B1 ss -Hltn 'sport = :8081' | grep -q ."
+wait_for $((RISE_MAX + SLACK)) weight_is 81 198.51.100.2 1
+rc=$?
+log "tcp: b1 rejoined ${took} ms after its listener listened (bound $RISE_MAX ms + $SLACK ms polling)"
+check_eq "tcp: restarted listener rejoins within rise x interval" "$rc" 0
 : >"$T/names"
 for _ in $(seq 9); do
 	get /name >>"$T/names"
@@ -387,14 +434,17 @@ check_eq "... an unchanged one keeps its time since its last transition" \
 	"$([ "$after" -gt "$before" ] && echo yes)" yes
 
 # --- the established connections --------------------------------------------
+touch "$T/stop"
 for p in $(cat "$T/long.pids"); do
 	wait "$p"
 done
 ok=0
 for k in 1 2 3; do
-	cmp -s "$T/long.want" "$T/long$k.got" && ok=$((ok + 1))
+	[ -s "$T/long$k.sent" ] && cmp -s "$T/long$k.sent" "$T/long$k.got" &&
+		ok=$((ok + 1))
 done
-check_eq "3 connections open throughout ($((LINES / 5)) s), echoed byte for byte" \
+log "the long connections sent and got back: $(wc -c "$T"/long?.sent "$T"/long?.got | sed '$d' | awk '{ printf "%s %s  ", $1, $2 }' | sed "s#$T/##g")"
+check_eq "3 connections open throughout ($(($(wc -l <"$T/long1.sent") / 10)) s), b1's drained one too, echoed byte for byte" \
 	"$ok" 3
 
 # --- SIGTERM ---------------------------------------------------------------

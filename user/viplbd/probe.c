@@ -283,6 +283,14 @@ static void http_read(struct member *m)
 	}
 }
 
+static bool connected(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	return !getpeername(fd, (struct sockaddr *)&peer, &len);
+}
+
 void probe_event(struct member *m, uint32_t events)
 {
 	socklen_t len = sizeof(int);
@@ -320,6 +328,12 @@ void probe_event(struct member *m, uint32_t events)
 		fail_errno(m, "connect", err ? err : ECONNRESET);
 		return;
 	}
+	/*
+	 * An event of the previous probe, read in the same epoll batch as
+	 * the timer that started this one, finds a socket still connecting.
+	 */
+	if (!connected(m->fd))
+		return;
 	if (m->hc.type == HEALTH_TCP) {
 		finish(m, true, "connected");
 		return;
