@@ -70,7 +70,10 @@ static void print_member(const struct member *m, uint64_t now)
 	print_string(PRINT_ANY, "check", " check %s",
 		     health_type_name(m->hc.type));
 	print_string(PRINT_ANY, "state", ": %s", state_name(m->state));
-	print_uint(PRINT_ANY, "weight", " weight %u", state_weight(m));
+	/* Unknown: the weight is left as the datapath has it. */
+	print_uint(PRINT_ANY, "weight", " weight %u",
+		   m->state == STATE_UNKNOWN && m->applied_known ? m->applied :
+								   state_weight(m));
 	print_uint(PRINT_JSON, "configured_weight", NULL, m->weight);
 	print_u64(PRINT_JSON, "since_ms", NULL, now - m->since_ms);
 	print_string(PRINT_FP, NULL, " for %s",

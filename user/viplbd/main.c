@@ -231,6 +231,10 @@ static int on_signal(int sig_fd, const char *config)
 			logmsg("signal %u: exiting", si.ssi_signo);
 			return 0;
 		}
+		if (!strcmp(config, "-")) {
+			logmsg("SIGHUP: standard input cannot be read again: keeping the configuration running");
+			continue;
+		}
 		logmsg("SIGHUP: reloading %s", config);
 		if (config_load(config, false))
 			logmsg("reload failed: keeping the configuration running");
