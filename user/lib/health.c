@@ -74,17 +74,15 @@ static int parse_text(const char *kw, const char *s, char *out)
 static int parse_check_type(int *argc, char ***argv, struct health_check *hc)
 {
 	const char *t;
-	size_t i;
+	int i;
 
 	if (*argc == 0)
 		return parse_fail("health: missing check type after `check' (use tcp, http PATH, udp, exec PROGRAM)");
 	t = **argv;
 	(*argc)--;
 	(*argv)++;
-	for (i = 0; i < ARRAY_SIZE(type_names); i++)
-		if (!strcmp(t, type_names[i]))
-			break;
-	if (i == ARRAY_SIZE(type_names))
+	i = parse_match(t, type_names, ARRAY_SIZE(type_names));
+	if (i < 0)
 		return parse_fail("health: unknown check type `%s' (use tcp, http PATH, udp, exec PROGRAM)",
 				  quote_arg(t));
 	hc->type = i;
@@ -170,7 +168,7 @@ int parse_health(int argc, char **argv, struct health_check *hc)
 {
 	unsigned int seen = 0;
 	const char *kw;
-	size_t i;
+	int i;
 
 	memset(hc, 0, sizeof(*hc));
 	argc--;
@@ -212,10 +210,8 @@ int parse_health(int argc, char **argv, struct health_check *hc)
 	hc->hold_ms = 30000;
 	while (argc > 0) {
 		kw = argv[0];
-		for (i = 0; i < ARRAY_SIZE(option_names); i++)
-			if (!strcmp(kw, option_names[i]))
-				break;
-		if (i == ARRAY_SIZE(option_names))
+		i = parse_match(kw, option_names, ARRAY_SIZE(option_names));
+		if (i < 0)
 			return parse_fail("health: unknown keyword `%s' (use connect, port, expect, body, send, interval, timeout, rise, fall, flap, window, hold)",
 					  quote_arg(kw));
 		if (seen & (1U << i))

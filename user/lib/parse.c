@@ -109,7 +109,7 @@ static const char *choices(const char *const *names, size_t n)
 	return buf;
 }
 
-static int match(const char *s, const char *const *names, size_t n)
+int parse_match(const char *s, const char *const *names, size_t n)
 {
 	size_t i;
 
@@ -332,7 +332,7 @@ int parse_sched(const char *s, uint32_t *sched)
 
 	if (check_len("sched", s))
 		return -1;
-	i = match(s, sched_names, ARRAY_SIZE(sched_names));
+	i = parse_match(s, sched_names, ARRAY_SIZE(sched_names));
 	if (i < 0)
 		return parse_fail("invalid sched `%s' (use %s)", quote_arg(s),
 			    choices(sched_names, ARRAY_SIZE(sched_names)));
@@ -346,7 +346,7 @@ int parse_mode(const char *s, uint32_t *mode)
 
 	if (check_len("mode", s))
 		return -1;
-	i = match(s, mode_names, ARRAY_SIZE(mode_names));
+	i = parse_match(s, mode_names, ARRAY_SIZE(mode_names));
 	if (i < 0)
 		return parse_fail("invalid mode `%s' (use %s)", quote_arg(s),
 			    choices(mode_names, ARRAY_SIZE(mode_names)));
@@ -887,7 +887,7 @@ int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd)
 	if (!strcmp(argv[0], "stats") && argc >= 2 && !strcmp(argv[1], "zero"))
 		return parse_fail(
 			"`stats zero' not allowed in restore (use it with -b)");
-	if (match(argv[0], others, ARRAY_SIZE(others)) >= 0)
+	if (parse_match(argv[0], others, ARRAY_SIZE(others)) >= 0)
 		return parse_fail(
 			"`%s' not allowed in restore (use service, backend, flush)",
 			argv[0]);

@@ -93,6 +93,8 @@ struct config_cmd {
 	unsigned int line; /* batch/restore line number, 0 for argv */
 };
 
+/* The index of @s in @names[0..n) (exact match; NULLs skipped), or -1. */
+int parse_match(const char *s, const char *const *names, size_t n);
 const char *parse_error(void);
 /*
  * Set the message parse_error() returns, for parsers built on these

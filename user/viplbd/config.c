@@ -135,6 +135,7 @@ static void free_member(struct member *m)
 {
 	probe_cancel(m);
 	timer_clear(m);
+	state_forget(m);
 	free(m);
 }
 

@@ -272,6 +272,7 @@ int main(int argc, char **argv)
 	bool check_only = false;
 	unsigned long secs;
 	int opt, sig_fd, n, i, running = 1;
+	bool timer_due;
 
 	prog_name = "viplbd";
 	/* stderr is the log: one line each, whole, even to a pipe. */
@@ -337,6 +338,7 @@ int main(int argc, char **argv)
 			logmsg("epoll_wait: %s", strerror(errno));
 			break;
 		}
+		timer_due = false;
 		for (i = 0; i < n && running; i++) {
 			enum ev_kind *kind = evs[i].data.ptr;
 
@@ -350,7 +352,7 @@ int main(int argc, char **argv)
 				n = 0;
 				break;
 			case EV_TIMER:
-				timers_run();
+				timer_due = true;
 				break;
 			case EV_LISTEN:
 			case EV_CLIENT:
@@ -362,6 +364,13 @@ int main(int argc, char **argv)
 				break;
 			}
 		}
+		/*
+		 * Timers after the probes' events: a probe that ended while
+		 * the loop was busy is not taken for one that timed out.
+		 */
+		if (running && timer_due)
+			timers_run();
+		state_flush();
 	}
 	config_free();
 	ctl_close();

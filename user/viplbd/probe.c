@@ -4,6 +4,7 @@
  * epoll set, with the member's timer as its timeout:
  *
  *   tcp   connect(); writable with SO_ERROR 0 is a success
+ *         (tcp and http close with a reset: SO_LINGER 0)
  *   http  connect, "GET PATH HTTP/1.0", then the status line and, with
  *         body, the text somewhere in what the server sends (64 KiB at
  *         most); a success as soon as both are seen
@@ -160,6 +161,7 @@ static void exec_done(struct member *m)
 
 void probe_start(struct member *m)
 {
+	static const struct linger no_linger = { .l_onoff = 1, .l_linger = 0 };
 	int type = m->hc.type == HEALTH_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	ssize_t n;
 
@@ -180,6 +182,13 @@ void probe_start(struct member *m)
 		fail_errno(m, "socket", errno);
 		return;
 	}
+	/*
+	 * Closed with a reset, as HAProxy's checks are: no FIN exchange and
+	 * no TIME_WAIT on the director for each of thousands of checks.
+	 */
+	if (type == SOCK_STREAM)
+		setsockopt(m->fd, SOL_SOCKET, SO_LINGER, &no_linger,
+			   sizeof(no_linger));
 	if (connect(m->fd, (struct sockaddr *)&m->dst, m->dst_len) &&
 	    errno != EINPROGRESS) {
 		fail_errno(m, "connect", errno);

@@ -15,13 +15,17 @@
  *            is down, and comes up after rise successes.
  *
  * Each transition is one log line with its reason.  Weights go through
- * the target layer, as viplb's backend set does.
+ * the target layer, as viplb's backend set does: queued by state_apply(),
+ * and written by state_flush() once per turn of the loop, all in one
+ * batch on nf_tables (where each write reads and rewrites the table).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nl.h"
 #include "target.h"
+#include "util.h"
 #include "viplbd.h"
 #include "xdp.h"
 
@@ -45,36 +49,104 @@ uint32_t state_weight(const struct member *m)
 	return m->state == STATE_UP ? m->weight : 0;
 }
 
+static void make_cmd(struct config_cmd *cmd, const struct member_key *k,
+		     uint32_t weight)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->op = OP_BE_SET;
+	cmd->has = HAS_KEY | HAS_WEIGHT;
+	cmd->svc = k->svc;
+	cmd->be = k->be;
+	cmd->weight = weight;
+}
+
+/* The datapath is not held between changes: viplb commands may write. */
+static void let_go(void)
+{
+	xdp_unlock();
+	nl_put();
+}
+
 int weight_write(const struct member_key *k, uint32_t weight)
 {
 	struct config_cmd cmd;
 	int ret;
 
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.op = OP_BE_SET;
-	cmd.has = HAS_KEY | HAS_WEIGHT;
-	cmd.svc = k->svc;
-	cmd.be = k->be;
-	cmd.weight = weight;
+	make_cmd(&cmd, k, weight);
 	ret = target_apply(&cmd);
-	/* Not held between changes: viplb commands may write meanwhile. */
-	xdp_unlock();
-	nl_put();
+	let_go();
 	return ret;
 }
 
+/* Members whose weight waits for state_flush(); NULL where one was freed. */
+static struct member **queue;
+static size_t queue_nr, queue_cap;
+
 void state_apply(struct member *m)
 {
-	uint32_t want = state_weight(m);
-
 	if (m->state == STATE_UNKNOWN || m->missing ||
 	    (m->state == STATE_UP && !m->weight_known))
 		return;
-	if (m->applied_known && m->applied == want)
+	if (m->applied_known && m->applied == state_weight(m))
 		return;
+	if (m->queued)
+		return;
+	if (grow_array(queue, queue_nr, queue_cap, 64)) {
+		logmsg("%s: out of memory for its weight", member_name(m));
+		return;
+	}
+	m->queued = true;
+	queue[queue_nr++] = m;
+}
+
+void state_forget(struct member *m)
+{
+	size_t i;
+
+	for (i = 0; m->queued && i < queue_nr; i++)
+		if (queue[i] == m)
+			queue[i] = NULL;
+	m->queued = false;
+}
+
+void state_flush(void)
+{
+	struct config_cmd *cmds;
+	struct member **ms;
+	size_t i, n = 0;
+	bool *ok;
+
+	if (!queue_nr)
+		return;
+	cmds = calloc(queue_nr, sizeof(*cmds));
+	ms = calloc(queue_nr, sizeof(*ms));
+	ok = calloc(queue_nr, sizeof(*ok));
+	if (!cmds || !ms || !ok) {
+		/* The next sync queues them again. */
+		logmsg("writing %zu weights: out of memory", queue_nr);
+		goto out;
+	}
+	for (i = 0; i < queue_nr; i++) {
+		if (!queue[i])
+			continue;
+		ms[n] = queue[i];
+		make_cmd(&cmds[n++], &queue[i]->key, state_weight(queue[i]));
+	}
 	/* Errors are reported by the target layer; the next sync retries. */
-	m->applied_known = !weight_write(&m->key, want);
-	m->applied = want;
+	target_apply_many(cmds, n, ok);
+	let_go();
+	for (i = 0; i < n; i++) {
+		ms[i]->applied_known = ok[i];
+		ms[i]->applied = cmds[i].weight;
+	}
+out:
+	for (i = 0; i < queue_nr; i++)
+		if (queue[i])
+			queue[i]->queued = false;
+	queue_nr = 0;
+	free(cmds);
+	free(ms);
+	free(ok);
 }
 
 static void go(struct member *m, enum member_state to, const char *why)

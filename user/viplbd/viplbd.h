@@ -74,6 +74,7 @@ struct member {
 	uint32_t applied;
 	bool applied_known;
 	bool missing; /* not in the datapath at the last sync */
+	bool queued; /* its weight waits for state_flush() */
 
 	/* The probe in flight (fd or pidfd -1 when none). */
 	int fd;
@@ -141,8 +142,12 @@ void probe_cancel(struct member *m);
 
 /* state.c */
 void state_result(struct member *m, bool ok, const char *reason);
-/* Write the weight the state wants, if the datapath may lack it. */
+/* Queue the weight the state wants, if the datapath may lack it. */
 void state_apply(struct member *m);
+/* Write the queued weights (main.c, once per turn of the loop). */
+void state_flush(void);
+/* Drop a member about to be freed from the queue. */
+void state_forget(struct member *m);
 const char *state_name(enum member_state s);
 /* A backend's weight through the target layer.  0, or -1 (reported). */
 int weight_write(const struct member_key *k, uint32_t weight);
