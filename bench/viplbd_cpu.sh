@@ -16,9 +16,11 @@
 #                                               0.0.0.0:8080, accepting
 #                                               and closing
 #
-# The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.  The
-# listener's own CPU time is printed too, as is every backend that is not
-# up at the end (there should be none).
+# The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.  Also
+# printed: viplbd's user and system time apart, the listener's CPU, how
+# many backends are up at the end (all should be) and the first
+# transitions after the first results (there should be none).  SYNC=N
+# runs viplbd with -r N.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -29,8 +31,6 @@ PER_SERVICE=200
 BACKENDS=${BACKENDS:-10000}
 DURATION=${DURATION:-60}
 INTERVAL=${INTERVAL:-2s}
-# SYNC=N: viplbd -r N (its sync with the datapath every N s; default 5).
-SYNC_OPT=${SYNC:+-r $SYNC}
 
 [ "$(id -u)" -eq 0 ] || { echo "viplbd_cpu: must run as root" >&2; exit 1; }
 [ -x "$VIPLBD" ] || { echo "viplbd_cpu: $VIPLBD not built (make -C user)" >&2; exit 1; }
@@ -100,7 +100,7 @@ pids="$pids $LPID"
 } >"$T/viplb.conf"
 "$VIPLB" -n "$D" restore "$T/viplb.conf"
 
-ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" $SYNC_OPT \
+ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" ${SYNC:+-r "$SYNC"} \
 	2>"$T/log" &
 DPID=$!
 pids="$DPID $pids"

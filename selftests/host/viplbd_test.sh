@@ -393,13 +393,28 @@ wait_for 4000 weight_is 80 198.51.100.3 1
 check_eq "... and up again once the hold is over" "$?" 0
 
 # --- the weights it owns come back after a flush and restore -----------
+# Two backends down (b3's udp, and b3's exec once its file is gone): both
+# weights are found wrong at the same sync and written in one batch.
+rm "$T/ok-198.51.100.4"
+wait_for $((1000 + SLACK)) weight_is 83 198.51.100.4 0
+check_eq "exec: b3 down again once its file is gone" "$?" 0
 v flush
 v restore "$T/viplb.conf"
-wait_for 2500 weight_is 82 198.51.100.4 0
-check_eq "after flush + restore, b3's udp weight 0 is re-applied" "$?" 0
+both_drained()
+{
+	weight_is 82 198.51.100.4 0 && weight_is 83 198.51.100.4 0
+}
+wait_for 2500 both_drained
+check_eq "after flush + restore, b3's udp and exec weights 0 are re-applied" "$?" 0
 check_grep "... and logged" \
 	"198.51.100.4:8082: re-applying weight 0 \\(the datapath has 1\\)" \
 	"$(cat "$T/log")"
+check_eq "... every other weight as it was" \
+	"$(v -j show | jq -c '[.[] | .port as $p | .backends[] | select(.weight == 0) | [$p, .addr]] | sort')" \
+	'[[82,"198.51.100.4"],[83,"198.51.100.4"]]'
+touch "$T/ok-198.51.100.4"
+wait_for $((1000 + SLACK)) weight_is 83 198.51.100.4 1
+check_eq "exec: b3 up again with its file" "$?" 0
 
 # --- SIGHUP --------------------------------------------------------------
 since() {
