@@ -169,14 +169,15 @@ dkms-source:
 	done
 	sed 's|#MODULE_VERSION#|$(VERSION)|g' dkms.conf.in >$(DESTDIR)$(DKMS_SRC)/dkms.conf
 
-# The .debs, from a copy of the tracked files (uncommitted edits included)
+# The .debs, from a copy of the files git knows of (tracked, and untracked
+# but not ignored: uncommitted edits included),
 # in build/deb/viplb-$(VERSION)/, so that the build leaves the checkout as
 # it was.  Output: build/deb/*.deb.
 DEB_DIR := build/deb
 deb:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/viplb-$(VERSION)
-	git ls-files -z | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	git ls-files -z --cached --others --exclude-standard | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/viplb-$(VERSION)
 	cd $(DEB_DIR)/viplb-$(VERSION) && \
 		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" \
