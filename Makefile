@@ -116,12 +116,11 @@ USER_FILES := $(SBINDIR)/viplb $(addprefix $(SBINDIR)/,$(TOOL_LINKS)) \
 
 install: install-user install-module
 
-# The units name the installed tools: sed fills in their directories.
-build/systemd/%: systemd/%.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g' $< >$@
+# The units and viplb-xdp-attach name the installed tools: sed fills in
+# their directories as they are installed.
+SUBST_DIRS := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g'
 
-install-user: user $(addprefix build/systemd/,$(UNITS) viplb-xdp-attach)
+install-user: user
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(SYSTEMDUNITDIR)
@@ -133,10 +132,13 @@ install-user: user $(addprefix build/systemd/,$(UNITS) viplb-xdp-attach)
 	$(INSTALL) -m 0644 Documentation/viplb.8 Documentation/viplb-tables.8 \
 		$(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 build/bpf/viplb.bpf.o $(DESTDIR)$(PKGLIBDIR)/
-	$(INSTALL) -m 0755 build/systemd/viplb-xdp-attach $(DESTDIR)$(PKGLIBDIR)/
+	$(SUBST_DIRS) systemd/viplb-xdp-attach.in >$(DESTDIR)$(PKGLIBDIR)/viplb-xdp-attach
+	chmod 0755 $(DESTDIR)$(PKGLIBDIR)/viplb-xdp-attach
 	$(INSTALL) -m 0644 include/uapi/linux/viplb.h $(DESTDIR)$(INCLUDEDIR)/linux/
-	$(INSTALL) -m 0644 $(addprefix build/systemd/,$(UNITS)) \
-		$(DESTDIR)$(SYSTEMDUNITDIR)/
+	for u in $(UNITS); do \
+		$(SUBST_DIRS) systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	done
 
 install-module: module
 	$(INSTALL) -d $(DESTDIR)$(MODDIR)
