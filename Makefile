@@ -161,7 +161,7 @@ uninstall-module:
 # `dkms install viplb/$(VERSION)` is the DKMS route from the tree; the
 # viplb-dkms package is made of the same target.
 DKMS_SRC ?= /usr/src/viplb-$(VERSION)
-DKMS_FILES := Kbuild kmod/Kbuild $(wildcard kmod/*.c kmod/*.h) \
+DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) \
 	include/uapi/linux/viplb.h $(wildcard include/viplb/*.h)
 
 dkms-source:

@@ -33,7 +33,8 @@ for c in make git dpkg-buildpackage dpkg-deb lintian dkms systemd-analyze \
 	command -v "$c" >/dev/null 2>&1 || bail "$c not found: run scripts/deps.sh"
 done
 
-ROOT=$VIPLB_ROOT
+# lib.sh takes the directory above this one for the top; it is one more up.
+ROOT=$(cd "$(dirname "$0")/../.." && pwd -P)
 T=$VIPLB_TMP
 VERSION=$(cat "$ROOT/VERSION")
 KVER=$("$ROOT/scripts/kver.sh") || bail "no Debian kernel headers (scripts/kver.sh)"
@@ -88,6 +89,7 @@ if out=$(cd "$ROOT" && $MAKE install DESTDIR="$D" KVER="$KVER" 2>&1); then
 		"$(expected_install | LC_ALL=C sort)"
 	check_eq "installed viplb -V says VERSION" \
 		"$("$D/usr/local/sbin/viplb" -V 2>&1)" "viplb $VERSION"
+	# shellcheck disable=SC2016 # the unit's own $VIPLB_OPTS
 	check_grep "installed unit runs the installed viplb" \
 		'^ExecStart=/usr/local/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
 		"$(cat "$D/usr/local/lib/systemd/system/viplb.service")"
@@ -194,10 +196,8 @@ check_eq "dpkg -c viplb-dkms: the expected files" "$(deb_list "$DKMS_DEB")" "$(
 		echo "/usr/share/lintian/overrides/viplb-dkms"
 		echo "$S/dkms.conf"
 		echo "$S/Kbuild"
-		cd "$ROOT" && for f in kmod/Kbuild kmod/*.c kmod/*.h \
-			include/uapi/linux/viplb.h include/viplb/*.h; do
-			echo "$S/$f"
-		done
+		git -C "$ROOT" ls-files kmod include/uapi/linux/viplb.h \
+			include/viplb | sed "s|^|$S/|"
 	} | LC_ALL=C sort
 )"
 
@@ -212,12 +212,15 @@ check_grep "viplb-dkms Depends on dkms" '(^|, )dkms( |,|$)' \
 	"$(dpkg-deb -f "$DKMS_DEB" Depends)"
 
 X=$T/x
-dpkg-deb -x "$DEB" "$X/viplb" && dpkg-deb -x "$DKMS_DEB" "$X/dkms" ||
-	bail "dpkg-deb -x"
+mkdir -p "$X"
+if ! dpkg-deb -x "$DEB" "$X/viplb" || ! dpkg-deb -x "$DKMS_DEB" "$X/dkms"; then
+	bail "dpkg-deb -x of the packages"
+fi
 check_eq "packaged viplb -V says VERSION" "$("$X/viplb/usr/sbin/viplb" -V 2>&1)" \
 	"viplb $VERSION"
 check_grep "packaged dkms.conf: PACKAGE_VERSION is VERSION" \
 	"^PACKAGE_VERSION=\"$VERSION\"\$" "$(cat "$X/dkms$S/dkms.conf")"
+# shellcheck disable=SC2016 # the unit's own $VIPLB_OPTS
 check_grep "packaged viplb.service runs /usr/sbin/viplb" \
 	'^ExecStart=/usr/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
 	"$(cat "$X/viplb/lib/systemd/system/viplb.service")"
@@ -227,6 +230,7 @@ check_grep "packaged viplb.service runs /usr/sbin/viplb" \
 # dkms OP ...: dkms on trees under $T only.  DKMS's MOK signing key is
 # made once in /var/lib/dkms, as any DKMS package install does.
 mkdir -p "$T/dkms" "$T/lib/$KVER"
+# shellcheck disable=SC2317 # called through check_ok
 dk()
 {
 	dkms "$@" -m viplb -v "$VERSION" --sourcetree "$X/dkms/usr/src" \
