@@ -161,8 +161,8 @@ uninstall-module:
 # `dkms install viplb/$(VERSION)` is the DKMS route from the tree; the
 # viplb-dkms package is made of the same target.
 DKMS_SRC ?= /usr/src/viplb-$(VERSION)
-DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) $(wildcard kmod/*.h) \
-	include/uapi/linux/viplb.h $(wildcard include/viplb/*.h)
+DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+	$(wildcard kmod/*.h) include/uapi/linux/viplb.h $(wildcard include/viplb/*.h)
 
 dkms-source:
 	$(INSTALL) -d $(DESTDIR)$(DKMS_SRC)
@@ -171,15 +171,16 @@ dkms-source:
 	done
 	sed 's|#MODULE_VERSION#|$(VERSION)|g' dkms.conf.in >$(DESTDIR)$(DKMS_SRC)/dkms.conf
 
-# The .debs, from a copy of the files git knows of (tracked, and untracked
-# but not ignored: uncommitted edits included),
-# in build/deb/viplb-$(VERSION)/, so that the build leaves the checkout as
-# it was.  Output: build/deb/*.deb.
+# The .debs, built in build/deb/viplb-$(VERSION)/ from a copy of the files
+# git knows of (tracked, and untracked but not ignored: uncommitted edits
+# are in), so that the build leaves the checkout as it was.  Output:
+# build/deb/*.deb (dpkg-buildpackage writes beside the source directory).
 DEB_DIR := build/deb
 deb:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/viplb-$(VERSION)
-	git ls-files -z --cached --others --exclude-standard | xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
 		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/viplb-$(VERSION)
 	cd $(DEB_DIR)/viplb-$(VERSION) && \
 		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" \

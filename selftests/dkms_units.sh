@@ -90,22 +90,14 @@ units_install "$T/lib" /etc/viplb || bail "the units, as make install makes them
 units_viplb_service
 
 # viplb-tables.service.
-cat >/etc/viplb/rules.v4 <<-EOF
-	*filter
-	:INPUT ACCEPT [0:0]
-	:FORWARD ACCEPT [0:0]
-	:OUTPUT ACCEPT [0:0]
-	-A INPUT -p tcp -m tcp --dport 9 -j DROP
-	COMMIT
-EOF
-cat >/etc/viplb/rules.v6 <<-EOF
-	*filter
-	:INPUT ACCEPT [0:0]
-	:FORWARD ACCEPT [0:0]
-	:OUTPUT ACCEPT [0:0]
-	-A INPUT -p udp -m udp --dport 9 -j DROP
-	COMMIT
-EOF
+# rules FAMILY-PROTO: a filter table dropping FAMILY-PROTO port 9 in INPUT.
+rules()
+{
+	printf '%s\n' '*filter' ':INPUT ACCEPT [0:0]' ':FORWARD ACCEPT [0:0]' \
+		':OUTPUT ACCEPT [0:0]' "-A INPUT -p $1 -m $1 --dport 9 -j DROP" COMMIT
+}
+rules tcp >/etc/viplb/rules.v4
+rules udp >/etc/viplb/rules.v6
 unit_run viplb-tables.service start
 check_eq "viplb-tables.service start: success" "$rc $out" "0 "
 v4=$(ip netns exec "$D" "$VIPLB_ROOT/user/viplb/viplb-save" -t filter)
