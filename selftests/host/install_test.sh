@@ -14,7 +14,10 @@
 #      reports no error and no warning (overrides in debian/ say why);
 #      dpkg -c lists what is expected; the packages, dkms.conf and the
 #      packaged viplb -V all say VERSION.
-#   4. DKMS, in a DKMS tree of its own (--dkmstree, --sourcetree,
+#   4. viplb.8's MODULE PARAMETERS AND SYSCTLS lists exactly the built
+#      module's parameters (each with a modinfo description) and the
+#      sysctls of kmod/limits.c.
+#   5. DKMS, in a DKMS tree of its own (--dkmstree, --sourcetree,
 #      --installtree under $T): add the packaged source, build it for
 #      Debian's kernel (scripts/kver.sh, not the running one), install it
 #      into $T, remove it.  The build has the srcversion of the tree's
@@ -118,6 +121,22 @@ if out=$(cd "$ROOT" && $MAKE install-user PREFIX="$P" 2>&1); then
 else
 	fail "make install-user PREFIX=\$T/prefix" "$out"
 fi
+
+# ------------------------------------------------- module settings ---
+
+# viplb.8's MODULE PARAMETERS AND SYSCTLS names every parameter of the
+# built module (modinfo -p, each with a description) and every sysctl of
+# kmod/limits.c, and nothing else.
+man_section=$(sed -n '/^\.SH MODULE PARAMETERS AND SYSCTLS/,/^\.SH /p' \
+	"$ROOT/Documentation/viplb.8")
+check_eq "viplb.8 lists the module's parameters" \
+	"$(printf '%s\n' "$man_section" | sed -n '/^\.SS Module parameters/,/^\.SS /s/^\.B \([a-z_]*\)$/\1/p' | sort)" \
+	"$(modinfo -p "$ROOT/kmod/viplb.ko" | cut -d: -f1 | sort)"
+check_eq "every module parameter has a description (modinfo -p)" \
+	"$(modinfo -p "$ROOT/kmod/viplb.ko" | grep -v '^[a-z_]*:[^(]' || true)" ""
+check_eq "viplb.8 lists the sysctls of kmod/limits.c" \
+	"$(printf '%s\n' "$man_section" | grep -o 'net\.viplb\.max_[a-z_]*' | sort -u)" \
+	"$(grep -o '{ "max_[a-z_]*"' "$ROOT/kmod/limits.c" | sed 's/{ "/net.viplb./; s/"//' | sort -u)"
 
 # ------------------------------------------------------- the .debs ---
 
