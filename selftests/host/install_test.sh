@@ -20,8 +20,8 @@
 #   5. DKMS, in a DKMS tree of its own (--dkmstree, --sourcetree,
 #      --installtree under $T): add the packaged source, build it for
 #      Debian's kernel (scripts/kver.sh, not the running one), install it
-#      into $T, remove it.  The build has the srcversion of the tree's
-#      kmod/viplb.ko (same source, same kernel) and Debian's vermagic.
+#      into $T, remove it.  The build has Debian's vermagic and the
+#      parameters of the tree's kmod/viplb.ko.
 #      No viplb.ko appears in /lib/modules.
 #
 # Loading the DKMS build with modprobe, and the units' commands against
@@ -32,7 +32,7 @@
 require_root
 # A missing tool is a failure (scripts/deps.sh installs them), not a skip.
 for c in make git dpkg-buildpackage dpkg-deb lintian dkms systemd-analyze \
-	modinfo fakeroot; do
+	modinfo fakeroot cmp; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c not found: run scripts/deps.sh"
 done
 
@@ -261,14 +261,15 @@ if check_ok "dkms build -k $KVER" dk build -k "$KVER"; then
 	ko=$T/dkms/viplb/$VERSION/$KVER/$(uname -m)/module/viplb.ko
 	check_eq "DKMS's viplb.ko is built for $KVER" \
 		"$(modinfo -F vermagic "$ko" 2>&1 | cut -d' ' -f1)" "$KVER"
-	check_eq "DKMS's viplb.ko has the srcversion of kmod/viplb.ko" \
-		"$(modinfo -F srcversion "$ko" 2>&1)" \
-		"$(modinfo -F srcversion "$ROOT/kmod/viplb.ko")"
+	# No srcversion to compare: the kernel writes one only for a module
+	# with MODULE_VERSION (or CONFIG_MODULE_SRCVERSION_ALL, which
+	# Debian's kernel lacks).
+	check_eq "DKMS's viplb.ko has the parameters of kmod/viplb.ko" \
+		"$(modinfo -p "$ko" 2>&1)" "$(modinfo -p "$ROOT/kmod/viplb.ko")"
 	check_ok "dkms install -k $KVER --no-depmod (into \$T)" \
 		dk install -k "$KVER" --no-depmod
-	check_eq "installed under \$T/lib/$KVER/updates/dkms" \
-		"$(modinfo -F srcversion "$T/lib/$KVER/updates/dkms/viplb.ko" 2>&1)" \
-		"$(modinfo -F srcversion "$ko" 2>&1)"
+	check_ok "installed under \$T/lib/$KVER/updates/dkms: DKMS's build" \
+		cmp "$T/lib/$KVER/updates/dkms/viplb.ko" "$ko"
 	check_ok "dkms remove -k $KVER" dk remove -k "$KVER" --no-depmod
 	check_eq "dkms remove: the module is gone" \
 		"$(find "$T/lib" "$T/dkms" -name 'viplb.ko*')" ""
