@@ -14,13 +14,15 @@
 #   units_viplb_service      the viplb.service checks (below)
 #
 # units_viplb_service, in the director $LB_D of the nat topology:
-#   - a good viplb.conf and xdp.conf: start loads the services (save gives
-#     the file back), attaches c0, and the VIP answers; start again
-#     (restart) succeeds and leaves c0 as it is;
+#   - a good viplb.conf (a nat and a dr service) and xdp.conf: start
+#     attaches c0, then loads the services (save gives the file back), and
+#     the nat VIP answers; start again (restart) succeeds and leaves c0 as
+#     it is;
 #   - from nothing loaded (as at boot), a viplb.conf with a bad line 3:
 #     start fails with `viplb: line 3: ...' and loads nothing (no
-#     service, no XDP); a bad xdp.conf with a good viplb.conf: start fails
-#     on xdp.conf's line, before the restore, and loads nothing;
+#     service, and c0 detached again); a bad xdp.conf with a good
+#     viplb.conf: start fails on xdp.conf's line, before the restore, and
+#     loads nothing;
 #   - reload under traffic: long TCP connections stream through the VIP
 #     and new ones open all along while viplb.conf changes (a backend
 #     added, weights changed) and reload runs again and again; every byte
@@ -29,6 +31,7 @@
 #     configuration.
 
 UNITS_VIP=192.0.2.10
+UNITS_DR=192.0.2.20
 
 units_install()
 {
@@ -82,22 +85,20 @@ units_unload()
 	esac
 }
 
-# units_conf W1 W2 [W3]: a viplb.conf (save's format) of tcp VIP:80, nat,
-# wrr over the real servers' port 81 (lib.sh's "hello": "NAME PEER\n",
-# then echo) with these weights.  Leaves $LB_D's services empty.
+# units_conf W1 W2 [W3]: a viplb.conf, as viplb save writes it: tcp
+# VIP:80, nat, wrr over the real servers' port 81 (lib.sh's "hello":
+# "NAME PEER\n", then echo) with these weights, and a dr service (served by
+# XDP without the module: loaded only if XDP is attached first).
 units_conf()
 {
-	"$VIPLB" -n "$LB_D" flush || return 1
-	{
-		echo "service add tcp $UNITS_VIP:80 sched wrr"
-		units_i=1
-		for units_w in "$@"; do
-			echo "backend add tcp $UNITS_VIP:80 $(lb_be4 $units_i):81 weight $units_w"
-			units_i=$((units_i + 1))
-		done
-	} >"$VIPLB_TMP/units.cmds"
-	"$VIPLB" -n "$LB_D" -b "$VIPLB_TMP/units.cmds" >/dev/null &&
-		"$VIPLB" -n "$LB_D" save && "$VIPLB" -n "$LB_D" flush
+	echo "service add tcp $UNITS_VIP:80 sched wrr mode nat table-size 65537"
+	units_i=1
+	for units_w in "$@"; do
+		echo "backend add tcp $UNITS_VIP:80 $(lb_be4 $units_i):81 weight $units_w"
+		units_i=$((units_i + 1))
+	done
+	echo "service add tcp $UNITS_DR:80 sched maglev mode dr table-size 65537"
+	echo "backend add tcp $UNITS_DR:80 $(lb_be4 1):80 weight 1"
 }
 
 # The client of the reload test: LONG connections stream for SECONDS,
@@ -165,13 +166,13 @@ units_viplb_service()
 	local T=$VIPLB_TMP etc=$units_etc reloads reload_errs f traffic_pid
 	local traffic_rc long_ok short_ok short_tried
 
-	units_conf 1 1 >"$T/good.conf" || bail "a viplb.conf in save's format"
+	units_conf 1 1 >"$T/good.conf"
 	cp "$T/good.conf" "$etc/viplb.conf"
 	echo "xdp attach c0 mode generic   # the clients' side" >"$etc/xdp.conf"
 
 	unit_run viplb.service start
 	check_eq "viplb.service start, good files: success" "$rc $out" "0 "
-	check_eq "the services of viplb.conf are loaded" \
+	check_eq "the services of viplb.conf (nat and dr) are loaded" \
 		"$("$VIPLB" -n "$LB_D" save)" "$(cat "$T/good.conf")"
 	check_eq "xdp.conf's c0 is attached" "$(units_attached)" "c0 "
 	check_grep "the VIP answers" "^b[12] $LB_CLI4\$" \
@@ -189,7 +190,8 @@ units_viplb_service()
 	check_eq "a bad viplb.conf: start fails" "$rc" 1
 	check_grep "... with viplb's line 3 error" "^viplb: line 3: .*one" "$out"
 	check_eq "... and loads no service" "$("$VIPLB" -n "$LB_D" save)" ""
-	check_eq "... and attaches nothing" "$(units_attached)" ""
+	check_eq "... and leaves nothing attached (c0 detached again)" \
+		"$(units_attached)" ""
 
 	# A broken xdp.conf, with a good viplb.conf.
 	cp "$T/good.conf" "$etc/viplb.conf"
@@ -204,9 +206,8 @@ units_viplb_service()
 	echo "xdp attach c0 mode generic" >"$etc/xdp.conf"
 	unit_run viplb.service start
 	check_eq "start for the reload test: success" "$rc $out" "0 "
-	units_conf 1 1 3 >"$T/new1.conf" || bail "a changed viplb.conf"
-	units_conf 2 1 1 >"$T/new2.conf" || bail "a changed viplb.conf"
-	unit_run viplb.service reload	# the services back after units_conf
+	units_conf 1 1 3 >"$T/new1.conf"
+	units_conf 2 1 1 >"$T/new2.conf"
 	ip netns exec "$LB_C" python3 -S -c "$UNITS_TRAFFIC_PY" "$UNITS_VIP" \
 		"${UNITS_TRAFFIC_SECONDS:-20}" 16 >"$T/traffic.out" 2>&1 &
 	traffic_pid=$!

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # viplb-xdp-attach (systemd/viplb-xdp-attach.in), which viplb.service runs
-# on /etc/viplb/xdp.conf at start and reload: a missing file attaches
-# nothing; a file with a bad line, or naming a device that does not exist,
-# fails with `FILE: line N: ...' and attaches nothing (also with --check,
-# which never attaches); a good file attaches every device; run again, it
-# leaves them as they are and succeeds; an attach that fails detaches
-# again the devices this run attached, and only those.
+# at start and reload as `viplb-xdp-attach /etc/viplb/xdp.conf viplb
+# restore /etc/viplb/viplb.conf': a missing file attaches nothing; a file
+# with a bad line, or naming a device that does not exist, fails with
+# `FILE: line N: ...', attaches nothing and runs no command (also with
+# --check, which never attaches); a good file attaches every device; run
+# again, it leaves them as they are and succeeds; an attach that fails
+# detaches again the devices this run attached, and only those; so does a
+# command that fails after the attaches, whose exit status it returns.
 #
 #   netns $D: veth pairs a0 <-> a1, b0 <-> b1; XDP generic, no module.
 
@@ -103,6 +105,22 @@ check_grep "a failing attach: viplb's error, then the line" \
 $T/fails.conf: line 3: \`xdp attach a1 mode bogus' failed" "$out"
 check_eq "a failing attach: b0, attached by this run, detached again" \
 	"$(attached)" "a0 "
+
+# The command after the attaches: it runs once they are made (b0 is not
+# attached: the failing attach above took it off again).
+# shellcheck disable=SC2016 # $0 of the inner sh: viplb
+attach_in "$T/good.conf" sh -c '"$0" xdp show | grep -c "^xdp dev b0 "' "$VIPLB"
+check_eq "a command: it runs after the attaches (it sees b0)" "$rc $out" "0 1"
+check_viplb "xdp detach b0" -n "$D" xdp detach b0
+# A command that fails: b0 (attached by this run) goes, a0 stays.
+attach_in "$T/good.conf" sh -c 'echo "line 3: no" >&2; exit 3'
+check_eq "a failing command: its status and its error" "$rc $out" "3 line 3: no"
+check_eq "a failing command: b0, attached by this run, detached again" \
+	"$(attached)" "a0 "
+attach_in "$T/bad.conf" touch "$T/ran"
+check_eq "a bad file: the command does not run" "$rc $([ -e "$T/ran" ] && echo ran)" "1 "
+attach_in "$T/none.conf" true
+check_eq "a missing file: the command runs" "$rc $out" "0 "
 
 check_viplb "xdp detach a0" -n "$D" xdp detach a0
 viplb_finish
