@@ -94,7 +94,7 @@ if out=$(cd "$ROOT" && $MAKE install DESTDIR="$D" KVER="$KVER" 2>&1); then
 		"$("$D/usr/local/sbin/viplb" -V 2>&1)" "viplb $VERSION"
 	# shellcheck disable=SC2016 # the unit's own $VIPLB_OPTS
 	check_grep "installed unit runs the installed viplb" \
-		'^ExecStart=/usr/local/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
+		'^ExecStart=/usr/local/lib/viplb/viplb-xdp-attach /etc/viplb/xdp.conf /usr/local/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
 		"$(cat "$D/usr/local/lib/systemd/system/viplb.service")"
 	check_ok "make uninstall DESTDIR=\$T" \
 		sh -c "cd '$ROOT' && $MAKE uninstall DESTDIR='$D' KVER='$KVER'"
@@ -114,7 +114,7 @@ if out=$(cd "$ROOT" && $MAKE install-user PREFIX="$P" 2>&1); then
 			systemd-analyze verify "$P/lib/systemd/system/$u"
 	done
 	mkdir -p "$T/bad"
-	sed "s|^ExecStart=$P/sbin/viplb |ExecStart=$T/nonexistent |" \
+	sed "s|^ExecStart=$P/lib/viplb/viplb-xdp-attach |ExecStart=$T/nonexistent |" \
 		"$P/lib/systemd/system/viplb.service" >"$T/bad/viplb.service"
 	check_fail "systemd-analyze verify fails on a unit whose tool is missing" \
 		env MANPATH="$P/share/man" systemd-analyze verify "$T/bad/viplb.service"
@@ -241,7 +241,7 @@ check_grep "packaged dkms.conf: PACKAGE_VERSION is VERSION" \
 	"^PACKAGE_VERSION=\"$VERSION\"\$" "$(cat "$X/dkms$S/dkms.conf")"
 # shellcheck disable=SC2016 # the unit's own $VIPLB_OPTS
 check_grep "packaged viplb.service runs /usr/sbin/viplb" \
-	'^ExecStart=/usr/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
+	'^ExecStart=/usr/lib/viplb/viplb-xdp-attach /etc/viplb/xdp.conf /usr/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
 	"$(cat "$X/viplb/lib/systemd/system/viplb.service")"
 
 # ------------------------------------------------------------- DKMS ---
