@@ -13,9 +13,9 @@
 #    insmod: modprobe finds it through depmod and loads nf_nat and the
 #    rest first) loads that very build: the loaded module's GNU build ID
 #    is the one of DKMS's build (there is no srcversion: see below).
-#    `dpkg -r viplb-dkms` removes it: modinfo viplb no longer finds it.  The VM's /usr (and so
-#    /lib/modules and /usr/src) is the host's, read-only: an overlay on a
-#    tmpfs takes the writes, and goes at exit.
+#    `dpkg -r viplb-dkms` removes it: modinfo viplb no longer finds it.
+#    The VM's /usr (and so /lib/modules and /usr/src) is the host's,
+#    read-only: an overlay on a tmpfs takes the writes, and goes at exit.
 #
 # 2. The units, on the module: units_viplb_service of units.sh (a good
 #    viplb.conf and xdp.conf load, a broken one leaves nothing loaded,
