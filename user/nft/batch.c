@@ -86,16 +86,19 @@ void nft_batch_free(struct nft_batch *b)
 	free(b);
 }
 
+struct nlmsghdr *nft_batch_msg_af(struct nft_batch *b, uint16_t type,
+				  uint16_t family, uint16_t flags, size_t len)
+{
+	if (reserve(b, MNL_ALIGN(len) + 256))
+		return NULL;
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family, flags,
+				     b->seq++);
+}
+
 struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type,
 			       uint16_t flags, size_t len)
 {
-	struct nlmsghdr *nlh;
-
-	if (reserve(b, MNL_ALIGN(len) + 256))
-		return NULL;
-	nlh = nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags,
-				    b->seq++);
-	return nlh;
+	return nft_batch_msg_af(b, type, NFPROTO_INET, flags, len);
 }
 
 void nft_batch_done(struct nft_batch *b, struct nlmsghdr *nlh)
@@ -116,6 +119,11 @@ static int reply_error(const struct nlmsghdr *nlh, uint32_t *seq)
 }
 
 int nft_batch_send(struct nft_batch *b)
+{
+	return nft_batch_send_at(b, NULL);
+}
+
+int nft_batch_send_at(struct nft_batch *b, uint32_t *err_seq)
 {
 	char rx[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl = nft_sock();
@@ -169,8 +177,11 @@ int nft_batch_send(struct nft_batch *b)
 				continue;
 			e = reply_error(nlh, &seq);
 			/* The first error the kernel reports wins. */
-			if (e && !err)
+			if (e && !err) {
 				err = e;
+				if (err_seq)
+					*err_seq = seq;
+			}
 			if (seq == last_seq)
 				return err;
 		}
@@ -186,6 +197,12 @@ int nft_batch_send(struct nft_batch *b)
 int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	     void *data)
 {
+	return nft_dump_af(type, NFPROTO_INET, cb, data);
+}
+
+int nft_dump_af(uint16_t type, uint16_t family,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
 	static char buf[DUMP_BUF_SIZE];
 	struct mnl_socket *nl = nft_sock();
 	struct nlmsghdr *nlh;
@@ -196,8 +213,8 @@ int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	if (!nl)
 		return -errno;
 	seq = next_seq++;
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-				    NLM_F_DUMP | NLM_F_ACK, seq);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
+				    seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	portid = mnl_socket_get_portid(nl);

@@ -38,6 +38,34 @@
 
 #define EDIT_TRIES 5
 
+const struct rt_datapath *rt_datapath;
+
+bool rt_open(struct nl_sock **nl)
+{
+	*nl = NULL;
+	if (rt_datapath)
+		return true;
+	*nl = nl_get();
+	return *nl;
+}
+
+int rt_get_table(struct nl_sock *nl, uint16_t af, uint32_t id,
+		 struct rt_table *t, struct nl_error *err)
+{
+	if (rt_datapath)
+		return rt_datapath->dump(af, id, t, err);
+	return rt_dump_table(nl, af, id, t, err);
+}
+
+int rt_put_tables(struct nl_sock *nl, struct rt_table *const *tables,
+		  size_t n, int wait, struct nl_error *err,
+		  struct rt_load_fail *fail)
+{
+	if (rt_datapath)
+		return rt_datapath->load(tables, n, err, fail);
+	return rt_load_tables(nl, tables, n, wait, err, fail);
+}
+
 void rt_report(const char *prog, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -104,10 +132,9 @@ static int load_table(const char *prog, const struct rt_cmd *cmd,
 	if (cmd->offline)
 		return rt_read_state(prog, cmd->offline, cmd->af, cmd->table,
 				     t);
-	nl = nl_get();
-	if (!nl)
+	if (!rt_open(&nl))
 		return -1;
-	if (!rt_dump_table(nl, cmd->af, cmd->table, t, &err))
+	if (!rt_get_table(nl, cmd->af, cmd->table, t, &err))
 		return 0;
 	snprintf(what, sizeof(what), "reading the %s table",
 		 rt_table_name(cmd->table));
@@ -193,7 +220,11 @@ static void report_load(const char *prog, const struct rt_load_fail *fail,
 			"another transaction is in progress in this network namespace (-w waits for it)");
 	else if (fail->begin)
 		snprintf(what, sizeof(what), "starting the transaction");
-	else if (fail->rule)
+	else if (fail->rule && fail->why) {
+		rt_report(prog, 0, "rule %zu of chain %s: %s", fail->rule_num,
+			  fail->chain->name, fail->why);
+		return;
+	} else if (fail->rule)
 		snprintf(what, sizeof(what), "rule %zu of chain %s",
 			 fail->rule_num, fail->chain->name);
 	else if (fail->chain)
@@ -213,9 +244,12 @@ static int store_table(const char *prog, const struct rt_cmd *cmd,
 	struct rt_table *tables[] = { t };
 	struct rt_load_fail fail;
 	struct nl_error err;
+	struct nl_sock *nl;
 	int wait = (cmd->opts & RT_OPT_WAIT) ? (int)cmd->wait : -1;
 
-	if (!rt_load_tables(nl_get(), tables, 1, wait, &err, &fail))
+	if (!rt_open(&nl))
+		return -1;
+	if (!rt_put_tables(nl, tables, 1, wait, &err, &fail))
 		return 0;
 	if (fail.commit && !err.syscall && err.error == EAGAIN && !last_try)
 		return 1;
@@ -380,8 +414,7 @@ int tables_save_main(const char *prog, uint16_t af, int argc, char **argv)
 			  quote_arg(argv[optind]));
 		return 2;
 	}
-	nl = nl_get();
-	if (!nl)
+	if (!rt_open(&nl))
 		return 1;
 	if (file) {
 		fp = fopen(file, "w");
@@ -394,7 +427,7 @@ int tables_save_main(const char *prog, uint16_t af, int argc, char **argv)
 	for (i = 0; i <= VIPLB_RTABLE_MAX && !ret; i++) {
 		if (one && i != id)
 			continue;
-		if (rt_dump_table(nl, af, i, &t, &err)) {
+		if (rt_get_table(nl, af, i, &t, &err)) {
 			snprintf(what, sizeof(what), "reading the %s table",
 				 rt_table_name(i));
 			rt_report_nl(prog, 0, what, &err);
