@@ -78,6 +78,17 @@ struct nft_batch *nft_batch_new(void)
 	return b;
 }
 
+int nft_batch_genid(struct nft_batch *b, uint32_t genid)
+{
+	struct nlmsghdr *begin = (struct nlmsghdr *)b->buf;
+
+	if (b->last_off)
+		return -EINVAL;
+	mnl_attr_put_u32(begin, NFNL_BATCH_GENID, htonl(genid));
+	b->len = MNL_ALIGN(begin->nlmsg_len);
+	return 0;
+}
+
 void nft_batch_free(struct nft_batch *b)
 {
 	if (!b)
@@ -228,4 +239,47 @@ int nft_dump_af(uint16_t type, uint16_t family,
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+static int gen_attr(const struct nlattr *attr, void *data)
+{
+	uint32_t *gen = data;
+
+	if (mnl_attr_get_type(attr) == NFTA_GEN_ID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*gen = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, data);
+	return MNL_CB_OK;
+}
+
+int nft_genid(uint32_t *gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nlmsghdr *nlh;
+	uint32_t seq, portid;
+	ssize_t n;
+	int ret;
+
+	if (!nl)
+		return -errno;
+	seq = next_seq++;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFNL_SUBSYS_NFTABLES << 8 |
+						 NFT_MSG_GETGEN,
+				    NFPROTO_UNSPEC, NLM_F_ACK, seq);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	portid = mnl_socket_get_portid(nl);
+	do {
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, n, seq, portid, gen_cb, gen);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
 }

@@ -142,6 +142,13 @@ struct nlmsghdr *nft_batch_msg_af(struct nft_batch *b, uint16_t type,
 				  uint16_t family, uint16_t flags, size_t len);
 /* Account for the message nft_batch_msg() returned, now built. */
 void nft_batch_done(struct nft_batch *b, struct nlmsghdr *nlh);
+/*
+ * Apply the batch only if the ruleset is still at generation @genid
+ * (nft_genid()), else it fails with -ERESTART; before any message.
+ */
+int nft_batch_genid(struct nft_batch *b, uint32_t genid);
+/* The ruleset's generation: 0 or -errno. */
+int nft_genid(uint32_t *gen);
 /* Close and send the batch: 0 or a negative errno from the kernel. */
 int nft_batch_send(struct nft_batch *b);
 /* The same; *err_seq: the sequence number of the message that failed. */

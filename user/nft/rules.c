@@ -841,6 +841,24 @@ out:
 	return l->err ? NULL : why;
 }
 
+/*
+ * Nothing to hook: no rule, no user chain, every policy ACCEPT.  Such a
+ * table is deleted, not written (its base chains would turn conntrack on
+ * for nothing), as the module unhooks an empty table; read back, a
+ * missing table is that empty table.
+ */
+static bool table_empty(const struct rt_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_chains; i++)
+		if (t->chains[i].hook == RT_USER_CHAIN ||
+		    t->chains[i].nr_rules ||
+		    t->chains[i].policy != VIPLB_V_ACCEPT)
+			return false;
+	return true;
+}
+
 static const char *load_table(struct load *l, const struct rt_table *t,
 			      struct rt_load_fail *fail)
 {
@@ -853,6 +871,8 @@ static const char *load_table(struct load *l, const struct rt_table *t,
 	}
 	load_table_msg(l, t, NFT_MSG_NEWTABLE);
 	load_table_msg(l, t, NFT_MSG_DELTABLE);
+	if (table_empty(t))
+		goto out;
 	load_table_msg(l, t, NFT_MSG_NEWTABLE);
 	for (i = 0; i < t->nr_chains; i++)
 		load_chain(l, t, &t->chains[order[i]]);
@@ -870,6 +890,7 @@ static const char *load_table(struct load *l, const struct rt_table *t,
 			}
 		}
 	}
+out:
 	free(order);
 	return why;
 }
@@ -878,15 +899,30 @@ static int nft_rules_load(struct rt_table *const *tables, size_t n,
 			  struct nl_error *err, struct rt_load_fail *fail)
 {
 	struct load l = { 0 };
-	uint32_t seq = 0;
+	uint32_t seq = 0, gen = 0;
+	bool have_gen = false;
 	size_t i;
 	int ret;
 
 	memset(fail, 0, sizeof(*fail));
 	memset(err, 0, sizeof(*err));
+	/* Every table read must be of one generation, still the current. */
+	for (i = 0; i < n; i++) {
+		if (!tables[i]->has_gen)
+			continue;
+		if (have_gen && tables[i]->gen != gen) {
+			err->error = EAGAIN;
+			fail->commit = true;
+			return -1;
+		}
+		gen = tables[i]->gen;
+		have_gen = true;
+	}
 	l.b = nft_batch_new();
 	if (!l.b)
 		l.err = -ENOMEM;
+	else if (have_gen)
+		l.err = nft_batch_genid(l.b, gen);
 	for (i = 0; i < n && !l.err && !fail->why; i++)
 		load_table(&l, tables[i], fail);
 	if (fail->why) {
@@ -895,7 +931,12 @@ static int nft_rules_load(struct rt_table *const *tables, size_t n,
 		goto out;
 	}
 	ret = l.err ? l.err : nft_batch_send_at(l.b, &seq);
-	if (ret) {
+	if (ret == -ERESTART) {
+		/* Changed since it was read: the caller reads it again. */
+		err->error = EAGAIN;
+		fail->commit = true;
+		ret = -1;
+	} else if (ret) {
 		err->error = -ret;
 		if (l.err)
 			err->syscall = "building the nf_tables batch";
@@ -1136,6 +1177,8 @@ out:
 
 static char dump_why[512];
 
+#define DUMP_TRIES 5
+
 static int nft_rules_dump(uint16_t af, uint32_t id, struct rt_table *t,
 			  struct nl_error *err)
 {
@@ -1146,16 +1189,37 @@ static int nft_rules_dump(uint16_t af, uint32_t id, struct rt_table *t,
 	};
 	int ret;
 
+	uint32_t gen, gen_after;
+	int tries;
+
 	memset(err, 0, sizeof(*err));
-	if (rt_table_init(t, af, id)) {
-		err->error = ENOMEM;
-		err->syscall = "dump";
-		return -1;
+	/* Chains and rules are two dumps: of one generation, or again. */
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		if (rt_table_init(t, af, id)) {
+			err->error = ENOMEM;
+			err->syscall = "dump";
+			return -1;
+		}
+		d.err = 0;
+		d.why[0] = '\0';
+		ret = nft_genid(&gen);
+		if (!ret)
+			ret = nft_dump_af(MSG(NFT_MSG_GETCHAIN), d.family,
+					  chain_cb, &d);
+		if (!ret && !d.err && !d.why[0])
+			ret = nft_dump_af(MSG(NFT_MSG_GETRULE), d.family,
+					  rule_cb, &d);
+		if (!ret)
+			ret = nft_genid(&gen_after);
+		if (ret || d.err || gen == gen_after)
+			break;
+		rt_table_free(t);
 	}
-	ret = nft_dump_af(MSG(NFT_MSG_GETCHAIN), d.family, chain_cb, &d);
-	if (!ret && !d.err && !d.why[0])
-		ret = nft_dump_af(MSG(NFT_MSG_GETRULE), d.family, rule_cb, &d);
 	rt_tokens_free(&d.tok);
+	if (!ret && !d.err && tries == DUMP_TRIES)
+		ret = -EAGAIN;
+	t->gen = gen;
+	t->has_gen = true;
 	if (!ret && d.err)
 		ret = d.err;
 	if (ret) {

@@ -1,0 +1,237 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# viplb's rule tables on nf_tables (VIPLB_DATAPATH=nft, as on a host that
+# cannot load the module): the differential suite of tables_diff.sh, its
+# cases run through the nft datapath in network namespaces.  Per case of
+# ../tables/cases/ (see ../tables/lib.sh for the topology and records):
+#
+#   expect      the iptables-legacy record holds NAME.expect
+#   diff        the record of viplb-restore on nf_tables equals the
+#               iptables-legacy one, connections and counters
+#   round trip  viplb-save (read back from nf_tables) equals
+#               iptables-legacy-save, normalized as tables_diff.sh does
+#   print       viplb-save, but for its comment lines, is byte for byte
+#               what `viplb-restore --test --print` makes of NAME.rules
+#   nft -f      `viplb-save --nft` loads with nft -f in a fresh netns
+#
+# For the cases of NFT_TRAFFIC_CASES, the --nft output is loaded with
+# nft -f into a fresh topology and the same traffic must give the same
+# connection outcomes as iptables-legacy.  Then refusals (an
+# untranslatable rule from viplb-tables and from viplb-restore: one line
+# of error, `nft list ruleset` unchanged), a rule changed outside viplb
+# (viplb-save names it, prints nothing false), concurrent edits (none
+# lost), and restore atomicity
+# (../tables/atomic.sh: a bad last line leaves the old ruleset, its
+# counters and its nth position).
+#
+# Environment: TABLES_CASES, TABLES_TIMEOUT as tables_diff.sh.
+
+. "$(dirname "$0")/../lib.sh"
+# lib.sh took this directory for the selftests': the suite is one up.
+VIPLB_SELFTESTS=$(cd "$VIPLB_SELFTESTS/.." && pwd -P)
+VIPLB_ROOT=$(cd "$VIPLB_SELFTESTS/.." && pwd -P)
+# shellcheck source=../tables/lib.sh
+. "$VIPLB_SELFTESTS/tables/lib.sh"
+
+require_root
+for c in python3 nft unshare iptables-legacy-restore iptables-legacy-save \
+	ip6tables-legacy-restore ip6tables-legacy-save; do
+	command -v "$c" >/dev/null 2>&1 || bail "$c not found (scripts/deps.sh)"
+done
+for c in viplb-restore viplb-save viplb6-restore viplb6-save viplb-tables; do
+	[ -x "$VIPLB_ROOT/user/viplb/$c" ] ||
+		bail "$VIPLB_ROOT/user/viplb/$c not found: make -C user"
+done
+V=$VIPLB_ROOT/user/viplb
+
+# The agent and every command it runs inherit it: viplb on nf_tables.
+export VIPLB_DATAPATH=nft
+: "${NFT_TRAFFIC_CASES:=kube_nth multiport negation ctstate_forward6 masquerade_random_fully reject_variants6 snat_dnat_pair}"
+
+# save_tables FILE TABLE...: FILE (save format) without comment lines and
+# with only the sections of these tables.
+save_tables()
+{
+	local f=$1
+	shift
+	awk -v want=" $* " '
+		/^#/ { next }
+		/^:/ { sub(/\[[0-9]+:[0-9]+\]$/, "[0:0]") }
+		/^\*/ { keep = index(want, " " substr($0, 2) " ") > 0 }
+		keep' "$f"
+}
+
+# After the nft run's save: its --nft form too.
+after_save()
+{
+	case $2 in
+	*.b) tb_rexec - "$2.nft" "$2.nfterr" "$TB_SAVE" --nft ;;
+	esac
+}
+# shellcheck disable=SC2034 # read by tb_run
+TB_AFTER_SAVE=after_save
+
+# nftf_run CASE: CASE's traffic on a fresh topology whose router has the
+# --nft form of the nft run loaded by nft -f; the record in CASE.nftf.rec.
+nftf_run()
+{
+	local c=$1 p=$TB_T/$1.nftf
+	TB_REC=$p.rec
+	: >"$TB_REC"
+	tb_topo || { echo "topology: $TB_REPLY" >>"$TB_REC"; return; }
+	if ! tb_rexec "$TB_T/$c.b.nft" "$p.out" "$p.err" nft -f -; then
+		echo "nft -f failed: $(<"$p.err")" >>"$TB_REC"
+	else
+		# shellcheck disable=SC1090 # the case's traffic
+		. "$TB_CASES/$c.traffic"
+	fi
+	tb_teardown
+}
+
+# Connection lines only: the --nft run has no iptables counters.
+conn_lines()
+{
+	grep -vE '^(filter|nat) ' "$1"
+}
+
+tb_agent_start
+
+log "cases: $(tb_cases | tr '\n' ' ')"
+for c in $(tb_cases); do
+	t0=$SECONDS
+	if ! tb_run "$c" iptables ipt; then
+		fail "$c: iptables run" "$TB_WHY"
+		continue
+	fi
+	A=$TB_T/$c.ipt
+	if tb_agent expect "$TB_CASES/$c.expect" "$A.rec" &&
+	   [ "$TB_REPLY" = ok ]; then
+		pass "$c: iptables-legacy outcome as expected"
+	else
+		fail "$c: iptables-legacy outcome as expected" "$TB_REPLY" \
+			"record:" "$(cat "$A.rec")"
+	fi
+	if ! tb_run "$c" viplb b; then
+		fail "$c: nft run" "$TB_WHY"
+		continue
+	fi
+	B=$TB_T/$c.b
+	if [ "$TB_XTABLES" != none ]; then
+		fail "$c: nft outcome equals iptables-legacy" \
+			"iptables tables in the nft run's router: $TB_XTABLES"
+	elif tb_agent same "$A.rec" "$B.rec" && [ "$TB_REPLY" = same ]; then
+		pass "$c: nft outcome equals iptables-legacy ($((SECONDS - t0))s)"
+	else
+		fail "$c: nft outcome equals iptables-legacy" \
+			"$(diff -u --label iptables --label viplb-nft "$A.rec" "$B.rec")"
+	fi
+	if tb_agent same "$A.rt" "$B.rt" && [ "$TB_REPLY" = same ]; then
+		pass "$c: round trip: viplb-save from nf_tables equals iptables-legacy-save"
+	else
+		fail "$c: round trip: viplb-save from nf_tables equals iptables-legacy-save" \
+			"$(diff -u --label iptables-legacy-save --label viplb-save \
+				"$A.rt" "$B.rt")"
+	fi
+	tb_cmds viplb "$c"
+	tb_tables "$TB_CASES/$c.rules"
+	# shellcheck disable=SC2086 # the table names
+	if "$TB_RESTORE" --test --print <"$TB_CASES/$c.rules" >"$B.print" &&
+	   save_tables "$B.save" $TB_TABLES >"$B.saved" &&
+	   cmp -s "$B.print" "$B.saved"; then
+		pass "$c: viplb-save from nf_tables is viplb-restore --test --print, byte for byte"
+	else
+		fail "$c: viplb-save from nf_tables is viplb-restore --test --print, byte for byte" \
+			"$(diff -u --label print --label save "$B.print" "$B.saved")"
+	fi
+	if [ -s "$B.nft" ] && unshare -n nft -f "$B.nft" 2>"$B.nftload"; then
+		pass "$c: viplb-save --nft loads with nft -f"
+	else
+		fail "$c: viplb-save --nft loads with nft -f" \
+			"$(cat "$B.nfterr" "$B.nftload" 2>/dev/null)"
+	fi
+	case " $NFT_TRAFFIC_CASES " in
+	*" $c "*)
+		nftf_run "$c"
+		if [ "$(conn_lines "$A.rec")" = "$(conn_lines "$TB_T/$c.nftf.rec")" ]; then
+			pass "$c: its --nft form under nft -f gives the iptables-legacy outcome"
+		else
+			fail "$c: its --nft form under nft -f gives the iptables-legacy outcome" \
+				"$(diff -u --label iptables --label nft-f \
+					<(conn_lines "$A.rec") \
+					<(conn_lines "$TB_T/$c.nftf.rec"))"
+		fi
+		;;
+	esac
+done
+
+# ---- Refusals: one line, nothing changed.
+ns_create N tnft
+R=$TB_CASES/kube_nth.rules
+ip netns exec "$N" "$V/viplb-restore" <"$R" ||
+	fail "refusals: load kube_nth.rules"
+before=$(ip netns exec "$N" nft list ruleset)
+refused()
+{
+	local what=$1 err rc
+	shift
+	err=$("$@" 2>&1 >/dev/null)
+	rc=$?
+	if [ $rc -ne 0 ] && [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] &&
+	   [ -n "$err" ] &&
+	   [ "$(ip netns exec "$N" nft list ruleset)" = "$before" ]; then
+		pass "refusal: $what: one line, nothing changed ($err)"
+	else
+		fail "refusal: $what: one line, nothing changed" "exit $rc" \
+			"stderr: $err"
+	fi
+}
+refused "! -i + (viplb-tables)" \
+	ip netns exec "$N" "$V/viplb-tables" -A INPUT ! -i + -j DROP
+long=$(printf 'x%.0s' $(seq 250))
+refused "a rule too long for nf_tables' userdata" \
+	ip netns exec "$N" "$V/viplb-tables" -t nat -A OUTPUT \
+	-m comment --comment "$long" -j ACCEPT
+printf '*filter\n-A FORWARD -j ACCEPT\n-A FORWARD ! -o + -j DROP\nCOMMIT\n' \
+	>"$TB_T/refused.rules"
+refused "! -o + (viplb-restore)" \
+	ip netns exec "$N" "$V/viplb-restore" "$TB_T/refused.rules"
+
+# ---- A rule changed behind viplb's back is named, not printed.
+h=$(ip netns exec "$N" nft -a list chain ip viplb_nat KUBE-SVC-WEB |
+	awk '/numgen inc mod 3/ { print $NF; exit }')
+if [ -n "$h" ] && ip netns exec "$N" nft replace rule ip viplb_nat \
+	KUBE-SVC-WEB handle "$h" numgen inc mod 5 0 counter jump KUBE-SEP-S1 \
+	comment '"-m statistic --mode nth --every 3 --packet 0 -j KUBE-SEP-S1"'; then
+	err=$(ip netns exec "$N" "$V/viplb-save" 2>&1 >"$TB_T/changed.out")
+	rc=$?
+	if [ $rc -ne 0 ] && [[ $err == *"chain KUBE-SVC-WEB"*"changed"* ]]; then
+		pass "a rule changed with nft is reported, not printed ($err)"
+	else
+		fail "a rule changed with nft is reported, not printed" \
+			"exit $rc" "stderr: $err"
+	fi
+else
+	fail "a rule changed with nft is reported: nft replace rule failed"
+fi
+
+# ---- Concurrent edits lose nothing: each batch carries the ruleset
+# generation its table was read at, and a command whose table changed
+# meanwhile reads it again (without, about half the rules get lost).
+ns_create M tnftc
+pids=()
+for i in $(seq 1 10); do
+	ip netns exec "$M" "$V/viplb-tables" -A INPUT -s "192.0.2.$i" -j ACCEPT &
+	pids+=($!)
+done
+wait "${pids[@]}"
+check_eq "10 concurrent viplb-tables -A make 10 rules" \
+	"$(ip netns exec "$M" "$V/viplb-save" | grep -c '^-A INPUT')" 10
+
+# ---- Restore atomicity, as tables_diff.sh checks it for the module.
+# shellcheck source=../tables/atomic.sh
+. "$TB_DIR/atomic.sh"
+
+kill "$TB_AGENT_PID" 2>/dev/null
+wait "$TB_AGENT_PID" 2>/dev/null
+viplb_finish
