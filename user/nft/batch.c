@@ -211,26 +211,19 @@ int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	return nft_dump_af(type, NFPROTO_INET, cb, data);
 }
 
-int nft_dump_af(uint16_t type, uint16_t family,
-		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+/* Send request @nlh and give @cb each reply until the ACK or the end. */
+static int request(struct mnl_socket *nl, char *buf, size_t size,
+		   struct nlmsghdr *nlh,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
-	static char buf[DUMP_BUF_SIZE];
-	struct mnl_socket *nl = nft_sock();
-	struct nlmsghdr *nlh;
-	uint32_t seq, portid;
+	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
 	ssize_t n;
 	int ret;
 
-	if (!nl)
-		return -errno;
-	seq = next_seq++;
-	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
-				    seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	portid = mnl_socket_get_portid(nl);
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(nl, buf, size);
 		if (n < 0)
 			return -errno;
 		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
@@ -239,6 +232,20 @@ int nft_dump_af(uint16_t type, uint16_t family,
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+int nft_dump_af(uint16_t type, uint16_t family,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	static char buf[DUMP_BUF_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nlmsghdr *nlh;
+
+	if (!nl)
+		return -errno;
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
+				    next_seq++);
+	return request(nl, buf, sizeof(buf), nlh, cb, data);
 }
 
 static int gen_attr(const struct nlattr *attr, void *data)
@@ -262,24 +269,11 @@ int nft_genid(uint32_t *gen)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl = nft_sock();
 	struct nlmsghdr *nlh;
-	uint32_t seq, portid;
-	ssize_t n;
-	int ret;
 
 	if (!nl)
 		return -errno;
-	seq = next_seq++;
-	nlh = nftnl_nlmsg_build_hdr(buf, NFNL_SUBSYS_NFTABLES << 8 |
-						 NFT_MSG_GETGEN,
-				    NFPROTO_UNSPEC, NLM_F_ACK, seq);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	portid = mnl_socket_get_portid(nl);
-	do {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
-		ret = mnl_cb_run(buf, n, seq, portid, gen_cb, gen);
-	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
+	nlh = nftnl_nlmsg_build_hdr(buf,
+				    NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN,
+				    NFPROTO_UNSPEC, NLM_F_ACK, next_seq++);
+	return request(nl, buf, sizeof(buf), nlh, gen_cb, gen);
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter/nf_tables.h>
 
 #include "nft.h"
@@ -138,4 +139,25 @@ void nft_add_verdict(struct nftnl_rule *r, int verdict, const char *chain)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, verdict);
 	if (chain)
 		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+}
+
+static int comment_cb(const struct nftnl_udata *attr, void *data)
+{
+	const char **comment = data;
+	const char *v = nftnl_udata_get(attr);
+	uint8_t len = nftnl_udata_len(attr);
+
+	/* NFTNL_UDATA_CHAIN_COMMENT and NFTNL_UDATA_RULE_COMMENT alike */
+	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len &&
+	    v[len - 1] == '\0')
+		*comment = v;
+	return 0;
+}
+
+const char *nft_udata_comment(const void *ud, uint32_t len)
+{
+	const char *comment = NULL;
+
+	nftnl_udata_parse(ud, len, comment_cb, &comment);
+	return comment;
 }

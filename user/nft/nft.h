@@ -123,6 +123,8 @@ void nft_add_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask,
 		     const void *xor, uint32_t len);
 /* A verdict (NF_ACCEPT, NFT_JUMP...), with @chain for a jump or goto. */
 void nft_add_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+/* The comment in the userdata of a rule or chain, or NULL. */
+const char *nft_udata_comment(const void *ud, uint32_t len);
 
 /*
  * rules.c: the rule tables of viplb-tables, viplb-save and viplb-restore

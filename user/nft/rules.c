@@ -1011,18 +1011,6 @@ out:
 	return MNL_CB_OK;
 }
 
-static int text_cb(const struct nftnl_udata *attr, void *data)
-{
-	const char **text = data;
-	const char *v = nftnl_udata_get(attr);
-	uint8_t len = nftnl_udata_len(attr);
-
-	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len &&
-	    v[len - 1] == '\0')
-		*text = v;
-	return 0;
-}
-
 /* The expression as libnftnl prints it. */
 static void expr_str(char *buf, size_t len, const struct nftnl_expr *e)
 {
@@ -1160,7 +1148,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	c = chain ? rt_find_chain(d->t, chain) : NULL;
 	u = nftnl_rule_get_data(nr, NFTNL_RULE_USERDATA, &len);
 	if (u)
-		nftnl_udata_parse(u, len, text_cb, &text);
+		text = nft_udata_comment(u, len);
 	if (!c || !text || rule_from_text(d, c, nr, text)) {
 		snprintf(d->why, sizeof(d->why),
 			 "rule %zu (handle %llu) of chain %s in nf_tables table %s %s was not written by viplb or was changed since",

@@ -54,28 +54,6 @@ static const char *neq(const struct rt_rule *r, uint32_t m)
 	return (r->spec.invert & m) ? "!= " : "";
 }
 
-static bool prefix_mask(uint16_t af, const __be32 mask[4], int *len)
-{
-	unsigned int words = af == AF_INET ? 1 : 4, i;
-	bool ended = false;
-
-	*len = 0;
-	for (i = 0; i < words; i++) {
-		uint32_t m = ntohl(mask[i]);
-		int bit;
-
-		for (bit = 31; bit >= 0; bit--) {
-			if (!(m & (1U << bit)))
-				ended = true;
-			else if (ended)
-				return false;
-			else
-				(*len)++;
-		}
-	}
-	return true;
-}
-
 static void tx_addr_match(struct rt_text *tx, const struct rt_table *t,
 			  const struct rt_rule *r, bool src)
 {
@@ -84,10 +62,11 @@ static void tx_addr_match(struct rt_text *tx, const struct rt_table *t,
 	const __be32 *a = src ? s->src : s->dst;
 	const __be32 *mask = src ? s->src_mask : s->dst_mask;
 	uint32_t m = src ? VIPLB_M_SRC : VIPLB_M_DST;
-	int len, full = t->af == AF_INET6 ? 128 : 32;
+	int len = rtpr_mask_len(t->af, mask);
+	int full = t->af == AF_INET6 ? 128 : 32;
 
 	rtpr_tx_add(tx, "%s %s ", fam, src ? "saddr" : "daddr");
-	if (prefix_mask(t->af, mask, &len) && len) {
+	if (len > 0) {
 		rtpr_tx_add(tx, "%s", neq(r, m));
 		rtpr_tx_addr(tx, t->af, a);
 		if (len != full)
