@@ -20,8 +20,9 @@
 # connection outcomes as iptables-legacy.  Then refusals (an
 # untranslatable rule from viplb-tables and from viplb-restore: one line
 # of error, `nft list ruleset` unchanged), a rule changed outside viplb
-# (viplb-save names it, prints nothing false), concurrent edits (none
-# lost), and restore atomicity
+# (viplb-save names it, prints nothing false), an edit that keeps the
+# nth position of the other rules, concurrent edits (none lost), and
+# restore atomicity
 # (../tables/atomic.sh: a bad last line leaves the old ruleset, its
 # counters and its nth position).
 #
@@ -214,6 +215,26 @@ if [ -n "$h" ] && ip netns exec "$N" nft replace rule ip viplb_nat \
 else
 	fail "a rule changed with nft is reported: nft replace rule failed"
 fi
+
+# ---- An edit changes the table in place: the rules it keeps keep their
+# nth position (s1, then s2 and s3, not s1 again as after a rewrite).
+TB_REC=$TB_T/nth.rec
+if ! tb_topo; then
+	fail "nth kept: topology" "$TB_REPLY"
+else
+	tb_rexec "$TB_CASES/kube_nth.rules" "$TB_T/nth.out" "$TB_T/nth.err" \
+		"$V/viplb-restore"
+	: >"$TB_REC"
+	conn tcp c 192.0.2.10 80
+	tb_rexec - "$TB_T/nth.out" "$TB_T/nth.err" "$V/viplb-tables" -t nat \
+		-A KUBE-SVC-WEB -j KUBE-SEP-S1
+	conn tcp c 192.0.2.10 80
+	conn tcp c 192.0.2.10 80
+	check_eq "an edit keeps the nth position of the rules it keeps" \
+		"$(awk '{ print $4 }' "$TB_REC" | tr '\n' ' ')" \
+		"s1:80 s2:80 s3:8080 "
+fi
+tb_teardown
 
 # ---- Concurrent edits lose nothing: each batch carries the ruleset
 # generation its table was read at, and a command whose table changed

@@ -26,11 +26,13 @@
  * datapath prints for the same rules, and never something the kernel
  * does not do.
  *
- * A load replaces the tables whole in one batch: each is added (so that
- * the delete cannot fail), deleted and added again with its chains and
- * rules; the kernel applies all of it or nothing.  Rule counters are
- * carried (the dumped values go into the new counters); an nth match's
- * position starts over.
+ * A load is one batch, which the kernel applies whole or not at all,
+ * tagged with the ruleset generation the tables were read at (a change
+ * in between fails it, and the command reads again).  A table that keeps
+ * rules is changed in place (load_in_place()): its kept rules are not
+ * touched and keep their counters and nth position.  Else it is added
+ * (so that the delete cannot fail), deleted and added again whole, the
+ * counters starting at the values read.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -660,6 +662,62 @@ static const char *xlate(struct xlate *x, const struct rt_table *t,
 	return nft_expr_nomem ? strerror(ENOMEM) : NULL;
 }
 
+/*
+ * What the last read of each table found in the kernel: its chains and,
+ * in order, its rules' handles and texts, at ruleset generation gen.  A
+ * load of that table at that generation changes it in place.
+ */
+struct seen_chain {
+	char name[VIPLB_CHAIN_NAME_MAX];
+	uint32_t policy; /* built-in chains: VIPLB_V_* */
+	bool builtin;
+	bool kept; /* by the load being built */
+};
+
+struct seen_rule {
+	uint64_t handle;
+	size_t chain; /* index in chains */
+	char *text;
+	bool kept; /* by the load being built */
+};
+
+struct seen {
+	bool valid;
+	uint32_t gen;
+	struct seen_chain *chains;
+	size_t nr_chains, cap_chains;
+	struct seen_rule *rules;
+	size_t nr_rules, cap_rules;
+};
+
+static struct seen seen_tables[2][VIPLB_RTABLE_MAX + 1];
+
+static struct seen *seen_of(uint16_t af, uint32_t id)
+{
+	return &seen_tables[af == AF_INET6][id];
+}
+
+static void seen_reset(struct seen *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_rules; i++)
+		free(s->rules[i].text);
+	free(s->rules);
+	free(s->chains);
+	memset(s, 0, sizeof(*s));
+}
+
+static long seen_chain(const struct seen *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_chains; i++)
+		if (!strcmp(s->chains[i].name, name))
+			return i;
+	return -1;
+}
+
 /* Loading */
 
 /* What each message of a load was, to name it in errors. */
@@ -774,10 +832,14 @@ static const char *rule_text(const struct rt_table *t, const struct rt_chain *c,
 
 static char too_long[128];
 
-/* One rule, and first its multiport set; why it was refused, or NULL. */
+/*
+ * One rule, and first its multiport set: appended to its chain, or
+ * inserted before the rule of handle @before if not 0.  Why it was
+ * refused, or NULL.
+ */
 static const char *load_rule(struct load *l, const struct rt_table *t,
 			     const struct rt_chain *c, const struct rt_rule *r,
-			     size_t num)
+			     size_t num, uint64_t before)
 {
 	struct load_item it = {
 		.table = t, .chain = c, .rule = r, .rule_num = num
@@ -813,6 +875,8 @@ static const char *load_rule(struct load *l, const struct rt_table *t,
 	nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, text);
 	nftnl_rule_set_data(x.r, NFTNL_RULE_USERDATA, nftnl_udata_buf_data(ud),
 			    nftnl_udata_buf_len(ud));
+	if (before)
+		nftnl_rule_set_u64(x.r, NFTNL_RULE_POSITION, before);
 	if (x.set) {
 		nlh = load_msg(l, NFT_MSG_NEWSET, NLM_F_CREATE, 1024, &it);
 		if (nlh) {
@@ -825,8 +889,8 @@ static const char *load_rule(struct load *l, const struct rt_table *t,
 			nft_batch_done(l->b, nlh);
 		}
 	}
-	nlh = load_msg(l, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, 4096,
-		       &it);
+	nlh = load_msg(l, NFT_MSG_NEWRULE,
+		       NLM_F_CREATE | (before ? 0 : NLM_F_APPEND), 4096, &it);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, x.r);
 		nft_batch_done(l->b, nlh);
@@ -859,20 +923,29 @@ static bool table_empty(const struct rt_table *t)
 	return true;
 }
 
-static const char *load_table(struct load *l, const struct rt_table *t,
-			      struct rt_load_fail *fail)
+/* Refused: say which rule, and why. */
+static const char *refuse(struct rt_load_fail *fail, const struct rt_table *t,
+			  const struct rt_chain *c, size_t j, const char *why)
 {
-	size_t *order = rt_chain_order(t), i, j;
-	const char *why = NULL;
+	fail->table = t;
+	fail->chain = c;
+	fail->rule = &c->rules[j];
+	fail->rule_num = j + 1;
+	fail->why = why;
+	return why;
+}
 
-	if (!order) {
-		l->err = -ENOMEM;
-		return NULL;
-	}
+/* The table whole: add it, delete it, add it again with everything. */
+static const char *load_whole(struct load *l, const struct rt_table *t,
+			      const size_t *order, struct rt_load_fail *fail)
+{
+	const char *why = NULL;
+	size_t i, j;
+
 	load_table_msg(l, t, NFT_MSG_NEWTABLE);
 	load_table_msg(l, t, NFT_MSG_DELTABLE);
 	if (table_empty(t))
-		goto out;
+		return NULL;
 	load_table_msg(l, t, NFT_MSG_NEWTABLE);
 	for (i = 0; i < t->nr_chains; i++)
 		load_chain(l, t, &t->chains[order[i]]);
@@ -880,17 +953,197 @@ static const char *load_table(struct load *l, const struct rt_table *t,
 		const struct rt_chain *c = &t->chains[order[i]];
 
 		for (j = 0; j < c->nr_rules && !why && !l->err; j++) {
-			why = load_rule(l, t, c, &c->rules[j], j + 1);
-			if (why) {
-				fail->table = t;
-				fail->chain = c;
-				fail->rule = &c->rules[j];
-				fail->rule_num = j + 1;
-				fail->why = why;
-			}
+			why = load_rule(l, t, c, &c->rules[j], j + 1, 0);
+			if (why)
+				refuse(fail, t, c, j, why);
 		}
 	}
-out:
+	return why;
+}
+
+static void del_rule(struct load *l, const struct rt_table *t,
+		     const struct seen *s, const struct seen_rule *sr)
+{
+	struct load_item it = { .table = t };
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!r) {
+		l->err = -ENOMEM;
+		return;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table_name(t->id));
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, s->chains[sr->chain].name);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, nf_family(t->af));
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, sr->handle);
+	nlh = load_msg(l, NFT_MSG_DELRULE, 0, 512, &it);
+	if (nlh) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nft_batch_done(l->b, nlh);
+	}
+	nftnl_rule_free(r);
+}
+
+static void del_chain(struct load *l, const struct rt_table *t,
+		      const char *name)
+{
+	struct load_item it = { .table = t };
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c) {
+		l->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table_name(t->id));
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, nf_family(t->af));
+	nlh = load_msg(l, NFT_MSG_DELCHAIN, 0, 512, &it);
+	if (nlh) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		nft_batch_done(l->b, nlh);
+	}
+	nftnl_chain_free(c);
+}
+
+/*
+ * The seen rule that rule r of chain c keeps in place, or NULL: a rule
+ * still holding the handle it was read with, in the same chain, with the
+ * same text, its counters untouched, after the last one kept (a kept
+ * rule cannot move).
+ */
+static struct seen_rule *kept_rule(struct seen *s, const struct rt_table *t,
+				   const struct rt_chain *c,
+				   const struct rt_rule *r, size_t *after)
+{
+	struct rt_text tx;
+	size_t k;
+
+	if (!r->has_handle || r->set_counters)
+		return NULL;
+	for (k = *after; k < s->nr_rules; k++) {
+		struct seen_rule *sr = &s->rules[k];
+
+		if (sr->handle != r->handle)
+			continue;
+		if (strcmp(s->chains[sr->chain].name, c->name) ||
+		    strcmp(sr->text, rule_text(t, c, r, &tx)))
+			return NULL;
+		*after = k + 1;
+		return sr;
+	}
+	return NULL;
+}
+
+/*
+ * The table changed in place, as it was read (s): new and changed
+ * chains added, the rules no longer there deleted, new rules inserted
+ * before the next rule kept, chains no longer there deleted.  Rules kept
+ * keep their counters and their nth position, as with the module.
+ */
+static const char *load_in_place(struct load *l, const struct rt_table *t,
+				 const size_t *order, struct seen *s,
+				 struct rt_load_fail *fail)
+{
+	const char *why = NULL;
+	size_t i, j, k;
+
+	for (i = 0; i < s->nr_chains; i++)
+		s->chains[i].kept = false;
+	for (i = 0; i < s->nr_rules; i++)
+		s->rules[i].kept = false;
+	/* Which rules stay, in order. */
+	for (i = 0; i < t->nr_chains; i++) {
+		const struct rt_chain *c = &t->chains[order[i]];
+		size_t after = 0;
+
+		for (j = 0; j < c->nr_rules; j++) {
+			struct seen_rule *sr =
+				kept_rule(s, t, c, &c->rules[j], &after);
+
+			if (sr)
+				sr->kept = true;
+		}
+	}
+	for (i = 0; i < t->nr_chains; i++) {
+		const struct rt_chain *c = &t->chains[order[i]];
+		long sc = seen_chain(s, c->name);
+
+		if (sc >= 0)
+			s->chains[sc].kept = true;
+		if (sc < 0 || c->set_counters ||
+		    (c->hook != RT_USER_CHAIN && c->policy != s->chains[sc].policy))
+			load_chain(l, t, c);
+	}
+	for (k = 0; k < s->nr_rules; k++)
+		if (!s->rules[k].kept)
+			del_rule(l, t, s, &s->rules[k]);
+	for (i = 0; i < t->nr_chains && !why && !l->err; i++) {
+		const struct rt_chain *c = &t->chains[order[i]];
+		uint64_t before = 0;
+		size_t after = 0, next = 0;
+
+		for (j = 0; j < c->nr_rules && !why && !l->err; j++) {
+			const struct rt_rule *r = &c->rules[j];
+			size_t save = after;
+
+			if (kept_rule(s, t, c, r, &after))
+				continue;
+			after = save;
+			/* Before the next rule that stays, if any. */
+			for (before = 0, next = j + 1; next < c->nr_rules;
+			     next++) {
+				size_t probe = after;
+				struct seen_rule *sr = kept_rule(
+					s, t, c, &c->rules[next], &probe);
+
+				if (sr) {
+					before = sr->handle;
+					break;
+				}
+			}
+			why = load_rule(l, t, c, r, j + 1, before);
+			if (why)
+				refuse(fail, t, c, j, why);
+		}
+	}
+	for (i = 0; i < s->nr_chains; i++)
+		if (!s->chains[i].kept)
+			del_chain(l, t, s->chains[i].name);
+	return why;
+}
+
+static bool has_kept_rule(const struct rt_table *t)
+{
+	size_t i, j;
+
+	for (i = 0; i < t->nr_chains; i++)
+		for (j = 0; j < t->chains[i].nr_rules; j++)
+			if (t->chains[i].rules[j].has_handle)
+				return true;
+	return false;
+}
+
+/*
+ * In place if the table was read at this generation and keeps some of
+ * its rules; else whole (a restore without --noflush, a new table).
+ */
+static const char *load_table(struct load *l, const struct rt_table *t,
+			      struct rt_load_fail *fail)
+{
+	struct seen *s = seen_of(t->af, t->id);
+	size_t *order = rt_chain_order(t);
+	const char *why;
+
+	if (!order) {
+		l->err = -ENOMEM;
+		return NULL;
+	}
+	if (s->valid && t->has_gen && s->gen == t->gen && s->nr_chains &&
+	    has_kept_rule(t) && !table_empty(t))
+		why = load_in_place(l, t, order, s, fail);
+	else
+		why = load_whole(l, t, order, fail);
 	free(order);
 	return why;
 }
@@ -962,12 +1215,52 @@ out:
 
 struct dump {
 	struct rt_table *t;
+	struct seen *seen;
 	const char *table;
 	uint16_t family;
 	struct rt_tokens tok;
 	char why[512]; /* the first problem found */
 	int err;
 };
+
+/* Remember a chain of the table, for a load in place. */
+static int see_chain(struct dump *d, const struct rt_chain *c)
+{
+	struct seen *s = d->seen;
+	struct seen_chain *sc;
+
+	if (grow_array(s->chains, s->nr_chains, s->cap_chains, 16))
+		return -ENOMEM;
+	sc = &s->chains[s->nr_chains++];
+	memset(sc, 0, sizeof(*sc));
+	snprintf(sc->name, sizeof(sc->name), "%s", c->name);
+	sc->builtin = c->hook != RT_USER_CHAIN;
+	sc->policy = c->policy;
+	return 0;
+}
+
+/* And a rule, with the text it was checked against. */
+static int see_rule(struct dump *d, const struct rt_chain *c, uint64_t handle,
+		    const char *text)
+{
+	struct seen *s = d->seen;
+	struct seen_rule *sr;
+	long chain = seen_chain(s, c->name);
+
+	if (chain < 0)
+		return 0; /* a chain without its own message: not kept */
+	if (grow_array(s->rules, s->nr_rules, s->cap_rules, 64))
+		return -ENOMEM;
+	sr = &s->rules[s->nr_rules];
+	sr->text = strdup(text);
+	if (!sr->text)
+		return -ENOMEM;
+	sr->handle = handle;
+	sr->chain = chain;
+	sr->kept = false;
+	s->nr_rules++;
+	return 0;
+}
 
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -988,7 +1281,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	if (!c && rt_builtin_hook(d->t->id, name) == RT_USER_CHAIN &&
 	    strlen(name) < VIPLB_CHAIN_NAME_MAX) {
 		c = rt_add_chain(d->t, name);
-		if (!c)
+		if (!c || see_chain(d, c))
 			d->err = -ENOMEM;
 		goto out;
 	}
@@ -1006,6 +1299,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 			    VIPLB_V_ACCEPT;
 	c->pkts = nftnl_chain_get_u64(nc, NFTNL_CHAIN_PACKETS);
 	c->bytes = nftnl_chain_get_u64(nc, NFTNL_CHAIN_BYTES);
+	if (see_chain(d, c))
+		d->err = -ENOMEM;
 out:
 	nftnl_chain_free(nc);
 	return MNL_CB_OK;
@@ -1119,7 +1414,8 @@ static int rule_from_text(struct dump *d, struct rt_chain *c,
 	cmd.rule.handle = nftnl_rule_get_u64(nr, NFTNL_RULE_HANDLE);
 	cmd.rule.has_handle = true;
 	cmd.rule.line = 0;
-	if (rt_insert_rule(c, c->nr_rules, &cmd.rule))
+	if (rt_insert_rule(c, c->nr_rules, &cmd.rule) ||
+	    see_rule(d, c, cmd.rule.handle, text))
 		d->err = -ENOMEM;
 	ret = 0;
 out:
@@ -1172,6 +1468,7 @@ static int nft_rules_dump(uint16_t af, uint32_t id, struct rt_table *t,
 {
 	struct dump d = {
 		.t = t,
+		.seen = seen_of(af, id),
 		.table = table_name(id),
 		.family = nf_family(af),
 	};
@@ -1190,6 +1487,7 @@ static int nft_rules_dump(uint16_t af, uint32_t id, struct rt_table *t,
 		}
 		d.err = 0;
 		d.why[0] = '\0';
+		seen_reset(d.seen);
 		ret = nft_genid(&gen);
 		if (!ret)
 			ret = nft_dump_af(MSG(NFT_MSG_GETCHAIN), d.family,
@@ -1220,8 +1518,11 @@ static int nft_rules_dump(uint16_t af, uint32_t id, struct rt_table *t,
 		ret = -1;
 	} else {
 		rt_update_refs(t);
+		d.seen->valid = true;
+		d.seen->gen = gen;
 		return 0;
 	}
+	seen_reset(d.seen);
 	rt_table_free(t);
 	return -1;
 }
