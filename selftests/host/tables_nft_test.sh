@@ -21,7 +21,8 @@
 # untranslatable rule from viplb-tables and from viplb-restore: one line
 # of error, `nft list ruleset` unchanged), a rule changed outside viplb
 # (viplb-save names it, prints nothing false), an edit that keeps the
-# nth position of the other rules, concurrent edits (none lost), and
+# nth position of the other rules, random edits against the offline
+# model, concurrent edits (none lost), and
 # restore atomicity
 # (../tables/atomic.sh: a bad last line leaves the old ruleset, its
 # counters and its nth position).
@@ -235,6 +236,57 @@ else
 		"s1:80 s2:80 s3:8080 "
 fi
 tb_teardown
+
+# ---- Random edits (-A -I -D -R -N -F -P, jumps), each applied in place
+# on nf_tables and to the offline model (viplb-tables --offline STATE):
+# after each, viplb-save -c equals the model's table.
+ns_create E tnfte
+RANDOM=7
+st=$TB_T/edit.state
+printf '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n' >"$st"
+chains=(INPUT FORWARD OUTPUT)
+rand_rule()
+{
+	case $((RANDOM % 5)) in
+	0) echo "-p tcp --dport $((RANDOM % 100 + 1)) -j ACCEPT" ;;
+	1) echo "-s 192.0.2.$((RANDOM % 250))/32 -j DROP" ;;
+	2) echo "-m statistic --mode nth --every 3 --packet $((RANDOM % 3)) -j RETURN" ;;
+	3) echo "-p udp -m multiport --dports 53,$((RANDOM % 100 + 100)) -j ACCEPT" ;;
+	4) echo "-m comment --comment c$RANDOM" ;;
+	esac
+}
+edit_why=""
+for i in $(seq 1 80); do
+	c=${chains[$((RANDOM % ${#chains[@]}))]}
+	n=$(ip netns exec "$E" "$V/viplb-tables" -S "$c" | grep -c '^-A')
+	case $((RANDOM % 9)) in
+	0 | 1 | 2) cmd="-A $c $(rand_rule)" ;;
+	3) cmd="-I $c $((RANDOM % (n + 1) + 1)) $(rand_rule)" ;;
+	4) cmd="-D $c $((RANDOM % (n + 1) + 1))" ;;
+	5) cmd="-R $c $((RANDOM % (n + 1) + 1)) $(rand_rule)" ;;
+	6) cmd="-N U$((RANDOM % 4))" ;;
+	7) cmd="-A ${chains[0]} -j ${chains[$((RANDOM % ${#chains[@]}))]}" ;;
+	8) cmd="-F $c" ;;
+	esac
+	# shellcheck disable=SC2086 # the command's words
+	if "$V/viplb-tables" --offline "$st" $cmd >"$st.new" 2>/dev/null; then
+		mv "$st.new" "$st"
+		case $cmd in -N*) chains+=("${cmd#-N }") ;; esac
+		ip netns exec "$E" "$V/viplb-tables" $cmd ||
+			{ edit_why="nf_tables refused: $cmd"; break; }
+	elif ip netns exec "$E" "$V/viplb-tables" $cmd 2>/dev/null; then
+		edit_why="nf_tables took what the model refused: $cmd"
+		break
+	fi
+	if ! diff -u <(grep -v '^#' "$st") \
+		<(ip netns exec "$E" "$V/viplb-save" -t filter -c | grep -v '^#') \
+		>"$TB_T/edit.diff"; then
+		edit_why="after $cmd: $(cat "$TB_T/edit.diff")"
+		break
+	fi
+done
+check_eq "80 random edits in place on nf_tables equal the offline model" \
+	"$edit_why" ""
 
 # ---- Concurrent edits lose nothing: each batch carries the ruleset
 # generation its table was read at, and a command whose table changed
