@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The nf_tables datapath (libnftnl + libmnl): viplb's services as one
- * table, "inet viplb", that viplb owns and rewrites whole in one batch.
+ * table, "inet viplb", that viplb owns and rewrites whole in one batch;
+ * and the rule tables of viplb-tables as tables "ip/ip6 viplb_filter"
+ * and "ip/ip6 viplb_nat" (rules.c, which says how).  The services table:
  *
  *   chain prerouting   nat hook prerouting, priority dstnat - 1 (-101)
  *   chain output       nat hook output, priority dstnat - 1 (-101)
