@@ -27,7 +27,8 @@
 # (../tables/atomic.sh: a bad last line leaves the old ruleset, its
 # counters and its nth position).
 #
-# Environment: TABLES_CASES, TABLES_TIMEOUT as tables_diff.sh.
+# Environment: TABLES_CASES, TABLES_TIMEOUT as tables_diff.sh;
+# NFT_TRAFFIC_CASES="a b" or "all": the cases to run from their --nft form.
 
 . "$(dirname "$0")/../lib.sh"
 # lib.sh took this directory for the selftests': the suite is one up.
@@ -153,7 +154,7 @@ for c in $(tb_cases); do
 			"$(cat "$B.nfterr" "$B.nftload" 2>/dev/null)"
 	fi
 	case " $NFT_TRAFFIC_CASES " in
-	*" $c "*)
+	*" $c "* | " all ")
 		nftf_run "$c"
 		if [ "$(conn_lines "$A.rec")" = "$(conn_lines "$TB_T/$c.nftf.rec")" ]; then
 			pass "$c: its --nft form under nft -f gives the iptables-legacy outcome"
@@ -287,6 +288,19 @@ for i in $(seq 1 80); do
 done
 check_eq "80 random edits in place on nf_tables equal the offline model" \
 	"$edit_why" ""
+# Several new rules before one kept rule, and after the last, in one
+# restore --noflush: what --test --print said it would make.
+printf '%s\n' '*filter' '-I INPUT 1 -p tcp --dport 1 -j ACCEPT' \
+	'-I INPUT 2 -p tcp --dport 2 -j ACCEPT' \
+	'-A INPUT -p tcp --dport 3 -j ACCEPT' \
+	'-A INPUT -p tcp --dport 4 -j ACCEPT' 'COMMIT' >"$TB_T/noflush.rules"
+ip netns exec "$E" "$V/viplb-tables" -A INPUT -j ACCEPT
+ip netns exec "$E" "$V/viplb-restore" --noflush --test --print \
+	<"$TB_T/noflush.rules" >"$TB_T/noflush.want"
+ip netns exec "$E" "$V/viplb-restore" --noflush <"$TB_T/noflush.rules"
+check_eq "restore --noflush inserts in place where --test --print says" \
+	"$(ip netns exec "$E" "$V/viplb-save" -t filter | grep -v '^#')" \
+	"$(cat "$TB_T/noflush.want")"
 
 # ---- Concurrent edits lose nothing: each batch carries the ruleset
 # generation its table was read at, and a command whose table changed

@@ -670,7 +670,6 @@ static const char *xlate(struct xlate *x, const struct rt_table *t,
 struct seen_chain {
 	char name[VIPLB_CHAIN_NAME_MAX];
 	uint32_t policy; /* built-in chains: VIPLB_V_* */
-	bool builtin;
 	bool kept; /* by the load being built */
 };
 
@@ -1045,24 +1044,36 @@ static const char *load_in_place(struct load *l, const struct rt_table *t,
 				 const size_t *order, struct seen *s,
 				 struct rt_load_fail *fail)
 {
+	/* Per rule j of chain order[i]: the handle it keeps, or 0. */
+	uint64_t **keep = calloc(t->nr_chains, sizeof(*keep));
 	const char *why = NULL;
 	size_t i, j, k;
 
+	if (!keep) {
+		l->err = -ENOMEM;
+		return NULL;
+	}
 	for (i = 0; i < s->nr_chains; i++)
 		s->chains[i].kept = false;
 	for (i = 0; i < s->nr_rules; i++)
 		s->rules[i].kept = false;
-	/* Which rules stay, in order. */
-	for (i = 0; i < t->nr_chains; i++) {
+	for (i = 0; i < t->nr_chains && !l->err; i++) {
 		const struct rt_chain *c = &t->chains[order[i]];
 		size_t after = 0;
 
+		keep[i] = calloc(c->nr_rules + 1, sizeof(**keep));
+		if (!keep[i]) {
+			l->err = -ENOMEM;
+			break;
+		}
 		for (j = 0; j < c->nr_rules; j++) {
 			struct seen_rule *sr =
 				kept_rule(s, t, c, &c->rules[j], &after);
 
-			if (sr)
+			if (sr) {
 				sr->kept = true;
+				keep[i][j] = sr->handle;
+			}
 		}
 	}
 	for (i = 0; i < t->nr_chains; i++) {
@@ -1080,36 +1091,31 @@ static const char *load_in_place(struct load *l, const struct rt_table *t,
 			del_rule(l, t, s, &s->rules[k]);
 	for (i = 0; i < t->nr_chains && !why && !l->err; i++) {
 		const struct rt_chain *c = &t->chains[order[i]];
-		uint64_t before = 0;
-		size_t after = 0, next = 0;
+		uint64_t *before = calloc(c->nr_rules + 1, sizeof(*before));
 
+		if (!before) {
+			l->err = -ENOMEM;
+			break;
+		}
+		/* before[j]: the next rule kept after rule j, 0 if none. */
+		for (j = c->nr_rules; j-- > 0;)
+			before[j] = keep[i][j + 1] ?: before[j + 1];
+		/* New rules: in order, each before it (or appended). */
 		for (j = 0; j < c->nr_rules && !why && !l->err; j++) {
-			const struct rt_rule *r = &c->rules[j];
-			size_t save = after;
-
-			if (kept_rule(s, t, c, r, &after))
+			if (keep[i][j])
 				continue;
-			after = save;
-			/* Before the next rule that stays, if any. */
-			for (before = 0, next = j + 1; next < c->nr_rules;
-			     next++) {
-				size_t probe = after;
-				struct seen_rule *sr = kept_rule(
-					s, t, c, &c->rules[next], &probe);
-
-				if (sr) {
-					before = sr->handle;
-					break;
-				}
-			}
-			why = load_rule(l, t, c, r, j + 1, before);
+			why = load_rule(l, t, c, &c->rules[j], j + 1, before[j]);
 			if (why)
 				refuse(fail, t, c, j, why);
 		}
+		free(before);
 	}
 	for (i = 0; i < s->nr_chains; i++)
 		if (!s->chains[i].kept)
 			del_chain(l, t, s->chains[i].name);
+	for (i = 0; i < t->nr_chains; i++)
+		free(keep[i]);
+	free(keep);
 	return why;
 }
 
@@ -1234,7 +1240,6 @@ static int see_chain(struct dump *d, const struct rt_chain *c)
 	sc = &s->chains[s->nr_chains++];
 	memset(sc, 0, sizeof(*sc));
 	snprintf(sc->name, sizeof(sc->name), "%s", c->name);
-	sc->builtin = c->hook != RT_USER_CHAIN;
 	sc->policy = c->policy;
 	return 0;
 }
