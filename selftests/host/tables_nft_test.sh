@@ -15,9 +15,9 @@
 #               what `viplb-restore --test --print` makes of NAME.rules
 #   nft -f      `viplb-save --nft` loads with nft -f in a fresh netns
 #
-# For the cases of NFT_TRAFFIC_CASES, the --nft output is loaded with
-# nft -f into a fresh topology and the same traffic must give the same
-# connection outcomes as iptables-legacy.  Then refusals (an
+# Then the --nft output of each case (of NFT_TRAFFIC_CASES) is loaded
+# with nft -f into a fresh topology, and the same traffic must give the
+# same connection outcomes as iptables-legacy.  Then refusals (an
 # untranslatable rule from viplb-tables and from viplb-restore: one line
 # of error, `nft list ruleset` unchanged), a rule changed outside viplb
 # (viplb-save names it, prints nothing false), an edit that keeps the
@@ -28,7 +28,8 @@
 # counters and its nth position).
 #
 # Environment: TABLES_CASES, TABLES_TIMEOUT as tables_diff.sh;
-# NFT_TRAFFIC_CASES="a b" or "all": the cases to run from their --nft form.
+# NFT_TRAFFIC_CASES="a b": run only these from their --nft form (default
+# "all").  About 90 s here.
 
 . "$(dirname "$0")/../lib.sh"
 # lib.sh took this directory for the selftests': the suite is one up.
@@ -50,7 +51,7 @@ V=$VIPLB_ROOT/user/viplb
 
 # The agent and every command it runs inherit it: viplb on nf_tables.
 export VIPLB_DATAPATH=nft
-: "${NFT_TRAFFIC_CASES:=kube_nth multiport negation ctstate_forward6 masquerade_random_fully reject_variants6 snat_dnat_pair}"
+: "${NFT_TRAFFIC_CASES:=all}"
 
 # save_tables FILE TABLE...: FILE (save format) without comment lines and
 # with only the sections of these tables.

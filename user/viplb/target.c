@@ -69,7 +69,7 @@ static const char *passed_to(const struct lb_service *svc)
 
 int target_init(const char *name)
 {
-	const char *from = "-d";
+	const char *from = "-d/--datapath";
 
 	if (!name || !*name) {
 		name = getenv("VIPLB_DATAPATH");
