@@ -20,7 +20,8 @@
 # same connection outcomes as iptables-legacy.  Then refusals (an
 # untranslatable rule from viplb-tables and from viplb-restore: one line
 # of error, `nft list ruleset` unchanged), a rule changed outside viplb
-# (viplb-save names it, prints nothing false), an edit that keeps the
+# (viplb-save names it, prints nothing false), services before nat
+# rules, an edit that keeps the
 # nth position of the other rules, random edits against the offline
 # model, concurrent edits (none lost), and
 # restore atomicity
@@ -236,6 +237,32 @@ else
 	check_eq "an edit keeps the nth position of the rules it keeps" \
 		"$(awk '{ print $4 }' "$TB_REC" | tr '\n' ' ')" \
 		"s1:80 s2:80 s3:8080 "
+fi
+tb_teardown
+
+# ---- Services before nat rules, as with the module: a service of table
+# inet viplb (priority -101) takes a VIP that a DNAT rule of ip viplb_nat
+# (-100) also sends elsewhere; without the service, the rule does.
+TB_REC=$TB_T/order.rec
+if ! tb_topo; then
+	fail "services before nat rules: topology" "$TB_REPLY"
+else
+	printf '%s\n' '*nat' \
+		'-A PREROUTING -d 192.0.2.10/32 -p tcp --dport 80 -j DNAT --to-destination 198.51.100.11:80' \
+		'COMMIT' >"$TB_T/order.rules"
+	: >"$TB_REC"
+	tb_rexec "$TB_T/order.rules" "$TB_T/order.out" "$TB_T/order.err" \
+		"$V/viplb-restore"
+	tb_rexec - "$TB_T/order.out" "$TB_T/order.err" "$V/viplb" \
+		service add tcp 192.0.2.10:80
+	tb_rexec - "$TB_T/order.out" "$TB_T/order.err" "$V/viplb" \
+		backend add tcp 192.0.2.10:80 198.51.100.12:80
+	conn tcp c 192.0.2.10 80
+	tb_rexec - "$TB_T/order.out" "$TB_T/order.err" "$V/viplb" \
+		service del tcp 192.0.2.10:80
+	conn tcp c 192.0.2.10 80
+	check_eq "services come before the nat rules (then the rule DNATs)" \
+		"$(awk '{ print $4 }' "$TB_REC" | tr '\n' ' ')" "s2:80 s1:80 "
 fi
 tb_teardown
 

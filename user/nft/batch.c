@@ -6,6 +6,7 @@
  * ACK; an error of any message comes back before that ACK.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,12 +212,37 @@ int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	return nft_dump_af(type, NFPROTO_INET, cb, data);
 }
 
-/* Send request @nlh and give @cb each reply until the ACK or the end. */
+/*
+ * Whether the replies in @buf (@n bytes) hold the end of request @seq,
+ * and whether one says the dump was interrupted (NLM_F_DUMP_INTR).
+ */
+static bool reply_end(const char *buf, ssize_t n, uint32_t seq, bool *intr)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = n;
+	bool end = false;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			*intr = true;
+		if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE ||
+					      nlh->nlmsg_type == NLMSG_ERROR))
+			end = true;
+	}
+	return end;
+}
+
+/*
+ * Send request @nlh and give @cb each reply until the ACK or the end.
+ * -EINTR if the ruleset changed during a dump: its replies are read to
+ * the end, and none given to @cb from there on.
+ */
 static int request(struct mnl_socket *nl, char *buf, size_t size,
 		   struct nlmsghdr *nlh,
 		   int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
 {
 	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
+	bool intr = false, end;
 	ssize_t n;
 	int ret;
 
@@ -226,6 +252,12 @@ static int request(struct mnl_socket *nl, char *buf, size_t size,
 		n = mnl_socket_recvfrom(nl, buf, size);
 		if (n < 0)
 			return -errno;
+		end = reply_end(buf, n, seq, &intr);
+		if (intr) {
+			if (end)
+				return -EINTR;
+			continue;
+		}
 		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
 		if (ret < 0)
 			return -errno;

@@ -1502,12 +1502,13 @@ static int nft_rules_dump(uint16_t af, uint32_t id, struct rt_table *t,
 					  rule_cb, &d);
 		if (!ret)
 			ret = nft_genid(&gen_after);
-		if (ret || d.err || gen == gen_after)
+		/* EINTR: the ruleset changed during a dump (NLM_F_DUMP_INTR). */
+		if ((ret && ret != -EINTR) || d.err || (!ret && gen == gen_after))
 			break;
 		rt_table_free(t);
 	}
 	rt_tokens_free(&d.tok);
-	if (!ret && !d.err && tries == DUMP_TRIES)
+	if (tries == DUMP_TRIES)
 		ret = -EAGAIN;
 	t->gen = gen;
 	t->has_gen = true;
