@@ -16,11 +16,19 @@
 #                 FUZZ_SECONDS (default 600); reproducers: make -C fuzz repro
 #   make deps     install the Debian packages (scripts/deps.sh)
 #   make checkpatch / make sparse   kernel style and sparse checks
+#   make install  install the tools, man pages, BPF object, UAPI header,
+#                 systemd units and viplb.ko (see "Install" below)
+#   make uninstall   remove exactly what make install put there
+#   make dkms-source  the module's DKMS source tree in $(DKMS_SRC)
+#   make deb      the Debian packages viplb and viplb-dkms, built from a
+#                 copy of the tree, into build/deb/
 
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench fuzz clean checkpatch sparse
+.PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench fuzz clean checkpatch sparse \
+	install install-user install-module uninstall uninstall-user uninstall-module \
+	dkms-source deb
 
 all: module bpf user selftests
 
@@ -70,6 +78,114 @@ checkpatch:
 
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 W=1 modules
+
+# ------------------------------------------------------------- Install ---
+#
+# make install [DESTDIR=] [PREFIX=/usr/local] [KVER=]
+#   install-user    the tools in $(SBINDIR) (viplb and its argv[0] names as
+#                   symlinks), man pages, the BPF object in $(PKGLIBDIR),
+#                   the UAPI header as <linux/viplb.h>, the systemd units
+#   install-module  kmod/viplb.ko into /lib/modules/$(KVER)/updates/, then
+#                   depmod (not with DESTDIR: the image is not the system)
+# The BPF object is also built into the viplb binary (its libbpf skeleton),
+# which loads it from there: the installed copy is for bpftool and other
+# loaders.  make uninstall removes the same list (no directory that another
+# package may share).
+
+VERSION := $(shell cat VERSION)
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+PKGLIBDIR ?= $(PREFIX)/lib/viplb
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+MODDIR ?= /lib/modules/$(KVER)/updates
+INSTALL ?= install
+
+TOOL_LINKS := viplb-tables viplb6-tables viplb-save viplb6-save \
+	      viplb-restore viplb6-restore
+UNITS := viplb.service viplb-tables.service
+# Every file install-user installs, relative to DESTDIR (install_test.sh
+# lists them too).
+USER_FILES := $(SBINDIR)/viplb $(addprefix $(SBINDIR)/,$(TOOL_LINKS)) \
+	$(MANDIR)/man8/viplb.8 $(MANDIR)/man8/viplb-tables.8 \
+	$(addprefix $(MANDIR)/man8/,$(addsuffix .8,$(TOOL_LINKS))) \
+	$(PKGLIBDIR)/viplb.bpf.o $(PKGLIBDIR)/viplb-xdp-attach \
+	$(INCLUDEDIR)/linux/viplb.h \
+	$(addprefix $(SYSTEMDUNITDIR)/,$(UNITS))
+
+install: install-user install-module
+
+# The units and viplb-xdp-attach name the installed tools: sed fills in
+# their directories as they are installed.
+SUBST_DIRS := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@PKGLIBDIR@|$(PKGLIBDIR)|g'
+
+install-user: user
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
+		$(DESTDIR)$(SYSTEMDUNITDIR)
+	$(INSTALL) -m 0755 user/viplb/viplb $(DESTDIR)$(SBINDIR)/viplb
+	for l in $(TOOL_LINKS); do \
+		ln -sfn viplb $(DESTDIR)$(SBINDIR)/$$l || exit; \
+		ln -sfn viplb-tables.8 $(DESTDIR)$(MANDIR)/man8/$$l.8 || exit; \
+	done
+	$(INSTALL) -m 0644 Documentation/viplb.8 Documentation/viplb-tables.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 build/bpf/viplb.bpf.o $(DESTDIR)$(PKGLIBDIR)/
+	$(SUBST_DIRS) systemd/viplb-xdp-attach.in >$(DESTDIR)$(PKGLIBDIR)/viplb-xdp-attach
+	chmod 0755 $(DESTDIR)$(PKGLIBDIR)/viplb-xdp-attach
+	$(INSTALL) -m 0644 include/uapi/linux/viplb.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	for u in $(UNITS); do \
+		$(SUBST_DIRS) systemd/$$u.in >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u; \
+	done
+
+install-module: module
+	$(INSTALL) -d $(DESTDIR)$(MODDIR)
+	$(INSTALL) -m 0644 kmod/viplb.ko $(DESTDIR)$(MODDIR)/
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+uninstall: uninstall-user uninstall-module
+
+uninstall-user:
+	rm -f $(addprefix $(DESTDIR),$(USER_FILES))
+	-rmdir $(DESTDIR)$(PKGLIBDIR)
+
+uninstall-module:
+	@test -n "$(KVER)" || { echo "no KVER: say which kernel (KVER=...)" >&2; exit 1; }
+	rm -f $(DESTDIR)$(MODDIR)/viplb.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The module's DKMS source: what Kbuild builds (Kbuild, kmod/, include/) and
+# dkms.conf, with VERSION filled in.  `make dkms-source` then
+# `dkms install viplb/$(VERSION)` is the DKMS route from the tree; the
+# viplb-dkms package is made of the same target.
+DKMS_SRC ?= /usr/src/viplb-$(VERSION)
+DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+	$(wildcard kmod/*.h) include/uapi/linux/viplb.h $(wildcard include/viplb/*.h)
+
+dkms-source:
+	$(INSTALL) -d $(DESTDIR)$(DKMS_SRC)
+	for f in $(DKMS_FILES); do \
+		$(INSTALL) -D -m 0644 $$f $(DESTDIR)$(DKMS_SRC)/$$f || exit; \
+	done
+	sed 's|#MODULE_VERSION#|$(VERSION)|g' dkms.conf.in >$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+# The .debs, built in build/deb/viplb-$(VERSION)/ from a copy of the files
+# git knows of (tracked, and untracked but not ignored: uncommitted edits
+# are in), so that the build leaves the checkout as it was.  Output:
+# build/deb/*.deb (dpkg-buildpackage writes beside the source directory).
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/viplb-$(VERSION)
+	git ls-files -z --cached --others --exclude-standard | \
+		xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/viplb-$(VERSION)
+	cd $(DEB_DIR)/viplb-$(VERSION) && \
+		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" \
+		dpkg-buildpackage -b -uc -us
+	@ls $(DEB_DIR)/*.deb
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

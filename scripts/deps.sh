@@ -17,6 +17,10 @@ PKGS=(
 	libclang-rt-14-dev
 	# selftests/limits.sh: setpriv and unshare.
 	util-linux
+	# make deb, make install and their tests (selftests/host/install_test.sh,
+	# selftests/dkms_units.sh): the Debian packages, DKMS, lintian,
+	# systemd-analyze.
+	git dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd
 )
 
 missing=()
