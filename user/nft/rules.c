@@ -904,24 +904,6 @@ out:
 	return l->err ? NULL : why;
 }
 
-/*
- * Nothing to hook: no rule, no user chain, every policy ACCEPT.  Such a
- * table is deleted, not written (its base chains would turn conntrack on
- * for nothing), as the module unhooks an empty table; read back, a
- * missing table is that empty table.
- */
-static bool table_empty(const struct rt_table *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->nr_chains; i++)
-		if (t->chains[i].hook == RT_USER_CHAIN ||
-		    t->chains[i].nr_rules ||
-		    t->chains[i].policy != VIPLB_V_ACCEPT)
-			return false;
-	return true;
-}
-
 /* Refused: say which rule, and why. */
 static const char *refuse(struct rt_load_fail *fail, const struct rt_table *t,
 			  const struct rt_chain *c, size_t j, const char *why)
@@ -943,7 +925,12 @@ static const char *load_whole(struct load *l, const struct rt_table *t,
 
 	load_table_msg(l, t, NFT_MSG_NEWTABLE);
 	load_table_msg(l, t, NFT_MSG_DELTABLE);
-	if (table_empty(t))
+	/*
+	 * Nothing to hook: deleted, not written (its base chains would turn
+	 * conntrack on for nothing), as the module unhooks an empty table;
+	 * read back, a missing table is that empty table.
+	 */
+	if (rt_table_empty(t))
 		return NULL;
 	load_table_msg(l, t, NFT_MSG_NEWTABLE);
 	for (i = 0; i < t->nr_chains; i++)
@@ -1146,7 +1133,7 @@ static const char *load_table(struct load *l, const struct rt_table *t,
 		return NULL;
 	}
 	if (s->valid && t->has_gen && s->gen == t->gen && s->nr_chains &&
-	    has_kept_rule(t) && !table_empty(t))
+	    has_kept_rule(t) && !rt_table_empty(t))
 		why = load_in_place(l, t, order, s, fail);
 	else
 		why = load_whole(l, t, order, fail);

@@ -5,8 +5,10 @@
  *
  * A table is read whole from the kernel (VIPLB_CMD_RULES_GET), edited in
  * memory and written back whole in one transaction; see
- * include/uapi/linux/viplb.h.  Nothing in model.c, parse*.c
- * or print*.c talks to the kernel, so they run offline too.
+ * include/uapi/linux/viplb.h.  Without the module, the same happens on
+ * nf_tables through rt_datapath (below; user/nft/rules.c).  Nothing in
+ * model.c, parse*.c or print*.c talks to the kernel, so they run offline
+ * too.
  *
  * Functions that can fail return 0, RT_EFAIL or RT_EPARAM; the message
  * (without the program name) is then in rt_error().  RT_EPARAM marks a
@@ -206,6 +208,8 @@ struct rt_chain *rt_find_chain(struct rt_table *t, const char *name);
 struct rt_chain *rt_add_chain(struct rt_table *t, const char *name);
 /* Chains in listing order: built-ins by hook, then user chains by name. */
 size_t *rt_chain_order(const struct rt_table *t);
+/* Nothing to hook: no rule, no user chain, every policy ACCEPT. */
+bool rt_table_empty(const struct rt_table *t);
 /* Recount refs of every user chain from the rules (offline use). */
 void rt_update_refs(struct rt_table *t);
 
