@@ -261,7 +261,8 @@ else
 fi
 
 # ---- An edit changes the table in place: the rules it keeps keep their
-# nth position (s1, then s2 and s3, not s1 again as after a rewrite).
+# nth position (s1, then s2 and s3, not s1 again as after a rewrite);
+# so does -Z, which zeroes their counters (NFT_MSG_GETRULE_RESET).
 TB_REC=$TB_T/nth.rec
 if ! tb_topo; then
 	fail "nth kept: topology" "$TB_REPLY"
@@ -273,10 +274,15 @@ else
 	tb_rexec - "$TB_T/nth.out" "$TB_T/nth.err" "$V/viplb-tables" -t nat \
 		-A KUBE-SVC-WEB -j KUBE-SEP-S1
 	conn tcp c 192.0.2.10 80
+	tb_rexec - "$TB_T/nth.out" "$TB_T/nth.err" "$V/viplb-tables" -t nat \
+		-Z KUBE-SVC-WEB
+	tb_rexec - "$TB_T/nth.save" "$TB_T/nth.err" "$V/viplb-save" -t nat -c
 	conn tcp c 192.0.2.10 80
-	check_eq "an edit keeps the nth position of the rules it keeps" \
+	check_eq "an edit and a -Z keep the nth position of the rules they keep" \
 		"$(awk '{ print $4 }' "$TB_REC" | tr '\n' ' ')" \
 		"s1:80 s2:80 s3:8080 "
+	check_eq "... and -Z zeroed their counters" \
+		"$(grep -c '^\[0:0\] -A KUBE-SVC-WEB' "$TB_T/nth.save")" 5
 fi
 tb_teardown
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -308,4 +309,41 @@ int nft_genid(uint32_t *gen)
 				    NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN,
 				    NFPROTO_UNSPEC, NLM_F_ACK, next_seq++);
 	return request(nl, buf, sizeof(buf), nlh, gen_cb, gen);
+}
+
+/* Not in older uapi headers: the kernel's value (Linux 6.3 and later). */
+#ifndef NFT_MSG_GETRULE_RESET
+#define NFT_MSG_GETRULE_RESET 25
+#endif
+
+static int ignore_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+int nft_rule_reset(uint16_t family, const char *table, const char *chain,
+		   uint64_t handle)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+
+	if (!nl)
+		return -errno;
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nlh = nftnl_nlmsg_build_hdr(buf,
+				    (NFNL_SUBSYS_NFTABLES << 8) |
+					    NFT_MSG_GETRULE_RESET,
+				    family, NLM_F_ACK, next_seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return request(nl, buf, sizeof(buf), nlh, ignore_cb, NULL);
 }

@@ -153,6 +153,13 @@ void nft_batch_done(struct nft_batch *b, struct nlmsghdr *nlh);
 int nft_batch_genid(struct nft_batch *b, uint32_t genid);
 /* The ruleset's generation: 0 or -errno. */
 int nft_genid(uint32_t *gen);
+/*
+ * Zero the counters of a rule (NFT_MSG_GETRULE_RESET), leaving the rule
+ * itself alone.  0 or -errno (-EOPNOTSUPP or -EINVAL: the kernel has no
+ * such request).
+ */
+int nft_rule_reset(uint16_t family, const char *table, const char *chain,
+		   uint64_t handle);
 /* Close and send the batch: 0 or a negative errno from the kernel. */
 int nft_batch_send(struct nft_batch *b);
 /* The same; *err_seq: the sequence number of the message that failed. */

@@ -30,7 +30,8 @@
  * tagged with the ruleset generation the tables were read at (a change
  * in between fails it, and the command reads again).  A table that keeps
  * rules is changed in place (load_in_place()): its kept rules are not
- * touched and keep their counters and nth position.  Else it is added
+ * touched and keep their counters and nth position (-Z resets counters
+ * after the batch, zero_rules()).  Else it is added
  * (so that the delete cannot fail), deleted and added again whole, the
  * counters starting at the values read.
  */
@@ -728,10 +729,20 @@ struct load_item {
 	size_t rule_num;
 };
 
+/* A rule kept in place whose counters -Z zeroes, after the batch. */
+struct zero_item {
+	const struct rt_table *table;
+	const struct rt_chain *chain;
+	const struct rt_rule *rule;
+	size_t rule_num;
+};
+
 struct load {
 	struct nft_batch *b;
 	struct load_item *items;
 	size_t nr, cap;
+	struct zero_item *zeroes;
+	size_t nr_zeroes, cap_zeroes;
 	uint32_t set_id;
 	int err;
 };
@@ -833,12 +844,12 @@ static char too_long[128];
 
 /*
  * One rule, and first its multiport set: appended to its chain, or
- * inserted before the rule of handle @before if not 0.  Why it was
- * refused, or NULL.
+ * inserted before the rule of handle @before if not 0, or in place of
+ * the rule of handle @replace if not 0.  Why it was refused, or NULL.
  */
 static const char *load_rule(struct load *l, const struct rt_table *t,
 			     const struct rt_chain *c, const struct rt_rule *r,
-			     size_t num, uint64_t before)
+			     size_t num, uint64_t before, uint64_t replace)
 {
 	struct load_item it = {
 		.table = t, .chain = c, .rule = r, .rule_num = num
@@ -876,6 +887,8 @@ static const char *load_rule(struct load *l, const struct rt_table *t,
 			    nftnl_udata_buf_len(ud));
 	if (before)
 		nftnl_rule_set_u64(x.r, NFTNL_RULE_POSITION, before);
+	if (replace)
+		nftnl_rule_set_u64(x.r, NFTNL_RULE_HANDLE, replace);
 	if (x.set) {
 		nlh = load_msg(l, NFT_MSG_NEWSET, NLM_F_CREATE, 1024, &it);
 		if (nlh) {
@@ -889,7 +902,10 @@ static const char *load_rule(struct load *l, const struct rt_table *t,
 		}
 	}
 	nlh = load_msg(l, NFT_MSG_NEWRULE,
-		       NLM_F_CREATE | (before ? 0 : NLM_F_APPEND), 4096, &it);
+		       replace	       ? NLM_F_REPLACE :
+		       before	       ? NLM_F_CREATE :
+					 NLM_F_CREATE | NLM_F_APPEND,
+		       4096, &it);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, x.r);
 		nft_batch_done(l->b, nlh);
@@ -939,7 +955,7 @@ static const char *load_whole(struct load *l, const struct rt_table *t,
 		const struct rt_chain *c = &t->chains[order[i]];
 
 		for (j = 0; j < c->nr_rules && !why && !l->err; j++) {
-			why = load_rule(l, t, c, &c->rules[j], j + 1, 0);
+			why = load_rule(l, t, c, &c->rules[j], j + 1, 0, 0);
 			if (why)
 				refuse(fail, t, c, j, why);
 		}
@@ -995,8 +1011,8 @@ static void del_chain(struct load *l, const struct rt_table *t,
 /*
  * The seen rule that rule r of chain c keeps in place, or NULL: a rule
  * still holding the handle it was read with, in the same chain, with the
- * same text, its counters untouched, after the last one kept (a kept
- * rule cannot move).
+ * same text, its counters untouched or zeroed (-Z), after the last one
+ * kept (a kept rule cannot move).
  */
 static struct seen_rule *kept_rule(struct seen *s, const struct rt_table *t,
 				   const struct rt_chain *c,
@@ -1005,7 +1021,7 @@ static struct seen_rule *kept_rule(struct seen *s, const struct rt_table *t,
 	struct rt_text tx;
 	size_t k;
 
-	if (!r->has_handle || r->set_counters)
+	if (!r->has_handle || (r->set_counters && (r->pkts || r->bytes)))
 		return NULL;
 	for (k = *after; k < s->nr_rules; k++) {
 		struct seen_rule *sr = &s->rules[k];
@@ -1019,6 +1035,18 @@ static struct seen_rule *kept_rule(struct seen *s, const struct rt_table *t,
 		return sr;
 	}
 	return NULL;
+}
+
+static int zero_later(struct load *l, const struct rt_table *t,
+		      const struct rt_chain *c, size_t j)
+{
+	if (grow_array(l->zeroes, l->nr_zeroes, l->cap_zeroes, 16)) {
+		l->err = -ENOMEM;
+		return -1;
+	}
+	l->zeroes[l->nr_zeroes++] = (struct zero_item){ t, c, &c->rules[j],
+							j + 1 };
+	return 0;
 }
 
 /*
@@ -1061,6 +1089,9 @@ static const char *load_in_place(struct load *l, const struct rt_table *t,
 				sr->kept = true;
 				keep[i][j] = sr->handle;
 			}
+			if (sr && c->rules[j].set_counters &&
+			    zero_later(l, t, c, j))
+				break;
 		}
 	}
 	for (i = 0; i < t->nr_chains; i++) {
@@ -1091,7 +1122,8 @@ static const char *load_in_place(struct load *l, const struct rt_table *t,
 		for (j = 0; j < c->nr_rules && !why && !l->err; j++) {
 			if (keep[i][j])
 				continue;
-			why = load_rule(l, t, c, &c->rules[j], j + 1, before[j]);
+			why = load_rule(l, t, c, &c->rules[j], j + 1, before[j],
+					0);
 			if (why)
 				refuse(fail, t, c, j, why);
 		}
@@ -1141,6 +1173,47 @@ static const char *load_table(struct load *l, const struct rt_table *t,
 	return why;
 }
 
+/*
+ * Zero the counters of the rules -Z kept in place, now that the batch is
+ * in: NFT_MSG_GETRULE_RESET, which leaves the rule (its nth position)
+ * alone.  A kernel without it (before Linux 6.3 or so) gets a second
+ * batch that replaces each rule by itself, new counters and all.
+ */
+static int zero_rules(struct load *l, struct rt_load_fail *fail)
+{
+	struct nft_batch *b;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < l->nr_zeroes && !ret; i++) {
+		const struct zero_item *z = &l->zeroes[i];
+
+		ret = nft_rule_reset(nf_family(z->table->af),
+				     table_name(z->table->id), z->chain->name,
+				     z->rule->handle);
+		if (ret) {
+			fail->table = z->table;
+			fail->chain = z->chain;
+			fail->rule = z->rule;
+			fail->rule_num = z->rule_num;
+		}
+	}
+	if (ret != -EOPNOTSUPP && ret != -EINVAL)
+		return ret;
+	b = nft_batch_new();
+	if (!b)
+		return -ENOMEM;
+	nft_batch_free(l->b);
+	l->b = b;
+	for (i = 0; i < l->nr_zeroes && !l->err; i++) {
+		const struct zero_item *z = &l->zeroes[i];
+
+		load_rule(l, z->table, z->chain, z->rule, z->rule_num, 0,
+			  z->rule->handle);
+	}
+	return l->err ? l->err : nft_batch_send(l->b);
+}
+
 static int nft_rules_load(struct rt_table *const *tables, size_t n,
 			  struct nl_error *err, struct rt_load_fail *fail)
 {
@@ -1177,6 +1250,15 @@ static int nft_rules_load(struct rt_table *const *tables, size_t n,
 		goto out;
 	}
 	ret = l.err ? l.err : nft_batch_send_at(l.b, &seq);
+	if (!ret && l.nr_zeroes) {
+		ret = zero_rules(&l, fail);
+		if (ret) {
+			err->error = -ret;
+			err->syscall = "zeroing the counters";
+			ret = -1;
+			goto out;
+		}
+	}
 	if (ret == -ERESTART) {
 		/* Changed since it was read: the caller reads it again. */
 		err->error = EAGAIN;
@@ -1201,6 +1283,7 @@ static int nft_rules_load(struct rt_table *const *tables, size_t n,
 out:
 	nft_batch_free(l.b);
 	free(l.items);
+	free(l.zeroes);
 	return ret;
 }
 
