@@ -312,7 +312,7 @@ else
 fi
 tb_teardown
 
-# ---- Random edits (-A -I -D -R -N -F -P, jumps), each applied in place
+# ---- Random edits (-A -I -D -R -N -F -Z -P, jumps), each applied in place
 # on nf_tables and to the offline model (viplb-tables --offline STATE):
 # after each, viplb-save -c equals the model's table.
 ns_create E tnfte
@@ -334,7 +334,7 @@ edit_why=""
 for i in $(seq 1 80); do
 	c=${chains[$((RANDOM % ${#chains[@]}))]}
 	n=$(ip netns exec "$E" "$V/viplb-tables" -S "$c" | grep -c '^-A')
-	case $((RANDOM % 9)) in
+	case $((RANDOM % 10)) in
 	0 | 1 | 2) cmd="-A $c $(rand_rule)" ;;
 	3) cmd="-I $c $((RANDOM % (n + 1) + 1)) $(rand_rule)" ;;
 	4) cmd="-D $c $((RANDOM % (n + 1) + 1))" ;;
@@ -342,6 +342,7 @@ for i in $(seq 1 80); do
 	6) cmd="-N U$((RANDOM % 4))" ;;
 	7) cmd="-A ${chains[0]} -j ${chains[$((RANDOM % ${#chains[@]}))]}" ;;
 	8) cmd="-F $c" ;;
+	9) cmd="-Z $c" ;;
 	esac
 	# shellcheck disable=SC2086 # the command's words
 	if "$V/viplb-tables" --offline "$st" $cmd >"$st.new" 2>/dev/null; then
