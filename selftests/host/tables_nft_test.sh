@@ -334,7 +334,7 @@ edit_why=""
 for i in $(seq 1 80); do
 	c=${chains[$((RANDOM % ${#chains[@]}))]}
 	n=$(ip netns exec "$E" "$V/viplb-tables" -S "$c" | grep -c '^-A')
-	case $((RANDOM % 10)) in
+	case $((RANDOM % 11)) in
 	0 | 1 | 2) cmd="-A $c $(rand_rule)" ;;
 	3) cmd="-I $c $((RANDOM % (n + 1) + 1)) $(rand_rule)" ;;
 	4) cmd="-D $c $((RANDOM % (n + 1) + 1))" ;;
@@ -343,6 +343,7 @@ for i in $(seq 1 80); do
 	7) cmd="-A ${chains[0]} -j ${chains[$((RANDOM % ${#chains[@]}))]}" ;;
 	8) cmd="-F $c" ;;
 	9) cmd="-Z $c" ;;
+	10) cmd="-P FORWARD $( ((RANDOM % 2)) && echo DROP || echo ACCEPT)" ;;
 	esac
 	# shellcheck disable=SC2086 # the command's words
 	if "$V/viplb-tables" --offline "$st" $cmd >"$st.new" 2>/dev/null; then
