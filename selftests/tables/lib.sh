@@ -364,6 +364,9 @@ tb_run()
 		echo "$TB_SAVE failed (exit $rc): $TB_REPLY $(<"$p.err2")" >"$p.rt"
 	fi
 	tb_mark save
+	# TB_AFTER_SAVE, if set: a function called with CASE and the run's
+	# file prefix, right after the save (tables_nft_test.sh saves --nft).
+	[ -z "${TB_AFTER_SAVE:-}" ] || "$TB_AFTER_SAVE" "$c" "$p"
 	# shellcheck disable=SC1090 # the case's traffic
 	. "$TB_CASES/$c.traffic"
 	tb_mark traffic

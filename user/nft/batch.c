@@ -6,6 +6,7 @@
  * ACK; an error of any message comes back before that ACK.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
+#include <libnftnl/rule.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -78,6 +80,17 @@ struct nft_batch *nft_batch_new(void)
 	return b;
 }
 
+int nft_batch_genid(struct nft_batch *b, uint32_t genid)
+{
+	struct nlmsghdr *begin = (struct nlmsghdr *)b->buf;
+
+	if (b->last_off)
+		return -EINVAL;
+	mnl_attr_put_u32(begin, NFNL_BATCH_GENID, htonl(genid));
+	b->len = MNL_ALIGN(begin->nlmsg_len);
+	return 0;
+}
+
 void nft_batch_free(struct nft_batch *b)
 {
 	if (!b)
@@ -86,16 +99,19 @@ void nft_batch_free(struct nft_batch *b)
 	free(b);
 }
 
+struct nlmsghdr *nft_batch_msg_af(struct nft_batch *b, uint16_t type,
+				  uint16_t family, uint16_t flags, size_t len)
+{
+	if (reserve(b, MNL_ALIGN(len) + 256))
+		return NULL;
+	return nftnl_nlmsg_build_hdr(b->buf + b->len, type, family, flags,
+				     b->seq++);
+}
+
 struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type,
 			       uint16_t flags, size_t len)
 {
-	struct nlmsghdr *nlh;
-
-	if (reserve(b, MNL_ALIGN(len) + 256))
-		return NULL;
-	nlh = nftnl_nlmsg_build_hdr(b->buf + b->len, type, NFPROTO_INET, flags,
-				    b->seq++);
-	return nlh;
+	return nft_batch_msg_af(b, type, NFPROTO_INET, flags, len);
 }
 
 void nft_batch_done(struct nft_batch *b, struct nlmsghdr *nlh)
@@ -116,6 +132,11 @@ static int reply_error(const struct nlmsghdr *nlh, uint32_t *seq)
 }
 
 int nft_batch_send(struct nft_batch *b)
+{
+	return nft_batch_send_at(b, NULL);
+}
+
+int nft_batch_send_at(struct nft_batch *b, uint32_t *err_seq)
 {
 	char rx[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl = nft_sock();
@@ -169,8 +190,11 @@ int nft_batch_send(struct nft_batch *b)
 				continue;
 			e = reply_error(nlh, &seq);
 			/* The first error the kernel reports wins. */
-			if (e && !err)
+			if (e && !err) {
 				err = e;
+				if (err_seq)
+					*err_seq = seq;
+			}
 			if (seq == last_seq)
 				return err;
 		}
@@ -186,29 +210,140 @@ int nft_batch_send(struct nft_batch *b)
 int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	     void *data)
 {
-	static char buf[DUMP_BUF_SIZE];
-	struct mnl_socket *nl = nft_sock();
-	struct nlmsghdr *nlh;
-	uint32_t seq, portid;
+	return nft_dump_af(type, NFPROTO_INET, cb, data);
+}
+
+/*
+ * Whether the replies in @buf (@n bytes) hold the end of request @seq,
+ * and whether one says the dump was interrupted (NLM_F_DUMP_INTR).
+ */
+static bool reply_end(const char *buf, ssize_t n, uint32_t seq, bool *intr)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = n;
+	bool end = false;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+			*intr = true;
+		if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE ||
+					      nlh->nlmsg_type == NLMSG_ERROR))
+			end = true;
+	}
+	return end;
+}
+
+/*
+ * Send request @nlh and give @cb each reply until the ACK or the end.
+ * -EINTR if the ruleset changed during a dump: its replies are read to
+ * the end, and none given to @cb from there on.
+ */
+static int request(struct mnl_socket *nl, char *buf, size_t size,
+		   struct nlmsghdr *nlh,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	uint32_t seq = nlh->nlmsg_seq, portid = mnl_socket_get_portid(nl);
+	bool intr = false, end;
 	ssize_t n;
 	int ret;
 
-	if (!nl)
-		return -errno;
-	seq = next_seq++;
-	nlh = nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET,
-				    NLM_F_DUMP | NLM_F_ACK, seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	portid = mnl_socket_get_portid(nl);
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = mnl_socket_recvfrom(nl, buf, size);
 		if (n < 0)
 			return -errno;
+		end = reply_end(buf, n, seq, &intr);
+		if (intr) {
+			if (end)
+				return -EINTR;
+			continue;
+		}
 		ret = mnl_cb_run(buf, n, seq, portid, cb, data);
 		if (ret < 0)
 			return -errno;
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+int nft_dump_af(uint16_t type, uint16_t family,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data)
+{
+	static char buf[DUMP_BUF_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nlmsghdr *nlh;
+
+	if (!nl)
+		return -errno;
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
+				    next_seq++);
+	return request(nl, buf, sizeof(buf), nlh, cb, data);
+}
+
+static int gen_attr(const struct nlattr *attr, void *data)
+{
+	uint32_t *gen = data;
+
+	if (mnl_attr_get_type(attr) == NFTA_GEN_ID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*gen = ntohl(mnl_attr_get_u32(attr));
+	return MNL_CB_OK;
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data)
+{
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_attr, data);
+	return MNL_CB_OK;
+}
+
+int nft_genid(uint32_t *gen)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nlmsghdr *nlh;
+
+	if (!nl)
+		return -errno;
+	nlh = nftnl_nlmsg_build_hdr(buf,
+				    NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETGEN,
+				    NFPROTO_UNSPEC, NLM_F_ACK, next_seq++);
+	return request(nl, buf, sizeof(buf), nlh, gen_cb, gen);
+}
+
+/* Not in older uapi headers: the kernel's value (Linux 6.3 and later). */
+#ifndef NFT_MSG_GETRULE_RESET
+#define NFT_MSG_GETRULE_RESET 25
+#endif
+
+static int ignore_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+int nft_rule_reset(uint16_t family, const char *table, const char *chain,
+		   uint64_t handle)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+
+	if (!nl)
+		return -errno;
+	r = nftnl_rule_alloc();
+	if (!r)
+		return -ENOMEM;
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nlh = nftnl_nlmsg_build_hdr(buf,
+				    (NFNL_SUBSYS_NFTABLES << 8) |
+					    NFT_MSG_GETRULE_RESET,
+				    family, NLM_F_ACK, next_seq++);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	return request(nl, buf, sizeof(buf), nlh, ignore_cb, NULL);
 }

@@ -46,18 +46,6 @@ struct fetch {
 	int err;
 };
 
-static int comment_cb(const struct nftnl_udata *attr, void *data)
-{
-	const char **comment = data;
-	const char *v = nftnl_udata_get(attr);
-	uint8_t len = nftnl_udata_len(attr);
-
-	if (nftnl_udata_type(attr) == NFTNL_UDATA_CHAIN_COMMENT && len &&
-	    v[len - 1] == '\0')
-		*comment = v;
-	return 0;
-}
-
 static int add_owner(struct fetch *f, const char *name, size_t svc, ssize_t be)
 {
 	if (grow_array(f->owners, f->nr_owners, f->cap_owners, 64))
@@ -96,9 +84,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		goto out;
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
 	ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
-	if (!ud)
-		goto out;
-	nftnl_udata_parse(ud, len, comment_cb, &comment);
+	comment = ud ? nft_udata_comment(ud, len) : NULL;
 	if (!comment)
 		goto out;
 	snprintf(line, sizeof(line), "%s", comment);

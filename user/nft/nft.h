@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The nf_tables datapath (libnftnl + libmnl): viplb's services as one
- * table, "inet viplb", that viplb owns and rewrites whole in one batch.
+ * table, "inet viplb", that viplb owns and rewrites whole in one batch;
+ * and the rule tables of viplb-tables as tables "ip/ip6 viplb_filter"
+ * and "ip/ip6 viplb_nat" (rules.c, which says how).  The services table:
  *
  *   chain prerouting   nat hook prerouting, priority dstnat - 1 (-101)
  *   chain output       nat hook output, priority dstnat - 1 (-101)
@@ -102,19 +104,79 @@ uint32_t *nft_slots(const struct lb_service *s, uint32_t *n);
 struct nft_batch;
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list);
 
+/*
+ * expr.c: append one expression to a rule; on ENOMEM, none, and
+ * nft_expr_nomem is set.  Registers and data as nf_tables takes them.
+ */
+struct nftnl_rule;
+struct nftnl_expr;
+extern bool nft_expr_nomem;
+struct nftnl_expr *nft_add_expr(struct nftnl_rule *r, const char *name);
+void nft_add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
+void nft_add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
+		     uint32_t len, uint32_t dreg);
+/* ct KEY into @dreg, of direction @dir (-1: a key without one). */
+void nft_add_ct(struct nftnl_rule *r, uint32_t key, int dir, uint32_t dreg);
+void nft_add_cmp(struct nftnl_rule *r, uint32_t sreg, uint32_t op,
+		 const void *data, uint32_t len);
+void nft_add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
+		    uint32_t len);
+/* Look up @set: a verdict map if @vmap, else a plain match. */
+void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
+		    bool vmap);
+void nft_add_imm(struct nftnl_rule *r, uint32_t dreg, const void *data,
+		 uint32_t len);
+void nft_add_counter(struct nftnl_rule *r, uint64_t pkts, uint64_t bytes);
+/* reg = (reg & mask) ^ xor, @len bytes. */
+void nft_add_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask,
+		     const void *xor, uint32_t len);
+/* A verdict (NF_ACCEPT, NFT_JUMP...), with @chain for a jump or goto. */
+void nft_add_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+/* The comment in the userdata of a rule or chain, or NULL. */
+const char *nft_udata_comment(const void *ud, uint32_t len);
+
+/*
+ * rules.c: the rule tables of viplb-tables, viplb-save and viplb-restore
+ * on nf_tables (tables.h's struct rt_datapath).
+ */
+struct rt_datapath;
+extern const struct rt_datapath nft_rules_datapath;
+
 /* batch.c: a growing buffer of nf_tables messages, sent as one batch. */
 struct nft_batch *nft_batch_new(void);
 void nft_batch_free(struct nft_batch *b);
 /* Room for one more message of at most @len bytes; its header. */
 struct nlmsghdr *nft_batch_msg(struct nft_batch *b, uint16_t type,
 			       uint16_t flags, size_t len);
+/* The same, for a table of another family (NFPROTO_IPV4, NFPROTO_IPV6). */
+struct nlmsghdr *nft_batch_msg_af(struct nft_batch *b, uint16_t type,
+				  uint16_t family, uint16_t flags, size_t len);
 /* Account for the message nft_batch_msg() returned, now built. */
 void nft_batch_done(struct nft_batch *b, struct nlmsghdr *nlh);
+/*
+ * Apply the batch only if the ruleset is still at generation @genid
+ * (nft_genid()), else it fails with -ERESTART; before any message.
+ */
+int nft_batch_genid(struct nft_batch *b, uint32_t genid);
+/* The ruleset's generation: 0 or -errno. */
+int nft_genid(uint32_t *gen);
+/*
+ * Zero the counters of a rule (NFT_MSG_GETRULE_RESET), leaving the rule
+ * itself alone.  0 or -errno (-EOPNOTSUPP or -EINVAL: the kernel has no
+ * such request).
+ */
+int nft_rule_reset(uint16_t family, const char *table, const char *chain,
+		   uint64_t handle);
 /* Close and send the batch: 0 or a negative errno from the kernel. */
 int nft_batch_send(struct nft_batch *b);
+/* The same; *err_seq: the sequence number of the message that failed. */
+int nft_batch_send_at(struct nft_batch *b, uint32_t *err_seq);
 
 /* Dump requests (fetch.c): every reply message goes to @cb.  0 or -errno. */
 int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 	     void *data);
+/* The same, of the tables of one family. */
+int nft_dump_af(uint16_t type, uint16_t family,
+		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 
 #endif /* VIPLB_USER_NFT_H */

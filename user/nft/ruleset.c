@@ -291,102 +291,10 @@ static struct nftnl_rule *rule_alloc(const char *chain)
 	return r;
 }
 
-static struct nftnl_expr *add_expr(struct nftnl_rule *r, const char *name)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-
-	if (e)
-		nftnl_rule_add_expr(r, e);
-	return e;
-}
-
-static void add_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e = add_expr(r, "meta");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
-}
-
-static void add_payload(struct nftnl_rule *r, uint32_t base, uint32_t off,
-			uint32_t len, uint32_t dreg)
-{
-	struct nftnl_expr *e = add_expr(r, "payload");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
-}
-
-/* ct KEY into @dreg, of direction @dir (-1: a key without one). */
-static void add_ct(struct nftnl_rule *r, uint32_t key, int dir, uint32_t dreg)
-{
-	struct nftnl_expr *e = add_expr(r, "ct");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	if (dir >= 0)
-		nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, dir);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
-}
-
 /* ct original KEY (an address or proto-dst) into @dreg. */
 static void add_ct_orig(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
-	add_ct(r, key, CT_DIR_ORIGINAL, dreg);
-}
-
-static void add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
-		       uint32_t len)
-{
-	struct nftnl_expr *e = add_expr(r, "cmp");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-}
-
-/* Look up @set: a verdict map if @vmap, else a plain match. */
-static void add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
-		       bool vmap)
-{
-	struct nftnl_expr *e = add_expr(r, "lookup");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	if (vmap)
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
-}
-
-static void add_imm(struct nftnl_rule *r, uint32_t dreg, const void *data,
-		    uint32_t len)
-{
-	struct nftnl_expr *e = add_expr(r, "immediate");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
-}
-
-static void add_counter(struct nftnl_rule *r, uint64_t pkts, uint64_t bytes)
-{
-	struct nftnl_expr *e = add_expr(r, "counter");
-
-	if (!e)
-		return;
-	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_PACKETS, pkts);
-	nftnl_expr_set_u64(e, NFTNL_EXPR_CTR_BYTES, bytes);
+	nft_add_ct(r, key, CT_DIR_ORIGINAL, dreg);
 }
 
 static void put_rule(struct builder *bd, struct nftnl_rule *r)
@@ -444,8 +352,8 @@ static struct nftnl_rule *fam_rule(const char *chain, const struct fam *f)
 
 	if (!r)
 		return NULL;
-	add_meta(r, NFT_META_NFPROTO, NFT_REG32_00);
-	add_cmp_eq(r, NFT_REG32_00, &f->nfproto, 1);
+	nft_add_meta(r, NFT_META_NFPROTO, NFT_REG32_00);
+	nft_add_cmp_eq(r, NFT_REG32_00, &f->nfproto, 1);
 	return r;
 }
 
@@ -464,13 +372,13 @@ static void put_dispatch(struct builder *bd, const char *chain)
 				bd->err = -ENOMEM;
 				return;
 			}
-			add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off,
+			nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off,
 				    f->addr_len, NFT_REG32_00);
-			add_meta(r, NFT_META_L4PROTO, reg_after(f->addr_len));
+			nft_add_meta(r, NFT_META_L4PROTO, reg_after(f->addr_len));
 			if (!any)
-				add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2,
+				nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2,
 					    2, reg_after(f->addr_len) + 1);
-			add_lookup(r, NFT_REG32_00, any ? f->any : f->svc,
+			nft_add_lookup(r, NFT_REG32_00, any ? f->any : f->svc,
 				   true);
 			put_rule(bd, r);
 		}
@@ -498,7 +406,7 @@ static void put_by_orig(struct builder *bd, const char *chain, bool snat)
 				return;
 			}
 			add_ct_orig(r, f->ct_dst, NFT_REG32_00);
-			add_meta(r, NFT_META_L4PROTO, reg_after(f->addr_len));
+			nft_add_meta(r, NFT_META_L4PROTO, reg_after(f->addr_len));
 			if (!any)
 				add_ct_orig(r, NFT_CT_PROTO_DST,
 					    reg_after(f->addr_len) + 1);
@@ -506,9 +414,9 @@ static void put_by_orig(struct builder *bd, const char *chain, bool snat)
 				set = any ? f->snat_any : f->snat;
 			else
 				set = any ? f->cnt_any : f->cnt;
-			add_lookup(r, NFT_REG32_00, set, !snat);
+			nft_add_lookup(r, NFT_REG32_00, set, !snat);
 			if (snat)
-				add_expr(r, "masq");
+				nft_add_expr(r, "masq");
 			put_rule(bd, r);
 		}
 	}
@@ -662,7 +570,7 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 	uint32_t len;
 
 	if (s->sched == VIPLB_SCHED_RR || s->sched == VIPLB_SCHED_WRR) {
-		e = add_expr(r, "numgen");
+		e = nft_add_expr(r, "numgen");
 		if (!e)
 			return;
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG32_00);
@@ -671,21 +579,21 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 		return;
 	}
 	if (s->sched == VIPLB_SCHED_SH) {
-		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
 			    f->addr_len, NFT_REG32_00);
 		len = f->addr_len;
 	} else {
 		/* maglev: saddr . daddr . l4proto . sport . dport */
 		uint32_t reg = NFT_REG32_00 + 2 * f->addr_len / 4;
 
-		add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
+		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
 			    2 * f->addr_len, NFT_REG32_00);
-		add_meta(r, NFT_META_L4PROTO, reg);
-		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg + 1);
-		add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 2);
+		nft_add_meta(r, NFT_META_L4PROTO, reg);
+		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg + 1);
+		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 2);
 		len = 2 * f->addr_len + 12;
 	}
-	e = add_expr(r, "hash");
+	e = nft_add_expr(r, "hash");
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
@@ -699,7 +607,7 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 /* No backend of weight > 0: refuse new connections as the module does. */
 static void add_reject(struct nftnl_rule *r, uint8_t proto)
 {
-	struct nftnl_expr *e = add_expr(r, "reject");
+	struct nftnl_expr *e = nft_add_expr(r, "reject");
 
 	if (!e)
 		return;
@@ -732,11 +640,11 @@ static void put_backend_rule(struct builder *bd, const struct lb_service *s,
 		bd->err = -ENOMEM;
 		return;
 	}
-	add_counter(r, be->stats.conns, 0);
-	add_imm(r, NFT_REG32_00, &be->key.addr, f->addr_len);
+	nft_add_counter(r, be->stats.conns, 0);
+	nft_add_imm(r, NFT_REG32_00, &be->key.addr, f->addr_len);
 	if (be->key.port)
-		add_imm(r, reg_after(f->addr_len), &port, 2);
-	e = add_expr(r, "nat");
+		nft_add_imm(r, reg_after(f->addr_len), &port, 2);
+	e = nft_add_expr(r, "nat");
 	if (e) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f->nfproto);
@@ -775,27 +683,27 @@ static void put_count(struct builder *bd, const struct lb_service *s, size_t i)
 				return;
 			}
 			if (be) {
-				add_ct(r, f->ct_src, CT_DIR_REPLY,
+				nft_add_ct(r, f->ct_src, CT_DIR_REPLY,
 				       NFT_REG32_00);
-				add_cmp_eq(r, NFT_REG32_00, &be->key.addr,
+				nft_add_cmp_eq(r, NFT_REG32_00, &be->key.addr,
 					   f->addr_len);
 				if (be->key.port) {
 					/* (so that nft prints a port) */
-					add_meta(r, NFT_META_L4PROTO,
+					nft_add_meta(r, NFT_META_L4PROTO,
 						 NFT_REG32_00);
-					add_cmp_eq(r, NFT_REG32_00,
+					nft_add_cmp_eq(r, NFT_REG32_00,
 						   &s->key.proto, 1);
-					add_ct(r, NFT_CT_PROTO_SRC,
+					nft_add_ct(r, NFT_CT_PROTO_SRC,
 					       CT_DIR_REPLY, NFT_REG32_00);
-					add_cmp_eq(r, NFT_REG32_00, &port, 2);
+					nft_add_cmp_eq(r, NFT_REG32_00, &port, 2);
 				}
 			}
-			add_ct(r, NFT_CT_DIRECTION, -1, NFT_REG32_00);
-			add_cmp_eq(r, NFT_REG32_00, &dir, 1);
+			nft_add_ct(r, NFT_CT_DIRECTION, -1, NFT_REG32_00);
+			nft_add_cmp_eq(r, NFT_REG32_00, &dir, 1);
 			if (dir == CT_DIR_ORIGINAL)
-				add_counter(r, st->pkts_in, st->bytes_in);
+				nft_add_counter(r, st->pkts_in, st->bytes_in);
 			else
-				add_counter(r, st->pkts_out, st->bytes_out);
+				nft_add_counter(r, st->pkts_out, st->bytes_out);
 			put_rule(bd, r);
 		}
 	}
@@ -857,7 +765,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 		bd->err = -ENOMEM;
 		return;
 	}
-	add_counter(r, s->stats.conns, 0);
+	nft_add_counter(r, s->stats.conns, 0);
 	if (n) {
 		put_set(bd, slots, TYPE_MARK, sizeof(uint32_t), true, true);
 		el.set = slots;
@@ -869,7 +777,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 		}
 		elem_flush(&el);
 		add_sched(r, s, n);
-		add_lookup(r, NFT_REG32_00, slots, true);
+		nft_add_lookup(r, NFT_REG32_00, slots, true);
 	} else {
 		add_reject(r, s->key.proto);
 	}

@@ -230,6 +230,18 @@ int rt_table_init(struct rt_table *t, uint16_t af, uint32_t id)
 	return 0;
 }
 
+bool rt_table_empty(const struct rt_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nr_chains; i++)
+		if (t->chains[i].hook == RT_USER_CHAIN ||
+		    t->chains[i].nr_rules ||
+		    t->chains[i].policy != VIPLB_V_ACCEPT)
+			return false;
+	return true;
+}
+
 void rt_rule_free(struct rt_rule *r)
 {
 	free(r->comment);

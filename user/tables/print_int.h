@@ -33,6 +33,8 @@ void rtpr_tx_port(struct rt_text *tx, uint16_t port, const char *proto,
 		  bool numeric);
 
 /* Addresses */
+/* Prefix length of a contiguous mask, or -1. */
+int rtpr_mask_len(uint16_t af, const __be32 mask[4]);
 void rtpr_tx_addr(struct rt_text *tx, uint16_t af, const __be32 a[4]);
 void rtpr_tx_mask(struct rt_text *tx, uint16_t af, const __be32 mask[4],
 		  bool host_bare);

@@ -199,8 +199,7 @@ void rtpr_tx_port(struct rt_text *tx, uint16_t port, const char *proto,
 
 /* Addresses */
 
-/* Prefix length of a contiguous mask, or -1. */
-static int mask_len(uint16_t af, const __be32 mask[4])
+int rtpr_mask_len(uint16_t af, const __be32 mask[4])
 {
 	unsigned int words = af == AF_INET ? 1 : 4, i;
 	int len = 0;
@@ -237,7 +236,7 @@ void rtpr_tx_addr(struct rt_text *tx, uint16_t af, const __be32 a[4])
 void rtpr_tx_mask(struct rt_text *tx, uint16_t af, const __be32 mask[4],
 		  bool host_bare)
 {
-	int len = mask_len(af, mask);
+	int len = rtpr_mask_len(af, mask);
 
 	if (len == (af == AF_INET ? 32 : 128) && host_bare)
 		return;

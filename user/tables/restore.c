@@ -60,14 +60,6 @@ struct input {
 	size_t len;
 };
 
-/* Line tokens, in a scratch copy of the line. */
-struct tokens {
-	char **argv;
-	size_t cap;
-	char *buf;
-	size_t buf_size;
-	int argc;
-};
 
 /* Per table: what the kernel has, and what the file makes of it. */
 struct table_state {
@@ -82,7 +74,7 @@ struct restore {
 	const char *prog;
 	const struct restore_opts *o;
 	struct table_state tables[NR_TABLES];
-	struct tokens tok;
+	struct rt_tokens tok;
 	bool apply; /* this pass applies lines, else syntax only */
 };
 
@@ -138,7 +130,7 @@ static bool is_blank(char c)
 	       c == '\f';
 }
 
-static int push_token(struct tokens *t, char *tok)
+static int push_token(struct rt_tokens *t, char *tok)
 {
 	/* Room for the token and the NULL after it. */
 	if (grow_array(t->argv, (size_t)t->argc + 1, t->cap, 64))
@@ -149,7 +141,7 @@ static int push_token(struct tokens *t, char *tok)
 }
 
 /* Split one line (len bytes, no newline) as iptables-restore does. */
-static int tokenize(struct tokens *t, const char *line, size_t len)
+int rt_tokenize(struct rt_tokens *t, const char *line, size_t len)
 {
 	bool quoted = false, in_token = false;
 	size_t i;
@@ -204,6 +196,13 @@ static int tokenize(struct tokens *t, const char *line, size_t len)
 	return 0;
 }
 
+void rt_tokens_free(struct rt_tokens *t)
+{
+	free(t->argv);
+	free(t->buf);
+	memset(t, 0, sizeof(*t));
+}
+
 /* One decimal counter, up to the character stop. */
 static const char *parse_counter(const char *s, char stop, uint64_t *val)
 {
@@ -232,7 +231,7 @@ static bool parse_counters(const char *s, uint64_t *pkts, uint64_t *bytes)
 	return s && !*s;
 }
 
-static int parse_table_line(const struct tokens *t, uint32_t *id)
+static int parse_table_line(const struct rt_tokens *t, uint32_t *id)
 {
 	if (t->argc != 1)
 		return rt_param("bad argument " RT_Q, quote_arg(t->argv[1]));
@@ -243,7 +242,7 @@ static int parse_table_line(const struct tokens *t, uint32_t *id)
 
 /* ":NAME POLICY [PKTS:BYTES]" */
 static int parse_chain_line(const struct restore *r, uint32_t table,
-			    const struct tokens *t, struct rt_cmd *cmd)
+			    const struct rt_tokens *t, struct rt_cmd *cmd)
 {
 	const char *name = t->argv[0] + 1;
 	bool builtin = rt_builtin_hook(table, name) != RT_USER_CHAIN;
@@ -287,7 +286,7 @@ static int parse_chain_line(const struct restore *r, uint32_t table,
 
 /* "[PKTS:BYTES] -A ..." and other commands. */
 static int parse_command_line(const struct restore *r, uint32_t table,
-			      struct tokens *t, struct rt_cmd *cmd)
+			      struct rt_tokens *t, struct rt_cmd *cmd)
 {
 	struct rt_parse_env env = {
 		.restore = true,
@@ -376,7 +375,7 @@ static int run_lines(struct restore *r, const struct input *in)
 		}
 		if (line[0] == '#')
 			continue;
-		ret = tokenize(&r->tok, line, end - line);
+		ret = rt_tokenize(&r->tok, line, end - line);
 		if (ret || r->tok.argc == 0)
 			continue;
 		if (r->tok.argv[0][0] == '*' && line[0] == '*') {
@@ -443,7 +442,7 @@ static void find_tables(struct restore *r, const struct input *in)
 		end = memchr(line, '\n', in->text + in->len - line);
 		if (!end)
 			end = in->text + in->len;
-		if (line[0] != '*' || tokenize(&r->tok, line, end - line) ||
+		if (line[0] != '*' || rt_tokenize(&r->tok, line, end - line) ||
 		    r->tok.argc != 1 || parse_table_line(&r->tok, &id))
 			continue;
 		if (!r->o->one_table || id == r->o->table)
@@ -465,7 +464,7 @@ static void free_states(struct restore *r)
 }
 
 /* Read the tables the input needs from the kernel (or start empty). */
-static int base_tables(struct restore *r, struct nl_sock *nl)
+static int base_tables(struct restore *r, bool offline, struct nl_sock *nl)
 {
 	struct nl_error err;
 	char what[64];
@@ -476,12 +475,12 @@ static int base_tables(struct restore *r, struct nl_sock *nl)
 
 		if (!ts->needed)
 			continue;
-		if (!nl) {
+		if (offline) {
 			if (rt_table_init(&ts->base, r->o->af, i)) {
 				rt_report(r->prog, 0, "%s", rt_error());
 				return -1;
 			}
-		} else if (rt_dump_table(nl, r->o->af, i, &ts->base, &err)) {
+		} else if (rt_get_table(nl, r->o->af, i, &ts->base, &err)) {
 			snprintf(what, sizeof(what), "reading the %s table",
 				 rt_table_name(i));
 			rt_report_nl(r->prog, 0, what, &err);
@@ -510,6 +509,10 @@ static void report_load(const struct restore *r,
 		snprintf(what, sizeof(what), "rule %zu of chain %s (table %s)",
 			 fail->rule_num, fail->chain->name,
 			 rt_table_name(fail->table->id));
+		if (fail->why) {
+			rt_report(r->prog, line, "%s: %s", what, fail->why);
+			return;
+		}
 	} else if (fail->chain) {
 		line = fail->chain->line;
 		snprintf(what, sizeof(what), "chain %s (table %s)",
@@ -536,7 +539,7 @@ static int send_tables(struct restore *r, struct nl_sock *nl, bool last_try)
 			tables[n++] = &r->tables[i].cur;
 	if (!n)
 		return 0;
-	if (!rt_load_tables(nl, tables, n, r->o->wait, &err, &fail))
+	if (!rt_put_tables(nl, tables, n, r->o->wait, &err, &fail))
 		return 0;
 	if (fail.commit && !err.syscall && err.error == EAGAIN && !last_try)
 		return 1;
@@ -577,14 +580,11 @@ static int restore(const char *prog, const struct restore_opts *o,
 		goto out;
 	ret = 1;
 	find_tables(&r, in);
-	if (!offline) {
-		nl = nl_get();
-		if (!nl)
-			goto out;
-	}
+	if (!offline && !rt_open(&nl))
+		goto out;
 	for (tries = 0; tries < EDIT_TRIES; tries++) {
 		free_states(&r);
-		if (base_tables(&r, nl))
+		if (base_tables(&r, offline, nl))
 			goto out;
 		r.apply = true;
 		ret = exit_status(run_lines(&r, in));
@@ -769,7 +769,7 @@ int rt_read_state(const char *prog, const char *file, uint16_t af, uint32_t id,
 	if (run_lines(&r, &in))
 		goto out;
 	find_tables(&r, &in);
-	if (base_tables(&r, NULL))
+	if (base_tables(&r, true, NULL))
 		goto out;
 	r.apply = true;
 	if (run_lines(&r, &in))

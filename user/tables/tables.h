@@ -5,8 +5,10 @@
  *
  * A table is read whole from the kernel (VIPLB_CMD_RULES_GET), edited in
  * memory and written back whole in one transaction; see
- * include/uapi/linux/viplb.h.  Nothing in model.c, parse*.c
- * or print*.c talks to the kernel, so they run offline too.
+ * include/uapi/linux/viplb.h.  Without the module, the same happens on
+ * nf_tables through rt_datapath (below; user/nft/rules.c).  Nothing in
+ * model.c, parse*.c or print*.c talks to the kernel, so they run offline
+ * too.
  *
  * Functions that can fail return 0, RT_EFAIL or RT_EPARAM; the message
  * (without the program name) is then in rt_error().  RT_EPARAM marks a
@@ -206,6 +208,8 @@ struct rt_chain *rt_find_chain(struct rt_table *t, const char *name);
 struct rt_chain *rt_add_chain(struct rt_table *t, const char *name);
 /* Chains in listing order: built-ins by hook, then user chains by name. */
 size_t *rt_chain_order(const struct rt_table *t);
+/* Nothing to hook: no rule, no user chain, every policy ACCEPT. */
+bool rt_table_empty(const struct rt_table *t);
 /* Recount refs of every user chain from the rules (offline use). */
 void rt_update_refs(struct rt_table *t);
 
@@ -302,6 +306,8 @@ struct rt_load_fail {
 	size_t rule_num; /* 1-based number of rule in chain */
 	bool commit; /* the commit failed */
 	bool begin; /* the transaction could not start */
+	/* The rule cannot be loaded into this datapath: why (no errno). */
+	const char *why;
 };
 
 /*
@@ -312,6 +318,52 @@ struct rt_load_fail {
  */
 int rt_load_tables(struct nl_sock *nl, struct rt_table *const *tables, size_t n,
 		   int wait, struct nl_error *err, struct rt_load_fail *fail);
+
+/*
+ * Where the rule tables live.  The module (generic netlink, nl.c) unless
+ * rt_datapath is set: the viplb command sets it from its target layer to
+ * nf_tables (user/nft/rules.c) when that is the datapath.  dump and load
+ * keep the contracts of rt_dump_table() and rt_load_tables().
+ */
+struct rt_datapath {
+	const char *name; /* for messages: "nf_tables" */
+	int (*dump)(uint16_t af, uint32_t id, struct rt_table *t,
+		    struct nl_error *err);
+	int (*load)(struct rt_table *const *tables, size_t n,
+		    struct nl_error *err, struct rt_load_fail *fail);
+};
+
+extern const struct rt_datapath *rt_datapath;
+
+/* rt_dump_table() or rt_datapath's dump (nl unused then, may be NULL). */
+int rt_get_table(struct nl_sock *nl, uint16_t af, uint32_t id,
+		 struct rt_table *t, struct nl_error *err);
+/* rt_load_tables() or rt_datapath's load. */
+int rt_put_tables(struct nl_sock *nl, struct rt_table *const *tables,
+		  size_t n, int wait, struct nl_error *err,
+		  struct rt_load_fail *fail);
+/* The module's socket (NULL, reported, if it is absent), or none needed. */
+bool rt_open(struct nl_sock **nl);
+
+/*
+ * nf_tables syntax (print_nft.c): why rule r of chain c cannot be
+ * expressed there, or NULL; the table as "nft -f" reads it.
+ */
+const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r);
+void rt_print_nft(FILE *fp, const struct rt_table *t);
+
+/* A line split as iptables-restore splits it (restore.c). */
+struct rt_tokens {
+	char **argv;
+	size_t cap;
+	char *buf;
+	size_t buf_size;
+	int argc;
+};
+
+/* 0, or RT_EFAIL/RT_EPARAM with rt_error(); argv ends with a NULL. */
+int rt_tokenize(struct rt_tokens *t, const char *line, size_t len);
+void rt_tokens_free(struct rt_tokens *t);
 
 /* Commands (tables.c, restore.c); argv[0] is the first argument. */
 int tables_main(const char *prog, uint16_t af, int argc, char **argv);

@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "nft.h"
 #include "nl.h"
+#include "tables.h"
 #include "target.h"
 #include "txn.h"
 #include "util.h"
@@ -68,15 +69,21 @@ static const char *passed_to(const struct lb_service *svc)
 
 int target_init(const char *name)
 {
-	if (!name)
+	const char *from = "-d/--datapath";
+
+	if (!name || !*name) {
+		name = getenv("VIPLB_DATAPATH");
+		from = "VIPLB_DATAPATH";
+	}
+	if (!name || !*name)
 		datapath = DATAPATH_AUTO;
 	else if (!strcmp(name, "module"))
 		datapath = DATAPATH_MODULE;
 	else if (!strcmp(name, "nft"))
 		datapath = DATAPATH_NFT;
 	else {
-		errmsg("unknown datapath `%s' for -d (use module or nft)",
-		       quote_arg(name));
+		errmsg("unknown datapath `%s' for %s (use module or nft)",
+		       quote_arg(name), from);
 		return -1;
 	}
 	xdp_passed_to = passed_to;
@@ -123,24 +130,32 @@ static bool module_loadable(void)
 	return found;
 }
 
+/* The module, unless nft is forced or it is neither loaded nor loadable. */
+static bool use_module(void)
+{
+	switch (datapath) {
+	case DATAPATH_MODULE:
+		return true;
+	case DATAPATH_NFT:
+		return false;
+	default:
+		return module_loaded() || module_loadable();
+	}
+}
+
 enum target target_get(void)
 {
 	bool xdp = xdp_attached();
-	bool module;
+	bool module = use_module();
 
-	switch (datapath) {
-	case DATAPATH_MODULE:
-		module = true;
-		break;
-	case DATAPATH_NFT:
-		module = false;
-		break;
-	default:
-		module = module_loaded() || module_loadable();
-	}
 	if (module)
 		return xdp ? TARGET_MODULE_XDP : TARGET_MODULE;
 	return xdp ? TARGET_NFT_XDP : TARGET_NFT;
+}
+
+void target_tables(void)
+{
+	rt_datapath = use_module() ? NULL : &nft_rules_datapath;
 }
 
 const char *target_served(const struct lb_service *svc, bool *text)

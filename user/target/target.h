@@ -14,7 +14,9 @@
  *                                serve dr and tun; nf_tables follows
  *                                their nat services and serves those
  *
- * "viplb -d module|nft" forces one (target_init()).  The choice is made
+ * "viplb -d module|nft" (or VIPLB_DATAPATH=module|nft) forces one
+ * (target_init()).  The rule tables of the iptables front end follow the
+ * same choice (target_tables()), without XDP.  The choice is made
  * for each command, so a batch that attaches XDP half-way sends its later
  * lines to both.  A command that writes the XDP maps first takes their
  * lock (xdp_lock()), and keeps it until the process ends: two viplb
@@ -36,8 +38,13 @@ enum target {
 	TARGET_NFT_XDP,
 };
 
-/* The -d option's value ("module", "nft") or NULL.  0 or -1 (reported). */
+/*
+ * The -d option's value ("module", "nft") or NULL: then $VIPLB_DATAPATH,
+ * or the automatic choice if it is unset or empty.  0 or -1 (reported).
+ */
 int target_init(const char *datapath);
+/* Point the iptables front end (rt_datapath) at the chosen datapath. */
+void target_tables(void);
 enum target target_get(void);
 /*
  * Who serves @svc ("module", "nft", "xdp" or "none"), and in *text

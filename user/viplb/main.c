@@ -197,6 +197,7 @@ static int run_front_end(const char *name,
 	int ret;
 
 	prog_name = name;
+	target_tables();
 	ret = fn(prog_name, AF_INET, argc, argv);
 	prog_name = "viplb";
 	return ret;
@@ -215,6 +216,29 @@ static int do_tables_save(int argc, char **argv)
 static int do_tables_restore(int argc, char **argv)
 {
 	return run_front_end("viplb-restore", tables_restore_main, argc, argv);
+}
+
+/*
+ * The iptables-style names: "--datapath module|nft" (or "--datapath=")
+ * first chooses the datapath, as viplb's -d, which is iptables' -d here.
+ */
+static int run_as_tables(int (*fn)(const char *, uint16_t, int, char **),
+			 uint16_t af, int argc, char **argv)
+{
+	const char *datapath = NULL;
+	int skip = 1;
+
+	if (argc > 2 && !strcmp(argv[1], "--datapath")) {
+		datapath = argv[2];
+		skip = 3;
+	} else if (argc > 1 && !strncmp(argv[1], "--datapath=", 11)) {
+		datapath = argv[1] + 11;
+		skip = 2;
+	}
+	if (target_init(datapath))
+		return 2;
+	target_tables();
+	return fn(prog_name, af, argc - skip, argv + skip);
 }
 
 /* Installed under these names, viplb is the iptables front end. */
@@ -240,8 +264,8 @@ static bool run_as(const char *argv0, int argc, char **argv, int *ret)
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (!strcmp(base, names[i].name)) {
 			prog_name = names[i].name;
-			*ret = names[i].main(names[i].name, names[i].af,
-					     argc - 1, argv + 1);
+			*ret = run_as_tables(names[i].main, names[i].af, argc,
+					     argv);
 			return true;
 		}
 	}

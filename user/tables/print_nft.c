@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rule tables in nf_tables terms: what the nf_tables datapath cannot
+ * do (rt_nft_refusal(), which user/nft/rules.c asks before translating a
+ * rule), and the tables in "nft -f" syntax (viplb-save --nft), the same
+ * expressions as user/nft/rules.c loads, in nft's words.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "print_int.h"
+#include "tables.h"
+#include "util.h"
+
+const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r)
+{
+	(void)t;
+	if ((r->spec.match & r->spec.invert & VIPLB_M_IIF) &&
+	    !strcmp(r->spec.iif, "+"))
+		return "\"! -i +\" (no input interface) has no nf_tables form";
+	if ((r->spec.match & r->spec.invert & VIPLB_M_OIF) &&
+	    !strcmp(r->spec.oif, "+"))
+		return "\"! -o +\" (no output interface) has no nf_tables form";
+	return NULL;
+}
+
+static const char *nft_table_name(uint32_t id)
+{
+	return id == VIPLB_RTABLE_NAT ? "viplb_nat" : "viplb_filter";
+}
+
+/*
+ * A chain name, bare: nft (1.0) reads no quoted chain names, so a user
+ * chain named like one of its keywords ("input") does not load there.
+ */
+static void tx_name(struct rt_text *tx, const char *name)
+{
+	rtpr_tx_add(tx, "%s", name);
+}
+
+/* A string for nft, which has no escapes: double quotes become single. */
+static void tx_string(struct rt_text *tx, const char *s)
+{
+	rtpr_tx_add(tx, "\"");
+	for (; *s; s++)
+		rtpr_tx_add(tx, "%c", *s == '"' ? '\'' : *s);
+	rtpr_tx_add(tx, "\"");
+}
+
+static const char *neq(const struct rt_rule *r, uint32_t m)
+{
+	return (r->spec.invert & m) ? "!= " : "";
+}
+
+static void tx_addr_match(struct rt_text *tx, const struct rt_table *t,
+			  const struct rt_rule *r, bool src)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+	const char *fam = t->af == AF_INET6 ? "ip6" : "ip";
+	const __be32 *a = src ? s->src : s->dst;
+	const __be32 *mask = src ? s->src_mask : s->dst_mask;
+	uint32_t m = src ? VIPLB_M_SRC : VIPLB_M_DST;
+	int len = rtpr_mask_len(t->af, mask);
+	int full = t->af == AF_INET6 ? 128 : 32;
+
+	rtpr_tx_add(tx, "%s %s ", fam, src ? "saddr" : "daddr");
+	if (len > 0) {
+		rtpr_tx_add(tx, "%s", neq(r, m));
+		rtpr_tx_addr(tx, t->af, a);
+		if (len != full)
+			rtpr_tx_add(tx, "/%d", len);
+	} else {
+		rtpr_tx_add(tx, "& ");
+		rtpr_tx_addr(tx, t->af, mask);
+		rtpr_tx_add(tx, " %s ", (r->spec.invert & m) ? "!=" : "==");
+		rtpr_tx_addr(tx, t->af, a);
+	}
+	rtpr_tx_add(tx, " ");
+}
+
+static void tx_ifname(struct rt_text *tx, const struct rt_rule *r, bool in)
+{
+	const char *name = in ? r->spec.iif : r->spec.oif;
+	size_t n = strnlen(name, VIPLB_IFNAME_MAX);
+
+	if (!strcmp(name, "+"))
+		return;
+	rtpr_tx_add(tx, "%s %s\"%.*s%s\" ", in ? "iifname" : "oifname",
+		    neq(r, in ? VIPLB_M_IIF : VIPLB_M_OIF),
+		    (int)(n && name[n - 1] == '+' ? n - 1 : n), name,
+		    n && name[n - 1] == '+' ? "*" : "");
+}
+
+static void tx_ports(struct rt_text *tx, const struct rt_rule *r, bool src)
+{
+	const uint16_t *p = src ? r->spec.sport : r->spec.dport;
+
+	rtpr_tx_add(tx, "%s %s %s%u", rtpr_spec_proto_str(&r->spec),
+		    src ? "sport" : "dport",
+		    neq(r, src ? VIPLB_M_SPORT : VIPLB_M_DPORT), p[0]);
+	if (p[1] != p[0])
+		rtpr_tx_add(tx, "-%u", p[1]);
+	rtpr_tx_add(tx, " ");
+}
+
+static void tx_mports(struct rt_text *tx, const struct rt_rule *r)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+	const char *proto = rtpr_spec_proto_str(s);
+	bool both = s->mport_flags == (VIPLB_MPORT_SRC | VIPLB_MPORT_DST);
+	unsigned int i;
+
+	if (both)
+		rtpr_tx_add(tx, "%s sport . %s dport ", proto, proto);
+	else
+		rtpr_tx_add(tx, "%s %s ", proto,
+			    s->mport_flags == VIPLB_MPORT_SRC ? "sport" :
+								"dport");
+	rtpr_tx_add(tx, "%s{ ", neq(r, VIPLB_M_MPORTS));
+	for (i = 0; i < s->n_mports && i < VIPLB_MPORTS_MAX; i++) {
+		char port[16];
+
+		if (s->mports[i][1] != s->mports[i][0])
+			snprintf(port, sizeof(port), "%u-%u", s->mports[i][0],
+				 s->mports[i][1]);
+		else
+			snprintf(port, sizeof(port), "%u", s->mports[i][0]);
+		if (both)
+			rtpr_tx_add(tx, "%s%s . 0-65535, 0-65535 . %s",
+				    i ? ", " : "", port, port);
+		else
+			rtpr_tx_add(tx, "%s%s", i ? ", " : "", port);
+	}
+	rtpr_tx_add(tx, " } ");
+}
+
+static void tx_ctstate(struct rt_text *tx, const struct rt_rule *r)
+{
+	static const struct {
+		uint8_t bit;
+		const char *name;
+	} names[] = {
+		{ VIPLB_CTSTATE_INVALID, "invalid" },
+		{ VIPLB_CTSTATE_ESTABLISHED, "established" },
+		{ VIPLB_CTSTATE_RELATED, "related" },
+		{ VIPLB_CTSTATE_NEW, "new" },
+		{ VIPLB_CTSTATE_UNTRACKED, "untracked" },
+	};
+	const char *sep = "";
+	size_t i;
+
+	rtpr_tx_add(tx, "ct state & (");
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (r->spec.ctstate & names[i].bit) {
+			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
+			sep = " | ";
+		}
+	}
+	rtpr_tx_add(tx, ") %s 0 ",
+		    (r->spec.invert & VIPLB_M_CTSTATE) ? "==" : "!=");
+}
+
+static void tx_match(struct rt_text *tx, const struct rt_rule *r,
+		     uint8_t kind)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+	bool inv;
+
+	switch (kind) {
+	case RT_ORDER_TCP:
+	case RT_ORDER_UDP:
+		if (s->match & VIPLB_M_SPORT)
+			tx_ports(tx, r, true);
+		if (s->match & VIPLB_M_DPORT)
+			tx_ports(tx, r, false);
+		if (s->match & VIPLB_M_SYN)
+			rtpr_tx_add(tx, "tcp flags & (fin | syn | rst | ack) %s syn ",
+				    (s->invert & VIPLB_M_SYN) ? "!=" : "==");
+		break;
+	case RT_ORDER_MULTIPORT:
+		tx_mports(tx, r);
+		break;
+	case RT_ORDER_CONNTRACK:
+	case RT_ORDER_STATE:
+		tx_ctstate(tx, r);
+		break;
+	case RT_ORDER_MARK:
+		rtpr_tx_add(tx, "meta mark & 0x%08x %s 0x%08x ", s->mark_mask,
+			    (s->invert & VIPLB_M_MARK) ? "!=" : "==", s->mark);
+		break;
+	case RT_ORDER_STATISTIC:
+		inv = s->invert & VIPLB_M_STATISTIC;
+		if (s->stat_mode == VIPLB_STAT_NTH)
+			rtpr_tx_add(tx, "numgen inc mod %u %s%u ", s->stat_every,
+				    inv ? "!= " : "", s->stat_packet);
+		else
+			rtpr_tx_add(tx, "meta random & 2147483647 %s %u ",
+				    inv ? ">=" : "<", s->stat_prob);
+		break;
+	default:
+		break;
+	}
+}
+
+static const char *nft_reject(uint16_t af, uint32_t with)
+{
+	static const char *const v4[] = {
+		[VIPLB_REJECT_PORT_UNREACH] = "icmp port-unreachable",
+		[VIPLB_REJECT_HOST_UNREACH] = "icmp host-unreachable",
+		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp admin-prohibited",
+		[VIPLB_REJECT_NET_UNREACH] = "icmp net-unreachable",
+		[VIPLB_REJECT_TCP_RESET] = "tcp reset",
+	};
+	static const char *const v6[] = {
+		[VIPLB_REJECT_PORT_UNREACH] = "icmpv6 port-unreachable",
+		[VIPLB_REJECT_HOST_UNREACH] = "icmpv6 addr-unreachable",
+		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmpv6 admin-prohibited",
+		[VIPLB_REJECT_NET_UNREACH] = "icmpv6 no-route",
+		[VIPLB_REJECT_TCP_RESET] = "tcp reset",
+	};
+
+	if (with >= ARRAY_SIZE(v4))
+		return "?";
+	return af == AF_INET6 ? v6[with] : v4[with];
+}
+
+static void tx_nat_flags(struct rt_text *tx, const struct viplb_rule_spec *s)
+{
+	const char *sep = " ";
+
+	if (s->nat_flags & VIPLB_NAT_F_RANDOM) {
+		rtpr_tx_add(tx, "%srandom", sep);
+		sep = ",";
+	}
+	if (s->nat_flags & VIPLB_NAT_F_RANDOM_FULLY) {
+		rtpr_tx_add(tx, "%sfully-random", sep);
+		sep = ",";
+	}
+	if (s->nat_flags & VIPLB_NAT_F_PERSISTENT)
+		rtpr_tx_add(tx, "%spersistent", sep);
+}
+
+/* "A[-B][:P[-Q]]"; IPv6 addresses in brackets each when ports follow. */
+static void tx_nat_range(struct rt_text *tx, uint16_t af,
+			 const struct viplb_rule_spec *s)
+{
+	bool brackets = af == AF_INET6 && (s->nat_flags & VIPLB_NAT_F_PORTS);
+
+	if (s->nat_flags & VIPLB_NAT_F_ADDR) {
+		rtpr_tx_add(tx, brackets ? "[" : "");
+		rtpr_tx_addr(tx, af, s->nat_min);
+		rtpr_tx_add(tx, brackets ? "]" : "");
+		if (memcmp(s->nat_min, s->nat_max, sizeof(s->nat_min))) {
+			rtpr_tx_add(tx, brackets ? "-[" : "-");
+			rtpr_tx_addr(tx, af, s->nat_max);
+			rtpr_tx_add(tx, brackets ? "]" : "");
+		}
+	}
+	if (s->nat_flags & VIPLB_NAT_F_PORTS) {
+		rtpr_tx_add(tx, ":");
+		rtpr_tx_nat_ports(tx, s);
+	}
+}
+
+static void tx_target(struct rt_text *tx, const struct rt_table *t,
+		      const struct rt_rule *r)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+
+	switch (s->verdict) {
+	case VIPLB_V_ACCEPT:
+		rtpr_tx_add(tx, " accept");
+		break;
+	case VIPLB_V_DROP:
+		rtpr_tx_add(tx, " drop");
+		break;
+	case VIPLB_V_RETURN:
+		rtpr_tx_add(tx, " return");
+		break;
+	case VIPLB_V_JUMP:
+	case VIPLB_V_GOTO:
+		rtpr_tx_add(tx, s->verdict == VIPLB_V_JUMP ? " jump " :
+							      " goto ");
+		tx_name(tx, r->target);
+		break;
+	case VIPLB_V_REJECT:
+		rtpr_tx_add(tx, " reject with %s",
+			    nft_reject(t->af, s->reject_with));
+		break;
+	case VIPLB_V_DNAT:
+	case VIPLB_V_SNAT:
+		rtpr_tx_add(tx, " %s to ",
+			    s->verdict == VIPLB_V_DNAT ? "dnat" : "snat");
+		tx_nat_range(tx, t->af, s);
+		tx_nat_flags(tx, s);
+		break;
+	case VIPLB_V_MASQUERADE:
+	case VIPLB_V_REDIRECT:
+		rtpr_tx_add(tx, s->verdict == VIPLB_V_MASQUERADE ?
+					" masquerade" :
+					" redirect");
+		if (s->nat_flags & VIPLB_NAT_F_PORTS) {
+			rtpr_tx_add(tx, " to :");
+			rtpr_tx_nat_ports(tx, s);
+		}
+		tx_nat_flags(tx, s);
+		break;
+	case VIPLB_V_MARK:
+		rtpr_tx_add(tx, " meta mark set meta mark & 0x%08x ^ 0x%08x",
+			    ~s->set_mark_mask, s->set_mark);
+		break;
+	default:
+		break;
+	}
+}
+
+static void tx_rule(struct rt_text *tx, const struct rt_table *t,
+		    const struct rt_rule *r)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+	uint8_t kinds[RT_ORDER_KINDS];
+	size_t i, n;
+
+	rtpr_tx_reset(tx);
+	if (s->match & VIPLB_M_IIF)
+		tx_ifname(tx, r, true);
+	if (s->match & VIPLB_M_OIF)
+		tx_ifname(tx, r, false);
+	if (s->match & VIPLB_M_PROTO)
+		rtpr_tx_add(tx, "meta l4proto %s%u ", neq(r, VIPLB_M_PROTO),
+			    s->proto);
+	if (s->match & VIPLB_M_SRC)
+		tx_addr_match(tx, t, r, true);
+	if (s->match & VIPLB_M_DST)
+		tx_addr_match(tx, t, r, false);
+	n = rt_match_order(r, kinds);
+	for (i = 0; i < n; i++)
+		tx_match(tx, r, kinds[i]);
+	rtpr_tx_add(tx, "counter packets %llu bytes %llu",
+		    (unsigned long long)r->pkts, (unsigned long long)r->bytes);
+	tx_target(tx, t, r);
+	if (r->comment) {
+		rtpr_tx_add(tx, " comment ");
+		tx_string(tx, r->comment);
+	}
+}
+
+static const char *const hook_names[] = {
+	[VIPLB_HOOK_PREROUTING] = "prerouting",
+	[VIPLB_HOOK_INPUT] = "input",
+	[VIPLB_HOOK_FORWARD] = "forward",
+	[VIPLB_HOOK_OUTPUT] = "output",
+	[VIPLB_HOOK_POSTROUTING] = "postrouting",
+};
+
+/*
+ * The table as "nft -f" reads it: every chain declared first (so that
+ * jumps may name chains declared later), then each chain's rules.
+ */
+void rt_print_nft(FILE *fp, const struct rt_table *t)
+{
+	const char *fam = t->af == AF_INET6 ? "ip6" : "ip";
+	size_t *order = rt_chain_order(t), i, j;
+	struct rt_text tx;
+	bool nat = t->id == VIPLB_RTABLE_NAT;
+
+	if (!order)
+		return;
+	fprintf(fp, "table %s %s {\n", fam, nft_table_name(t->id));
+	for (i = 0; i < t->nr_chains; i++) {
+		const struct rt_chain *c = &t->chains[order[i]];
+		int prio = 0;
+
+		rtpr_tx_reset(&tx);
+		tx_name(&tx, c->name);
+		fprintf(fp, "%s\tchain %s {\n", i ? "\n" : "", tx.s);
+		if (c->hook != RT_USER_CHAIN) {
+			if (nat)
+				prio = c->hook == VIPLB_HOOK_PREROUTING ||
+						       c->hook == VIPLB_HOOK_OUTPUT ?
+					       -100 :
+					       100;
+			fprintf(fp,
+				"\t\ttype %s hook %s priority %d; policy %s;\n",
+				nat ? "nat" : "filter", hook_names[c->hook],
+				prio,
+				c->policy == VIPLB_V_DROP ? "drop" : "accept");
+		}
+		for (j = 0; j < c->nr_rules; j++) {
+			tx_rule(&tx, t, &c->rules[j]);
+			fprintf(fp, "\t\t%s\n", tx.s);
+		}
+		fprintf(fp, "\t}\n");
+	}
+	fprintf(fp, "}\n");
+	free(order);
+}
