@@ -199,8 +199,8 @@ static void values(const char *tok)
 
 /*
  * All the parsers on one line.  Returns 1 and the restore command in *rc
- * if parse_config_cmd() takes the line, 0 for a blank or comment line,
- * -1 otherwise.
+ * if parse_config_cmd() takes the line, 0 for a blank or comment line or
+ * a good health line, -1 otherwise.
  */
 static int one_line(char *line, struct config_cmd *rc)
 {
@@ -214,6 +214,12 @@ static int one_line(char *line, struct config_cmd *rc)
 	for (i = 0; i < argc; i++)
 		values(argv[i]);
 
+	/* A health line is viplbd's: restore takes it, with no command. */
+	if (!strcmp(argv[0], "health")) {
+		struct health_check hc;
+
+		return parse_health(argc, argv, &hc) ? -1 : 0;
+	}
 	if (!parse_config_cmd(argc, argv, rc)) {
 		accepted("parse_config_cmd", true, rc);
 		ret = 1;
@@ -272,6 +278,7 @@ static struct config_cmd *restore_file(const uint8_t *data, size_t size,
 		free(r.cmds);
 		r.cmds = NULL;
 	}
+	free(r.checks);
 	fclose(f);
 	free(copy);
 	return r.cmds;

@@ -161,7 +161,7 @@ static void save_restore_services(const struct lb_service_list *list)
 	if (m1.len != m2.len || memcmp(m1.buf, m2.buf, m1.len))
 		fuzz_fail("save | restore | save differs:\n%s---\n%s", m1.buf,
 			  m2.buf);
-	free(r.cmds);
+	restore_free(&r);
 	mem_close(&m1);
 	mem_close(&m2);
 }

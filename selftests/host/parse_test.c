@@ -407,6 +407,53 @@ TEST(restore_file)
 	free(r.cmds);
 }
 
+/* Health lines (viplbd's), alone and in a restore file. */
+TEST(health_line)
+{
+	char line[] = "health tcp 192.0.2.10:80 check http /healthz expect 204 "
+		      "body ok interval 200ms timeout 150ms rise 2 fall 3 "
+		      "connect 198.51.100.9:8080";
+	char bad[] = "health tcp 192.0.2.10:80 check http /x interval 2y";
+	char *argv[LINE_MAX_ARGS];
+	static const char file[] =
+		"service add tcp 192.0.2.10:80\n"
+		"health tcp 192.0.2.10:80 check tcp\n"
+		"health tcp 192.0.2.10:80 backend 198.51.100.2 check exec /bin/true\n"
+		"health tcp 192.0.2.10:80 check udp\n";
+	struct restore_cmds r = { 0 };
+	struct health_check hc;
+	int argc;
+	FILE *f;
+
+	argc = tokenize_line(line, argv, LINE_MAX_ARGS);
+	ASSERT_EQ(0, parse_health(argc, argv, &hc));
+	EXPECT_EQ(HEALTH_HTTP, hc.type);
+	EXPECT_STREQ("/healthz", hc.arg);
+	EXPECT_STREQ("ok", hc.body);
+	EXPECT_EQ(204, hc.expect);
+	EXPECT_EQ(200, hc.interval_ms);
+	EXPECT_EQ(150, hc.timeout_ms);
+	EXPECT_EQ(3, hc.fall);
+	EXPECT_TRUE(hc.has_connect);
+	EXPECT_EQ(8080, hc.connect.port);
+	EXPECT_EQ(80, hc.svc.port);
+
+	argc = tokenize_line(bad, argv, LINE_MAX_ARGS);
+	EXPECT_EQ(-1, parse_health(argc, argv, &hc));
+	EXPECT_NE(NULL, strstr(parse_error(), "`2y'"));
+
+	/* The third health line repeats the first's target: refused. */
+	f = fmemopen((void *)file, sizeof(file) - 1, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_EQ(-1, restore_parse(f, "health", &r));
+	fclose(f);
+	EXPECT_EQ(1, r.nr);
+	EXPECT_EQ(2, r.nr_checks);
+	EXPECT_EQ(3, r.checks[1].line);
+	EXPECT_TRUE(r.checks[1].has_backend);
+	restore_free(&r);
+}
+
 TEST(tokenize)
 {
 	char *argv[LINE_MAX_ARGS], buf[512];

@@ -6,6 +6,7 @@
 
 #include "cmdfile.h"
 #include "errors.h"
+#include "util.h"
 
 FILE *cmdfile_open(const char *file)
 {
@@ -58,6 +59,50 @@ int cmdfile_next(FILE *f, const char *file, char **buf, size_t *cap,
 	}
 }
 
+/* Whether two health lines name the same service and backends. */
+static bool same_target(const struct health_check *a,
+			const struct health_check *b)
+{
+	return a->svc.af == b->svc.af && a->svc.proto == b->svc.proto &&
+	       a->svc.port == b->svc.port &&
+	       !memcmp(&a->svc.addr, &b->svc.addr, addr_len(a->svc.af)) &&
+	       a->has_backend == b->has_backend &&
+	       (!a->has_backend ||
+		(a->backend.port == b->backend.port &&
+		 !memcmp(&a->backend.addr, &b->backend.addr,
+			 addr_len(a->svc.af))));
+}
+
+/* A health line: parsed, checked against the earlier ones, kept. */
+static int add_health(int argc, char **argv, unsigned int lineno,
+		      struct restore_cmds *r)
+{
+	struct health_check *hc;
+	size_t i;
+
+	if (grow_array(r->checks, r->nr_checks, r->cap_checks, 16)) {
+		errmsg("restore: %s", strerror(ENOMEM));
+		return -1;
+	}
+	hc = &r->checks[r->nr_checks];
+	cur_line = lineno;
+	if (parse_health(argc, argv, hc)) {
+		errmsg("%s", parse_error());
+		return -1;
+	}
+	hc->line = lineno;
+	for (i = 0; i < r->nr_checks; i++) {
+		if (same_target(&r->checks[i], hc)) {
+			errmsg("duplicate health line for `%s %s%s%s' (line %u has one)",
+			       argv[1], argv[2], hc->has_backend ? " backend " : "",
+			       hc->has_backend ? argv[4] : "", r->checks[i].line);
+			return -1;
+		}
+	}
+	r->nr_checks++;
+	return 0;
+}
+
 int restore_parse(FILE *f, const char *file, struct restore_cmds *r)
 {
 	char *argv[LINE_MAX_ARGS], *buf = NULL;
@@ -68,6 +113,13 @@ int restore_parse(FILE *f, const char *file, struct restore_cmds *r)
 
 	while ((ret = cmdfile_next(f, file, &buf, &cap, &lineno, &argc, argv)) >
 	       0) {
+		if (!strcmp(argv[0], "health")) {
+			if (add_health(argc, argv, lineno, r)) {
+				ret = -1;
+				break;
+			}
+			continue;
+		}
 		if (r->nr == r->cap) {
 			r->cap = r->cap ? 2 * r->cap : 1024;
 			p = realloc(r->cmds, r->cap * sizeof(*p));
@@ -89,4 +141,11 @@ int restore_parse(FILE *f, const char *file, struct restore_cmds *r)
 	free(buf);
 	cur_line = 0;
 	return ret;
+}
+
+void restore_free(struct restore_cmds *r)
+{
+	free(r->cmds);
+	free(r->checks);
+	memset(r, 0, sizeof(*r));
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "health.h"
 #include "parse.h"
 
 /* FILE "-" is stdin.  NULL after an error naming the file. */
@@ -25,18 +26,26 @@ void cmdfile_close(FILE *f);
 int cmdfile_next(FILE *f, const char *file, char **buf, size_t *cap,
 		 unsigned int *lineno, int *argc, char **argv);
 
-/* The commands of a restore file, each with its line number. */
+/*
+ * The commands of a restore file, each with its line number, and its
+ * health lines (viplbd's; viplb restore checks them, then leaves them).
+ */
 struct restore_cmds {
 	struct config_cmd *cmds;
 	size_t nr;
 	size_t cap;
+	struct health_check *checks;
+	size_t nr_checks;
+	size_t cap_checks;
 };
 
 /*
  * Parse a restore file (@file names it in errors) into @r, appending.
- * Returns 0, or -1 after reporting the first bad line.  The caller frees
- * r->cmds.
+ * Returns 0, or -1 after reporting the first bad line (a health line for
+ * the same service and backend as an earlier one is bad too).  The caller
+ * frees both arrays: restore_free().
  */
 int restore_parse(FILE *f, const char *file, struct restore_cmds *r);
+void restore_free(struct restore_cmds *r);
 
 #endif /* VIPLB_USER_CMDFILE_H */

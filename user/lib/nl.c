@@ -501,13 +501,14 @@ bool module_loaded(void)
 
 static struct nl_sock *shared_sock;
 
+/* nl_get() failed (reported once): no retry until nl_put(). */
+static bool shared_failed;
+
 struct nl_sock *nl_get(void)
 {
-	static bool failed;
-
-	if (!shared_sock && !failed) {
+	if (!shared_sock && !shared_failed) {
 		shared_sock = nl_open();
-		failed = !shared_sock;
+		shared_failed = !shared_sock;
 	}
 	return shared_sock;
 }
@@ -516,6 +517,7 @@ void nl_put(void)
 {
 	nl_close(shared_sock);
 	shared_sock = NULL;
+	shared_failed = false;
 }
 
 /* Grow a socket buffer, beyond the sysctl limit if we may (root). */

@@ -42,7 +42,11 @@ bool module_loaded(void);
 
 /* The one socket of this run, opened on first use; NULL on error. */
 struct nl_sock *nl_get(void);
-/* Close the socket of nl_get() (an open transaction is aborted). */
+/*
+ * Close the socket of nl_get() (an open transaction is aborted); the next
+ * nl_get() opens a new one, resolving the family again (a daemon calls it
+ * after each request, so a reloaded module is found).
+ */
 void nl_put(void);
 
 /*

@@ -46,7 +46,7 @@ static const char *const pin_names[] = {
 #define SOURCE_SYNTAX "IPV4:PORT or [IPV6]:PORT"
 #define TABLE_SIZE_HINT "use a prime in 251..131071, e.g. 65537"
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+int parse_fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,8 +56,8 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	return -1;
 }
 
-/* Like fail(), for errors after which the usage should be shown. */
-#define usage_fail(...) (fail(__VA_ARGS__), PARSE_USAGE)
+/* Like parse_fail(), for errors after which the usage should be shown. */
+#define usage_fail(...) (parse_fail(__VA_ARGS__), PARSE_USAGE)
 
 const char *parse_error(void)
 {
@@ -92,7 +92,7 @@ static int check_len(const char *what, const char *s)
 	size_t len = strnlen(s, ARG_MAX_LEN + 1);
 
 	if (len > ARG_MAX_LEN)
-		return fail("%s `%s' is too long (max %d characters)", what,
+		return parse_fail("%s `%s' is too long (max %d characters)", what,
 			    quote_arg(s), ARG_MAX_LEN);
 	return 0;
 }
@@ -109,7 +109,7 @@ static const char *choices(const char *const *names, size_t n)
 	return buf;
 }
 
-static int match(const char *s, const char *const *names, size_t n)
+int parse_match(const char *s, const char *const *names, size_t n)
 {
 	size_t i;
 
@@ -142,7 +142,7 @@ int parse_uint(const char *s, unsigned long max, unsigned long *val)
 	if (check_len("number", s))
 		return -1;
 	if (str_to_ulong(s, max, val))
-		return fail("invalid number `%s' (use 0..%lu)", quote_arg(s),
+		return parse_fail("invalid number `%s' (use 0..%lu)", quote_arg(s),
 			    max);
 	return 0;
 }
@@ -154,7 +154,7 @@ int parse_port(const char *s, uint16_t *port)
 	if (check_len("port", s))
 		return -1;
 	if (str_to_ulong(s, 65535, &v))
-		return fail("invalid port `%s' (use 0..65535)", quote_arg(s));
+		return parse_fail("invalid port `%s' (use 0..65535)", quote_arg(s));
 	*port = v;
 	return 0;
 }
@@ -166,7 +166,7 @@ static int parse_port_in(const char *s, const char *what, const char *whole,
 	unsigned long v;
 
 	if (str_to_ulong(s, 65535, &v))
-		return fail("invalid port `%s' in %s `%s' (use 0..65535)",
+		return parse_fail("invalid port `%s' in %s `%s' (use 0..65535)",
 			    quote_arg(s), what, quote_arg(whole));
 	*port = v;
 	return 0;
@@ -181,7 +181,7 @@ int parse_proto(const char *s, uint8_t *proto)
 	else if (!strcmp(s, "udp"))
 		*proto = IPPROTO_UDP;
 	else
-		return fail("invalid protocol `%s' (use tcp, udp)",
+		return parse_fail("invalid protocol `%s' (use tcp, udp)",
 			    quote_arg(s));
 	return 0;
 }
@@ -250,19 +250,19 @@ int parse_vip(const char *s, struct svc_key *key)
 	if (check_len("VIP", s))
 		return -1;
 	if (s[0] == '[' && !strchr(s, ']'))
-		return fail("invalid VIP `%s': missing `]' (use " VIP_SYNTAX
+		return parse_fail("invalid VIP `%s': missing `]' (use " VIP_SYNTAX
 			    ")",
 			    quote_arg(s));
 	af = split_addrport(s, host, sizeof(host), &port);
 	if (af == AF_INET6 && s[0] != '[')
-		return fail(
+		return parse_fail(
 			"invalid VIP `%s': write an IPv6 VIP as [IPV6]:PORT",
 			quote_arg(s));
 	if (af < 0 || inet_pton(af, host, &key->addr) != 1)
-		return fail("invalid VIP `%s' (use " VIP_SYNTAX ")",
+		return parse_fail("invalid VIP `%s' (use " VIP_SYNTAX ")",
 			    quote_arg(s));
 	if (!port)
-		return fail("missing port in VIP `%s' (use " VIP_SYNTAX
+		return parse_fail("missing port in VIP `%s' (use " VIP_SYNTAX
 			    ", port 0 for every port)",
 			    quote_arg(s));
 	if (parse_port_in(port, "VIP", s, &key->port))
@@ -281,10 +281,10 @@ int parse_backend(const char *s, const struct svc_key *svc, struct be_key *be)
 		return -1;
 	af = split_addrport(s, host, sizeof(host), &port);
 	if (af < 0 || inet_pton(af, host, &be->addr) != 1)
-		return fail("invalid backend `%s' (use " BACKEND_SYNTAX ")",
+		return parse_fail("invalid backend `%s' (use " BACKEND_SYNTAX ")",
 			    quote_arg(s));
 	if (af != svc->af)
-		return fail(
+		return parse_fail(
 			"address family of backend `%s' does not match VIP `%s'",
 			quote_arg(s),
 			format_addrport(vip, sizeof(vip), svc->af, &svc->addr,
@@ -307,20 +307,20 @@ int parse_source(const char *s, const struct svc_key *svc, struct flow_src *src)
 	memset(src, 0, sizeof(*src));
 	af = split_addrport(s, host, sizeof(host), &port);
 	if (af == AF_INET6 && s[0] != '[')
-		return fail(
+		return parse_fail(
 			"invalid source `%s': write an IPv6 source as [IPV6]:PORT",
 			quote_arg(s));
 	if (af < 0 || inet_pton(af, host, &src->addr) != 1)
-		return fail("invalid source `%s' (use " SOURCE_SYNTAX ")",
+		return parse_fail("invalid source `%s' (use " SOURCE_SYNTAX ")",
 			    quote_arg(s));
 	if (af != svc->af)
-		return fail(
+		return parse_fail(
 			"address family of source `%s' does not match VIP `%s'",
 			quote_arg(s),
 			format_addrport(vip, sizeof(vip), svc->af, &svc->addr,
 					svc->port));
 	if (!port)
-		return fail("missing port in source `%s' (use " SOURCE_SYNTAX
+		return parse_fail("missing port in source `%s' (use " SOURCE_SYNTAX
 			    ")",
 			    quote_arg(s));
 	return parse_port_in(port, "source", s, &src->port);
@@ -332,9 +332,9 @@ int parse_sched(const char *s, uint32_t *sched)
 
 	if (check_len("sched", s))
 		return -1;
-	i = match(s, sched_names, ARRAY_SIZE(sched_names));
+	i = parse_match(s, sched_names, ARRAY_SIZE(sched_names));
 	if (i < 0)
-		return fail("invalid sched `%s' (use %s)", quote_arg(s),
+		return parse_fail("invalid sched `%s' (use %s)", quote_arg(s),
 			    choices(sched_names, ARRAY_SIZE(sched_names)));
 	*sched = i;
 	return 0;
@@ -346,9 +346,9 @@ int parse_mode(const char *s, uint32_t *mode)
 
 	if (check_len("mode", s))
 		return -1;
-	i = match(s, mode_names, ARRAY_SIZE(mode_names));
+	i = parse_match(s, mode_names, ARRAY_SIZE(mode_names));
 	if (i < 0)
-		return fail("invalid mode `%s' (use %s)", quote_arg(s),
+		return parse_fail("invalid mode `%s' (use %s)", quote_arg(s),
 			    choices(mode_names, ARRAY_SIZE(mode_names)));
 	*mode = i;
 	return 0;
@@ -361,7 +361,7 @@ int parse_weight(const char *s, uint32_t *weight)
 	if (check_len("weight", s))
 		return -1;
 	if (str_to_ulong(s, VIPLB_WEIGHT_MAX, &v))
-		return fail("invalid weight `%s' (use 0..%d)", quote_arg(s),
+		return parse_fail("invalid weight `%s' (use 0..%d)", quote_arg(s),
 			    VIPLB_WEIGHT_MAX);
 	*weight = v;
 	return 0;
@@ -375,10 +375,10 @@ int parse_table_size(const char *s, uint32_t *size)
 		return -1;
 	if (str_to_ulong(s, 0xffffffffUL, &v) || v < VIPLB_TABLE_SIZE_MIN ||
 	    v > VIPLB_TABLE_SIZE_MAX)
-		return fail("invalid table-size `%s' (" TABLE_SIZE_HINT ")",
+		return parse_fail("invalid table-size `%s' (" TABLE_SIZE_HINT ")",
 			    quote_arg(s));
 	if (!viplb_maglev_is_prime(v))
-		return fail(
+		return parse_fail(
 			"invalid table-size `%s': not a prime (" TABLE_SIZE_HINT
 			")",
 			quote_arg(s));
@@ -397,7 +397,7 @@ int tokenize_line(char *line, char **argv, int max)
 		if (!*p || *p == '#')
 			break;
 		if (argc == max)
-			return fail("too many arguments (max %d)", max);
+			return parse_fail("too many arguments (max %d)", max);
 		argv[argc++] = p;
 		while (*p && *p != '#' && !isspace((unsigned char)*p))
 			p++;
@@ -590,7 +590,7 @@ static const char *next_arg(int *argc, char ***argv, const char *ctx,
 	const char *s;
 
 	if (*argc == 0) {
-		fail("%s: missing %s", ctx, what);
+		parse_fail("%s: missing %s", ctx, what);
 		return NULL;
 	}
 	s = **argv;
@@ -619,7 +619,7 @@ static const char *kw_value(int *argc, char ***argv, const char *ctx,
 			    const char *kw, const char *hint)
 {
 	if (*argc == 0) {
-		fail("%s: missing value after `%s' (%s)", ctx, kw, hint);
+		parse_fail("%s: missing value after `%s' (%s)", ctx, kw, hint);
 		return NULL;
 	}
 	(*argc)--;
@@ -630,7 +630,7 @@ static int once(unsigned int *has, unsigned int bit, const char *kw,
 		const char *ctx)
 {
 	if (*has & bit)
-		return fail("duplicate keyword `%s' for %s", kw, ctx);
+		return parse_fail("duplicate keyword `%s' for %s", kw, ctx);
 	*has |= bit;
 	return 0;
 }
@@ -662,13 +662,13 @@ static int parse_svc_opts(int argc, char **argv, const char *ctx,
 		} else if (!strcmp(kw, "snat") ||
 			   (cmd->op == OP_SVC_SET && !strcmp(kw, "nosnat"))) {
 			if (cmd->has & HAS_FLAGS)
-				return fail(
+				return parse_fail(
 					"duplicate or conflicting keyword `%s' for %s",
 					kw, ctx);
 			cmd->has |= HAS_FLAGS;
 			cmd->flags = kw[0] == 's' ? VIPLB_SVC_F_SNAT : 0;
 		} else {
-			return fail("unknown keyword `%s' for %s",
+			return parse_fail("unknown keyword `%s' for %s",
 				    quote_arg(kw), ctx);
 		}
 	}
@@ -678,7 +678,7 @@ static int parse_svc_opts(int argc, char **argv, const char *ctx,
 static int no_more(int argc, char **argv, const char *ctx)
 {
 	if (argc > 0)
-		return fail("unexpected argument `%s' for %s",
+		return parse_fail("unexpected argument `%s' for %s",
 			    quote_arg(argv[0]), ctx);
 	return 0;
 }
@@ -705,16 +705,16 @@ static int parse_lookup_opts(int argc, char **argv, const char *ctx,
 			    parse_port(v, &cmd->dport))
 				return -1;
 		} else {
-			return fail("unknown keyword `%s' for %s",
+			return parse_fail("unknown keyword `%s' for %s",
 				    quote_arg(kw), ctx);
 		}
 	}
 	if (!(cmd->has & HAS_SRC))
-		return fail(
+		return parse_fail(
 			"%s: missing source (use from IPV4:PORT or from [IPV6]:PORT)",
 			ctx);
 	if ((cmd->has & HAS_DPORT) && cmd->svc.port)
-		return fail("%s: `dport' is only for a VIP of port 0, not `%s'",
+		return parse_fail("%s: `dport' is only for a VIP of port 0, not `%s'",
 			    ctx,
 			    format_addrport(vip, sizeof(vip), cmd->svc.af,
 					    &cmd->svc.addr, cmd->svc.port));
@@ -753,7 +753,7 @@ int parse_service_cmd(int argc, char **argv, struct config_cmd *cmd)
 	else if (!strcmp(argv[0], "lookup"))
 		cmd->op = OP_SVC_LOOKUP;
 	else
-		return fail(
+		return parse_fail(
 			"unknown command `%s' for service (use add, set, del, show, lookup, help)",
 			quote_arg(argv[0]));
 	ctx = op_words(cmd->op);
@@ -771,7 +771,7 @@ int parse_service_cmd(int argc, char **argv, struct config_cmd *cmd)
 	if (parse_svc_opts(argc, argv, ctx, cmd))
 		return -1;
 	if (cmd->op == OP_SVC_SET && !(cmd->has & ~HAS_KEY))
-		return fail(
+		return parse_fail(
 			"%s: nothing to change (use sched, mode, table-size, snat, nosnat)",
 			ctx);
 	return 0;
@@ -792,7 +792,7 @@ int parse_backend_cmd(int argc, char **argv, struct config_cmd *cmd)
 	else if (!strcmp(argv[0], "del"))
 		cmd->op = OP_BE_DEL;
 	else
-		return fail(
+		return parse_fail(
 			"unknown command `%s' for backend (use add, set, del, help)",
 			quote_arg(argv[0]));
 	ctx = op_words(cmd->op);
@@ -816,12 +816,12 @@ int parse_backend_cmd(int argc, char **argv, struct config_cmd *cmd)
 			    parse_weight(v, &cmd->weight))
 				return -1;
 		} else {
-			return fail("unknown keyword `%s' for %s",
+			return parse_fail("unknown keyword `%s' for %s",
 				    quote_arg(kw), ctx);
 		}
 	}
 	if (cmd->op == OP_BE_SET && !(cmd->has & HAS_WEIGHT))
-		return fail("%s: missing weight (use weight N)", ctx);
+		return parse_fail("%s: missing weight (use weight N)", ctx);
 	return 0;
 }
 
@@ -842,7 +842,7 @@ int parse_stats_cmd(int argc, char **argv, struct config_cmd *cmd)
 	}
 	/* Anything else is the optional key of the stats listing. */
 	if (argc > 0 && parse_proto(argv[0], &proto))
-		return fail(
+		return parse_fail(
 			"unknown command or protocol `%s' for stats (use zero, help, tcp, udp)",
 			quote_arg(argv[0]));
 	return parse_show_args(argc, argv, "stats", cmd);
@@ -856,7 +856,7 @@ int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd)
 
 	memset(cmd, 0, sizeof(*cmd));
 	if (argc == 0)
-		return fail("missing command");
+		return parse_fail("missing command");
 	if (!strcmp(argv[0], "flush")) {
 		cmd->op = OP_FLUSH;
 		return no_more(argc - 1, argv + 1, "flush");
@@ -865,32 +865,32 @@ int parse_config_cmd(int argc, char **argv, struct config_cmd *cmd)
 		if (argc >= 2 &&
 		    (!strcmp(argv[1], "show") || !strcmp(argv[1], "lookup") ||
 		     !strcmp(argv[1], "help")))
-			return fail("`service %s' not allowed in restore",
+			return parse_fail("`service %s' not allowed in restore",
 				    argv[1]);
 		if (argc == 1)
-			return fail("`service show' not allowed in restore");
+			return parse_fail("`service show' not allowed in restore");
 		ret = parse_service_cmd(argc - 1, argv + 1, cmd);
 		return ret ? -1 : 0;
 	}
 	if (!strcmp(argv[0], "backend")) {
 		if (argc >= 2 && !strcmp(argv[1], "help"))
-			return fail("`backend help' not allowed in restore");
+			return parse_fail("`backend help' not allowed in restore");
 		ret = parse_backend_cmd(argc - 1, argv + 1, cmd);
 		if (ret)
 			return -1;
 		/* The transaction starts empty: it has no flows to drop. */
 		if (cmd->has & HAS_FLUSH)
-			return fail(
+			return parse_fail(
 				"`backend del ... flush' not allowed in restore (use it with -b)");
 		return 0;
 	}
 	if (!strcmp(argv[0], "stats") && argc >= 2 && !strcmp(argv[1], "zero"))
-		return fail(
+		return parse_fail(
 			"`stats zero' not allowed in restore (use it with -b)");
-	if (match(argv[0], others, ARRAY_SIZE(others)) >= 0)
-		return fail(
+	if (parse_match(argv[0], others, ARRAY_SIZE(others)) >= 0)
+		return parse_fail(
 			"`%s' not allowed in restore (use service, backend, flush)",
 			argv[0]);
-	return fail("unknown object `%s' (use service, backend, flush)",
+	return parse_fail("unknown object `%s' (use service, backend, flush)",
 		    quote_arg(argv[0]));
 }

@@ -93,7 +93,14 @@ struct config_cmd {
 	unsigned int line; /* batch/restore line number, 0 for argv */
 };
 
+/* The index of @s in @names[0..n) (exact match; NULLs skipped), or -1. */
+int parse_match(const char *s, const char *const *names, size_t n);
 const char *parse_error(void);
+/*
+ * Set the message parse_error() returns, for parsers built on these
+ * (lib/health.c).  Returns -1.
+ */
+int parse_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Report parse_error(); returns CMD_USAGE after PARSE_USAGE, else 1. */
 int parse_failed(int ret);
 /*

@@ -34,6 +34,11 @@ bool print_is_json(void)
 	return pr.json;
 }
 
+bool print_pretty(void)
+{
+	return pr.pretty;
+}
+
 static void newline_indent(void)
 {
 	int i;

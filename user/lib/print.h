@@ -21,6 +21,8 @@ enum output_type {
 
 void print_init(FILE *fp, bool json, bool pretty);
 bool print_is_json(void);
+/* Whether JSON is pretty-printed (-p). */
+bool print_pretty(void);
 
 /* key is NULL for array elements and for the top-level value. */
 void open_json_object(const char *key);

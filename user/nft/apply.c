@@ -5,6 +5,7 @@
  * write the whole table in one batch.  A restore starts from no service.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,34 +53,55 @@ static void report(const struct config_cmd *cmd, int err, const char *why)
 		errmsg("%s: %s (nf_tables)", what, strerror(-err));
 }
 
-int nft_apply(const struct config_cmd *cmd, bool xdp)
+int nft_apply_many(const struct config_cmd *cmds, size_t n, bool xdp,
+		   bool *ok)
 {
 	struct lb_service_list list;
+	size_t i, nr_ok = 0;
 	char what[256];
 	const char *why;
 	int err, ret;
 
-	format_cmd(what, sizeof(what), cmd);
+	format_cmd(what, sizeof(what), &cmds[0]);
+	if (n > 1)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 " and %zu more", n - 1);
+	memset(ok, 0, n * sizeof(*ok));
 	if (nft_fetch(NULL, true, what, &list))
 		return -1;
-	err = nft_model_apply(&list, cmd, xdp, &why);
-	if (err) {
-		report(cmd, err, why);
-		free_services(&list);
-		return -1;
+	for (i = 0; i < n; i++) {
+		err = nft_model_apply(&list, &cmds[i], xdp, &why);
+		if (err)
+			report(&cmds[i], err, why);
+		ok[i] = !err;
+		nr_ok += !err;
 	}
-	ret = commit(&list, what);
+	ret = nr_ok ? commit(&list, what) : -1;
 	free_services(&list);
+	if (ret)
+		memset(ok, 0, n * sizeof(*ok));
+	return ret || nr_ok < n ? -1 : 0;
+}
+
+int nft_apply(const struct config_cmd *cmd, bool xdp)
+{
+	char what[256];
+	bool ok;
+	int err;
+
+	if (nft_apply_many(cmd, 1, xdp, &ok))
+		return -1;
 	/* The backend is out of the table: now its connections go. */
-	if (!ret && cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH)) {
+	if (cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH)) {
 		err = nft_ct_flush(&cmd->svc, &cmd->be);
 		if (err) {
+			format_cmd(what, sizeof(what), cmd);
 			errmsg("%s: deleting its conntrack entries: %s", what,
 			       strerror(-err));
-			ret = -1;
+			return -1;
 		}
 	}
-	return ret;
+	return 0;
 }
 
 int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp)

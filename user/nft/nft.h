@@ -55,6 +55,13 @@ bool nft_serves(const struct lb_service *svc);
  * serve; without, refused.  0 or -1 (reported).
  */
 int nft_apply(const struct config_cmd *cmd, bool xdp);
+/*
+ * Commands @cmds[0..n) in one batch, read and written once (a daemon's
+ * weight changes).  A command the model refuses is reported and left
+ * out; ok[i] says whether cmds[i] was written.  0 if all were, else -1.
+ */
+int nft_apply_many(const struct config_cmd *cmds, size_t n, bool xdp,
+		   bool *ok);
 /* A whole restore, from an empty config, in one batch.  0 or -1. */
 int nft_restore(const struct config_cmd *cmds, size_t n, bool xdp);
 /*

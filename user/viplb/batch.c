@@ -7,7 +7,9 @@
  * first error.
  *
  * restore parses the whole file first (restore_parse() of lib/cmdfile.h,
- * no kernel involved) and sends nothing if any line is wrong.  The target layer
+ * no kernel involved) and sends nothing if any line is wrong.  Its health
+ * lines are checked like the others, then left to viplbd: one file
+ * serves both.  The target layer
  * then applies it: in the module as one transaction (lib/txn.h), so that
  * an error anywhere leaves the live configuration untouched.
  *
@@ -130,6 +132,6 @@ int do_restore(int argc, char **argv)
 	if (!restore_parse(f, file, &r))
 		ret = target_restore(r.cmds, r.nr) ? 1 : 0;
 	cmdfile_close(f);
-	free(r.cmds);
+	restore_free(&r);
 	return ret;
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "health.h"
 #include "nl.h"
 #include "parse.h"
 #include "print.h"
@@ -70,6 +71,9 @@ static const struct object {
 	{ "save", do_save, "viplb save\n", false, true },
 	{ "restore", do_restore,
 	  "viplb restore [FILE]                   (FILE - or none: stdin)\n",
+	  false, true },
+	{ "health", do_health,
+	  "viplb health show [socket PATH]        (viplbd's checks; PATH " VIPLBD_SOCKET ")\n",
 	  false, true },
 	{ "xdp", do_xdp,
 	  "viplb xdp attach DEV [mode native|generic|auto] [flows N] [tunsrc ADDR]...\n"
@@ -164,7 +168,7 @@ int run_command(int argc, char **argv)
 	int ret;
 
 	if (!o) {
-		errmsg("unknown object `%s' (use service, backend, show, stats, flush, save, restore, tables, tables-save, tables-restore, help)",
+		errmsg("unknown object `%s' (use service, backend, show, stats, flush, save, restore, health, xdp, tables, tables-save, tables-restore, help)",
 		       quote_arg(argv[0]));
 		return 1;
 	}

@@ -23,6 +23,9 @@ int do_show(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_flush(int argc, char **argv);
 
+/* health.c */
+int do_health(int argc, char **argv);
+
 /* batch.c */
 int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);

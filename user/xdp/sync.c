@@ -3,7 +3,7 @@
  * The XDP maps kept in step with the service commands: copies of the
  * module's services (the mirror), and commands, restores and reads on the
  * maps alone when the module is not loaded.  Which of these a command
- * takes is decided by the target layer (user/viplb/target.c), which also
+ * takes is decided by the target layer (user/target/target.c), which also
  * takes the write lock (pin.c).
  *
  * The maps are pinned in this netns's directory (pin.c): the maps (by

@@ -55,6 +55,12 @@ const char *target_served(const struct lb_service *svc, bool *text);
 int target_lookup(const struct config_cmd *cmd, struct lookup_reply *r);
 /* One service, backend, flush or stats-zero command.  0 or -1 (reported). */
 int target_apply(const struct config_cmd *cmd);
+/*
+ * Commands one after the other, as target_apply() each, but on nf_tables
+ * read and written once for all.  ok[i] says whether cmds[i] took; 0 if
+ * all did, else -1 (each failure reported).
+ */
+int target_apply_many(const struct config_cmd *cmds, size_t n, bool *ok);
 /* A whole restore: atomic in the module.  0 or -1 (reported). */
 int target_restore(const struct config_cmd *cmds, size_t n);
 /*

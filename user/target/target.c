@@ -298,6 +298,22 @@ int target_apply(const struct config_cmd *cmd)
 	}
 }
 
+int target_apply_many(const struct config_cmd *cmds, size_t n, bool *ok)
+{
+	size_t i, nr_ok = 0;
+
+	if (!n)
+		return 0;
+	nft_now_forget();
+	if (target_get() == TARGET_NFT)
+		return nft_apply_many(cmds, n, false, ok);
+	for (i = 0; i < n; i++) {
+		ok[i] = !target_apply(&cmds[i]);
+		nr_ok += ok[i];
+	}
+	return nr_ok == n ? 0 : -1;
+}
+
 static void report_begin(const struct nl_error *err)
 {
 	if (!err->syscall && err->error == EBUSY)

@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# viplbd_cpu.sh: what viplbd costs at scale.  10,000 backends (50 nat
+# services of 200 backends each, on nf_tables) checked with tcp every 2 s
+# against listeners in a network namespace; viplbd's CPU time (user +
+# system, from /proc/PID/stat) over 60 s, as a percentage of one CPU.
+# Not part of make check or make bench: run it by hand, as root, on a
+# host without the viplb module (it uses the nf_tables datapath):
+#
+#   bench/viplbd_cpu.sh            # BACKENDS=10000 DURATION=60 INTERVAL=2s
+#
+#   director $D (viplbd)                      backends $B
+#   d0 198.51.100.254/24 ------------------- b0 198.51.100.1-200/24
+#                                               one python3 listener on
+#                                               0.0.0.0:8080, accepting
+#                                               and closing
+#
+# The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.  Also
+# printed: viplbd's user and system time apart, the listener's CPU, how
+# many backends are up at the end (all should be) and the first
+# transitions after the first results (there should be none).  SYNC=N
+# runs viplbd with -r N.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/.." && pwd -P)
+VIPLB=$repo/user/viplb/viplb
+VIPLBD=$repo/user/viplbd/viplbd
+PER_SERVICE=200
+BACKENDS=${BACKENDS:-10000}
+DURATION=${DURATION:-60}
+INTERVAL=${INTERVAL:-2s}
+
+[ "$(id -u)" -eq 0 ] || { echo "viplbd_cpu: must run as root" >&2; exit 1; }
+[ -x "$VIPLBD" ] || { echo "viplbd_cpu: $VIPLBD not built (make -C user)" >&2; exit 1; }
+[ -e /sys/module/viplb ] && { echo "viplbd_cpu: the module is loaded: this bench is for nf_tables" >&2; exit 1; }
+[ $((BACKENDS % PER_SERVICE)) -eq 0 ] ||
+	{ echo "viplbd_cpu: BACKENDS must be a multiple of $PER_SERVICE" >&2; exit 1; }
+SERVICES=$((BACKENDS / PER_SERVICE))
+
+suffix=$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')
+D=vbd-$suffix
+B=vbb-$suffix
+T=$(mktemp -d /tmp/viplbd_cpu.XXXXXX)
+pids=""
+cleanup()
+{
+	for p in $pids; do
+		kill "$p" 2>/dev/null || true
+	done
+	sleep 1
+	# A daemon too busy to read its signalfd.
+	for p in $pids; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	ip netns del "$D" 2>/dev/null || true
+	ip netns del "$B" 2>/dev/null || true
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+ip netns add "$D"
+ip netns add "$B"
+ip -n "$D" link set lo up
+ip -n "$B" link set lo up
+ip -n "$D" link add d0 type veth peer name b0 netns "$B"
+ip -n "$D" addr add 198.51.100.254/24 dev d0
+ip -n "$D" link set d0 up
+for i in $(seq "$PER_SERVICE"); do
+	echo "addr add 198.51.100.$i/24 dev b0"
+done | ip -n "$B" -batch -
+ip -n "$B" link set b0 up
+
+# The listener: accept and close, as fast as it can.
+cat >"$T/listen.py" <<'EOF'
+import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8080))
+s.listen(4096)
+while True:
+    c, _ = s.accept()
+    c.close()
+EOF
+ip netns exec "$B" python3 "$T/listen.py" &
+LPID=$!
+pids="$pids $LPID"
+
+{
+	for s in $(seq "$SERVICES"); do
+		echo "service add tcp 192.0.2.$s:80 sched rr"
+		for i in $(seq "$PER_SERVICE"); do
+			echo "backend add tcp 192.0.2.$s:80 198.51.100.$i:8080"
+		done
+		echo "health tcp 192.0.2.$s:80 check tcp interval $INTERVAL timeout 1s"
+	done
+} >"$T/viplb.conf"
+"$VIPLB" -n "$D" restore "$T/viplb.conf"
+
+ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" ${SYNC:+-r "$SYNC"} \
+	2>"$T/log" &
+DPID=$!
+pids="$DPID $pids"
+
+# count STATE: how many backends viplbd has in STATE.
+count()
+{
+	"$VIPLB" -j health show socket "$T/viplbd.sock" 2>/dev/null |
+		python3 -c "import json, sys; print(sum(m['state'] == '$1' for m in json.load(sys.stdin)))"
+}
+n=0
+until [ "$(count up 2>/dev/null || echo 0)" -eq "$BACKENDS" ]; do
+	n=$((n + 1))
+	if [ $n -gt 60 ]; then
+		echo "viplbd_cpu: not every backend up after 60 s: $(count up) of $BACKENDS" >&2
+		tail -5 "$T/log" >&2
+		exit 1
+	fi
+	sleep 1
+done
+
+# ticks PID [FIELD]: user + system time of PID (or user or system alone:
+# FIELD 12 or 13 after the command name, fields 14 and 15 of stat), in
+# clock ticks.
+ticks()
+{
+	sed 's/.*) //' "/proc/$1/stat" |
+		awk -v f="${2:-0}" '{ print f ? $f : $12 + $13 }'
+}
+hz=$(getconf CLK_TCK)
+d0=$(ticks $DPID)
+u0=$(ticks $DPID 12)
+l0=$(ticks $LPID)
+t0=$(date +%s%N)
+sleep "$DURATION"
+d1=$(ticks $DPID)
+u1=$(ticks $DPID 12)
+l1=$(ticks $LPID)
+t1=$(date +%s%N)
+up=$(count up)
+wall_ms=$(((t1 - t0) / 1000000))
+pct()
+{
+	awk -v t="$1" -v hz="$hz" -v ms="$wall_ms" \
+		'BEGIN { printf "%.2f", t / hz * 1000 / ms * 100 }'
+}
+
+echo "viplbd: $BACKENDS backends ($SERVICES services x $PER_SERVICE), tcp checks every $INTERVAL, over $((wall_ms / 1000)) s:"
+echo "  viplbd CPU: $(pct $((d1 - d0)))% of one CPU ($((d1 - d0)) ticks of 1/$hz s)"
+echo "    user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))% (the system time includes the"
+echo "    backends' side of each handshake: veth delivers it in softirq on the sending CPU)"
+echo "  listener CPU: $(pct $((l1 - l0)))% of one CPU"
+echo "  backends up at the end: $up of $BACKENDS"
+echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first: $(grep -c -- '-> .*weight' "$T/log" | awk -v b="$BACKENDS" '{ print $1 - b }')"
+grep -v 'unknown ->' "$T/log" | grep -- '->' | head -3 | sed 's/^/    /'
+[ "$up" -eq "$BACKENDS" ]

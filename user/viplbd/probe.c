@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The probes.  Each is a non-blocking socket (or a child process) in the
+ * epoll set, with the member's timer as its timeout:
+ *
+ *   tcp   connect(); writable with SO_ERROR 0 is a success
+ *         (tcp and http close with a reset: SO_LINGER 0)
+ *   http  connect, "GET PATH HTTP/1.0", then the status line and, with
+ *         body, the text somewhere in what the server sends (64 KiB at
+ *         most); a success as soon as both are seen
+ *   udp   a connected socket sends the payload; any reply is a success,
+ *         an ICMP port unreachable (ECONNREFUSED) a failure
+ *   exec  the program, forked and exec'd with VIPLB_* variables naming
+ *         the service and backend; exit status 0 is a success.  Waited
+ *         for through a pidfd; killed (its process group) at the timeout
+ *
+ * The next probe starts an interval after this one started.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "viplbd.h"
+
+#define HTTP_MAX 65536
+
+static void watch(struct member *m, int fd, uint32_t events, int op)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = m };
+
+	if (epoll_ctl(epoll_fd, op, fd, &ev))
+		logmsg("%s: epoll_ctl: %s", member_name(m), strerror(errno));
+}
+
+/* Close what the probe holds; the child, if any, is killed and reaped. */
+void probe_cancel(struct member *m)
+{
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
+	if (m->pidfd >= 0) {
+		kill(-m->pid, SIGKILL);
+		waitpid(m->pid, NULL, 0);
+		close(m->pidfd);
+	}
+	m->pidfd = -1;
+	free(m->buf);
+	m->buf = NULL;
+	m->len = 0;
+}
+
+/* The probe's end: its result, and the next probe's time. */
+static void finish(struct member *m, bool ok, const char *reason)
+{
+	uint64_t next = m->started_us / 1000 + m->hc.interval_ms;
+	uint64_t now = now_ms();
+
+	probe_cancel(m);
+	m->latency_us = now_us() - m->started_us;
+	timer_set(m, next > now ? next : now);
+	state_result(m, ok, reason);
+}
+
+static void fail_errno(struct member *m, const char *what, int err)
+{
+	char reason[128];
+
+	snprintf(reason, sizeof(reason), "%s: %s", what, strerror(err));
+	finish(m, false, reason);
+}
+
+static void start_exec(struct member *m)
+{
+	char vip[ADDRPORT_STRLEN], be[ADDRPORT_STRLEN], addr[ADDRPORT_STRLEN];
+	char svc[ADDRPORT_STRLEN + 8], port[8];
+	const struct svc_key *k = &m->key.svc;
+	sigset_t none;
+	pid_t pid;
+	int fd;
+
+	format_addrport(vip, sizeof(vip), k->af, &k->addr, k->port);
+	snprintf(svc, sizeof(svc), "%s %s", proto_name(k->proto), vip);
+	format_addrport(be, sizeof(be), k->af, &m->key.be.addr, m->key.be.port);
+	pid = fork();
+	if (pid < 0) {
+		fail_errno(m, "fork", errno);
+		return;
+	}
+	if (!pid) {
+		/* The child: its own process group, killed whole at timeout. */
+		setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+		}
+		closefrom(3);
+		setenv("VIPLB_SERVICE", svc, 1);
+		setenv("VIPLB_BACKEND", be, 1);
+		format_addr(addr, sizeof(addr), k->af, &m->key.be.addr);
+		setenv("VIPLB_BACKEND_ADDR", addr, 1);
+		snprintf(port, sizeof(port), "%u", m->key.be.port);
+		setenv("VIPLB_BACKEND_PORT", port, 1);
+		format_addr(addr, sizeof(addr), k->af,
+			    m->hc.has_connect ? &m->hc.connect.addr :
+						&m->key.be.addr);
+		setenv("VIPLB_CHECK_ADDR", addr, 1);
+		snprintf(port, sizeof(port), "%u",
+			 m->dst.ss_family == AF_INET6 ?
+				 ntohs(((struct sockaddr_in6 *)&m->dst)->sin6_port) :
+				 ntohs(((struct sockaddr_in *)&m->dst)->sin_port));
+		setenv("VIPLB_CHECK_PORT", port, 1);
+		execl(m->hc.arg, m->hc.arg, (char *)NULL);
+		fprintf(stderr, "viplbd: exec %s: %s\n", m->hc.arg,
+			strerror(errno));
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	m->pid = pid;
+	m->pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (m->pidfd < 0) {
+		int err = errno;
+
+		kill(-pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		fail_errno(m, "pidfd_open", err);
+		return;
+	}
+	watch(m, m->pidfd, EPOLLIN, EPOLL_CTL_ADD);
+}
+
+static void exec_done(struct member *m)
+{
+	char reason[64];
+	int status;
+
+	if (waitpid(m->pid, &status, WNOHANG) <= 0)
+		return;
+	close(m->pidfd);
+	m->pidfd = -1;
+	if (WIFEXITED(status))
+		snprintf(reason, sizeof(reason), "exit status %d",
+			 WEXITSTATUS(status));
+	else
+		snprintf(reason, sizeof(reason), "killed by signal %d",
+			 WTERMSIG(status));
+	finish(m, WIFEXITED(status) && !WEXITSTATUS(status), reason);
+}
+
+void probe_start(struct member *m)
+{
+	static const struct linger no_linger = { .l_onoff = 1, .l_linger = 0 };
+	int type = m->hc.type == HEALTH_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	ssize_t n;
+
+	m->started_us = now_us();
+	timer_set(m, m->started_us / 1000 + m->hc.timeout_ms);
+	if (m->hc.type != HEALTH_EXEC &&
+	    !((struct sockaddr_in *)&m->dst)->sin_port) {
+		finish(m, false, "no port to check (use port N in the health line)");
+		return;
+	}
+	if (m->hc.type == HEALTH_EXEC) {
+		start_exec(m);
+		return;
+	}
+	m->fd = socket(m->dst.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		       0);
+	if (m->fd < 0) {
+		fail_errno(m, "socket", errno);
+		return;
+	}
+	/*
+	 * Closed with a reset, as HAProxy's checks are: no FIN exchange and
+	 * no TIME_WAIT on the director for each of thousands of checks.
+	 */
+	if (type == SOCK_STREAM)
+		setsockopt(m->fd, SOL_SOCKET, SO_LINGER, &no_linger,
+			   sizeof(no_linger));
+	if (connect(m->fd, (struct sockaddr *)&m->dst, m->dst_len) &&
+	    errno != EINPROGRESS) {
+		fail_errno(m, "connect", errno);
+		return;
+	}
+	if (m->hc.type == HEALTH_UDP) {
+		n = send(m->fd, m->hc.send, strlen(m->hc.send), 0);
+		if (n < 0) {
+			fail_errno(m, "send", errno);
+			return;
+		}
+		watch(m, m->fd, EPOLLIN, EPOLL_CTL_ADD);
+		return;
+	}
+	watch(m, m->fd, EPOLLOUT, EPOLL_CTL_ADD);
+}
+
+static void http_send(struct member *m)
+{
+	char req[ARG_MAX_LEN + ADDRPORT_STRLEN + 128], host[ADDRPORT_STRLEN];
+	const union inet_addr *a = m->hc.has_connect ? &m->hc.connect.addr :
+						       &m->key.be.addr;
+	int len;
+
+	format_addr(host, sizeof(host), m->key.svc.af, a);
+	len = snprintf(req, sizeof(req),
+		       "GET %s HTTP/1.0\r\nHost: %s%s%s\r\n"
+		       "User-Agent: viplbd\r\nConnection: close\r\n\r\n",
+		       m->hc.arg, m->key.svc.af == AF_INET6 ? "[" : "", host,
+		       m->key.svc.af == AF_INET6 ? "]" : "");
+	/* A fresh socket's buffer takes the whole request. */
+	if (send(m->fd, req, len, MSG_NOSIGNAL) != len) {
+		fail_errno(m, "send", errno ? errno : EMSGSIZE);
+		return;
+	}
+	m->buf = malloc(HTTP_MAX + 1);
+	if (!m->buf) {
+		fail_errno(m, "http", ENOMEM);
+		return;
+	}
+	watch(m, m->fd, EPOLLIN, EPOLL_CTL_MOD);
+}
+
+/*
+ * What the server sent so far: 1 decided (finish() called), 0 to read on.
+ * At the end (@eof), undecided is a failure.
+ */
+static int http_judge(struct member *m, bool eof)
+{
+	char reason[ARG_MAX_LEN + 64];
+	unsigned int status;
+	char *eol;
+
+	m->buf[m->len] = '\0';
+	eol = strstr(m->buf, "\r\n");
+	if (!eol && !eof)
+		return 0;
+	if (sscanf(m->buf, "HTTP/%*u.%*u %3u", &status) != 1) {
+		finish(m, false, "not an HTTP response");
+		return 1;
+	}
+	if (status != m->hc.expect) {
+		snprintf(reason, sizeof(reason), "status %u (expected %u)",
+			 status, m->hc.expect);
+		finish(m, false, reason);
+		return 1;
+	}
+	if (m->hc.body[0] && !strstr(m->buf, m->hc.body)) {
+		if (!eof)
+			return 0;
+		snprintf(reason, sizeof(reason), "status %u, body lacks `%s'",
+			 status, m->hc.body);
+		finish(m, false, reason);
+		return 1;
+	}
+	snprintf(reason, sizeof(reason), "status %u%s", status,
+		 m->hc.body[0] ? ", body matches" : "");
+	finish(m, true, reason);
+	return 1;
+}
+
+static void http_read(struct member *m)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = recv(m->fd, m->buf + m->len, HTTP_MAX - m->len, 0);
+		if (n < 0) {
+			if (errno == EAGAIN)
+				http_judge(m, false);
+			else
+				fail_errno(m, "recv", errno);
+			return;
+		}
+		m->len += n;
+		if (!n || m->len == HTTP_MAX) {
+			if (!http_judge(m, true))
+				finish(m, false, "connection closed before a status line");
+			return;
+		}
+	}
+}
+
+static bool connected(int fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof(peer);
+
+	return !getpeername(fd, (struct sockaddr *)&peer, &len);
+}
+
+void probe_event(struct member *m, uint32_t events)
+{
+	socklen_t len = sizeof(int);
+	char reason[64];
+	int err = 0;
+	ssize_t n;
+
+	if (m->pidfd >= 0) {
+		exec_done(m);
+		return;
+	}
+	if (m->fd < 0)
+		return;
+	if (m->hc.type == HEALTH_UDP) {
+		char buf[512];
+
+		n = recv(m->fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n < 0) {
+			fail_errno(m, "recv", errno);
+			return;
+		}
+		snprintf(reason, sizeof(reason), "reply of %zd bytes", n);
+		finish(m, true, reason);
+		return;
+	}
+	if (m->buf) {
+		http_read(m);
+		return;
+	}
+	/* Connecting: writable, or an error. */
+	getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+	if (err || (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLOUT))) {
+		fail_errno(m, "connect", err ? err : ECONNRESET);
+		return;
+	}
+	/*
+	 * An event of the previous probe, read in the same epoll batch as
+	 * the timer that started this one, finds a socket still connecting.
+	 */
+	if (!connected(m->fd))
+		return;
+	if (m->hc.type == HEALTH_TCP) {
+		finish(m, true, "connected");
+		return;
+	}
+	http_send(m);
+}
+
+void probe_timer(struct member *m)
+{
+	char reason[64];
+
+	if (m->fd < 0 && m->pidfd < 0) {
+		probe_start(m);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "no answer within %ums",
+		 m->hc.timeout_ms);
+	finish(m, false, reason);
+}

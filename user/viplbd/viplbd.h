@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * viplbd: the health-check daemon.  One thread, one epoll loop:
+ *
+ *   main.c    options, signals (signalfd), the loop, the timer heap
+ *   config.c  the config file into members (one per checked backend),
+ *             reload with the state of unchanged members kept, and the
+ *             periodic sync of the weights with the datapath
+ *   probe.c   the checks: tcp, http, udp (non-blocking sockets) and exec
+ *             (fork/exec, waited for through a pidfd)
+ *   state.c   results into up/down/held, and weights through the target
+ *             layer (target.h), whatever datapath serves the service
+ *   ctl.c     the control socket: viplb health show
+ */
+#ifndef VIPLB_USER_VIPLBD_H
+#define VIPLB_USER_VIPLBD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "health.h"
+#include "parse.h"
+
+/* What an epoll event's data.ptr points to starts with one of these. */
+enum ev_kind {
+	EV_SIGNAL,
+	EV_TIMER,
+	EV_LISTEN,
+	EV_CLIENT,
+	EV_PROBE,
+};
+
+enum member_state {
+	STATE_UNKNOWN, /* no result yet: its weight is left as it is */
+	STATE_UP,
+	STATE_DOWN,
+	STATE_HELD, /* down, and kept down for flapping until hold_until */
+};
+
+/* A service and a backend: what a member checks, and sorts by. */
+struct member_key {
+	struct svc_key svc;
+	struct be_key be;
+};
+
+/* One checked backend of one service. */
+struct member {
+	enum ev_kind kind; /* EV_PROBE: epoll events of its probe */
+	struct member_key key;
+	struct health_check hc;
+	/* The weight it has when up: from the file, or the datapath. */
+	uint32_t weight;
+	bool weight_known;
+	/* Where the probe goes. */
+	struct sockaddr_storage dst;
+	socklen_t dst_len;
+
+	enum member_state state;
+	unsigned int ok_run, fail_run;
+	uint64_t since_ms; /* last transition (or start) */
+	bool have_result, last_ok;
+	char reason[160];
+	uint64_t latency_us;
+	/* Transition times, for flap detection: a ring of HEALTH_MAX_FLAP. */
+	uint64_t flips[HEALTH_MAX_FLAP];
+	unsigned int nr_flips, next_flip;
+	unsigned int hold_level;
+	uint64_t hold_until_ms, hold_ended_ms;
+
+	/* The weight the datapath has, as far as we know. */
+	uint32_t applied;
+	bool applied_known;
+	bool missing; /* not in the datapath at the last sync */
+	bool queued; /* its weight waits for state_flush() */
+
+	/* The probe in flight (fd or pidfd -1 when none). */
+	int fd;
+	int pidfd;
+	pid_t pid;
+	uint64_t started_us;
+	char *buf;
+	size_t len;
+
+	/* Its one timer: the next probe, or the timeout of this one. */
+	uint64_t due_ms;
+	size_t heap_idx; /* SIZE_MAX when not in the heap */
+	bool seen; /* config.c: marks while diffing */
+};
+
+/* The running configuration. */
+struct daemon_config {
+	struct member **members; /* sorted by key */
+	size_t nr;
+	size_t cap;
+	/*
+	 * Health lines for every backend of a service the file lists none
+	 * of: the backends are the datapath's, found at each sync.
+	 */
+	struct health_check *dynamic;
+	size_t nr_dynamic;
+	size_t cap_dynamic;
+};
+
+extern struct daemon_config cfg;
+extern int epoll_fd;
+/* Milliseconds between two syncs of the weights with the datapath. */
+extern unsigned int sync_ms;
+
+uint64_t now_ms(void);
+uint64_t now_us(void);
+
+/* main.c: the timer heap. */
+void timer_set(struct member *m, uint64_t due_ms);
+void timer_clear(struct member *m);
+
+/* "viplbd: " and the message on stderr (the journal's line). */
+void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "tcp 192.0.2.10:80 backend 198.51.100.2:80" */
+const char *member_name(const struct member *m);
+
+/* config.c */
+/*
+ * Load @file and start its probes; on reload, keep unchanged members
+ * (their probes and state) and the old configuration if the file is bad.
+ * With @dry_run, only check the file.  0, or -1 (reported).
+ */
+int config_load(const char *file, bool dry_run);
+/* Read the datapath, learn weights, re-apply the ones we own. */
+void config_sync(void);
+void config_free(void);
+struct member *member_find(const struct member_key *key);
+
+/* probe.c */
+void probe_start(struct member *m);
+void probe_event(struct member *m, uint32_t events);
+/* The probe's timeout, or (none in flight) the time for a new one. */
+void probe_timer(struct member *m);
+void probe_cancel(struct member *m);
+
+/* state.c */
+void state_result(struct member *m, bool ok, const char *reason);
+/* Queue the weight the state wants, if the datapath may lack it. */
+void state_apply(struct member *m);
+/* Write the queued weights (main.c, once per turn of the loop). */
+void state_flush(void);
+/* Drop a member about to be freed from the queue. */
+void state_forget(struct member *m);
+const char *state_name(enum member_state s);
+/* A backend's weight through the target layer.  0, or -1 (reported). */
+int weight_write(const struct member_key *k, uint32_t weight);
+uint32_t state_weight(const struct member *m);
+
+/* ctl.c */
+int ctl_open(const char *path);
+void ctl_event(void *ptr, uint32_t events);
+void ctl_close(void);
+
+#endif /* VIPLB_USER_VIPLBD_H */
