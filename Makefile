@@ -104,11 +104,13 @@ INSTALL ?= install
 
 TOOL_LINKS := viplb-tables viplb6-tables viplb-save viplb6-save \
 	      viplb-restore viplb6-restore
-UNITS := viplb.service viplb-tables.service
+UNITS := viplb.service viplb-tables.service viplbd.service
 # Every file install-user installs, relative to DESTDIR (install_test.sh
 # lists them too).
 USER_FILES := $(SBINDIR)/viplb $(addprefix $(SBINDIR)/,$(TOOL_LINKS)) \
+	$(SBINDIR)/viplbd \
 	$(MANDIR)/man8/viplb.8 $(MANDIR)/man8/viplb-tables.8 \
+	$(MANDIR)/man8/viplbd.8 \
 	$(addprefix $(MANDIR)/man8/,$(addsuffix .8,$(TOOL_LINKS))) \
 	$(PKGLIBDIR)/viplb.bpf.o $(PKGLIBDIR)/viplb-xdp-attach \
 	$(INCLUDEDIR)/linux/viplb.h \
@@ -125,11 +127,13 @@ install-user: user
 		$(DESTDIR)$(PKGLIBDIR) $(DESTDIR)$(INCLUDEDIR)/linux \
 		$(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 0755 user/viplb/viplb $(DESTDIR)$(SBINDIR)/viplb
+	$(INSTALL) -m 0755 user/viplbd/viplbd $(DESTDIR)$(SBINDIR)/viplbd
 	for l in $(TOOL_LINKS); do \
 		ln -sfn viplb $(DESTDIR)$(SBINDIR)/$$l || exit; \
 		ln -sfn viplb-tables.8 $(DESTDIR)$(MANDIR)/man8/$$l.8 || exit; \
 	done
 	$(INSTALL) -m 0644 Documentation/viplb.8 Documentation/viplb-tables.8 \
+		Documentation/viplbd.8 \
 		$(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 0644 build/bpf/viplb.bpf.o $(DESTDIR)$(PKGLIBDIR)/
 	$(SUBST_DIRS) systemd/viplb-xdp-attach.in >$(DESTDIR)$(PKGLIBDIR)/viplb-xdp-attach

@@ -58,6 +58,7 @@ expected_install()
 		/usr/local/include/linux/viplb.h
 		/usr/local/lib/systemd/system/viplb-tables.service
 		/usr/local/lib/systemd/system/viplb.service
+		/usr/local/lib/systemd/system/viplbd.service
 		/usr/local/lib/viplb/viplb-xdp-attach
 		/usr/local/lib/viplb/viplb.bpf.o
 		/usr/local/sbin/viplb
@@ -67,6 +68,7 @@ expected_install()
 		/usr/local/sbin/viplb6-restore -> viplb
 		/usr/local/sbin/viplb6-save -> viplb
 		/usr/local/sbin/viplb6-tables -> viplb
+		/usr/local/sbin/viplbd
 		/usr/local/share/man/man8/viplb-restore.8 -> viplb-tables.8
 		/usr/local/share/man/man8/viplb-save.8 -> viplb-tables.8
 		/usr/local/share/man/man8/viplb-tables.8
@@ -74,6 +76,7 @@ expected_install()
 		/usr/local/share/man/man8/viplb6-restore.8 -> viplb-tables.8
 		/usr/local/share/man/man8/viplb6-save.8 -> viplb-tables.8
 		/usr/local/share/man/man8/viplb6-tables.8 -> viplb-tables.8
+		/usr/local/share/man/man8/viplbd.8
 	EOF
 }
 
@@ -109,7 +112,7 @@ fi
 P=$T/prefix
 if out=$(cd "$ROOT" && $MAKE install-user PREFIX="$P" 2>&1); then
 	pass "make install-user PREFIX=\$T/prefix"
-	for u in viplb.service viplb-tables.service; do
+	for u in viplb.service viplb-tables.service viplbd.service; do
 		check_ok "systemd-analyze verify $u" env MANPATH="$P/share/man" \
 			systemd-analyze verify "$P/lib/systemd/system/$u"
 	done
@@ -183,6 +186,7 @@ check_eq "dpkg -c viplb: the expected files" "$(deb_list "$DEB")" "$(
 	LC_ALL=C sort <<-EOF
 		/lib/systemd/system/viplb-tables.service
 		/lib/systemd/system/viplb.service
+		/lib/systemd/system/viplbd.service
 		/usr/include/linux/viplb.h
 		/usr/lib/viplb/viplb-xdp-attach
 		/usr/lib/viplb/viplb.bpf.o
@@ -193,6 +197,7 @@ check_eq "dpkg -c viplb: the expected files" "$(deb_list "$DEB")" "$(
 		/usr/sbin/viplb6-restore -> viplb
 		/usr/sbin/viplb6-save -> viplb
 		/usr/sbin/viplb6-tables -> viplb
+		/usr/sbin/viplbd
 		/usr/share/doc/viplb/README.md.gz
 		/usr/share/doc/viplb/changelog.Debian.gz
 		/usr/share/doc/viplb/copyright
@@ -204,6 +209,7 @@ check_eq "dpkg -c viplb: the expected files" "$(deb_list "$DEB")" "$(
 		/usr/share/man/man8/viplb6-restore.8.gz -> viplb-tables.8.gz
 		/usr/share/man/man8/viplb6-save.8.gz -> viplb-tables.8.gz
 		/usr/share/man/man8/viplb6-tables.8.gz -> viplb-tables.8.gz
+		/usr/share/man/man8/viplbd.8.gz
 	EOF
 )"
 
