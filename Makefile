@@ -48,6 +48,7 @@ user: bpf
 selftests: user
 	@scripts/kselftest-fw.sh
 	$(MAKE) -C selftests
+	$(MAKE) -C selftests/host
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -53,7 +53,7 @@ require_cmd ip socat cmp jq ethtool nft ping stat tc
 xdp_ns_check
 
 DECAP=$VIPLB_SELFTESTS/ipip_decap.bpf.o
-[ -f "$DECAP" ] || skip_all "$DECAP not built (make -C selftests/host)"
+[ -f "$DECAP" ] || bail "$DECAP not built (make -C selftests/host)"
 # VIPLB_XDP_MODULE=1 (selftests/xdp_host.sh in the VM): the same with the
 # module loaded, which takes every command first (the CLI mirrors it into
 # the maps) and would serve what XDP passes; nat is then the module's.
