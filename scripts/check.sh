@@ -41,8 +41,10 @@
 # the tests the guest scans kmemleak; an object leaked by viplb.ko, like any
 # KASAN/UBSAN/lockdep/RCU report, fails the VM run.
 #
-# Environment: VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800,
-# 9000 with --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
+# Environment: VIPLB_CHECK_TESTS (a space-separated subset of the VM's
+# kselftests, e.g. "lb_nat.sh hostile.sh": only those run in the VM),
+# VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800, 9000 with
+# --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
 # default 1800); with --debug, VIPLB_HOSTILE_N (hostile.sh's frames per
 # datapath, default 100000), VIPLB_SEQFUZZ_N (nl_seqfuzz.sh's messages,
 # default 200000) and VIPLB_FLOOD_FLOWS (limits.sh's flows, 200000).
@@ -179,6 +181,18 @@ fi
 
 # --------------------------------------------------------------- VM ---
 
+# VIPLB_CHECK_TESTS: only these kselftests (names as in the list).
+only=${VIPLB_CHECK_TESTS:-}
+ksft_args=
+for t in $only; do
+	if ! grep -qxF "viplb:$t" "$KSFT/kselftest-list.txt" 2>/dev/null; then
+		result "not ok" "vm: VIPLB_CHECK_TESTS names \`$t', not in $KSFT/kselftest-list.txt"
+		echo "1..$total"
+		echo "$passed passed, $failed failed, $skipped skipped"
+		exit 1
+	fi
+	ksft_args+=" -t viplb:$t"
+done
 echo "# kselftests in the VM: selftests/vm/run ${vm_opts[*]}${vm_opts[*]:+ }-t $VM_LIMIT $KSFT/run_kselftest.sh"
 if [ ! -x "$KSFT/run_kselftest.sh" ] || [ ! -r "$KSFT/kselftest-list.txt" ]; then
 	result "not ok" "vm: $KSFT is missing (make -C selftests)"
@@ -186,10 +200,11 @@ else
 	# The runner reopens /dev/stdout (runner.sh: 4>>/dev/stdout), which
 	# the VM's virtio serial port refuses: give it a pipe.
 	run_suite vm selftests/vm/run "${vm_opts[@]}" -t "$VM_LIMIT" bash -c \
-		"set -o pipefail; $KSFT/run_kselftest.sh 2>&1 | cat"
-	# Every listed kselftest must have reported.
+		"set -o pipefail; $KSFT/run_kselftest.sh $ksft_args 2>&1 | cat"
+	# Every kselftest listed (or chosen) must have reported.
 	while IFS=: read -r coll test; do
 		[ -n "$test" ] || continue
+		[ -z "$only" ] || [[ " $only " == *" $test "* ]] || continue
 		if ! grep -qE "(^|[[:space:]])$coll: $test( |\$)" <<<"$suite_names"; then
 			result "not ok" "vm: selftests: $coll: $test # no result (VM died or timed out)"
 		fi
