@@ -105,6 +105,35 @@ struct nft_batch;
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list);
 
 /*
+ * The counting sets' kinds: what a packet's conntrack entry is looked up
+ * by, in this order (ruleset.c): an exact service's backend, the service
+ * (connections to none of its backends), a port-0 service's backend with
+ * a port, one without, the port-0 service.
+ */
+enum {
+	NFT_COUNT_BE,
+	NFT_COUNT_SVC,
+	NFT_COUNT_ANYBE,
+	NFT_COUNT_ANYADDR,
+	NFT_COUNT_ANYSVC,
+	NFT_COUNT_KINDS
+};
+
+/* The longest key or data of the table's sets, in bytes. */
+#define NFT_KEY_MAX 64
+
+/* The kind of the counting elements of @s (@be NULL) or of backend @be. */
+int nft_count_kind(const struct lb_service *s, const struct lb_backend *be);
+/* The name of the counting set of a family (0 ip, 1 ip6), kind, direction. */
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int dir);
+/* The key of @s's (or @be's) counting elements of @kind; its length. */
+uint32_t nft_count_key(int kind, const struct lb_service *s,
+		       const struct lb_backend *be, uint8_t *key);
+/* The port a backend is DNATed to: its own, else the service's (or 0). */
+uint16_t nft_backend_port(const struct lb_service *s,
+			  const struct lb_backend *be);
+
+/*
  * expr.c: append one expression to a rule; on ENOMEM, none, and
  * nft_expr_nomem is set.  Registers and data as nf_tables takes them.
  */
@@ -124,6 +153,9 @@ void nft_add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
 /* Look up @set: a verdict map if @vmap, else a plain match. */
 void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
 		    bool vmap);
+/* Look up data map @map: its data into @dreg. */
+void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
+			 uint32_t dreg);
 void nft_add_imm(struct nftnl_rule *r, uint32_t dreg, const void *data,
 		 uint32_t len);
 void nft_add_counter(struct nftnl_rule *r, uint64_t pkts, uint64_t bytes);
@@ -178,5 +210,9 @@ int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 /* The same, of the tables of one family. */
 int nft_dump_af(uint16_t type, uint16_t family,
 		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* The elements of set @set of table inet viplb. */
+int nft_dump_elems(const char *set,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data),
+		   void *data);
 
 #endif /* VIPLB_USER_NFT_H */
