@@ -106,6 +106,17 @@ void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
 }
 
+void nft_add_update(struct nftnl_rule *r, uint32_t sreg, const char *set)
+{
+	struct nftnl_expr *e = nft_add_expr(r, "dynset");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+}
+
 void nft_add_imm(struct nftnl_rule *r, uint32_t dreg, const void *data,
 		 uint32_t len)
 {

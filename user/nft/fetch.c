@@ -2,11 +2,12 @@
 /*
  * The services read back from table "inet viplb" (layout in nft.h): the
  * comment of each service chain sN is the save line of its service, and
- * the comment of each element (N . j) of set conns the line of its
+ * the comment of each element (N . j) of set backends the line of its
  * backend j, both parsed by the restore grammar.  The counters are the
- * elements': sconns and conns count connections, the counting sets
- * packets and bytes (a service's own elements hold what none of its
- * backends' do: its total is theirs and its own).
+ * elements' of the sets with counters: sconns and bconns count
+ * connections, the counting sets packets and bytes (a service's own
+ * elements hold what none of its backends' do: its total is theirs and
+ * its own).  A counter without an element is 0.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -30,10 +31,9 @@
 
 #define NO_SERVICE ((size_t)-1)
 
-/* An element of set conns: backend @be of service chain s@svc. */
-struct conn_elem {
+/* An element of set backends: backend @be of service chain s@svc. */
+struct be_elem {
 	uint32_t svc, be;
-	uint64_t conns;
 	char *line;
 };
 
@@ -42,8 +42,8 @@ struct fetch {
 	/* The list position of the service of chain sN, by N. */
 	size_t *pos;
 	size_t nr_pos;
-	struct conn_elem *conns;
-	size_t nr_conns, cap_conns;
+	struct be_elem *bes;
+	size_t nr_bes, cap_bes;
 	/* The counting set being read: its family, kind and direction. */
 	int fam, kind, dir;
 	const char *what;
@@ -142,12 +142,12 @@ static int counter_cb(struct nftnl_expr *e, void *data)
 	return 0;
 }
 
-/* An element of set conns, kept for conns_apply(). */
-static void conns_elem(struct fetch *f, struct nftnl_set_elem *el,
-		       const uint32_t *key, const uint64_t *pb)
+/* An element of set backends, kept for backends_apply(). */
+static void keep_be_elem(struct fetch *f, struct nftnl_set_elem *el,
+			 const uint32_t *key)
 {
 	const char *comment = NULL;
-	struct conn_elem *c;
+	struct be_elem *c;
 	const void *ud;
 	uint32_t len;
 
@@ -155,23 +155,22 @@ static void conns_elem(struct fetch *f, struct nftnl_set_elem *el,
 	if (ud)
 		comment = nft_udata_comment(ud, len);
 	if (!comment) {
-		bad(f, "an element of set conns", "");
+		bad(f, "an element of set backends", "");
 		return;
 	}
-	if (grow_array(f->conns, f->nr_conns, f->cap_conns, 64)) {
+	if (grow_array(f->bes, f->nr_bes, f->cap_bes, 64)) {
 		f->err = -ENOMEM;
 		return;
 	}
-	c = &f->conns[f->nr_conns];
+	c = &f->bes[f->nr_bes];
 	c->svc = key[0];
 	c->be = key[1];
-	c->conns = pb[0];
 	c->line = strdup(comment);
 	if (!c->line) {
 		f->err = -ENOMEM;
 		return;
 	}
-	f->nr_conns++;
+	f->nr_bes++;
 }
 
 /* A counting element: its packets and bytes to its service or backend. */
@@ -223,7 +222,8 @@ static void count_elem(struct fetch *f, const uint8_t *key, uint32_t klen,
 
 /* The elements of one set (f->kind: which, see nft_fetch()). */
 #define KIND_SCONNS (-1)
-#define KIND_CONNS (-2)
+#define KIND_BACKENDS (-2)
+#define KIND_BCONNS (-3)
 
 static int elem_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -256,9 +256,14 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 			continue;
 		pb[0] = pb[1] = 0;
 		nftnl_set_elem_expr_foreach(el, counter_cb, pb);
-		if (f->kind == KIND_CONNS && klen == 8) {
+		if (f->kind == KIND_BACKENDS && klen == 8) {
 			memcpy(k, key, 8);
-			conns_elem(f, el, k, pb);
+			keep_be_elem(f, el, k);
+		} else if (f->kind == KIND_BCONNS && klen == 8) {
+			memcpy(k, key, 8);
+			s = service_of(f, k[0]);
+			if (s && k[1] < s->nr_backends)
+				s->backends[k[1]].stats.conns = pb[0];
 		} else if (f->kind == KIND_SCONNS && klen == 4) {
 			memcpy(k, key, 4);
 			s = service_of(f, k[0]);
@@ -274,36 +279,36 @@ out:
 	return MNL_CB_OK;
 }
 
-static int cmp_conn(const void *a, const void *b)
+static int cmp_be_elem(const void *a, const void *b)
 {
-	const struct conn_elem *x = a, *y = b;
+	const struct be_elem *x = a, *y = b;
 
 	if (x->svc != y->svc)
 		return x->svc < y->svc ? -1 : 1;
 	return x->be < y->be ? -1 : x->be > y->be;
 }
 
-/* The backends, in their services' order, with their connections. */
-static void conns_apply(struct fetch *f)
+/* The backends, each at its place in its service (its j). */
+static void backends_apply(struct fetch *f)
 {
 	struct config_cmd cmd;
 	struct lb_service *s;
 	const char *why;
 	size_t i;
 
-	if (f->nr_conns)
-		qsort(f->conns, f->nr_conns, sizeof(*f->conns), cmp_conn);
-	for (i = 0; !f->err && i < f->nr_conns; i++) {
-		const struct conn_elem *c = &f->conns[i];
+	if (f->nr_bes)
+		qsort(f->bes, f->nr_bes, sizeof(*f->bes), cmp_be_elem);
+	for (i = 0; !f->err && i < f->nr_bes; i++) {
+		const struct be_elem *c = &f->bes[i];
 
 		s = service_of(f, c->svc);
-		if (!s || parse_line(c->line, &cmd) || cmd.op != OP_BE_ADD ||
+		if (!s || c->be != s->nr_backends ||
+		    parse_line(c->line, &cmd) || cmd.op != OP_BE_ADD ||
 		    nft_model_find(f->list, &cmd.svc) != s ||
 		    nft_model_apply(f->list, &cmd, true, &why)) {
-			bad(f, "an element of set conns", c->line);
+			bad(f, "an element of set backends", c->line);
 			break;
 		}
-		s->backends[s->nr_backends - 1].stats.conns = c->conns;
 	}
 }
 
@@ -329,6 +334,9 @@ static int fetch_stats(struct fetch *f)
 
 	f->kind = KIND_SCONNS;
 	err = nft_dump_elems("sconns", elem_cb, f);
+	f->kind = KIND_BCONNS;
+	if (!err && !f->err)
+		err = nft_dump_elems("bconns", elem_cb, f);
 	for (f->fam = 0; !err && !f->err && f->fam < 2; f->fam++)
 		for (f->kind = 0; !err && f->kind < NFT_COUNT_KINDS; f->kind++)
 			for (f->dir = 0; !err && f->dir < 2; f->dir++) {
@@ -370,16 +378,16 @@ int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 	err = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, &f);
 	/* No table, or a table without services: no set. */
 	if (!err && !f.err && list->nr) {
-		f.kind = KIND_CONNS;
-		err = nft_dump_elems("conns", elem_cb, &f);
+		f.kind = KIND_BACKENDS;
+		err = nft_dump_elems("backends", elem_cb, &f);
 		if (!err && !f.err)
-			conns_apply(&f);
+			backends_apply(&f);
 		if (!err && !f.err && with_stats)
 			err = fetch_stats(&f);
 	}
-	for (i = 0; i < f.nr_conns; i++)
-		free(f.conns[i].line);
-	free(f.conns);
+	for (i = 0; i < f.nr_bes; i++)
+		free(f.bes[i].line);
+	free(f.bes);
 	free(f.pos);
 	if (!err && !f.err && key)
 		err = keep_one(list, key);

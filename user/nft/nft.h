@@ -124,7 +124,10 @@ enum {
 
 /* The kind of the counting elements of @s (@be NULL) or of backend @be. */
 int nft_count_kind(const struct lb_service *s, const struct lb_backend *be);
-/* The name of the counting set of a family (0 ip, 1 ip6), kind, direction. */
+/*
+ * The name of the counting set of a family (0 ip, 1 ip6), kind, direction
+ * (0 original, 1 reply); with @dir -1, of the set of its keys.
+ */
 void nft_count_set_name(char *buf, size_t len, int fam, int kind, int dir);
 /* The key of @s's (or @be's) counting elements of @kind; its length. */
 uint32_t nft_count_key(int kind, const struct lb_service *s,
@@ -153,6 +156,12 @@ void nft_add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
 /* Look up @set: a verdict map if @vmap, else a plain match. */
 void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
 		    bool vmap);
+/*
+ * Update @set with the key in @sreg: the element's counter counts the
+ * packet; an element of a set with a counter (put_set()) is added first
+ * if absent.
+ */
+void nft_add_update(struct nftnl_rule *r, uint32_t sreg, const char *set);
 /* Look up data map @map: its data into @dreg. */
 void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
 			 uint32_t dreg);

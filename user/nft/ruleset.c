@@ -106,22 +106,33 @@ static const struct count_kind {
 enum {
 	SET_SVC, /* + 2 * family + any: svc4, any4, svc6, any6 */
 	SET_SNAT = SET_SVC + 4, /* snat4, snatany4, snat6, snatany6 */
-	SET_SCONNS = SET_SNAT + 4,
-	SET_CONNS,
-	SET_COUNT, /* + nft_count_set(family, kind, dir) */
+	SET_BACKENDS = SET_SNAT + 4,
+	SET_SCONNS,
+	SET_BCONNS,
+	SET_GUARD, /* + family * NFT_COUNT_KINDS + kind */
+	SET_COUNT = SET_GUARD + 2 * NFT_COUNT_KINDS,
+	/* + count_set(family, kind, dir) */
 	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * 2,
 	/* + 2 * group + family: slots4_0, slots6_0, slots4_1... */
 };
 
-static unsigned int nft_count_set(int fam, int kind, int dir)
+static unsigned int count_set(int fam, int kind, int dir)
 {
-	return (fam * NFT_COUNT_KINDS + kind) * 2 + dir;
+	return SET_COUNT + (fam * NFT_COUNT_KINDS + kind) * 2 + dir;
+}
+
+static unsigned int guard_set(int fam, int kind)
+{
+	return SET_GUARD + fam * NFT_COUNT_KINDS + kind;
 }
 
 void nft_count_set_name(char *buf, size_t len, int fam, int kind, int dir)
 {
-	snprintf(buf, len, "%s_%s%c", kinds[kind].name, dir ? "out" : "in",
-		 fams[fam].tag);
+	if (dir < 0)
+		snprintf(buf, len, "%s_keys%c", kinds[kind].name, fams[fam].tag);
+	else
+		snprintf(buf, len, "%s_%s%c", kinds[kind].name,
+			 dir ? "out" : "in", fams[fam].tag);
 }
 
 uint32_t nft_count_key(int kind, const struct lb_service *s,
@@ -174,7 +185,13 @@ struct set_def {
 	uint32_t ktype, klen;
 	uint32_t dtype, dlen; /* dlen 0: a set, dtype NFT_DATA_VERDICT: vmap */
 	bool host; /* key in host byte order */
-	bool counter; /* each element has a counter */
+	/*
+	 * Elements with a counter, added by the rules that update them (a
+	 * dynamic set): an element exists once counted, or once carried
+	 * over.  The kernel makes elements with counters slowly (a per-CPU
+	 * allocation or two each): the rest of a restore costs less.
+	 */
+	bool counter;
 };
 
 struct elems {
@@ -325,11 +342,7 @@ static void put_set(struct builder *bd, const struct set_def *def,
 				   nftnl_udata_buf_len(ud));
 		nftnl_udata_buf_free(ud);
 	}
-	/*
-	 * A counter for every element: an element added without one gets a
-	 * copy of this one, which the kernel makes faster than one of its
-	 * own (no type lookup, one allocation instead of two).
-	 */
+	/* The counter of the elements the rules add. */
 	if (def->counter) {
 		struct nftnl_expr *ctr = nftnl_expr_alloc("counter");
 
@@ -343,9 +356,14 @@ static void put_set(struct builder *bd, const struct set_def *def,
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, def->ktype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, def->klen);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, ++bd->set_id);
-	/* A hint, so that the kernel sizes the hash table once. */
+	/*
+	 * A hint, so that the kernel sizes the hash table once; for a set
+	 * with counters, the most elements the rules may add.
+	 */
 	if (size)
 		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	if (def->counter)
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL);
 	if (def->dlen) {
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, def->dtype);
@@ -422,8 +440,7 @@ static void elem_add(struct builder *bd, unsigned int set, const void *key,
 	if (opt && opt->data)
 		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, opt->data,
 				   def->dlen);
-	/* A counter at 0 is the set's own copy (put_set()). */
-	if (opt && (opt->pkts || opt->bytes)) {
+	if (def->counter) {
 		ctr = nftnl_expr_alloc("counter");
 		if (!ctr) {
 			nftnl_set_elem_free(el);
@@ -454,6 +471,16 @@ static void elem_add(struct builder *bd, unsigned int set, const void *key,
 	e->bytes += bytes;
 	if (e->bytes >= ELEMS_MSG_BYTES)
 		elem_flush(bd, set);
+}
+
+/* A counter carried over: an element of a set with counters, unless 0. */
+static void counter_add(struct builder *bd, unsigned int set, const void *key,
+			uint64_t pkts, uint64_t bytes)
+{
+	struct elem_opt opt = { .pkts = pkts, .bytes = bytes };
+
+	if (pkts || bytes)
+		elem_add(bd, set, key, &opt);
 }
 
 /* Expressions */
@@ -558,12 +585,13 @@ static void define_sets(struct builder *bd)
 				t[n++] = TYPE_INET_SERVICE;
 				len += 4;
 			}
-			for (dir = 0; dir < 2; dir++) {
+			for (dir = -1; dir < 2; dir++) {
+				unsigned int set = dir < 0 ? guard_set(f, k) :
+							     count_set(f, k, dir);
+
 				nft_count_set_name(name, sizeof(name), f, k,
 						   dir);
-				set_def(&bd->sets[SET_COUNT +
-						  nft_count_set(f, k, dir)],
-					name, t, n, len);
+				set_def(&bd->sets[set], name, t, n, len);
 			}
 		}
 	}
@@ -571,9 +599,13 @@ static void define_sets(struct builder *bd)
 	t[1] = TYPE_MARK;
 	set_def(&bd->sets[SET_SCONNS], "sconns", t, 1, 4);
 	bd->sets[SET_SCONNS].host = true;
-	set_def(&bd->sets[SET_CONNS], "conns", t, 2, 8);
-	bd->sets[SET_CONNS].host = true;
-	for (i = SET_SCONNS; i < SET_SLOTS; i++)
+	set_def(&bd->sets[SET_BCONNS], "bconns", t, 2, 8);
+	bd->sets[SET_BCONNS].host = true;
+	set_def(&bd->sets[SET_BACKENDS], "backends", t, 2, 8);
+	bd->sets[SET_BACKENDS].host = true;
+	bd->sets[SET_SCONNS].counter = true;
+	bd->sets[SET_BCONNS].counter = true;
+	for (i = SET_COUNT; i < SET_SLOTS; i++)
 		bd->sets[i].counter = true;
 	/* slotsF_G: slot . service : backend . addr . port min . port max */
 	for (i = SET_SLOTS; i < bd->nr_sets; i++) {
@@ -607,7 +639,8 @@ static void count_elems(const struct builder *bd,
 		uint64_t slots = 0;
 
 		nr[SET_SCONNS]++;
-		nr[SET_CONNS] += s->nr_backends;
+		nr[SET_BCONNS] += s->nr_backends;
+		nr[SET_BACKENDS] += s->nr_backends;
 		if (!nft_serves(s))
 			continue;
 		nr[SET_SVC + 2 * f + !s->key.port]++;
@@ -630,8 +663,9 @@ static void count_elems(const struct builder *bd,
 			int k = nft_count_kind(s, j ? &s->backends[j - 1] :
 						      NULL);
 
-			nr[SET_COUNT + nft_count_set(f, k, 0)]++;
-			nr[SET_COUNT + nft_count_set(f, k, 1)]++;
+			nr[guard_set(f, k)]++;
+			nr[count_set(f, k, 0)]++;
+			nr[count_set(f, k, 1)]++;
 		}
 	}
 }
@@ -750,10 +784,10 @@ static void put_count(struct builder *bd, int dir)
 				nft_add_ct(r, NFT_CT_PROTO_SRC, CT_DIR_REPLY,
 					   reg++);
 			nft_add_lookup(r, R(0),
-				       bd->sets[SET_COUNT +
-						nft_count_set(i, order[k], dir)]
-					       .name,
+				       bd->sets[guard_set(i, order[k])].name,
 				       false);
+			nft_add_update(r, R(0),
+				       bd->sets[count_set(i, order[k], dir)].name);
 			nft_add_verdict(r, NF_ACCEPT, NULL);
 			put_rule(bd, r);
 		}
@@ -1007,7 +1041,6 @@ static void put_count_elems(struct builder *bd, const struct lb_service *s,
 {
 	const struct lb_backend *be = j ? &s->backends[j - 1] : NULL;
 	int f = fam_index(s->key.af), k = nft_count_kind(s, be);
-	struct elem_opt in = { 0 }, out = { 0 };
 	uint8_t key[NFT_KEY_MAX], other[NFT_KEY_MAX];
 	uint32_t len = nft_count_key(k, s, be, key);
 	size_t i;
@@ -1018,12 +1051,9 @@ static void put_count_elems(struct builder *bd, const struct lb_service *s,
 		    nft_count_key(k, s, &s->backends[i], other) == len &&
 		    !memcmp(key, other, len))
 			return;
-	in.pkts = st->pkts_in;
-	in.bytes = st->bytes_in;
-	out.pkts = st->pkts_out;
-	out.bytes = st->bytes_out;
-	elem_add(bd, SET_COUNT + nft_count_set(f, k, 0), key, &in);
-	elem_add(bd, SET_COUNT + nft_count_set(f, k, 1), key, &out);
+	elem_add(bd, guard_set(f, k), key, NULL);
+	counter_add(bd, count_set(f, k, 0), key, st->pkts_in, st->bytes_in);
+	counter_add(bd, count_set(f, k, 1), key, st->pkts_out, st->bytes_out);
 }
 
 /*
@@ -1113,17 +1143,17 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	chain_name(name, i);
 	service_add_cmd(s, &cmd);
 	put_chain(bd, name, -1, 0, format_cmd_line(line, sizeof(line), &cmd));
-	opt = (struct elem_opt){ .pkts = s->stats.conns };
-	elem_add(bd, SET_SCONNS, &idx, &opt);
+	counter_add(bd, SET_SCONNS, &idx, s->stats.conns, 0);
 	key[0] = i;
 	for (j = 0; j < s->nr_backends; j++) {
 		backend_add_cmd(s, j, &cmd);
 		opt = (struct elem_opt){
-			.pkts = s->backends[j].stats.conns,
 			.comment = format_cmd_line(line, sizeof(line), &cmd),
 		};
 		key[1] = j;
-		elem_add(bd, SET_CONNS, key, &opt);
+		elem_add(bd, SET_BACKENDS, key, &opt);
+		counter_add(bd, SET_BCONNS, key, s->backends[j].stats.conns,
+			    0);
 	}
 	/* Recorded, not served (XDP serves dr and tun). */
 	if (!nft_serves(s))
@@ -1153,11 +1183,11 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	if (n)
 		add_sched(r, s, n);
 	nft_add_imm(r, R(1), &idx, sizeof(idx));
-	nft_add_lookup(r, R(1), bd->sets[SET_SCONNS].name, false);
+	nft_add_update(r, R(1), bd->sets[SET_SCONNS].name);
 	if (n) {
 		nft_add_lookup_data(r, R(0), bd->sets[slots_set(bd, i, fi)].name,
 				    R(2));
-		nft_add_lookup(r, R(1), bd->sets[SET_CONNS].name, false);
+		nft_add_update(r, R(1), bd->sets[SET_BCONNS].name);
 		add_dnat(r, &fams[fi]);
 	} else {
 		add_reject(r, s->key.proto);
