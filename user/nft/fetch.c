@@ -4,10 +4,11 @@
  * comment of each service chain sN is the save line of its service, and
  * the comment of each element (N . j) of set backends the line of its
  * backend j, both parsed by the restore grammar.  The counters are the
- * elements' of the sets with counters: sconns and bconns count
- * connections, the counting sets packets and bytes (a service's own
- * elements hold what none of its backends' do: its total is theirs and
- * its own).  A counter without an element is 0.
+ * elements' of the counting sets, keyed by the service's key and the
+ * backend's address and port: connections, packets and bytes in and out
+ * (a service's own elements hold the packets and bytes none of its
+ * backends' do: its total is theirs and its own).  A counter without an
+ * element is 0.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -44,16 +45,16 @@ struct fetch {
 	size_t nr_pos;
 	struct be_elem *bes;
 	size_t nr_bes, cap_bes;
-	/* The counting set being read: its family, kind and direction. */
-	int fam, kind, dir;
-	const char *what;
+	/* The counting set being read: its family, kind and what it counts. */
+	int fam, kind, what;
+	const char *cmd;
 	int err;
 };
 
 static void bad(struct fetch *f, const char *obj, const char *comment)
 {
 	errmsg("%s: %s of table inet %s has a comment this viplb cannot read: `%s'",
-	       f->what, obj, NFT_TABLE, quote_arg(comment));
+	       f->cmd, obj, NFT_TABLE, quote_arg(comment));
 	f->err = -EBADMSG;
 }
 
@@ -211,7 +212,9 @@ static void count_elem(struct fetch *f, const uint8_t *key, uint32_t klen,
 			return;
 		st = &s->backends[j].stats;
 	}
-	if (f->dir) {
+	if (f->what == NFT_COUNT_CONNS) {
+		st->conns = pb[0];
+	} else if (f->what == NFT_COUNT_OUT) {
 		st->pkts_out = pb[0];
 		st->bytes_out = pb[1];
 	} else {
@@ -221,16 +224,13 @@ static void count_elem(struct fetch *f, const uint8_t *key, uint32_t klen,
 }
 
 /* The elements of one set (f->kind: which, see nft_fetch()). */
-#define KIND_SCONNS (-1)
-#define KIND_BACKENDS (-2)
-#define KIND_BCONNS (-3)
+#define KIND_BACKENDS (-1)
 
 static int elem_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fetch *f = data;
 	struct nftnl_set_elems_iter *it;
 	struct nftnl_set_elem *el;
-	struct lb_service *s;
 	struct nftnl_set *set;
 	uint64_t pb[2];
 	const void *key;
@@ -259,16 +259,6 @@ static int elem_cb(const struct nlmsghdr *nlh, void *data)
 		if (f->kind == KIND_BACKENDS && klen == 8) {
 			memcpy(k, key, 8);
 			keep_be_elem(f, el, k);
-		} else if (f->kind == KIND_BCONNS && klen == 8) {
-			memcpy(k, key, 8);
-			s = service_of(f, k[0]);
-			if (s && k[1] < s->nr_backends)
-				s->backends[k[1]].stats.conns = pb[0];
-		} else if (f->kind == KIND_SCONNS && klen == 4) {
-			memcpy(k, key, 4);
-			s = service_of(f, k[0]);
-			if (s)
-				s->stats.conns = pb[0];
 		} else if (f->kind >= 0 && klen <= NFT_KEY_MAX) {
 			count_elem(f, key, klen, pb);
 		}
@@ -329,19 +319,15 @@ static void add_backends(struct lb_service *s)
 static int fetch_stats(struct fetch *f)
 {
 	char name[NFT_SET_MAXNAMELEN];
-	int err;
+	int err = 0;
 	size_t i;
 
-	f->kind = KIND_SCONNS;
-	err = nft_dump_elems("sconns", elem_cb, f);
-	f->kind = KIND_BCONNS;
-	if (!err && !f->err)
-		err = nft_dump_elems("bconns", elem_cb, f);
 	for (f->fam = 0; !err && !f->err && f->fam < 2; f->fam++)
 		for (f->kind = 0; !err && f->kind < NFT_COUNT_KINDS; f->kind++)
-			for (f->dir = 0; !err && f->dir < 2; f->dir++) {
+			for (f->what = 0; !err && f->what < NFT_COUNT_WHATS;
+			     f->what++) {
 				nft_count_set_name(name, sizeof(name), f->fam,
-						   f->kind, f->dir);
+						   f->kind, f->what);
 				err = nft_dump_elems(name, elem_cb, f);
 			}
 	for (i = 0; !err && i < f->list->nr; i++)
@@ -370,7 +356,7 @@ static int keep_one(struct lb_service_list *list, const struct svc_key *key)
 int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 	      struct lb_service_list *list)
 {
-	struct fetch f = { .list = list, .what = what };
+	struct fetch f = { .list = list, .cmd = what };
 	size_t i;
 	int err;
 

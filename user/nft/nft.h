@@ -119,16 +119,19 @@ enum {
 	NFT_COUNT_KINDS
 };
 
+/* What a counting set counts: packets and bytes in, out; connections. */
+enum { NFT_COUNT_IN, NFT_COUNT_OUT, NFT_COUNT_CONNS, NFT_COUNT_WHATS };
+
 /* The longest key or data of the table's sets, in bytes. */
 #define NFT_KEY_MAX 64
 
 /* The kind of the counting elements of @s (@be NULL) or of backend @be. */
 int nft_count_kind(const struct lb_service *s, const struct lb_backend *be);
 /*
- * The name of the counting set of a family (0 ip, 1 ip6), kind, direction
- * (0 original, 1 reply); with @dir -1, of the set of its keys.
+ * The name of the counting set of a family (0 ip, 1 ip6), kind and what
+ * it counts; with @what -1, of the set of its keys.
  */
-void nft_count_set_name(char *buf, size_t len, int fam, int kind, int dir);
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what);
 /* The key of @s's (or @be's) counting elements of @kind; its length. */
 uint32_t nft_count_key(int kind, const struct lb_service *s,
 		       const struct lb_backend *be, uint8_t *key);

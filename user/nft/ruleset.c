@@ -18,6 +18,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -107,18 +108,18 @@ enum {
 	SET_SVC, /* + 2 * family + any: svc4, any4, svc6, any6 */
 	SET_SNAT = SET_SVC + 4, /* snat4, snatany4, snat6, snatany6 */
 	SET_BACKENDS = SET_SNAT + 4,
-	SET_SCONNS,
-	SET_BCONNS,
 	SET_GUARD, /* + family * NFT_COUNT_KINDS + kind */
 	SET_COUNT = SET_GUARD + 2 * NFT_COUNT_KINDS,
-	/* + count_set(family, kind, dir) */
-	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * 2,
+	/* + count_set(family, kind, what) */
+	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * NFT_COUNT_WHATS,
+	/* + slots_set(): per group of services, family and map kind */
 	/* + 2 * group + family: slots4_0, slots6_0, slots4_1... */
 };
 
-static unsigned int count_set(int fam, int kind, int dir)
+static unsigned int count_set(int fam, int kind, int what)
 {
-	return SET_COUNT + (fam * NFT_COUNT_KINDS + kind) * 2 + dir;
+	return SET_COUNT + (fam * NFT_COUNT_KINDS + kind) * NFT_COUNT_WHATS +
+	       what;
 }
 
 static unsigned int guard_set(int fam, int kind)
@@ -126,13 +127,16 @@ static unsigned int guard_set(int fam, int kind)
 	return SET_GUARD + fam * NFT_COUNT_KINDS + kind;
 }
 
-void nft_count_set_name(char *buf, size_t len, int fam, int kind, int dir)
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what)
 {
-	if (dir < 0)
-		snprintf(buf, len, "%s_keys%c", kinds[kind].name, fams[fam].tag);
-	else
-		snprintf(buf, len, "%s_%s%c", kinds[kind].name,
-			 dir ? "out" : "in", fams[fam].tag);
+	static const char *const whats[NFT_COUNT_WHATS] = {
+		[NFT_COUNT_IN] = "in",
+		[NFT_COUNT_OUT] = "out",
+		[NFT_COUNT_CONNS] = "conns",
+	};
+
+	snprintf(buf, len, "%s_%s%c", kinds[kind].name,
+		 what < 0 ? "keys" : whats[what], fams[fam].tag);
 }
 
 uint32_t nft_count_key(int kind, const struct lb_service *s,
@@ -214,10 +218,26 @@ static void chain_name(char *buf, size_t i)
 	snprintf(buf, NAME_LEN, "s%zu", i);
 }
 
-/* The slots map of service @i, of family @f. */
-static size_t slots_set(const struct builder *bd, size_t i, int f)
+/*
+ * The slot maps: slot . the service's key : the backend's address and
+ * port (SLOTS_PORT) or address (SLOTS_ADDR, a port-0 service's backends
+ * without a port); a port-0 service's key has no port (SLOTS_ANY*).
+ */
+enum { SLOTS_PORT, SLOTS_ANYPORT, SLOTS_ANYADDR, SLOTS_KINDS };
+
+static const char *const slots_names[SLOTS_KINDS] = { "slots", "anyslots",
+						       "addrslots" };
+
+/* The length of the data of a slot map: addr [. port]. */
+static uint32_t slots_dlen(const struct fam *f, int k)
 {
-	return SET_SLOTS + 2 * (i / bd->group) + f;
+	return f->addr_len + (k == SLOTS_ANYADDR ? 0 : 4);
+}
+
+/* The slots map of kind @k of service @i, of family @f. */
+static size_t slots_set(const struct builder *bd, size_t i, int f, int k)
+{
+	return SET_SLOTS + ((i / bd->group) * 2 + f) * SLOTS_KINDS + k;
 }
 
 /* Messages */
@@ -585,7 +605,7 @@ static void define_sets(struct builder *bd)
 				t[n++] = TYPE_INET_SERVICE;
 				len += 4;
 			}
-			for (dir = -1; dir < 2; dir++) {
+			for (dir = -1; dir < NFT_COUNT_WHATS; dir++) {
 				unsigned int set = dir < 0 ? guard_set(f, k) :
 							     count_set(f, k, dir);
 
@@ -597,33 +617,40 @@ static void define_sets(struct builder *bd)
 	}
 	t[0] = TYPE_MARK;
 	t[1] = TYPE_MARK;
-	set_def(&bd->sets[SET_SCONNS], "sconns", t, 1, 4);
-	bd->sets[SET_SCONNS].host = true;
-	set_def(&bd->sets[SET_BCONNS], "bconns", t, 2, 8);
-	bd->sets[SET_BCONNS].host = true;
 	set_def(&bd->sets[SET_BACKENDS], "backends", t, 2, 8);
 	bd->sets[SET_BACKENDS].host = true;
-	bd->sets[SET_SCONNS].counter = true;
-	bd->sets[SET_BCONNS].counter = true;
 	for (i = SET_COUNT; i < SET_SLOTS; i++)
 		bd->sets[i].counter = true;
-	/* slotsF_G: slot . service : backend . addr . port min . port max */
 	for (i = SET_SLOTS; i < bd->nr_sets; i++) {
-		const struct fam *fm = &fams[(i - SET_SLOTS) % 2];
+		int k = (i - SET_SLOTS) % SLOTS_KINDS;
+		const struct fam *fm = &fams[(i - SET_SLOTS) / SLOTS_KINDS % 2];
 		char name[NAME_LEN];
 
-		t[0] = TYPE_MARK;
-		t[1] = TYPE_MARK;
-		snprintf(name, sizeof(name), "slots%c_%zu", fm->tag,
-			 (i - SET_SLOTS) / 2);
-		set_def(&bd->sets[i], name, t, 2, 8);
-		bd->sets[i].host = true;
-		t[1] = fm->addr_type;
-		t[2] = TYPE_INET_SERVICE;
-		t[3] = TYPE_INET_SERVICE;
-		bd->sets[i].dtype = concat_type(t, 4);
-		bd->sets[i].dlen = fm->addr_len + 12;
+		n = 0;
+		t[n++] = TYPE_MARK;
+		t[n++] = fm->addr_type;
+		t[n++] = TYPE_INET_PROTOCOL;
+		if (k == SLOTS_PORT)
+			t[n++] = TYPE_INET_SERVICE;
+		snprintf(name, sizeof(name), "%s%c_%zu", slots_names[k],
+			 fm->tag, (i - SET_SLOTS) / SLOTS_KINDS / 2);
+		set_def(&bd->sets[i], name, t, n, 4 + fm->addr_len + 4 +
+							 (k == SLOTS_PORT ? 4 : 0));
+		n = 0;
+		t[n++] = fm->addr_type;
+		if (k != SLOTS_ANYADDR)
+			t[n++] = TYPE_INET_SERVICE;
+		bd->sets[i].dtype = concat_type(t, n);
+		bd->sets[i].dlen = slots_dlen(fm, k);
 	}
+}
+
+/* The slot map kind of backend @be of service @s. */
+static int slots_kind(const struct lb_service *s, const struct lb_backend *be)
+{
+	if (s->key.port)
+		return SLOTS_PORT;
+	return be->key.port ? SLOTS_ANYPORT : SLOTS_ANYADDR;
 }
 
 /* How many elements each set gets: the kernel's size hints. */
@@ -636,38 +663,39 @@ static void count_elems(const struct builder *bd,
 	for (i = 0; i < list->nr; i++) {
 		const struct lb_service *s = &list->svcs[i];
 		int f = fam_index(s->key.af);
-		uint64_t slots = 0;
+		uint64_t slots;
 
-		nr[SET_SCONNS]++;
-		nr[SET_BCONNS] += s->nr_backends;
 		nr[SET_BACKENDS] += s->nr_backends;
 		if (!nft_serves(s))
 			continue;
 		nr[SET_SVC + 2 * f + !s->key.port]++;
 		if (s->flags & VIPLB_SVC_F_SNAT)
 			nr[SET_SNAT + 2 * f + !s->key.port]++;
-		if (s->sched == VIPLB_SCHED_MAGLEV) {
-			slots = s->table_size;
-		} else {
-			for (j = 0; j < s->nr_backends; j++)
-				slots += s->backends[j].weight ?
-						 (s->sched == VIPLB_SCHED_RR ?
-							  1 :
-							  s->backends[j].weight) :
-						 0;
-			if (slots > VIPLB_TABLE_SIZE_MAX)
-				slots = VIPLB_TABLE_SIZE_MAX;
+		for (j = 0; j < s->nr_backends; j++) {
+			const struct lb_backend *be = &s->backends[j];
+
+			if (s->sched == VIPLB_SCHED_MAGLEV)
+				slots = s->table_size;
+			else if (s->sched == VIPLB_SCHED_RR)
+				slots = !!be->weight;
+			else
+				slots = be->weight;
+			/* (the kind's whole share: an upper bound) */
+			nr[slots_set(bd, i, f, slots_kind(s, be))] += slots;
 		}
-		nr[slots_set(bd, i, f)] += slots;
 		for (j = 0; j <= s->nr_backends; j++) {
 			int k = nft_count_kind(s, j ? &s->backends[j - 1] :
 						      NULL);
 
 			nr[guard_set(f, k)]++;
-			nr[count_set(f, k, 0)]++;
-			nr[count_set(f, k, 1)]++;
+			nr[count_set(f, k, NFT_COUNT_IN)]++;
+			nr[count_set(f, k, NFT_COUNT_OUT)]++;
+			nr[count_set(f, k, NFT_COUNT_CONNS)]++;
 		}
 	}
+	for (i = SET_SLOTS; i < bd->nr_sets; i++)
+		if (nr[i] > VIPLB_TABLE_SIZE_MAX * (uint64_t)bd->group)
+			nr[i] = VIPLB_TABLE_SIZE_MAX * (uint64_t)bd->group;
 }
 
 static struct nftnl_rule *fam_rule(const char *chain, const struct fam *f)
@@ -744,19 +772,19 @@ static void put_snat(struct builder *bd)
 }
 
 /*
- * Counting chain count_orig (@dir original) or count_reply: per family and
- * kind in nft_count_kind()'s order of precedence, load the key (the
- * conntrack entry's original daddr . l4proto [. proto-dst] [. reply saddr
- * [. reply proto-src]]) and look it up: a hit counts the packet in the
- * element's counter, and accepts.
+ * Counting chain @chain: per family and kind in order of precedence
+ * (nft.h), load the key (the conntrack entry's original daddr . l4proto
+ * [. proto-dst] [. reply saddr [. reply proto-src]]) and look it up in
+ * the set of keys: a hit counts the packet in @what's set (and with
+ * @conns, a backend's connection) and accepts.
  */
-static void put_count(struct builder *bd, int dir)
+static void put_count(struct builder *bd, const char *chain, int what,
+		      bool conns)
 {
 	static const int order[NFT_COUNT_KINDS] = {
 		NFT_COUNT_BE, NFT_COUNT_SVC, NFT_COUNT_ANYBE,
 		NFT_COUNT_ANYADDR, NFT_COUNT_ANYSVC
 	};
-	const char *chain = dir ? "count_reply" : "count_orig";
 	struct nftnl_rule *r;
 	int i, k;
 
@@ -787,19 +815,41 @@ static void put_count(struct builder *bd, int dir)
 				       bd->sets[guard_set(i, order[k])].name,
 				       false);
 			nft_add_update(r, R(0),
-				       bd->sets[count_set(i, order[k], dir)].name);
+				       bd->sets[count_set(i, order[k], what)]
+					       .name);
+			/* (a service's connections: put_pick()) */
+			if (conns && (fl & F_RSADDR))
+				nft_add_update(r, R(0),
+					       bd->sets[count_set(i, order[k],
+								  NFT_COUNT_CONNS)]
+						       .name);
 			nft_add_verdict(r, NF_ACCEPT, NULL);
 			put_rule(bd, r);
 		}
 	}
 }
 
-/* count_pre and count_out: ct direction original goto count_orig, reply goto count_reply. */
+/*
+ * count_pre and count_out: the first packet of a connection (its
+ * conntrack entry not yet confirmed) goto count_new, else by its
+ * direction to count_orig or count_reply.
+ */
 static void put_count_base(struct builder *bd, const char *chain)
 {
+	static const uint32_t confirmed = IPS_CONFIRMED, zero;
 	struct nftnl_rule *r;
 	uint8_t dir;
 
+	r = rule_alloc(chain);
+	if (!r) {
+		bd->err = -ENOMEM;
+		return;
+	}
+	nft_add_ct(r, NFT_CT_STATUS, -1, R(0));
+	nft_add_bitwise(r, R(0), &confirmed, &zero, sizeof(confirmed));
+	nft_add_cmp_eq(r, R(0), &zero, sizeof(zero));
+	nft_add_verdict(r, NFT_GOTO, "count_new");
+	put_rule(bd, r);
 	for (dir = CT_DIR_ORIGINAL; dir <= CT_DIR_REPLY; dir++) {
 		r = rule_alloc(chain);
 		if (!r) {
@@ -808,7 +858,8 @@ static void put_count_base(struct builder *bd, const char *chain)
 		}
 		nft_add_ct(r, NFT_CT_DIRECTION, -1, R(0));
 		nft_add_cmp_eq(r, R(0), &dir, 1);
-		nft_add_verdict(r, NFT_GOTO, dir ? "count_reply" : "count_orig");
+		nft_add_verdict(r, NFT_GOTO,
+				dir ? "count_reply" : "count_orig");
 		put_rule(bd, r);
 	}
 }
@@ -828,6 +879,7 @@ static int put_base(struct builder *bd, const struct lb_service_list *list)
 	put_chain(bd, "count_out", NF_INET_LOCAL_OUT, PRIO_COUNT, NULL);
 	put_chain(bd, "count_orig", -1, 0, NULL);
 	put_chain(bd, "count_reply", -1, 0, NULL);
+	put_chain(bd, "count_new", -1, 0, NULL);
 	count_elems(bd, list, nr);
 	/* (a slots map no service uses is left out) */
 	for (i = 0; i < bd->nr_sets; i++)
@@ -997,6 +1049,19 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, NFT_HASH_SEED);
 }
 
+/* The service's key, daddr . l4proto [. dport], into R1... */
+static void add_svc_key(struct nftnl_rule *r, const struct lb_service *s)
+{
+	const struct fam *f = &fams[fam_index(s->key.af)];
+	uint32_t reg = R(1 + f->addr_len / 4);
+
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off,
+			f->addr_len, R(1));
+	nft_add_meta(r, NFT_META_L4PROTO, reg);
+	if (s->key.port)
+		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1);
+}
+
 /* No backend of weight > 0: refuse new connections as the module does. */
 static void add_reject(struct nftnl_rule *r, uint8_t proto)
 {
@@ -1016,23 +1081,20 @@ static void add_reject(struct nftnl_rule *r, uint8_t proto)
 	}
 }
 
-/*
- * DNAT to the address in R(3) and the port range after it: one port (the
- * backend's), or all of them (a port-0 service's backend without a port:
- * the packet keeps its port, which is in the range).
- */
-static void add_dnat(struct nftnl_rule *r, const struct fam *f)
+/* DNAT to the address in @reg and, with @port, the port after it. */
+static void add_dnat(struct nftnl_rule *r, const struct fam *f, uint32_t reg,
+		     bool port)
 {
 	struct nftnl_expr *e = nft_add_expr(r, "nat");
-	uint32_t port = R(3 + f->addr_len / 4);
 
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f->nfproto);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, R(3));
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, port);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, port + 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, reg);
+	if (port)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN,
+				   reg + f->addr_len / 4);
 }
 
 /* The counting elements of service @s (@j 0) or of its backend j - 1. */
@@ -1052,16 +1114,19 @@ static void put_count_elems(struct builder *bd, const struct lb_service *s,
 		    !memcmp(key, other, len))
 			return;
 	elem_add(bd, guard_set(f, k), key, NULL);
-	counter_add(bd, count_set(f, k, 0), key, st->pkts_in, st->bytes_in);
-	counter_add(bd, count_set(f, k, 1), key, st->pkts_out, st->bytes_out);
+	counter_add(bd, count_set(f, k, NFT_COUNT_IN), key, st->pkts_in,
+		    st->bytes_in);
+	counter_add(bd, count_set(f, k, NFT_COUNT_OUT), key, st->pkts_out,
+		    st->bytes_out);
+	counter_add(bd, count_set(f, k, NFT_COUNT_CONNS), key, st->conns, 0);
 }
 
 /*
- * What the service counts itself: the packets and bytes of connections
- * to none of its backends (one deleted without flush), its total less
- * theirs (fetch.c adds them back).
+ * What the service counts itself: its connections, and the packets and
+ * bytes of connections to none of its backends (one deleted without
+ * flush), its total less theirs (fetch.c adds them back).
  */
-static void orphan_stats(const struct lb_service *s, struct lb_stats *st)
+static void own_stats(const struct lb_service *s, struct lb_stats *st)
 {
 	uint64_t pi = 0, po = 0, bi = 0, bo = 0;
 	size_t j;
@@ -1077,73 +1142,117 @@ static void orphan_stats(const struct lb_service *s, struct lb_stats *st)
 	st->pkts_out = s->stats.pkts_out > po ? s->stats.pkts_out - po : 0;
 	st->bytes_in = s->stats.bytes_in > bi ? s->stats.bytes_in - bi : 0;
 	st->bytes_out = s->stats.bytes_out > bo ? s->stats.bytes_out - bo : 0;
+	st->conns = s->stats.conns;
+}
+
+/* The data of the slots of backend @j of service @s: addr [. port]. */
+static void slot_data(const struct lb_service *s, size_t j, uint8_t *data)
+{
+	const struct lb_backend *be = &s->backends[j];
+	uint32_t alen = addr_len(s->key.af);
+	uint16_t port = htons(nft_backend_port(s, be));
+
+	memset(data, 0, NFT_KEY_MAX);
+	memcpy(data, &be->key.addr, alen);
+	if (slots_kind(s, be) != SLOTS_ANYADDR)
+		memcpy(data + alen, &port, 2);
 }
 
 /*
- * The slots of service @i: (slot . i) : backend . addr . port range, the
- * backend's port, else the service's, else (port 0) every port.
+ * The slots of service @i: slot . its key : the backend's address and
+ * port (its own, else the service's), or address (slots_kind()).  Which
+ * kinds of map it has, a bit each, in *kinds.  0 or -ENOMEM.
  */
-static void put_slots(struct builder *bd, const struct lb_service *s, size_t i)
+static int put_slots(struct builder *bd, const struct lb_service *s, size_t i,
+		     unsigned int *kinds)
 {
 	int f = fam_index(s->key.af);
-	uint32_t alen = addr_len(s->key.af), *tab, n, k, key[2];
-	uint8_t data[NFT_KEY_MAX];
+	uint32_t *tab, n, k;
+	uint8_t key[4 + NFT_KEY_MAX], data[NFT_KEY_MAX];
 	struct elem_opt opt = { .data = data };
 
-	if (!nft_serves(s))
-		return;
+	*kinds = 0;
 	tab = nft_slots(s, &n);
-	if (!tab) {
+	if (!tab)
+		return -ENOMEM;
+	svc_map_key(s, key + 4);
+	for (k = 0; k < n; k++) {
+		int kind = slots_kind(s, &s->backends[tab[k]]);
+
+		slot_data(s, tab[k], data);
+		memcpy(key, &k, 4);
+		elem_add(bd, slots_set(bd, i, f, kind), key, &opt);
+		*kinds |= 1 << kind;
+	}
+	free(tab);
+	return 0;
+}
+
+/*
+ * The rule of service @i's chain that DNATs to a backend of slot map kind
+ * @kind (registers from R0; F the family, K the service's key, B the
+ * backend's address [and port], as in the counting sets):
+ *
+ *   the slot into R0; K (daddr . l4proto [. dport]) into R1...;
+ *   [update @svc_connsF / @anysvc_connsF { K }: the service's conns;]
+ *   lookup @slotsF_G (slot . K) -> B, after K; dnat B
+ *
+ * A port-0 service with backends with and without a port has a rule for
+ * each (the first counts the service's connection).
+ */
+static void put_pick(struct builder *bd, const struct lb_service *s, size_t i,
+		     uint32_t n, int kind, bool count_svc)
+{
+	const struct fam *f = &fams[fam_index(s->key.af)];
+	int fi = fam_index(s->key.af);
+	uint32_t b = R(1 + f->addr_len / 4 + 1 + !!s->key.port);
+	char name[NAME_LEN];
+	struct nftnl_rule *r;
+
+	chain_name(name, i);
+	r = fam_rule(name, f);
+	if (!r) {
 		bd->err = -ENOMEM;
 		return;
 	}
-	key[1] = i;
-	for (k = 0; k < n; k++) {
-		const struct lb_backend *be = &s->backends[tab[k]];
-		uint16_t min = htons(nft_backend_port(s, be)),
-			 max = min ? min : 0xffff;
-		uint32_t j = tab[k];
-
-		memset(data, 0, sizeof(data));
-		memcpy(data, &j, 4);
-		memcpy(data + 4, &be->key.addr, alen);
-		memcpy(data + 4 + alen, &min, 2);
-		memcpy(data + 8 + alen, &max, 2);
-		key[0] = k;
-		elem_add(bd, slots_set(bd, i, f), key, &opt);
-	}
-	free(tab);
+	add_sched(r, s, n);
+	add_svc_key(r, s);
+	if (count_svc)
+		nft_add_update(r, R(1),
+			       bd->sets[count_set(fi, nft_count_kind(s, NULL),
+						  NFT_COUNT_CONNS)]
+				       .name);
+	nft_add_lookup_data(r, R(0), bd->sets[slots_set(bd, i, fi, kind)].name,
+			    b);
+	add_dnat(r, f, b, kind != SLOTS_ANYADDR);
+	put_rule(bd, r);
 }
 
 /*
- * Service @i: its chain, with its save line as comment, and its elements
- * (the backends' lines as their conns elements' comments; the slots come
- * later, put_slots()).  A service nf_tables serves gets its dispatch
- * element, counting elements and the rule of its chain:
- *
- *   the slot into R0; imm R1 = i; lookup @sconns R1 (counts it);
- *   lookup @slotsF_G R0 (slot . i) -> R2 (backend j . addr . ports);
- *   lookup @conns R1 (i . j: counts the backend); dnat R3 : R4-R5
- *
- * or, with no backend of weight > 0, imm R1 = i; lookup @sconns; reject.
+ * Service @i: its chain, with its save line as comment, and the element
+ * (i . j) of set backends for each backend j, with its line as comment.
+ * A service nf_tables serves gets its dispatch element, counting
+ * elements, slots and rules (put_pick(), or with no backend of weight >
+ * 0: K into R1...; update @svc_connsF { K }; reject).
  */
 static void put_service(struct builder *bd, const struct lb_service *s,
 			size_t i)
 {
-	int fi = fam_index(s->key.af);
+	int fi = fam_index(s->key.af), k;
 	char name[NAME_LEN], line[512];
-	uint32_t key[2], n, idx = i, *tab;
 	uint8_t mkey[NFT_KEY_MAX];
 	struct config_cmd cmd;
 	struct elem_opt opt;
 	struct nftnl_rule *r;
-	struct lb_stats orphan;
+	struct lb_stats own;
+	unsigned int kinds;
+	uint32_t key[2], n, *tab;
+	bool first = true;
 	size_t j;
 
 	chain_name(name, i);
 	service_add_cmd(s, &cmd);
 	put_chain(bd, name, -1, 0, format_cmd_line(line, sizeof(line), &cmd));
-	counter_add(bd, SET_SCONNS, &idx, s->stats.conns, 0);
 	key[0] = i;
 	for (j = 0; j < s->nr_backends; j++) {
 		backend_add_cmd(s, j, &cmd);
@@ -1152,8 +1261,6 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 		};
 		key[1] = j;
 		elem_add(bd, SET_BACKENDS, key, &opt);
-		counter_add(bd, SET_BCONNS, key, s->backends[j].stats.conns,
-			    0);
 	}
 	/* Recorded, not served (XDP serves dr and tun). */
 	if (!nft_serves(s))
@@ -1164,34 +1271,40 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	elem_add(bd, SET_SVC + 2 * fi + !s->key.port, mkey, &opt);
 	if (s->flags & VIPLB_SVC_F_SNAT)
 		elem_add(bd, SET_SNAT + 2 * fi + !s->key.port, mkey, NULL);
-	orphan_stats(s, &orphan);
-	put_count_elems(bd, s, 0, &orphan);
+	own_stats(s, &own);
+	put_count_elems(bd, s, 0, &own);
 	for (j = 0; j < s->nr_backends; j++)
 		put_count_elems(bd, s, j + 1, &s->backends[j].stats);
 
+	if (put_slots(bd, s, i, &kinds)) {
+		bd->err = -ENOMEM;
+		return;
+	}
 	tab = nft_slots(s, &n);
 	if (!tab) {
 		bd->err = -ENOMEM;
 		return;
 	}
 	free(tab);
-	r = rule_alloc(name);
+	for (k = 0; k < SLOTS_KINDS; k++) {
+		if (kinds & (1 << k)) {
+			put_pick(bd, s, i, n, k, first);
+			first = false;
+		}
+	}
+	if (kinds)
+		return;
+	r = fam_rule(name, &fams[fi]);
 	if (!r) {
 		bd->err = -ENOMEM;
 		return;
 	}
-	if (n)
-		add_sched(r, s, n);
-	nft_add_imm(r, R(1), &idx, sizeof(idx));
-	nft_add_update(r, R(1), bd->sets[SET_SCONNS].name);
-	if (n) {
-		nft_add_lookup_data(r, R(0), bd->sets[slots_set(bd, i, fi)].name,
-				    R(2));
-		nft_add_update(r, R(1), bd->sets[SET_BCONNS].name);
-		add_dnat(r, &fams[fi]);
-	} else {
-		add_reject(r, s->key.proto);
-	}
+	add_svc_key(r, s);
+	nft_add_update(r, R(1),
+		       bd->sets[count_set(fi, nft_count_kind(s, NULL),
+					  NFT_COUNT_CONNS)]
+			       .name);
+	add_reject(r, s->key.proto);
 	put_rule(bd, r);
 }
 
@@ -1231,7 +1344,8 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 	bd->group = isqrt(list->nr);
 	if (bd->group < 64)
 		bd->group = 64;
-	bd->nr_sets = SET_SLOTS + 2 * ((list->nr + bd->group - 1) / bd->group);
+	bd->nr_sets = SET_SLOTS + ((list->nr + bd->group - 1) / bd->group) *
+					  2 * SLOTS_KINDS;
 	bd->sets = calloc(bd->nr_sets, sizeof(*bd->sets));
 	bd->elems = calloc(bd->nr_sets, sizeof(*bd->elems));
 	if (!bd->sets || !bd->elems) {
@@ -1244,12 +1358,6 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 		bd->err = put_base(bd, list);
 	for (i = 0; i < list->nr; i++)
 		put_service(bd, &list->svcs[i], i);
-	/*
-	 * The slots after the rules that look them up: a rule added to a
-	 * map's chain checks every element already there.
-	 */
-	for (i = 0; i < list->nr; i++)
-		put_slots(bd, &list->svcs[i], i);
 	for (i = 0; i < bd->nr_sets; i++)
 		elem_flush(bd, i);
 	put_dispatch(bd, "prerouting");
@@ -1257,8 +1365,9 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 	put_snat(bd);
 	put_count_base(bd, "count_pre");
 	put_count_base(bd, "count_out");
-	put_count(bd, CT_DIR_ORIGINAL);
-	put_count(bd, CT_DIR_REPLY);
+	put_count(bd, "count_new", NFT_COUNT_IN, true);
+	put_count(bd, "count_orig", NFT_COUNT_IN, false);
+	put_count(bd, "count_reply", NFT_COUNT_OUT, false);
 out:
 	for (i = 0; bd->elems && i < bd->nr_sets; i++)
 		if (bd->elems[i].s)
