@@ -209,6 +209,9 @@ struct builder {
 	struct elems *elems;
 	size_t nr_sets;
 	size_t group; /* services per slots map */
+	/* Per service: its slots (nft_slots()), how many. */
+	uint32_t **slots;
+	uint32_t *nr_slots;
 	uint32_t set_id;
 	int err;
 };
@@ -654,16 +657,16 @@ static int slots_kind(const struct lb_service *s, const struct lb_backend *be)
 }
 
 /* How many elements each set gets: the kernel's size hints. */
-static void count_elems(const struct builder *bd,
-			const struct lb_service_list *list, uint32_t *nr)
+static int count_elems(struct builder *bd, const struct lb_service_list *list,
+		       uint64_t *nr)
 {
 	size_t i, j;
+	uint32_t k;
 
 	memset(nr, 0, bd->nr_sets * sizeof(*nr));
 	for (i = 0; i < list->nr; i++) {
 		const struct lb_service *s = &list->svcs[i];
 		int f = fam_index(s->key.af);
-		uint64_t slots;
 
 		nr[SET_BACKENDS] += s->nr_backends;
 		if (!nft_serves(s))
@@ -671,31 +674,23 @@ static void count_elems(const struct builder *bd,
 		nr[SET_SVC + 2 * f + !s->key.port]++;
 		if (s->flags & VIPLB_SVC_F_SNAT)
 			nr[SET_SNAT + 2 * f + !s->key.port]++;
-		for (j = 0; j < s->nr_backends; j++) {
-			const struct lb_backend *be = &s->backends[j];
-
-			if (s->sched == VIPLB_SCHED_MAGLEV)
-				slots = s->table_size;
-			else if (s->sched == VIPLB_SCHED_RR)
-				slots = !!be->weight;
-			else
-				slots = be->weight;
-			/* (the kind's whole share: an upper bound) */
-			nr[slots_set(bd, i, f, slots_kind(s, be))] += slots;
-		}
+		bd->slots[i] = nft_slots(s, &bd->nr_slots[i]);
+		if (!bd->slots[i])
+			return -ENOMEM;
+		for (k = 0; k < bd->nr_slots[i]; k++)
+			nr[slots_set(bd, i, f,
+				     slots_kind(s, &s->backends[bd->slots[i][k]]))]++;
 		for (j = 0; j <= s->nr_backends; j++) {
-			int k = nft_count_kind(s, j ? &s->backends[j - 1] :
-						      NULL);
+			int kind = nft_count_kind(s, j ? &s->backends[j - 1] :
+							 NULL);
 
-			nr[guard_set(f, k)]++;
-			nr[count_set(f, k, NFT_COUNT_IN)]++;
-			nr[count_set(f, k, NFT_COUNT_OUT)]++;
-			nr[count_set(f, k, NFT_COUNT_CONNS)]++;
+			nr[guard_set(f, kind)]++;
+			nr[count_set(f, kind, NFT_COUNT_IN)]++;
+			nr[count_set(f, kind, NFT_COUNT_OUT)]++;
+			nr[count_set(f, kind, NFT_COUNT_CONNS)]++;
 		}
 	}
-	for (i = SET_SLOTS; i < bd->nr_sets; i++)
-		if (nr[i] > VIPLB_TABLE_SIZE_MAX * (uint64_t)bd->group)
-			nr[i] = VIPLB_TABLE_SIZE_MAX * (uint64_t)bd->group;
+	return 0;
 }
 
 static struct nftnl_rule *fam_rule(const char *chain, const struct fam *f)
@@ -866,11 +861,13 @@ static void put_count_base(struct builder *bd, const char *chain)
 
 static int put_base(struct builder *bd, const struct lb_service_list *list)
 {
-	uint32_t *nr = calloc(bd->nr_sets, sizeof(*nr));
+	uint64_t *nr = calloc(bd->nr_sets, sizeof(*nr));
 	size_t i;
 
-	if (!nr)
+	if (!nr || count_elems(bd, list, nr)) {
+		free(nr);
 		return -ENOMEM;
+	}
 
 	put_chain(bd, "prerouting", NF_INET_PRE_ROUTING, PRIO_DSTNAT, NULL);
 	put_chain(bd, "output", NF_INET_LOCAL_OUT, PRIO_DSTNAT, NULL);
@@ -880,11 +877,11 @@ static int put_base(struct builder *bd, const struct lb_service_list *list)
 	put_chain(bd, "count_orig", -1, 0, NULL);
 	put_chain(bd, "count_reply", -1, 0, NULL);
 	put_chain(bd, "count_new", -1, 0, NULL);
-	count_elems(bd, list, nr);
 	/* (a slots map no service uses is left out) */
 	for (i = 0; i < bd->nr_sets; i++)
 		if (i < SET_SLOTS || nr[i])
-			put_set(bd, &bd->sets[i], nr[i]);
+			put_set(bd, &bd->sets[i],
+				nr[i] > UINT32_MAX ? UINT32_MAX : nr[i]);
 	free(nr);
 	return 0;
 }
@@ -1008,13 +1005,19 @@ fail_mb:
  * lookup.c computes the same.
  */
 static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
-		      uint32_t n)
+		      uint32_t n, bool rules)
 {
 	const struct fam *f = &fams[fam_index(s->key.af)];
 	struct nftnl_expr *e;
 	uint32_t len;
 
-	if (s->sched == VIPLB_SCHED_RR || s->sched == VIPLB_SCHED_WRR) {
+	/*
+	 * (rr and wrr with @rules, one for the backends with a port and
+	 * one for those without, pick by the maglev hash: each rule must
+	 * find the same slot)
+	 */
+	if ((s->sched == VIPLB_SCHED_RR || s->sched == VIPLB_SCHED_WRR) &&
+	    !rules) {
 		e = nft_add_expr(r, "numgen");
 		if (!e)
 			return;
@@ -1160,32 +1163,31 @@ static void slot_data(const struct lb_service *s, size_t j, uint8_t *data)
 
 /*
  * The slots of service @i: slot . its key : the backend's address and
- * port (its own, else the service's), or address (slots_kind()).  Which
- * kinds of map it has, a bit each, in *kinds.  0 or -ENOMEM.
+ * port (its own, else the service's), or address (slots_kind()), added
+ * if @add.  Which kinds of map it has, a bit each, in *kinds, and how
+ * many slots in *n.
  */
-static int put_slots(struct builder *bd, const struct lb_service *s, size_t i,
-		     unsigned int *kinds)
+static void put_slots(struct builder *bd, const struct lb_service *s, size_t i,
+		      bool add, unsigned int *kinds, uint32_t *n)
 {
 	int f = fam_index(s->key.af);
-	uint32_t *tab, n, k;
+	uint32_t *tab = bd->slots[i], k;
 	uint8_t key[4 + NFT_KEY_MAX], data[NFT_KEY_MAX];
 	struct elem_opt opt = { .data = data };
 
 	*kinds = 0;
-	tab = nft_slots(s, &n);
-	if (!tab)
-		return -ENOMEM;
+	*n = bd->nr_slots[i];
 	svc_map_key(s, key + 4);
-	for (k = 0; k < n; k++) {
+	for (k = 0; k < *n; k++) {
 		int kind = slots_kind(s, &s->backends[tab[k]]);
 
+		*kinds |= 1 << kind;
+		if (!add)
+			continue;
 		slot_data(s, tab[k], data);
 		memcpy(key, &k, 4);
 		elem_add(bd, slots_set(bd, i, f, kind), key, &opt);
-		*kinds |= 1 << kind;
 	}
-	free(tab);
-	return 0;
 }
 
 /*
@@ -1198,10 +1200,11 @@ static int put_slots(struct builder *bd, const struct lb_service *s, size_t i,
  *   lookup @slotsF_G (slot . K) -> B, after K; dnat B
  *
  * A port-0 service with backends with and without a port has a rule for
- * each (the first counts the service's connection).
+ * each (the first counts the service's connection; rr and wrr then pick
+ * by a hash, add_sched()).
  */
 static void put_pick(struct builder *bd, const struct lb_service *s, size_t i,
-		     uint32_t n, int kind, bool count_svc)
+		     uint32_t n, int kind, bool count_svc, bool rules)
 {
 	const struct fam *f = &fams[fam_index(s->key.af)];
 	int fi = fam_index(s->key.af);
@@ -1215,7 +1218,7 @@ static void put_pick(struct builder *bd, const struct lb_service *s, size_t i,
 		bd->err = -ENOMEM;
 		return;
 	}
-	add_sched(r, s, n);
+	add_sched(r, s, n, rules);
 	add_svc_key(r, s);
 	if (count_svc)
 		nft_add_update(r, R(1),
@@ -1246,7 +1249,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	struct nftnl_rule *r;
 	struct lb_stats own;
 	unsigned int kinds;
-	uint32_t key[2], n, *tab;
+	uint32_t key[2], n;
 	bool first = true;
 	size_t j;
 
@@ -1276,19 +1279,12 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	for (j = 0; j < s->nr_backends; j++)
 		put_count_elems(bd, s, j + 1, &s->backends[j].stats);
 
-	if (put_slots(bd, s, i, &kinds)) {
-		bd->err = -ENOMEM;
-		return;
-	}
-	tab = nft_slots(s, &n);
-	if (!tab) {
-		bd->err = -ENOMEM;
-		return;
-	}
-	free(tab);
+	/* (the slots come after all the rules: nft_ruleset_build()) */
+	put_slots(bd, s, i, false, &kinds, &n);
 	for (k = 0; k < SLOTS_KINDS; k++) {
 		if (kinds & (1 << k)) {
-			put_pick(bd, s, i, n, k, first);
+			put_pick(bd, s, i, n, k, first,
+				 kinds != (1U << k));
 			first = false;
 		}
 	}
@@ -1348,7 +1344,9 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 					  2 * SLOTS_KINDS;
 	bd->sets = calloc(bd->nr_sets, sizeof(*bd->sets));
 	bd->elems = calloc(bd->nr_sets, sizeof(*bd->elems));
-	if (!bd->sets || !bd->elems) {
+	bd->slots = calloc(list->nr, sizeof(*bd->slots));
+	bd->nr_slots = calloc(list->nr, sizeof(*bd->nr_slots));
+	if (!bd->sets || !bd->elems || !bd->slots || !bd->nr_slots) {
 		bd->err = -ENOMEM;
 		goto out;
 	}
@@ -1358,6 +1356,17 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 		bd->err = put_base(bd, list);
 	for (i = 0; i < list->nr; i++)
 		put_service(bd, &list->svcs[i], i);
+	/*
+	 * The slots after the rules that look them up: a rule that looks up
+	 * a map checks every element already in it.
+	 */
+	for (i = 0; i < list->nr; i++) {
+		unsigned int kinds;
+		uint32_t n;
+
+		if (nft_serves(&list->svcs[i]))
+			put_slots(bd, &list->svcs[i], i, true, &kinds, &n);
+	}
 	for (i = 0; i < bd->nr_sets; i++)
 		elem_flush(bd, i);
 	put_dispatch(bd, "prerouting");
@@ -1372,6 +1381,10 @@ out:
 	for (i = 0; bd->elems && i < bd->nr_sets; i++)
 		if (bd->elems[i].s)
 			nftnl_set_free(bd->elems[i].s);
+	for (i = 0; bd->slots && i < list->nr; i++)
+		free(bd->slots[i]);
+	free(bd->slots);
+	free(bd->nr_slots);
 	free(bd->elems);
 	free(bd->sets);
 	err = bd->err;
