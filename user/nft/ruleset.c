@@ -57,7 +57,7 @@
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
-/* Registers (ruleset.c and nft.h's layout). */
+/* The 32-bit registers, from 0. */
 #define R(n) (NFT_REG32_00 + (n))
 
 /* Per family: how its addresses load. */
@@ -82,11 +82,11 @@ static int fam_index(uint16_t af)
 }
 
 /*
- * The counting sets, one per family, direction and kind, keyed by what
- * conntrack says of a packet's connection: its original destination (the
- * service: daddr . l4proto [. dport]) and, for a backend, the source of
- * its replies (where it was DNATed to).  A kind's fields, in key order
- * after daddr . l4proto:
+ * The counting sets, per family, kind and what they count (and the set of
+ * each kind's keys), keyed by what conntrack says of a packet's
+ * connection: its original destination (the service: daddr . l4proto
+ * [. dport]) and, for a backend, the source of its replies (where it was
+ * DNATed to).  A kind's fields, in key order after daddr . l4proto:
  */
 #define F_DPORT 1 /* ct original proto-dst */
 #define F_RSADDR 2 /* ct reply saddr */
@@ -111,9 +111,8 @@ enum {
 	SET_GUARD, /* + family * NFT_COUNT_KINDS + kind */
 	SET_COUNT = SET_GUARD + 2 * NFT_COUNT_KINDS,
 	/* + count_set(family, kind, what) */
-	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * NFT_COUNT_WHATS,
 	/* + slots_set(): per group of services, family and map kind */
-	/* + 2 * group + family: slots4_0, slots6_0, slots4_1... */
+	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * NFT_COUNT_WHATS,
 };
 
 static unsigned int count_set(int fam, int kind, int what)
@@ -223,8 +222,8 @@ static void chain_name(char *buf, size_t i)
 
 /*
  * The slot maps: slot . the service's key : the backend's address and
- * port (SLOTS_PORT) or address (SLOTS_ADDR, a port-0 service's backends
- * without a port); a port-0 service's key has no port (SLOTS_ANY*).
+ * port, or address (SLOTS_ANYADDR: a port-0 service's backends without a
+ * port); a port-0 service's key has no port (SLOTS_ANY*).
  */
 enum { SLOTS_PORT, SLOTS_ANYPORT, SLOTS_ANYADDR, SLOTS_KINDS };
 
@@ -476,8 +475,9 @@ static void elem_add(struct builder *bd, unsigned int set, const void *key,
 	}
 	if (opt && opt->comment) {
 		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT,
-						 opt->comment)) {
+		if (!ud ||
+		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT,
+					  opt->comment)) {
 			if (ud)
 				nftnl_udata_buf_free(ud);
 			nftnl_set_elem_free(el);
@@ -609,8 +609,10 @@ static void define_sets(struct builder *bd)
 				len += 4;
 			}
 			for (dir = -1; dir < NFT_COUNT_WHATS; dir++) {
-				unsigned int set = dir < 0 ? guard_set(f, k) :
-							     count_set(f, k, dir);
+				unsigned int set;
+
+				set = dir < 0 ? guard_set(f, k) :
+						count_set(f, k, dir);
 
 				nft_count_set_name(name, sizeof(name), f, k,
 						   dir);
@@ -637,8 +639,8 @@ static void define_sets(struct builder *bd)
 			t[n++] = TYPE_INET_SERVICE;
 		snprintf(name, sizeof(name), "%s%c_%zu", slots_names[k],
 			 fm->tag, (i - SET_SLOTS) / SLOTS_KINDS / 2);
-		set_def(&bd->sets[i], name, t, n, 4 + fm->addr_len + 4 +
-							 (k == SLOTS_PORT ? 4 : 0));
+		set_def(&bd->sets[i], name, t, n,
+			4 + fm->addr_len + 4 + (k == SLOTS_PORT ? 4 : 0));
 		n = 0;
 		t[n++] = fm->addr_type;
 		if (k != SLOTS_ANYADDR)
@@ -677,9 +679,12 @@ static int count_elems(struct builder *bd, const struct lb_service_list *list,
 		bd->slots[i] = nft_slots(s, &bd->nr_slots[i]);
 		if (!bd->slots[i])
 			return -ENOMEM;
-		for (k = 0; k < bd->nr_slots[i]; k++)
-			nr[slots_set(bd, i, f,
-				     slots_kind(s, &s->backends[bd->slots[i][k]]))]++;
+		for (k = 0; k < bd->nr_slots[i]; k++) {
+			const struct lb_backend *be =
+				&s->backends[bd->slots[i][k]];
+
+			nr[slots_set(bd, i, f, slots_kind(s, be))]++;
+		}
 		for (j = 0; j <= s->nr_backends; j++) {
 			int kind = nft_count_kind(s, j ? &s->backends[j - 1] :
 							 NULL);
@@ -813,11 +818,12 @@ static void put_count(struct builder *bd, const char *chain, int what,
 				       bd->sets[count_set(i, order[k], what)]
 					       .name);
 			/* (a service's connections: put_pick()) */
-			if (conns && (fl & F_RSADDR))
-				nft_add_update(r, R(0),
-					       bd->sets[count_set(i, order[k],
-								  NFT_COUNT_CONNS)]
-						       .name);
+			if (conns && (fl & F_RSADDR)) {
+				unsigned int set = count_set(i, order[k],
+							     NFT_COUNT_CONNS);
+
+				nft_add_update(r, R(0), bd->sets[set].name);
+			}
 			nft_add_verdict(r, NF_ACCEPT, NULL);
 			put_rule(bd, r);
 		}
