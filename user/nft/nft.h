@@ -34,7 +34,7 @@
  *                      update @KIND_inF / @KIND_outF (and @KIND_connsF for
  *                      a backend's first packet), accept
  *
- * Every rule loads only registers it stored (the kernel checks it), and
+ * Every rule loads only registers it stored (recent kernels check), and
  * every rule can be listed by nft.  The counters are elements of dynamic
  * sets with a counter each, made by the rules when first counted or by
  * the batch when carried over: the kernel makes counters slowly, a
