@@ -1987,6 +1987,7 @@ static __u32 vips_gen_id(FIXTURE_DATA(xdp) *self)
 /* Configuration A (@b false) or B. */
 static void restore_config(struct lb_service_list *l, bool b)
 {
+	memset(l, 0, sizeof(*l));
 	l->svcs = calloc(3, sizeof(*l->svcs));
 	l->nr = l->cap = 3;
 	make_service(&l->svcs[0], AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
@@ -2160,6 +2161,7 @@ static void rr_services(struct lb_service_list *l, size_t n, size_t first)
 	char vip[32];
 	size_t i;
 
+	memset(l, 0, sizeof(*l));
 	l->svcs = calloc(n, sizeof(*l->svcs));
 	l->nr = l->cap = n;
 	for (i = 0; i < n; i++) {
@@ -2209,6 +2211,7 @@ static void rr_backends(struct lb_service_list *l, const char *vip, size_t n)
 	struct lb_service *s;
 	size_t i;
 
+	memset(l, 0, sizeof(*l));
 	l->svcs = calloc(1, sizeof(*l->svcs));
 	l->nr = l->cap = 1;
 	s = l->svcs;

@@ -397,7 +397,83 @@ void free_services(struct lb_service_list *list)
 	for (i = 0; i < list->nr; i++)
 		free(list->svcs[i].backends);
 	free(list->svcs);
+	free(list->index);
 	memset(list, 0, sizeof(*list));
+}
+
+/* FNV-1a over the key's fields. */
+static size_t key_hash(const struct svc_key *k)
+{
+	const unsigned char *p = (const unsigned char *)&k->addr;
+	uint32_t h = 2166136261u ^ k->af ^ ((uint32_t)k->proto << 8) ^
+		     ((uint32_t)k->port << 16);
+	size_t i;
+
+	for (i = 0; i < addr_len(k->af); i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+void service_list_changed(struct lb_service_list *list)
+{
+	list->indexed = 0;
+	list->indexed_svcs = NULL;
+}
+
+/* Bring the index up to date: false if out of memory. */
+static bool index_update(struct lb_service_list *list)
+{
+	size_t mask, i, h;
+
+	if (list->indexed_svcs != list->svcs || list->indexed > list->nr)
+		list->indexed = 0;
+	if (2 * list->nr > list->index_size) {
+		size_t size = list->index_size ? list->index_size : 64;
+		size_t *p;
+
+		while (2 * list->nr > size)
+			size *= 2;
+		p = realloc(list->index, size * sizeof(*p));
+		if (!p)
+			return false;
+		list->index = p;
+		list->index_size = size;
+		list->indexed = 0;
+	}
+	if (!list->indexed)
+		memset(list->index, 0, list->index_size * sizeof(*list->index));
+	mask = list->index_size - 1;
+	for (i = list->indexed; i < list->nr; i++) {
+		for (h = key_hash(&list->svcs[i].key) & mask; list->index[h];
+		     h = (h + 1) & mask)
+			;
+		list->index[h] = i + 1;
+	}
+	list->indexed = list->nr;
+	list->indexed_svcs = list->svcs;
+	return true;
+}
+
+struct lb_service *service_find(struct lb_service_list *list,
+				const struct svc_key *key)
+{
+	size_t i, h, mask;
+
+	if (!list->nr)
+		return NULL;
+	if (!index_update(list)) {
+		for (i = 0; i < list->nr; i++)
+			if (same_key(&list->svcs[i].key, key))
+				return &list->svcs[i];
+		return NULL;
+	}
+	mask = list->index_size - 1;
+	for (h = key_hash(key) & mask; list->index[h]; h = (h + 1) & mask) {
+		i = list->index[h] - 1;
+		if (same_key(&list->svcs[i].key, key))
+			return &list->svcs[i];
+	}
+	return NULL;
 }
 
 void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd)

@@ -56,6 +56,17 @@ struct lb_service_list {
 	struct lb_service *svcs;
 	size_t nr;
 	size_t cap;
+	/*
+	 * service_find()'s hash of svcs[0..indexed) by key, built on demand:
+	 * positions + 1 (0: empty), index_size of them (a power of 2), made
+	 * for the array at indexed_svcs.  It follows appends, a shorter or
+	 * moved array; whatever reorders or rewrites svcs in place must call
+	 * service_list_changed().  free_services() frees it.
+	 */
+	size_t *index;
+	size_t index_size;
+	size_t indexed;
+	const struct lb_service *indexed_svcs;
 };
 
 /*
@@ -67,6 +78,11 @@ struct lb_service_list {
 int fetch_services(struct nl_sock *nl, const struct svc_key *key,
 		   const char *what, struct lb_service_list *list);
 void free_services(struct lb_service_list *list);
+/* The service of @key in @list, or NULL: a hash lookup (see above). */
+struct lb_service *service_find(struct lb_service_list *list,
+				const struct svc_key *key);
+/* @list's services were reordered or rewritten in place. */
+void service_list_changed(struct lb_service_list *list);
 
 /* @cmd: the "service add" that makes @svc, without its backends. */
 void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd);

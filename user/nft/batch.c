@@ -15,6 +15,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nf_tables.h>
@@ -278,6 +279,32 @@ int nft_dump_af(uint16_t type, uint16_t family,
 		return -errno;
 	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
 				    next_seq++);
+	return request(nl, buf, sizeof(buf), nlh, cb, data);
+}
+
+int nft_dump_elems(const char *set,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data),
+		   void *data)
+{
+	static char buf[DUMP_BUF_SIZE];
+	struct mnl_socket *nl = nft_sock();
+	struct nftnl_set *s;
+	struct nlmsghdr *nlh;
+
+	if (!nl)
+		return -errno;
+	s = nftnl_set_alloc();
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf,
+				    (NFNL_SUBSYS_NFTABLES << 8) |
+					    NFT_MSG_GETSETELEM,
+				    NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK,
+				    next_seq++);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
 	return request(nl, buf, sizeof(buf), nlh, cb, data);
 }
 

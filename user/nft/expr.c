@@ -94,6 +94,29 @@ void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 }
 
+void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
+			 uint32_t dreg)
+{
+	struct nftnl_expr *e = nft_add_expr(r, "lookup");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+}
+
+void nft_add_update(struct nftnl_rule *r, uint32_t sreg, const char *set)
+{
+	struct nftnl_expr *e = nft_add_expr(r, "dynset");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, sreg);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME, set);
+}
+
 void nft_add_imm(struct nftnl_rule *r, uint32_t dreg, const void *data,
 		 uint32_t len)
 {
@@ -147,7 +170,7 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	const char *v = nftnl_udata_get(attr);
 	uint8_t len = nftnl_udata_len(attr);
 
-	/* NFTNL_UDATA_CHAIN_COMMENT and NFTNL_UDATA_RULE_COMMENT alike */
+	/* NFTNL_UDATA_{CHAIN,RULE,SET_ELEM}_COMMENT alike */
 	if (nftnl_udata_type(attr) == NFTNL_UDATA_RULE_COMMENT && len &&
 	    v[len - 1] == '\0')
 		*comment = v;

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The services read back from table "inet viplb": each chain's comment is
- * the save line of its service or backend (ruleset.c), parsed by the
- * restore grammar; the counters of the service and backend chains give
- * the connections each was chosen for.
+ * The services read back from table "inet viplb" (layout in nft.h): the
+ * comment of each service chain sN is the save line of its service, and
+ * the comment of each element (N . j) of set backends the line of its
+ * backend j, both parsed by the restore grammar.  The counters are the
+ * elements' of the counting sets, keyed by the service's key and the
+ * backend's address and port: connections, packets and bytes in and out
+ * (a service's own elements hold the packets and bytes none of its
+ * backends' do: its total is theirs and its own).  A counter without an
+ * element is 0.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -13,7 +18,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
-#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -25,51 +30,56 @@
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
-/*
- * A chain's service (index in the list) and backend (-1: none; COUNTING:
- * the service's counting chain, whose rules seen so far are @nrules).
- */
-#define COUNTING (-2)
+#define NO_SERVICE ((size_t)-1)
 
-struct owner {
-	char name[NFT_CHAIN_MAXNAMELEN];
-	size_t svc;
-	ssize_t be;
-	size_t nrules;
+/* An element of set backends: backend @be of service chain s@svc. */
+struct be_elem {
+	uint32_t svc, be;
+	char *line;
 };
 
 struct fetch {
 	struct lb_service_list *list;
-	struct owner *owners;
-	size_t nr_owners, cap_owners;
-	const char *what;
+	/* The list position of the service of chain sN, by N. */
+	size_t *pos;
+	size_t nr_pos;
+	struct be_elem *bes;
+	size_t nr_bes, cap_bes;
+	/* The counting set being read: its family, kind and what it counts. */
+	int fam, kind, what;
+	const char *cmd;
 	int err;
 };
 
-static int add_owner(struct fetch *f, const char *name, size_t svc, ssize_t be)
+static void bad(struct fetch *f, const char *obj, const char *comment)
 {
-	if (grow_array(f->owners, f->nr_owners, f->cap_owners, 64))
-		return -ENOMEM;
-	snprintf(f->owners[f->nr_owners].name, sizeof(f->owners->name), "%s",
-		 name);
-	f->owners[f->nr_owners].svc = svc;
-	f->owners[f->nr_owners].nrules = 0;
-	f->owners[f->nr_owners++].be = be;
-	return 0;
+	errmsg("%s: %s of table inet %s has a comment this viplb cannot read: `%s'",
+	       f->cmd, obj, NFT_TABLE, quote_arg(comment));
+	f->err = -EBADMSG;
 }
 
-/* One chain: its comment, a service or backend line, into the list. */
+/* A line of a chain or element comment as a command; 0 or -1. */
+static int parse_line(const char *comment, struct config_cmd *cmd)
+{
+	char *argv[LINE_MAX_ARGS], line[NFT_USERDATA_MAXLEN + 1];
+	int argc;
+
+	snprintf(line, sizeof(line), "%s", comment);
+	argc = tokenize_line(line, argv, LINE_MAX_ARGS);
+	return argc <= 0 || parse_config_cmd(argc, argv, cmd) ? -1 : 0;
+}
+
+/* One chain: a service chain sN's comment, its service, into the list. */
 static int chain_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fetch *f = data;
-	char *argv[LINE_MAX_ARGS], line[NFT_USERDATA_MAXLEN + 1];
 	const char *comment = NULL, *name, *why;
 	struct config_cmd cmd;
 	struct nftnl_chain *c;
-	struct lb_service *s;
 	const void *ud;
 	uint32_t len;
-	int argc;
+	size_t n, i;
+	char end;
 
 	if (f->err)
 		return MNL_CB_OK;
@@ -87,114 +97,242 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	comment = ud ? nft_udata_comment(ud, len) : NULL;
 	if (!comment)
 		goto out;
-	snprintf(line, sizeof(line), "%s", comment);
-	argc = tokenize_line(line, argv, LINE_MAX_ARGS);
-	if (argc <= 0 || parse_config_cmd(argc, argv, &cmd) ||
-	    (cmd.op != OP_SVC_ADD && cmd.op != OP_BE_ADD) ||
+	if (sscanf(name, "s%zu%c", &n, &end) != 1 || n > UINT32_MAX ||
+	    parse_line(comment, &cmd) || cmd.op != OP_SVC_ADD ||
 	    nft_model_apply(f->list, &cmd, true, &why)) {
-		errmsg("%s: chain %s of table inet %s has a comment this viplb cannot read: `%s'",
-		       f->what, name, NFT_TABLE, quote_arg(comment));
-		f->err = -EBADMSG;
+		char obj[NFT_CHAIN_MAXNAMELEN + 8];
+
+		snprintf(obj, sizeof(obj), "chain %s", name);
+		bad(f, obj, comment);
 		goto out;
 	}
-	s = nft_model_find(f->list, &cmd.svc);
-	f->err = add_owner(f, name, s - f->list->svcs,
-			   cmd.op == OP_BE_ADD ? (ssize_t)s->nr_backends - 1 :
-						 -1);
-	/* Its counting chain: the name with a "c" (ruleset.c). */
-	if (!f->err && cmd.op == OP_SVC_ADD) {
-		snprintf(line, sizeof(line), "%sc", name);
-		f->err = add_owner(f, line, s - f->list->svcs, COUNTING);
+	if (n >= f->nr_pos) {
+		size_t *p = realloc(f->pos, (n + 1) * 2 * sizeof(*p));
+
+		if (!p) {
+			f->err = -ENOMEM;
+			goto out;
+		}
+		for (i = f->nr_pos; i < (n + 1) * 2; i++)
+			p[i] = NO_SERVICE;
+		f->pos = p;
+		f->nr_pos = (n + 1) * 2;
 	}
+	f->pos[n] = f->list->nr - 1;
 out:
 	nftnl_chain_free(c);
 	return MNL_CB_OK;
 }
 
-static int cmp_owner(const void *a, const void *b)
+/* The service of chain sN, or NULL. */
+static struct lb_service *service_of(struct fetch *f, uint32_t n)
 {
-	return strcmp(((const struct owner *)a)->name,
-		      ((const struct owner *)b)->name);
+	if (n >= f->nr_pos || f->pos[n] == NO_SERVICE)
+		return NULL;
+	return &f->list->svcs[f->pos[n]];
 }
 
-/* After the chains: the owners sorted by name, for find_owner(). */
-static struct owner *find_owner(struct fetch *f, const char *name)
+static int counter_cb(struct nftnl_expr *e, void *data)
 {
-	struct owner key;
+	uint64_t *pb = data;
 
-	snprintf(key.name, sizeof(key.name), "%s", name);
-	return bsearch(&key, f->owners, f->nr_owners, sizeof(*f->owners),
-		       cmp_owner);
+	if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		pb[0] = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		pb[1] = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
 }
 
-/*
- * Rule @k of a counting chain: packets and bytes in (even @k) or out (odd)
- * of the service (@k < 2) or of backend k / 2 - 1.
- */
-static void count_rule(struct lb_service *s, size_t k, struct nftnl_expr *e)
+/* An element of set backends, kept for backends_apply(). */
+static void keep_be_elem(struct fetch *f, struct nftnl_set_elem *el,
+			 const uint32_t *key)
 {
-	uint64_t pkts = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-	uint64_t bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
-	struct lb_stats *st;
+	const char *comment = NULL;
+	struct be_elem *c;
+	const void *ud;
+	uint32_t len;
 
-	if (k / 2 > s->nr_backends)
+	ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &len);
+	if (ud)
+		comment = nft_udata_comment(ud, len);
+	if (!comment) {
+		bad(f, "an element of set backends", "");
 		return;
-	st = k < 2 ? &s->stats : &s->backends[k / 2 - 1].stats;
-	if (k % 2) {
-		st->pkts_out = pkts;
-		st->bytes_out = bytes;
+	}
+	if (grow_array(f->bes, f->nr_bes, f->cap_bes, 64)) {
+		f->err = -ENOMEM;
+		return;
+	}
+	c = &f->bes[f->nr_bes];
+	c->svc = key[0];
+	c->be = key[1];
+	c->line = strdup(comment);
+	if (!c->line) {
+		f->err = -ENOMEM;
+		return;
+	}
+	f->nr_bes++;
+}
+
+/* A counting element: its packets and bytes to its service or backend. */
+static void count_elem(struct fetch *f, const uint8_t *key, uint32_t klen,
+		       const uint64_t *pb)
+{
+	uint16_t af = f->fam ? AF_INET6 : AF_INET;
+	uint32_t alen = addr_len(af);
+	const struct lb_backend *be = NULL;
+	uint8_t other[NFT_KEY_MAX];
+	struct svc_key sk = { .af = af };
+	struct lb_service *s;
+	struct lb_stats *st;
+	uint16_t port;
+	size_t j;
+
+	if (klen < alen + 4)
+		return;
+	memcpy(&sk.addr, key, alen);
+	sk.proto = key[alen];
+	if (f->kind == NFT_COUNT_BE || f->kind == NFT_COUNT_SVC) {
+		memcpy(&port, key + alen + 4, 2);
+		sk.port = ntohs(port);
+	}
+	s = service_find(f->list, &sk);
+	if (!s)
+		return;
+	st = &s->stats;
+	if (f->kind != NFT_COUNT_SVC && f->kind != NFT_COUNT_ANYSVC) {
+		for (j = 0; j < s->nr_backends; j++) {
+			be = &s->backends[j];
+			if (nft_count_kind(s, be) == f->kind &&
+			    nft_count_key(f->kind, s, be, other) == klen &&
+			    !memcmp(other, key, klen))
+				break;
+		}
+		if (j == s->nr_backends)
+			return;
+		st = &s->backends[j].stats;
+	}
+	if (f->what == NFT_COUNT_CONNS) {
+		st->conns = pb[0];
+	} else if (f->what == NFT_COUNT_OUT) {
+		st->pkts_out = pb[0];
+		st->bytes_out = pb[1];
 	} else {
-		st->pkts_in = pkts;
-		st->bytes_in = bytes;
+		st->pkts_in = pb[0];
+		st->bytes_in = pb[1];
 	}
 }
 
-/*
- * The first counter of a service or backend chain: its connections; the
- * counters of a counting chain: packets and bytes.
- */
-static int rule_cb(const struct nlmsghdr *nlh, void *data)
+/* The elements of one set (f->kind: which, see nft_fetch()). */
+#define KIND_BACKENDS (-1)
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct fetch *f = data;
-	struct nftnl_expr_iter *it;
-	struct nftnl_rule *r;
-	struct nftnl_expr *e;
-	struct lb_service *s;
-	struct owner *o;
+	struct nftnl_set_elems_iter *it;
+	struct nftnl_set_elem *el;
+	struct nftnl_set *set;
+	uint64_t pb[2];
+	const void *key;
+	uint32_t klen, k[2];
 
-	r = nftnl_rule_alloc();
-	if (!r) {
+	if (f->err)
+		return MNL_CB_OK;
+	set = nftnl_set_alloc();
+	if (!set) {
 		f->err = -ENOMEM;
 		return MNL_CB_OK;
 	}
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0 ||
-	    nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY) != NFPROTO_INET ||
-	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), NFT_TABLE))
+	if (nftnl_set_elems_nlmsg_parse(nlh, set) < 0)
 		goto out;
-	o = find_owner(f, nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	if (!o)
+	it = nftnl_set_elems_iter_create(set);
+	if (!it) {
+		f->err = -ENOMEM;
 		goto out;
-	it = nftnl_expr_iter_create(r);
-	if (!it)
-		goto out;
-	while ((e = nftnl_expr_iter_next(it))) {
-		if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter"))
-			continue;
-		s = &f->list->svcs[o->svc];
-		if (o->be == COUNTING)
-			count_rule(s, o->nrules++, e);
-		else if (o->be < 0)
-			s->stats.conns =
-				nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		else
-			s->backends[o->be].stats.conns =
-				nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
-		break;
 	}
-	nftnl_expr_iter_destroy(it);
+	while (!f->err && (el = nftnl_set_elems_iter_next(it))) {
+		key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
+		if (!key)
+			continue;
+		pb[0] = pb[1] = 0;
+		nftnl_set_elem_expr_foreach(el, counter_cb, pb);
+		if (f->kind == KIND_BACKENDS && klen == 8) {
+			memcpy(k, key, 8);
+			keep_be_elem(f, el, k);
+		} else if (f->kind >= 0 && klen <= NFT_KEY_MAX) {
+			count_elem(f, key, klen, pb);
+		}
+	}
+	nftnl_set_elems_iter_destroy(it);
 out:
-	nftnl_rule_free(r);
+	nftnl_set_free(set);
 	return MNL_CB_OK;
+}
+
+static int cmp_be_elem(const void *a, const void *b)
+{
+	const struct be_elem *x = a, *y = b;
+
+	if (x->svc != y->svc)
+		return x->svc < y->svc ? -1 : 1;
+	return x->be < y->be ? -1 : x->be > y->be;
+}
+
+/* The backends, each at its place in its service (its j). */
+static void backends_apply(struct fetch *f)
+{
+	struct config_cmd cmd;
+	struct lb_service *s;
+	const char *why;
+	size_t i;
+
+	if (f->nr_bes)
+		qsort(f->bes, f->nr_bes, sizeof(*f->bes), cmp_be_elem);
+	for (i = 0; !f->err && i < f->nr_bes; i++) {
+		const struct be_elem *c = &f->bes[i];
+
+		s = service_of(f, c->svc);
+		if (!s || c->be != s->nr_backends ||
+		    parse_line(c->line, &cmd) || cmd.op != OP_BE_ADD ||
+		    nft_model_find(f->list, &cmd.svc) != s ||
+		    nft_model_apply(f->list, &cmd, true, &why)) {
+			bad(f, "an element of set backends", c->line);
+			break;
+		}
+	}
+}
+
+/* A service's totals: its own counters and its backends'. */
+static void add_backends(struct lb_service *s)
+{
+	size_t j;
+
+	for (j = 0; j < s->nr_backends; j++) {
+		s->stats.pkts_in += s->backends[j].stats.pkts_in;
+		s->stats.pkts_out += s->backends[j].stats.pkts_out;
+		s->stats.bytes_in += s->backends[j].stats.bytes_in;
+		s->stats.bytes_out += s->backends[j].stats.bytes_out;
+	}
+}
+
+/* The counters of the sets: 0 or -errno. */
+static int fetch_stats(struct fetch *f)
+{
+	char name[NFT_SET_MAXNAMELEN];
+	int err = 0;
+	size_t i;
+
+	for (f->fam = 0; !err && !f->err && f->fam < 2; f->fam++)
+		for (f->kind = 0; !err && f->kind < NFT_COUNT_KINDS; f->kind++)
+			for (f->what = 0; !err && f->what < NFT_COUNT_WHATS;
+			     f->what++) {
+				nft_count_set_name(name, sizeof(name), f->fam,
+						   f->kind, f->what);
+				err = nft_dump_elems(name, elem_cb, f);
+			}
+	for (i = 0; !err && i < f->list->nr; i++)
+		add_backends(&f->list->svcs[i]);
+	return err;
 }
 
 /* Keep only the service of @key; -ENOENT if absent. */
@@ -211,24 +349,32 @@ static int keep_one(struct lb_service_list *list, const struct svc_key *key)
 			free(list->svcs[i].backends);
 	list->svcs[0] = one;
 	list->nr = 1;
+	service_list_changed(list);
 	return 0;
 }
 
 int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
 	      struct lb_service_list *list)
 {
-	struct fetch f = { .list = list, .what = what };
+	struct fetch f = { .list = list, .cmd = what };
+	size_t i;
 	int err;
 
 	memset(list, 0, sizeof(*list));
 	err = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, &f);
-	if (!err && !f.err && with_stats) {
-		if (f.nr_owners)
-			qsort(f.owners, f.nr_owners, sizeof(*f.owners),
-			      cmp_owner);
-		err = nft_dump(MSG(NFT_MSG_GETRULE), rule_cb, &f);
+	/* No table, or a table without services: no set. */
+	if (!err && !f.err && list->nr) {
+		f.kind = KIND_BACKENDS;
+		err = nft_dump_elems("backends", elem_cb, &f);
+		if (!err && !f.err)
+			backends_apply(&f);
+		if (!err && !f.err && with_stats)
+			err = fetch_stats(&f);
 	}
-	free(f.owners);
+	for (i = 0; i < f.nr_bes; i++)
+		free(f.bes[i].line);
+	free(f.bes);
+	free(f.pos);
 	if (!err && !f.err && key)
 		err = keep_one(list, key);
 	if (err || f.err) {

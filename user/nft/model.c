@@ -15,21 +15,10 @@
 #include "nft.h"
 #include "util.h"
 
-static bool same_key(const struct svc_key *a, const struct svc_key *b)
-{
-	return a->af == b->af && a->proto == b->proto && a->port == b->port &&
-	       !memcmp(&a->addr, &b->addr, addr_len(a->af));
-}
-
 struct lb_service *nft_model_find(struct lb_service_list *list,
 				  const struct svc_key *key)
 {
-	size_t i;
-
-	for (i = 0; i < list->nr; i++)
-		if (same_key(&list->svcs[i].key, key))
-			return &list->svcs[i];
-	return NULL;
+	return service_find(list, key);
 }
 
 static ssize_t find_backend(const struct lb_service *s, const struct be_key *k)
@@ -143,6 +132,7 @@ int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
 	case OP_SVC_DEL:
 		free(s->backends);
 		*s = list->svcs[--list->nr];
+		service_list_changed(list);
 		return 0;
 	case OP_STATS_ZERO:
 		zero_stats(s);
@@ -197,6 +187,7 @@ void nft_model_sort(struct lb_service_list *list)
 
 	if (list->nr)
 		qsort(list->svcs, list->nr, sizeof(*list->svcs), cmp_svc);
+	service_list_changed(list);
 	for (i = 0; i < list->nr; i++)
 		if (list->svcs[i].nr_backends)
 			qsort(list->svcs[i].backends, list->svcs[i].nr_backends,

@@ -3,33 +3,51 @@
  * The nf_tables datapath (libnftnl + libmnl): viplb's services as one
  * table, "inet viplb", that viplb owns and rewrites whole in one batch;
  * and the rule tables of viplb-tables as tables "ip/ip6 viplb_filter"
- * and "ip/ip6 viplb_nat" (rules.c, which says how).  The services table:
+ * and "ip/ip6 viplb_nat" (rules.c, which says how).  The services table
+ * (ruleset.c), with K a service's key, daddr . l4proto . dport (no dport
+ * for a port-0 service: the "any" sets), B a backend's address . port as
+ * conntrack sees it (the reply's source), F the family (4 or 6):
  *
  *   chain prerouting   nat hook prerouting, priority dstnat - 1 (-101)
  *   chain output       nat hook output, priority dstnat - 1 (-101)
- *                      both: daddr . l4proto . dport vmap @svc4/@svc6,
- *                      then daddr . l4proto vmap @any4/@any6 (port 0)
+ *                      both: K vmap @svcF / @anyF -> goto sN
  *   chain postrouting  nat hook postrouting, priority srcnat - 1 (99):
  *                      masquerade when the connection's original
- *                      destination is a service with the snat flag
- *   chain sN           one per service: a counter, then its scheduler's
- *                      slot (numgen or jhash) vmap @sNslots, or reject
- *                      when no backend has a weight
- *   chain sNbM         one per backend: a counter and its DNAT
+ *                      destination is in @snatF / @snatanyF
+ *   chain sN           one per service N (its place in the sorted list),
+ *                      its save line as comment; one rule:
+ *                      update @svc_connsF { K } (its connections); the
+ *                      scheduler's slot (numgen, or jhash as lookup.c
+ *                      computes it); dnat to slot . K map @slotsF_G; or,
+ *                      with no backend of weight > 0, reject
+ *   map slotsF_G       slot . K : B, for a group G of about sqrt(services)
+ *                      services (anyslotsF_G, addrslotsF_G: port-0
+ *                      services; B without port: the packet keeps its own)
+ *   set backends       N . backend's index : its save line as comment
  *   chain count_pre    filter hook prerouting, priority dstnat + 1 (-99)
  *   chain count_out    filter hook output, priority dstnat + 1 (-99)
- *                      both: ct original daddr . l4proto [. proto-dst]
- *                      vmap @cnt4/@cntany4/@cnt6/@cntany6
- *   chain sNc          one per service: packets and bytes in and out, of
- *                      the service, then of each backend (reply source)
+ *                      both: an unconfirmed conntrack entry (a new
+ *                      connection's first packet) goto count_new, else by
+ *                      direction goto count_orig / count_reply
+ *   chain count_new/orig/reply  per family and kind (NFT_COUNT_*): the
+ *                      conntrack key (K . B, K) in @KIND_keysF:
+ *                      update @KIND_inF / @KIND_outF (and @KIND_connsF for
+ *                      a backend's first packet), accept
  *
- * The service's settings are the comment of its chain, and a backend's
- * its chain's: each the line "viplb save" writes for it, read back by the
- * same parser as a restore file (fetch.c).  A command reads the table,
- * changes the services in memory (model.c) and writes the whole table
- * again in one batch that deletes and re-adds it (ruleset.c, batch.c):
- * the kernel swaps it in at once, or changes nothing.  The counters are
- * carried over; established connections keep their conntrack NAT.
+ * Every rule loads only registers it stored (recent kernels check), and
+ * every rule can be listed by nft.  The counters are elements of dynamic
+ * sets with a counter each, made by the rules when first counted or by
+ * the batch when carried over: the kernel makes counters slowly, a
+ * restore makes none.  A service's packets and bytes are its backends'
+ * and its own (connections to none of its backends).  The slots of each
+ * map come after all the rules: the kernel checks a map's elements
+ * against each rule that looks it up, when either is added.
+ *
+ * A command reads the table (fetch.c), changes the services in memory
+ * (model.c) and writes the whole table again in one batch that deletes
+ * and re-adds it (ruleset.c, batch.c): the kernel swaps it in at once,
+ * or changes nothing.  The counters are carried over; established
+ * connections keep their conntrack NAT.
  */
 #ifndef VIPLB_USER_NFT_H
 #define VIPLB_USER_NFT_H
@@ -105,6 +123,41 @@ struct nft_batch;
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list);
 
 /*
+ * The counting sets' kinds: what a packet's conntrack entry is looked up
+ * by, in this order (ruleset.c): an exact service's backend, the service
+ * (connections to none of its backends), a port-0 service's backend with
+ * a port, one without, the port-0 service.
+ */
+enum {
+	NFT_COUNT_BE,
+	NFT_COUNT_SVC,
+	NFT_COUNT_ANYBE,
+	NFT_COUNT_ANYADDR,
+	NFT_COUNT_ANYSVC,
+	NFT_COUNT_KINDS
+};
+
+/* What a counting set counts: packets and bytes in, out; connections. */
+enum { NFT_COUNT_IN, NFT_COUNT_OUT, NFT_COUNT_CONNS, NFT_COUNT_WHATS };
+
+/* The longest key or data of the table's sets, in bytes. */
+#define NFT_KEY_MAX 64
+
+/* The kind of the counting elements of @s (@be NULL) or of backend @be. */
+int nft_count_kind(const struct lb_service *s, const struct lb_backend *be);
+/*
+ * The name of the counting set of a family (0 ip, 1 ip6), kind and what
+ * it counts; with @what -1, of the set of its keys.
+ */
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what);
+/* The key of @s's (or @be's) counting elements of @kind; its length. */
+uint32_t nft_count_key(int kind, const struct lb_service *s,
+		       const struct lb_backend *be, uint8_t *key);
+/* The port a backend is DNATed to: its own, else the service's (or 0). */
+uint16_t nft_backend_port(const struct lb_service *s,
+			  const struct lb_backend *be);
+
+/*
  * expr.c: append one expression to a rule; on ENOMEM, none, and
  * nft_expr_nomem is set.  Registers and data as nf_tables takes them.
  */
@@ -124,6 +177,15 @@ void nft_add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
 /* Look up @set: a verdict map if @vmap, else a plain match. */
 void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
 		    bool vmap);
+/*
+ * Update @set with the key in @sreg: the element's counter counts the
+ * packet; an element of a set with a counter (put_set()) is added first
+ * if absent.
+ */
+void nft_add_update(struct nftnl_rule *r, uint32_t sreg, const char *set);
+/* Look up data map @map: its data into @dreg. */
+void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
+			 uint32_t dreg);
 void nft_add_imm(struct nftnl_rule *r, uint32_t dreg, const void *data,
 		 uint32_t len);
 void nft_add_counter(struct nftnl_rule *r, uint64_t pkts, uint64_t bytes);
@@ -178,5 +240,9 @@ int nft_dump(uint16_t type, int (*cb)(const struct nlmsghdr *nlh, void *data),
 /* The same, of the tables of one family. */
 int nft_dump_af(uint16_t type, uint16_t family,
 		int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
+/* The elements of set @set of table inet viplb. */
+int nft_dump_elems(const char *set,
+		   int (*cb)(const struct nlmsghdr *nlh, void *data),
+		   void *data);
 
 #endif /* VIPLB_USER_NFT_H */

@@ -18,6 +18,7 @@
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 
@@ -40,19 +41,176 @@
 /* Counting: right after destination NAT, as the module counts. */
 #define PRIO_COUNT (-100 + 1)
 
-/* Set elements per message: their nest must stay under 64 KiB. */
-#define ELEMS_PER_MSG 256
+/*
+ * A message of set elements is flushed past this many bytes of them: its
+ * nest must stay under 64 KiB.
+ */
+#define ELEMS_MSG_BYTES 32768
+/* What one element adds to a message, besides its key, data and comment. */
+#define ELEM_OVERHEAD 128
 
 #define NAME_LEN 32
 
-/* The original direction of a conntrack entry (NFTA_CT_DIRECTION). */
+/* The directions of a conntrack entry (NFTA_CT_DIRECTION). */
 #define CT_DIR_ORIGINAL 0
 #define CT_DIR_REPLY 1
 
 #define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
 
+/* The 32-bit registers, from 0. */
+#define R(n) (NFT_REG32_00 + (n))
+
+/* Per family: how its addresses load. */
+struct fam {
+	uint8_t nfproto;
+	uint32_t addr_type, addr_len;
+	uint32_t saddr_off, daddr_off;
+	uint32_t ct_dst, ct_src;
+	char tag; /* of its sets' names: '4' or '6' */
+};
+
+static const struct fam fams[2] = {
+	{ NFPROTO_IPV4, TYPE_IPADDR, 4, 12, 16, NFT_CT_DST_IP, NFT_CT_SRC_IP,
+	  '4' },
+	{ NFPROTO_IPV6, TYPE_IP6ADDR, 16, 8, 24, NFT_CT_DST_IP6, NFT_CT_SRC_IP6,
+	  '6' },
+};
+
+static int fam_index(uint16_t af)
+{
+	return af == AF_INET6;
+}
+
+/*
+ * The counting sets, per family, kind and what they count (and the set of
+ * each kind's keys), keyed by what conntrack says of a packet's
+ * connection: its original destination (the service: daddr . l4proto
+ * [. dport]) and, for a backend, the source of its replies (where it was
+ * DNATed to).  A kind's fields, in key order after daddr . l4proto:
+ */
+#define F_DPORT 1 /* ct original proto-dst */
+#define F_RSADDR 2 /* ct reply saddr */
+#define F_RSPORT 4 /* ct reply proto-src */
+
+static const struct count_kind {
+	const char *name;
+	unsigned int fields;
+} kinds[NFT_COUNT_KINDS] = {
+	[NFT_COUNT_BE] = { "be", F_DPORT | F_RSADDR | F_RSPORT },
+	[NFT_COUNT_SVC] = { "svc", F_DPORT },
+	[NFT_COUNT_ANYBE] = { "anybe", F_RSADDR | F_RSPORT },
+	[NFT_COUNT_ANYADDR] = { "anyaddr", F_RSADDR },
+	[NFT_COUNT_ANYSVC] = { "anysvc", 0 },
+};
+
+/* The table's sets, by number. */
+enum {
+	SET_SVC, /* + 2 * family + any: svc4, any4, svc6, any6 */
+	SET_SNAT = SET_SVC + 4, /* snat4, snatany4, snat6, snatany6 */
+	SET_BACKENDS = SET_SNAT + 4,
+	SET_GUARD, /* + family * NFT_COUNT_KINDS + kind */
+	SET_COUNT = SET_GUARD + 2 * NFT_COUNT_KINDS,
+	/* + count_set(family, kind, what) */
+	/* + slots_set(): per group of services, family and map kind */
+	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * NFT_COUNT_WHATS,
+};
+
+static unsigned int count_set(int fam, int kind, int what)
+{
+	return SET_COUNT + (fam * NFT_COUNT_KINDS + kind) * NFT_COUNT_WHATS +
+	       what;
+}
+
+static unsigned int guard_set(int fam, int kind)
+{
+	return SET_GUARD + fam * NFT_COUNT_KINDS + kind;
+}
+
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what)
+{
+	static const char *const whats[NFT_COUNT_WHATS] = {
+		[NFT_COUNT_IN] = "in",
+		[NFT_COUNT_OUT] = "out",
+		[NFT_COUNT_CONNS] = "conns",
+	};
+
+	snprintf(buf, len, "%s_%s%c", kinds[kind].name,
+		 what < 0 ? "keys" : whats[what], fams[fam].tag);
+}
+
+uint32_t nft_count_key(int kind, const struct lb_service *s,
+		       const struct lb_backend *be, uint8_t *key)
+{
+	uint32_t alen = addr_len(s->key.af), len = 0;
+	unsigned int fields = kinds[kind].fields;
+	uint16_t port;
+
+	memset(key, 0, NFT_KEY_MAX);
+	memcpy(key, &s->key.addr, alen);
+	len = alen;
+	key[len] = s->key.proto;
+	len += 4;
+	if (fields & F_DPORT) {
+		port = htons(s->key.port);
+		memcpy(key + len, &port, 2);
+		len += 4;
+	}
+	if (fields & F_RSADDR) {
+		memcpy(key + len, &be->key.addr, alen);
+		len += alen;
+	}
+	if (fields & F_RSPORT) {
+		port = htons(nft_backend_port(s, be));
+		memcpy(key + len, &port, 2);
+		len += 4;
+	}
+	return len;
+}
+
+uint16_t nft_backend_port(const struct lb_service *s,
+			  const struct lb_backend *be)
+{
+	return be->key.port ? be->key.port : s->key.port;
+}
+
+int nft_count_kind(const struct lb_service *s, const struct lb_backend *be)
+{
+	if (s->key.port)
+		return be ? NFT_COUNT_BE : NFT_COUNT_SVC;
+	if (!be)
+		return NFT_COUNT_ANYSVC;
+	return be->key.port ? NFT_COUNT_ANYBE : NFT_COUNT_ANYADDR;
+}
+
+/* A set's definition: name, key and data types and lengths. */
+struct set_def {
+	char name[NAME_LEN];
+	uint32_t ktype, klen;
+	uint32_t dtype, dlen; /* dlen 0: a set, dtype NFT_DATA_VERDICT: vmap */
+	bool host; /* key in host byte order */
+	/*
+	 * Elements with a counter, added by the rules that update them (a
+	 * dynamic set): an element exists once counted, or once carried
+	 * over.  The kernel makes elements with counters slowly (a per-CPU
+	 * allocation or two each): the rest of a restore costs less.
+	 */
+	bool counter;
+};
+
+struct elems {
+	struct nftnl_set *s;
+	size_t bytes;
+};
+
 struct builder {
 	struct nft_batch *b;
+	struct set_def *sets;
+	struct elems *elems;
+	size_t nr_sets;
+	size_t group; /* services per slots map */
+	/* Per service: its slots (nft_slots()), how many. */
+	uint32_t **slots;
+	uint32_t *nr_slots;
 	uint32_t set_id;
 	int err;
 };
@@ -62,19 +220,26 @@ static void chain_name(char *buf, size_t i)
 	snprintf(buf, NAME_LEN, "s%zu", i);
 }
 
-static void be_chain_name(char *buf, size_t i, size_t j)
+/*
+ * The slot maps: slot . the service's key : the backend's address and
+ * port, or address (SLOTS_ANYADDR: a port-0 service's backends without a
+ * port); a port-0 service's key has no port (SLOTS_ANY*).
+ */
+enum { SLOTS_PORT, SLOTS_ANYPORT, SLOTS_ANYADDR, SLOTS_KINDS };
+
+static const char *const slots_names[SLOTS_KINDS] = { "slots", "anyslots",
+						       "addrslots" };
+
+/* The length of the data of a slot map: addr [. port]. */
+static uint32_t slots_dlen(const struct fam *f, int k)
 {
-	snprintf(buf, NAME_LEN, "s%zub%zu", i, j);
+	return f->addr_len + (k == SLOTS_ANYADDR ? 0 : 4);
 }
 
-static void count_name(char *buf, size_t i)
+/* The slots map of kind @k of service @i, of family @f. */
+static size_t slots_set(const struct builder *bd, size_t i, int f, int k)
 {
-	snprintf(buf, NAME_LEN, "s%zuc", i);
-}
-
-static void slots_name(char *buf, size_t i)
-{
-	snprintf(buf, NAME_LEN, "s%zuslots", i);
+	return SET_SLOTS + ((i / bd->group) * 2 + f) * SLOTS_KINDS + k;
 }
 
 /* Messages */
@@ -173,14 +338,11 @@ static struct nftnl_set *set_alloc(const char *name)
 /* nft's byte order of a key in host order (its BYTEORDER_HOST_ENDIAN). */
 #define BYTEORDER_HOST 1
 
-/*
- * A set, or with @map a verdict map, keyed by @klen bytes of type @ktype,
- * in host byte order if @host (so that "nft list" prints it right).
- */
-static void put_set(struct builder *bd, const char *name, uint32_t ktype,
-		    uint32_t klen, bool map, bool host)
+/* Create set @def, which will hold @size elements. */
+static void put_set(struct builder *bd, const struct set_def *def,
+		    uint32_t size)
 {
-	struct nftnl_set *s = set_alloc(name);
+	struct nftnl_set *s = set_alloc(def->name);
 	struct nftnl_udata_buf *ud;
 	struct nlmsghdr *nlh;
 
@@ -188,7 +350,7 @@ static void put_set(struct builder *bd, const char *name, uint32_t ktype,
 		bd->err = -ENOMEM;
 		return;
 	}
-	if (host) {
+	if (def->host) {
 		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
 		if (!ud) {
 			nftnl_set_free(s);
@@ -202,13 +364,32 @@ static void put_set(struct builder *bd, const char *name, uint32_t ktype,
 				   nftnl_udata_buf_len(ud));
 		nftnl_udata_buf_free(ud);
 	}
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
+	/* The counter of the elements the rules add. */
+	if (def->counter) {
+		struct nftnl_expr *ctr = nftnl_expr_alloc("counter");
+
+		if (!ctr) {
+			nftnl_set_free(s);
+			bd->err = -ENOMEM;
+			return;
+		}
+		nftnl_set_add_expr(s, ctr);
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, def->ktype);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, def->klen);
 	nftnl_set_set_u32(s, NFTNL_SET_ID, ++bd->set_id);
-	if (map) {
+	/*
+	 * A hint, so that the kernel sizes the hash table once; for a set
+	 * with counters, the most elements the rules may add.
+	 */
+	if (size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
+	if (def->counter)
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_EVAL);
+	if (def->dlen) {
 		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
-		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, sizeof(uint32_t));
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, def->dtype);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, def->dlen);
 	}
 	nlh = msg(bd, NFT_MSG_NEWSET, NLM_F_CREATE, 1024);
 	if (nlh) {
@@ -219,62 +400,110 @@ static void put_set(struct builder *bd, const char *name, uint32_t ktype,
 }
 
 /*
- * Elements are queued in a set object and sent ELEMS_PER_MSG at a time;
- * elem_flush() sends the rest.
+ * Elements are queued per set and sent ELEMS_MSG_BYTES at a time;
+ * elem_flush() sends a set's queue.
  */
-struct elems {
-	struct builder *bd;
-	const char *set;
-	struct nftnl_set *s;
-	unsigned int n;
-};
-
-static void elem_flush(struct elems *e)
+static void elem_flush(struct builder *bd, unsigned int set)
 {
+	struct elems *e = &bd->elems[set];
 	struct nlmsghdr *nlh;
 
 	if (!e->s)
 		return;
-	nlh = e->n ? msg(e->bd, NFT_MSG_NEWSETELEM, NLM_F_CREATE,
-			 (size_t)e->n * 160 + 512) :
-		     NULL;
+	nlh = msg(bd, NFT_MSG_NEWSETELEM, NLM_F_CREATE, e->bytes + 512);
 	if (nlh) {
 		nftnl_set_elems_nlmsg_build_payload(nlh, e->s);
-		nft_batch_done(e->bd->b, nlh);
+		nft_batch_done(bd->b, nlh);
 	}
 	nftnl_set_free(e->s);
 	e->s = NULL;
-	e->n = 0;
+	e->bytes = 0;
 }
 
-/* Add key @key (@klen bytes), mapped to "goto @chain" if @chain. */
-static void elem_add(struct elems *e, const void *key, uint32_t klen,
-		     const char *chain)
-{
-	struct nftnl_set_elem *el;
+/* One element of the optional parts of elem_add(). */
+struct elem_opt {
+	const char *chain; /* a vmap's "goto chain" */
+	const void *data; /* a map's data (its set's dlen bytes) */
+	uint64_t pkts, bytes; /* of its counter (sets with counters) */
+	const char *comment;
+};
 
-	if (e->bd->err)
+/* Add key @key (the set's klen bytes), with @opt if not NULL. */
+static void elem_add(struct builder *bd, unsigned int set, const void *key,
+		     const struct elem_opt *opt)
+{
+	const struct set_def *def = &bd->sets[set];
+	struct elems *e = &bd->elems[set];
+	struct nftnl_udata_buf *ud;
+	struct nftnl_set_elem *el;
+	struct nftnl_expr *ctr;
+	size_t bytes = def->klen + def->dlen + ELEM_OVERHEAD;
+
+	if (bd->err)
 		return;
 	if (!e->s) {
-		e->s = set_alloc(e->set);
+		e->s = set_alloc(def->name);
 		if (!e->s) {
-			e->bd->err = -ENOMEM;
+			bd->err = -ENOMEM;
 			return;
 		}
 	}
 	el = nftnl_set_elem_alloc();
 	if (!el) {
-		e->bd->err = -ENOMEM;
+		bd->err = -ENOMEM;
 		return;
 	}
-	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, klen);
-	if (chain) {
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_KEY, key, def->klen);
+	if (opt && opt->chain) {
 		nftnl_set_elem_set_u32(el, NFTNL_SET_ELEM_VERDICT, NFT_GOTO);
-		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, chain);
+		nftnl_set_elem_set_str(el, NFTNL_SET_ELEM_CHAIN, opt->chain);
+		bytes += strlen(opt->chain);
+	}
+	if (opt && opt->data)
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_DATA, opt->data,
+				   def->dlen);
+	if (def->counter) {
+		ctr = nftnl_expr_alloc("counter");
+		if (!ctr) {
+			nftnl_set_elem_free(el);
+			bd->err = -ENOMEM;
+			return;
+		}
+		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_PACKETS, opt->pkts);
+		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_BYTES, opt->bytes);
+		nftnl_set_elem_add_expr(el, ctr);
+	}
+	if (opt && opt->comment) {
+		ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+		if (!ud ||
+		    !nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT,
+					  opt->comment)) {
+			if (ud)
+				nftnl_udata_buf_free(ud);
+			nftnl_set_elem_free(el);
+			bd->err = ud ? -E2BIG : -ENOMEM;
+			return;
+		}
+		nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA,
+				   nftnl_udata_buf_data(ud),
+				   nftnl_udata_buf_len(ud));
+		bytes += nftnl_udata_buf_len(ud);
+		nftnl_udata_buf_free(ud);
 	}
 	nftnl_set_elem_add(e->s, el);
-	if (++e->n == ELEMS_PER_MSG)
-		elem_flush(e);
+	e->bytes += bytes;
+	if (e->bytes >= ELEMS_MSG_BYTES)
+		elem_flush(bd, set);
+}
+
+/* A counter carried over: an element of a set with counters, unless 0. */
+static void counter_add(struct builder *bd, unsigned int set, const void *key,
+			uint64_t pkts, uint64_t bytes)
+{
+	struct elem_opt opt = { .pkts = pkts, .bytes = bytes };
+
+	if (pkts || bytes)
+		elem_add(bd, set, key, &opt);
 }
 
 /* Expressions */
@@ -301,6 +530,8 @@ static void put_rule(struct builder *bd, struct nftnl_rule *r)
 {
 	struct nlmsghdr *nlh;
 
+	if (nft_expr_nomem)
+		bd->err = -ENOMEM;
 	nlh = msg(bd, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND, 4096);
 	if (nlh) {
 		nftnl_rule_nlmsg_build_payload(nlh, r);
@@ -311,39 +542,160 @@ static void put_rule(struct builder *bd, struct nftnl_rule *r)
 
 /* The table's own chains, sets and rules */
 
-static uint32_t concat_type(uint32_t a, uint32_t b, uint32_t c)
+/* The type id of a concatenation of @n types. */
+static uint32_t concat_type(const uint32_t *types, int n)
 {
-	uint32_t t = (a << TYPE_BITS) | b;
+	uint32_t t = 0;
+	int i;
 
-	return c ? (t << TYPE_BITS) | c : t;
+	for (i = 0; i < n; i++)
+		t = (t << TYPE_BITS) | types[i];
+	return t;
 }
 
-/* Per family: how its addresses load, what its maps are called. */
-struct fam {
-	uint8_t nfproto;
-	uint32_t addr_type, addr_len;
-	uint32_t saddr_off, daddr_off;
-	uint32_t ct_dst;
-	const char *svc, *any, *snat, *snat_any, *cnt, *cnt_any;
-	uint32_t ct_src;
-};
-
-static const struct fam fams[2] = {
-	{ NFPROTO_IPV4, TYPE_IPADDR, 4, 12, 16, NFT_CT_DST_IP, "svc4", "any4",
-	  "snat4", "snatany4", "cnt4", "cntany4", NFT_CT_SRC_IP },
-	{ NFPROTO_IPV6, TYPE_IP6ADDR, 16, 8, 24, NFT_CT_DST_IP6, "svc6", "any6",
-	  "snat6", "snatany6", "cnt6", "cntany6", NFT_CT_SRC_IP6 },
-};
-
-static const struct fam *fam_of(uint16_t af)
+static void set_def(struct set_def *d, const char *name, const uint32_t *kt,
+		    int nk, uint32_t klen)
 {
-	return af == AF_INET6 ? &fams[1] : &fams[0];
+	snprintf(d->name, sizeof(d->name), "%s", name);
+	d->ktype = concat_type(kt, nk);
+	d->klen = klen;
 }
 
-/* 32-bit registers after @len bytes of address from NFT_REG32_00. */
-static uint32_t reg_after(uint32_t len)
+/* The definitions of the table's sets (nft.h). */
+static void define_sets(struct builder *bd)
 {
-	return NFT_REG32_00 + len / 4;
+	static const char *const svc[4] = { "svc4", "any4", "svc6", "any6" };
+	static const char *const snat[4] = { "snat4", "snatany4", "snat6",
+					     "snatany6" };
+	uint32_t t[6];
+	int f, any, k, dir, n;
+	size_t i;
+
+	for (f = 0; f < 2; f++) {
+		const struct fam *fm = &fams[f];
+		char name[NAME_LEN];
+
+		for (any = 0; any < 2; any++) {
+			struct set_def *d = &bd->sets[SET_SVC + 2 * f + any];
+
+			t[0] = fm->addr_type;
+			t[1] = TYPE_INET_PROTOCOL;
+			t[2] = TYPE_INET_SERVICE;
+			set_def(d, svc[2 * f + any], t, any ? 2 : 3,
+				fm->addr_len + (any ? 4 : 8));
+			d->dtype = NFT_DATA_VERDICT;
+			d->dlen = sizeof(uint32_t);
+			set_def(&bd->sets[SET_SNAT + 2 * f + any],
+				snat[2 * f + any], t, any ? 2 : 3,
+				fm->addr_len + (any ? 4 : 8));
+		}
+		for (k = 0; k < NFT_COUNT_KINDS; k++) {
+			unsigned int fl = kinds[k].fields;
+			uint32_t len = fm->addr_len + 4;
+
+			n = 0;
+			t[n++] = fm->addr_type;
+			t[n++] = TYPE_INET_PROTOCOL;
+			if (fl & F_DPORT) {
+				t[n++] = TYPE_INET_SERVICE;
+				len += 4;
+			}
+			if (fl & F_RSADDR) {
+				t[n++] = fm->addr_type;
+				len += fm->addr_len;
+			}
+			if (fl & F_RSPORT) {
+				t[n++] = TYPE_INET_SERVICE;
+				len += 4;
+			}
+			for (dir = -1; dir < NFT_COUNT_WHATS; dir++) {
+				unsigned int set;
+
+				set = dir < 0 ? guard_set(f, k) :
+						count_set(f, k, dir);
+
+				nft_count_set_name(name, sizeof(name), f, k,
+						   dir);
+				set_def(&bd->sets[set], name, t, n, len);
+			}
+		}
+	}
+	t[0] = TYPE_MARK;
+	t[1] = TYPE_MARK;
+	set_def(&bd->sets[SET_BACKENDS], "backends", t, 2, 8);
+	bd->sets[SET_BACKENDS].host = true;
+	for (i = SET_COUNT; i < SET_SLOTS; i++)
+		bd->sets[i].counter = true;
+	for (i = SET_SLOTS; i < bd->nr_sets; i++) {
+		int k = (i - SET_SLOTS) % SLOTS_KINDS;
+		const struct fam *fm = &fams[(i - SET_SLOTS) / SLOTS_KINDS % 2];
+		char name[NAME_LEN];
+
+		n = 0;
+		t[n++] = TYPE_MARK;
+		t[n++] = fm->addr_type;
+		t[n++] = TYPE_INET_PROTOCOL;
+		if (k == SLOTS_PORT)
+			t[n++] = TYPE_INET_SERVICE;
+		snprintf(name, sizeof(name), "%s%c_%zu", slots_names[k],
+			 fm->tag, (i - SET_SLOTS) / SLOTS_KINDS / 2);
+		set_def(&bd->sets[i], name, t, n,
+			4 + fm->addr_len + 4 + (k == SLOTS_PORT ? 4 : 0));
+		n = 0;
+		t[n++] = fm->addr_type;
+		if (k != SLOTS_ANYADDR)
+			t[n++] = TYPE_INET_SERVICE;
+		bd->sets[i].dtype = concat_type(t, n);
+		bd->sets[i].dlen = slots_dlen(fm, k);
+	}
+}
+
+/* The slot map kind of backend @be of service @s. */
+static int slots_kind(const struct lb_service *s, const struct lb_backend *be)
+{
+	if (s->key.port)
+		return SLOTS_PORT;
+	return be->key.port ? SLOTS_ANYPORT : SLOTS_ANYADDR;
+}
+
+/* How many elements each set gets: the kernel's size hints. */
+static int count_elems(struct builder *bd, const struct lb_service_list *list,
+		       uint64_t *nr)
+{
+	size_t i, j;
+	uint32_t k;
+
+	memset(nr, 0, bd->nr_sets * sizeof(*nr));
+	for (i = 0; i < list->nr; i++) {
+		const struct lb_service *s = &list->svcs[i];
+		int f = fam_index(s->key.af);
+
+		nr[SET_BACKENDS] += s->nr_backends;
+		if (!nft_serves(s))
+			continue;
+		nr[SET_SVC + 2 * f + !s->key.port]++;
+		if (s->flags & VIPLB_SVC_F_SNAT)
+			nr[SET_SNAT + 2 * f + !s->key.port]++;
+		bd->slots[i] = nft_slots(s, &bd->nr_slots[i]);
+		if (!bd->slots[i])
+			return -ENOMEM;
+		for (k = 0; k < bd->nr_slots[i]; k++) {
+			const struct lb_backend *be =
+				&s->backends[bd->slots[i][k]];
+
+			nr[slots_set(bd, i, f, slots_kind(s, be))]++;
+		}
+		for (j = 0; j <= s->nr_backends; j++) {
+			int kind = nft_count_kind(s, j ? &s->backends[j - 1] :
+							 NULL);
+
+			nr[guard_set(f, kind)]++;
+			nr[count_set(f, kind, NFT_COUNT_IN)]++;
+			nr[count_set(f, kind, NFT_COUNT_OUT)]++;
+			nr[count_set(f, kind, NFT_COUNT_CONNS)]++;
+		}
+	}
+	return 0;
 }
 
 static struct nftnl_rule *fam_rule(const char *chain, const struct fam *f)
@@ -352,8 +704,8 @@ static struct nftnl_rule *fam_rule(const char *chain, const struct fam *f)
 
 	if (!r)
 		return NULL;
-	nft_add_meta(r, NFT_META_NFPROTO, NFT_REG32_00);
-	nft_add_cmp_eq(r, NFT_REG32_00, &f->nfproto, 1);
+	nft_add_meta(r, NFT_META_NFPROTO, R(0));
+	nft_add_cmp_eq(r, R(0), &f->nfproto, 1);
 	return r;
 }
 
@@ -365,6 +717,7 @@ static void put_dispatch(struct builder *bd, const char *chain)
 
 	for (i = 0; i < 2; i++) {
 		const struct fam *f = &fams[i];
+		uint32_t after = R(f->addr_len / 4);
 
 		for (any = 0; any < 2; any++) {
 			r = fam_rule(chain, f);
@@ -372,93 +725,184 @@ static void put_dispatch(struct builder *bd, const char *chain)
 				bd->err = -ENOMEM;
 				return;
 			}
-			nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off,
-				    f->addr_len, NFT_REG32_00);
-			nft_add_meta(r, NFT_META_L4PROTO, reg_after(f->addr_len));
+			nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER,
+					f->daddr_off, f->addr_len, R(0));
+			nft_add_meta(r, NFT_META_L4PROTO, after);
 			if (!any)
-				nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2,
-					    2, reg_after(f->addr_len) + 1);
-			nft_add_lookup(r, NFT_REG32_00, any ? f->any : f->svc,
-				   true);
+				nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER,
+						2, 2, after + 1);
+			nft_add_lookup(r, R(0),
+				       bd->sets[SET_SVC + 2 * i + any].name,
+				       true);
 			put_rule(bd, r);
 		}
 	}
 }
 
 /*
- * By the connection's original destination: with @snat, in postrouting,
- * ct original daddr . l4proto [. proto-dst] @snat / @snatany masquerade;
- * else, in a counting chain, the same key vmap @cnt / @cntany.
+ * postrouting: ct original daddr . l4proto [. proto-dst] @snat /
+ * @snatany masquerade.
  */
-static void put_by_orig(struct builder *bd, const char *chain, bool snat)
+static void put_snat(struct builder *bd)
 {
 	struct nftnl_rule *r;
-	const char *set;
 	int i, any;
 
 	for (i = 0; i < 2; i++) {
 		const struct fam *f = &fams[i];
+		uint32_t after = R(f->addr_len / 4);
 
 		for (any = 0; any < 2; any++) {
-			r = fam_rule(chain, f);
+			r = fam_rule("postrouting", f);
 			if (!r) {
 				bd->err = -ENOMEM;
 				return;
 			}
-			add_ct_orig(r, f->ct_dst, NFT_REG32_00);
-			nft_add_meta(r, NFT_META_L4PROTO, reg_after(f->addr_len));
+			add_ct_orig(r, f->ct_dst, R(0));
+			nft_add_meta(r, NFT_META_L4PROTO, after);
 			if (!any)
-				add_ct_orig(r, NFT_CT_PROTO_DST,
-					    reg_after(f->addr_len) + 1);
-			if (snat)
-				set = any ? f->snat_any : f->snat;
-			else
-				set = any ? f->cnt_any : f->cnt;
-			nft_add_lookup(r, NFT_REG32_00, set, !snat);
-			if (snat)
-				nft_add_expr(r, "masq");
+				add_ct_orig(r, NFT_CT_PROTO_DST, after + 1);
+			nft_add_lookup(r, R(0),
+				       bd->sets[SET_SNAT + 2 * i + any].name,
+				       false);
+			nft_add_expr(r, "masq");
 			put_rule(bd, r);
 		}
 	}
 }
 
-static void put_base(struct builder *bd)
+/*
+ * Counting chain @chain: per family and kind in order of precedence
+ * (nft.h), load the key (the conntrack entry's original daddr . l4proto
+ * [. proto-dst] [. reply saddr [. reply proto-src]]) and look it up in
+ * the set of keys: a hit counts the packet in @what's set (and with
+ * @conns, a backend's connection) and accepts.
+ */
+static void put_count(struct builder *bd, const char *chain, int what,
+		      bool conns)
 {
-	int i;
+	static const int order[NFT_COUNT_KINDS] = {
+		NFT_COUNT_BE, NFT_COUNT_SVC, NFT_COUNT_ANYBE,
+		NFT_COUNT_ANYADDR, NFT_COUNT_ANYSVC
+	};
+	struct nftnl_rule *r;
+	int i, k;
+
+	for (i = 0; i < 2; i++) {
+		const struct fam *f = &fams[i];
+
+		for (k = 0; k < NFT_COUNT_KINDS; k++) {
+			unsigned int fl = kinds[order[k]].fields;
+			uint32_t reg = R(f->addr_len / 4);
+
+			r = fam_rule(chain, f);
+			if (!r) {
+				bd->err = -ENOMEM;
+				return;
+			}
+			add_ct_orig(r, f->ct_dst, R(0));
+			nft_add_meta(r, NFT_META_L4PROTO, reg++);
+			if (fl & F_DPORT)
+				add_ct_orig(r, NFT_CT_PROTO_DST, reg++);
+			if (fl & F_RSADDR) {
+				nft_add_ct(r, f->ct_src, CT_DIR_REPLY, reg);
+				reg += f->addr_len / 4;
+			}
+			if (fl & F_RSPORT)
+				nft_add_ct(r, NFT_CT_PROTO_SRC, CT_DIR_REPLY,
+					   reg++);
+			nft_add_lookup(r, R(0),
+				       bd->sets[guard_set(i, order[k])].name,
+				       false);
+			nft_add_update(r, R(0),
+				       bd->sets[count_set(i, order[k], what)]
+					       .name);
+			/* (a service's connections: put_pick()) */
+			if (conns && (fl & F_RSADDR)) {
+				unsigned int set = count_set(i, order[k],
+							     NFT_COUNT_CONNS);
+
+				nft_add_update(r, R(0), bd->sets[set].name);
+			}
+			nft_add_verdict(r, NF_ACCEPT, NULL);
+			put_rule(bd, r);
+		}
+	}
+}
+
+/*
+ * count_pre and count_out: the first packet of a connection (its
+ * conntrack entry not yet confirmed) goto count_new, else by its
+ * direction to count_orig or count_reply.
+ */
+static void put_count_base(struct builder *bd, const char *chain)
+{
+	static const uint32_t confirmed = IPS_CONFIRMED, zero;
+	struct nftnl_rule *r;
+	uint8_t dir;
+
+	r = rule_alloc(chain);
+	if (!r) {
+		bd->err = -ENOMEM;
+		return;
+	}
+	nft_add_ct(r, NFT_CT_STATUS, -1, R(0));
+	nft_add_bitwise(r, R(0), &confirmed, &zero, sizeof(confirmed));
+	nft_add_cmp_eq(r, R(0), &zero, sizeof(zero));
+	nft_add_verdict(r, NFT_GOTO, "count_new");
+	put_rule(bd, r);
+	for (dir = CT_DIR_ORIGINAL; dir <= CT_DIR_REPLY; dir++) {
+		r = rule_alloc(chain);
+		if (!r) {
+			bd->err = -ENOMEM;
+			return;
+		}
+		nft_add_ct(r, NFT_CT_DIRECTION, -1, R(0));
+		nft_add_cmp_eq(r, R(0), &dir, 1);
+		nft_add_verdict(r, NFT_GOTO,
+				dir ? "count_reply" : "count_orig");
+		put_rule(bd, r);
+	}
+}
+
+static int put_base(struct builder *bd, const struct lb_service_list *list)
+{
+	uint64_t *nr = calloc(bd->nr_sets, sizeof(*nr));
+	size_t i;
+
+	if (!nr || count_elems(bd, list, nr)) {
+		free(nr);
+		return -ENOMEM;
+	}
 
 	put_chain(bd, "prerouting", NF_INET_PRE_ROUTING, PRIO_DSTNAT, NULL);
 	put_chain(bd, "output", NF_INET_LOCAL_OUT, PRIO_DSTNAT, NULL);
 	put_chain(bd, "postrouting", NF_INET_POST_ROUTING, PRIO_SRCNAT, NULL);
 	put_chain(bd, "count_pre", NF_INET_PRE_ROUTING, PRIO_COUNT, NULL);
 	put_chain(bd, "count_out", NF_INET_LOCAL_OUT, PRIO_COUNT, NULL);
-	for (i = 0; i < 2; i++) {
-		const struct fam *f = &fams[i];
-		uint32_t t3 = concat_type(f->addr_type, TYPE_INET_PROTOCOL,
-					  TYPE_INET_SERVICE);
-		uint32_t t2 = concat_type(f->addr_type, TYPE_INET_PROTOCOL, 0);
-
-		put_set(bd, f->svc, t3, f->addr_len + 8, true, false);
-		put_set(bd, f->any, t2, f->addr_len + 4, true, false);
-		put_set(bd, f->snat, t3, f->addr_len + 8, false, false);
-		put_set(bd, f->snat_any, t2, f->addr_len + 4, false, false);
-		put_set(bd, f->cnt, t3, f->addr_len + 8, true, false);
-		put_set(bd, f->cnt_any, t2, f->addr_len + 4, true, false);
-	}
+	put_chain(bd, "count_orig", -1, 0, NULL);
+	put_chain(bd, "count_reply", -1, 0, NULL);
+	put_chain(bd, "count_new", -1, 0, NULL);
+	/* (a slots map no service uses is left out) */
+	for (i = 0; i < bd->nr_sets; i++)
+		if (i < SET_SLOTS || nr[i])
+			put_set(bd, &bd->sets[i],
+				nr[i] > UINT32_MAX ? UINT32_MAX : nr[i]);
+	free(nr);
+	return 0;
 }
 
 /* A service's key as its map key: daddr . l4proto [. dport], padded. */
-static uint32_t svc_map_key(const struct lb_service *s, uint8_t *key)
+static void svc_map_key(const struct lb_service *s, uint8_t *key)
 {
 	uint32_t alen = addr_len(s->key.af);
 	uint16_t port = htons(s->key.port);
 
-	memset(key, 0, 24);
+	memset(key, 0, NFT_KEY_MAX);
 	memcpy(key, &s->key.addr, alen);
 	key[alen] = s->key.proto;
-	if (!s->key.port)
-		return alen + 4;
-	memcpy(key + alen + 4, &port, 2);
-	return alen + 8;
+	if (s->key.port)
+		memcpy(key + alen + 4, &port, 2);
 }
 
 /* Slots */
@@ -561,33 +1005,43 @@ fail_mb:
 	return slots;
 }
 
-/* The scheduler's slot number into NFT_REG32_00. */
+/*
+ * The scheduler's slot number into R(0), from the registers from R(0) it
+ * loads (sh: saddr; maglev: saddr . daddr . l4proto . sport . dport):
+ * lookup.c computes the same.
+ */
 static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
-		      uint32_t n)
+		      uint32_t n, bool rules)
 {
-	const struct fam *f = fam_of(s->key.af);
+	const struct fam *f = &fams[fam_index(s->key.af)];
 	struct nftnl_expr *e;
 	uint32_t len;
 
-	if (s->sched == VIPLB_SCHED_RR || s->sched == VIPLB_SCHED_WRR) {
+	/*
+	 * (rr and wrr with @rules, one for the backends with a port and
+	 * one for those without, pick by the maglev hash: each rule must
+	 * find the same slot)
+	 */
+	if ((s->sched == VIPLB_SCHED_RR || s->sched == VIPLB_SCHED_WRR) &&
+	    !rules) {
 		e = nft_add_expr(r, "numgen");
 		if (!e)
 			return;
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, NFT_REG32_00);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_DREG, R(0));
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_INCREMENTAL);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, n);
 		return;
 	}
 	if (s->sched == VIPLB_SCHED_SH) {
 		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
-			    f->addr_len, NFT_REG32_00);
+				f->addr_len, R(0));
 		len = f->addr_len;
 	} else {
 		/* maglev: saddr . daddr . l4proto . sport . dport */
-		uint32_t reg = NFT_REG32_00 + 2 * f->addr_len / 4;
+		uint32_t reg = R(2 * f->addr_len / 4);
 
 		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
-			    2 * f->addr_len, NFT_REG32_00);
+				2 * f->addr_len, R(0));
 		nft_add_meta(r, NFT_META_L4PROTO, reg);
 		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2, reg + 1);
 		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 2);
@@ -597,11 +1051,24 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_TYPE, NFT_HASH_JENKINS);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, NFT_REG32_00);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, NFT_REG32_00);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SREG, R(0));
+	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, R(0));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, len);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, n);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, NFT_HASH_SEED);
+}
+
+/* The service's key, daddr . l4proto [. dport], into R1... */
+static void add_svc_key(struct nftnl_rule *r, const struct lb_service *s)
+{
+	const struct fam *f = &fams[fam_index(s->key.af)];
+	uint32_t reg = R(1 + f->addr_len / 4);
+
+	nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->daddr_off,
+			f->addr_len, R(1));
+	nft_add_meta(r, NFT_META_L4PROTO, reg);
+	if (s->key.port)
+		nft_add_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg + 1);
 }
 
 /* No backend of weight > 0: refuse new connections as the module does. */
@@ -623,191 +1090,310 @@ static void add_reject(struct nftnl_rule *r, uint8_t proto)
 	}
 }
 
-/* The chain of backend @j of service @i: a counter and its DNAT. */
-static void put_backend_rule(struct builder *bd, const struct lb_service *s,
-			     size_t i, size_t j)
+/* DNAT to the address in @reg and, with @port, the port after it. */
+static void add_dnat(struct nftnl_rule *r, const struct fam *f, uint32_t reg,
+		     bool port)
+{
+	struct nftnl_expr *e = nft_add_expr(r, "nat");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f->nfproto);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, reg);
+	if (port)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN,
+				   reg + f->addr_len / 4);
+}
+
+/* The counting elements of service @s (@j 0) or of its backend j - 1. */
+static void put_count_elems(struct builder *bd, const struct lb_service *s,
+			    size_t j, const struct lb_stats *st)
+{
+	const struct lb_backend *be = j ? &s->backends[j - 1] : NULL;
+	int f = fam_index(s->key.af), k = nft_count_kind(s, be);
+	uint8_t key[NFT_KEY_MAX], other[NFT_KEY_MAX];
+	uint32_t len = nft_count_key(k, s, be, key);
+	size_t i;
+
+	/* Two backends the same to conntrack: the first one counts. */
+	for (i = 0; be && i < j - 1; i++)
+		if (nft_count_kind(s, &s->backends[i]) == k &&
+		    nft_count_key(k, s, &s->backends[i], other) == len &&
+		    !memcmp(key, other, len))
+			return;
+	elem_add(bd, guard_set(f, k), key, NULL);
+	counter_add(bd, count_set(f, k, NFT_COUNT_IN), key, st->pkts_in,
+		    st->bytes_in);
+	counter_add(bd, count_set(f, k, NFT_COUNT_OUT), key, st->pkts_out,
+		    st->bytes_out);
+	counter_add(bd, count_set(f, k, NFT_COUNT_CONNS), key, st->conns, 0);
+}
+
+/*
+ * What the service counts itself: its connections, and the packets and
+ * bytes of connections to none of its backends (one deleted without
+ * flush), its total less theirs (fetch.c adds them back).
+ */
+static void own_stats(const struct lb_service *s, struct lb_stats *st)
+{
+	uint64_t pi = 0, po = 0, bi = 0, bo = 0;
+	size_t j;
+
+	for (j = 0; j < s->nr_backends; j++) {
+		pi += s->backends[j].stats.pkts_in;
+		po += s->backends[j].stats.pkts_out;
+		bi += s->backends[j].stats.bytes_in;
+		bo += s->backends[j].stats.bytes_out;
+	}
+	memset(st, 0, sizeof(*st));
+	st->pkts_in = s->stats.pkts_in > pi ? s->stats.pkts_in - pi : 0;
+	st->pkts_out = s->stats.pkts_out > po ? s->stats.pkts_out - po : 0;
+	st->bytes_in = s->stats.bytes_in > bi ? s->stats.bytes_in - bi : 0;
+	st->bytes_out = s->stats.bytes_out > bo ? s->stats.bytes_out - bo : 0;
+	st->conns = s->stats.conns;
+}
+
+/* The data of the slots of backend @j of service @s: addr [. port]. */
+static void slot_data(const struct lb_service *s, size_t j, uint8_t *data)
 {
 	const struct lb_backend *be = &s->backends[j];
-	const struct fam *f = fam_of(s->key.af);
-	uint16_t port = htons(be->key.port);
+	uint32_t alen = addr_len(s->key.af);
+	uint16_t port = htons(nft_backend_port(s, be));
+
+	memset(data, 0, NFT_KEY_MAX);
+	memcpy(data, &be->key.addr, alen);
+	if (slots_kind(s, be) != SLOTS_ANYADDR)
+		memcpy(data + alen, &port, 2);
+}
+
+/*
+ * The slots of service @i: slot . its key : the backend's address and
+ * port (its own, else the service's), or address (slots_kind()), added
+ * if @add.  Which kinds of map it has, a bit each, in *kinds, and how
+ * many slots in *n.
+ */
+static void put_slots(struct builder *bd, const struct lb_service *s, size_t i,
+		      bool add, unsigned int *kinds, uint32_t *n)
+{
+	int f = fam_index(s->key.af);
+	uint32_t *tab = bd->slots[i], k;
+	uint8_t key[4 + NFT_KEY_MAX], data[NFT_KEY_MAX];
+	struct elem_opt opt = { .data = data };
+
+	*kinds = 0;
+	*n = bd->nr_slots[i];
+	svc_map_key(s, key + 4);
+	for (k = 0; k < *n; k++) {
+		int kind = slots_kind(s, &s->backends[tab[k]]);
+
+		*kinds |= 1 << kind;
+		if (!add)
+			continue;
+		slot_data(s, tab[k], data);
+		memcpy(key, &k, 4);
+		elem_add(bd, slots_set(bd, i, f, kind), key, &opt);
+	}
+}
+
+/*
+ * The rule of service @i's chain that DNATs to a backend of slot map kind
+ * @kind (registers from R0; F the family, K the service's key, B the
+ * backend's address [and port], as in the counting sets):
+ *
+ *   the slot into R0; K (daddr . l4proto [. dport]) into R1...;
+ *   [update @svc_connsF / @anysvc_connsF { K }: the service's conns;]
+ *   lookup @slotsF_G (slot . K) -> B, after K; dnat B
+ *
+ * A port-0 service with backends with and without a port has a rule for
+ * each (the first counts the service's connection; rr and wrr then pick
+ * by a hash, add_sched()).
+ */
+static void put_pick(struct builder *bd, const struct lb_service *s, size_t i,
+		     uint32_t n, int kind, bool count_svc, bool rules)
+{
+	const struct fam *f = &fams[fam_index(s->key.af)];
+	int fi = fam_index(s->key.af);
+	uint32_t b = R(1 + f->addr_len / 4 + 1 + !!s->key.port);
 	char name[NAME_LEN];
 	struct nftnl_rule *r;
-	struct nftnl_expr *e;
 
-	be_chain_name(name, i, j);
-	r = rule_alloc(name);
+	chain_name(name, i);
+	r = fam_rule(name, f);
 	if (!r) {
 		bd->err = -ENOMEM;
 		return;
 	}
-	nft_add_counter(r, be->stats.conns, 0);
-	nft_add_imm(r, NFT_REG32_00, &be->key.addr, f->addr_len);
-	if (be->key.port)
-		nft_add_imm(r, reg_after(f->addr_len), &port, 2);
-	e = nft_add_expr(r, "nat");
-	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, NFT_NAT_DNAT);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, f->nfproto);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN,
-				   NFT_REG32_00);
-		if (be->key.port)
-			nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN,
-					   reg_after(f->addr_len));
-	}
+	add_sched(r, s, n, rules);
+	add_svc_key(r, s);
+	if (count_svc)
+		nft_add_update(r, R(1),
+			       bd->sets[count_set(fi, nft_count_kind(s, NULL),
+						  NFT_COUNT_CONNS)]
+				       .name);
+	nft_add_lookup_data(r, R(0), bd->sets[slots_set(bd, i, fi, kind)].name,
+			    b);
+	add_dnat(r, f, b, kind != SLOTS_ANYADDR);
 	put_rule(bd, r);
 }
 
 /*
- * The counting chain of service @i: packets and bytes in (original
- * direction) and out (reply), of the service, then of each backend (by
- * the reply's source): two rules each, in that order (fetch.c).
+ * Service @i: its chain, with its save line as comment, and the element
+ * (i . j) of set backends for each backend j, with its line as comment.
+ * A service nf_tables serves gets its dispatch element, counting
+ * elements, slots and rules (put_pick(), or with no backend of weight >
+ * 0: K into R1...; update @svc_connsF { K }; reject).
  */
-static void put_count(struct builder *bd, const struct lb_service *s, size_t i)
-{
-	const struct fam *f = fam_of(s->key.af);
-	char name[NAME_LEN];
-	struct nftnl_rule *r;
-	uint8_t dir;
-	size_t j;
-
-	count_name(name, i);
-	for (j = 0; j <= s->nr_backends; j++) {
-		const struct lb_backend *be = j ? &s->backends[j - 1] : NULL;
-		const struct lb_stats *st = be ? &be->stats : &s->stats;
-		uint16_t port = be ? htons(be->key.port) : 0;
-
-		for (dir = CT_DIR_ORIGINAL; dir <= CT_DIR_REPLY; dir++) {
-			r = rule_alloc(name);
-			if (!r) {
-				bd->err = -ENOMEM;
-				return;
-			}
-			if (be) {
-				nft_add_ct(r, f->ct_src, CT_DIR_REPLY,
-				       NFT_REG32_00);
-				nft_add_cmp_eq(r, NFT_REG32_00, &be->key.addr,
-					   f->addr_len);
-				if (be->key.port) {
-					/* (so that nft prints a port) */
-					nft_add_meta(r, NFT_META_L4PROTO,
-						 NFT_REG32_00);
-					nft_add_cmp_eq(r, NFT_REG32_00,
-						   &s->key.proto, 1);
-					nft_add_ct(r, NFT_CT_PROTO_SRC,
-					       CT_DIR_REPLY, NFT_REG32_00);
-					nft_add_cmp_eq(r, NFT_REG32_00, &port, 2);
-				}
-			}
-			nft_add_ct(r, NFT_CT_DIRECTION, -1, NFT_REG32_00);
-			nft_add_cmp_eq(r, NFT_REG32_00, &dir, 1);
-			if (dir == CT_DIR_ORIGINAL)
-				nft_add_counter(r, st->pkts_in, st->bytes_in);
-			else
-				nft_add_counter(r, st->pkts_out, st->bytes_out);
-			put_rule(bd, r);
-		}
-	}
-}
-
-/* Service @i: its chains (with their comments), slots and rules. */
 static void put_service(struct builder *bd, const struct lb_service *s,
 			size_t i)
 {
-	const struct fam *f = fam_of(s->key.af);
-	char name[NAME_LEN], slots[NAME_LEN], cname[NAME_LEN], line[512];
+	int fi = fam_index(s->key.af), k;
+	char name[NAME_LEN], line[512];
+	uint8_t mkey[NFT_KEY_MAX];
 	struct config_cmd cmd;
-	struct elems el = { .bd = bd };
+	struct elem_opt opt;
 	struct nftnl_rule *r;
-	uint8_t key[24];
-	uint32_t *tab, n, k, klen;
+	struct lb_stats own;
+	unsigned int kinds;
+	uint32_t key[2], n;
+	bool first = true;
 	size_t j;
 
 	chain_name(name, i);
-	slots_name(slots, i);
 	service_add_cmd(s, &cmd);
 	put_chain(bd, name, -1, 0, format_cmd_line(line, sizeof(line), &cmd));
+	key[0] = i;
 	for (j = 0; j < s->nr_backends; j++) {
-		char be[NAME_LEN];
-
 		backend_add_cmd(s, j, &cmd);
-		be_chain_name(be, i, j);
-		put_chain(bd, be, -1, 0,
-			  format_cmd_line(line, sizeof(line), &cmd));
+		opt = (struct elem_opt){
+			.comment = format_cmd_line(line, sizeof(line), &cmd),
+		};
+		key[1] = j;
+		elem_add(bd, SET_BACKENDS, key, &opt);
 	}
 	/* Recorded, not served (XDP serves dr and tun). */
 	if (!nft_serves(s))
 		return;
 
-	klen = svc_map_key(s, key);
-	el.set = s->key.port ? f->svc : f->any;
-	elem_add(&el, key, klen, name);
-	elem_flush(&el);
-	count_name(cname, i);
-	put_chain(bd, cname, -1, 0, NULL);
-	el.set = s->key.port ? f->cnt : f->cnt_any;
-	elem_add(&el, key, klen, cname);
-	elem_flush(&el);
-	put_count(bd, s, i);
-	if (s->flags & VIPLB_SVC_F_SNAT) {
-		el.set = s->key.port ? f->snat : f->snat_any;
-		elem_add(&el, key, klen, NULL);
-		elem_flush(&el);
-	}
-
-	tab = nft_slots(s, &n);
-	if (!tab) {
-		bd->err = -ENOMEM;
-		return;
-	}
-	r = rule_alloc(name);
-	if (!r) {
-		free(tab);
-		bd->err = -ENOMEM;
-		return;
-	}
-	nft_add_counter(r, s->stats.conns, 0);
-	if (n) {
-		put_set(bd, slots, TYPE_MARK, sizeof(uint32_t), true, true);
-		el.set = slots;
-		for (k = 0; k < n; k++) {
-			char be[NAME_LEN];
-
-			be_chain_name(be, i, tab[k]);
-			elem_add(&el, &k, sizeof(k), be);
-		}
-		elem_flush(&el);
-		add_sched(r, s, n);
-		nft_add_lookup(r, NFT_REG32_00, slots, true);
-	} else {
-		add_reject(r, s->key.proto);
-	}
-	free(tab);
-	put_rule(bd, r);
+	svc_map_key(s, mkey);
+	opt = (struct elem_opt){ .chain = name };
+	elem_add(bd, SET_SVC + 2 * fi + !s->key.port, mkey, &opt);
+	if (s->flags & VIPLB_SVC_F_SNAT)
+		elem_add(bd, SET_SNAT + 2 * fi + !s->key.port, mkey, NULL);
+	own_stats(s, &own);
+	put_count_elems(bd, s, 0, &own);
 	for (j = 0; j < s->nr_backends; j++)
-		put_backend_rule(bd, s, i, j);
+		put_count_elems(bd, s, j + 1, &s->backends[j].stats);
+
+	/* (the slots come after all the rules: nft_ruleset_build()) */
+	put_slots(bd, s, i, false, &kinds, &n);
+	for (k = 0; k < SLOTS_KINDS; k++) {
+		if (kinds & (1 << k)) {
+			put_pick(bd, s, i, n, k, first,
+				 kinds != (1U << k));
+			first = false;
+		}
+	}
+	if (kinds)
+		return;
+	r = fam_rule(name, &fams[fi]);
+	if (!r) {
+		bd->err = -ENOMEM;
+		return;
+	}
+	add_svc_key(r, s);
+	nft_add_update(r, R(1),
+		       bd->sets[count_set(fi, nft_count_kind(s, NULL),
+					  NFT_COUNT_CONNS)]
+			       .name);
+	add_reject(r, s->key.proto);
+	put_rule(bd, r);
+}
+
+/* The integer square root of @n, rounded up. */
+static size_t isqrt(size_t n)
+{
+	size_t r = 1;
+
+	while (r * r < n)
+		r++;
+	return r;
 }
 
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 {
-	struct builder bd = { .b = b };
+	struct builder *bd = calloc(1, sizeof(*bd));
 	size_t i;
+	int err;
 
-	put_table(&bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	put_table(&bd, NFT_MSG_DELTABLE, 0);
+	if (!bd)
+		return -ENOMEM;
+	bd->b = b;
+	nft_expr_nomem = false;
+	put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	put_table(bd, NFT_MSG_DELTABLE, 0);
 	/*
 	 * No service, no table: its hooks would turn conntrack on in the
 	 * netns for nothing.
 	 */
 	if (!list->nr)
-		return bd.err;
-	put_table(&bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	put_base(&bd);
+		goto out;
+	/*
+	 * The kernel checks each element of a map against every rule that
+	 * looks it up, and finds a set by name in a list: the slots go in
+	 * maps of about sqrt(services) services each (at least 64).
+	 */
+	bd->group = isqrt(list->nr);
+	if (bd->group < 64)
+		bd->group = 64;
+	bd->nr_sets = SET_SLOTS + ((list->nr + bd->group - 1) / bd->group) *
+					  2 * SLOTS_KINDS;
+	bd->sets = calloc(bd->nr_sets, sizeof(*bd->sets));
+	bd->elems = calloc(bd->nr_sets, sizeof(*bd->elems));
+	bd->slots = calloc(list->nr, sizeof(*bd->slots));
+	bd->nr_slots = calloc(list->nr, sizeof(*bd->nr_slots));
+	if (!bd->sets || !bd->elems || !bd->slots || !bd->nr_slots) {
+		bd->err = -ENOMEM;
+		goto out;
+	}
+	define_sets(bd);
+	put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!bd->err)
+		bd->err = put_base(bd, list);
 	for (i = 0; i < list->nr; i++)
-		put_service(&bd, &list->svcs[i], i);
-	put_dispatch(&bd, "prerouting");
-	put_dispatch(&bd, "output");
-	put_by_orig(&bd, "postrouting", true);
-	put_by_orig(&bd, "count_pre", false);
-	put_by_orig(&bd, "count_out", false);
-	return bd.err;
+		put_service(bd, &list->svcs[i], i);
+	/*
+	 * The slots after the rules that look them up: a rule that looks up
+	 * a map checks every element already in it.
+	 */
+	for (i = 0; i < list->nr; i++) {
+		unsigned int kinds;
+		uint32_t n;
+
+		if (nft_serves(&list->svcs[i]))
+			put_slots(bd, &list->svcs[i], i, true, &kinds, &n);
+	}
+	for (i = 0; i < bd->nr_sets; i++)
+		elem_flush(bd, i);
+	put_dispatch(bd, "prerouting");
+	put_dispatch(bd, "output");
+	put_snat(bd);
+	put_count_base(bd, "count_pre");
+	put_count_base(bd, "count_out");
+	put_count(bd, "count_new", NFT_COUNT_IN, true);
+	put_count(bd, "count_orig", NFT_COUNT_IN, false);
+	put_count(bd, "count_reply", NFT_COUNT_OUT, false);
+out:
+	for (i = 0; bd->elems && i < bd->nr_sets; i++)
+		if (bd->elems[i].s)
+			nftnl_set_free(bd->elems[i].s);
+	for (i = 0; bd->slots && i < list->nr; i++)
+		free(bd->slots[i]);
+	free(bd->slots);
+	free(bd->nr_slots);
+	free(bd->elems);
+	free(bd->sets);
+	err = bd->err;
+	free(bd);
+	return err;
 }
