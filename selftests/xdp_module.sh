@@ -7,9 +7,13 @@
 #      and the pinned XDP maps alike;
 #   2. cross-datapath agreement: for 10,000 random flows over several
 #      services (maglev and sh, mixed weights, table sizes, IPv4 and IPv6,
-#      dr and tun), "viplb service lookup" (the module) and "viplb xdp
-#      lookup" (the XDP program on a synthesized packet) name the same
-#      backend, before and after a backend is removed and a weight changes;
+#      dr and tun), "viplb service lookup" (the module), "viplb xdp
+#      lookup" (the XDP program on a synthesized packet) and "viplb -d nft
+#      service lookup" (nf_tables' jhash, in a netns of its own with the
+#      same services in nat mode) name the same backend, before and after
+#      a backend is removed and a weight changes.  That the nf_tables
+#      lookup is where nf_tables' rules send a flow is checked with real
+#      connections by selftests/host/nft_services_test.sh;
 #   3. tun end to end: TCP transfers through an IPIP service served at XDP
 #      (the module sees none of their packets), in generic and native mode.
 #
@@ -37,6 +41,7 @@ ns_create C xc
 ns_create D xd
 ns_create B1 xb1
 ns_create B2 xb2
+ns_create N xn
 
 # v ARGS...: viplb in the director's netns; a failure is a failed check.
 v()
@@ -119,6 +124,11 @@ backend add tcp 192.0.2.40:80 198.51.100.2
 EOF
 check_ok "config through the CLI: module and XDP" \
 	"$VIPLB" -n "$D" -b "$VIPLB_TMP/config"
+# The same services on nf_tables, which serves nat only.
+sed 's/ mode dr/ mode nat/; s/ mode tun/ mode nat/' "$VIPLB_TMP/config" \
+	>"$VIPLB_TMP/config.nft"
+check_ok "the same services on nf_tables (-d nft, another netns)" \
+	"$VIPLB" -n "$N" -d nft restore "$VIPLB_TMP/config.nft"
 
 # The XDP maps hold what the module holds.
 svc_filter='[.[] | {proto, vip, port, sched, mode, table_size,
@@ -136,7 +146,8 @@ fi
 
 # ------------------------------------------------------- agreement ---
 
-# agree WHEN: NLOOKUPS random flows, module and XDP lookups compared.
+# agree WHEN: NLOOKUPS random flows, module, XDP and nf_tables lookups
+# compared.
 agree()
 {
 	python3 - "$NLOOKUPS" "$VIPLB_TMP" <<'EOF'
@@ -165,23 +176,32 @@ EOF
 		jq -c '[.backend.addr, .backend.port]' >"$VIPLB_TMP/mod.out"
 	"$VIPLB" -n "$D" -j -b "$VIPLB_TMP/xdp.batch" |
 		jq -c '[.backend.addr, .backend.port]' >"$VIPLB_TMP/xdp.out"
+	"$VIPLB" -n "$N" -d nft -j -b "$VIPLB_TMP/mod.batch" |
+		jq -c '[.backend.addr, .backend.port]' >"$VIPLB_TMP/nft.out"
 	total=$(wc -l <"$VIPLB_TMP/mod.out")
-	same=$(paste -d' ' "$VIPLB_TMP/mod.out" "$VIPLB_TMP/xdp.out" |
-		awk '$1 == $2' | wc -l)
+	same=$(paste -d' ' "$VIPLB_TMP/mod.out" "$VIPLB_TMP/xdp.out" \
+		"$VIPLB_TMP/nft.out" | awk '$1 == $2 && $1 == $3' | wc -l)
 	if [ "$total" -eq "$NLOOKUPS" ] && [ "$same" -eq "$total" ]; then
-		pass "$1: module and XDP agree on $same of $NLOOKUPS flows"
+		pass "$1: module, XDP and nf_tables agree on $same of $NLOOKUPS flows"
 	else
-		fail "$1: module and XDP agree on every flow" \
+		fail "$1: module, XDP and nf_tables agree on every flow" \
 			"$same of $total agree ($NLOOKUPS asked)" \
-			"$(paste -d' ' "$VIPLB_TMP/mod.out" "$VIPLB_TMP/xdp.out" |
-				awk '$1 != $2' | head -5)"
+			"$(paste -d' ' "$VIPLB_TMP/mod.out" "$VIPLB_TMP/xdp.out" \
+				"$VIPLB_TMP/nft.out" |
+				awk '$1 != $2 || $1 != $3' | head -5)"
 	fi
 }
 
+# both ARGS...: a change in the director and in the nf_tables netns.
+both()
+{
+	v "$@" && "$VIPLB" -n "$N" -d nft "$@"
+}
+
 agree "before changes"
-v backend del udp 192.0.2.30:53 198.51.100.18
-v backend del tcp [2001:db8:a::31]:443 2001:db8:b::18
-v backend set tcp 192.0.2.31:0 198.51.100.9 weight 5
+both backend del udp 192.0.2.30:53 198.51.100.18
+both backend del tcp [2001:db8:a::31]:443 2001:db8:b::18
+both backend set tcp 192.0.2.31:0 198.51.100.9 weight 5
 agree "after backend del and set"
 
 # --------------------------------------------------- tun end to end ---

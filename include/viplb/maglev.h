@@ -274,12 +274,15 @@ static inline int viplb_maglev_populate(__u32 *table, __u32 m,
  * @hash: a flow hash (viplb_flow_hash() or viplb_src_hash())
  * @m: table size
  *
+ * reciprocal_scale(): the hash's share of 2^32 times @m, as nf_tables'
+ * "jhash ... mod M" scales it, so nf_tables can index the same table.
+ *
  * Return: the index into the table, for callers (such as BPF, with the
  * table in a map) that read the slot themselves.
  */
 static __always_inline __u32 viplb_maglev_slot(__u32 hash, __u32 m)
 {
-	return hash % m;
+	return (__u32)(((__u64)hash * m) >> 32);
 }
 
 /**
@@ -289,7 +292,7 @@ static __always_inline __u32 viplb_maglev_slot(__u32 hash, __u32 m)
  * @hash: a flow hash
  *
  * In BPF, @table may be a map value holding the whole table: the verifier
- * does not bound hash % m, so the slot is checked against @m in a way the
+ * does not bound the slot, so it is checked against @m in a way the
  * compiler cannot drop; @m must be a constant, or a value the program has
  * bounded by the size of the map value.
  *

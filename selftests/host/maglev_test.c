@@ -268,45 +268,126 @@ static void tuple6(struct viplb_flow_tuple *t, const char *s, __u16 sport,
 }
 
 /*
- * 6. Flow hash: pinned known answers (any change to the hash, its seed or
- * its word layout breaks them, and would remap every flow), agreement
- * with viplb_hash32() over the documented words, v4 vs v6, ports.
+ * An independent reference: Bob Jenkins' lookup3 hashlittle() over bytes,
+ * as the kernel's jhash() and nf_tables' hash expression compute it (on a
+ * little-endian host), written byte by byte.
+ */
+static __u32 ref_rot(__u32 x, int k)
+{
+	return (x << k) | (x >> (32 - k));
+}
+
+static __u32 ref_jhash(const __u8 *k, __u32 len, __u32 seed)
+{
+	__u32 a, b, c, w[3] = { 0 }, i;
+
+	a = b = c = 0xdeadbeefU + len + seed;
+	while (len > 12) {
+		for (i = 0; i < 12; i++)
+			w[i / 4] |= (__u32)k[i] << (8 * (i % 4));
+		a += w[0]; b += w[1]; c += w[2];
+		memset(w, 0, sizeof(w));
+		a -= c; a ^= ref_rot(c, 4);  c += b;
+		b -= a; b ^= ref_rot(a, 6);  a += c;
+		c -= b; c ^= ref_rot(b, 8);  b += a;
+		a -= c; a ^= ref_rot(c, 16); c += b;
+		b -= a; b ^= ref_rot(a, 19); a += c;
+		c -= b; c ^= ref_rot(b, 4);  b += a;
+		len -= 12;
+		k += 12;
+	}
+	if (!len)
+		return c;
+	for (i = 0; i < len; i++)
+		w[i / 4] |= (__u32)k[i] << (8 * (i % 4));
+	a += w[0]; b += w[1]; c += w[2];
+	c ^= b; c -= ref_rot(b, 14);
+	a ^= c; a -= ref_rot(c, 11);
+	b ^= a; b -= ref_rot(a, 25);
+	c ^= b; c -= ref_rot(b, 16);
+	a ^= c; a -= ref_rot(c, 4);
+	b ^= a; b -= ref_rot(a, 14);
+	c ^= b; c -= ref_rot(b, 24);
+	return c;
+}
+
+/* The bytes nf_tables hashes: saddr . daddr . l4proto . sport . dport. */
+static __u32 nft_key(const struct viplb_flow_tuple *t, __u8 *key)
+{
+	__u32 alen = t->af == AF_INET6 ? 16 : 4;
+
+	memset(key, 0, 48);
+	memcpy(key, t->saddr, alen);
+	memcpy(key + alen, t->daddr, alen);
+	key[2 * alen] = t->proto;
+	memcpy(key + 2 * alen + 4, &t->sport, 2);
+	memcpy(key + 2 * alen + 8, &t->dport, 2);
+	return 2 * alen + 12;
+}
+
+/*
+ * 6. Flow hash: the reference against lookup3's published vectors; the
+ * flow and source hashes against the reference over the bytes nf_tables
+ * hashes; pinned known answers (any change to the hash, its seed or its
+ * key breaks them, and would remap every flow); v4 vs v6, ports; the slot
+ * is reciprocal_scale(), as nft's modulus.
  */
 TEST(flow_hash)
 {
+	static const char four[] = "Four score and seven years ago";
 	struct viplb_flow_tuple t, u;
+	__u8 key[48];
 	__be32 addr[4];
-	__u32 words[10];
+	__u32 len, i;
 
 	ASSERT_EQ(AF_INET, VIPLB_FLOW_AF_INET);
 	ASSERT_EQ(AF_INET6, VIPLB_FLOW_AF_INET6);
 
-	tuple4(&t, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_TCP);
-	EXPECT_EQ(0x216f658dU, viplb_flow_hash(&t));
-	EXPECT_EQ(0x8d1ec92dU, viplb_src_hash(&t));
+	/* lookup3.c's driver5() */
+	EXPECT_EQ(0xdeadbeefU, ref_jhash(NULL, 0, 0));
+	EXPECT_EQ(0xbd5b7ddeU, ref_jhash(NULL, 0, 0xdeadbeefU));
+	EXPECT_EQ(0x17770551U, ref_jhash((const __u8 *)four, 30, 0));
+	EXPECT_EQ(0xcd628161U, ref_jhash((const __u8 *)four, 30, 1));
 
-	/* the documented layout, numbers in host order */
-	memset(words, 0, sizeof(words));
-	words[0] = 0xc0000201;
-	words[4] = 0xc633640a;
-	words[8] = 40000U << 16 | 80;
-	words[9] = AF_INET << 8 | IPPROTO_TCP;
-	EXPECT_EQ(viplb_hash32(words, 10, VIPLB_FLOW_HASH_SEED),
+	tuple4(&t, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_TCP);
+	len = nft_key(&t, key);
+	ASSERT_EQ(20U, len);
+	EXPECT_EQ(ref_jhash(key, len, VIPLB_FLOW_HASH_SEED),
 		  viplb_flow_hash(&t));
-	EXPECT_EQ(viplb_hash32(words, 4, VIPLB_SRC_HASH_SEED),
-		  viplb_src_hash(&t));
+	EXPECT_EQ(ref_jhash(key, 4, VIPLB_SRC_HASH_SEED), viplb_src_hash(&t));
+	EXPECT_EQ(0x07b47469U, viplb_flow_hash(&t));
+	EXPECT_EQ(0x313a239cU, viplb_src_hash(&t));
 
 	tuple4(&u, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_UDP);
-	EXPECT_EQ(0xd1631215U, viplb_flow_hash(&u));
 	EXPECT_NE(viplb_flow_hash(&t), viplb_flow_hash(&u));
 
 	tuple6(&u, "2001:db8::1", 40000, "2001:db8:1::10", 443, IPPROTO_TCP);
-	EXPECT_EQ(0x8d2beeebU, viplb_flow_hash(&u));
-	EXPECT_EQ(0x7bb52be6U, viplb_src_hash(&u));
+	len = nft_key(&u, key);
+	ASSERT_EQ(44U, len);
+	EXPECT_EQ(ref_jhash(key, len, VIPLB_FLOW_HASH_SEED),
+		  viplb_flow_hash(&u));
+	EXPECT_EQ(ref_jhash(key, 16, VIPLB_SRC_HASH_SEED), viplb_src_hash(&u));
+	EXPECT_EQ(0xe2e85b6bU, viplb_flow_hash(&u));
+	EXPECT_EQ(0xbbbd2809U, viplb_src_hash(&u));
+
+	/* many flows: every port, both families, against the reference */
+	for (i = 0; i < 70000; i += 7) {
+		tuple4(&u, "203.0.113.77", i, "192.0.2.9", 65535 - i,
+		       i & 1 ? IPPROTO_UDP : IPPROTO_TCP);
+		len = nft_key(&u, key);
+		ASSERT_EQ(ref_jhash(key, len, VIPLB_FLOW_HASH_SEED),
+			  viplb_flow_hash(&u));
+		tuple6(&u, "2001:db8:77::1", i, "2001:db8::9", 65535 - i,
+		       IPPROTO_TCP);
+		len = nft_key(&u, key);
+		ASSERT_EQ(ref_jhash(key, len, VIPLB_FLOW_HASH_SEED),
+			  viplb_flow_hash(&u));
+		ASSERT_EQ(ref_jhash(key, 16, VIPLB_SRC_HASH_SEED),
+			  viplb_src_hash(&u));
+	}
 
 	/* an IPv6 tuple with the same words as an IPv4 one */
 	tuple6(&u, "c000:201::", 40000, "c633:640a::", 80, IPPROTO_TCP);
-	EXPECT_EQ(0, memcmp(t.saddr, u.saddr, sizeof(t.saddr)));
 	EXPECT_NE(viplb_flow_hash(&t), viplb_flow_hash(&u));
 
 	/* the source port matters to the flow hash, not to the source hash */
@@ -320,6 +401,13 @@ TEST(flow_hash)
 	tuple4(&u, "192.0.2.1", 40000, "198.51.100.10", 80, IPPROTO_TCP);
 	u.pad = 0xffff;
 	EXPECT_EQ(viplb_flow_hash(&t), viplb_flow_hash(&u));
+
+	/* the slot: reciprocal_scale(), never M or more */
+	EXPECT_EQ(0U, viplb_maglev_slot(0, M));
+	EXPECT_EQ(M - 1, viplb_maglev_slot(0xffffffffU, M));
+	EXPECT_EQ(M / 2, viplb_maglev_slot(0x80000000U, M));
+	EXPECT_EQ((__u32)(((__u64)0x07b47469U * 251) >> 32),
+		  viplb_maglev_slot(viplb_flow_hash(&t), 251));
 
 	/* backend permutations: h1 and h2 pinned, offset and skip from them */
 	backend_addr(0, addr);

@@ -61,9 +61,6 @@
 
 #define NFT_TABLE "viplb"
 
-/* The seed of the jhash of sh and maglev (nft's "seed"). */
-#define NFT_HASH_SEED 0x76706c62U
-
 /* Whether nf_tables serves svc (nat mode); else it only records it. */
 bool nft_serves(const struct lb_service *svc);
 

@@ -908,8 +908,8 @@ static void svc_map_key(const struct lb_service *s, uint8_t *key)
 /* Slots */
 
 /*
- * rr, wrr and sh: each backend's share of the slots, in @w: rr one for
- * each backend of weight > 0, wrr and sh their weights, scaled down if
+ * rr and wrr: each backend's share of the slots, in @w: rr one for
+ * each backend of weight > 0, wrr their weights, scaled down if
  * their sum passes VIPLB_TABLE_SIZE_MAX, then divided by their gcd.  The
  * number of slots, 0 if no backend has a weight.
  */
@@ -948,8 +948,8 @@ static uint32_t shares(const struct lb_service *s, uint32_t *w)
 
 /*
  * The slot table of a service: backend index per slot, interleaved for
- * rr/wrr/sh (pass k gives a slot to every backend of share > k), the
- * Maglev table of include/viplb/maglev.h for maglev.  Its size in *n, 0
+ * rr/wrr (pass k gives a slot to every backend of share > k), the Maglev
+ * table of include/viplb/maglev.h for maglev and sh.  Its size in *n, 0
  * if no backend has a weight.
  */
 uint32_t *nft_slots(const struct lb_service *s, uint32_t *n)
@@ -959,7 +959,8 @@ uint32_t *nft_slots(const struct lb_service *s, uint32_t *n)
 	size_t i;
 
 	*n = 0;
-	if (s->sched == VIPLB_SCHED_MAGLEV) {
+	/* sh indexes the Maglev table too, as in the module and XDP. */
+	if (s->sched == VIPLB_SCHED_MAGLEV || s->sched == VIPLB_SCHED_SH) {
 		uint32_t m = s->table_size;
 
 		mb = calloc(s->nr_backends + 1, sizeof(*mb));
@@ -1037,7 +1038,7 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 				f->addr_len, R(0));
 		len = f->addr_len;
 	} else {
-		/* maglev: saddr . daddr . l4proto . sport . dport */
+		/* maglev: viplb_flow_key() of include/viplb/hash.h */
 		uint32_t reg = R(2 * f->addr_len / 4);
 
 		nft_add_payload(r, NFT_PAYLOAD_NETWORK_HEADER, f->saddr_off,
@@ -1055,7 +1056,9 @@ static void add_sched(struct nftnl_rule *r, const struct lb_service *s,
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_DREG, R(0));
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_LEN, len);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_MODULUS, n);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED, NFT_HASH_SEED);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_HASH_SEED,
+			   s->sched == VIPLB_SCHED_SH ? VIPLB_SRC_HASH_SEED :
+							VIPLB_FLOW_HASH_SEED);
 }
 
 /* The service's key, daddr . l4proto [. dport], into R1... */
