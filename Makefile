@@ -161,12 +161,12 @@ uninstall-module:
 	rm -f $(DESTDIR)$(MODDIR)/viplb.ko
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
-# The module's DKMS source: what Kbuild builds (Kbuild, kmod/, include/) and
-# dkms.conf, with VERSION filled in.  `make dkms-source` then
-# `dkms install viplb/$(VERSION)` is the DKMS route from the tree; the
-# viplb-dkms package is made of the same target.
+# The module's DKMS source: what Kbuild builds (Kbuild, kmod/, include/,
+# VERSION for MODULE_VERSION) and dkms.conf, with VERSION filled in.
+# `make dkms-source` then `dkms install viplb/$(VERSION)` is the DKMS route
+# from the tree; the viplb-dkms package is made of the same target.
 DKMS_SRC ?= /usr/src/viplb-$(VERSION)
-DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+DKMS_FILES := VERSION Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
 	$(wildcard kmod/*.h) include/uapi/linux/viplb.h $(wildcard include/viplb/*.h)
 
 dkms-source:
