@@ -112,14 +112,17 @@ rules()
 	printf '%s\n' '*filter' ':INPUT ACCEPT [0:0]' ':FORWARD ACCEPT [0:0]' \
 		':OUTPUT ACCEPT [0:0]' "-A INPUT -p $1 -m $1 --dport 9 -j DROP" COMMIT
 }
-# save4 / save6: the filter table as the datapath has it.
+# save4 / save6: the filter table as the datapath has it (without the
+# comments, which carry the time).
 save4()
 {
-	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/viplb-save" -t filter 2>&1
+	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/viplb-save" -t filter 2>&1 |
+		grep -v '^#'
 }
 save6()
 {
-	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/viplb6-save" -t filter 2>&1
+	ip netns exec "$D" "$VIPLB_ROOT/user/viplb/viplb6-save" -t filter 2>&1 |
+		grep -v '^#'
 }
 E=$T/etc
 empty4=$(save4)
