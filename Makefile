@@ -22,13 +22,14 @@
 #   make dkms-source  the module's DKMS source tree in $(DKMS_SRC)
 #   make deb      the Debian packages viplb and viplb-dkms, built from a
 #                 copy of the tree, into build/deb/
+#   make deb-dkms only viplb-dkms, the same way (what make check installs)
 
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
 .PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench fuzz clean checkpatch sparse \
 	install install-user install-module uninstall uninstall-user uninstall-module \
-	dkms-source deb
+	dkms-source deb deb-dkms
 
 all: module bpf user selftests
 
@@ -161,12 +162,12 @@ uninstall-module:
 	rm -f $(DESTDIR)$(MODDIR)/viplb.ko
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
-# The module's DKMS source: what Kbuild builds (Kbuild, kmod/, include/) and
-# dkms.conf, with VERSION filled in.  `make dkms-source` then
-# `dkms install viplb/$(VERSION)` is the DKMS route from the tree; the
-# viplb-dkms package is made of the same target.
+# The module's DKMS source: what Kbuild builds (Kbuild, kmod/, include/,
+# VERSION for MODULE_VERSION) and dkms.conf, with VERSION filled in.
+# `make dkms-source` then `dkms install viplb/$(VERSION)` is the DKMS route
+# from the tree; the viplb-dkms package is made of the same target.
 DKMS_SRC ?= /usr/src/viplb-$(VERSION)
-DKMS_FILES := Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
+DKMS_FILES := VERSION Kbuild kmod/Kbuild $(filter-out %.mod.c,$(wildcard kmod/*.c)) \
 	$(wildcard kmod/*.h) include/uapi/linux/viplb.h $(wildcard include/viplb/*.h)
 
 dkms-source:
@@ -180,8 +181,11 @@ dkms-source:
 # git knows of (tracked, and untracked but not ignored: uncommitted edits
 # are in), so that the build leaves the checkout as it was.  Output:
 # build/deb/*.deb (dpkg-buildpackage writes beside the source directory).
+# make deb-dkms builds viplb-dkms alone (no compiling: seconds).
 DEB_DIR := build/deb
-deb:
+deb: DEB_BUILD := -b
+deb-dkms: DEB_BUILD := -A
+deb deb-dkms:
 	rm -rf $(DEB_DIR)
 	mkdir -p $(DEB_DIR)/viplb-$(VERSION)
 	git ls-files -z --cached --others --exclude-standard | \
@@ -189,7 +193,7 @@ deb:
 		tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/viplb-$(VERSION)
 	cd $(DEB_DIR)/viplb-$(VERSION) && \
 		DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=2}" \
-		dpkg-buildpackage -b -uc -us
+		dpkg-buildpackage $(DEB_BUILD) -uc -us
 	@ls $(DEB_DIR)/*.deb
 
 clean:

@@ -23,8 +23,8 @@ static int __init viplb_init(void)
 	err = viplb_genl_init();
 	if (err)
 		goto err_genl;
-	pr_info("loaded (genetlink family \"%s\" v%d)\n", VIPLB_GENL_NAME,
-		VIPLB_GENL_VERSION);
+	pr_info("version %s loaded (genetlink family \"%s\", UAPI version %d)\n",
+		VIPLB_VERSION, VIPLB_GENL_NAME, VIPLB_GENL_VERSION);
 	return 0;
 
 err_genl:
@@ -47,3 +47,4 @@ MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The viplb authors");
 MODULE_DESCRIPTION("viplb: virtual-IP L4 load balancer and NAT toolkit");
 MODULE_ALIAS_GENL_FAMILY(VIPLB_GENL_NAME);
+MODULE_VERSION(VIPLB_VERSION);

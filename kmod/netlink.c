@@ -7,6 +7,7 @@
 #include <linux/in6.h>
 #include <linux/netlink.h>
 #include <linux/socket.h>
+#include <linux/stringify.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
@@ -1008,6 +1009,9 @@ static int nl_service_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	int err = 0;
 
 	if (!ctx->started) {
+		err = viplb_nl_check_version(nlmsg_data(cb->nlh), cb->extack);
+		if (err)
+			return err;
 		err = dump_parse_filter(cb, ctx);
 		if (err)
 			return err;
@@ -1170,15 +1174,32 @@ static const struct genl_ops viplb_genl_ops[] = {
 };
 
 /*
- * Notes the sending socket for the transaction owner check (txn.c): a
- * portid alone can be taken by a new socket while the old one's release
- * is still on its way to the URELEASE notifier.
+ * A request carries the UAPI version it was written for in its genetlink
+ * header: any other than this module's is refused, not guessed at.  (6.1
+ * has no formatted extack, so the message cannot quote the one received.)
+ */
+int viplb_nl_check_version(const struct genlmsghdr *hdr,
+			   struct netlink_ext_ack *extack)
+{
+	if (hdr->version == VIPLB_GENL_VERSION)
+		return 0;
+	NL_SET_ERR_MSG(extack,
+		       "unknown viplb UAPI version in genlmsghdr.version: this module speaks version "
+		       __stringify(VIPLB_GENL_VERSION));
+	return -EINVAL;
+}
+
+/*
+ * Checks the UAPI version, and notes the sending socket for the
+ * transaction owner check (txn.c): a portid alone can be taken by a new
+ * socket while the old one's release is still on its way to the URELEASE
+ * notifier.
  */
 static int viplb_pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 			  struct genl_info *info)
 {
 	info->user_ptr[0] = NETLINK_CB(skb).sk;
-	return 0;
+	return viplb_nl_check_version(info->genlhdr, info->extack);
 }
 
 struct genl_family viplb_genl_family __ro_after_init = {

@@ -332,6 +332,9 @@ int viplb_nl_rules_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		struct nlattr *tb[VIPLB_RULES_A_MAX + 1];
 		int err;
 
+		err = viplb_nl_check_version(nlmsg_data(cb->nlh), cb->extack);
+		if (err)
+			return err;
 		err = parse_rules_nest(
 			genl_dumpit_info(cb)->attrs[VIPLB_A_RULES], tb,
 			&ctx->afi, &ctx->table, cb->extack);

@@ -337,6 +337,8 @@ void viplb_limits_net_exit(struct viplb_net *vn);
 extern struct genl_family viplb_genl_family;
 int viplb_genl_init(void);
 void viplb_genl_exit(void);
+int viplb_nl_check_version(const struct genlmsghdr *hdr,
+			   struct netlink_ext_ack *extack);
 
 /* rules_nl.c */
 extern const struct nla_policy viplb_rules_cmd_policy[VIPLB_A_RULES + 1];

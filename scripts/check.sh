@@ -9,9 +9,17 @@
 #                               debug kernel (see "Debug kernel" below)
 #
 #   1. host unit tests:  make -C selftests/host run
-#   2. the kselftests:   every test of selftests/Makefile, in ONE boot of
+#   2. viplb-dkms on the host: selftests/host/dkms_pkg.sh install builds the
+#      package (make deb-dkms), installs it with dpkg, and DKMS builds
+#      viplb.ko for Debian's kernel, the one the VM boots; the VM sees the
+#      host's root, and dkms_units.sh loads that build with modprobe
+#   3. the kselftests:   every test of selftests/Makefile, in ONE boot of
 #      the QEMU VM, through the kernel's kselftest runner
 #      (build/kselftest/run_kselftest.sh, made by `make -C selftests`)
+#   4. dkms_pkg.sh purge: the package is purged again, and the module gone;
+#      this runs whatever happened before (on INT and TERM too).  Steps 2
+#      and 4 run only when dkms_units.sh does, and not with --debug.
+#      Each is one result ("host: dkms_pkg.sh ..."), its checks nested.
 #
 # Output is one TAP stream.  Each suite's own lines are passed through as
 # "# " comments, except its result lines, which are renumbered into ours
@@ -179,10 +187,11 @@ else
 	echo "# debug kernel: $debug_kdir ($(cat "$debug_kdir/release")), VIPLB_KO=$VIPLB_KO, $VIPLB_KSFT_TIMEOUT s per test"
 fi
 
-# --------------------------------------------------------------- VM ---
-
 # VIPLB_CHECK_TESTS: only these kselftests (names as in the list).
 only=${VIPLB_CHECK_TESTS:-}
+
+# --------------------------------------------------------------- VM ---
+
 ksft_args=
 for t in $only; do
 	if ! grep -qxF "viplb:$t" "$KSFT/kselftest-list.txt" 2>/dev/null; then
@@ -193,6 +202,38 @@ for t in $only; do
 	fi
 	ksft_args+=" -t viplb:$t"
 done
+
+# ------------------------------------------------------ DKMS, host ---
+
+# host_step DESC CMD...: one result for a host-side program of its own,
+# its TAP nested as comments.
+host_step()
+{
+	local desc=$1 t=$SECONDS out rc
+	shift
+	out=$("$@" 2>&1 </dev/null)
+	rc=$?
+	[ -z "$out" ] || printf '%s\n' "$out" | sed 's/^/# /'
+	echo "# $* took $((SECONDS - t))s"
+	case $rc in
+	0) result ok "host: $desc" ;;
+	4) result ok "host: $desc # SKIP" ;;
+	*) result "not ok" "host: $desc # exit=$rc" ;;
+	esac
+}
+
+dkms_pkg=
+if [ -z "$debug" ] && { [ -z "$only" ] || [[ " $only " == *" dkms_units.sh "* ]]; }; then
+	dkms_pkg=selftests/host/dkms_pkg.sh
+	# Purged at the end, also when interrupted.
+	trap '$dkms_pkg purge >/dev/null 2>&1' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	host_step "dkms_pkg.sh install: viplb-dkms on this host, DKMS's viplb.ko for the VM's kernel" \
+		"$dkms_pkg" install
+fi
+
+# The VM run.
 echo "# kselftests in the VM: selftests/vm/run ${vm_opts[*]}${vm_opts[*]:+ }-t $VM_LIMIT $KSFT/run_kselftest.sh"
 if [ ! -x "$KSFT/run_kselftest.sh" ] || [ ! -r "$KSFT/kselftest-list.txt" ]; then
 	result "not ok" "vm: $KSFT is missing (make -C selftests)"
@@ -222,6 +263,12 @@ else
 		;;
 	*) result "not ok" "vm: selftests/vm/run exited $suite_rc" ;;
 	esac
+fi
+
+if [ -n "$dkms_pkg" ]; then
+	host_step "dkms_pkg.sh purge: viplb-dkms purged, the module gone" \
+		"$dkms_pkg" purge
+	trap - EXIT
 fi
 
 echo "1..$total"

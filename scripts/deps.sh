@@ -18,9 +18,9 @@ PKGS=(
 	# selftests/limits.sh: setpriv and unshare.
 	util-linux
 	# make deb, make install and their tests (selftests/host/install_test.sh,
-	# selftests/dkms_units.sh): the Debian packages, DKMS, lintian,
-	# systemd-analyze.
-	git dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd
+	# selftests/host/dkms_pkg.sh, selftests/dkms_units.sh): the Debian
+	# packages, DKMS, lintian, systemd-analyze; readelf for build IDs.
+	git dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd binutils
 )
 
 missing=()

@@ -4,7 +4,9 @@
  * over a raw netlink socket and check that every one is refused.
  *
  * Each targeted case must get an nlmsgerr with error < 0; when the error is
- * -EINVAL, the reply must carry an extack message (printed).  A few hundred
+ * -EINVAL, the reply must carry an extack message (printed).  A request
+ * with another UAPI version than VIPLB_GENL_VERSION in its genetlink header
+ * is refused, with an extack naming the version the module speaks.  A few hundred
  * random mutations of valid messages follow (fixed seed): each must be
  * answered.  At the end a valid SERVICE_NEW must still succeed and GET must
  * return it.
@@ -757,6 +759,58 @@ static void targeted_attrs(void)
 	expect("dump with a garbage service nest", &m, E_REJECT);
 }
 
+/*
+ * @m with another UAPI version in its genetlink header: -EINVAL, and the
+ * extack names the version the module speaks.
+ */
+static void version_case(const char *name, struct msg *m, uint8_t version)
+{
+	char want[80];
+
+	((struct genlmsghdr *)(m->buf + NLMSG_HDRLEN))->version = version;
+	snprintf(want, sizeof(want), "this module speaks version %d",
+		 VIPLB_GENL_VERSION);
+	nl_xfer(sock, m);
+	ksft_test_result(check_reply(name, E_REJECT) && rep.error == -EINVAL &&
+			 strstr(rep.ext_msg, want),
+			 "%s: refused, extack says \"%s\"\n", name, want);
+}
+
+static void targeted_version(void)
+{
+	struct key k = v4_key("192.0.2.202", 80);
+	struct msg m;
+
+	viplb_msg(&m, VIPLB_CMD_SERVICE_NEW);
+	put_svc_key(&m, &k);
+	version_case("SERVICE_NEW, UAPI version VIPLB_GENL_VERSION+1", &m,
+		     VIPLB_GENL_VERSION + 1);
+	viplb_msg(&m, VIPLB_CMD_SERVICE_NEW);
+	put_svc_key(&m, &k);
+	version_case("SERVICE_NEW, UAPI version 0", &m, 0);
+	viplb_msg(&m, VIPLB_CMD_SERVICE_GET);
+	put_svc_key(&m, &k);
+	nl_xfer(sock, &m);
+	ksft_test_result(check_reply("... and no service was added", E_ENOENT),
+			 "... and no service was added\n");
+	viplb_msg(&m, VIPLB_CMD_FLUSH);
+	version_case("FLUSH, UAPI version 255", &m, 255);
+	viplb_msg(&m, VIPLB_CMD_SERVICE_GET);
+	put_svc_key(&m, &k4);
+	nl_xfer(sock, &m);
+	ksft_test_result(check_reply("... and it flushed nothing", E_OK),
+			 "... and it flushed nothing\n");
+
+	viplb_msg(&m, VIPLB_CMD_SERVICE_GET);
+	msg_nlh(&m)->nlmsg_flags |= NLM_F_DUMP;
+	version_case("SERVICE_GET dump, UAPI version VIPLB_GENL_VERSION+1", &m,
+		     VIPLB_GENL_VERSION + 1);
+	viplb_msg(&m, VIPLB_CMD_RULES_GET);
+	msg_nlh(&m)->nlmsg_flags |= NLM_F_DUMP;
+	version_case("RULES_GET dump, UAPI version VIPLB_GENL_VERSION+1", &m,
+		     VIPLB_GENL_VERSION + 1);
+}
+
 static void targeted_msgs(void)
 {
 	struct msg m;
@@ -1171,6 +1225,7 @@ int main(int argc, char **argv)
 
 	targeted_attrs();
 	targeted_msgs();
+	targeted_version();
 	targeted_txn();
 	close(sock);
 

@@ -2573,8 +2573,6 @@ static void gen_cmd(struct gmsg *g, int sock, uint8_t cmd)
 
 	gm_init(g, cmd);
 	if (chance(3))
-		g->version = rnd(256); /* genetlink does not look at it */
-	if (chance(3))
 		g->flags |= NLM_F_ECHO;
 	switch (cmd) {
 	case VIPLB_CMD_SERVICE_NEW:
@@ -3032,8 +3030,11 @@ static bool mutate_refused(struct gmsg *g)
 		case 12:
 			add_foreign(g);
 			return true;
-		case 8: /* flags genetlink refuses */
-			if (rnd(3)) {
+		case 8: /* header fields genetlink or the module refuse */
+			if (chance(25)) {
+				/* Another UAPI version than the module's. */
+				g->version = VIPLB_GENL_VERSION + 1 + rnd(255);
+			} else if (rnd(3)) {
 				static const uint16_t bad[] = {
 					NLM_F_MULTI,
 					NLM_F_DUMP_INTR,

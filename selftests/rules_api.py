@@ -147,7 +147,9 @@ class Genl:
         self.seq += 1
         hdr = struct.pack("=IHHII", 16 + 4 + len(payload), typ,
                           NLM_F_REQUEST | flags, self.seq, 0)
-        self.s.send(hdr + struct.pack("=BBH", cmd, 1, 0) + payload)
+        # genetlink's control family is at version 1; ours is the UAPI's.
+        ver = 1 if typ == GENL_ID_CTRL else E["VIPLB_GENL_VERSION"]
+        self.s.send(hdr + struct.pack("=BBH", cmd, ver, 0) + payload)
 
     def recv_until_done(self):
         """(messages' attribute payloads, errno, extack message)."""

@@ -5,8 +5,8 @@
 #
 #   1. make install DESTDIR=$T installs exactly the list below (tools and
 #      their argv[0] links, man pages and their links, BPF object, UAPI
-#      header, units, viplb.ko), the installed viplb says VERSION, and
-#      make uninstall DESTDIR=$T removes every file of it.
+#      header, units, viplb.ko), the installed viplb and viplb.ko say
+#      VERSION, and make uninstall DESTDIR=$T removes every file of it.
 #   2. systemd-analyze verify passes on both units, installed with their
 #      tools (PREFIX=$T/...), and fails on a unit whose tool is missing.
 #   3. make deb in a clean git clone of HEAD (commit first: uncommitted
@@ -20,12 +20,14 @@
 #   5. DKMS, in a DKMS tree of its own (--dkmstree, --sourcetree,
 #      --installtree under $T): add the packaged source, build it for
 #      Debian's kernel (scripts/kver.sh, not the running one), install it
-#      into $T, remove it.  The build has Debian's vermagic and the
-#      parameters of the tree's kmod/viplb.ko.
+#      into $T, remove it.  The build has Debian's vermagic, VERSION, and
+#      the srcversion and parameters of the tree's kmod/viplb.ko.
 #      No viplb.ko appears in /lib/modules.
 #
-# Loading the DKMS build with modprobe, and the units' commands against
-# the module, are in the VM: selftests/dkms_units.sh.
+# viplb-dkms installed on the host for real, its build loaded with modprobe
+# in the VM, and the units' commands against the module are
+# selftests/host/dkms_pkg.sh and selftests/dkms_units.sh, which
+# scripts/check.sh runs around the VM boot.
 
 . "$(dirname "$0")/../lib.sh"
 
@@ -95,6 +97,9 @@ if out=$(cd "$ROOT" && $MAKE install DESTDIR="$D" KVER="$KVER" 2>&1); then
 		"$(expected_install | LC_ALL=C sort)"
 	check_eq "installed viplb -V says VERSION" \
 		"$("$D/usr/local/sbin/viplb" -V 2>&1)" "viplb $VERSION"
+	check_eq "installed viplb.ko says VERSION (modinfo version)" \
+		"$(modinfo -F version "$D/lib/modules/$KVER/updates/viplb.ko" 2>&1)" \
+		"$VERSION"
 	# shellcheck disable=SC2016 # the unit's own $VIPLB_OPTS
 	check_grep "installed unit runs the installed viplb" \
 		'^ExecStart=/usr/local/lib/viplb/viplb-xdp-attach /etc/viplb/xdp.conf /usr/local/sbin/viplb \$VIPLB_OPTS restore /etc/viplb/viplb.conf$' \
@@ -221,6 +226,7 @@ check_eq "dpkg -c viplb-dkms: the expected files" "$(deb_list "$DKMS_DEB")" "$(
 		echo "/usr/share/lintian/overrides/viplb-dkms"
 		echo "$S/dkms.conf"
 		echo "$S/Kbuild"
+		echo "$S/VERSION"
 		git -C "$ROOT" ls-files kmod include/uapi/linux/viplb.h \
 			include/viplb | sed "s|^|$S/|"
 	} | LC_ALL=C sort
@@ -267,9 +273,12 @@ if check_ok "dkms build -k $KVER" dk build -k "$KVER"; then
 	ko=$T/dkms/viplb/$VERSION/$KVER/$(uname -m)/module/viplb.ko
 	check_eq "DKMS's viplb.ko is built for $KVER" \
 		"$(modinfo -F vermagic "$ko" 2>&1 | cut -d' ' -f1)" "$KVER"
-	# No srcversion to compare: the kernel writes one only for a module
-	# with MODULE_VERSION (or CONFIG_MODULE_SRCVERSION_ALL, which
-	# Debian's kernel lacks).
+	check_eq "DKMS's viplb.ko says VERSION (modinfo version)" \
+		"$(modinfo -F version "$ko" 2>&1)" "$VERSION"
+	# srcversion is a digest of the module's source files.
+	check_eq "DKMS's viplb.ko has kmod/viplb.ko's srcversion" \
+		"$(modinfo -F srcversion "$ko" 2>&1)" \
+		"$(modinfo -F srcversion "$ROOT/kmod/viplb.ko")"
 	check_eq "DKMS's viplb.ko has the parameters of kmod/viplb.ko" \
 		"$(modinfo -p "$ko" 2>&1)" "$(modinfo -p "$ROOT/kmod/viplb.ko")"
 	check_ok "dkms install -k $KVER --no-depmod (into \$T)" \

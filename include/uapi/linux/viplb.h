@@ -6,6 +6,9 @@
  * program (bpf/) and the user tools (user/).
  *
  * Generic netlink family VIPLB_GENL_NAME, version VIPLB_GENL_VERSION.
+ * Every request carries VIPLB_GENL_VERSION in genlmsghdr.version: the
+ * module refuses another version with -EINVAL and an extack message naming
+ * the version it speaks.
  * Every command needs CAP_NET_ADMIN in the user namespace owning the
  * network namespace of the socket, and acts on that network namespace only.
  *
