@@ -127,9 +127,10 @@ lb_servers
 # config SCHED: the directors' restore file.
 config()
 {
+	sched=$1
 	for s in "dr $DR $PORT" "tun $TUN $PORT" "dr $WD 8081"; do
-		set -- $s "$1"
-		echo "service add tcp $2:$3 sched $4 mode $1"
+		set -- $s
+		echo "service add tcp $2:$3 sched $sched mode $1"
 		for i in 1 2 3; do
 			echo "backend add tcp $2:$3 $(lb_be4 $i)"
 		done
