@@ -53,24 +53,8 @@ ROUTER=198.51.100.1
 
 # ---------------------------------------------------------------- topology
 
-HA_R=haR-$VIPLB_SUFFIX
-HA_C=haC-$VIPLB_SUFFIX
-HA_D1=haD1-$VIPLB_SUFFIX
-HA_D2=haD2-$VIPLB_SUFFIX
-HA_D3=haD3-$VIPLB_SUFFIX
-LB_B1=haB1-$VIPLB_SUFFIX
-LB_B2=haB2-$VIPLB_SUFFIX
-LB_B3=haB3-$VIPLB_SUFFIX
-all="$HA_R $HA_C $HA_D1 $HA_D2 $HA_D3 $LB_B1 $LB_B2 $LB_B3"
-vl_netns="$vl_netns $all"
-# shellcheck disable=SC2086 # one name per line
-printf 'netns add %s\n' $all | ip -b - || bail "ip netns add"
-for ns in $all; do
-	defer "lb_ns_kill $ns"
-	ip netns exec "$ns" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do
-		echo 0 >"$f" || exit 1
-	done' || bail "rp_filter off in $ns"
-done
+ha_netns HA_R:haR HA_C:haC HA_D1:haD1 HA_D2:haD2 HA_D3:haD3 LB_B1:haB1 \
+	LB_B2:haB2 LB_B3:haB3
 ip netns exec "$HA_R" sysctl -qw net.ipv4.ip_forward=1 \
 	net.ipv4.fib_multipath_hash_policy=1 || bail "sysctl in the router"
 
@@ -230,6 +214,20 @@ paths_are()
 	done
 }
 
+# expect_paths N WHAT VIP...: every VIP gets N paths within 30 s (timed
+# from $ha_t0, see ha_wait).
+expect_paths()
+{
+	vl_n=$1
+	vl_what=$2
+	shift 2
+	if ha_wait 30 paths_are "$vl_n" "$@"; then
+		pass "$vl_what: ${ha_ms} ms"
+	else
+		fail "$vl_what" "$(ip -n "$HA_R" route)"
+	fi
+}
+
 if ha_wait 60 paths_are 3 $DR $TUN $WD; then
 	pass "the router has 3 paths to each VIP (${ha_ms} ms after start)"
 else
@@ -329,41 +327,26 @@ for b in $LB_B1 $LB_B2 $LB_B3; do
 	EOF
 done
 ha_t0=$(lb_ms)
-if ha_wait 30 paths_are 0 $WD; then
-	pass "$WD withdrawn ${ha_ms} ms after its servers failed (interval 1s, fall 2)"
-else
-	fail "$WD withdrawn when its servers fail" "$(ip -n "$HA_R" route)"
-fi
+expect_paths 0 "$WD withdrawn after its servers failed (interval 1s, fall 2)" $WD
 check_eq "$DR and $TUN still on 3 paths" "$(paths $DR) $(paths $TUN)" "3 3"
 for b in $LB_B1 $LB_B2 $LB_B3; do
 	ip netns exec "$b" nft delete table inet ha
 done
 ha_t0=$(lb_ms)
-if ha_wait 30 paths_are 3 $WD; then
-	pass "$WD announced again ${ha_ms} ms after its servers recovered (rise 2)"
-else
-	fail "$WD announced again" "$(ip -n "$HA_R" route)"
-fi
+expect_paths 3 "$WD announced again after its servers recovered (rise 2)" $WD
 
 # A director shuts down: viplbd withdraws its VIPs as it exits.
 ha_t0=$(lb_ms)
 ha_stop "$viplbd_2"
-if ha_wait 30 paths_are 2 $DR $TUN $WD; then
-	pass "director 2's VIPs withdrawn ${ha_ms} ms after viplbd got SIGTERM"
-else
-	fail "director 2's VIPs withdrawn when viplbd stops" "$(ip -n "$HA_R" route)"
-fi
+expect_paths 2 "director 2's VIPs withdrawn after viplbd got SIGTERM" $DR $TUN $WD
 check_grep "viplbd logged the withdrawals" "withdrew $DR from viplb0: shutting down" \
 	"$(cat "$VIPLB_TMP/D2.viplbd.log")"
 ha_t0=$(lb_ms)
 ha_daemon viplbd_2 "$HA_D2" "$VIPLB_TMP/D2.viplbd.log" \
 	"$VIPLB_ROOT/user/viplbd/viplbd" -c "$VIPLB_TMP/maglev.conf" \
 	-s "$VIPLB_TMP/D2.viplbd.sock" -a viplb0
-if ha_wait 30 paths_are 3 $DR $TUN $WD; then
-	pass "director 2's VIPs announced ${ha_ms} ms after viplbd started"
-else
-	fail "director 2's VIPs announced again" "$(ip -n "$HA_R" route)"
-fi
+expect_paths 3 "director 2's VIPs announced again after viplbd started" \
+	$DR $TUN $WD
 
 dmesg_check "no kernel warning"
 viplb_finish

@@ -54,20 +54,8 @@ GW=198.51.100.1
 
 # ---------------------------------------------------------------- topology
 
-HA_S=haS-$VIPLB_SUFFIX
-HA_C=haC-$VIPLB_SUFFIX
-HA_D1=haD1-$VIPLB_SUFFIX
-HA_D2=haD2-$VIPLB_SUFFIX
-LB_B1=haB1-$VIPLB_SUFFIX
-LB_B2=haB2-$VIPLB_SUFFIX
-LB_B3=haB3-$VIPLB_SUFFIX
-all="$HA_S $HA_C $HA_D1 $HA_D2 $LB_B1 $LB_B2 $LB_B3"
-vl_netns="$vl_netns $all"
-# shellcheck disable=SC2086 # one name per line
-printf 'netns add %s\n' $all | ip -b - || bail "ip netns add"
-for ns in $all; do
-	defer "lb_ns_kill $ns"
-done
+ha_netns HA_S:haS HA_C:haC HA_D1:haD1 HA_D2:haD2 LB_B1:haB1 LB_B2:haB2 \
+	LB_B3:haB3
 
 {
 	echo "link set lo up"
@@ -108,9 +96,6 @@ for i in 1 2; do
 	link set back up
 	link set sync0 up
 	EOF
-	ip netns exec "$d" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do
-		echo 0 >"$f" || exit 1
-	done' || bail "rp_filter off in director $i"
 done
 for i in 1 2 3; do
 	eval "b=\$LB_B$i"

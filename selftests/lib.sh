@@ -1152,6 +1152,28 @@ drtun_pin()
 # that time what they wait for.  The VM's root is read-only: every
 # configuration, socket, PID and log file of theirs is under $VIPLB_TMP.
 
+# ha_netns VAR:PREFIX...: a netns PREFIX-<suffix> for each pair, its name
+# in VAR, with no reverse-path filter (real servers answer from VIPs); at
+# exit, every process inside is killed and the netns deleted.
+ha_netns()
+{
+	vl_all=""
+	for vl_p; do
+		vl_n=${vl_p#*:}-$VIPLB_SUFFIX
+		eval "${vl_p%%:*}=\$vl_n"
+		vl_all="$vl_all $vl_n"
+	done
+	vl_netns="$vl_netns$vl_all"
+	# shellcheck disable=SC2086 # one name per line
+	printf 'netns add %s\n' $vl_all | ip -b - || bail "ip netns add"
+	for vl_n in $vl_all; do
+		defer "lb_ns_kill $vl_n"
+		ip netns exec "$vl_n" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do
+			echo 0 >"$f" || exit 1
+		done' || bail "rp_filter off in $vl_n"
+	done
+}
+
 # ha_daemon VAR NS LOG CMD...: start CMD in NS (in the foreground of a
 # background job: `ip netns exec' execs it, so $! is its PID), its output
 # appended to LOG; store the PID in VAR and kill it at exit.
