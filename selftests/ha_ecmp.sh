@@ -81,7 +81,7 @@ link set eth0 up
 route add default via 203.0.113.1
 EOF
 for i in 1 2 3; do
-	eval "d=\$HA_D$i b=\$LB_B$i"
+	eval "d=\$HA_D$i"
 	ip -n "$d" -b - <<-EOF || bail "configure director $i"
 	link set lo up
 	addr add 198.51.100.$((i + 1))/24 dev eth0
@@ -90,20 +90,8 @@ for i in 1 2 3; do
 	link add viplb0 type dummy
 	link set viplb0 up
 	EOF
-	ip -n "$b" -b - <<-EOF || bail "configure real server $i"
-	link set lo up
-	addr add $(lb_be4 "$i")/24 dev eth0
-	link set eth0 up
-	route add default via $ROUTER
-	addr add $DR/32 dev lo
-	addr add $TUN/32 dev lo
-	addr add $WD/32 dev lo
-	link set tunl0 up
-	EOF
-	ip netns exec "$b" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
-		net.ipv4.conf.all.arp_announce=2 ||
-		bail "arp sysctls in real server $i"
 done
+ha_real_servers $ROUTER $DR $TUN $WD
 lb_servers
 
 # ------------------------------------------------------------ viplb, BIRD

@@ -97,15 +97,7 @@ for i in 1 2; do
 	link set sync0 up
 	EOF
 done
-for i in 1 2 3; do
-	eval "b=\$LB_B$i"
-	ip -n "$b" -b - <<-EOF || bail "configure real server $i"
-	link set lo up
-	addr add $(lb_be4 "$i")/24 dev eth0
-	link set eth0 up
-	route add default via $GW
-	EOF
-done
+ha_real_servers $GW
 lb_servers
 
 # ---------------------------------------------------- viplb, the firewall

@@ -1174,6 +1174,32 @@ ha_netns()
 	done
 }
 
+# ha_real_servers GW [VIP...]: $LB_B1..3 get lb_be4 1..3 on eth0 and a
+# default route via GW; with VIPs (dr and tun), each VIP on lo, tunl0 up
+# (the ipip module loaded) and no ARP answers for the VIPs.
+ha_real_servers()
+{
+	vl_gw=$1
+	shift
+	for vl_i in 1 2 3; do
+		eval "vl_ns=\$LB_B$vl_i"
+		{
+			echo "link set lo up"
+			echo "addr add $(lb_be4 "$vl_i")/24 dev eth0"
+			echo "link set eth0 up"
+			echo "route add default via $vl_gw"
+			for vl_v; do
+				echo "addr add $vl_v/32 dev lo"
+			done
+			[ $# -eq 0 ] || echo "link set tunl0 up"
+		} | ip -n "$vl_ns" -b - || bail "configure real server $vl_i"
+		[ $# -eq 0 ] || ip netns exec "$vl_ns" sysctl -qw \
+			net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2 ||
+			bail "arp sysctls in real server $vl_i"
+	done
+}
+
 # ha_daemon VAR NS LOG CMD...: start CMD in NS (in the foreground of a
 # background job: `ip netns exec' execs it, so $! is its PID), its output
 # appended to LOG; store the PID in VAR and kill it at exit.
