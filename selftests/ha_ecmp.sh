@@ -29,9 +29,11 @@
 # to the tun VIP) stream data, every byte checked (streams.py), while
 #   fail: director 3's BIRD stops: the router withdraws its path, and the
 #         connections it carried rehash to directors 1 and 2;
-#   back: it starts again, and the connections rehash once more.
+#   back: it starts again, and the connections rehash once more;
+#   cut:  (maglev only) director 1's link goes down: the router drops its
+#         path when the BGP hold time (3 s) runs out.
 # With maglev at least 99% of each VIP's connections must end intact in
-# both; the rr figures (a director without the flow has no backend for it)
+# each; the rr figures (a director without the flow has no backend for it)
 # are reported, not checked.  Then: the VIP 192.0.2.30 is withdrawn when
 # its servers all fail their checks, and announced again when they pass;
 # and a director whose viplbd stops withdraws its VIPs.
@@ -234,8 +236,9 @@ carried()
 		select(.vip == \"$DR\" or .vip == \"$TUN\") | .stats.conns] | add"
 }
 
-# phase SCHED fail|back: HA_LONG connections, then director 3 fails
-# (its BIRD stops) or comes back (BIRD starts); their figures.
+# phase SCHED fail|back|cut: HA_LONG connections, then director 3 fails
+# (its BIRD stops) or comes back (BIRD starts), or director 1's link is
+# cut (and restored after); their figures.
 phase()
 {
 	for i in 1 2 3; do
@@ -247,19 +250,32 @@ phase()
 	sleep 2
 	before="d1=$(carried 1) d2=$(carried 2) d3=$(carried 3)"
 	ha_t0=$(lb_ms)
-	if [ "$2" = fail ]; then
+	case $2 in
+	fail)
 		kill "$bird_D3"
 		ha_wait 30 paths_are 2 $DR $TUN
-	else
+		;;
+	back)
 		bird_start D3 "$HA_D3"
 		ha_wait 30 paths_are 3 $DR $TUN
-	fi
+		;;
+	cut)
+		# The router learns it when the BGP session's hold time ends.
+		ip -n "$HA_R" link set vd1 down
+		ha_wait 30 paths_are 2 $DR $TUN
+		;;
+	esac
 	ok=$?
 	log "$1 $2: connections scheduled before: $before; router's paths changed after ${ha_ms} ms"
 	[ $ok -eq 0 ] || fail "$1 $2: the router's paths change" \
 		"$(ip -n "$HA_R" route)"
 	sleep 5
 	ha_streams_end
+	if [ "$2" = cut ]; then
+		ip -n "$HA_R" link set vd1 up
+		ha_wait 60 paths_are 3 $DR $TUN ||
+			fail "director 1 back after its link came up"
+	fi
 	[ -n "$ha_report" ] || { fail "$1 $2: a report of the connections"; return 1; }
 	dr=$(ha_jr ".vips[\"$DR\"][0]")
 	drn=$(ha_jr ".vips[\"$DR\"][1]")
@@ -282,7 +298,9 @@ for sched in maglev rr; do
 		"$VIPLB" -n "$d" restore "$VIPLB_TMP/$sched.conf" ||
 			fail "viplb restore of sched $sched in director $i"
 	done
-	for what in fail back; do
+	whats="fail back"
+	[ $sched = rr ] || whats="fail back cut"
+	for what in $whats; do
 		phase $sched $what || continue
 		if [ $sched = rr ]; then
 			pass "rr $what: figures reported (dr $dr of $drn, tun $tun of $tunn intact)"
