@@ -16,7 +16,7 @@
  * port and protocol: it is up if any of their backends is.  The addresses
  * viplbd adds carry IFA_PROTO VIPLBD_ADDR_PROTO; those are its own, and it
  * deletes those that are no VIP of its configuration.  Others on DEV are
- * left alone.
+ * left alone, a VIP among them too (someone else holds it).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -39,6 +39,7 @@ struct vip {
 	unsigned int decided; /* members with a result */
 	unsigned int total;
 	bool present; /* an address of ours on DEV */
+	bool foreign; /* on DEV, but not ours: left alone */
 };
 
 struct vip_set {
@@ -133,22 +134,26 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	union inet_addr addr = { 0 };
 	unsigned int len;
 	struct vip *v;
+	bool ours;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR || (int)ifa->ifa_index != ifindex ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return MNL_CB_OK;
 	len = addr_len(ifa->ifa_family);
 	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb);
-	if (!tb[IFA_PROTO] ||
-	    mnl_attr_get_u8(tb[IFA_PROTO]) != VIPLBD_ADDR_PROTO ||
-	    !tb[IFA_ADDRESS] || mnl_attr_get_payload_len(tb[IFA_ADDRESS]) != len)
+	if (!tb[IFA_ADDRESS] || mnl_attr_get_payload_len(tb[IFA_ADDRESS]) != len)
 		return MNL_CB_OK;
 	memcpy(&addr, mnl_attr_get_payload(tb[IFA_ADDRESS]), len);
+	ours = tb[IFA_PROTO] &&
+	       mnl_attr_get_u8(tb[IFA_PROTO]) == VIPLBD_ADDR_PROTO;
 	v = vip_find(d->vips, ifa->ifa_family, &addr);
 	if (v) {
-		v->present = true;
+		v->present |= ours;
+		v->foreign |= !ours;
 		return MNL_CB_OK;
 	}
+	if (!ours)
+		return MNL_CB_OK;
 	if (grow_array(d->stale.v, d->stale.nr, d->stale.cap, 4))
 		return MNL_CB_ERROR;
 	v = &d->stale.v[d->stale.nr++];
@@ -253,7 +258,7 @@ void announce_flush(bool reassert)
 	}
 	for (i = 0; i < vips.nr; i++) {
 		v = &vips.v[i];
-		if (v->up && !v->present) {
+		if (v->up && !v->present && !v->foreign) {
 			snprintf(why, sizeof(why), "%u of %u backends up",
 				 v->up, v->total);
 			change(v, true, why);
