@@ -21,9 +21,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-for c in ip nft python3 timeout; do
-	command -v "$c" >/dev/null 2>&1 || bail "$c not found (scripts/deps.sh)"
-done
+lb_need_cmd ip jq python3 timeout
 [ -x "$VIPLBD" ] || bail "$VIPLBD not built (make -C user)"
 [ -e /sys/module/viplb ] && skip_all "the module is loaded: this test is for nf_tables"
 
