@@ -41,7 +41,7 @@
 . "$(dirname "$0")/lib.sh"
 
 require_root
-lb_need_cmd ip jq python3 bird birdc
+lb_need_cmd ip jq nft python3 bird
 modprobe -a ipip dummy 2>/dev/null || bail "modprobe ipip dummy"
 mod_fresh
 dmesg_mark
