@@ -325,7 +325,7 @@ phase()
 		fail "$vl_name: director $vl_to becomes master" \
 			"$(cat "$VIPLB_TMP"/D*.vrrp.log)"
 	took=$(($(became "$vl_to" MASTER) - t_kill))
-	log "$vl_name: director $vl_to master $took ms after the change (seen after ${ha_ms} ms)"
+	log "$vl_name: the master role from director $vl_from to $vl_to: master $took ms after the change (seen after ${ha_ms} ms)"
 	sleep 5
 	ha_streams_end
 	[ -n "$ha_report" ] || { fail "$vl_name: a report of the connections"; return 1; }
