@@ -3,6 +3,8 @@
 #   make          build the module (against Debian's kernel headers), the XDP
 #                 program (bpf/) and the user tools
 #   make check    deps, build, host unit tests, then kselftests in the VM
+#   make check-ha the high-availability tests (ECMP and BGP, VRRP and
+#                 conntrackd), each in a VM boot of its own (scripts/check-ha.sh)
 #   make check-debug
 #                 deps, build, the debug kernel (KASAN, kmemleak, lockdep,
 #                 UBSAN; cached in build/debug-kernel/) and viplb.ko for it,
@@ -27,7 +29,7 @@
 KVER ?= $(shell scripts/kver.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(KVER)/build
 
-.PHONY: all deps module bpf user selftests check check-debug debug-kernel demo bench fuzz clean checkpatch sparse \
+.PHONY: all deps module bpf user selftests check check-ha check-debug debug-kernel demo bench fuzz clean checkpatch sparse \
 	install install-user install-module uninstall uninstall-user uninstall-module \
 	dkms-source deb deb-dkms
 
@@ -54,6 +56,10 @@ selftests: user
 check: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/check.sh
+
+check-ha: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/check-ha.sh
 
 check-debug: deps
 	@$(MAKE) --no-print-directory all

@@ -21,6 +21,9 @@ PKGS=(
 	# selftests/host/dkms_pkg.sh, selftests/dkms_units.sh): the Debian
 	# packages, DKMS, lintian, systemd-analyze; readelf for build IDs.
 	git dpkg-dev debhelper dh-dkms dkms lintian fakeroot systemd binutils
+	# make check-ha (selftests/ha_ecmp.sh, ha_vrrp.sh): BGP, VRRP and
+	# conntrack sync.
+	bird2 keepalived conntrackd
 )
 
 missing=()

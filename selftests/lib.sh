@@ -1145,3 +1145,156 @@ drtun_pin()
 		jq -r '"\(.pin) \(.backend.addr)"'
 }
 # ===================================================== end of dr/tun helpers ===
+
+# ============================================================ HA helpers ===
+# Helpers of ha_ecmp.sh and ha_vrrp.sh: daemons (BIRD, keepalived,
+# conntrackd, viplbd) in namespaces, each killed by its PID, and waits
+# that time what they wait for.  The VM's root is read-only: every
+# configuration, socket, PID and log file of theirs is under $VIPLB_TMP.
+
+# ha_netns VAR:PREFIX...: a netns PREFIX-<suffix> for each pair, its name
+# in VAR, with no reverse-path filter (real servers answer from VIPs); at
+# exit, every process inside is killed and the netns deleted.
+ha_netns()
+{
+	vl_all=""
+	for vl_p; do
+		vl_n=${vl_p#*:}-$VIPLB_SUFFIX
+		eval "${vl_p%%:*}=\$vl_n"
+		vl_all="$vl_all $vl_n"
+	done
+	vl_netns="$vl_netns$vl_all"
+	# shellcheck disable=SC2086 # one name per line
+	printf 'netns add %s\n' $vl_all | ip -b - || bail "ip netns add"
+	for vl_n in $vl_all; do
+		defer "lb_ns_kill $vl_n"
+		ip netns exec "$vl_n" sh -c 'for f in /proc/sys/net/ipv4/conf/*/rp_filter; do
+			echo 0 >"$f" || exit 1
+		done' || bail "rp_filter off in $vl_n"
+	done
+}
+
+# ha_real_servers GW [VIP...]: $LB_B1..3 get lb_be4 1..3 on eth0 and a
+# default route via GW; with VIPs (dr and tun), each VIP on lo, tunl0 up
+# (the ipip module loaded) and no ARP answers for the VIPs.
+ha_real_servers()
+{
+	vl_gw=$1
+	shift
+	for vl_i in 1 2 3; do
+		eval "vl_ns=\$LB_B$vl_i"
+		{
+			echo "link set lo up"
+			echo "addr add $(lb_be4 "$vl_i")/24 dev eth0"
+			echo "link set eth0 up"
+			echo "route add default via $vl_gw"
+			for vl_v; do
+				echo "addr add $vl_v/32 dev lo"
+			done
+			[ $# -eq 0 ] || echo "link set tunl0 up"
+		} | ip -n "$vl_ns" -b - || bail "configure real server $vl_i"
+		[ $# -eq 0 ] || ip netns exec "$vl_ns" sysctl -qw \
+			net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2 ||
+			bail "arp sysctls in real server $vl_i"
+	done
+}
+
+# ha_daemon VAR NS LOG CMD...: start CMD in NS (in the foreground of a
+# background job: `ip netns exec' execs it, so $! is its PID), its output
+# appended to LOG; store the PID in VAR and kill it at exit.
+ha_daemon()
+{
+	vl_var=$1
+	vl_ns=$2
+	vl_log=$3
+	shift 3
+	ip netns exec "$vl_ns" "$@" >>"$vl_log" 2>&1 &
+	eval "$vl_var=\$!"
+	defer "kill $!"
+}
+
+# ha_stop PID: stop a daemon of ha_daemon (SIGTERM), and wait (up to 10 s)
+# until it is gone.
+ha_stop()
+{
+	kill "$1" 2>/dev/null || return 0
+	vl_t=0
+	while kill -0 "$1" 2>/dev/null && [ "$vl_t" -lt 200 ]; do
+		sleep 0.05
+		vl_t=$((vl_t + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
+
+# ha_wait SECONDS CMD...: run CMD every 50 ms until it succeeds, for at
+# most SECONDS.  Leaves the time it took, in ms, in $ha_ms (counted from
+# $ha_t0, in ms since the epoch, if the caller set it, else from now);
+# returns 1 on timeout.
+ha_wait()
+{
+	vl_max=$1
+	shift
+	: "${ha_t0:=$(lb_ms)}"
+	vl_end=$(($(lb_ms) + vl_max * 1000))
+	until "$@"; do
+		if [ "$(lb_ms)" -ge "$vl_end" ]; then
+			ha_ms=$(($(lb_ms) - ha_t0))
+			ha_t0=
+			return 1
+		fi
+		sleep 0.05
+	done
+	ha_ms=$(($(lb_ms) - ha_t0))
+	ha_t0=
+	return 0
+}
+
+# ha_streams_start NS VIPS PORT N [OPTIONS...]: run streams.py (N long
+# connections over VIPS, see there) in NS until ha_streams_end, and wait
+# (up to 300 s) until its connections are open.
+ha_streams_start()
+{
+	vl_ns=$1
+	vl_vips=$2
+	vl_port=$3
+	vl_n=$4
+	shift 4
+	ha_streams=$VIPLB_TMP/streams.$(rand_suffix)
+	ip netns exec "$vl_ns" python3 -S "$VIPLB_SELFTESTS/streams.py" \
+		"$vl_vips" "$vl_port" "$vl_n" "$ha_streams.ready" \
+		--stop "$ha_streams.stop" \
+		"$@" >"$ha_streams.out" 2>"$ha_streams.err" &
+	ha_streams_pid=$!
+	defer "kill $ha_streams_pid"
+	vl_t=0
+	while [ ! -e "$ha_streams.ready" ]; do
+		if ! kill -0 "$ha_streams_pid" 2>/dev/null || [ "$vl_t" -ge 3000 ]; then
+			fail "open $vl_n connections to $vl_vips" \
+				"$(cat "$ha_streams.err")"
+			return 1
+		fi
+		sleep 0.1
+		vl_t=$((vl_t + 1))
+	done
+}
+
+# ha_streams_end: tell streams.py to stop, wait for its report, and leave
+# it in $ha_report (JSON; empty if there is none).
+ha_streams_end()
+{
+	: >"$ha_streams.stop"
+	wait "$ha_streams_pid"
+	ha_report=$(cat "$ha_streams.out")
+	if ! printf '%s\n' "$ha_report" | jq -e . >/dev/null 2>&1; then
+		log "no report from streams.py: $ha_report $(cat "$ha_streams.err")"
+		ha_report=
+	fi
+}
+
+# ha_jr FILTER: FILTER applied to $ha_report.
+ha_jr()
+{
+	printf '%s\n' "$ha_report" | jq -r "$1"
+}
+# ======================================================== end of HA helpers ===

@@ -323,6 +323,7 @@ int config_load(const char *file, bool dry_run)
 	free(cfg.dynamic);
 	cfg = next;
 	memset(&next, 0, sizeof(next));
+	announce_changed();
 	logmsg("%s: %zu backends checked (%zu with their checks unchanged), %zu health lines for the datapath's backends",
 	       file, cfg.nr, kept, cfg.nr_dynamic);
 out:

@@ -184,6 +184,7 @@ static void timers_run(void)
 	}
 	if (sync_due <= now) {
 		config_sync();
+		announce_flush(true);
 		sync_due = now_ms() + sync_ms;
 	}
 }
@@ -247,8 +248,9 @@ static int on_signal(int sig_fd, const char *config)
 static void usage(FILE *fp)
 {
 	fputs("Usage: viplbd [-c|--config FILE] [-s|--socket PATH] [-d|--datapath module|nft]\n"
-	      "              [-r|--sync SECONDS] [-t|--check] [-V|--version]\n"
+	      "              [-r|--sync SECONDS] [-a|--announce DEV] [-t|--check] [-V|--version]\n"
 	      "  FILE defaults to /etc/viplb/viplb.conf, PATH to " VIPLBD_SOCKET "\n"
+	      "  -a: each VIP with a backend up is an address on DEV (for BIRD)\n"
 	      "  -t: check the file's health lines and exit\n",
 	      fp);
 }
@@ -258,6 +260,7 @@ static const struct option long_opts[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "datapath", required_argument, NULL, 'd' },
 	{ "sync", required_argument, NULL, 'r' },
+	{ "announce", required_argument, NULL, 'a' },
 	{ "check", no_argument, NULL, 't' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -267,7 +270,7 @@ static const struct option long_opts[] = {
 int main(int argc, char **argv)
 {
 	const char *config = "/etc/viplb/viplb.conf", *sock = VIPLBD_SOCKET;
-	const char *datapath = NULL;
+	const char *datapath = NULL, *announce_dev = NULL;
 	struct epoll_event evs[64];
 	bool check_only = false;
 	unsigned long secs;
@@ -278,7 +281,7 @@ int main(int argc, char **argv)
 	/* stderr is the log: one line each, whole, even to a pipe. */
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:s:d:r:tVh", long_opts,
+	while ((opt = getopt_long(argc, argv, "c:s:d:r:a:tVh", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -297,6 +300,9 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			sync_ms = secs * 1000;
+			break;
+		case 'a':
+			announce_dev = optarg;
 			break;
 		case 't':
 			check_only = true;
@@ -325,7 +331,9 @@ int main(int argc, char **argv)
 	sig_fd = setup_fds();
 	if (sig_fd < 0 || ctl_open(sock))
 		return 1;
-	if (config_load(config, false)) {
+	if ((announce_dev && announce_open(announce_dev)) ||
+	    config_load(config, false)) {
+		/* Nothing was announced yet: leave DEV as it is. */
 		ctl_close();
 		return 1;
 	}
@@ -371,7 +379,9 @@ int main(int argc, char **argv)
 		if (running && timer_due)
 			timers_run();
 		state_flush();
+		announce_flush(false);
 	}
+	announce_close();
 	config_free();
 	ctl_close();
 	nl_put();

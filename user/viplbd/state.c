@@ -158,6 +158,7 @@ static void go(struct member *m, enum member_state to, const char *why)
 	logmsg("%s: %s -> %s, weight %u: %s", member_name(m), state_name(from),
 	       state_name(to), state_weight(m), why);
 	state_apply(m);
+	announce_changed();
 }
 
 /* Transitions within the window, this one counted. */

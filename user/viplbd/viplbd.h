@@ -11,6 +11,8 @@
  *   state.c   results into up/down/held, and weights through the target
  *             layer (target.h), whatever datapath serves the service
  *   ctl.c     the control socket: viplb health show
+ *   announce.c  with -a DEV: each VIP that can be served an address on
+ *             DEV, for a routing daemon (BIRD) to announce
  */
 #ifndef VIPLB_USER_VIPLBD_H
 #define VIPLB_USER_VIPLBD_H
@@ -152,6 +154,18 @@ const char *state_name(enum member_state s);
 /* A backend's weight through the target layer.  0, or -1 (reported). */
 int weight_write(const struct member_key *k, uint32_t weight);
 uint32_t state_weight(const struct member *m);
+
+/* announce.c: the IFA_PROTO of viplbd's addresses ("proto 245" in ip). */
+#define VIPLBD_ADDR_PROTO 245
+/* Announce the VIPs on @dev.  0, or -1 (reported). */
+int announce_open(const char *dev);
+/* A state, a member or the datapath changed: announce_flush() looks. */
+void announce_changed(void);
+/* Add and delete addresses as the VIPs' states want, if something
+ * changed, or always with @reassert (after each sync). */
+void announce_flush(bool reassert);
+/* Withdraw every VIP (the daemon exits) and close. */
+void announce_close(void);
 
 /* ctl.c */
 int ctl_open(const char *path);

@@ -29,6 +29,7 @@
 #include <viplb/hash.h>
 
 #include "errors.h"
+#include "rtnl.h"
 #include "util.h"
 #include "xdp.h"
 
@@ -47,13 +48,6 @@ struct nexthop {
 struct nh_set {
 	struct nexthop *v;
 	size_t nr, cap;
-};
-
-/* A route netlink socket; its buffer holds any datagram (32 KiB). */
-struct rtnl {
-	struct mnl_socket *sock;
-	uint32_t seq;
-	char buf[32768];
 };
 
 static struct nexthop *nh_find(struct nh_set *s, int ifindex, uint8_t family,
@@ -83,37 +77,6 @@ static struct nexthop *nh_get(struct nh_set *s, int ifindex, uint8_t family,
 	nh->family = family;
 	memcpy(&nh->addr, addr, family == AF_INET ? 4 : 16);
 	return nh;
-}
-
-static struct nlmsghdr *rtnl_msg(struct rtnl *r, uint16_t type,
-				 uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(r->buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++r->seq;
-	return nlh;
-}
-
-/* Send nlh and run cb on each reply until its ACK or NLMSG_DONE. */
-static int rtnl_talk(struct rtnl *r, struct nlmsghdr *nlh, mnl_cb_t cb,
-		     void *data)
-{
-	uint32_t seq = nlh->nlmsg_seq;
-	int n;
-
-	if (mnl_socket_sendto(r->sock, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		n = mnl_socket_recvfrom(r->sock, r->buf, sizeof(r->buf));
-		if (n < 0)
-			return -errno;
-		n = mnl_cb_run(r->buf, n, seq, mnl_socket_get_portid(r->sock),
-			       cb, data);
-		if (n <= MNL_CB_STOP)
-			return n < 0 ? -errno : 0;
-	}
 }
 
 static int route_attr(const struct nlattr *a, void *data)
@@ -324,10 +287,9 @@ void xdp_neigh_sync(struct xdp_maps *m)
 		warn_once(&warned, "memory", -ENOMEM);
 		goto out;
 	}
-	r->seq = time(NULL);
-	r->sock = mnl_socket_open(NETLINK_ROUTE);
-	if (!r->sock || mnl_socket_bind(r->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		warn_once(&warned, "rtnetlink socket", -errno);
+	err = rtnl_open(r);
+	if (err) {
+		warn_once(&warned, "rtnetlink socket", err);
 		goto out;
 	}
 	err = neigh_dump(r, &set);
@@ -376,8 +338,8 @@ void xdp_neigh_sync(struct xdp_maps *m)
 	}
 	wait_resolved(r, &set);
 out:
-	if (r && r->sock)
-		mnl_socket_close(r->sock);
+	if (r)
+		rtnl_close(r);
 	free(r);
 	free(fwd);
 	free(set.v);
