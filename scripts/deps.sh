@@ -41,7 +41,27 @@ echo "deps: installing ${missing[*]}"
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Daemons the tests start themselves (bird2, keepalived, conntrackd) must
+# not start on the host with their packaged configs (conntrackd's would
+# sync over the host's network): policy-rc.d tells their postinst not to
+# start them (invoke-rc.d / deb-systemd-invoke), while apt-get runs.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# viplb scripts/deps.sh: start no service\nexit 101\n' |
+		$SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	trap '$SUDO rm -f "$policy"' EXIT
+fi
 if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}"; then
 	$SUDO apt-get update
 	$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+# ... nor at the next boot: the tests run them with their own configs.
+for pu in bird2:bird keepalived:keepalived conntrackd:conntrackd; do
+	case " ${missing[*]} " in
+	*" ${pu%%:*} "*)
+		[ ! -e "/lib/systemd/system/${pu#*:}.service" ] ||
+			$SUDO systemctl disable "${pu#*:}.service" >/dev/null 2>&1 || true
+		;;
+	esac
+done
