@@ -404,7 +404,7 @@ static size_t default_order(const struct rt_rule *r, uint8_t *kinds)
 						       RT_ORDER_TCP;
 	if (s->match & VIPLB_M_MPORTS)
 		kinds[n++] = RT_ORDER_MULTIPORT;
-	if (s->match & VIPLB_M_CTSTATE)
+	if (s->match & (VIPLB_M_CTSTATE | VIPLB_M_CONNTRACK))
 		kinds[n++] = RT_ORDER_CONNTRACK;
 	if (s->match & VIPLB_M_MARK)
 		kinds[n++] = RT_ORDER_MARK;

@@ -315,12 +315,39 @@ void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states)
 		{ VIPLB_CTSTATE_RELATED, "RELATED" },
 		{ VIPLB_CTSTATE_ESTABLISHED, "ESTABLISHED" },
 		{ VIPLB_CTSTATE_UNTRACKED, "UNTRACKED" },
+		{ VIPLB_CTSTATE_SNAT, "SNAT" },
+		{ VIPLB_CTSTATE_DNAT, "DNAT" },
 	};
 	const char *sep = "";
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		if (states & names[i].bit) {
+			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
+			sep = ",";
+		}
+	}
+}
+
+/* --ctstatus in the order iptables prints it; no bit is NONE. */
+void rtpr_tx_ctstatus(struct rt_text *tx, uint8_t status)
+{
+	static const struct {
+		uint8_t bit;
+		const char *name;
+	} names[] = {
+		{ VIPLB_CTSTATUS_EXPECTED, "EXPECTED" },
+		{ VIPLB_CTSTATUS_SEEN_REPLY, "SEEN_REPLY" },
+		{ VIPLB_CTSTATUS_ASSURED, "ASSURED" },
+		{ VIPLB_CTSTATUS_CONFIRMED, "CONFIRMED" },
+	};
+	const char *sep = "";
+	size_t i;
+
+	if (!status)
+		rtpr_tx_add(tx, "NONE");
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (status & names[i].bit) {
 			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
 			sep = ",";
 		}

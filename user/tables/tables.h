@@ -48,8 +48,9 @@
  * A rule has one instance at most of each match, so N <= RT_ORDER_KINDS.
  * The kinds must be exactly the rule's matches: TCP or UDP (the one of
  * its -p) when the spec has VIPLB_M_SPORT, VIPLB_M_DPORT or VIPLB_M_SYN,
- * MULTIPORT for VIPLB_M_MPORTS, CONNTRACK ("-m conntrack --ctstate") or
- * STATE ("-m state --state") for VIPLB_M_CTSTATE, MARK for VIPLB_M_MARK,
+ * MULTIPORT for VIPLB_M_MPORTS, CONNTRACK ("-m conntrack") for
+ * VIPLB_M_CTSTATE and VIPLB_M_CONNTRACK, or STATE ("-m state --state") for
+ * VIPLB_M_CTSTATE alone, MARK for VIPLB_M_MARK,
  * STATISTIC for VIPLB_M_STATISTIC and COMMENT when the rule has a
  * comment, each once.  A rule without matches has no attribute.
  *

@@ -430,7 +430,8 @@ enum viplb_rule_match {
 	VIPLB_M_CTSTATE = 1U << 9,	/* -m conntrack --ctstate, -m state */
 	VIPLB_M_MARK = 1U << 10,	/* -m mark */
 	VIPLB_M_STATISTIC = 1U << 11,	/* -m statistic */
-	__VIPLB_M_ALL = (1U << 12) - 1
+	VIPLB_M_CONNTRACK = 1U << 12,	/* -m conntrack beyond --ctstate */
+	__VIPLB_M_ALL = (1U << 13) - 1
 };
 
 /* viplb_rule_spec.mport_flags: which port -m multiport compares. */
@@ -447,7 +448,53 @@ enum viplb_ctstate {
 	VIPLB_CTSTATE_ESTABLISHED = 1U << 2,
 	VIPLB_CTSTATE_RELATED = 1U << 3,
 	VIPLB_CTSTATE_UNTRACKED = 1U << 4,
-	__VIPLB_CTSTATE_ALL = (1U << 5) - 1
+	VIPLB_CTSTATE_SNAT = 1U << 5,	/* the entry's source is translated */
+	VIPLB_CTSTATE_DNAT = 1U << 6,	/* its destination is */
+	__VIPLB_CTSTATE_ALL = (1U << 7) - 1
+};
+
+/*
+ * The options of -m conntrack other than --ctstate (VIPLB_M_CONNTRACK):
+ * viplb_rule_spec.ct_match, and .ct_invert for "!".  As xt_conntrack, a
+ * packet without a conntrack entry matches them only when the rule also
+ * has VIPLB_M_CTSTATE (and its state matched).  VIPLB_CT_DIR matches the
+ * original direction, and inverted the reply direction (--ctdir REPLY).
+ */
+enum viplb_ct_match {
+	VIPLB_CT_PROTO = 1U << 0,	/* --ctproto: ct_proto */
+	VIPLB_CT_ORIGSRC = 1U << 1,	/* ct_addr[VIPLB_CT_ORIG_SRC] ... */
+	VIPLB_CT_ORIGDST = 1U << 2,
+	VIPLB_CT_REPLSRC = 1U << 3,
+	VIPLB_CT_REPLDST = 1U << 4,
+	VIPLB_CT_ORIGSRC_PORT = 1U << 5, /* ct_port[VIPLB_CT_ORIG_SRC] ... */
+	VIPLB_CT_ORIGDST_PORT = 1U << 6,
+	VIPLB_CT_REPLSRC_PORT = 1U << 7,
+	VIPLB_CT_REPLDST_PORT = 1U << 8,
+	VIPLB_CT_STATUS = 1U << 9,	/* --ctstatus: ct_status */
+	VIPLB_CT_EXPIRE = 1U << 10,	/* --ctexpire: ct_expire */
+	VIPLB_CT_DIR = 1U << 11,	/* --ctdir */
+	__VIPLB_CT_ALL = (1U << 12) - 1
+};
+
+/*
+ * Index of ct_addr, ct_mask and ct_port; the bits above are 1 << (1 + i)
+ * for addresses and 1 << (5 + i) for ports.
+ */
+enum viplb_ct_tuple {
+	VIPLB_CT_ORIG_SRC,
+	VIPLB_CT_ORIG_DST,
+	VIPLB_CT_REPL_SRC,
+	VIPLB_CT_REPL_DST,
+	VIPLB_CT_TUPLES
+};
+
+/* viplb_rule_spec.ct_status bits, the values of the kernel's IPS_*. */
+enum viplb_ctstatus {
+	VIPLB_CTSTATUS_EXPECTED = 1U << 0,
+	VIPLB_CTSTATUS_SEEN_REPLY = 1U << 1,
+	VIPLB_CTSTATUS_ASSURED = 1U << 2,
+	VIPLB_CTSTATUS_CONFIRMED = 1U << 3,
+	__VIPLB_CTSTATUS_ALL = (1U << 4) - 1
 };
 
 enum viplb_stat_mode {
@@ -530,6 +577,16 @@ struct viplb_rule_spec {
 	__u16 nat_port_max;
 	__u32 set_mark;			/* MARK */
 	__u32 set_mark_mask;
+	/* -m conntrack besides --ctstate (VIPLB_M_CONNTRACK) */
+	__u16 ct_match;			/* enum viplb_ct_match */
+	__u16 ct_invert;		/* of those, negated with "!" */
+	__u8 ct_proto;			/* IPPROTO_*, not 0 */
+	__u8 ct_status;			/* enum viplb_ctstatus, 0 is NONE */
+	__u16 ct_pad;			/* zero */
+	__u32 ct_expire[2];		/* seconds left, inclusive range */
+	__be32 ct_addr[VIPLB_CT_TUPLES][4];
+	__be32 ct_mask[VIPLB_CT_TUPLES][4];
+	__u16 ct_port[VIPLB_CT_TUPLES][2]; /* inclusive ranges */
 };
 
 #endif /* _UAPI_LINUX_VIPLB_H */
