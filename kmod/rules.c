@@ -511,6 +511,55 @@ static bool l4_proto_with_ports(const struct viplb_rule_spec *s)
 	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP);
 }
 
+/* As xt_multiport: the protocols whose ports are where tcp has them. */
+static bool l4_proto_with_mports(const struct viplb_rule_spec *s)
+{
+	return (s->match & VIPLB_M_PROTO) && !(s->invert & VIPLB_M_PROTO) &&
+	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
+		s->proto == IPPROTO_UDPLITE || s->proto == IPPROTO_SCTP ||
+		s->proto == IPPROTO_DCCP);
+}
+
+/* The fields of -m conntrack besides --ctstate (VIPLB_M_CONNTRACK). */
+static const char *check_conntrack(const struct viplb_rule_spec *s, u8 afi)
+{
+	u32 i;
+
+	if (!(s->match & VIPLB_M_CONNTRACK) != !s->ct_match)
+		return "conntrack options without the conntrack match";
+	if (s->ct_match & ~__VIPLB_CT_ALL)
+		return "unknown conntrack option bits";
+	if (s->ct_invert & ~s->ct_match)
+		return "invert bits set for absent conntrack options";
+	if (s->ct_pad)
+		return "conntrack padding not zero";
+	if (s->invert & VIPLB_M_CONNTRACK)
+		return "conntrack options are negated one by one (ct_invert)";
+	if ((s->ct_match & VIPLB_CT_PROTO) ? !s->ct_proto : s->ct_proto)
+		return "bad conntrack protocol";
+	if (s->ct_status & ~__VIPLB_CTSTATUS_ALL ||
+	    (!(s->ct_match & VIPLB_CT_STATUS) && s->ct_status))
+		return "bad conntrack status mask";
+	if ((s->ct_match & VIPLB_CT_EXPIRE) ?
+		    s->ct_expire[0] > s->ct_expire[1] :
+		    s->ct_expire[0] || s->ct_expire[1])
+		return "bad conntrack expiry range";
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		if (!addr_ok(s->ct_addr[i], afi) ||
+		    !addr_ok(s->ct_mask[i], afi))
+			return "IPv4 address with bytes past the first word";
+		if (!(s->ct_match & (VIPLB_CT_ORIGSRC << i)) &&
+		    (!is_zero(s->ct_addr[i], sizeof(s->ct_addr[i])) ||
+		     !is_zero(s->ct_mask[i], sizeof(s->ct_mask[i]))))
+			return "conntrack address set without its option";
+		if ((s->ct_match & (VIPLB_CT_ORIGSRC_PORT << i)) ?
+			    s->ct_port[i][0] > s->ct_port[i][1] :
+			    s->ct_port[i][0] || s->ct_port[i][1])
+			return "bad conntrack port range";
+	}
+	return NULL;
+}
+
 /* Checks the matches of a rule: the message's extack names the field. */
 static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 			 const struct nlattr *attr,
@@ -549,9 +598,11 @@ static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 			goto bad;
 		}
 	}
-	if ((s->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS)) &&
+	if ((s->match & (VIPLB_M_SPORT | VIPLB_M_DPORT)) &&
 	    !l4_proto_with_ports(s))
 		why = "port matches need protocol tcp or udp";
+	else if ((s->match & VIPLB_M_MPORTS) && !l4_proto_with_mports(s))
+		why = "multiport needs protocol tcp, udp, udplite, sctp or dccp";
 	else if ((s->match & VIPLB_M_SYN) &&
 		 (!l4_proto_with_ports(s) || s->proto != IPPROTO_TCP))
 		why = "--syn needs protocol tcp";
@@ -592,6 +643,8 @@ static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 		why = "bad conntrack state mask";
 	else if (!(s->match & VIPLB_M_MARK) && (s->mark || s->mark_mask))
 		why = "mark set without the mark match";
+	else
+		why = check_conntrack(s, afi);
 	if (why)
 		goto bad;
 	if (s->match & VIPLB_M_STATISTIC) {
@@ -1067,7 +1120,11 @@ static void parse_pkt(const struct sk_buff *skb, u8 afi, struct rules_pkt *p)
 		first = !fragoff;
 		thoff = off;
 	}
-	if (!first || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP))
+	/* udplite, sctp and dccp have their ports where tcp has them. */
+	if (!first ||
+	    (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
+	     p->proto != IPPROTO_UDPLITE && p->proto != IPPROTO_SCTP &&
+	     p->proto != IPPROTO_DCCP))
 		return;
 	if (skb_copy_bits(skb, thoff, ports, sizeof(ports)))
 		return;
@@ -1121,23 +1178,110 @@ static bool mports_match(const struct viplb_rule_spec *s,
 	return false;
 }
 
+/* Did a present match fail, given whether it hit and its "!"? */
+static bool missed(u32 inv, u32 flag, bool hit)
+{
+	return hit == !!(inv & flag);
+}
+
+/* The states of a packet, as xt_conntrack: SNAT and DNAT add to one. */
 static u8 ctstate_of(const struct sk_buff *skb)
 {
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	u8 state;
 
 	if (!ct)
 		return ctinfo == IP_CT_UNTRACKED ? VIPLB_CTSTATE_UNTRACKED :
 						   VIPLB_CTSTATE_INVALID;
 	switch (ctinfo) {
 	case IP_CT_NEW:
-		return VIPLB_CTSTATE_NEW;
+		state = VIPLB_CTSTATE_NEW;
+		break;
 	case IP_CT_RELATED:
 	case IP_CT_RELATED_REPLY:
-		return VIPLB_CTSTATE_RELATED;
+		state = VIPLB_CTSTATE_RELATED;
+		break;
 	default:
-		return VIPLB_CTSTATE_ESTABLISHED;
+		state = VIPLB_CTSTATE_ESTABLISHED;
+		break;
 	}
+	if (test_bit(IPS_SRC_NAT_BIT, &ct->status))
+		state |= VIPLB_CTSTATE_SNAT;
+	if (test_bit(IPS_DST_NAT_BIT, &ct->status))
+		state |= VIPLB_CTSTATE_DNAT;
+	return state;
+}
+
+static bool ct_addr_match(const union nf_inet_addr *a, const __be32 *want,
+			  const __be32 *mask, u8 afi)
+{
+	int i;
+
+	for (i = 0; i < (afi ? 4 : 1); i++)
+		if ((a->ip6[i] ^ want[i]) & mask[i])
+			return false;
+	return true;
+}
+
+/*
+ * The options of -m conntrack besides --ctstate, as xt_conntrack
+ * revision 3.  Without a conntrack entry they match only when the rule
+ * has --ctstate too (which matched, as it is checked first).
+ */
+static bool ct_options_match(const struct viplb_rule_spec *s,
+			     const struct sk_buff *skb, u8 afi)
+{
+	const struct nf_conntrack_tuple *t[VIPLB_CT_TUPLES];
+	u32 m = s->ct_match, inv = s->ct_invert, i;
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn *ct;
+	unsigned long expires;
+	u16 port;
+
+	BUILD_BUG_ON((u32)VIPLB_CTSTATUS_EXPECTED != (u32)IPS_EXPECTED ||
+		     (u32)VIPLB_CTSTATUS_SEEN_REPLY != (u32)IPS_SEEN_REPLY ||
+		     (u32)VIPLB_CTSTATUS_ASSURED != (u32)IPS_ASSURED ||
+		     (u32)VIPLB_CTSTATUS_CONFIRMED != (u32)IPS_CONFIRMED);
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct)
+		return s->match & VIPLB_M_CTSTATE;
+	if ((m & VIPLB_CT_DIR) &&
+	    missed(inv, VIPLB_CT_DIR,
+		   CTINFO2DIR(ctinfo) == IP_CT_DIR_ORIGINAL))
+		return false;
+	if ((m & VIPLB_CT_PROTO) &&
+	    missed(inv, VIPLB_CT_PROTO, nf_ct_protonum(ct) == s->ct_proto))
+		return false;
+	t[VIPLB_CT_ORIG_SRC] = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	t[VIPLB_CT_ORIG_DST] = t[VIPLB_CT_ORIG_SRC];
+	t[VIPLB_CT_REPL_SRC] = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	t[VIPLB_CT_REPL_DST] = t[VIPLB_CT_REPL_SRC];
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		bool dst = i == VIPLB_CT_ORIG_DST || i == VIPLB_CT_REPL_DST;
+		u32 abit = VIPLB_CT_ORIGSRC << i, pbit = VIPLB_CT_ORIGSRC_PORT << i;
+
+		if ((m & abit) &&
+		    missed(inv, abit,
+			   ct_addr_match(dst ? &t[i]->dst.u3 : &t[i]->src.u3,
+					 s->ct_addr[i], s->ct_mask[i], afi)))
+			return false;
+		/* ->u.all: the port of every protocol that has ports */
+		port = ntohs(dst ? t[i]->dst.u.all : t[i]->src.u.all);
+		if ((m & pbit) && missed(inv, pbit, port_in(port, s->ct_port[i])))
+			return false;
+	}
+	if ((m & VIPLB_CT_STATUS) &&
+	    missed(inv, VIPLB_CT_STATUS, ct->status & s->ct_status))
+		return false;
+	if (m & VIPLB_CT_EXPIRE) {
+		expires = nf_ct_expires(ct) / HZ;
+		if (missed(inv, VIPLB_CT_EXPIRE,
+			   expires >= s->ct_expire[0] &&
+				   expires <= s->ct_expire[1]))
+			return false;
+	}
+	return true;
 }
 
 /* The nth counter steps on every packet that reaches it, as xt_statistic. */
@@ -1152,11 +1296,6 @@ static bool nth_match(struct viplb_rule_state *st, u32 every)
 	return new == 0;
 }
 
-/* Did a present match fail, given whether it hit and its "!"? */
-static bool missed(u32 inv, u32 flag, bool hit)
-{
-	return hit == !!(inv & flag);
-}
 
 /*
  * Returns the first rule in [@pos, @end) that the hot fields do not rule
@@ -1235,6 +1374,8 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 		return false;
 	if ((m & VIPLB_M_CTSTATE) &&
 	    missed(inv, VIPLB_M_CTSTATE, ctstate_of(skb) & s->ctstate))
+		return false;
+	if ((m & VIPLB_M_CONNTRACK) && !ct_options_match(s, skb, afi))
 		return false;
 	if ((m & VIPLB_M_MARK) &&
 	    missed(inv, VIPLB_M_MARK, (skb->mark & s->mark_mask) == s->mark))

@@ -27,7 +27,7 @@ const char *rtpr_reject_name(uint16_t af, uint32_t type);
 /* The protocol as iptables prints it in format fmt (RT_FMT_*). */
 const char *rtpr_proto_name(uint8_t proto, unsigned int fmt, char *buf,
 			    size_t len);
-/* "tcp", "udp" or NULL: the protocol of port names. */
+/* The protocol of port names: tcp, udp (multiport: udplite, sctp, dccp). */
 const char *rtpr_spec_proto_str(const struct viplb_rule_spec *s);
 void rtpr_tx_port(struct rt_text *tx, uint16_t port, const char *proto,
 		  bool numeric);

@@ -179,9 +179,19 @@ const char *rtpr_proto_name(uint8_t proto, unsigned int fmt, char *buf,
 
 const char *rtpr_spec_proto_str(const struct viplb_rule_spec *s)
 {
-	return s->proto == IPPROTO_TCP ? "tcp" :
-	       s->proto == IPPROTO_UDP ? "udp" :
-					 NULL;
+	switch (s->proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_UDPLITE: /* -m multiport's other protocols */
+		return "udplite";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_DCCP:
+		return "dccp";
+	}
+	return NULL;
 }
 
 /* A port, by its /etc/services name unless numeric. */

@@ -351,6 +351,12 @@ bool rt_open(struct nl_sock **nl);
  * expressed there, or NULL; the table as "nft -f" reads it.
  */
 const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r);
+/* "ct status" bits of --ctstate SNAT and DNAT (IPS_SRC_NAT, IPS_DST_NAT). */
+#define RT_NFT_CT_STATUS_SNAT 0x10U
+#define RT_NFT_CT_STATUS_DNAT 0x20U
+uint32_t rt_nft_nat_status(uint8_t ctstate);
+/* The ms of nf_tables' "ct expiration" in which --ctexpire's seconds hold. */
+void rt_nft_expire_ms(const uint32_t secs[2], uint32_t ms[2]);
 void rt_print_nft(FILE *fp, const struct rt_table *t);
 
 /* A line split as iptables-restore splits it (restore.c). */
