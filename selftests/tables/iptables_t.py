@@ -16,7 +16,9 @@ libxt_* (or any other name) both.
                      no kernel; the resulting table is printed), no save
                      command and no netns
   --netns            run each file in a fresh network namespace (root)
-  --variant NAME     the variant of ;VARIANT lines we are (default LEGACY)
+  --variant NAME     the variant of ;VARIANT lines we are (default LEGACY;
+                     viplb's own cases mark with VIPLB what viplb-tables
+                     refuses and Debian's iptables-legacy takes)
   --allow-refused    an OK line that is refused is reported, not failed
 
 Each result is one of: as expected; refused (an OK line the command
