@@ -670,6 +670,21 @@ bad:
 	return -EINVAL;
 }
 
+/* The ICMP-only reject types exist in one family each, as in iptables. */
+static bool reject_in_family(const struct viplb_rule_spec *s, u8 afi)
+{
+	switch (s->reject_with) {
+	case VIPLB_REJECT_PROTO_UNREACH:
+	case VIPLB_REJECT_NET_PROHIBITED:
+	case VIPLB_REJECT_HOST_PROHIBITED:
+		return !afi;
+	case VIPLB_REJECT_POLICY_FAIL:
+	case VIPLB_REJECT_REJECT_ROUTE:
+		return afi;
+	}
+	return true;
+}
+
 /* Checks the target of a rule that does not depend on other rules. */
 static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 			const struct nlattr *attr,
@@ -690,6 +705,8 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 	else if (s->verdict == VIPLB_V_REJECT &&
 		 s->reject_with > VIPLB_REJECT_MAX)
 		why = "unknown reject type";
+	else if (s->verdict == VIPLB_V_REJECT && !reject_in_family(s, afi))
+		why = "reject type of the other family";
 	else if (s->verdict == VIPLB_V_REJECT &&
 		 s->reject_with == VIPLB_REJECT_TCP_RESET &&
 		 (!l4_proto_with_ports(s) || s->proto != IPPROTO_TCP))
@@ -702,7 +719,8 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 	if (!nat) {
 		if (s->nat_flags || !is_zero(s->nat_min, sizeof(s->nat_min)) ||
 		    !is_zero(s->nat_max, sizeof(s->nat_max)) ||
-		    s->nat_port_min || s->nat_port_max)
+		    s->nat_port_min || s->nat_port_max || s->nat_port_base ||
+		    s->nat_pad)
 			why = "NAT fields set on a rule without a NAT target";
 		goto out;
 	}
@@ -723,10 +741,18 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 			 !is_zero(s->nat_min, sizeof(s->nat_min) * 2))
 		why = "bad NAT address range";
 	else if ((s->nat_flags & VIPLB_NAT_F_PORTS) ?
-			 !l4_proto_with_ports(s) || !s->nat_port_min ||
+			 !l4_proto_with_ports(s) ||
 				 s->nat_port_min > s->nat_port_max :
 			 s->nat_port_min || s->nat_port_max)
-		why = "a NAT port range needs protocol tcp or udp and 1 <= min <= max";
+		why = "a NAT port range needs protocol tcp or udp and min <= max";
+	else if ((s->nat_flags & VIPLB_NAT_F_PORT_OFFSET) ?
+			 s->verdict != VIPLB_V_DNAT ||
+				 !(s->nat_flags & VIPLB_NAT_F_PORTS) ||
+				 !s->nat_port_base :
+			 s->nat_port_base)
+		why = "a port offset needs DNAT, a port range and a base port";
+	else if (s->nat_pad)
+		why = "NAT padding not zero";
 out:
 	if (!why)
 		return 0;
@@ -1399,12 +1425,17 @@ static void rule_reject(const struct viplb_rule_spec *s, struct sk_buff *skb,
 		[VIPLB_REJECT_HOST_UNREACH] = ICMP_HOST_UNREACH,
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = ICMP_PKT_FILTERED,
 		[VIPLB_REJECT_NET_UNREACH] = ICMP_NET_UNREACH,
+		[VIPLB_REJECT_PROTO_UNREACH] = ICMP_PROT_UNREACH,
+		[VIPLB_REJECT_NET_PROHIBITED] = ICMP_NET_ANO,
+		[VIPLB_REJECT_HOST_PROHIBITED] = ICMP_HOST_ANO,
 	};
 	static const u8 icmp6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = ICMPV6_PORT_UNREACH,
 		[VIPLB_REJECT_HOST_UNREACH] = ICMPV6_ADDR_UNREACH,
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = ICMPV6_ADM_PROHIBITED,
 		[VIPLB_REJECT_NET_UNREACH] = ICMPV6_NOROUTE,
+		[VIPLB_REJECT_POLICY_FAIL] = ICMPV6_POLICY_FAIL,
+		[VIPLB_REJECT_REJECT_ROUTE] = ICMPV6_REJECT_ROUTE,
 	};
 	bool v6 = state->pf == NFPROTO_IPV6;
 
@@ -1439,6 +1470,10 @@ static unsigned int rule_nat(const struct viplb_rule_spec *s,
 		range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
 		range.min_proto.all = htons(s->nat_port_min);
 		range.max_proto.all = htons(s->nat_port_max);
+	}
+	if (s->nat_flags & VIPLB_NAT_F_PORT_OFFSET) {
+		range.flags |= NF_NAT_RANGE_PROTO_OFFSET;
+		range.base_proto.all = htons(s->nat_port_base);
 	}
 	if (s->nat_flags & VIPLB_NAT_F_RANDOM)
 		range.flags |= NF_NAT_RANGE_PROTO_RANDOM;

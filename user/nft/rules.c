@@ -563,15 +563,22 @@ static uint32_t reject_code(uint16_t af, uint32_t with)
 		[VIPLB_REJECT_HOST_UNREACH] = 1, /* ICMP_HOST_UNREACH */
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = 13, /* ICMP_PKT_FILTERED */
 		[VIPLB_REJECT_NET_UNREACH] = 0, /* ICMP_NET_UNREACH */
+		[VIPLB_REJECT_PROTO_UNREACH] = 2, /* ICMP_PROT_UNREACH */
+		[VIPLB_REJECT_NET_PROHIBITED] = 9, /* ICMP_NET_ANO */
+		[VIPLB_REJECT_HOST_PROHIBITED] = 10, /* ICMP_HOST_ANO */
 	};
 	static const uint8_t icmp6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = 4, /* ICMPV6_PORT_UNREACH */
 		[VIPLB_REJECT_HOST_UNREACH] = 3, /* ICMPV6_ADDR_UNREACH */
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = 1, /* ICMPV6_ADM_PROHIBITED */
 		[VIPLB_REJECT_NET_UNREACH] = 0, /* ICMPV6_NOROUTE */
+		[VIPLB_REJECT_POLICY_FAIL] = 5, /* ICMPV6_POLICY_FAIL */
+		[VIPLB_REJECT_REJECT_ROUTE] = 6, /* ICMPV6_REJECT_ROUTE */
 	};
 
-	return af == AF_INET6 ? icmp6[with] : icmp[with];
+	if (af == AF_INET6)
+		return with < ARRAY_SIZE(icmp6) ? icmp6[with] : 0;
+	return with < ARRAY_SIZE(icmp) ? icmp[with] : 0;
 }
 
 static uint32_t nat_flags(const struct viplb_rule_spec *s)

@@ -359,15 +359,15 @@ static int addr_cmp(const __be32 a[4], const __be32 b[4])
 	return memcmp(a, b, 16);
 }
 
-/* "P" or "P-Q" of NAT targets (ports may be service names), in whole. */
+/*
+ * "P" or "P-Q" of NAT targets (ports may be service names), in whole; for
+ * DNAT also "P-Q/B" (port B and up map to P and up, B may be a name).
+ */
 int rtp_parse_nat_ports(const char *s, const char *whole,
 			struct viplb_rule_spec *spec)
 {
-	char buf[128], *dash;
+	char buf[128], *dash, *slash;
 
-	if (strchr(s, '/'))
-		return rt_param("unsupported port offset in " RT_Q,
-				quote_arg(s));
 	if (strchr(s, ':'))
 		return rt_param("bad port range " RT_Q " (use P-Q)",
 				quote_arg(s));
@@ -385,17 +385,27 @@ int rtp_parse_nat_ports(const char *s, const char *whole,
 		if (!dash)
 			return rt_param("bad port " RT_Q, quote_arg(s));
 		*dash++ = '\0';
+		slash = strchr(dash, '/');
+		if (slash)
+			*slash++ = '\0';
 		if (!port_value(buf, NULL, &spec->nat_port_min) ||
 		    !port_value(dash, NULL, &spec->nat_port_max))
 			return rt_param("bad port range " RT_Q, quote_arg(s));
+		if (slash && spec->verdict != VIPLB_V_DNAT)
+			return rt_param("a port offset (" RT_Q
+					") is for DNAT only",
+					quote_arg(s));
+		if (slash &&
+		    (!port_value(slash, RTP_ANY_PROTO, &spec->nat_port_base) ||
+		     !spec->nat_port_base))
+			return rt_param("bad base port " RT_Q " in " RT_Q,
+					quote_arg(slash), quote_arg(whole));
+		if (slash)
+			spec->nat_flags |= VIPLB_NAT_F_PORT_OFFSET;
 	}
 	if (spec->nat_port_min > spec->nat_port_max)
 		return rt_param("bad port range " RT_Q " (min > max)",
 				quote_arg(s));
-	/* iptables takes it; the module does not. */
-	if (!spec->nat_port_min)
-		return rt_param("unsupported NAT port 0 in " RT_Q,
-				quote_arg(whole));
 	spec->nat_flags |= VIPLB_NAT_F_PORTS;
 	return 0;
 }
@@ -638,10 +648,11 @@ struct reject_name {
 static const struct reject_name reject4[] = {
 	{ "icmp-net-unreachable", "net-unreach", VIPLB_REJECT_NET_UNREACH },
 	{ "icmp-host-unreachable", "host-unreach", VIPLB_REJECT_HOST_UNREACH },
-	{ "icmp-proto-unreachable", "proto-unreach", -1 },
+	{ "icmp-proto-unreachable", "proto-unreach",
+	  VIPLB_REJECT_PROTO_UNREACH },
 	{ "icmp-port-unreachable", "port-unreach", VIPLB_REJECT_PORT_UNREACH },
-	{ "icmp-net-prohibited", "net-prohib", -1 },
-	{ "icmp-host-prohibited", "host-prohib", -1 },
+	{ "icmp-net-prohibited", "net-prohib", VIPLB_REJECT_NET_PROHIBITED },
+	{ "icmp-host-prohibited", "host-prohib", VIPLB_REJECT_HOST_PROHIBITED },
 	{ "tcp-reset", "tcp-rst", VIPLB_REJECT_TCP_RESET },
 	{ "icmp-admin-prohibited", "admin-prohib",
 	  VIPLB_REJECT_ADMIN_PROHIBITED },
@@ -654,8 +665,8 @@ static const struct reject_name reject6[] = {
 	{ "icmp6-addr-unreachable", "addr-unreach", VIPLB_REJECT_HOST_UNREACH },
 	{ "icmp6-port-unreachable", "port-unreach", VIPLB_REJECT_PORT_UNREACH },
 	{ "tcp-reset", NULL, VIPLB_REJECT_TCP_RESET },
-	{ "icmp6-policy-fail", "policy-fail", -1 },
-	{ "icmp6-reject-route", "reject-route", -1 },
+	{ "icmp6-policy-fail", "policy-fail", VIPLB_REJECT_POLICY_FAIL },
+	{ "icmp6-reject-route", "reject-route", VIPLB_REJECT_REJECT_ROUTE },
 };
 
 int rtp_parse_reject(uint16_t af, const char *s, uint32_t *type)

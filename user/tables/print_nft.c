@@ -36,6 +36,8 @@ const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r)
 	if ((s->ctstate & nat_states) &&
 	    ((s->ctstate & ~nat_states) || (s->invert & VIPLB_M_CTSTATE)))
 		return "nf_tables: --ctstate SNAT or DNAT works there only without other states and without \"!\"";
+	if (s->nat_flags & VIPLB_NAT_F_PORT_OFFSET)
+		return "nf_tables: a DNAT port offset (\"/N\") has no nf_tables form";
 	if ((s->match & VIPLB_M_CONNTRACK) && ct_state_without_entry(s))
 		return "nf_tables: -m conntrack options besides a --ctstate that matches packets without conntrack (INVALID, UNTRACKED or \"!\") have no nf_tables form";
 	if ((r->spec.match & r->spec.invert & VIPLB_M_IIF) &&
@@ -353,6 +355,9 @@ static const char *nft_reject(uint16_t af, uint32_t with)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp admin-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmp net-unreachable",
 		[VIPLB_REJECT_TCP_RESET] = "tcp reset",
+		[VIPLB_REJECT_PROTO_UNREACH] = "icmp prot-unreachable",
+		[VIPLB_REJECT_NET_PROHIBITED] = "icmp net-prohibited",
+		[VIPLB_REJECT_HOST_PROHIBITED] = "icmp host-prohibited",
 	};
 	static const char *const v6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = "icmpv6 port-unreachable",
@@ -360,11 +365,16 @@ static const char *nft_reject(uint16_t af, uint32_t with)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmpv6 admin-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmpv6 no-route",
 		[VIPLB_REJECT_TCP_RESET] = "tcp reset",
+		[VIPLB_REJECT_POLICY_FAIL] = "icmpv6 policy-fail",
+		[VIPLB_REJECT_REJECT_ROUTE] = "icmpv6 reject-route",
 	};
+	const char *name = NULL;
 
-	if (with >= ARRAY_SIZE(v4))
-		return "?";
-	return af == AF_INET6 ? v6[with] : v4[with];
+	if (af == AF_INET6 && with < ARRAY_SIZE(v6))
+		name = v6[with];
+	else if (af != AF_INET6 && with < ARRAY_SIZE(v4))
+		name = v4[with];
+	return name ? name : "?";
 }
 
 static void tx_nat_flags(struct rt_text *tx, const struct viplb_rule_spec *s)

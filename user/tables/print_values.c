@@ -72,6 +72,9 @@ const char *rtpr_reject_name(uint16_t af, uint32_t type)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp-admin-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmp-net-unreachable",
 		[VIPLB_REJECT_TCP_RESET] = "tcp-reset",
+		[VIPLB_REJECT_PROTO_UNREACH] = "icmp-proto-unreachable",
+		[VIPLB_REJECT_NET_PROHIBITED] = "icmp-net-prohibited",
+		[VIPLB_REJECT_HOST_PROHIBITED] = "icmp-host-prohibited",
 	};
 	static const char *const v6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = "icmp6-port-unreachable",
@@ -79,11 +82,16 @@ const char *rtpr_reject_name(uint16_t af, uint32_t type)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp6-adm-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmp6-no-route",
 		[VIPLB_REJECT_TCP_RESET] = "tcp-reset",
+		[VIPLB_REJECT_POLICY_FAIL] = "icmp6-policy-fail",
+		[VIPLB_REJECT_REJECT_ROUTE] = "icmp6-reject-route",
 	};
+	const char *name = NULL;
 
-	if (type >= ARRAY_SIZE(v4))
-		return "?";
-	return af == AF_INET ? v4[type] : v6[type];
+	if (af == AF_INET && type < ARRAY_SIZE(v4))
+		name = v4[type];
+	else if (af != AF_INET && type < ARRAY_SIZE(v6))
+		name = v6[type];
+	return name ? name : "?";
 }
 
 /* iptables' own protocol names, used when /etc/protocols has none. */
@@ -300,9 +308,8 @@ void rtpr_tx_nat_range(struct rt_text *tx, uint16_t af,
 			rtpr_tx_add(tx, "]");
 	}
 	if (ports) {
-		rtpr_tx_add(tx, ":%u", s->nat_port_min);
-		if (s->nat_port_max != s->nat_port_min)
-			rtpr_tx_add(tx, "-%u", s->nat_port_max);
+		rtpr_tx_add(tx, ":");
+		rtpr_tx_nat_ports(tx, s);
 	}
 }
 
@@ -311,6 +318,8 @@ void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s)
 	rtpr_tx_add(tx, "%u", s->nat_port_min);
 	if (s->nat_port_max != s->nat_port_min)
 		rtpr_tx_add(tx, "-%u", s->nat_port_max);
+	if (s->nat_flags & VIPLB_NAT_F_PORT_OFFSET)
+		rtpr_tx_add(tx, "/%u", s->nat_port_base);
 }
 
 /* States in the order iptables prints them. */

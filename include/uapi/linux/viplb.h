@@ -526,6 +526,11 @@ enum viplb_reject {
 	VIPLB_REJECT_ADMIN_PROHIBITED,	/* icmp admin / icmp6 adm prohib. */
 	VIPLB_REJECT_NET_UNREACH,	/* icmp net / icmp6 no route */
 	VIPLB_REJECT_TCP_RESET,		/* tcp only */
+	VIPLB_REJECT_PROTO_UNREACH,	/* IPv4 only: icmp protocol unr. */
+	VIPLB_REJECT_NET_PROHIBITED,	/* IPv4 only: icmp net prohibited */
+	VIPLB_REJECT_HOST_PROHIBITED,	/* IPv4 only: icmp host prohibited */
+	VIPLB_REJECT_POLICY_FAIL,	/* IPv6 only: icmp6 policy fail */
+	VIPLB_REJECT_REJECT_ROUTE,	/* IPv6 only: icmp6 reject route */
 	__VIPLB_REJECT_MAX
 };
 #define VIPLB_REJECT_MAX (__VIPLB_REJECT_MAX - 1)
@@ -536,7 +541,9 @@ enum viplb_nat_flags {
 	VIPLB_NAT_F_RANDOM = 1U << 2,	/* --random */
 	VIPLB_NAT_F_RANDOM_FULLY = 1U << 3, /* --random-fully */
 	VIPLB_NAT_F_PERSISTENT = 1U << 4, /* --persistent */
-	__VIPLB_NAT_F_ALL = (1U << 5) - 1
+	/* DNAT "P-Q/B": port B maps to P, B + 1 to P + 1... (nat_port_base) */
+	VIPLB_NAT_F_PORT_OFFSET = 1U << 5,
+	__VIPLB_NAT_F_ALL = (1U << 6) - 1
 };
 
 /*
@@ -587,6 +594,8 @@ struct viplb_rule_spec {
 	__be32 ct_addr[VIPLB_CT_TUPLES][4];
 	__be32 ct_mask[VIPLB_CT_TUPLES][4];
 	__u16 ct_port[VIPLB_CT_TUPLES][2]; /* inclusive ranges */
+	__u16 nat_port_base;		/* VIPLB_NAT_F_PORT_OFFSET: 1.. */
+	__u16 nat_pad;			/* zero */
 };
 
 #endif /* _UAPI_LINUX_VIPLB_H */
