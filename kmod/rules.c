@@ -603,6 +603,11 @@ static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 		why = "port matches need protocol tcp or udp";
 	else if ((s->match & VIPLB_M_MPORTS) && !l4_proto_with_mports(s))
 		why = "multiport needs protocol tcp, udp, udplite, sctp or dccp";
+	else if ((s->match & VIPLB_M_TCP_FLAGS) ?
+			 !l4_proto_with_ports(s) || s->proto != IPPROTO_TCP ||
+				 (s->match & VIPLB_M_SYN) :
+			 s->tcp_flags_mask || s->tcp_flags_cmp)
+		why = "--tcp-flags needs protocol tcp and no --syn";
 	else if ((s->match & VIPLB_M_SYN) &&
 		 (!l4_proto_with_ports(s) || s->proto != IPPROTO_TCP))
 		why = "--syn needs protocol tcp";
@@ -719,8 +724,7 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 	if (!nat) {
 		if (s->nat_flags || !is_zero(s->nat_min, sizeof(s->nat_min)) ||
 		    !is_zero(s->nat_max, sizeof(s->nat_max)) ||
-		    s->nat_port_min || s->nat_port_max || s->nat_port_base ||
-		    s->nat_pad)
+		    s->nat_port_min || s->nat_port_max || s->nat_port_base)
 			why = "NAT fields set on a rule without a NAT target";
 		goto out;
 	}
@@ -751,8 +755,6 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 				 !s->nat_port_base :
 			 s->nat_port_base)
 		why = "a port offset needs DNAT, a port range and a base port";
-	else if (s->nat_pad)
-		why = "NAT padding not zero";
 out:
 	if (!why)
 		return 0;
@@ -1381,7 +1383,8 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 		return false;
 	/* As xt_tcpudp: no port match at all on a non-first fragment. */
 	if ((m &
-	     (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS | VIPLB_M_SYN)) &&
+	     (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS | VIPLB_M_SYN |
+	      VIPLB_M_TCP_FLAGS)) &&
 	    !p->ports)
 		return false;
 	if ((m & VIPLB_M_SPORT) &&
@@ -1394,6 +1397,10 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 	    missed(inv, VIPLB_M_SYN,
 		   (p->tcp_flags & (TCPHDR_SYN | TCPHDR_RST | TCPHDR_ACK |
 				    TCPHDR_FIN)) == TCPHDR_SYN))
+		return false;
+	if ((m & VIPLB_M_TCP_FLAGS) &&
+	    missed(inv, VIPLB_M_TCP_FLAGS,
+		   (p->tcp_flags & s->tcp_flags_mask) == s->tcp_flags_cmp))
 		return false;
 	if ((m & VIPLB_M_MPORTS) &&
 	    missed(inv, VIPLB_M_MPORTS, mports_match(s, p)))

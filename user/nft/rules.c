@@ -80,10 +80,8 @@
 #define CT_NEW 8U
 #define CT_UNTRACKED 64U
 
-/* TCP flags --syn looks at: FIN SYN RST ACK; SYN alone must be set. */
+/* The byte of the TCP flags in the TCP header. */
 #define TCP_FLAGS_OFF 13
-#define SYN_MASK 0x17
-#define SYN_ONLY 0x02
 
 static const char *table_name(uint32_t id)
 {
@@ -199,14 +197,17 @@ static void x_port(struct xlate *x, const struct rt_rule *r, bool src)
 	x_range(x, r->spec.invert & m, &lo, &hi, 2);
 }
 
-static void x_syn(struct xlate *x, const struct rt_rule *r)
+/* --syn, --tcp-flags: (flags & mask) == cmp. */
+static void x_tcp_flags(struct xlate *x, const struct rt_rule *r)
 {
-	uint8_t mask = SYN_MASK, zero = 0, syn = SYN_ONLY;
+	uint8_t mask, cmp, zero = 0;
+	uint32_t bit;
 
+	rt_tcp_flags(&r->spec, &mask, &cmp, &bit);
 	nft_add_payload(x->r, NFT_PAYLOAD_TRANSPORT_HEADER, TCP_FLAGS_OFF, 1,
 			NFT_REG_1);
 	nft_add_bitwise(x->r, NFT_REG_1, &mask, &zero, 1);
-	nft_add_cmp(x->r, NFT_REG_1, cmp_op(r, VIPLB_M_SYN), &syn, 1);
+	nft_add_cmp(x->r, NFT_REG_1, cmp_op(r, bit), &cmp, 1);
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -533,8 +534,8 @@ static int x_match(struct xlate *x, const struct rt_rule *r, uint8_t kind)
 			x_port(x, r, true);
 		if (r->spec.match & VIPLB_M_DPORT)
 			x_port(x, r, false);
-		if (r->spec.match & VIPLB_M_SYN)
-			x_syn(x, r);
+		if (r->spec.match & (VIPLB_M_SYN | VIPLB_M_TCP_FLAGS))
+			x_tcp_flags(x, r);
 		return 0;
 	case RT_ORDER_MULTIPORT:
 		return x_mports(x, r);

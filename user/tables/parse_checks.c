@@ -125,7 +125,8 @@ static int check_matches(struct parser *p)
 		return rt_param("-m udp needs -p udp");
 	/* A bare -m tcp: every source port, as iptables keeps it. */
 	if ((p->mods & (1U << MOD_TCP | 1U << MOD_UDP)) &&
-	    !(spec->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_SYN))) {
+	    !(spec->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_SYN |
+			 VIPLB_M_TCP_FLAGS))) {
 		p->cmd->rule.spec.match |= VIPLB_M_SPORT;
 		p->cmd->rule.spec.sport[1] = 65535;
 	}

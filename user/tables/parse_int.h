@@ -131,14 +131,6 @@ struct rt_optdef {
 	uint8_t flags;
 };
 
-/* TCP flag bits as in the TCP header, for --tcp-flags. */
-#define TCPF_FIN 0x01
-#define TCPF_SYN 0x02
-#define TCPF_RST 0x04
-#define TCPF_PSH 0x08
-#define TCPF_ACK 0x10
-#define TCPF_URG 0x20
-
 struct parser {
 	const struct rt_parse_env *env;
 	struct rt_cmd *cmd;

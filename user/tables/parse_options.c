@@ -285,6 +285,7 @@ static int port_option(struct parser *p, const char *arg, bool inv,
 
 static int tcp_flags_option(struct parser *p, const char *arg, bool inv)
 {
+	struct viplb_rule_spec *spec = &p->cmd->rule.spec;
 	unsigned int mask, comp;
 	const char *second = rtp_next_required_arg(p);
 
@@ -293,11 +294,18 @@ static int tcp_flags_option(struct parser *p, const char *arg, bool inv)
 	if (rtp_parse_tcp_flags(arg, &mask) ||
 	    rtp_parse_tcp_flags(second, &comp))
 		return RT_EPARAM;
-	/* Only what --syn means: SYN set, ACK RST FIN clear. */
-	if (mask != (TCPF_FIN | TCPF_SYN | TCPF_RST | TCPF_ACK) ||
-	    comp != TCPF_SYN)
-		return rt_param("unsupported option \"--tcp-flags\"");
-	set_match(&p->cmd->rule.spec, VIPLB_M_SYN, inv);
+	/* What --syn means (SYN set, ACK RST FIN clear) is --syn. */
+	if (mask == (RT_TCPF_FIN | RT_TCPF_SYN | RT_TCPF_RST | RT_TCPF_ACK) &&
+	    comp == RT_TCPF_SYN) {
+		set_match(spec, VIPLB_M_SYN, inv);
+		return 0;
+	}
+	/* No flag to look at, none wanted: every packet, as iptables. */
+	if (!mask && !comp && !inv)
+		return 0;
+	spec->tcp_flags_mask = mask;
+	spec->tcp_flags_cmp = comp;
+	set_match(spec, VIPLB_M_TCP_FLAGS, inv);
 	return 0;
 }
 

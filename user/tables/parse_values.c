@@ -614,8 +614,8 @@ int rtp_parse_tcp_flags(const char *s, unsigned int *flags)
 		const char *name;
 		unsigned int bits;
 	} names[] = {
-		{ "FIN", TCPF_FIN }, { "SYN", TCPF_SYN }, { "RST", TCPF_RST },
-		{ "PSH", TCPF_PSH }, { "ACK", TCPF_ACK }, { "URG", TCPF_URG },
+		{ "FIN", RT_TCPF_FIN }, { "SYN", RT_TCPF_SYN }, { "RST", RT_TCPF_RST },
+		{ "PSH", RT_TCPF_PSH }, { "ACK", RT_TCPF_ACK }, { "URG", RT_TCPF_URG },
 		{ "ALL", 0x3f },     { "NONE", 0 },
 	};
 	char buf[128], *item, *next;

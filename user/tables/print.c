@@ -119,6 +119,8 @@ static void save_match(struct rt_text *tx, uint16_t af,
 		       const struct rt_rule *r, uint8_t k)
 {
 	const struct viplb_rule_spec *s = &r->spec;
+	uint8_t mask, cmp;
+	uint32_t bit;
 
 	switch (k) {
 	case RT_ORDER_COMMENT:
@@ -137,9 +139,12 @@ static void save_match(struct rt_text *tx, uint16_t af,
 			rtpr_tx_add(tx, "%s", neg(s, VIPLB_M_DPORT));
 			save_range(tx, "--dport", s->dport);
 		}
-		if (s->match & VIPLB_M_SYN)
-			rtpr_tx_add(tx, "%s --tcp-flags FIN,SYN,RST,ACK SYN",
-				    neg(s, VIPLB_M_SYN));
+		if (rt_tcp_flags(s, &mask, &cmp, &bit)) {
+			rtpr_tx_add(tx, "%s --tcp-flags ", neg(s, bit));
+			rtpr_tx_tcp_flags(tx, mask);
+			rtpr_tx_add(tx, " ");
+			rtpr_tx_tcp_flags(tx, cmp);
+		}
 		break;
 	case RT_ORDER_MULTIPORT:
 		rtpr_tx_add(tx, " -m multiport%s --%s ", neg(s, VIPLB_M_MPORTS),
@@ -432,6 +437,8 @@ static void list_match(struct rt_text *tx, uint16_t af,
 {
 	const struct viplb_rule_spec *s = &r->spec;
 	const char *inv;
+	uint8_t mask, cmp;
+	uint32_t bit;
 
 	switch (k) {
 	case RT_ORDER_COMMENT:
@@ -447,11 +454,17 @@ static void list_match(struct rt_text *tx, uint16_t af,
 		if (s->match & VIPLB_M_DPORT)
 			list_ports(tx, "dpt", s, VIPLB_M_DPORT, s->dport,
 				   numeric);
-		if (s->match & VIPLB_M_SYN)
-			rtpr_tx_add(tx, " flags:%s%s",
-				    (s->invert & VIPLB_M_SYN) ? "!" : "",
-				    numeric ? "0x17/0x02" :
-					      "FIN,SYN,RST,ACK/SYN");
+		if (rt_tcp_flags(s, &mask, &cmp, &bit)) {
+			rtpr_tx_add(tx, " flags:%s",
+				    (s->invert & bit) ? "!" : "");
+			if (numeric) {
+				rtpr_tx_add(tx, "0x%02X/0x%02X", mask, cmp);
+			} else {
+				rtpr_tx_tcp_flags(tx, mask);
+				rtpr_tx_add(tx, "/");
+				rtpr_tx_tcp_flags(tx, cmp);
+			}
+		}
 		break;
 	case RT_ORDER_MULTIPORT:
 		rtpr_tx_add(tx, " multiport %s %s",

@@ -45,6 +45,7 @@ void rtpr_tx_nat_range(struct rt_text *tx, uint16_t af,
 void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s);
 
 /* Other values */
+void rtpr_tx_tcp_flags(struct rt_text *tx, uint8_t flags);
 void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states);
 void rtpr_tx_ctstatus(struct rt_text *tx, uint8_t status);
 const char *rtpr_mports_kind(uint8_t flags);

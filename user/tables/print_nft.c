@@ -298,10 +298,35 @@ static void tx_conntrack_nft(struct rt_text *tx, const struct rt_table *t,
 			    inv & VIPLB_CT_DIR ? "reply" : "original");
 }
 
+/* TCP flags in nft's words: "syn", "(fin | syn | rst | ack)", "0x0". */
+static void tx_nft_tcp_flags(struct rt_text *tx, uint8_t flags)
+{
+	static const char *const names[] = { "fin", "syn", "rst",
+					     "psh", "ack", "urg" };
+	bool many = flags & (flags - 1);
+	const char *sep = many ? "(" : "";
+	size_t i;
+
+	if (!flags) {
+		rtpr_tx_add(tx, "0x0");
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (flags & (1U << i)) {
+			rtpr_tx_add(tx, "%s%s", sep, names[i]);
+			sep = " | ";
+		}
+	}
+	if (many)
+		rtpr_tx_add(tx, ")");
+}
+
 static void tx_match(struct rt_text *tx, const struct rt_table *t,
 		     const struct rt_rule *r, uint8_t kind)
 {
 	const struct viplb_rule_spec *s = &r->spec;
+	uint8_t mask, cmp;
+	uint32_t bit;
 	bool inv;
 
 	switch (kind) {
@@ -311,9 +336,13 @@ static void tx_match(struct rt_text *tx, const struct rt_table *t,
 			tx_ports(tx, r, true);
 		if (s->match & VIPLB_M_DPORT)
 			tx_ports(tx, r, false);
-		if (s->match & VIPLB_M_SYN)
-			rtpr_tx_add(tx, "tcp flags & (fin | syn | rst | ack) %s syn ",
-				    (s->invert & VIPLB_M_SYN) ? "!=" : "==");
+		if (rt_tcp_flags(s, &mask, &cmp, &bit)) {
+			rtpr_tx_add(tx, "tcp flags & ");
+			tx_nft_tcp_flags(tx, mask);
+			rtpr_tx_add(tx, " %s ", (s->invert & bit) ? "!=" : "==");
+			tx_nft_tcp_flags(tx, cmp);
+			rtpr_tx_add(tx, " ");
+		}
 		break;
 	case RT_ORDER_MULTIPORT:
 		tx_mports(tx, r);

@@ -322,6 +322,24 @@ void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s)
 		rtpr_tx_add(tx, "/%u", s->nat_port_base);
 }
 
+/* TCP flags as iptables prints them: "FIN,SYN", "NONE". */
+void rtpr_tx_tcp_flags(struct rt_text *tx, uint8_t flags)
+{
+	static const char *const names[] = { "FIN", "SYN", "RST",
+					     "PSH", "ACK", "URG" };
+	const char *sep = "";
+	size_t i;
+
+	if (!flags)
+		rtpr_tx_add(tx, "NONE");
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		if (flags & (1U << i)) {
+			rtpr_tx_add(tx, "%s%s", sep, names[i]);
+			sep = ",";
+		}
+	}
+}
+
 /* States in the order iptables prints them. */
 void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states)
 {

@@ -47,7 +47,8 @@
  *
  * A rule has one instance at most of each match, so N <= RT_ORDER_KINDS.
  * The kinds must be exactly the rule's matches: TCP or UDP (the one of
- * its -p) when the spec has VIPLB_M_SPORT, VIPLB_M_DPORT or VIPLB_M_SYN,
+ * its -p) when the spec has VIPLB_M_SPORT, VIPLB_M_DPORT, VIPLB_M_SYN or
+ * VIPLB_M_TCP_FLAGS,
  * MULTIPORT for VIPLB_M_MPORTS, CONNTRACK ("-m conntrack") for
  * VIPLB_M_CTSTATE and VIPLB_M_CONNTRACK, or STATE ("-m state --state") for
  * VIPLB_M_CTSTATE alone, MARK for VIPLB_M_MARK,
@@ -72,6 +73,14 @@ enum rt_order_kind {
 	RT_ORDER_STATISTIC = 7,
 	RT_ORDER_COMMENT = 8,
 };
+
+/* TCP flag bits as in the TCP header (--tcp-flags, --syn). */
+#define RT_TCPF_FIN 0x01
+#define RT_TCPF_SYN 0x02
+#define RT_TCPF_RST 0x04
+#define RT_TCPF_PSH 0x08
+#define RT_TCPF_ACK 0x10
+#define RT_TCPF_URG 0x20
 
 /* Matches of a rule: tcp/udp, multiport, ctstate, mark, statistic, comment */
 #define RT_ORDER_KINDS 6
@@ -220,6 +229,12 @@ void rt_rule_free(struct rt_rule *r);
  * decoded from r->order, or the fixed order if it is absent or does not
  * fit r; returns how many.
  */
+/*
+ * The flags a rule's tcp match compares, (flags & mask) == cmp, for --syn
+ * and --tcp-flags alike, with the match bit of the rule; false if none.
+ */
+bool rt_tcp_flags(const struct viplb_rule_spec *s, uint8_t *mask,
+		  uint8_t *cmp, uint32_t *bit);
 size_t rt_match_order(const struct rt_rule *r, uint8_t kinds[RT_ORDER_KINDS]);
 /* Insert a copy of r at pos (0-based); returns -1 on ENOMEM. */
 int rt_insert_rule(struct rt_chain *c, size_t pos, const struct rt_rule *r);

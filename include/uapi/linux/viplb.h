@@ -431,7 +431,8 @@ enum viplb_rule_match {
 	VIPLB_M_MARK = 1U << 10,	/* -m mark */
 	VIPLB_M_STATISTIC = 1U << 11,	/* -m statistic */
 	VIPLB_M_CONNTRACK = 1U << 12,	/* -m conntrack beyond --ctstate */
-	__VIPLB_M_ALL = (1U << 13) - 1
+	VIPLB_M_TCP_FLAGS = 1U << 13,	/* --tcp-flags other than --syn's */
+	__VIPLB_M_ALL = (1U << 14) - 1
 };
 
 /* viplb_rule_spec.mport_flags: which port -m multiport compares. */
@@ -595,7 +596,8 @@ struct viplb_rule_spec {
 	__be32 ct_mask[VIPLB_CT_TUPLES][4];
 	__u16 ct_port[VIPLB_CT_TUPLES][2]; /* inclusive ranges */
 	__u16 nat_port_base;		/* VIPLB_NAT_F_PORT_OFFSET: 1.. */
-	__u16 nat_pad;			/* zero */
+	__u8 tcp_flags_mask;		/* (flags & mask) == cmp, as xt_tcp */
+	__u8 tcp_flags_cmp;
 };
 
 #endif /* _UAPI_LINUX_VIPLB_H */
