@@ -489,7 +489,7 @@ enum viplb_ct_tuple {
 	VIPLB_CT_TUPLES
 };
 
-/* viplb_rule_spec.ct_status bits, the values of the kernel's IPS_*. */
+/* viplb_rule_spec.ct_status bits (the kernel's IPS_*); 0 is NONE. */
 enum viplb_ctstatus {
 	VIPLB_CTSTATUS_EXPECTED = 1U << 0,
 	VIPLB_CTSTATUS_SEEN_REPLY = 1U << 1,
@@ -589,7 +589,7 @@ struct viplb_rule_spec {
 	__u16 ct_match;			/* enum viplb_ct_match */
 	__u16 ct_invert;		/* of those, negated with "!" */
 	__u8 ct_proto;			/* IPPROTO_*, not 0 */
-	__u8 ct_status;			/* enum viplb_ctstatus, 0 is NONE */
+	__u8 ct_status;			/* enum viplb_ctstatus */
 	__u16 ct_pad;			/* zero */
 	__u32 ct_expire[2];		/* seconds left, inclusive range */
 	__be32 ct_addr[VIPLB_CT_TUPLES][4];
