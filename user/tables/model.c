@@ -392,6 +392,23 @@ static unsigned int order_slot(uint8_t kind)
 }
 
 /* The matches r has, in the fixed order; returns how many. */
+const char *rt_port_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_DCCP:
+		return "dccp";
+	}
+	return NULL;
+}
+
 bool rt_tcp_flags(const struct viplb_rule_spec *s, uint8_t *mask,
 		  uint8_t *cmp, uint32_t *bit)
 {

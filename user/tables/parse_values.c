@@ -137,19 +137,7 @@ const char *rtp_mport_proto(const struct viplb_rule_spec *spec)
 {
 	if (!(spec->match & VIPLB_M_PROTO) || (spec->invert & VIPLB_M_PROTO))
 		return NULL;
-	switch (spec->proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE:
-		return "udplite";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_DCCP:
-		return "dccp";
-	}
-	return NULL;
+	return rt_port_proto_name(spec->proto);
 }
 
 /* Ports */

@@ -45,6 +45,15 @@ void rtpr_tx_nat_range(struct rt_text *tx, uint16_t af,
 void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s);
 
 /* Other values */
+struct rtpr_bit_name {
+	uint32_t bit;
+	const char *name;
+};
+
+/* The names of the bits set, in the table's order, joined by sep. */
+void rtpr_tx_bit_names(struct rt_text *tx, uint32_t bits,
+		       const struct rtpr_bit_name *names, size_t n,
+		       const char *sep);
 void rtpr_tx_tcp_flags(struct rt_text *tx, uint8_t flags);
 void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states);
 void rtpr_tx_ctstatus(struct rt_text *tx, uint8_t status);

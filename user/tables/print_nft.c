@@ -178,26 +178,17 @@ static void tx_mports(struct rt_text *tx, const struct rt_rule *r)
 
 static void tx_ctstate(struct rt_text *tx, const struct rt_rule *r)
 {
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {
+	static const struct rtpr_bit_name names[] = {
 		{ VIPLB_CTSTATE_INVALID, "invalid" },
 		{ VIPLB_CTSTATE_ESTABLISHED, "established" },
 		{ VIPLB_CTSTATE_RELATED, "related" },
 		{ VIPLB_CTSTATE_NEW, "new" },
 		{ VIPLB_CTSTATE_UNTRACKED, "untracked" },
 	};
-	const char *sep = "";
-	size_t i;
 
 	rtpr_tx_add(tx, "ct state & (");
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (r->spec.ctstate & names[i].bit) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
-			sep = " | ";
-		}
-	}
+	rtpr_tx_bit_names(tx, r->spec.ctstate, names, ARRAY_SIZE(names),
+			  " | ");
 	rtpr_tx_add(tx, ") %s 0 ",
 		    (r->spec.invert & VIPLB_M_CTSTATE) ? "==" : "!=");
 }
@@ -205,10 +196,7 @@ static void tx_ctstate(struct rt_text *tx, const struct rt_rule *r)
 /* "ct status" names of the --ctstatus bits and of SNAT, DNAT. */
 static void tx_ct_status(struct rt_text *tx, uint32_t bits, bool inv)
 {
-	static const struct {
-		uint32_t bit;
-		const char *name;
-	} names[] = {
+	static const struct rtpr_bit_name names[] = {
 		{ VIPLB_CTSTATUS_EXPECTED, "expected" },
 		{ VIPLB_CTSTATUS_SEEN_REPLY, "seen-reply" },
 		{ VIPLB_CTSTATUS_ASSURED, "assured" },
@@ -216,20 +204,13 @@ static void tx_ct_status(struct rt_text *tx, uint32_t bits, bool inv)
 		{ RT_NFT_CT_STATUS_SNAT, "snat" },
 		{ RT_NFT_CT_STATUS_DNAT, "dnat" },
 	};
-	const char *sep = "";
-	size_t i;
 
 	if (!bits) {
 		rtpr_tx_add(tx, "ct status & 0x0 %s 0 ", inv ? "==" : "!=");
 		return;
 	}
 	rtpr_tx_add(tx, "ct status & (");
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (bits & names[i].bit) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
-			sep = " | ";
-		}
-	}
+	rtpr_tx_bit_names(tx, bits, names, ARRAY_SIZE(names), " | ");
 	rtpr_tx_add(tx, ") %s 0 ", inv ? "==" : "!=");
 }
 
@@ -301,24 +282,20 @@ static void tx_conntrack_nft(struct rt_text *tx, const struct rt_table *t,
 /* TCP flags in nft's words: "syn", "(fin | syn | rst | ack)", "0x0". */
 static void tx_nft_tcp_flags(struct rt_text *tx, uint8_t flags)
 {
-	static const char *const names[] = { "fin", "syn", "rst",
-					     "psh", "ack", "urg" };
+	static const struct rtpr_bit_name names[] = {
+		{ RT_TCPF_FIN, "fin" }, { RT_TCPF_SYN, "syn" },
+		{ RT_TCPF_RST, "rst" }, { RT_TCPF_PSH, "psh" },
+		{ RT_TCPF_ACK, "ack" }, { RT_TCPF_URG, "urg" },
+	};
 	bool many = flags & (flags - 1);
-	const char *sep = many ? "(" : "";
-	size_t i;
 
 	if (!flags) {
 		rtpr_tx_add(tx, "0x0");
 		return;
 	}
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (flags & (1U << i)) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i]);
-			sep = " | ";
-		}
-	}
-	if (many)
-		rtpr_tx_add(tx, ")");
+	rtpr_tx_add(tx, many ? "(" : "");
+	rtpr_tx_bit_names(tx, flags, names, ARRAY_SIZE(names), " | ");
+	rtpr_tx_add(tx, many ? ")" : "");
 }
 
 static void tx_match(struct rt_text *tx, const struct rt_table *t,

@@ -187,19 +187,7 @@ const char *rtpr_proto_name(uint8_t proto, unsigned int fmt, char *buf,
 
 const char *rtpr_spec_proto_str(const struct viplb_rule_spec *s)
 {
-	switch (s->proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_UDPLITE: /* -m multiport's other protocols */
-		return "udplite";
-	case IPPROTO_SCTP:
-		return "sctp";
-	case IPPROTO_DCCP:
-		return "dccp";
-	}
-	return NULL;
+	return rt_port_proto_name(s->proto);
 }
 
 /* A port, by its /etc/services name unless numeric. */
@@ -322,31 +310,39 @@ void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s)
 		rtpr_tx_add(tx, "/%u", s->nat_port_base);
 }
 
+void rtpr_tx_bit_names(struct rt_text *tx, uint32_t bits,
+		       const struct rtpr_bit_name *names, size_t n,
+		       const char *sep)
+{
+	const char *s = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (bits & names[i].bit) {
+			rtpr_tx_add(tx, "%s%s", s, names[i].name);
+			s = sep;
+		}
+	}
+}
+
 /* TCP flags as iptables prints them: "FIN,SYN", "NONE". */
 void rtpr_tx_tcp_flags(struct rt_text *tx, uint8_t flags)
 {
-	static const char *const names[] = { "FIN", "SYN", "RST",
-					     "PSH", "ACK", "URG" };
-	const char *sep = "";
-	size_t i;
+	static const struct rtpr_bit_name names[] = {
+		{ RT_TCPF_FIN, "FIN" }, { RT_TCPF_SYN, "SYN" },
+		{ RT_TCPF_RST, "RST" }, { RT_TCPF_PSH, "PSH" },
+		{ RT_TCPF_ACK, "ACK" }, { RT_TCPF_URG, "URG" },
+	};
 
 	if (!flags)
 		rtpr_tx_add(tx, "NONE");
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (flags & (1U << i)) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i]);
-			sep = ",";
-		}
-	}
+	rtpr_tx_bit_names(tx, flags, names, ARRAY_SIZE(names), ",");
 }
 
 /* States in the order iptables prints them. */
 void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states)
 {
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {
+	static const struct rtpr_bit_name names[] = {
 		{ VIPLB_CTSTATE_INVALID, "INVALID" },
 		{ VIPLB_CTSTATE_NEW, "NEW" },
 		{ VIPLB_CTSTATE_RELATED, "RELATED" },
@@ -355,40 +351,23 @@ void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states)
 		{ VIPLB_CTSTATE_SNAT, "SNAT" },
 		{ VIPLB_CTSTATE_DNAT, "DNAT" },
 	};
-	const char *sep = "";
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (states & names[i].bit) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
-			sep = ",";
-		}
-	}
+	rtpr_tx_bit_names(tx, states, names, ARRAY_SIZE(names), ",");
 }
 
 /* --ctstatus in the order iptables prints it; no bit is NONE. */
 void rtpr_tx_ctstatus(struct rt_text *tx, uint8_t status)
 {
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {
+	static const struct rtpr_bit_name names[] = {
 		{ VIPLB_CTSTATUS_EXPECTED, "EXPECTED" },
 		{ VIPLB_CTSTATUS_SEEN_REPLY, "SEEN_REPLY" },
 		{ VIPLB_CTSTATUS_ASSURED, "ASSURED" },
 		{ VIPLB_CTSTATUS_CONFIRMED, "CONFIRMED" },
 	};
-	const char *sep = "";
-	size_t i;
 
 	if (!status)
 		rtpr_tx_add(tx, "NONE");
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (status & names[i].bit) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
-			sep = ",";
-		}
-	}
+	rtpr_tx_bit_names(tx, status, names, ARRAY_SIZE(names), ",");
 }
 
 const char *rtpr_mports_kind(uint8_t flags)

@@ -229,6 +229,8 @@ void rt_rule_free(struct rt_rule *r);
  * decoded from r->order, or the fixed order if it is absent or does not
  * fit r; returns how many.
  */
+/* tcp, udp, udplite, sctp, dccp (the protocols with ports), or NULL. */
+const char *rt_port_proto_name(uint8_t proto);
 /*
  * The flags a rule's tcp match compares, (flags & mask) == cmp, for --syn
  * and --tcp-flags alike, with the match bit of the rule; false if none.
