@@ -1287,7 +1287,8 @@ static bool ct_options_match(const struct viplb_rule_spec *s,
 	t[VIPLB_CT_REPL_DST] = t[VIPLB_CT_REPL_SRC];
 	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
 		bool dst = i == VIPLB_CT_ORIG_DST || i == VIPLB_CT_REPL_DST;
-		u32 abit = VIPLB_CT_ORIGSRC << i, pbit = VIPLB_CT_ORIGSRC_PORT << i;
+		u32 abit = VIPLB_CT_ORIGSRC << i;
+		u32 pbit = VIPLB_CT_ORIGSRC_PORT << i;
 
 		if ((m & abit) &&
 		    missed(inv, abit,
@@ -1323,7 +1324,6 @@ static bool nth_match(struct viplb_rule_state *st, u32 every)
 	} while (atomic_cmpxchg(&st->nth, old, new) != old);
 	return new == 0;
 }
-
 
 /*
  * Returns the first rule in [@pos, @end) that the hot fields do not rule
