@@ -281,7 +281,7 @@ enum range {
 	R_POLICY
 };
 
-#define ITEM_DATA 320
+#define ITEM_DATA 512
 #define ITEMS_MAX 24
 #define LISTS_MAX 12
 
