@@ -511,6 +511,55 @@ static bool l4_proto_with_ports(const struct viplb_rule_spec *s)
 	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP);
 }
 
+/* As xt_multiport: the protocols whose ports are where tcp has them. */
+static bool l4_proto_with_mports(const struct viplb_rule_spec *s)
+{
+	return (s->match & VIPLB_M_PROTO) && !(s->invert & VIPLB_M_PROTO) &&
+	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
+		s->proto == IPPROTO_UDPLITE || s->proto == IPPROTO_SCTP ||
+		s->proto == IPPROTO_DCCP);
+}
+
+/* The fields of -m conntrack besides --ctstate (VIPLB_M_CONNTRACK). */
+static const char *check_conntrack(const struct viplb_rule_spec *s, u8 afi)
+{
+	u32 i;
+
+	if (!(s->match & VIPLB_M_CONNTRACK) != !s->ct_match)
+		return "conntrack options without the conntrack match";
+	if (s->ct_match & ~__VIPLB_CT_ALL)
+		return "unknown conntrack option bits";
+	if (s->ct_invert & ~s->ct_match)
+		return "invert bits set for absent conntrack options";
+	if (s->ct_pad)
+		return "conntrack padding not zero";
+	if (s->invert & VIPLB_M_CONNTRACK)
+		return "conntrack options are negated one by one (ct_invert)";
+	if ((s->ct_match & VIPLB_CT_PROTO) ? !s->ct_proto : s->ct_proto)
+		return "bad conntrack protocol";
+	if (s->ct_status & ~__VIPLB_CTSTATUS_ALL ||
+	    (!(s->ct_match & VIPLB_CT_STATUS) && s->ct_status))
+		return "bad conntrack status mask";
+	if ((s->ct_match & VIPLB_CT_EXPIRE) ?
+		    s->ct_expire[0] > s->ct_expire[1] :
+		    s->ct_expire[0] || s->ct_expire[1])
+		return "bad conntrack expiry range";
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		if (!addr_ok(s->ct_addr[i], afi) ||
+		    !addr_ok(s->ct_mask[i], afi))
+			return "IPv4 address with bytes past the first word";
+		if (!(s->ct_match & (VIPLB_CT_ORIGSRC << i)) &&
+		    (!is_zero(s->ct_addr[i], sizeof(s->ct_addr[i])) ||
+		     !is_zero(s->ct_mask[i], sizeof(s->ct_mask[i]))))
+			return "conntrack address set without its option";
+		if ((s->ct_match & (VIPLB_CT_ORIGSRC_PORT << i)) ?
+			    s->ct_port[i][0] > s->ct_port[i][1] :
+			    s->ct_port[i][0] || s->ct_port[i][1])
+			return "bad conntrack port range";
+	}
+	return NULL;
+}
+
 /* Checks the matches of a rule: the message's extack names the field. */
 static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 			 const struct nlattr *attr,
@@ -549,9 +598,16 @@ static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 			goto bad;
 		}
 	}
-	if ((s->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS)) &&
+	if ((s->match & (VIPLB_M_SPORT | VIPLB_M_DPORT)) &&
 	    !l4_proto_with_ports(s))
 		why = "port matches need protocol tcp or udp";
+	else if ((s->match & VIPLB_M_MPORTS) && !l4_proto_with_mports(s))
+		why = "multiport needs protocol tcp, udp, udplite, sctp or dccp";
+	else if ((s->match & VIPLB_M_TCP_FLAGS) ?
+			 !l4_proto_with_ports(s) || s->proto != IPPROTO_TCP ||
+				 (s->match & VIPLB_M_SYN) :
+			 s->tcp_flags_mask || s->tcp_flags_cmp)
+		why = "--tcp-flags needs protocol tcp and no --syn";
 	else if ((s->match & VIPLB_M_SYN) &&
 		 (!l4_proto_with_ports(s) || s->proto != IPPROTO_TCP))
 		why = "--syn needs protocol tcp";
@@ -592,6 +648,8 @@ static int check_matches(const struct viplb_rule_spec *s, u8 afi,
 		why = "bad conntrack state mask";
 	else if (!(s->match & VIPLB_M_MARK) && (s->mark || s->mark_mask))
 		why = "mark set without the mark match";
+	else
+		why = check_conntrack(s, afi);
 	if (why)
 		goto bad;
 	if (s->match & VIPLB_M_STATISTIC) {
@@ -617,6 +675,21 @@ bad:
 	return -EINVAL;
 }
 
+/* The ICMP-only reject types exist in one family each, as in iptables. */
+static bool reject_in_family(const struct viplb_rule_spec *s, u8 afi)
+{
+	switch (s->reject_with) {
+	case VIPLB_REJECT_PROTO_UNREACH:
+	case VIPLB_REJECT_NET_PROHIBITED:
+	case VIPLB_REJECT_HOST_PROHIBITED:
+		return !afi;
+	case VIPLB_REJECT_POLICY_FAIL:
+	case VIPLB_REJECT_REJECT_ROUTE:
+		return afi;
+	}
+	return true;
+}
+
 /* Checks the target of a rule that does not depend on other rules. */
 static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 			const struct nlattr *attr,
@@ -637,6 +710,8 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 	else if (s->verdict == VIPLB_V_REJECT &&
 		 s->reject_with > VIPLB_REJECT_MAX)
 		why = "unknown reject type";
+	else if (s->verdict == VIPLB_V_REJECT && !reject_in_family(s, afi))
+		why = "reject type of the other family";
 	else if (s->verdict == VIPLB_V_REJECT &&
 		 s->reject_with == VIPLB_REJECT_TCP_RESET &&
 		 (!l4_proto_with_ports(s) || s->proto != IPPROTO_TCP))
@@ -649,7 +724,7 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 	if (!nat) {
 		if (s->nat_flags || !is_zero(s->nat_min, sizeof(s->nat_min)) ||
 		    !is_zero(s->nat_max, sizeof(s->nat_max)) ||
-		    s->nat_port_min || s->nat_port_max)
+		    s->nat_port_min || s->nat_port_max || s->nat_port_base)
 			why = "NAT fields set on a rule without a NAT target";
 		goto out;
 	}
@@ -670,10 +745,16 @@ static int check_target(const struct viplb_rule_spec *s, u8 afi, u8 table,
 			 !is_zero(s->nat_min, sizeof(s->nat_min) * 2))
 		why = "bad NAT address range";
 	else if ((s->nat_flags & VIPLB_NAT_F_PORTS) ?
-			 !l4_proto_with_ports(s) || !s->nat_port_min ||
+			 !l4_proto_with_ports(s) ||
 				 s->nat_port_min > s->nat_port_max :
 			 s->nat_port_min || s->nat_port_max)
-		why = "a NAT port range needs protocol tcp or udp and 1 <= min <= max";
+		why = "a NAT port range needs protocol tcp or udp and min <= max";
+	else if ((s->nat_flags & VIPLB_NAT_F_PORT_OFFSET) ?
+			 s->verdict != VIPLB_V_DNAT ||
+				 !(s->nat_flags & VIPLB_NAT_F_PORTS) ||
+				 !s->nat_port_base :
+			 s->nat_port_base)
+		why = "a port offset needs DNAT, a port range and a base port";
 out:
 	if (!why)
 		return 0;
@@ -1067,7 +1148,11 @@ static void parse_pkt(const struct sk_buff *skb, u8 afi, struct rules_pkt *p)
 		first = !fragoff;
 		thoff = off;
 	}
-	if (!first || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP))
+	/* udplite, sctp and dccp have their ports where tcp has them. */
+	if (!first ||
+	    (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
+	     p->proto != IPPROTO_UDPLITE && p->proto != IPPROTO_SCTP &&
+	     p->proto != IPPROTO_DCCP))
 		return;
 	if (skb_copy_bits(skb, thoff, ports, sizeof(ports)))
 		return;
@@ -1121,23 +1206,111 @@ static bool mports_match(const struct viplb_rule_spec *s,
 	return false;
 }
 
+/* Did a present match fail, given whether it hit and its "!"? */
+static bool missed(u32 inv, u32 flag, bool hit)
+{
+	return hit == !!(inv & flag);
+}
+
+/* The states of a packet, as xt_conntrack: SNAT and DNAT add to one. */
 static u8 ctstate_of(const struct sk_buff *skb)
 {
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	u8 state;
 
 	if (!ct)
 		return ctinfo == IP_CT_UNTRACKED ? VIPLB_CTSTATE_UNTRACKED :
 						   VIPLB_CTSTATE_INVALID;
 	switch (ctinfo) {
 	case IP_CT_NEW:
-		return VIPLB_CTSTATE_NEW;
+		state = VIPLB_CTSTATE_NEW;
+		break;
 	case IP_CT_RELATED:
 	case IP_CT_RELATED_REPLY:
-		return VIPLB_CTSTATE_RELATED;
+		state = VIPLB_CTSTATE_RELATED;
+		break;
 	default:
-		return VIPLB_CTSTATE_ESTABLISHED;
+		state = VIPLB_CTSTATE_ESTABLISHED;
+		break;
 	}
+	if (test_bit(IPS_SRC_NAT_BIT, &ct->status))
+		state |= VIPLB_CTSTATE_SNAT;
+	if (test_bit(IPS_DST_NAT_BIT, &ct->status))
+		state |= VIPLB_CTSTATE_DNAT;
+	return state;
+}
+
+static bool ct_addr_match(const union nf_inet_addr *a, const __be32 *want,
+			  const __be32 *mask, u8 afi)
+{
+	int i;
+
+	for (i = 0; i < (afi ? 4 : 1); i++)
+		if ((a->ip6[i] ^ want[i]) & mask[i])
+			return false;
+	return true;
+}
+
+/*
+ * The options of -m conntrack besides --ctstate, as xt_conntrack
+ * revision 3.  Without a conntrack entry they match only when the rule
+ * has --ctstate too (which matched, as it is checked first).
+ */
+static bool ct_options_match(const struct viplb_rule_spec *s,
+			     const struct sk_buff *skb, u8 afi)
+{
+	const struct nf_conntrack_tuple *t[VIPLB_CT_TUPLES];
+	u32 m = s->ct_match, inv = s->ct_invert, i;
+	enum ip_conntrack_info ctinfo;
+	const struct nf_conn *ct;
+	unsigned long expires;
+	u16 port;
+
+	BUILD_BUG_ON((u32)VIPLB_CTSTATUS_EXPECTED != (u32)IPS_EXPECTED ||
+		     (u32)VIPLB_CTSTATUS_SEEN_REPLY != (u32)IPS_SEEN_REPLY ||
+		     (u32)VIPLB_CTSTATUS_ASSURED != (u32)IPS_ASSURED ||
+		     (u32)VIPLB_CTSTATUS_CONFIRMED != (u32)IPS_CONFIRMED);
+	ct = nf_ct_get(skb, &ctinfo);
+	if (!ct)
+		return s->match & VIPLB_M_CTSTATE;
+	if ((m & VIPLB_CT_DIR) &&
+	    missed(inv, VIPLB_CT_DIR,
+		   CTINFO2DIR(ctinfo) == IP_CT_DIR_ORIGINAL))
+		return false;
+	if ((m & VIPLB_CT_PROTO) &&
+	    missed(inv, VIPLB_CT_PROTO, nf_ct_protonum(ct) == s->ct_proto))
+		return false;
+	t[VIPLB_CT_ORIG_SRC] = &ct->tuplehash[IP_CT_DIR_ORIGINAL].tuple;
+	t[VIPLB_CT_ORIG_DST] = t[VIPLB_CT_ORIG_SRC];
+	t[VIPLB_CT_REPL_SRC] = &ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	t[VIPLB_CT_REPL_DST] = t[VIPLB_CT_REPL_SRC];
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		bool dst = i == VIPLB_CT_ORIG_DST || i == VIPLB_CT_REPL_DST;
+		u32 abit = VIPLB_CT_ORIGSRC << i;
+		u32 pbit = VIPLB_CT_ORIGSRC_PORT << i;
+
+		if ((m & abit) &&
+		    missed(inv, abit,
+			   ct_addr_match(dst ? &t[i]->dst.u3 : &t[i]->src.u3,
+					 s->ct_addr[i], s->ct_mask[i], afi)))
+			return false;
+		/* ->u.all: the port of every protocol that has ports */
+		port = ntohs(dst ? t[i]->dst.u.all : t[i]->src.u.all);
+		if ((m & pbit) && missed(inv, pbit, port_in(port, s->ct_port[i])))
+			return false;
+	}
+	if ((m & VIPLB_CT_STATUS) &&
+	    missed(inv, VIPLB_CT_STATUS, ct->status & s->ct_status))
+		return false;
+	if (m & VIPLB_CT_EXPIRE) {
+		expires = nf_ct_expires(ct) / HZ;
+		if (missed(inv, VIPLB_CT_EXPIRE,
+			   expires >= s->ct_expire[0] &&
+				   expires <= s->ct_expire[1]))
+			return false;
+	}
+	return true;
 }
 
 /* The nth counter steps on every packet that reaches it, as xt_statistic. */
@@ -1150,12 +1323,6 @@ static bool nth_match(struct viplb_rule_state *st, u32 every)
 		new = old == every - 1 ? 0 : old + 1;
 	} while (atomic_cmpxchg(&st->nth, old, new) != old);
 	return new == 0;
-}
-
-/* Did a present match fail, given whether it hit and its "!"? */
-static bool missed(u32 inv, u32 flag, bool hit)
-{
-	return hit == !!(inv & flag);
 }
 
 /*
@@ -1216,7 +1383,8 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 		return false;
 	/* As xt_tcpudp: no port match at all on a non-first fragment. */
 	if ((m &
-	     (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS | VIPLB_M_SYN)) &&
+	     (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS | VIPLB_M_SYN |
+	      VIPLB_M_TCP_FLAGS)) &&
 	    !p->ports)
 		return false;
 	if ((m & VIPLB_M_SPORT) &&
@@ -1230,11 +1398,17 @@ static bool rule_match(const struct viplb_rule *r, const struct rules_pkt *p,
 		   (p->tcp_flags & (TCPHDR_SYN | TCPHDR_RST | TCPHDR_ACK |
 				    TCPHDR_FIN)) == TCPHDR_SYN))
 		return false;
+	if ((m & VIPLB_M_TCP_FLAGS) &&
+	    missed(inv, VIPLB_M_TCP_FLAGS,
+		   (p->tcp_flags & s->tcp_flags_mask) == s->tcp_flags_cmp))
+		return false;
 	if ((m & VIPLB_M_MPORTS) &&
 	    missed(inv, VIPLB_M_MPORTS, mports_match(s, p)))
 		return false;
 	if ((m & VIPLB_M_CTSTATE) &&
 	    missed(inv, VIPLB_M_CTSTATE, ctstate_of(skb) & s->ctstate))
+		return false;
+	if ((m & VIPLB_M_CONNTRACK) && !ct_options_match(s, skb, afi))
 		return false;
 	if ((m & VIPLB_M_MARK) &&
 	    missed(inv, VIPLB_M_MARK, (skb->mark & s->mark_mask) == s->mark))
@@ -1258,12 +1432,17 @@ static void rule_reject(const struct viplb_rule_spec *s, struct sk_buff *skb,
 		[VIPLB_REJECT_HOST_UNREACH] = ICMP_HOST_UNREACH,
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = ICMP_PKT_FILTERED,
 		[VIPLB_REJECT_NET_UNREACH] = ICMP_NET_UNREACH,
+		[VIPLB_REJECT_PROTO_UNREACH] = ICMP_PROT_UNREACH,
+		[VIPLB_REJECT_NET_PROHIBITED] = ICMP_NET_ANO,
+		[VIPLB_REJECT_HOST_PROHIBITED] = ICMP_HOST_ANO,
 	};
 	static const u8 icmp6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = ICMPV6_PORT_UNREACH,
 		[VIPLB_REJECT_HOST_UNREACH] = ICMPV6_ADDR_UNREACH,
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = ICMPV6_ADM_PROHIBITED,
 		[VIPLB_REJECT_NET_UNREACH] = ICMPV6_NOROUTE,
+		[VIPLB_REJECT_POLICY_FAIL] = ICMPV6_POLICY_FAIL,
+		[VIPLB_REJECT_REJECT_ROUTE] = ICMPV6_REJECT_ROUTE,
 	};
 	bool v6 = state->pf == NFPROTO_IPV6;
 
@@ -1298,6 +1477,10 @@ static unsigned int rule_nat(const struct viplb_rule_spec *s,
 		range.flags |= NF_NAT_RANGE_PROTO_SPECIFIED;
 		range.min_proto.all = htons(s->nat_port_min);
 		range.max_proto.all = htons(s->nat_port_max);
+	}
+	if (s->nat_flags & VIPLB_NAT_F_PORT_OFFSET) {
+		range.flags |= NF_NAT_RANGE_PROTO_OFFSET;
+		range.base_proto.all = htons(s->nat_port_base);
 	}
 	if (s->nat_flags & VIPLB_NAT_F_RANDOM)
 		range.flags |= NF_NAT_RANGE_PROTO_RANDOM;

@@ -281,7 +281,7 @@ enum range {
 	R_POLICY
 };
 
-#define ITEM_DATA 320
+#define ITEM_DATA 512
 #define ITEMS_MAX 24
 #define LISTS_MAX 12
 
@@ -1158,9 +1158,42 @@ static bool r_l4(const struct viplb_rule_spec *s)
 	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP);
 }
 
+static bool r_l4_mports(const struct viplb_rule_spec *s)
+{
+	return (s->match & VIPLB_M_PROTO) && !(s->invert & VIPLB_M_PROTO) &&
+	       (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP ||
+		s->proto == IPPROTO_UDPLITE || s->proto == IPPROTO_SCTP ||
+		s->proto == IPPROTO_DCCP);
+}
+
 static bool bad_range(unsigned int match, unsigned int bit, const uint16_t *r)
 {
 	return (match & bit) ? r[0] > r[1] : r[0] || r[1];
+}
+
+/* check_conntrack() of kmod/rules.c */
+static bool m_bad_conntrack(const struct viplb_rule_spec *s, int afi)
+{
+	unsigned int m = s->ct_match, i;
+
+	if (!(s->match & VIPLB_M_CONNTRACK) != !m || (m & ~__VIPLB_CT_ALL) ||
+	    (s->ct_invert & ~m) || s->ct_pad ||
+	    (s->invert & VIPLB_M_CONNTRACK) ||
+	    ((m & VIPLB_CT_PROTO) ? !s->ct_proto : s->ct_proto) ||
+	    (s->ct_status & ~__VIPLB_CTSTATUS_ALL) ||
+	    (!(m & VIPLB_CT_STATUS) && s->ct_status) ||
+	    ((m & VIPLB_CT_EXPIRE) ? s->ct_expire[0] > s->ct_expire[1] :
+				     s->ct_expire[0] || s->ct_expire[1]))
+		return true;
+	for (i = 0; i < VIPLB_CT_TUPLES; i++)
+		if (!r_addr_ok(s->ct_addr[i], afi) ||
+		    !r_addr_ok(s->ct_mask[i], afi) ||
+		    (!(m & (VIPLB_CT_ORIGSRC << i)) &&
+		     (!is_zero(s->ct_addr[i], sizeof(s->ct_addr[i])) ||
+		      !is_zero(s->ct_mask[i], sizeof(s->ct_mask[i])))) ||
+		    bad_range(m, VIPLB_CT_ORIGSRC_PORT << i, s->ct_port[i]))
+			return true;
+	return false;
 }
 
 /* check_matches() of kmod/rules.c */
@@ -1183,8 +1216,12 @@ static int m_check_matches(const struct viplb_rule_spec *s, int afi)
 		if ((s->src[i] & ~s->src_mask[i]) ||
 		    (s->dst[i] & ~s->dst_mask[i]))
 			return -EINVAL;
-	if (((m & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS)) &&
-	     !r_l4(s)) ||
+	if (((m & (VIPLB_M_SPORT | VIPLB_M_DPORT)) && !r_l4(s)) ||
+	    ((m & VIPLB_M_MPORTS) && !r_l4_mports(s)) ||
+	    ((m & VIPLB_M_TCP_FLAGS) ?
+		     !r_l4(s) || s->proto != IPPROTO_TCP ||
+			     (m & VIPLB_M_SYN) :
+		     s->tcp_flags_mask || s->tcp_flags_cmp) ||
 	    ((m & VIPLB_M_SYN) && (!r_l4(s) || s->proto != IPPROTO_TCP)) ||
 	    bad_range(m, VIPLB_M_SPORT, s->sport) ||
 	    bad_range(m, VIPLB_M_DPORT, s->dport))
@@ -1211,6 +1248,8 @@ static int m_check_matches(const struct viplb_rule_spec *s, int afi)
 		return -EINVAL;
 	if (!(m & VIPLB_M_MARK) && (s->mark || s->mark_mask))
 		return -EINVAL;
+	if (m_bad_conntrack(s, afi))
+		return -EINVAL;
 	if (!(m & VIPLB_M_STATISTIC))
 		return s->stat_mode || s->stat_prob || s->stat_every ||
 				       s->stat_packet ?
@@ -1234,6 +1273,21 @@ static bool is_nat(uint32_t v)
 	return v >= VIPLB_V_DNAT && v <= VIPLB_V_REDIRECT;
 }
 
+/* reject_in_family() of kmod/rules.c */
+static bool m_reject_in_family(uint32_t with, int afi)
+{
+	switch (with) {
+	case VIPLB_REJECT_PROTO_UNREACH:
+	case VIPLB_REJECT_NET_PROHIBITED:
+	case VIPLB_REJECT_HOST_PROHIBITED:
+		return !afi;
+	case VIPLB_REJECT_POLICY_FAIL:
+	case VIPLB_REJECT_REJECT_ROUTE:
+		return afi;
+	}
+	return true;
+}
+
 /* check_target() of kmod/rules.c */
 static int m_check_target(const struct viplb_rule_spec *s, int afi, int tb)
 {
@@ -1245,13 +1299,15 @@ static int m_check_target(const struct viplb_rule_spec *s, int afi, int tb)
 	    (tb != VIPLB_RTABLE_NAT && is_nat(v)) ||
 	    (v != VIPLB_V_REJECT && s->reject_with) ||
 	    (v == VIPLB_V_REJECT && s->reject_with > VIPLB_REJECT_MAX) ||
+	    (v == VIPLB_V_REJECT && !m_reject_in_family(s->reject_with, afi)) ||
 	    (v == VIPLB_V_REJECT && s->reject_with == VIPLB_REJECT_TCP_RESET &&
 	     (!r_l4(s) || s->proto != IPPROTO_TCP)) ||
 	    (v != VIPLB_V_MARK && (s->set_mark || s->set_mark_mask)))
 		return -EINVAL;
 	if (!is_nat(v))
 		return f || !is_zero(s->nat_min, sizeof(s->nat_min) * 2) ||
-				       s->nat_port_min || s->nat_port_max ?
+				       s->nat_port_min || s->nat_port_max ||
+				       s->nat_port_base ?
 			       -EINVAL :
 			       0;
 	if ((f & ~__VIPLB_NAT_F_ALL) ||
@@ -1268,9 +1324,13 @@ static int m_check_target(const struct viplb_rule_spec *s, int afi, int tb)
 		    !is_zero(s->nat_min, sizeof(s->nat_min) * 2))
 		return -EINVAL;
 	if ((f & VIPLB_NAT_F_PORTS) ?
-		    !r_l4(s) || !s->nat_port_min ||
-			    s->nat_port_min > s->nat_port_max :
+		    !r_l4(s) || s->nat_port_min > s->nat_port_max :
 		    s->nat_port_min || s->nat_port_max)
+		return -EINVAL;
+	if ((f & VIPLB_NAT_F_PORT_OFFSET) ?
+		    v != VIPLB_V_DNAT || !(f & VIPLB_NAT_F_PORTS) ||
+			    !s->nat_port_base :
+		    s->nat_port_base)
 		return -EINVAL;
 	return 0;
 }
@@ -2192,6 +2252,30 @@ static void gen_nat_addr(struct viplb_rule_spec *s, int afi)
 		memcpy(s->nat_max, s->nat_min, 16);
 }
 
+/* The options of -m conntrack besides --ctstate, each now and then. */
+static void gen_conntrack(struct viplb_rule_spec *s, int afi)
+{
+	unsigned int i;
+
+	while (!s->ct_match)
+		s->ct_match = rnd(__VIPLB_CT_ALL + 1);
+	s->ct_invert = rnd(__VIPLB_CT_ALL + 1) & s->ct_match;
+	if (s->ct_match & VIPLB_CT_PROTO)
+		s->ct_proto = 1 + rnd(255);
+	if (s->ct_match & VIPLB_CT_STATUS)
+		s->ct_status = rnd(__VIPLB_CTSTATUS_ALL + 1);
+	if (s->ct_match & VIPLB_CT_EXPIRE) {
+		s->ct_expire[0] = rnd(1000);
+		s->ct_expire[1] = s->ct_expire[0] + rnd(1000);
+	}
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		if (s->ct_match & (VIPLB_CT_ORIGSRC << i))
+			gen_prefix(s->ct_addr[i], s->ct_mask[i], afi);
+		if (s->ct_match & (VIPLB_CT_ORIGSRC_PORT << i))
+			gen_range(s->ct_port[i]);
+	}
+}
+
 /*
  * A rule for chain @ci of table @b (NULL: not known) in built-in chain
  * @hook (-1: a user chain).  Mostly valid: every match and target, within
@@ -2246,7 +2330,7 @@ static void gen_spec(struct viplb_rule_spec *s, const struct rpick *p, int hook,
 		m |= VIPLB_M_DPORT;
 		gen_range(s->dport);
 	}
-	if (l4 && chance(15)) {
+	if ((l4 || s->proto == IPPROTO_SCTP) && chance(15)) {
 		m |= VIPLB_M_MPORTS;
 		s->mport_flags = 1 + rnd(3);
 		for (n = 0, i = 0; i < VIPLB_MPORTS_MAX && n < 14 && chance(70);
@@ -2266,11 +2350,20 @@ static void gen_spec(struct viplb_rule_spec *s, const struct rpick *p, int hook,
 		}
 		s->n_mports = i;
 	}
-	if (tcp && chance(15))
+	if (tcp && chance(15)) {
 		m |= VIPLB_M_SYN;
+	} else if (tcp && chance(10)) {
+		m |= VIPLB_M_TCP_FLAGS;
+		s->tcp_flags_mask = rnd(64);
+		s->tcp_flags_cmp = rnd(64) & s->tcp_flags_mask;
+	}
 	if (chance(15)) {
 		m |= VIPLB_M_CTSTATE;
 		s->ctstate = 1 + rnd(__VIPLB_CTSTATE_ALL);
+	}
+	if (chance(10)) {
+		m |= VIPLB_M_CONNTRACK;
+		gen_conntrack(s, p->afi);
 	}
 	if (chance(15)) {
 		m |= VIPLB_M_MARK;
@@ -2354,7 +2447,14 @@ static void gen_spec(struct viplb_rule_spec *s, const struct rpick *p, int hook,
 	s->verdict = v;
 	keep = 0;
 	if (v == VIPLB_V_REJECT) {
-		s->reject_with = rnd(VIPLB_REJECT_TCP_RESET + (tcp ? 1 : 0));
+		s->reject_with = rnd(VIPLB_REJECT_MAX + 1);
+		if (s->reject_with == VIPLB_REJECT_TCP_RESET && !tcp)
+			s->reject_with = VIPLB_REJECT_PORT_UNREACH;
+		if (s->reject_with > VIPLB_REJECT_TCP_RESET)
+			s->reject_with = p->afi ? VIPLB_REJECT_POLICY_FAIL +
+							  rnd(2) :
+						  VIPLB_REJECT_PROTO_UNREACH +
+							  rnd(3);
 		if (s->reject_with == VIPLB_REJECT_TCP_RESET)
 			keep = VIPLB_M_PROTO;
 	}
@@ -2364,7 +2464,8 @@ static void gen_spec(struct viplb_rule_spec *s, const struct rpick *p, int hook,
 	}
 	if (is_nat(v)) {
 		s->nat_flags = rnd(__VIPLB_NAT_F_ALL + 1) &
-			       ~(VIPLB_NAT_F_ADDR | VIPLB_NAT_F_PORTS);
+			       ~(VIPLB_NAT_F_ADDR | VIPLB_NAT_F_PORTS |
+				 VIPLB_NAT_F_PORT_OFFSET);
 		if ((v == VIPLB_V_DNAT || v == VIPLB_V_SNAT) &&
 		    (!l4 || chance(60)))
 			s->nat_flags |= VIPLB_NAT_F_ADDR;
@@ -2377,9 +2478,14 @@ static void gen_spec(struct viplb_rule_spec *s, const struct rpick *p, int hook,
 			s->nat_port_max =
 				s->nat_port_min + rnd(65536 - s->nat_port_min);
 			keep = VIPLB_M_PROTO;
+			if (v == VIPLB_V_DNAT && chance(20)) {
+				s->nat_flags |= VIPLB_NAT_F_PORT_OFFSET;
+				s->nat_port_base = 1 + rnd(65535);
+			}
 		}
 	}
-	if (m & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS | VIPLB_M_SYN))
+	if (m & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_MPORTS | VIPLB_M_SYN |
+		 VIPLB_M_TCP_FLAGS))
 		keep = VIPLB_M_PROTO;
 	for (i = 0; i < 12; i++)
 		if ((m & (1U << i)) && !(keep & (1U << i)) && chance(12))
@@ -2390,7 +2496,7 @@ static void gen_spec(struct viplb_rule_spec *s, const struct rpick *p, int hook,
 		return;
 	switch (rnd(12)) {
 	case 0:
-		s->match |= 1U << (12 + rnd(20));
+		s->match |= 1U << (14 + rnd(18));
 		break;
 	case 1:
 		s->invert |= ~s->match & __VIPLB_M_ALL;

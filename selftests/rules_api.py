@@ -107,7 +107,10 @@ def spec(**kw):
              mark=0, mark_mask=0, stat_mode=0, stat_prob=0, stat_every=0,
              stat_packet=0, verdict=0, reject_with=0, nat_flags=0,
              nat_min=b"", nat_max=b"", nat_port_min=0, nat_port_max=0,
-             set_mark=0, set_mark_mask=0)
+             set_mark=0, set_mark_mask=0, ct_match=0, ct_invert=0,
+             ct_proto=0, ct_status=0, ct_expire=(0, 0), ct_addr=b"",
+             ct_mask=b"", ct_port=(0,) * 8, nat_port_base=0,
+             tcp_flags_mask=0, tcp_flags_cmp=0)
     f.update(kw)
     mp = []
     for a, b in f["mports"]:
@@ -124,7 +127,12 @@ def spec(**kw):
                     f["nat_flags"], f["nat_min"], f["nat_max"],
                     f["nat_port_min"], f["nat_port_max"], f["set_mark"],
                     f["set_mark_mask"])
-    assert len(b) == 256, len(b)
+    b += struct.pack("=HHBBHII64s64s8HHBB", f["ct_match"], f["ct_invert"],
+                     f["ct_proto"], f["ct_status"], 0, f["ct_expire"][0],
+                     f["ct_expire"][1], f["ct_addr"], f["ct_mask"],
+                     *f["ct_port"], f["nat_port_base"], f["tcp_flags_mask"],
+                     f["tcp_flags_cmp"])
+    assert len(b) == 420, len(b)
     return b
 
 

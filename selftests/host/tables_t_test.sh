@@ -44,6 +44,7 @@ run()
 
 run "iptables-legacy" --netns -4 iptables-legacy -6 ip6tables-legacy \
 	-s4 iptables-legacy-save -s6 ip6tables-legacy-save
-run "viplb-tables --offline" --offline -4 "$U/viplb-tables" \
+run "viplb-tables --offline" --offline --variant VIPLB \
+	-4 "$U/viplb-tables" \
 	-6 "$U/viplb6-tables"
 exit $fail

@@ -50,7 +50,9 @@
 # Servers.  In each served netns NAME, on IPv4 and IPv6, every TCP port of
 # TCP_PORTS accepts connections and writes one line "NAME LPORT PEER
 # PEERPORT", then closes; every UDP port of UDP_PORTS answers each
-# datagram with that line (from the address the datagram was sent to).
+# datagram with that line (from the address the datagram was sent to), and
+# so does every UDP-Lite port of UDP_PORTS (conn udplite: the other
+# protocol of -m multiport that needs no kernel module).
 # PEER and PEERPORT are the client's address and port as the server sees
 # them, LPORT the port the connection reached.
 #
@@ -103,6 +105,7 @@ from pktcsum import csum  # noqa: E402
 TIMEOUT = float(os.environ.get("TABLES_TIMEOUT", "2"))
 TCP_PORTS = list(range(20, 28)) + [80, 443, 2000, 8000, 8001, 8002, 8080]
 UDP_PORTS = [53, 123, 8000, 8001, 8002]
+IPPROTO_UDPLITE = 136
 
 CLONE_NEWNET = 0x40000000
 IP_RECVERR = 11
@@ -410,8 +413,9 @@ def serve(name):
                 s.bind((anyaddr, p))
                 s.listen(64)
                 s.setblocking(False)
-            for p in UDP_PORTS:
-                s = socket.socket(fam, socket.SOCK_DGRAM)
+            for p, proto in [(p, proto) for p in UDP_PORTS
+                             for proto in (0, IPPROTO_UDPLITE)]:
+                s = socket.socket(fam, socket.SOCK_DGRAM, proto)
                 socks.append((s, udp_handler(name, p, fam)))
                 if fam == socket.AF_INET6:
                     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -506,8 +510,11 @@ def answer(data, sport, peerport):
 def conn_socket(proto, frm, dst, sport, src):
     fam = family(dst)
     with InNs(frm):
-        s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp"
-                          else socket.SOCK_DGRAM)
+        if proto == "tcp":
+            s = socket.socket(fam, socket.SOCK_STREAM)
+        else:
+            s = socket.socket(fam, socket.SOCK_DGRAM,
+                              IPPROTO_UDPLITE if proto == "udplite" else 0)
     if fam == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
     else:
@@ -544,8 +551,8 @@ def conn_tcp(frm, dst, port, sport, src, peerport):
         s.close()
 
 
-def conn_udp(frm, dst, port, sport, src, peerport):
-    s = conn_socket("udp", frm, dst, sport, src)
+def conn_udp(frm, dst, port, sport, src, peerport, proto="udp"):
+    s = conn_socket(proto, frm, dst, sport, src)
     try:
         try:
             s.connect((dst, port))
@@ -649,8 +656,8 @@ def conn(args):
         line += " sport " + sport
     if proto == "tcp":
         out = conn_tcp(frm, dst, port, sport, src, peerport)
-    elif proto == "udp":
-        out = conn_udp(frm, dst, port, sport, src, peerport)
+    elif proto in ("udp", "udplite"):
+        out = conn_udp(frm, dst, port, sport, src, peerport, proto)
     elif proto == "icmp":
         out = conn_icmp(frm, dst, src)
     else:

@@ -6,7 +6,8 @@ Each line of a .t file is RULE;RESULT;OK|FAIL[;VARIANT[;ALT]]: an OK rule
 must be accepted and listed as RESULT ("=" means RULE itself), a FAIL rule
 must be refused.  ":A,B" lines name the chains each rule is tried in, and
 "*table" lines the table.  libipt_* files are IPv4, libip6t_* IPv6, and
-libxt_* (or any other name) both.
+libxt_* (or any other name) both.  In a directory, the files of
+arptables (libarpt_*) and ebtables (libebt_*) are left out.
 
   iptables_t.py [options] FILE|DIR...
 
@@ -16,7 +17,9 @@ libxt_* (or any other name) both.
                      no kernel; the resulting table is printed), no save
                      command and no netns
   --netns            run each file in a fresh network namespace (root)
-  --variant NAME     the variant of ;VARIANT lines we are (default LEGACY)
+  --variant NAME     the variant of ;VARIANT lines we are (default LEGACY;
+                     viplb's own cases mark with VIPLB what viplb-tables
+                     refuses and Debian's iptables-legacy takes)
   --allow-refused    an OK line that is refused is reported, not failed
 
 Each result is one of: as expected; refused (an OK line the command
@@ -67,6 +70,8 @@ class Runner:
     def tables_cmd(self, fam, table, args):
         cmd = self.o["cmd%d" % fam]
         if self.o["offline"]:
+            if table not in self.state:	# raw, security...: refused
+                self.state[table] = self.offline_state(table)
             return "%s --offline %s -t %s %s" % (cmd, self.state[table],
                                                  table, args)
         return "%s -t %s %s" % (cmd, table, args)
@@ -181,8 +186,10 @@ def main(argv):
     files = []
     for p in paths:
         if os.path.isdir(p):
+            # A directory's arptables and ebtables files are not ours.
             files += sorted(os.path.join(p, f) for f in os.listdir(p)
-                            if f.endswith(".t"))
+                            if f.endswith(".t") and
+                            not f.startswith(("libarpt_", "libebt_")))
         else:
             files.append(p)
     if not files:

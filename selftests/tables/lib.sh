@@ -53,7 +53,7 @@
 #
 # ------------------------------------------------------- traffic scripts ---
 #
-#   conn tcp|udp FROM DST PORT [sport=N] [src=ADDR] [peerport]
+#   conn tcp|udp|udplite FROM DST PORT [sport=N] [src=ADDR] [peerport]
 #   conn icmp FROM DST [src=ADDR]
 #	one connection attempt from the namespace FROM (c, r, s1, s2, s3);
 #	appends its outcome line (see tables/agent.py for the format), e.g.

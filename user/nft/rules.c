@@ -52,6 +52,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nfnetlink.h>
 
 #include "nft.h"
@@ -79,10 +80,8 @@
 #define CT_NEW 8U
 #define CT_UNTRACKED 64U
 
-/* TCP flags --syn looks at: FIN SYN RST ACK; SYN alone must be set. */
+/* The byte of the TCP flags in the TCP header. */
 #define TCP_FLAGS_OFF 13
-#define SYN_MASK 0x17
-#define SYN_ONLY 0x02
 
 static const char *table_name(uint32_t id)
 {
@@ -165,18 +164,15 @@ static void x_ifname(struct xlate *x, const struct rt_rule *r, bool in)
 	nft_add_cmp(x->r, NFT_REG_1, cmp_op(r, m), buf, n);
 }
 
-/* --sport, --dport: one port, or an inclusive range. */
-static void x_port(struct xlate *x, const struct rt_rule *r, bool src)
+/* reg 1 in [lo, hi] (network byte order, len bytes), or not with inv. */
+static void x_range(struct xlate *x, bool inv, const void *lo, const void *hi,
+		    uint32_t len)
 {
-	const uint16_t *p = src ? r->spec.sport : r->spec.dport;
-	uint32_t m = src ? VIPLB_M_SPORT : VIPLB_M_DPORT;
-	uint16_t lo = htons(p[0]), hi = htons(p[1]);
 	struct nftnl_expr *e;
 
-	nft_add_payload(x->r, NFT_PAYLOAD_TRANSPORT_HEADER, src ? 0 : 2, 2,
-			NFT_REG_1);
-	if (p[0] == p[1]) {
-		nft_add_cmp(x->r, NFT_REG_1, cmp_op(r, m), &lo, 2);
+	if (!memcmp(lo, hi, len)) {
+		nft_add_cmp(x->r, NFT_REG_1, inv ? NFT_CMP_NEQ : NFT_CMP_EQ, lo,
+			    len);
 		return;
 	}
 	e = nft_add_expr(x->r, "range");
@@ -184,19 +180,34 @@ static void x_port(struct xlate *x, const struct rt_rule *r, bool src)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_RANGE_OP,
-			   (r->spec.invert & m) ? NFT_RANGE_NEQ : NFT_RANGE_EQ);
-	nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, &lo, 2);
-	nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, &hi, 2);
+			   inv ? NFT_RANGE_NEQ : NFT_RANGE_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_RANGE_FROM_DATA, lo, len);
+	nftnl_expr_set(e, NFTNL_EXPR_RANGE_TO_DATA, hi, len);
 }
 
-static void x_syn(struct xlate *x, const struct rt_rule *r)
+/* --sport, --dport: one port, or an inclusive range. */
+static void x_port(struct xlate *x, const struct rt_rule *r, bool src)
 {
-	uint8_t mask = SYN_MASK, zero = 0, syn = SYN_ONLY;
+	const uint16_t *p = src ? r->spec.sport : r->spec.dport;
+	uint32_t m = src ? VIPLB_M_SPORT : VIPLB_M_DPORT;
+	uint16_t lo = htons(p[0]), hi = htons(p[1]);
 
+	nft_add_payload(x->r, NFT_PAYLOAD_TRANSPORT_HEADER, src ? 0 : 2, 2,
+			NFT_REG_1);
+	x_range(x, r->spec.invert & m, &lo, &hi, 2);
+}
+
+/* --syn, --tcp-flags: (flags & mask) == cmp. */
+static void x_tcp_flags(struct xlate *x, const struct rt_rule *r)
+{
+	uint8_t mask, cmp, zero = 0;
+	uint32_t bit;
+
+	rt_tcp_flags(&r->spec, &mask, &cmp, &bit);
 	nft_add_payload(x->r, NFT_PAYLOAD_TRANSPORT_HEADER, TCP_FLAGS_OFF, 1,
 			NFT_REG_1);
 	nft_add_bitwise(x->r, NFT_REG_1, &mask, &zero, 1);
-	nft_add_cmp(x->r, NFT_REG_1, cmp_op(r, VIPLB_M_SYN), &syn, 1);
+	nft_add_cmp(x->r, NFT_REG_1, cmp_op(r, bit), &cmp, 1);
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -360,15 +371,111 @@ static uint32_t ct_bits(uint8_t states)
 	return bits;
 }
 
-/* --ctstate, --state: one of the states, (state & bits) != 0. */
+/*
+ * --ctstate, --state: one of the states, (state & bits) != 0.  SNAT and
+ * DNAT (alone, rt_nft_refusal()) are bits of "ct status".
+ */
 static void x_ctstate(struct xlate *x, const struct rt_rule *r)
 {
-	uint32_t bits = ct_bits(r->spec.ctstate), zero = 0;
+	uint32_t bits = ct_bits(r->spec.ctstate), zero = 0, key = NFT_CT_STATE;
 	bool inv = r->spec.invert & VIPLB_M_CTSTATE;
 
-	nft_add_ct(x->r, NFT_CT_STATE, -1, NFT_REG_1);
+	if (r->spec.ctstate & (VIPLB_CTSTATE_SNAT | VIPLB_CTSTATE_DNAT)) {
+		key = NFT_CT_STATUS;
+		bits = rt_nft_nat_status(r->spec.ctstate);
+	}
+	nft_add_ct(x->r, key, -1, NFT_REG_1);
 	nft_add_bitwise(x->r, NFT_REG_1, &bits, &zero, 4);
 	nft_add_cmp(x->r, NFT_REG_1, inv ? NFT_CMP_EQ : NFT_CMP_NEQ, &zero, 4);
+}
+
+/*
+ * The options of -m conntrack besides --ctstate.  A packet without a
+ * conntrack entry matches none of these "ct" expressions; rt_nft_refusal()
+ * refuses the rules in which xt_conntrack would match it.  --ctexpire's
+ * seconds (of nf_ct_expires() / HZ) are the ms of "ct expiration" from
+ * N * 1000 to M * 1000 + 999.
+ */
+static void x_conntrack(struct xlate *x, const struct rt_rule *r)
+{
+	const struct viplb_rule_spec *s = &r->spec;
+	uint32_t m = s->ct_match, inv = s->ct_invert, zero = 0, i, v[2];
+	uint32_t len = x->af == AF_INET6 ? 16 : 4;
+	__be32 val[4], zero4[4] = { 0 };
+	uint16_t port[2];
+	uint8_t dir;
+
+	if (m & VIPLB_CT_PROTO) {
+		nft_add_ct(x->r, NFT_CT_PROTOCOL, -1, NFT_REG_1);
+		nft_add_cmp(x->r, NFT_REG_1,
+			    inv & VIPLB_CT_PROTO ? NFT_CMP_NEQ : NFT_CMP_EQ,
+			    &s->ct_proto, 1);
+	}
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		bool dst = i == VIPLB_CT_ORIG_DST || i == VIPLB_CT_REPL_DST;
+		uint32_t bit = VIPLB_CT_ORIGSRC << i, key, j;
+
+		if (!(m & bit))
+			continue;
+		if (x->af == AF_INET6)
+			key = dst ? NFT_CT_DST_IP6 : NFT_CT_SRC_IP6;
+		else
+			key = dst ? NFT_CT_DST_IP : NFT_CT_SRC_IP;
+		for (j = 0; j < 4; j++)
+			val[j] = s->ct_addr[i][j] & s->ct_mask[i][j];
+		dir = i < VIPLB_CT_REPL_SRC ? IP_CT_DIR_ORIGINAL :
+					      IP_CT_DIR_REPLY;
+		nft_add_ct(x->r, key, dir, NFT_REG_1);
+		nft_add_bitwise(x->r, NFT_REG_1, s->ct_mask[i], zero4, len);
+		nft_add_cmp(x->r, NFT_REG_1,
+			    inv & bit ? NFT_CMP_NEQ : NFT_CMP_EQ, val, len);
+	}
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		bool dst = i == VIPLB_CT_ORIG_DST || i == VIPLB_CT_REPL_DST;
+		uint32_t bit = VIPLB_CT_ORIGSRC_PORT << i;
+
+		if (!(m & bit))
+			continue;
+		dir = i < VIPLB_CT_REPL_SRC ? IP_CT_DIR_ORIGINAL :
+					      IP_CT_DIR_REPLY;
+		nft_add_ct(x->r, dst ? NFT_CT_PROTO_DST : NFT_CT_PROTO_SRC,
+			   dir, NFT_REG_1);
+		port[0] = htons(s->ct_port[i][0]);
+		port[1] = htons(s->ct_port[i][1]);
+		x_range(x, inv & bit, &port[0], &port[1], 2);
+	}
+	if (m & VIPLB_CT_STATUS) {
+		v[0] = s->ct_status; /* the kernel's IPS_* bits */
+		nft_add_ct(x->r, NFT_CT_STATUS, -1, NFT_REG_1);
+		nft_add_bitwise(x->r, NFT_REG_1, &v[0], &zero, 4);
+		nft_add_cmp(x->r, NFT_REG_1,
+			    inv & VIPLB_CT_STATUS ? NFT_CMP_EQ : NFT_CMP_NEQ,
+			    &zero, 4);
+	}
+	if (m & VIPLB_CT_EXPIRE) {
+		struct nftnl_expr *e;
+
+		nft_add_ct(x->r, NFT_CT_EXPIRATION, -1, NFT_REG_1);
+		e = nft_add_expr(x->r, "byteorder");
+		if (!e)
+			return;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP,
+				   NFT_BYTEORDER_HTON);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
+		rt_nft_expire_ms(s->ct_expire, v);
+		v[0] = htonl(v[0]);
+		v[1] = htonl(v[1]);
+		x_range(x, inv & VIPLB_CT_EXPIRE, &v[0], &v[1], 4);
+	}
+	if (m & VIPLB_CT_DIR) {
+		/* --ctdir ORIGINAL, and inverted REPLY */
+		dir = inv & VIPLB_CT_DIR ? IP_CT_DIR_REPLY : IP_CT_DIR_ORIGINAL;
+		nft_add_ct(x->r, NFT_CT_DIRECTION, -1, NFT_REG_1);
+		nft_add_cmp(x->r, NFT_REG_1, NFT_CMP_EQ, &dir, 1);
+	}
 }
 
 static void x_mark(struct xlate *x, const struct rt_rule *r)
@@ -427,14 +534,17 @@ static int x_match(struct xlate *x, const struct rt_rule *r, uint8_t kind)
 			x_port(x, r, true);
 		if (r->spec.match & VIPLB_M_DPORT)
 			x_port(x, r, false);
-		if (r->spec.match & VIPLB_M_SYN)
-			x_syn(x, r);
+		if (r->spec.match & (VIPLB_M_SYN | VIPLB_M_TCP_FLAGS))
+			x_tcp_flags(x, r);
 		return 0;
 	case RT_ORDER_MULTIPORT:
 		return x_mports(x, r);
 	case RT_ORDER_CONNTRACK:
 	case RT_ORDER_STATE:
-		x_ctstate(x, r);
+		if (r->spec.match & VIPLB_M_CTSTATE)
+			x_ctstate(x, r);
+		if (r->spec.match & VIPLB_M_CONNTRACK)
+			x_conntrack(x, r);
 		return 0;
 	case RT_ORDER_MARK:
 		x_mark(x, r);
@@ -454,15 +564,22 @@ static uint32_t reject_code(uint16_t af, uint32_t with)
 		[VIPLB_REJECT_HOST_UNREACH] = 1, /* ICMP_HOST_UNREACH */
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = 13, /* ICMP_PKT_FILTERED */
 		[VIPLB_REJECT_NET_UNREACH] = 0, /* ICMP_NET_UNREACH */
+		[VIPLB_REJECT_PROTO_UNREACH] = 2, /* ICMP_PROT_UNREACH */
+		[VIPLB_REJECT_NET_PROHIBITED] = 9, /* ICMP_NET_ANO */
+		[VIPLB_REJECT_HOST_PROHIBITED] = 10, /* ICMP_HOST_ANO */
 	};
 	static const uint8_t icmp6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = 4, /* ICMPV6_PORT_UNREACH */
 		[VIPLB_REJECT_HOST_UNREACH] = 3, /* ICMPV6_ADDR_UNREACH */
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = 1, /* ICMPV6_ADM_PROHIBITED */
 		[VIPLB_REJECT_NET_UNREACH] = 0, /* ICMPV6_NOROUTE */
+		[VIPLB_REJECT_POLICY_FAIL] = 5, /* ICMPV6_POLICY_FAIL */
+		[VIPLB_REJECT_REJECT_ROUTE] = 6, /* ICMPV6_REJECT_ROUTE */
 	};
 
-	return af == AF_INET6 ? icmp6[with] : icmp[with];
+	if (af == AF_INET6)
+		return with < ARRAY_SIZE(icmp6) ? icmp6[with] : 0;
+	return with < ARRAY_SIZE(icmp) ? icmp[with] : 0;
 }
 
 static uint32_t nat_flags(const struct viplb_rule_spec *s)

@@ -392,6 +392,38 @@ static unsigned int order_slot(uint8_t kind)
 }
 
 /* The matches r has, in the fixed order; returns how many. */
+const char *rt_port_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_UDPLITE:
+		return "udplite";
+	case IPPROTO_SCTP:
+		return "sctp";
+	case IPPROTO_DCCP:
+		return "dccp";
+	}
+	return NULL;
+}
+
+bool rt_tcp_flags(const struct viplb_rule_spec *s, uint8_t *mask,
+		  uint8_t *cmp, uint32_t *bit)
+{
+	if (s->match & VIPLB_M_SYN) {
+		*mask = RT_TCPF_FIN | RT_TCPF_SYN | RT_TCPF_RST | RT_TCPF_ACK;
+		*cmp = RT_TCPF_SYN;
+		*bit = VIPLB_M_SYN;
+		return true;
+	}
+	*mask = s->tcp_flags_mask;
+	*cmp = s->tcp_flags_cmp;
+	*bit = VIPLB_M_TCP_FLAGS;
+	return s->match & VIPLB_M_TCP_FLAGS;
+}
+
 static size_t default_order(const struct rt_rule *r, uint8_t *kinds)
 {
 	const struct viplb_rule_spec *s = &r->spec;
@@ -399,12 +431,13 @@ static size_t default_order(const struct rt_rule *r, uint8_t *kinds)
 
 	if (r->comment)
 		kinds[n++] = RT_ORDER_COMMENT;
-	if (s->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_SYN))
+	if (s->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_SYN |
+			 VIPLB_M_TCP_FLAGS))
 		kinds[n++] = s->proto == IPPROTO_UDP ? RT_ORDER_UDP :
 						       RT_ORDER_TCP;
 	if (s->match & VIPLB_M_MPORTS)
 		kinds[n++] = RT_ORDER_MULTIPORT;
-	if (s->match & VIPLB_M_CTSTATE)
+	if (s->match & (VIPLB_M_CTSTATE | VIPLB_M_CONNTRACK))
 		kinds[n++] = RT_ORDER_CONNTRACK;
 	if (s->match & VIPLB_M_MARK)
 		kinds[n++] = RT_ORDER_MARK;

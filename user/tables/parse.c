@@ -126,31 +126,30 @@ static const struct rt_optdef opts[] = {
 	  OPTF_INVERT },
 	{ "dports", 0, ARG_REQUIRED, MOD_MULTIPORT, O_DPORTS, OPTF_INVERT },
 	{ "ports", 0, ARG_REQUIRED, MOD_MULTIPORT, O_PORTS, OPTF_INVERT },
-	/* -m conntrack: only --ctstate */
+	/* -m conntrack */
 	{ "ctstate", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTSTATE, OPTF_INVERT },
-	{ "ctproto", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctproto", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTPROTO, OPTF_INVERT },
+	{ "ctorigsrc", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTORIGSRC,
 	  OPTF_INVERT },
-	{ "ctorigsrc", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctorigdst", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTORIGDST,
 	  OPTF_INVERT },
-	{ "ctorigdst", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctreplsrc", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTREPLSRC,
 	  OPTF_INVERT },
-	{ "ctreplsrc", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctrepldst", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTREPLDST,
 	  OPTF_INVERT },
-	{ "ctrepldst", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctorigsrcport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTORIGSRCPORT,
 	  OPTF_INVERT },
-	{ "ctorigsrcport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctorigdstport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTORIGDSTPORT,
 	  OPTF_INVERT },
-	{ "ctorigdstport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctreplsrcport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTREPLSRCPORT,
 	  OPTF_INVERT },
-	{ "ctreplsrcport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctrepldstport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTREPLDSTPORT,
 	  OPTF_INVERT },
-	{ "ctrepldstport", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctstatus", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTSTATUS,
 	  OPTF_INVERT },
-	{ "ctstatus", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
+	{ "ctexpire", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTEXPIRE,
 	  OPTF_INVERT },
-	{ "ctexpire", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED,
-	  OPTF_INVERT },
-	{ "ctdir", 0, ARG_REQUIRED, MOD_CONNTRACK, O_UNSUPPORTED, 0 },
+	{ "ctdir", 0, ARG_REQUIRED, MOD_CONNTRACK, O_CTDIR, 0 },
 	/* -m state */
 	{ "state", 0, ARG_REQUIRED, MOD_STATE, O_STATE, OPTF_INVERT },
 	/* -m statistic */
@@ -455,6 +454,10 @@ int rt_check_spec(uint16_t af, const struct rt_rule *r)
 	ok &= s->reject_with <= VIPLB_REJECT_MAX;
 	ok &= !(s->nat_flags & ~__VIPLB_NAT_F_ALL);
 	ok &= !(s->ctstate & ~__VIPLB_CTSTATE_ALL);
+	ok &= !(s->ct_match & ~__VIPLB_CT_ALL) &&
+	      !(s->ct_invert & ~s->ct_match) &&
+	      !(s->ct_status & ~__VIPLB_CTSTATUS_ALL);
+	ok &= !(s->match & VIPLB_M_CONNTRACK) == !s->ct_match;
 	ok &= s->n_mports <= VIPLB_MPORTS_MAX;
 	ok &= memchr(s->iif, 0, sizeof(s->iif)) &&
 	      memchr(s->oif, 0, sizeof(s->oif));

@@ -125,20 +125,22 @@ static int check_matches(struct parser *p)
 		return rt_param("-m udp needs -p udp");
 	/* A bare -m tcp: every source port, as iptables keeps it. */
 	if ((p->mods & (1U << MOD_TCP | 1U << MOD_UDP)) &&
-	    !(spec->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_SYN))) {
+	    !(spec->match & (VIPLB_M_SPORT | VIPLB_M_DPORT | VIPLB_M_SYN |
+			 VIPLB_M_TCP_FLAGS))) {
 		p->cmd->rule.spec.match |= VIPLB_M_SPORT;
 		p->cmd->rule.spec.sport[1] = 65535;
 	}
 	if (p->mods & (1U << MOD_MULTIPORT)) {
-		if (!tcp_or_udp(spec))
-			return rt_param("-m multiport needs -p tcp or -p udp");
+		if (!rtp_mport_proto(spec))
+			return rt_param(
+				"-m multiport needs -p tcp, udp, udplite, sctp or dccp");
 		if (!p->has_mport_opt)
 			return rt_param(
 				"-m multiport needs --sports, --dports or --ports");
 	}
 	if ((p->mods & (1U << MOD_CONNTRACK)) &&
-	    !(spec->match & VIPLB_M_CTSTATE))
-		return rt_param("-m conntrack needs --ctstate");
+	    !(spec->match & (VIPLB_M_CTSTATE | VIPLB_M_CONNTRACK)))
+		return rt_param("conntrack: At least one option is required");
 	if ((p->mods & (1U << MOD_STATE)) && !(spec->match & VIPLB_M_CTSTATE))
 		return rt_param("-m state needs --state");
 	if ((p->mods & (1U << MOD_COMMENT)) && !r->comment)

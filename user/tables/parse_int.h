@@ -82,6 +82,19 @@ enum rt_opt_id {
 	O_DPORTS,
 	O_PORTS,
 	O_CTSTATE,
+	O_CTPROTO,
+	/* In the order of enum viplb_ct_tuple. */
+	O_CTORIGSRC,
+	O_CTORIGDST,
+	O_CTREPLSRC,
+	O_CTREPLDST,
+	O_CTORIGSRCPORT,
+	O_CTORIGDSTPORT,
+	O_CTREPLSRCPORT,
+	O_CTREPLDSTPORT,
+	O_CTSTATUS,
+	O_CTEXPIRE,
+	O_CTDIR,
 	O_STATE,
 	O_MODE,
 	O_PROBABILITY,
@@ -117,14 +130,6 @@ struct rt_optdef {
 	uint8_t id;
 	uint8_t flags;
 };
-
-/* TCP flag bits as in the TCP header, for --tcp-flags. */
-#define TCPF_FIN 0x01
-#define TCPF_SYN 0x02
-#define TCPF_RST 0x04
-#define TCPF_PSH 0x08
-#define TCPF_ACK 0x10
-#define TCPF_URG 0x20
 
 struct parser {
 	const struct rt_parse_env *env;
@@ -169,17 +174,26 @@ int rtp_parse_rulenum(const char *s, unsigned int *num);
 int rtp_parse_protocol(const char *s, uint8_t *proto);
 /* "tcp" or "udp" for service names, NULL for other protocols. */
 const char *rtp_port_proto(const struct viplb_rule_spec *spec);
+/* The protocol of -m multiport (with ports), or NULL. */
+const char *rtp_mport_proto(const struct viplb_rule_spec *spec);
+/* rtp_parse_port_range()'s proto for service names of any protocol. */
+#define RTP_ANY_PROTO ""
 int rtp_parse_port_range(const char *s, const char *proto, uint16_t range[2]);
 int rtp_parse_mports(const char *s, const char *proto,
 		     struct viplb_rule_spec *spec);
 int rtp_parse_addr_mask(uint16_t af, const char *s, __be32 addr[4],
+			__be32 mask[4]);
+/* The same, the address kept as written (not masked), as xt_conntrack. */
+int rtp_parse_host_mask(uint16_t af, const char *s, __be32 addr[4],
 			__be32 mask[4]);
 int rtp_parse_nat_ports(const char *s, const char *whole,
 			struct viplb_rule_spec *spec);
 int rtp_parse_nat_range(uint16_t af, const char *s,
 			struct viplb_rule_spec *spec);
 int rtp_parse_iface(const char *s, char name[VIPLB_IFNAME_MAX]);
-int rtp_parse_ctstates(const char *s, uint8_t *states);
+int rtp_parse_ctstates(const char *s, bool nat_states, uint8_t *states);
+int rtp_parse_ctstatus(const char *s, uint8_t *status);
+int rtp_parse_u32_range(const char *s, uint32_t range[2]);
 int rtp_parse_mark(const char *s, bool mask_ok, uint32_t *val, uint32_t *mask);
 int rtp_parse_tcp_flags(const char *s, unsigned int *flags);
 int rtp_parse_reject(uint16_t af, const char *s, uint32_t *type);

@@ -285,6 +285,7 @@ static int port_option(struct parser *p, const char *arg, bool inv,
 
 static int tcp_flags_option(struct parser *p, const char *arg, bool inv)
 {
+	struct viplb_rule_spec *spec = &p->cmd->rule.spec;
 	unsigned int mask, comp;
 	const char *second = rtp_next_required_arg(p);
 
@@ -293,11 +294,18 @@ static int tcp_flags_option(struct parser *p, const char *arg, bool inv)
 	if (rtp_parse_tcp_flags(arg, &mask) ||
 	    rtp_parse_tcp_flags(second, &comp))
 		return RT_EPARAM;
-	/* Only what --syn means: SYN set, ACK RST FIN clear. */
-	if (mask != (TCPF_FIN | TCPF_SYN | TCPF_RST | TCPF_ACK) ||
-	    comp != TCPF_SYN)
-		return rt_param("unsupported option \"--tcp-flags\"");
-	set_match(&p->cmd->rule.spec, VIPLB_M_SYN, inv);
+	/* What --syn means (SYN set, ACK RST FIN clear) is --syn. */
+	if (mask == (RT_TCPF_FIN | RT_TCPF_SYN | RT_TCPF_RST | RT_TCPF_ACK) &&
+	    comp == RT_TCPF_SYN) {
+		set_match(spec, VIPLB_M_SYN, inv);
+		return 0;
+	}
+	/* No flag to look at, none wanted: every packet, as iptables. */
+	if (!mask && !comp && !inv)
+		return 0;
+	spec->tcp_flags_mask = mask;
+	spec->tcp_flags_cmp = comp;
+	set_match(spec, VIPLB_M_TCP_FLAGS, inv);
 	return 0;
 }
 
@@ -384,6 +392,68 @@ static int mark_target_option(struct parser *p, int id, const char *arg)
 		spec->set_mark_mask = 0;
 		break;
 	}
+	return 0;
+}
+
+/* The options of -m conntrack besides --ctstate (VIPLB_M_CONNTRACK). */
+static int conntrack_option(struct parser *p, int id, const char *arg,
+			    bool inv)
+{
+	struct viplb_rule_spec *spec = &p->cmd->rule.spec;
+	unsigned int i;
+	uint16_t bit;
+	int ret;
+
+	switch (id) {
+	case O_CTPROTO:
+		bit = VIPLB_CT_PROTO;
+		ret = rtp_parse_protocol(arg, &spec->ct_proto);
+		if (!ret && !spec->ct_proto)
+			ret = rt_param(inv ? "conntrack: condition would always match protocol" :
+					     "conntrack: rule would never match protocol");
+		break;
+	case O_CTORIGSRC:
+	case O_CTORIGDST:
+	case O_CTREPLSRC:
+	case O_CTREPLDST:
+		i = id - O_CTORIGSRC;
+		bit = VIPLB_CT_ORIGSRC << i;
+		ret = rtp_parse_host_mask(p->af, arg, spec->ct_addr[i],
+					  spec->ct_mask[i]);
+		break;
+	case O_CTORIGSRCPORT:
+	case O_CTORIGDSTPORT:
+	case O_CTREPLSRCPORT:
+	case O_CTREPLDSTPORT:
+		i = id - O_CTORIGSRCPORT;
+		bit = VIPLB_CT_ORIGSRC_PORT << i;
+		ret = rtp_parse_port_range(arg, RTP_ANY_PROTO, spec->ct_port[i]);
+		break;
+	case O_CTSTATUS:
+		bit = VIPLB_CT_STATUS;
+		ret = rtp_parse_ctstatus(arg, &spec->ct_status);
+		break;
+	case O_CTEXPIRE:
+		bit = VIPLB_CT_EXPIRE;
+		ret = rtp_parse_u32_range(arg, spec->ct_expire);
+		break;
+	default: /* O_CTDIR: ORIGINAL, or REPLY as the inverted bit */
+		bit = VIPLB_CT_DIR;
+		ret = 0;
+		if (!strcasecmp(arg, "REPLY"))
+			inv = true;
+		else if (strcasecmp(arg, "ORIGINAL"))
+			ret = rt_param("bad --ctdir " RT_Q
+				       " (ORIGINAL or REPLY)",
+				       quote_arg(arg));
+		break;
+	}
+	if (ret)
+		return ret;
+	spec->match |= VIPLB_M_CONNTRACK;
+	spec->ct_match |= bit;
+	if (inv)
+		spec->ct_invert |= bit;
 	return 0;
 }
 
@@ -576,7 +646,7 @@ int rtp_handle_option(struct parser *p, const struct rt_optdef *d,
 			return rt_param(
 				"only one of --sports, --dports and --ports per -m multiport");
 		p->has_mport_opt = true;
-		ret = rtp_parse_mports(arg, rtp_port_proto(spec), spec);
+		ret = rtp_parse_mports(arg, rtp_mport_proto(spec), spec);
 		if (ret)
 			return ret;
 		spec->mport_flags = d->id == O_SPORTS ? VIPLB_MPORT_SRC :
@@ -585,9 +655,23 @@ int rtp_handle_option(struct parser *p, const struct rt_optdef *d,
 								VIPLB_MPORT_DST;
 		set_match(spec, VIPLB_M_MPORTS, inv);
 		return 0;
+	case O_CTPROTO:
+	case O_CTORIGSRC:
+	case O_CTORIGDST:
+	case O_CTREPLSRC:
+	case O_CTREPLDST:
+	case O_CTORIGSRCPORT:
+	case O_CTORIGDSTPORT:
+	case O_CTREPLSRCPORT:
+	case O_CTREPLDSTPORT:
+	case O_CTSTATUS:
+	case O_CTEXPIRE:
+	case O_CTDIR:
+		return conntrack_option(p, d->id, arg, inv);
 	case O_CTSTATE:
 	case O_STATE:
-		ret = rtp_parse_ctstates(arg, &spec->ctstate);
+		ret = rtp_parse_ctstates(arg, d->id == O_CTSTATE,
+					 &spec->ctstate);
 		if (ret)
 			return ret;
 		set_match(spec, VIPLB_M_CTSTATE, inv);

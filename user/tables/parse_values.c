@@ -129,6 +129,17 @@ const char *rtp_port_proto(const struct viplb_rule_spec *spec)
 	return NULL;
 }
 
+/*
+ * The protocol of -m multiport, as xt_multiport: tcp, udp, udplite, sctp
+ * or dccp (their ports are at the same offsets), else NULL.
+ */
+const char *rtp_mport_proto(const struct viplb_rule_spec *spec)
+{
+	if (!(spec->match & VIPLB_M_PROTO) || (spec->invert & VIPLB_M_PROTO))
+		return NULL;
+	return rt_port_proto_name(spec->proto);
+}
+
 /* Ports */
 
 static bool port_value(const char *s, const char *proto, uint16_t *port)
@@ -142,24 +153,7 @@ static bool port_value(const char *s, const char *proto, uint16_t *port)
 	}
 	if (!proto || !*s)
 		return false;
-	se = getservbyname(s, proto);
-	if (!se)
-		return false;
-	*port = ntohs(se->s_port);
-	return true;
-}
-
-/* A port of a NAT target: a number, or a service name of any protocol. */
-static bool nat_port_value(const char *s, uint16_t *port)
-{
-	unsigned long long v;
-	struct servent *se;
-
-	if (rtp_parse_number(s, 65535, &v)) {
-		*port = v;
-		return true;
-	}
-	se = *s ? getservbyname(s, NULL) : NULL;
+	se = getservbyname(s, *proto ? proto : NULL);
 	if (!se)
 		return false;
 	*port = ntohs(se->s_port);
@@ -286,13 +280,12 @@ static void prefix_mask(uint16_t af, unsigned int len, __be32 mask[4])
 }
 
 /* -s and -d: ADDR[/LEN|/MASK] of the family, the address masked. */
-int rtp_parse_addr_mask(uint16_t af, const char *s, __be32 addr[4],
+int rtp_parse_host_mask(uint16_t af, const char *s, __be32 addr[4],
 			__be32 mask[4])
 {
 	char buf[INET6_ADDRSTRLEN + 64], *slash;
 	unsigned long long len;
 	uint32_t a4;
-	int i;
 
 	if (strchr(s, ','))
 		return rt_param("unsupported address list " RT_Q
@@ -326,12 +319,20 @@ int rtp_parse_addr_mask(uint16_t af, const char *s, __be32 addr[4],
 		return rt_param("bad mask " RT_Q " in " RT_Q, quote_arg(slash),
 				quote_arg(s));
 	}
-	for (i = 0; i < 4; i++)
-		addr[i] &= mask[i];
 	return 0;
 
 bad_addr:
 	return rt_param("bad address " RT_Q, quote_arg(s));
+}
+
+int rtp_parse_addr_mask(uint16_t af, const char *s, __be32 addr[4],
+			__be32 mask[4])
+{
+	int i, ret = rtp_parse_host_mask(af, s, addr, mask);
+
+	for (i = 0; i < 4; i++)
+		addr[i] &= mask[i];
+	return ret;
 }
 
 /* An address of a NAT range: exact syntax, no host names. */
@@ -346,15 +347,15 @@ static int addr_cmp(const __be32 a[4], const __be32 b[4])
 	return memcmp(a, b, 16);
 }
 
-/* "P" or "P-Q" of NAT targets (ports may be service names), in whole. */
+/*
+ * "P" or "P-Q" of NAT targets (ports may be service names), in whole; for
+ * DNAT also "P-Q/B" (port B and up map to P and up, B may be a name).
+ */
 int rtp_parse_nat_ports(const char *s, const char *whole,
 			struct viplb_rule_spec *spec)
 {
-	char buf[128], *dash;
+	char buf[128], *dash, *slash;
 
-	if (strchr(s, '/'))
-		return rt_param("unsupported port offset in " RT_Q,
-				quote_arg(s));
 	if (strchr(s, ':'))
 		return rt_param("bad port range " RT_Q " (use P-Q)",
 				quote_arg(s));
@@ -365,24 +366,34 @@ int rtp_parse_nat_ports(const char *s, const char *whole,
 	 * As iptables: one number or service name (which may hold a dash:
 	 * "ftp-data"), else a range of two numbers ("ftp-ssh" is neither).
 	 */
-	if (nat_port_value(buf, &spec->nat_port_min)) {
+	if (port_value(buf, RTP_ANY_PROTO, &spec->nat_port_min)) {
 		spec->nat_port_max = spec->nat_port_min;
 	} else {
 		dash = strchr(buf, '-');
 		if (!dash)
 			return rt_param("bad port " RT_Q, quote_arg(s));
 		*dash++ = '\0';
+		slash = strchr(dash, '/');
+		if (slash)
+			*slash++ = '\0';
 		if (!port_value(buf, NULL, &spec->nat_port_min) ||
 		    !port_value(dash, NULL, &spec->nat_port_max))
 			return rt_param("bad port range " RT_Q, quote_arg(s));
+		if (slash && spec->verdict != VIPLB_V_DNAT)
+			return rt_param("a port offset (" RT_Q
+					") is for DNAT only",
+					quote_arg(s));
+		if (slash &&
+		    (!port_value(slash, RTP_ANY_PROTO, &spec->nat_port_base) ||
+		     !spec->nat_port_base))
+			return rt_param("bad base port " RT_Q " in " RT_Q,
+					quote_arg(slash), quote_arg(whole));
+		if (slash)
+			spec->nat_flags |= VIPLB_NAT_F_PORT_OFFSET;
 	}
 	if (spec->nat_port_min > spec->nat_port_max)
 		return rt_param("bad port range " RT_Q " (min > max)",
 				quote_arg(s));
-	/* iptables takes it; the module does not. */
-	if (!spec->nat_port_min)
-		return rt_param("unsupported NAT port 0 in " RT_Q,
-				quote_arg(whole));
 	spec->nat_flags |= VIPLB_NAT_F_PORTS;
 	return 0;
 }
@@ -461,7 +472,8 @@ int rtp_parse_iface(const char *s, char name[VIPLB_IFNAME_MAX])
 	return 0;
 }
 
-int rtp_parse_ctstates(const char *s, uint8_t *states)
+/* --ctstate (nat_states: SNAT and DNAT too) and --state. */
+int rtp_parse_ctstates(const char *s, bool nat_states, uint8_t *states)
 {
 	static const struct {
 		const char *name;
@@ -472,9 +484,11 @@ int rtp_parse_ctstates(const char *s, uint8_t *states)
 		{ "ESTABLISHED", VIPLB_CTSTATE_ESTABLISHED },
 		{ "RELATED", VIPLB_CTSTATE_RELATED },
 		{ "UNTRACKED", VIPLB_CTSTATE_UNTRACKED },
+		{ "SNAT", VIPLB_CTSTATE_SNAT },
+		{ "DNAT", VIPLB_CTSTATE_DNAT },
 	};
 	char buf[256], *item, *next;
-	size_t i;
+	size_t i, n = ARRAY_SIZE(names) - (nat_states ? 0 : 2);
 
 	if (strlen(s) >= sizeof(buf))
 		return rt_param("bad state " RT_Q, quote_arg(s));
@@ -484,19 +498,78 @@ int rtp_parse_ctstates(const char *s, uint8_t *states)
 		next = strchr(item, ',');
 		if (next)
 			*next++ = '\0';
+		for (i = 0; i < n; i++)
+			if (!strcasecmp(item, names[i].name))
+				break;
+		if (i == n)
+			return rt_param("bad state " RT_Q, quote_arg(item));
+		*states |= names[i].bit;
+	}
+	return 0;
+}
+
+/* --ctstatus: NONE (no bit) or some of the others. */
+int rtp_parse_ctstatus(const char *s, uint8_t *status)
+{
+	static const struct {
+		const char *name;
+		uint8_t bit;
+	} names[] = {
+		{ "NONE", 0 },
+		{ "EXPECTED", VIPLB_CTSTATUS_EXPECTED },
+		{ "SEEN_REPLY", VIPLB_CTSTATUS_SEEN_REPLY },
+		{ "ASSURED", VIPLB_CTSTATUS_ASSURED },
+		{ "CONFIRMED", VIPLB_CTSTATUS_CONFIRMED },
+	};
+	char buf[256], *item, *next;
+	size_t i;
+
+	if (strlen(s) >= sizeof(buf))
+		return rt_param("bad ctstatus " RT_Q, quote_arg(s));
+	strcpy(buf, s);
+	*status = 0;
+	for (item = buf; item; item = next) {
+		next = strchr(item, ',');
+		if (next)
+			*next++ = '\0';
 		for (i = 0; i < ARRAY_SIZE(names); i++)
 			if (!strcasecmp(item, names[i].name))
 				break;
-		if (i < ARRAY_SIZE(names)) {
-			*states |= names[i].bit;
-			continue;
-		}
-		if (!strcasecmp(item, "SNAT") || !strcasecmp(item, "DNAT"))
-			return rt_param("unsupported state " RT_Q,
-					quote_arg(item));
-		return rt_param("bad state " RT_Q, quote_arg(item));
+		if (i == ARRAY_SIZE(names))
+			return rt_param("bad ctstatus " RT_Q, quote_arg(item));
+		*status |= names[i].bit;
 	}
 	return 0;
+}
+
+/*
+ * --ctexpire: "N", "N:M", ":M", "N:" or ":" of 32-bit numbers.  As the
+ * newer iptables (Debian's 1.8.9 takes it), N > M is refused.
+ */
+int rtp_parse_u32_range(const char *s, uint32_t range[2])
+{
+	char buf[64], *colon;
+	unsigned long long lo = 0, hi = UINT32_MAX;
+
+	if (strlen(s) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, s);
+	colon = strchr(buf, ':');
+	if (colon)
+		*colon++ = '\0';
+	if ((*buf || !colon) && !rtp_parse_number(buf, UINT32_MAX, &lo))
+		goto bad;
+	if (!colon)
+		hi = lo;
+	else if (*colon && !rtp_parse_number(colon, UINT32_MAX, &hi))
+		goto bad;
+	if (lo > hi)
+		return rt_param("bad range " RT_Q " (min > max)", quote_arg(s));
+	range[0] = lo;
+	range[1] = hi;
+	return 0;
+bad:
+	return rt_param("bad value " RT_Q, quote_arg(s));
 }
 
 /* MARK values: "V" or "V/M" (M defaults to all ones). */
@@ -529,8 +602,8 @@ int rtp_parse_tcp_flags(const char *s, unsigned int *flags)
 		const char *name;
 		unsigned int bits;
 	} names[] = {
-		{ "FIN", TCPF_FIN }, { "SYN", TCPF_SYN }, { "RST", TCPF_RST },
-		{ "PSH", TCPF_PSH }, { "ACK", TCPF_ACK }, { "URG", TCPF_URG },
+		{ "FIN", RT_TCPF_FIN }, { "SYN", RT_TCPF_SYN }, { "RST", RT_TCPF_RST },
+		{ "PSH", RT_TCPF_PSH }, { "ACK", RT_TCPF_ACK }, { "URG", RT_TCPF_URG },
 		{ "ALL", 0x3f },     { "NONE", 0 },
 	};
 	char buf[128], *item, *next;
@@ -563,10 +636,11 @@ struct reject_name {
 static const struct reject_name reject4[] = {
 	{ "icmp-net-unreachable", "net-unreach", VIPLB_REJECT_NET_UNREACH },
 	{ "icmp-host-unreachable", "host-unreach", VIPLB_REJECT_HOST_UNREACH },
-	{ "icmp-proto-unreachable", "proto-unreach", -1 },
+	{ "icmp-proto-unreachable", "proto-unreach",
+	  VIPLB_REJECT_PROTO_UNREACH },
 	{ "icmp-port-unreachable", "port-unreach", VIPLB_REJECT_PORT_UNREACH },
-	{ "icmp-net-prohibited", "net-prohib", -1 },
-	{ "icmp-host-prohibited", "host-prohib", -1 },
+	{ "icmp-net-prohibited", "net-prohib", VIPLB_REJECT_NET_PROHIBITED },
+	{ "icmp-host-prohibited", "host-prohib", VIPLB_REJECT_HOST_PROHIBITED },
 	{ "tcp-reset", "tcp-rst", VIPLB_REJECT_TCP_RESET },
 	{ "icmp-admin-prohibited", "admin-prohib",
 	  VIPLB_REJECT_ADMIN_PROHIBITED },
@@ -579,8 +653,8 @@ static const struct reject_name reject6[] = {
 	{ "icmp6-addr-unreachable", "addr-unreach", VIPLB_REJECT_HOST_UNREACH },
 	{ "icmp6-port-unreachable", "port-unreach", VIPLB_REJECT_PORT_UNREACH },
 	{ "tcp-reset", NULL, VIPLB_REJECT_TCP_RESET },
-	{ "icmp6-policy-fail", "policy-fail", -1 },
-	{ "icmp6-reject-route", "reject-route", -1 },
+	{ "icmp6-policy-fail", "policy-fail", VIPLB_REJECT_POLICY_FAIL },
+	{ "icmp6-reject-route", "reject-route", VIPLB_REJECT_REJECT_ROUTE },
 };
 
 int rtp_parse_reject(uint16_t af, const char *s, uint32_t *type)

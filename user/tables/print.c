@@ -54,10 +54,73 @@ static void save_range(struct rt_text *tx, const char *opt,
 		rtpr_tx_add(tx, ":%u", range[1]);
 }
 
+/*
+ * The options of -m conntrack besides --ctstate, in xt_conntrack's order:
+ * "--ctproto 6" in save lines (pfx "--"), "ctproto 6" in -L.
+ */
+static void tx_conntrack(struct rt_text *tx, uint16_t af,
+			 const struct viplb_rule_spec *s, const char *pfx,
+			 bool numeric)
+{
+	static const char *const tuple[VIPLB_CT_TUPLES] = {
+		"orig", "orig", "repl", "repl"
+	};
+	unsigned int m = s->ct_match, inv = s->ct_invert, i;
+	static const __be32 zero[4];
+
+	if (m & VIPLB_CT_PROTO)
+		rtpr_tx_add(tx, "%s %sctproto %u",
+			    (inv & VIPLB_CT_PROTO) ? " !" : "", pfx,
+			    s->ct_proto);
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		unsigned int bit = VIPLB_CT_ORIGSRC << i;
+
+		if (!(m & bit))
+			continue;
+		rtpr_tx_add(tx, "%s %sct%s%s ", (inv & bit) ? " !" : "", pfx,
+			    tuple[i], i % 2 ? "dst" : "src");
+		if (!numeric && !memcmp(s->ct_addr[i], zero, sizeof(zero))) {
+			rtpr_tx_add(tx, "anywhere");
+			continue;
+		}
+		rtpr_tx_addr(tx, af, s->ct_addr[i]);
+		rtpr_tx_mask(tx, af, s->ct_mask[i], true);
+	}
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		unsigned int bit = VIPLB_CT_ORIGSRC_PORT << i;
+
+		if (!(m & bit))
+			continue;
+		rtpr_tx_add(tx, "%s %sct%s%sport %u", (inv & bit) ? " !" : "",
+			    pfx, tuple[i], i % 2 ? "dst" : "src",
+			    s->ct_port[i][0]);
+		if (s->ct_port[i][1] != s->ct_port[i][0])
+			rtpr_tx_add(tx, ":%u", s->ct_port[i][1]);
+	}
+	if (m & VIPLB_CT_STATUS) {
+		rtpr_tx_add(tx, "%s %sctstatus ",
+			    (inv & VIPLB_CT_STATUS) ? " !" : "", pfx);
+		rtpr_tx_ctstatus(tx, s->ct_status);
+	}
+	if (m & VIPLB_CT_EXPIRE) {
+		rtpr_tx_add(tx, "%s %sctexpire %u",
+			    (inv & VIPLB_CT_EXPIRE) ? " !" : "", pfx,
+			    s->ct_expire[0]);
+		if (s->ct_expire[1] != s->ct_expire[0])
+			rtpr_tx_add(tx, ":%u", s->ct_expire[1]);
+	}
+	if (m & VIPLB_CT_DIR)
+		rtpr_tx_add(tx, " %sctdir %s", pfx,
+			    (inv & VIPLB_CT_DIR) ? "REPLY" : "ORIGINAL");
+}
+
 /* One match of save_matches(), of kind k (enum rt_order_kind). */
-static void save_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k)
+static void save_match(struct rt_text *tx, uint16_t af,
+		       const struct rt_rule *r, uint8_t k)
 {
 	const struct viplb_rule_spec *s = &r->spec;
+	uint8_t mask, cmp;
+	uint32_t bit;
 
 	switch (k) {
 	case RT_ORDER_COMMENT:
@@ -76,9 +139,12 @@ static void save_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k)
 			rtpr_tx_add(tx, "%s", neg(s, VIPLB_M_DPORT));
 			save_range(tx, "--dport", s->dport);
 		}
-		if (s->match & VIPLB_M_SYN)
-			rtpr_tx_add(tx, "%s --tcp-flags FIN,SYN,RST,ACK SYN",
-				    neg(s, VIPLB_M_SYN));
+		if (rt_tcp_flags(s, &mask, &cmp, &bit)) {
+			rtpr_tx_add(tx, "%s --tcp-flags ", neg(s, bit));
+			rtpr_tx_tcp_flags(tx, mask);
+			rtpr_tx_add(tx, " ");
+			rtpr_tx_tcp_flags(tx, cmp);
+		}
 		break;
 	case RT_ORDER_MULTIPORT:
 		rtpr_tx_add(tx, " -m multiport%s --%s ", neg(s, VIPLB_M_MPORTS),
@@ -87,11 +153,15 @@ static void save_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k)
 		break;
 	case RT_ORDER_CONNTRACK:
 	case RT_ORDER_STATE:
-		rtpr_tx_add(tx,
-			    k == RT_ORDER_STATE ? " -m state%s --state " :
-						  " -m conntrack%s --ctstate ",
-			    neg(s, VIPLB_M_CTSTATE));
-		rtpr_tx_ctstates(tx, s->ctstate);
+		rtpr_tx_add(tx, " -m %s",
+			    k == RT_ORDER_STATE ? "state" : "conntrack");
+		if (s->match & VIPLB_M_CTSTATE) {
+			rtpr_tx_add(tx, "%s --%s ", neg(s, VIPLB_M_CTSTATE),
+				    k == RT_ORDER_STATE ? "state" : "ctstate");
+			rtpr_tx_ctstates(tx, s->ctstate);
+		}
+		if (s->match & VIPLB_M_CONNTRACK)
+			tx_conntrack(tx, af, s, "--", true);
 		break;
 	case RT_ORDER_MARK:
 		rtpr_tx_add(tx, " -m mark%s --mark 0x%x", neg(s, VIPLB_M_MARK),
@@ -117,13 +187,14 @@ static void save_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k)
 }
 
 /* The matches in the order they were written (see tables.h). */
-static void save_matches(struct rt_text *tx, const struct rt_rule *r)
+static void save_matches(struct rt_text *tx, uint16_t af,
+			 const struct rt_rule *r)
 {
 	uint8_t kinds[RT_ORDER_KINDS];
 	size_t n = rt_match_order(r, kinds), i;
 
 	for (i = 0; i < n; i++)
-		save_match(tx, r, kinds[i]);
+		save_match(tx, af, r, kinds[i]);
 }
 
 static void save_nat_flags(struct rt_text *tx, uint32_t flags)
@@ -210,7 +281,7 @@ void rt_text_rule(struct rt_text *tx, const struct rt_table *t,
 	if (s->match & VIPLB_M_PROTO)
 		rtpr_tx_add(tx, "%s -p %s", neg(s, VIPLB_M_PROTO),
 			    rtpr_proto_name(s->proto, 0, buf, sizeof(buf)));
-	save_matches(tx, r);
+	save_matches(tx, t->af, r);
 	/* -S -v: the counters go before the target, as in iptables. */
 	if (counters)
 		rtpr_tx_add(tx, " -c %" PRIu64 " %" PRIu64, r->pkts, r->bytes);
@@ -361,11 +432,13 @@ static void list_ports(struct rt_text *tx, const char *name,
 }
 
 /* One match of list_matches(), of kind k (enum rt_order_kind). */
-static void list_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k,
-		       bool numeric)
+static void list_match(struct rt_text *tx, uint16_t af,
+		       const struct rt_rule *r, uint8_t k, bool numeric)
 {
 	const struct viplb_rule_spec *s = &r->spec;
 	const char *inv;
+	uint8_t mask, cmp;
+	uint32_t bit;
 
 	switch (k) {
 	case RT_ORDER_COMMENT:
@@ -381,11 +454,17 @@ static void list_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k,
 		if (s->match & VIPLB_M_DPORT)
 			list_ports(tx, "dpt", s, VIPLB_M_DPORT, s->dport,
 				   numeric);
-		if (s->match & VIPLB_M_SYN)
-			rtpr_tx_add(tx, " flags:%s%s",
-				    (s->invert & VIPLB_M_SYN) ? "!" : "",
-				    numeric ? "0x17/0x02" :
-					      "FIN,SYN,RST,ACK/SYN");
+		if (rt_tcp_flags(s, &mask, &cmp, &bit)) {
+			rtpr_tx_add(tx, " flags:%s",
+				    (s->invert & bit) ? "!" : "");
+			if (numeric) {
+				rtpr_tx_add(tx, "0x%02X/0x%02X", mask, cmp);
+			} else {
+				rtpr_tx_tcp_flags(tx, mask);
+				rtpr_tx_add(tx, "/");
+				rtpr_tx_tcp_flags(tx, cmp);
+			}
+		}
 		break;
 	case RT_ORDER_MULTIPORT:
 		rtpr_tx_add(tx, " multiport %s %s",
@@ -395,10 +474,14 @@ static void list_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k,
 		break;
 	case RT_ORDER_CONNTRACK:
 	case RT_ORDER_STATE:
-		rtpr_tx_add(tx, "%s %s ",
-			    (s->invert & VIPLB_M_CTSTATE) ? " !" : "",
-			    k == RT_ORDER_STATE ? "state" : "ctstate");
-		rtpr_tx_ctstates(tx, s->ctstate);
+		if (s->match & VIPLB_M_CTSTATE) {
+			rtpr_tx_add(tx, "%s %s ",
+				    (s->invert & VIPLB_M_CTSTATE) ? " !" : "",
+				    k == RT_ORDER_STATE ? "state" : "ctstate");
+			rtpr_tx_ctstates(tx, s->ctstate);
+		}
+		if (s->match & VIPLB_M_CONNTRACK)
+			tx_conntrack(tx, af, s, "", numeric);
 		break;
 	case RT_ORDER_MARK:
 		rtpr_tx_add(tx, " mark match %s0x%x",
@@ -423,14 +506,14 @@ static void list_match(struct rt_text *tx, const struct rt_rule *r, uint8_t k,
 	}
 }
 
-static void list_matches(struct rt_text *tx, const struct rt_rule *r,
-			 bool numeric)
+static void list_matches(struct rt_text *tx, uint16_t af,
+			 const struct rt_rule *r, bool numeric)
 {
 	uint8_t kinds[RT_ORDER_KINDS];
 	size_t n = rt_match_order(r, kinds), i;
 
 	for (i = 0; i < n; i++)
-		list_match(tx, r, kinds[i], numeric);
+		list_match(tx, af, r, kinds[i], numeric);
 }
 
 static void list_nat_flags(struct rt_text *tx, uint32_t flags)
@@ -544,7 +627,7 @@ static void list_rule(struct rt_text *tx, const struct rt_table *t,
 		rtpr_tx_add(tx, "  ");
 	if (s->verdict == VIPLB_V_GOTO)
 		rtpr_tx_add(tx, "[goto] ");
-	list_matches(tx, r, numeric);
+	list_matches(tx, t->af, r, numeric);
 	list_target(tx, t->af, s);
 }
 

@@ -27,7 +27,7 @@ const char *rtpr_reject_name(uint16_t af, uint32_t type);
 /* The protocol as iptables prints it in format fmt (RT_FMT_*). */
 const char *rtpr_proto_name(uint8_t proto, unsigned int fmt, char *buf,
 			    size_t len);
-/* "tcp", "udp" or NULL: the protocol of port names. */
+/* The protocol of port names: tcp, udp (multiport: udplite, sctp, dccp). */
 const char *rtpr_spec_proto_str(const struct viplb_rule_spec *s);
 void rtpr_tx_port(struct rt_text *tx, uint16_t port, const char *proto,
 		  bool numeric);
@@ -45,7 +45,18 @@ void rtpr_tx_nat_range(struct rt_text *tx, uint16_t af,
 void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s);
 
 /* Other values */
+struct rtpr_bit_name {
+	uint32_t bit;
+	const char *name;
+};
+
+/* The names of the bits set, in the table's order, joined by sep. */
+void rtpr_tx_bit_names(struct rt_text *tx, uint32_t bits,
+		       const struct rtpr_bit_name *names, size_t n,
+		       const char *sep);
+void rtpr_tx_tcp_flags(struct rt_text *tx, uint8_t flags);
 void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states);
+void rtpr_tx_ctstatus(struct rt_text *tx, uint8_t status);
 const char *rtpr_mports_kind(uint8_t flags);
 void rtpr_tx_mports(struct rt_text *tx, const struct viplb_rule_spec *s,
 		    bool numeric);

@@ -14,9 +14,32 @@
 #include "tables.h"
 #include "util.h"
 
+/*
+ * --ctstate with other -m conntrack options: without a conntrack entry,
+ * xt_conntrack matches when the state does (INVALID, UNTRACKED, or a
+ * negated state); nf_tables' ct expressions never match then.
+ */
+static bool ct_state_without_entry(const struct viplb_rule_spec *s)
+{
+	return (s->match & VIPLB_M_CTSTATE) &&
+	       ((s->invert & VIPLB_M_CTSTATE) ||
+		(s->ctstate &
+		 (VIPLB_CTSTATE_INVALID | VIPLB_CTSTATE_UNTRACKED)));
+}
+
 const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r)
 {
+	const struct viplb_rule_spec *s = &r->spec;
+	uint8_t nat_states = VIPLB_CTSTATE_SNAT | VIPLB_CTSTATE_DNAT;
+
 	(void)t;
+	if ((s->ctstate & nat_states) &&
+	    ((s->ctstate & ~nat_states) || (s->invert & VIPLB_M_CTSTATE)))
+		return "nf_tables: --ctstate SNAT or DNAT works there only without other states and without \"!\"";
+	if (s->nat_flags & VIPLB_NAT_F_PORT_OFFSET)
+		return "nf_tables: a DNAT port offset (\"/N\") has no nf_tables form";
+	if ((s->match & VIPLB_M_CONNTRACK) && ct_state_without_entry(s))
+		return "nf_tables: -m conntrack options besides a --ctstate that matches packets without conntrack (INVALID, UNTRACKED or \"!\") have no nf_tables form";
 	if ((r->spec.match & r->spec.invert & VIPLB_M_IIF) &&
 	    !strcmp(r->spec.iif, "+"))
 		return "\"! -i +\" (no input interface) has no nf_tables form";
@@ -24,6 +47,23 @@ const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r)
 	    !strcmp(r->spec.oif, "+"))
 		return "\"! -o +\" (no output interface) has no nf_tables form";
 	return NULL;
+}
+
+/* The "ct status" bits of --ctstate SNAT and DNAT. */
+uint32_t rt_nft_nat_status(uint8_t ctstate)
+{
+	return (ctstate & VIPLB_CTSTATE_SNAT ? RT_NFT_CT_STATUS_SNAT : 0) |
+	       (ctstate & VIPLB_CTSTATE_DNAT ? RT_NFT_CT_STATUS_DNAT : 0);
+}
+
+/* The ms of "ct expiration" in which --ctexpire's seconds hold. */
+void rt_nft_expire_ms(const uint32_t secs[2], uint32_t ms[2])
+{
+	uint64_t lo = (uint64_t)secs[0] * 1000,
+		 hi = ((uint64_t)secs[1] + 1) * 1000 - 1;
+
+	ms[0] = lo > UINT32_MAX ? UINT32_MAX : lo;
+	ms[1] = hi > UINT32_MAX ? UINT32_MAX : hi;
 }
 
 static const char *nft_table_name(uint32_t id)
@@ -138,34 +178,132 @@ static void tx_mports(struct rt_text *tx, const struct rt_rule *r)
 
 static void tx_ctstate(struct rt_text *tx, const struct rt_rule *r)
 {
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {
+	static const struct rtpr_bit_name names[] = {
 		{ VIPLB_CTSTATE_INVALID, "invalid" },
 		{ VIPLB_CTSTATE_ESTABLISHED, "established" },
 		{ VIPLB_CTSTATE_RELATED, "related" },
 		{ VIPLB_CTSTATE_NEW, "new" },
 		{ VIPLB_CTSTATE_UNTRACKED, "untracked" },
 	};
-	const char *sep = "";
-	size_t i;
 
 	rtpr_tx_add(tx, "ct state & (");
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (r->spec.ctstate & names[i].bit) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
-			sep = " | ";
-		}
-	}
+	rtpr_tx_bit_names(tx, r->spec.ctstate, names, ARRAY_SIZE(names),
+			  " | ");
 	rtpr_tx_add(tx, ") %s 0 ",
 		    (r->spec.invert & VIPLB_M_CTSTATE) ? "==" : "!=");
 }
 
-static void tx_match(struct rt_text *tx, const struct rt_rule *r,
-		     uint8_t kind)
+/* "ct status" names of the --ctstatus bits and of SNAT, DNAT. */
+static void tx_ct_status(struct rt_text *tx, uint32_t bits, bool inv)
+{
+	static const struct rtpr_bit_name names[] = {
+		{ VIPLB_CTSTATUS_EXPECTED, "expected" },
+		{ VIPLB_CTSTATUS_SEEN_REPLY, "seen-reply" },
+		{ VIPLB_CTSTATUS_ASSURED, "assured" },
+		{ VIPLB_CTSTATUS_CONFIRMED, "confirmed" },
+		{ RT_NFT_CT_STATUS_SNAT, "snat" },
+		{ RT_NFT_CT_STATUS_DNAT, "dnat" },
+	};
+
+	if (!bits) {
+		rtpr_tx_add(tx, "ct status & 0x0 %s 0 ", inv ? "==" : "!=");
+		return;
+	}
+	rtpr_tx_add(tx, "ct status & (");
+	rtpr_tx_bit_names(tx, bits, names, ARRAY_SIZE(names), " | ");
+	rtpr_tx_add(tx, ") %s 0 ", inv ? "==" : "!=");
+}
+
+/* nft's parser takes "ct expiration" ms up to here (nft 1.0.6). */
+#define NFT_TEXT_MS_MAX 42949672U
+
+/*
+ * The -m conntrack options besides --ctstate, as x_conntrack() of
+ * user/nft/rules.c loads them.  Past what nft's parser takes in ms, the
+ * --ctexpire bounds print in whole seconds.
+ */
+static void tx_conntrack_nft(struct rt_text *tx, const struct rt_table *t,
+			     const struct viplb_rule_spec *s)
+{
+	static const char *const dir[VIPLB_CT_TUPLES] = {
+		"original", "original", "reply", "reply"
+	};
+	unsigned int m = s->ct_match, inv = s->ct_invert, i, j;
+	const char *ip = t->af == AF_INET6 ? "ip6" : "ip";
+	uint32_t ms[2];
+	__be32 val[4];
+
+	if (m & VIPLB_CT_PROTO)
+		rtpr_tx_add(tx, "ct protocol %s%u ",
+			    inv & VIPLB_CT_PROTO ? "!= " : "", s->ct_proto);
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		unsigned int bit = VIPLB_CT_ORIGSRC << i;
+
+		if (!(m & bit))
+			continue;
+		for (j = 0; j < 4; j++)
+			val[j] = s->ct_addr[i][j] & s->ct_mask[i][j];
+		rtpr_tx_add(tx, "ct %s %s %s & ", dir[i], ip,
+			    i % 2 ? "daddr" : "saddr");
+		rtpr_tx_addr(tx, t->af, s->ct_mask[i]);
+		rtpr_tx_add(tx, " %s ", inv & bit ? "!=" : "==");
+		rtpr_tx_addr(tx, t->af, val);
+		rtpr_tx_add(tx, " ");
+	}
+	for (i = 0; i < VIPLB_CT_TUPLES; i++) {
+		unsigned int bit = VIPLB_CT_ORIGSRC_PORT << i;
+
+		if (!(m & bit))
+			continue;
+		rtpr_tx_add(tx, "ct %s %s %s%u", dir[i],
+			    i % 2 ? "proto-dst" : "proto-src",
+			    inv & bit ? "!= " : "", s->ct_port[i][0]);
+		if (s->ct_port[i][1] != s->ct_port[i][0])
+			rtpr_tx_add(tx, "-%u", s->ct_port[i][1]);
+		rtpr_tx_add(tx, " ");
+	}
+	if (m & VIPLB_CT_STATUS)
+		tx_ct_status(tx, s->ct_status, inv & VIPLB_CT_STATUS);
+	if (m & VIPLB_CT_EXPIRE) {
+		rt_nft_expire_ms(s->ct_expire, ms);
+		rtpr_tx_add(tx, "ct expiration %s",
+			    inv & VIPLB_CT_EXPIRE ? "!= " : "");
+		if (ms[1] <= NFT_TEXT_MS_MAX)
+			rtpr_tx_add(tx, "%ums-%ums ", ms[0], ms[1]);
+		else
+			rtpr_tx_add(tx, "%us-%us ", ms[0] / 1000,
+				    ms[1] / 1000);
+	}
+	if (m & VIPLB_CT_DIR)
+		rtpr_tx_add(tx, "ct direction %s ",
+			    inv & VIPLB_CT_DIR ? "reply" : "original");
+}
+
+/* TCP flags in nft's words: "syn", "(fin | syn | rst | ack)", "0x0". */
+static void tx_nft_tcp_flags(struct rt_text *tx, uint8_t flags)
+{
+	static const struct rtpr_bit_name names[] = {
+		{ RT_TCPF_FIN, "fin" }, { RT_TCPF_SYN, "syn" },
+		{ RT_TCPF_RST, "rst" }, { RT_TCPF_PSH, "psh" },
+		{ RT_TCPF_ACK, "ack" }, { RT_TCPF_URG, "urg" },
+	};
+	bool many = flags & (flags - 1);
+
+	if (!flags) {
+		rtpr_tx_add(tx, "0x0");
+		return;
+	}
+	rtpr_tx_add(tx, many ? "(" : "");
+	rtpr_tx_bit_names(tx, flags, names, ARRAY_SIZE(names), " | ");
+	rtpr_tx_add(tx, many ? ")" : "");
+}
+
+static void tx_match(struct rt_text *tx, const struct rt_table *t,
+		     const struct rt_rule *r, uint8_t kind)
 {
 	const struct viplb_rule_spec *s = &r->spec;
+	uint8_t mask, cmp;
+	uint32_t bit;
 	bool inv;
 
 	switch (kind) {
@@ -175,16 +313,27 @@ static void tx_match(struct rt_text *tx, const struct rt_rule *r,
 			tx_ports(tx, r, true);
 		if (s->match & VIPLB_M_DPORT)
 			tx_ports(tx, r, false);
-		if (s->match & VIPLB_M_SYN)
-			rtpr_tx_add(tx, "tcp flags & (fin | syn | rst | ack) %s syn ",
-				    (s->invert & VIPLB_M_SYN) ? "!=" : "==");
+		if (rt_tcp_flags(s, &mask, &cmp, &bit)) {
+			rtpr_tx_add(tx, "tcp flags & ");
+			tx_nft_tcp_flags(tx, mask);
+			rtpr_tx_add(tx, " %s ", (s->invert & bit) ? "!=" : "==");
+			tx_nft_tcp_flags(tx, cmp);
+			rtpr_tx_add(tx, " ");
+		}
 		break;
 	case RT_ORDER_MULTIPORT:
 		tx_mports(tx, r);
 		break;
 	case RT_ORDER_CONNTRACK:
 	case RT_ORDER_STATE:
-		tx_ctstate(tx, r);
+		if ((s->match & VIPLB_M_CTSTATE) &&
+		    (s->ctstate & (VIPLB_CTSTATE_SNAT | VIPLB_CTSTATE_DNAT)))
+			tx_ct_status(tx, rt_nft_nat_status(s->ctstate),
+				     s->invert & VIPLB_M_CTSTATE);
+		else if (s->match & VIPLB_M_CTSTATE)
+			tx_ctstate(tx, r);
+		if (s->match & VIPLB_M_CONNTRACK)
+			tx_conntrack_nft(tx, t, s);
 		break;
 	case RT_ORDER_MARK:
 		rtpr_tx_add(tx, "meta mark & 0x%08x %s 0x%08x ", s->mark_mask,
@@ -212,6 +361,9 @@ static const char *nft_reject(uint16_t af, uint32_t with)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp admin-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmp net-unreachable",
 		[VIPLB_REJECT_TCP_RESET] = "tcp reset",
+		[VIPLB_REJECT_PROTO_UNREACH] = "icmp prot-unreachable",
+		[VIPLB_REJECT_NET_PROHIBITED] = "icmp net-prohibited",
+		[VIPLB_REJECT_HOST_PROHIBITED] = "icmp host-prohibited",
 	};
 	static const char *const v6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = "icmpv6 port-unreachable",
@@ -219,11 +371,16 @@ static const char *nft_reject(uint16_t af, uint32_t with)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmpv6 admin-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmpv6 no-route",
 		[VIPLB_REJECT_TCP_RESET] = "tcp reset",
+		[VIPLB_REJECT_POLICY_FAIL] = "icmpv6 policy-fail",
+		[VIPLB_REJECT_REJECT_ROUTE] = "icmpv6 reject-route",
 	};
+	const char *name = NULL;
 
-	if (with >= ARRAY_SIZE(v4))
-		return "?";
-	return af == AF_INET6 ? v6[with] : v4[with];
+	if (af == AF_INET6 && with < ARRAY_SIZE(v6))
+		name = v6[with];
+	else if (af != AF_INET6 && with < ARRAY_SIZE(v4))
+		name = v4[with];
+	return name ? name : "?";
 }
 
 static void tx_nat_flags(struct rt_text *tx, const struct viplb_rule_spec *s)
@@ -337,7 +494,7 @@ static void tx_rule(struct rt_text *tx, const struct rt_table *t,
 		tx_addr_match(tx, t, r, false);
 	n = rt_match_order(r, kinds);
 	for (i = 0; i < n; i++)
-		tx_match(tx, r, kinds[i]);
+		tx_match(tx, t, r, kinds[i]);
 	rtpr_tx_add(tx, "counter packets %llu bytes %llu",
 		    (unsigned long long)r->pkts, (unsigned long long)r->bytes);
 	tx_target(tx, t, r);

@@ -72,6 +72,9 @@ const char *rtpr_reject_name(uint16_t af, uint32_t type)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp-admin-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmp-net-unreachable",
 		[VIPLB_REJECT_TCP_RESET] = "tcp-reset",
+		[VIPLB_REJECT_PROTO_UNREACH] = "icmp-proto-unreachable",
+		[VIPLB_REJECT_NET_PROHIBITED] = "icmp-net-prohibited",
+		[VIPLB_REJECT_HOST_PROHIBITED] = "icmp-host-prohibited",
 	};
 	static const char *const v6[] = {
 		[VIPLB_REJECT_PORT_UNREACH] = "icmp6-port-unreachable",
@@ -79,11 +82,16 @@ const char *rtpr_reject_name(uint16_t af, uint32_t type)
 		[VIPLB_REJECT_ADMIN_PROHIBITED] = "icmp6-adm-prohibited",
 		[VIPLB_REJECT_NET_UNREACH] = "icmp6-no-route",
 		[VIPLB_REJECT_TCP_RESET] = "tcp-reset",
+		[VIPLB_REJECT_POLICY_FAIL] = "icmp6-policy-fail",
+		[VIPLB_REJECT_REJECT_ROUTE] = "icmp6-reject-route",
 	};
+	const char *name = NULL;
 
-	if (type >= ARRAY_SIZE(v4))
-		return "?";
-	return af == AF_INET ? v4[type] : v6[type];
+	if (af == AF_INET && type < ARRAY_SIZE(v4))
+		name = v4[type];
+	else if (af != AF_INET && type < ARRAY_SIZE(v6))
+		name = v6[type];
+	return name ? name : "?";
 }
 
 /* iptables' own protocol names, used when /etc/protocols has none. */
@@ -179,9 +187,7 @@ const char *rtpr_proto_name(uint8_t proto, unsigned int fmt, char *buf,
 
 const char *rtpr_spec_proto_str(const struct viplb_rule_spec *s)
 {
-	return s->proto == IPPROTO_TCP ? "tcp" :
-	       s->proto == IPPROTO_UDP ? "udp" :
-					 NULL;
+	return rt_port_proto_name(s->proto);
 }
 
 /* A port, by its /etc/services name unless numeric. */
@@ -290,9 +296,8 @@ void rtpr_tx_nat_range(struct rt_text *tx, uint16_t af,
 			rtpr_tx_add(tx, "]");
 	}
 	if (ports) {
-		rtpr_tx_add(tx, ":%u", s->nat_port_min);
-		if (s->nat_port_max != s->nat_port_min)
-			rtpr_tx_add(tx, "-%u", s->nat_port_max);
+		rtpr_tx_add(tx, ":");
+		rtpr_tx_nat_ports(tx, s);
 	}
 }
 
@@ -301,30 +306,68 @@ void rtpr_tx_nat_ports(struct rt_text *tx, const struct viplb_rule_spec *s)
 	rtpr_tx_add(tx, "%u", s->nat_port_min);
 	if (s->nat_port_max != s->nat_port_min)
 		rtpr_tx_add(tx, "-%u", s->nat_port_max);
+	if (s->nat_flags & VIPLB_NAT_F_PORT_OFFSET)
+		rtpr_tx_add(tx, "/%u", s->nat_port_base);
+}
+
+void rtpr_tx_bit_names(struct rt_text *tx, uint32_t bits,
+		       const struct rtpr_bit_name *names, size_t n,
+		       const char *sep)
+{
+	const char *s = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (bits & names[i].bit) {
+			rtpr_tx_add(tx, "%s%s", s, names[i].name);
+			s = sep;
+		}
+	}
+}
+
+/* TCP flags as iptables prints them: "FIN,SYN", "NONE". */
+void rtpr_tx_tcp_flags(struct rt_text *tx, uint8_t flags)
+{
+	static const struct rtpr_bit_name names[] = {
+		{ RT_TCPF_FIN, "FIN" }, { RT_TCPF_SYN, "SYN" },
+		{ RT_TCPF_RST, "RST" }, { RT_TCPF_PSH, "PSH" },
+		{ RT_TCPF_ACK, "ACK" }, { RT_TCPF_URG, "URG" },
+	};
+
+	if (!flags)
+		rtpr_tx_add(tx, "NONE");
+	rtpr_tx_bit_names(tx, flags, names, ARRAY_SIZE(names), ",");
 }
 
 /* States in the order iptables prints them. */
 void rtpr_tx_ctstates(struct rt_text *tx, uint8_t states)
 {
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} names[] = {
+	static const struct rtpr_bit_name names[] = {
 		{ VIPLB_CTSTATE_INVALID, "INVALID" },
 		{ VIPLB_CTSTATE_NEW, "NEW" },
 		{ VIPLB_CTSTATE_RELATED, "RELATED" },
 		{ VIPLB_CTSTATE_ESTABLISHED, "ESTABLISHED" },
 		{ VIPLB_CTSTATE_UNTRACKED, "UNTRACKED" },
+		{ VIPLB_CTSTATE_SNAT, "SNAT" },
+		{ VIPLB_CTSTATE_DNAT, "DNAT" },
 	};
-	const char *sep = "";
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		if (states & names[i].bit) {
-			rtpr_tx_add(tx, "%s%s", sep, names[i].name);
-			sep = ",";
-		}
-	}
+	rtpr_tx_bit_names(tx, states, names, ARRAY_SIZE(names), ",");
+}
+
+/* --ctstatus in the order iptables prints it; no bit is NONE. */
+void rtpr_tx_ctstatus(struct rt_text *tx, uint8_t status)
+{
+	static const struct rtpr_bit_name names[] = {
+		{ VIPLB_CTSTATUS_EXPECTED, "EXPECTED" },
+		{ VIPLB_CTSTATUS_SEEN_REPLY, "SEEN_REPLY" },
+		{ VIPLB_CTSTATUS_ASSURED, "ASSURED" },
+		{ VIPLB_CTSTATUS_CONFIRMED, "CONFIRMED" },
+	};
+
+	if (!status)
+		rtpr_tx_add(tx, "NONE");
+	rtpr_tx_bit_names(tx, status, names, ARRAY_SIZE(names), ",");
 }
 
 const char *rtpr_mports_kind(uint8_t flags)

@@ -109,8 +109,8 @@ static const char tables_usage[] =
 	"Commands: -A -C -D -I -R -L -S -F -Z -N -X -P -E, as iptables.\n"
 	"Options:  -4 -6 -t filter|nat -p -s -d -i -o -j -g -m -n -v -x\n"
 	"          --line-numbers -w [seconds] --json --pretty\n"
-	"Matches:  tcp udp (--sport --dport --syn), multiport, conntrack\n"
-	"          (--ctstate), state, statistic, comment, mark\n"
+	"Matches:  tcp udp (--sport --dport --syn --tcp-flags), multiport,\n"
+	"          conntrack, state, statistic, comment, mark\n"
 	"Targets:  ACCEPT DROP RETURN REJECT DNAT SNAT MASQUERADE REDIRECT\n"
 	"          MARK, and user chains\n"
 	"See viplb-tables(8).\n";

@@ -47,9 +47,11 @@
  *
  * A rule has one instance at most of each match, so N <= RT_ORDER_KINDS.
  * The kinds must be exactly the rule's matches: TCP or UDP (the one of
- * its -p) when the spec has VIPLB_M_SPORT, VIPLB_M_DPORT or VIPLB_M_SYN,
- * MULTIPORT for VIPLB_M_MPORTS, CONNTRACK ("-m conntrack --ctstate") or
- * STATE ("-m state --state") for VIPLB_M_CTSTATE, MARK for VIPLB_M_MARK,
+ * its -p) when the spec has VIPLB_M_SPORT, VIPLB_M_DPORT, VIPLB_M_SYN or
+ * VIPLB_M_TCP_FLAGS,
+ * MULTIPORT for VIPLB_M_MPORTS, CONNTRACK ("-m conntrack") for
+ * VIPLB_M_CTSTATE and VIPLB_M_CONNTRACK, or STATE ("-m state --state") for
+ * VIPLB_M_CTSTATE alone, MARK for VIPLB_M_MARK,
  * STATISTIC for VIPLB_M_STATISTIC and COMMENT when the rule has a
  * comment, each once.  A rule without matches has no attribute.
  *
@@ -71,6 +73,14 @@ enum rt_order_kind {
 	RT_ORDER_STATISTIC = 7,
 	RT_ORDER_COMMENT = 8,
 };
+
+/* TCP flag bits as in the TCP header (--tcp-flags, --syn). */
+#define RT_TCPF_FIN 0x01
+#define RT_TCPF_SYN 0x02
+#define RT_TCPF_RST 0x04
+#define RT_TCPF_PSH 0x08
+#define RT_TCPF_ACK 0x10
+#define RT_TCPF_URG 0x20
 
 /* Matches of a rule: tcp/udp, multiport, ctstate, mark, statistic, comment */
 #define RT_ORDER_KINDS 6
@@ -219,6 +229,14 @@ void rt_rule_free(struct rt_rule *r);
  * decoded from r->order, or the fixed order if it is absent or does not
  * fit r; returns how many.
  */
+/* tcp, udp, udplite, sctp, dccp (the protocols with ports), or NULL. */
+const char *rt_port_proto_name(uint8_t proto);
+/*
+ * The flags a rule's tcp match compares, (flags & mask) == cmp, for --syn
+ * and --tcp-flags alike, with the match bit of the rule; false if none.
+ */
+bool rt_tcp_flags(const struct viplb_rule_spec *s, uint8_t *mask,
+		  uint8_t *cmp, uint32_t *bit);
 size_t rt_match_order(const struct rt_rule *r, uint8_t kinds[RT_ORDER_KINDS]);
 /* Insert a copy of r at pos (0-based); returns -1 on ENOMEM. */
 int rt_insert_rule(struct rt_chain *c, size_t pos, const struct rt_rule *r);
@@ -350,6 +368,12 @@ bool rt_open(struct nl_sock **nl);
  * expressed there, or NULL; the table as "nft -f" reads it.
  */
 const char *rt_nft_refusal(const struct rt_table *t, const struct rt_rule *r);
+/* "ct status" bits of --ctstate SNAT and DNAT (IPS_SRC_NAT, IPS_DST_NAT). */
+#define RT_NFT_CT_STATUS_SNAT 0x10U
+#define RT_NFT_CT_STATUS_DNAT 0x20U
+uint32_t rt_nft_nat_status(uint8_t ctstate);
+/* The ms of nf_tables' "ct expiration" in which --ctexpire's seconds hold. */
+void rt_nft_expire_ms(const uint32_t secs[2], uint32_t ms[2]);
 void rt_print_nft(FILE *fp, const struct rt_table *t);
 
 /* A line split as iptables-restore splits it (restore.c). */

@@ -433,7 +433,9 @@ enum viplb_rule_match {
 	VIPLB_M_CTSTATE = 1U << 9,	/* -m conntrack --ctstate, -m state */
 	VIPLB_M_MARK = 1U << 10,	/* -m mark */
 	VIPLB_M_STATISTIC = 1U << 11,	/* -m statistic */
-	__VIPLB_M_ALL = (1U << 12) - 1
+	VIPLB_M_CONNTRACK = 1U << 12,	/* -m conntrack beyond --ctstate */
+	VIPLB_M_TCP_FLAGS = 1U << 13,	/* --tcp-flags other than --syn's */
+	__VIPLB_M_ALL = (1U << 14) - 1
 };
 
 /* viplb_rule_spec.mport_flags: which port -m multiport compares. */
@@ -450,7 +452,53 @@ enum viplb_ctstate {
 	VIPLB_CTSTATE_ESTABLISHED = 1U << 2,
 	VIPLB_CTSTATE_RELATED = 1U << 3,
 	VIPLB_CTSTATE_UNTRACKED = 1U << 4,
-	__VIPLB_CTSTATE_ALL = (1U << 5) - 1
+	VIPLB_CTSTATE_SNAT = 1U << 5,	/* the entry's source is translated */
+	VIPLB_CTSTATE_DNAT = 1U << 6,	/* its destination is */
+	__VIPLB_CTSTATE_ALL = (1U << 7) - 1
+};
+
+/*
+ * The options of -m conntrack other than --ctstate (VIPLB_M_CONNTRACK):
+ * viplb_rule_spec.ct_match, and .ct_invert for "!".  As xt_conntrack, a
+ * packet without a conntrack entry matches them only when the rule also
+ * has VIPLB_M_CTSTATE (and its state matched).  VIPLB_CT_DIR matches the
+ * original direction, and inverted the reply direction (--ctdir REPLY).
+ */
+enum viplb_ct_match {
+	VIPLB_CT_PROTO = 1U << 0,	/* --ctproto: ct_proto */
+	VIPLB_CT_ORIGSRC = 1U << 1,	/* ct_addr[VIPLB_CT_ORIG_SRC] ... */
+	VIPLB_CT_ORIGDST = 1U << 2,
+	VIPLB_CT_REPLSRC = 1U << 3,
+	VIPLB_CT_REPLDST = 1U << 4,
+	VIPLB_CT_ORIGSRC_PORT = 1U << 5, /* ct_port[VIPLB_CT_ORIG_SRC] ... */
+	VIPLB_CT_ORIGDST_PORT = 1U << 6,
+	VIPLB_CT_REPLSRC_PORT = 1U << 7,
+	VIPLB_CT_REPLDST_PORT = 1U << 8,
+	VIPLB_CT_STATUS = 1U << 9,	/* --ctstatus: ct_status */
+	VIPLB_CT_EXPIRE = 1U << 10,	/* --ctexpire: ct_expire */
+	VIPLB_CT_DIR = 1U << 11,	/* --ctdir */
+	__VIPLB_CT_ALL = (1U << 12) - 1
+};
+
+/*
+ * Index of ct_addr, ct_mask and ct_port; the bits above are 1 << (1 + i)
+ * for addresses and 1 << (5 + i) for ports.
+ */
+enum viplb_ct_tuple {
+	VIPLB_CT_ORIG_SRC,
+	VIPLB_CT_ORIG_DST,
+	VIPLB_CT_REPL_SRC,
+	VIPLB_CT_REPL_DST,
+	VIPLB_CT_TUPLES
+};
+
+/* viplb_rule_spec.ct_status bits (the kernel's IPS_*); 0 is NONE. */
+enum viplb_ctstatus {
+	VIPLB_CTSTATUS_EXPECTED = 1U << 0,
+	VIPLB_CTSTATUS_SEEN_REPLY = 1U << 1,
+	VIPLB_CTSTATUS_ASSURED = 1U << 2,
+	VIPLB_CTSTATUS_CONFIRMED = 1U << 3,
+	__VIPLB_CTSTATUS_ALL = (1U << 4) - 1
 };
 
 enum viplb_stat_mode {
@@ -482,6 +530,11 @@ enum viplb_reject {
 	VIPLB_REJECT_ADMIN_PROHIBITED,	/* icmp admin / icmp6 adm prohib. */
 	VIPLB_REJECT_NET_UNREACH,	/* icmp net / icmp6 no route */
 	VIPLB_REJECT_TCP_RESET,		/* tcp only */
+	VIPLB_REJECT_PROTO_UNREACH,	/* IPv4 only: icmp protocol unr. */
+	VIPLB_REJECT_NET_PROHIBITED,	/* IPv4 only: icmp net prohibited */
+	VIPLB_REJECT_HOST_PROHIBITED,	/* IPv4 only: icmp host prohibited */
+	VIPLB_REJECT_POLICY_FAIL,	/* IPv6 only: icmp6 policy fail */
+	VIPLB_REJECT_REJECT_ROUTE,	/* IPv6 only: icmp6 reject route */
 	__VIPLB_REJECT_MAX
 };
 #define VIPLB_REJECT_MAX (__VIPLB_REJECT_MAX - 1)
@@ -492,7 +545,9 @@ enum viplb_nat_flags {
 	VIPLB_NAT_F_RANDOM = 1U << 2,	/* --random */
 	VIPLB_NAT_F_RANDOM_FULLY = 1U << 3, /* --random-fully */
 	VIPLB_NAT_F_PERSISTENT = 1U << 4, /* --persistent */
-	__VIPLB_NAT_F_ALL = (1U << 5) - 1
+	/* DNAT "P-Q/B": port B maps to P, B + 1 to P + 1... (nat_port_base) */
+	VIPLB_NAT_F_PORT_OFFSET = 1U << 5,
+	__VIPLB_NAT_F_ALL = (1U << 6) - 1
 };
 
 /*
@@ -533,6 +588,19 @@ struct viplb_rule_spec {
 	__u16 nat_port_max;
 	__u32 set_mark;			/* MARK */
 	__u32 set_mark_mask;
+	/* -m conntrack besides --ctstate (VIPLB_M_CONNTRACK) */
+	__u16 ct_match;			/* enum viplb_ct_match */
+	__u16 ct_invert;		/* of those, negated with "!" */
+	__u8 ct_proto;			/* IPPROTO_*, not 0 */
+	__u8 ct_status;			/* enum viplb_ctstatus */
+	__u16 ct_pad;			/* zero */
+	__u32 ct_expire[2];		/* seconds left, inclusive range */
+	__be32 ct_addr[VIPLB_CT_TUPLES][4];
+	__be32 ct_mask[VIPLB_CT_TUPLES][4];
+	__u16 ct_port[VIPLB_CT_TUPLES][2]; /* inclusive ranges */
+	__u16 nat_port_base;		/* VIPLB_NAT_F_PORT_OFFSET: 1.. */
+	__u8 tcp_flags_mask;		/* (flags & mask) == cmp, as xt_tcp */
+	__u8 tcp_flags_cmp;
 };
 
 #endif /* _UAPI_LINUX_VIPLB_H */

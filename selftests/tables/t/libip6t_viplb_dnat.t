@@ -5,3 +5,4 @@
 -p tcp -j DNAT --to-destination [2001:db8::1]:ftp-data;-p tcp -j DNAT --to-destination [2001:db8::1]:20;OK
 -p tcp -j DNAT --to-destination [2001:db8::1]:echo-ssh;;FAIL
 -p tcp -j DNAT --to-destination [2001:db8::1]:10-ssh;;FAIL
+-p tcp -j DNAT --to-destination [2001:db8::1]:1000-2000/3000;=;OK

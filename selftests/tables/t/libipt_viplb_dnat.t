@@ -13,3 +13,10 @@
 -p tcp -j DNAT --to-destination 192.0.2.1:ssh-20;;FAIL
 -p tcp -j DNAT --to-destination 192.0.2.1:2000-1000;;FAIL
 -p tcp -j DNAT --to-destination 192.0.2.1:nosuchservice;;FAIL
+# Port 0, and DNAT's port offsets ("P-Q/B": B and up map to P and up).
+-p tcp -j DNAT --to-destination 192.0.2.1:0;=;OK
+-p tcp -j DNAT --to-destination 192.0.2.1:0-100;=;OK
+-p tcp -j DNAT --to-destination 192.0.2.1:1000-2000/3000;=;OK
+-p tcp -j DNAT --to-destination :1000-2000/ssh;-p tcp -j DNAT --to-destination :1000-2000/22;OK
+-p tcp -j DNAT --to-destination 192.0.2.1:1000-2000/0;;FAIL
+-p tcp -j DNAT --to-destination 192.0.2.1:1000/5;;FAIL

@@ -7,3 +7,5 @@
 -p tcp -j REDIRECT --to-ports ftp-ssh;;FAIL
 -p tcp -j REDIRECT --to-ports 10-ssh;;FAIL
 -p tcp -j REDIRECT --to-ports 10-;;FAIL
+-p udp -j REDIRECT --to-ports 0;=;OK
+-p tcp -j REDIRECT --to-ports 1000-2000/5;;FAIL
