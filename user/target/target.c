@@ -4,7 +4,9 @@
  * See target.h.  The module's side is here too: one acknowledged request
  * per command, and a restore as one kernel transaction (lib/txn.h).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,8 +93,60 @@ int target_init(const char *name)
 }
 
 /*
- * Whether modprobe could load viplb.ko: module loading is on and the
- * running kernel's modules.dep lists it.
+ * Whether modprobe's configuration keeps viplb from loading on demand:
+ * "blacklist viplb" (the genetlink family's alias then loads nothing) or
+ * "install viplb /bin/false" (or /bin/true), in a *.conf of the
+ * directories modprobe reads.
+ */
+static bool module_blacklisted(void)
+{
+	static const char *const dirs[] = { "/etc/modprobe.d",
+					    "/run/modprobe.d",
+					    "/usr/local/lib/modprobe.d",
+					    "/lib/modprobe.d",
+					    "/usr/lib/modprobe.d" };
+	char path[PATH_MAX], line[512], cmd[16], name[64], prog[64];
+	bool found = false;
+	struct dirent *de;
+	size_t i, len;
+	DIR *d;
+	FILE *f;
+
+	for (i = 0; !found && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		d = opendir(dirs[i]);
+		if (!d)
+			continue;
+		while (!found && (de = readdir(d))) {
+			len = strlen(de->d_name);
+			if (len < 5 || strcmp(de->d_name + len - 5, ".conf"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i],
+				 de->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			while (!found && fgets(line, sizeof(line), f)) {
+				int n = sscanf(line, "%15s %63s %63s", cmd, name,
+					       prog);
+
+				if (n < 2 || strcmp(name, "viplb"))
+					continue;
+				found = !strcmp(cmd, "blacklist") ||
+					(n == 3 && !strcmp(cmd, "install") &&
+					 (!strcmp(prog, "/bin/false") ||
+					  !strcmp(prog, "/bin/true")));
+			}
+			fclose(f);
+		}
+		closedir(d);
+	}
+	return found;
+}
+
+/*
+ * Whether a tool's lookup of the genetlink family would load viplb.ko:
+ * module loading is on, the running kernel's modules.dep lists it, and
+ * modprobe's configuration does not keep it from loading on demand.
  */
 static bool module_loadable(void)
 {
@@ -127,7 +181,7 @@ static bool module_loadable(void)
 			(!base[8] || base[8] == '.');
 	}
 	fclose(f);
-	return found;
+	return found && !module_blacklisted();
 }
 
 /* The module, unless nft is forced or it is neither loaded nor loadable. */
