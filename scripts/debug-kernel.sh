@@ -166,12 +166,13 @@ build_kernel() {
 	echo "$key" >"$top/kernel.stamp"
 }
 
-# sync_sources: copy the module sources into mod/, keeping the copy's
-# time stamps when a file did not change (so make rebuilds only what did).
+# sync_sources: copy the module sources (and VERSION, for MODULE_VERSION)
+# into mod/, keeping the copy's time stamps when a file did not change (so
+# make rebuilds only what did).
 sync_sources() {
 	local f want=()
 	mkdir -p "$mod"
-	for f in Kbuild kmod/Kbuild kmod/*.[ch] include/viplb/*.h include/uapi/linux/*.h; do
+	for f in VERSION Kbuild kmod/Kbuild kmod/*.[ch] include/viplb/*.h include/uapi/linux/*.h; do
 		case $f in
 		*.mod.c) continue ;;
 		esac
