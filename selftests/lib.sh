@@ -673,6 +673,54 @@ lb_need_cmd()
 # agent that runs the test's clients without a process spawn each (python
 # and `ip netns exec` take seconds to start in the TCG VM).
 
+# xdp_topo C D B1 B2 VIP: the veth topology of the XDP tests, in the
+# namespaces C (client), D (director), B1 and B2 (backends):
+#   C c0 203.0.113.2/24 (default via D) -- d0 203.0.113.1/24 D
+#   D d1 198.51.100.1/28  -- B1 eth0 198.51.100.2/28  (default via D)
+#   D d2 198.51.100.17/28 -- B2 eth0 198.51.100.18/28 (default via D)
+# D forwards IPv4.  Each backend holds VIP on lo for dr and tun, does not
+# answer ARP for it (arp_ignore, arp_announce), filters no reverse path
+# (tun packets come in on tunl0), and has GRO on eth0: frames redirected
+# into a veth need NAPI at the peer.  Nothing talks to the backends first:
+# viplb has the kernel resolve their MACs (user/xdp/neigh.c).  What c0
+# sends is what a NIC would put on the wire: no 64 KiB TSO skbs (generic
+# XDP sees skbs), and complete checksums (native XDP frames lose the
+# skb's "checksum partial" mark).
+xdp_topo()
+{
+	local c=$1 d=$2 vip=$5 b i=0
+
+	ip link add c0 netns "$c" type veth peer name d0 netns "$d" &&
+	ip link add eth0 netns "$3" type veth peer name d1 netns "$d" &&
+	ip link add eth0 netns "$4" type veth peer name d2 netns "$d" ||
+		return 1
+	ip -n "$c" addr add 203.0.113.2/24 dev c0
+	ip -n "$c" link set c0 up
+	ip -n "$c" route add default via 203.0.113.1
+	ip -n "$d" addr add 203.0.113.1/24 dev d0
+	ip -n "$d" addr add 198.51.100.1/28 dev d1
+	ip -n "$d" addr add 198.51.100.17/28 dev d2
+	for l in d0 d1 d2; do
+		ip -n "$d" link set "$l" up
+	done
+	ip netns exec "$d" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+	for b in "$3" "$4"; do
+		i=$((i + 1))
+		ip -n "$b" addr add "198.51.100.$((i * 16 - 14))/28" dev eth0
+		ip -n "$b" addr add "$vip/32" dev lo
+		ip -n "$b" link set eth0 up
+		ip -n "$b" route add default via "198.51.100.$((i * 16 - 15))"
+		ip netns exec "$b" sh -c '
+			for c in all default eth0; do
+				echo 0 >/proc/sys/net/ipv4/conf/$c/rp_filter
+			done
+			echo 1 >/proc/sys/net/ipv4/conf/all/arp_ignore
+			echo 2 >/proc/sys/net/ipv4/conf/all/arp_announce'
+		ip netns exec "$b" ethtool -K eth0 gro on >/dev/null
+	done
+	ip netns exec "$c" ethtool -K c0 tx off tso off gso off >/dev/null
+}
+
 # drtun_topo VIP...: lb_topo, then what dr and tun need.  Each real server
 # holds every VIP on lo, does not answer ARP for it on eth0 (arp_ignore,
 # arp_announce), has the fallback tunnel devices tunl0 and ip6tnl0 up (the

@@ -49,42 +49,18 @@ v()
 	viplb_in "$D" "$@"
 }
 
+# xdp_topo, then: the VIP is routed on (not the director's own), so that
+# the packets XDP passes up reach the module at FORWARD; tunl0 up in the
+# backends; the director knows the backends' MACs.
 topo()
 {
-	ip link add c0 netns "$C" type veth peer name d0 netns "$D" &&
-	ip link add eth0 netns "$B1" type veth peer name d1 netns "$D" &&
-	ip link add eth0 netns "$B2" type veth peer name d2 netns "$D" ||
-		return 1
-	ip -n "$C" addr add 203.0.113.2/24 dev c0
-	ip -n "$C" link set c0 up
-	ip -n "$C" route add default via 203.0.113.1
-	ip -n "$D" addr add 203.0.113.1/24 dev d0
-	ip -n "$D" addr add 198.51.100.1/28 dev d1
-	ip -n "$D" addr add 198.51.100.17/28 dev d2
-	for l in d0 d1 d2; do
-		ip -n "$D" link set "$l" up
-	done
-	ip netns exec "$D" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
-	# The VIP is routed on (not the director's own), so that the
-	# packets XDP passes up reach the module at FORWARD.
+	xdp_topo "$C" "$D" "$B1" "$B2" $VIP || return 1
 	ip -n "$D" route add $VIP/32 dev d1
-	i=0
 	for b in "$B1" "$B2"; do
-		i=$((i + 1))
-		ip -n "$b" addr add "198.51.100.$((i * 16 - 14))/28" dev eth0
-		ip -n "$b" addr add $VIP/32 dev lo
-		ip -n "$b" link set eth0 up
 		ip -n "$b" link set tunl0 up
-		ip -n "$b" route add default via "198.51.100.$((i * 16 - 15))"
-		ip netns exec "$b" sh -c '
-			for c in all default eth0 tunl0; do
-				echo 0 >/proc/sys/net/ipv4/conf/$c/rp_filter
-			done
-			echo 1 >/proc/sys/net/ipv4/conf/all/arp_ignore
-			echo 2 >/proc/sys/net/ipv4/conf/all/arp_announce'
-		ip netns exec "$b" ethtool -K eth0 gro on >/dev/null
+		ip netns exec "$b" sh -c \
+			'echo 0 >/proc/sys/net/ipv4/conf/tunl0/rp_filter'
 	done
-	ip netns exec "$C" ethtool -K c0 tx off tso off gso off >/dev/null
 	ip netns exec "$D" ping -c1 -W2 198.51.100.2 >/dev/null &&
 	ip netns exec "$D" ping -c1 -W2 198.51.100.18 >/dev/null
 }

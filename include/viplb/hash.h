@@ -353,6 +353,9 @@ static __always_inline __u32 viplb_flow_hash(const struct viplb_flow_tuple *t)
 {
 	__u32 k[VIPLB_HASH_KEY_WORDS];
 
+	/* A constant length in each branch, so that the compiler unrolls
+	 * viplb_jhash_words() for each (a variable one leaves a loop).
+	 */
 	if (t->af == VIPLB_FLOW_AF_INET6) {
 		viplb_flow_key(t, k);
 		return viplb_jhash_words(k, 11, VIPLB_FLOW_HASH_SEED);

@@ -266,6 +266,38 @@ vrun health show socket "$T/none.sock"
 check_grep "health show without viplbd: a clear error" \
 	"cannot reach viplbd at $T/none.sock" "$err"
 
+# Idle control clients: at most 32 at once, each closed after 5 s, so
+# that they cannot take the descriptors the probes need.  An accepted
+# socket is in the client's network namespace (here, this one), where
+# /proc/net/unix shows it with the path of the listening socket.
+ctl_clients()
+{
+	find "/proc/$DPID/fd" -mindepth 1 -printf '%l\n' 2>/dev/null |
+		sed -n 's/^socket:\[\([0-9]*\)\]$/\1/p' |
+		awk -v path="$SOCK" 'NR == FNR { fd[$1] = 1; next }
+			$8 == path && ($7 in fd) { n++ } END { print n + 0 }' \
+			- /proc/net/unix
+}
+python3 -c '
+import socket, sys, time
+s = []
+for i in range(40):
+	c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+	c.connect(sys.argv[1])
+	s.append(c)
+time.sleep(9)' "$SOCK" &
+idle=$!
+sleep 1
+check_eq "40 idle control clients: viplbd keeps 32" "$(ctl_clients)" 32
+no_clients() { [ "$(ctl_clients)" = 0 ]; }
+wait_for 7000 no_clients
+check_eq "... and closes them after 5 s (took ${took} ms)" "$?" 0
+vrun health show socket "$SOCK"
+check_eq "... then health show answers while they are still connected" \
+	"$(printf '%s\n' "$out" | wc -l)" 12
+kill "$idle" 2>/dev/null
+wait "$idle" 2>/dev/null
+
 # --- established connections, kept open through what follows ------------
 # Three echo connections to port 81, one per backend (rr), each fed a line
 # every 100 ms until $T/stop appears; all that comes back is compared.

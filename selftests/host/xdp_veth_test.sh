@@ -46,46 +46,7 @@ v()
 	viplb_in "$D" "$@"
 }
 
-topo()
-{
-	ip link add c0 netns "$C" type veth peer name d0 netns "$D" &&
-	ip link add eth0 netns "$B1" type veth peer name d1 netns "$D" &&
-	ip link add eth0 netns "$B2" type veth peer name d2 netns "$D" ||
-		return 1
-	ip -n "$C" addr add 203.0.113.2/24 dev c0
-	ip -n "$C" link set c0 up
-	ip -n "$C" route add default via 203.0.113.1
-	ip -n "$D" addr add 203.0.113.1/24 dev d0
-	ip -n "$D" addr add 198.51.100.1/28 dev d1
-	ip -n "$D" addr add 198.51.100.17/28 dev d2
-	for l in d0 d1 d2; do
-		ip -n "$D" link set "$l" up
-	done
-	ip netns exec "$D" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
-	i=0
-	for b in "$B1" "$B2"; do
-		i=$((i + 1))
-		ip -n "$b" addr add "198.51.100.$((i * 16 - 14))/28" dev eth0
-		ip -n "$b" addr add $VIP/32 dev lo
-		ip -n "$b" link set eth0 up
-		ip -n "$b" route add default via "198.51.100.$((i * 16 - 15))"
-		ip netns exec "$b" sh -c '
-			echo 1 >/proc/sys/net/ipv4/conf/all/arp_ignore
-			echo 2 >/proc/sys/net/ipv4/conf/all/arp_announce
-			echo 0 >/proc/sys/net/ipv4/conf/all/rp_filter
-			echo 0 >/proc/sys/net/ipv4/conf/eth0/rp_filter'
-		# Frames redirected into a veth need NAPI at the peer (GRO).
-		ip netns exec "$b" ethtool -K eth0 gro on >/dev/null
-	done
-	# Nothing talks to the servers first: viplb has the kernel resolve
-	# their MACs (managed neighbour entries, user/xdp/neigh.c).
-	# What the client's veth sends is what a NIC would put on the wire:
-	# no 64 KiB TSO skbs (generic XDP sees skbs), and complete checksums
-	# (native XDP frames lose the skb's "checksum partial" mark).
-	ip netns exec "$C" ethtool -K c0 tx off tso off gso off >/dev/null
-}
-
-topo || bail "veth topology"
+xdp_topo "$C" "$D" "$B1" "$B2" $VIP || bail "veth topology"
 
 pids=""
 for b in "$B1" "$B2"; do

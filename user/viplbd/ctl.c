@@ -4,7 +4,10 @@
  * A client sends one line, "show [json] [pretty]", and reads the answer
  * until the daemon closes the connection: the members as viplb health
  * show prints them, through print.h.  An answer that starts with "error: "
- * is an error message.  Clients are non-blocking, like the probes.
+ * is an error message.  Clients are non-blocking, like the probes.  At
+ * most CTL_MAX_CLIENTS are served at once, and one that has not been
+ * answered within CTL_CLIENT_TIMEOUT_MS is closed: idle clients must not
+ * take the file descriptors that the probes need.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,9 +25,14 @@
 #include "print.h"
 #include "viplbd.h"
 
+#define CTL_MAX_CLIENTS 32
+#define CTL_CLIENT_TIMEOUT_MS 5000
+
 struct client {
 	enum ev_kind kind; /* EV_CLIENT */
 	int fd;
+	uint64_t deadline_ms;
+	struct client *prev, *next;
 	char in[128];
 	size_t in_len;
 	char *out;
@@ -32,6 +40,8 @@ struct client {
 };
 
 static enum ev_kind listen_tag = EV_LISTEN;
+static struct client *clients;
+static unsigned int nr_clients;
 static int listen_fd = -1;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 
@@ -143,6 +153,13 @@ static void answer(struct client *c)
 
 static void client_close(struct client *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	nr_clients--;
 	close(c->fd);
 	free(c->out);
 	free(c);
@@ -191,17 +208,47 @@ static void accept_clients(void)
 
 	while ((fd = accept4(listen_fd, NULL, NULL,
 			     SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		c = calloc(1, sizeof(*c));
+		c = nr_clients < CTL_MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
 		if (!c) {
 			close(fd);
 			continue;
 		}
 		c->kind = EV_CLIENT;
 		c->fd = fd;
+		c->deadline_ms = now_ms() + CTL_CLIENT_TIMEOUT_MS;
+		c->next = clients;
+		if (clients)
+			clients->prev = c;
+		clients = c;
+		nr_clients++;
 		ev.data.ptr = c;
 		if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev))
 			client_close(c);
 	}
+}
+
+/* Close the clients whose time is up (called from the daemon's timers). */
+void ctl_expire(uint64_t now)
+{
+	struct client *c, *next;
+
+	for (c = clients; c; c = next) {
+		next = c->next;
+		if (c->deadline_ms <= now)
+			client_close(c);
+	}
+}
+
+/* The earliest deadline of a client, or 0 if there is none. */
+uint64_t ctl_next_deadline(void)
+{
+	uint64_t due = 0;
+	struct client *c;
+
+	for (c = clients; c; c = c->next)
+		if (!due || c->deadline_ms < due)
+			due = c->deadline_ms;
+	return due;
 }
 
 void ctl_event(void *ptr, uint32_t events)
@@ -257,6 +304,8 @@ int ctl_open(const char *path)
 
 void ctl_close(void)
 {
+	while (clients)
+		client_close(clients);
 	if (listen_fd < 0)
 		return;
 	close(listen_fd);

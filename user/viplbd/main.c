@@ -158,10 +158,12 @@ void timer_set(struct member *m, uint64_t due_ms)
 static void timer_arm(void)
 {
 	struct itimerspec its = { 0 };
-	uint64_t due = sync_due;
+	uint64_t due = sync_due, client_due = ctl_next_deadline();
 
 	if (heap_nr && heap[0]->due_ms < due)
 		due = heap[0]->due_ms;
+	if (client_due && client_due < due)
+		due = client_due;
 	if (!due)
 		due = 1; /* 0 would disarm it */
 	its.it_value.tv_sec = due / 1000;
@@ -182,6 +184,7 @@ static void timers_run(void)
 		timer_clear(m);
 		probe_timer(m);
 	}
+	ctl_expire(now);
 	if (sync_due <= now) {
 		config_sync();
 		announce_flush(true);

@@ -170,6 +170,8 @@ void announce_close(void);
 /* ctl.c */
 int ctl_open(const char *path);
 void ctl_event(void *ptr, uint32_t events);
+void ctl_expire(uint64_t now);
+uint64_t ctl_next_deadline(void);
 void ctl_close(void);
 
 #endif /* VIPLB_USER_VIPLBD_H */
