@@ -66,6 +66,8 @@ modprobe -a ip_tables iptable_filter iptable_nat ip6_tables ip6table_filter \
 	ip6table_nat ipt_REJECT ip6t_REJECT xt_nat xt_MASQUERADE xt_REDIRECT \
 	xt_conntrack xt_state xt_multiport xt_mark xt_statistic xt_comment \
 	xt_tcpudp || bail "modprobe of the iptables modules"
+# The sockets of the sctp and dccp cases (built in, in the debug kernel).
+modprobe -a sctp dccp_ipv4 dccp_ipv6 || bail "modprobe sctp dccp_ipv4 dccp_ipv6"
 
 if [ "$TB_B" = viplb ]; then
 	for c in viplb-restore viplb-save viplb6-restore viplb6-save; do
@@ -91,6 +93,10 @@ for c in $(tb_cases); do
 		continue
 	fi
 	A=$TB_T/$c.ipt
+	if [ -n "$TB_NOTRAFFIC" ]; then
+		fail "$c: iptables run" "$TB_NOTRAFFIC"
+		continue
+	fi
 	# TABLES_DEBUG: is the case file what iptables-save prints?
 	# shellcheck disable=SC2086 # the table names
 	if [ -n "${TABLES_DEBUG:-}" ] &&

@@ -22,6 +22,11 @@
 #   route NS DST/LEN|default [via GW] [dev IF] [onlink]
 #   sysctl NS KEY=VAL... write /proc/sys/KEY (dots for slashes) in NS
 #   serve NS...          start the servers in each NS (below)
+#   streams [sctp] [dccp]
+#                        the stream protocols besides TCP that the next
+#                        serve commands serve; answers "missing PROTO..."
+#                        for those this kernel has no sockets of (until
+#                        forget)
 #   batch FILE           the commands of FILE, one per line
 #   forget               close every socket, forget every namespace
 #                        (the kernel then deletes them)
@@ -31,7 +36,8 @@
 #                        to OUT, stderr to ERR; answers "rc N"
 #   xtables NS           the iptables-legacy tables NS has ("none", or
 #                        "ip:filter ip6:nat"...)
-#   conn tcp|udp FROM DST PORT [sport=N] [src=ADDR] [peerport]
+#   conn tcp|udp|udplite|sctp|dccp FROM DST PORT [sport=N] [src=ADDR]
+#                        [peerport]
 #   conn icmp FROM DST [src=ADDR]
 #                        one connection attempt from the netns FROM; the
 #                        answer is its outcome line (below)
@@ -52,7 +58,10 @@
 # PEERPORT", then closes; every UDP port of UDP_PORTS answers each
 # datagram with that line (from the address the datagram was sent to), and
 # so does every UDP-Lite port of UDP_PORTS (conn udplite: the other
-# protocol of -m multiport that needs no kernel module).
+# protocol of -m multiport that needs no kernel module).  After
+# "streams sctp dccp", every port of STREAM_PORTS also accepts SCTP and
+# DCCP connections (one-to-one sockets, served as TCP is): the other
+# protocols of -m multiport, whose sockets need the sctp and dccp modules.
 # PEER and PEERPORT are the client's address and port as the server sees
 # them, LPORT the port the connection reached.
 #
@@ -106,6 +115,12 @@ TIMEOUT = float(os.environ.get("TABLES_TIMEOUT", "2"))
 TCP_PORTS = list(range(20, 28)) + [80, 443, 2000, 8000, 8001, 8002, 8080]
 UDP_PORTS = [53, 123, 8000, 8001, 8002]
 IPPROTO_UDPLITE = 136
+IPPROTO_DCCP = 33
+SOCK_DCCP = 6
+# Stream protocols besides TCP: name -> (socket type, protocol).
+STREAMS = {"sctp": (socket.SOCK_STREAM, socket.IPPROTO_SCTP),
+           "dccp": (SOCK_DCCP, IPPROTO_DCCP)}
+STREAM_PORTS = [80, 8000, 8001, 8002]
 
 CLONE_NEWNET = 0x40000000
 IP_RECVERR = 11
@@ -120,6 +135,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 ROOT = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
 nsfd = {}		# NAME -> fd of its netns
 served = {}		# NAME -> [sockets]
+streams = []		# stream protocols served besides TCP (set_streams)
 
 
 def setns(fd):
@@ -404,8 +420,10 @@ def serve(name):
     with InNs(name):
         for fam, anyaddr in ((socket.AF_INET, "0.0.0.0"),
                              (socket.AF_INET6, "::")):
-            for p in TCP_PORTS:
-                s = socket.socket(fam, socket.SOCK_STREAM)
+            for p, typ, proto in \
+                    [(p, socket.SOCK_STREAM, 0) for p in TCP_PORTS] + \
+                    [(p,) + STREAMS[n] for n in streams for p in STREAM_PORTS]:
+                s = socket.socket(fam, typ, proto)
                 socks.append((s, tcp_handler(name, p)))
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 if fam == socket.AF_INET6:
@@ -428,7 +446,24 @@ def serve(name):
     servers.add(socks)
 
 
+def set_streams(names):
+    """The stream protocols of the next serve commands; the names of
+    those this kernel has no sockets of."""
+    missing = []
+    streams.clear()
+    for n in names:
+        if n not in STREAMS:
+            raise ValueError("bad stream protocol " + n)
+        try:
+            socket.socket(socket.AF_INET, *STREAMS[n]).close()
+            streams.append(n)
+        except OSError:
+            missing.append(n)
+    return "missing " + " ".join(missing) if missing else "ok"
+
+
 def forget():
+    streams.clear()
     for name in list(served):
         servers.remove(served.pop(name))
     for sock in rtnl.values():
@@ -512,6 +547,8 @@ def conn_socket(proto, frm, dst, sport, src):
     with InNs(frm):
         if proto == "tcp":
             s = socket.socket(fam, socket.SOCK_STREAM)
+        elif proto in STREAMS:
+            s = socket.socket(fam, *STREAMS[proto])
         else:
             s = socket.socket(fam, socket.SOCK_DGRAM,
                               IPPROTO_UDPLITE if proto == "udplite" else 0)
@@ -527,8 +564,8 @@ def conn_socket(proto, frm, dst, sport, src):
     return s
 
 
-def conn_tcp(frm, dst, port, sport, src, peerport):
-    s = conn_socket("tcp", frm, dst, sport, src)
+def conn_tcp(frm, dst, port, sport, src, peerport, proto="tcp"):
+    s = conn_socket(proto, frm, dst, sport, src)
     try:
         try:
             s.connect((dst, port))
@@ -654,8 +691,8 @@ def conn(args):
         line += " src " + src
     if sport:
         line += " sport " + sport
-    if proto == "tcp":
-        out = conn_tcp(frm, dst, port, sport, src, peerport)
+    if proto == "tcp" or proto in STREAMS:
+        out = conn_tcp(frm, dst, port, sport, src, peerport, proto)
     elif proto in ("udp", "udplite"):
         out = conn_udp(frm, dst, port, sport, src, peerport, proto)
     elif proto == "icmp":
@@ -873,6 +910,8 @@ def handle(words):
         route(a[0], a[1:])
     elif cmd == "sysctl":
         sysctl(a[0], a[1:])
+    elif cmd == "streams":
+        return set_streams(a)
     elif cmd == "serve":
         for n in a:
             serve(n)

@@ -53,7 +53,8 @@
 #
 # ------------------------------------------------------- traffic scripts ---
 #
-#   conn tcp|udp|udplite FROM DST PORT [sport=N] [src=ADDR] [peerport]
+#   conn tcp|udp|udplite|sctp|dccp FROM DST PORT [sport=N] [src=ADDR]
+#        [peerport]
 #   conn icmp FROM DST [src=ADDR]
 #	one connection attempt from the namespace FROM (c, r, s1, s2, s3);
 #	appends its outcome line (see tables/agent.py for the format), e.g.
@@ -63,6 +64,12 @@
 #	seconds (default 2).  sport and src bind the client's socket;
 #	with sport the line tells whether the server saw that port ("sport
 #	kept"/"sport changed"), with peerport which port it saw.
+#	SCTP and DCCP servers listen on ports 80 and 8000-8002 only, and only
+#	in the runs of a case whose traffic script has a "conn sctp" or
+#	"conn dccp" line.  Where the kernel has no such sockets (the sctp
+#	and dccp modules: Debian's 6.1 and the debug kernel have them, the
+#	host's kernel need not), the run does not source the traffic script,
+#	records "traffic not run: ..." and sets TB_NOTRAFFIC to the reason.
 #   distinct_saw
 #	appends "distinct saw: N ADDR..." about the addresses the servers saw
 #	in this run's ok lines (sorted, each once)
@@ -222,7 +229,21 @@ serve $TB_NAMES"
 tb_topo()
 {
 	[ -e "$TB_T/topo" ] || printf '%s\n' "$TB_TOPO" >"$TB_T/topo"
-	tb_agent forget && tb_agent batch "$TB_T/topo"
+	tb_agent forget || return
+	# shellcheck disable=SC2086 # one protocol a word
+	tb_agent streams $TB_STREAMS || return
+	case $TB_REPLY in
+	missing*) TB_NOTRAFFIC="this kernel has no ${TB_REPLY#missing } sockets" ;;
+	esac
+	tb_agent batch "$TB_T/topo"
+}
+
+# tb_case_streams CASE: the stream protocols besides TCP that the traffic
+# of CASE connects with (sctp, dccp), one a line.
+tb_case_streams()
+{
+	sed -n 's/^[[:space:]]*conn \(sctp\|dccp\) .*/\1/p' \
+		"$TB_CASES/$1.traffic" | sort -u
 }
 
 # tb_teardown: close the servers and let the kernel delete the namespaces.
@@ -341,6 +362,8 @@ tb_run()
 	: >"$TB_REC"
 	: >"$p.rt"
 	TB_MODES="nat=exact filter=nz"
+	TB_STREAMS=$(tb_case_streams "$c")
+	TB_NOTRAFFIC=""
 	tb_mark start
 	if ! tb_topo; then
 		# shellcheck disable=SC2034 # for tables_diff.sh
@@ -367,8 +390,12 @@ tb_run()
 	# TB_AFTER_SAVE, if set: a function called with CASE and the run's
 	# file prefix, right after the save (tables_nft_test.sh saves --nft).
 	[ -z "${TB_AFTER_SAVE:-}" ] || "$TB_AFTER_SAVE" "$c" "$p"
-	# shellcheck disable=SC1090 # the case's traffic
-	. "$TB_CASES/$c.traffic"
+	if [ -n "$TB_NOTRAFFIC" ]; then
+		echo "traffic not run: $TB_NOTRAFFIC" >>"$TB_REC"
+	else
+		# shellcheck disable=SC1090 # the case's traffic
+		. "$TB_CASES/$c.traffic"
+	fi
 	tb_mark traffic
 	tb_agent xtables r
 	# shellcheck disable=SC2034 # for tables_diff.sh
