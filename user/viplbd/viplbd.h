@@ -2,7 +2,7 @@
 /*
  * viplbd: the health-check daemon.  One thread, one epoll loop:
  *
- *   main.c    options, signals (signalfd), the loop, the timer heap
+ *   main.c    options, signals (signalfd), the loop, the timer wheel
  *   config.c  the config file into members (one per checked backend),
  *             reload with the state of unchanged members kept, and the
  *             periodic sync of the weights with the datapath
@@ -88,7 +88,8 @@ struct member {
 
 	/* Its one timer: the next probe, or the timeout of this one. */
 	uint64_t due_ms;
-	size_t heap_idx; /* SIZE_MAX when not in the heap */
+	/* Its slot's list in the timer wheel; tpprev NULL when not set. */
+	struct member *tnext, **tpprev;
 	bool seen; /* config.c: marks while diffing */
 };
 
@@ -114,7 +115,7 @@ extern unsigned int sync_ms;
 uint64_t now_ms(void);
 uint64_t now_us(void);
 
-/* main.c: the timer heap. */
+/* main.c: the timer wheel. */
 void timer_set(struct member *m, uint64_t due_ms);
 void timer_clear(struct member *m);
 
