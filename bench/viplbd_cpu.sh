@@ -176,11 +176,12 @@ sum_ticks()
 	done
 	echo $t
 }
-# opens: TCP connections the director opened (ActiveOpens), the checks.
-opens()
+# tcp FIELD: the director's Tcp counter FIELD (/proc/net/snmp): ActiveOpens
+# counts the checks, OutRsts their resets.
+tcp()
 {
 	# shellcheck disable=SC2016
-	ip netns exec "$D" awk '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == "ActiveOpens") c = i; h = 1; next }
+	ip netns exec "$D" awk -v f="$1" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
 		/^Tcp:/ { print $c }' /proc/net/snmp
 }
 hz=$(getconf CLK_TCK)
@@ -191,7 +192,8 @@ l0=$(ticks $LPID)
 dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
-o0=$(opens)
+o0=$(tcp ActiveOpens)
+r0=$(tcp OutRsts)
 t0=$(date +%s%N)
 sleep "$DURATION"
 d1=$(ticks $DPID)
@@ -201,7 +203,8 @@ l1=$(ticks $LPID)
 dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
-o1=$(opens)
+o1=$(tcp ActiveOpens)
+r1=$(tcp OutRsts)
 t1=$(date +%s%N)
 up=$(count up)
 wall_ms=$(((t1 - t0) / 1000000))
@@ -217,7 +220,7 @@ echo "  director: $(pct $((d1 - d0 + dn1 - dn0)))% of one CPU"
 echo "    viplbd user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))%"
 echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
 echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 - l0)))%"
-echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s (TCP ActiveOpens in $D)"
+echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s (TCP ActiveOpens in $D), resets sent $(awk -v o=$((r1 - r0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s"
 echo "  backends up at the end: $up of $BACKENDS"
 echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first: $trans"
 { grep -v 'unknown ->' "$T/log" | grep -- '->' | grep -v 'down -> up' || true; } | head -3 | sed 's/^/    /'

@@ -123,6 +123,7 @@ static struct member *add_member(struct daemon_config *c,
 		m->weight_known = true;
 	}
 	m->fd = -1;
+	m->spare_fd = -1;
 	m->pidfd = -1;
 	m->since_ms = now_ms();
 	set_dst(m);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 
@@ -234,6 +235,24 @@ static int setup_fds(void)
 	return sig_fd;
 }
 
+/*
+ * Descriptors: as many as allowed (the soft limit up to the hard one),
+ * half of them for the tcp probes' spare sockets.
+ */
+static void set_spare_max(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	spare_max = rl.rlim_cur / 2;
+}
+
 /* A signal: 1 to go on, 0 to exit. */
 static int on_signal(int sig_fd, const char *config)
 {
@@ -340,6 +359,7 @@ int main(int argc, char **argv)
 	if (check_only)
 		return config_load(config, true) ? 1 : 0;
 
+	set_spare_max();
 	sig_fd = setup_fds();
 	if (sig_fd < 0 || ctl_open(sock))
 		return 1;

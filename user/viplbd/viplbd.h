@@ -80,6 +80,8 @@ struct member {
 
 	/* The probe in flight (fd or pidfd -1 when none). */
 	int fd;
+	/* tcp: the last probe's socket, disconnected, for the next (or -1). */
+	int spare_fd;
 	int pidfd;
 	pid_t pid;
 	uint64_t started_us;
@@ -137,10 +139,13 @@ void config_free(void);
 struct member *member_find(const struct member_key *key);
 
 /* probe.c */
+/* How many disconnected sockets the probes may keep (main.c sets it). */
+extern size_t spare_max;
 void probe_start(struct member *m);
 void probe_event(struct member *m, uint32_t events);
 /* The probe's timeout, or (none in flight) the time for a new one. */
 void probe_timer(struct member *m);
+/* End the probe in flight, if any, and close the spare socket. */
 void probe_cancel(struct member *m);
 
 /* state.c */
