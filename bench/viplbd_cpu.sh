@@ -94,8 +94,13 @@ napi_threads()
 		echo "$before" | grep -qx "$p" || echo "$p"
 	done
 }
+# Another run of this bench starts its own napi/d0 threads: one at a time.
+exec 9>/tmp/viplbd_cpu.napi.lock
+flock 9
 DNAPI=$(napi_threads "$D" d0)
 BNAPI=$(napi_threads "$B" b0)
+flock -u 9
+exec 9>&-
 if [ -z "$DNAPI" ] || [ -z "$BNAPI" ]; then
 	echo "viplbd_cpu: no threaded NAPI kthread for the veth ends" >&2
 	exit 1
