@@ -3,8 +3,10 @@
 #
 # viplbd_cpu.sh: what viplbd costs at scale.  10,000 backends (50 nat
 # services of 200 backends each, on nf_tables) checked with tcp every 2 s
-# against listeners in a network namespace; viplbd's CPU time (user +
-# system, from /proc/PID/stat) over 60 s, as a percentage of one CPU.
+# against listeners in a network namespace; the director's CPU time over
+# 60 s, as a percentage of one CPU: viplbd's (user + system, from
+# /proc/PID/stat) and that of the thread that receives the replies on
+# its veth end (threaded NAPI, below), apart from the backends' side.
 # Not part of make check or make bench: run it by hand, as root, on a
 # host without the viplb module (it uses the nf_tables datapath):
 #
@@ -18,10 +20,12 @@
 #                                               and closing
 #
 # The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.  Also
-# printed: viplbd's user and system time apart, the listener's CPU, how
-# many backends are up at the end (all should be) and the first
-# transitions after the first results (there should be none).  SYNC=N
-# runs viplbd with -r N.
+# printed: viplbd's user and system time apart, the backends' NAPI
+# thread and listener, the checks and resets a second (the director's
+# Tcp ActiveOpens and OutRsts), drops, how many backends are up at the
+# end (all should be) and the first transitions after the first results
+# (there should be none); and a "row:" line for the results table.
+# SYNC=N runs viplbd with -r N.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
