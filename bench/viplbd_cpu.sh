@@ -3,12 +3,15 @@
 #
 # viplbd_cpu.sh: what viplbd costs at scale.  10,000 backends (50 nat
 # services of 200 backends each, on nf_tables) checked with tcp every 2 s
-# against listeners in a network namespace; viplbd's CPU time (user +
-# system, from /proc/PID/stat) over 60 s, as a percentage of one CPU.
+# against listeners in a network namespace; the director's CPU time over
+# 60 s, as a percentage of one CPU: viplbd's (user + system, from
+# /proc/PID/stat) and that of the thread that receives the replies on
+# its veth end (threaded NAPI, below), apart from the backends' side.
 # Not part of make check or make bench: run it by hand, as root, on a
 # host without the viplb module (it uses the nf_tables datapath):
 #
 #   bench/viplbd_cpu.sh            # BACKENDS=10000 DURATION=60 INTERVAL=2s
+#                                  # VIPLBD=another build of viplbd
 #
 #   director $D (viplbd)                      backends $B
 #   d0 198.51.100.254/24 ------------------- b0 198.51.100.1-200/24
@@ -17,16 +20,18 @@
 #                                               and closing
 #
 # The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.  Also
-# printed: viplbd's user and system time apart, the listener's CPU, how
-# many backends are up at the end (all should be) and the first
-# transitions after the first results (there should be none).  SYNC=N
-# runs viplbd with -r N.
+# printed: viplbd's user and system time apart, the backends' NAPI
+# thread and listener, the checks and resets a second (the director's
+# Tcp ActiveOpens and OutRsts), drops, how many backends are up at the
+# end (all should be) and the first transitions after the first results
+# (there should be none); and a "row:" line for the results table.
+# SYNC=N runs viplbd with -r N.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/.." && pwd -P)
 VIPLB=$repo/user/viplb/viplb
-VIPLBD=$repo/user/viplbd/viplbd
+VIPLBD=${VIPLBD:-$repo/user/viplbd/viplbd}
 PER_SERVICE=200
 BACKENDS=${BACKENDS:-10000}
 DURATION=${DURATION:-60}
@@ -73,6 +78,47 @@ for i in $(seq "$PER_SERVICE"); do
 	echo "addr add 198.51.100.$i/24 dev b0"
 done | ip -n "$B" -batch -
 ip -n "$B" link set b0 up
+
+# Each end's receive in a kthread of its own, napi/DEV-ID, not in
+# softirq on the sending CPU: the director's receive of the replies is
+# charged to its thread, the backends' side of each handshake to theirs,
+# and not to viplbd.  GRO gives a veth its NAPI, threaded NAPI runs it
+# in the kthread; veth passes a TCP packet to the peer's NAPI only if
+# the sending end has no TSO (veth_skb_is_eligible_for_gro()), so TSO
+# is off on both ends (the checks send no data).  napi_threads NS DEV:
+# the PIDs of DEV's new kthreads.
+napi_threads()
+{
+	local before after p
+	before=$(ps -e -o pid=,comm= | awk -v c="napi/$2-" 'index($2, c) == 1 { print $1 }')
+	ip netns exec "$1" ethtool -K "$2" gro on tso off >/dev/null
+	ip netns exec "$1" sh -c "echo 1 >/sys/class/net/$2/threaded"
+	after=$(ps -e -o pid=,comm= | awk -v c="napi/$2-" 'index($2, c) == 1 { print $1 }')
+	for p in $after; do
+		echo "$before" | grep -qx "$p" || echo "$p"
+	done
+}
+# Another run of this bench starts its own napi/d0 threads: one at a time.
+exec 9>/tmp/viplbd_cpu.napi.lock
+flock 9
+DNAPI=$(napi_threads "$D" d0)
+BNAPI=$(napi_threads "$B" b0)
+flock -u 9
+exec 9>&-
+if [ -z "$DNAPI" ] || [ -z "$BNAPI" ]; then
+	echo "viplbd_cpu: no threaded NAPI kthread for the veth ends" >&2
+	exit 1
+fi
+# A veth's ring holds 256 packets: on a loaded host a NAPI thread that
+# waits for a CPU for ~20 ms lets it overflow, and checks time out.  The
+# threads run first (SCHED_FIFO); their time is still theirs.  And with
+# a qdisc, a veth whose peer's ring is full stops its queue instead of
+# dropping (as a NIC's ring does).
+for p in $DNAPI $BNAPI; do
+	chrt -f -p 10 "$p"
+done
+tc -n "$D" qdisc replace dev d0 root pfifo limit 10000
+tc -n "$B" qdisc replace dev b0 root pfifo limit 10000
 
 # The listener: accept and close, as fast as it can.
 cat >"$T/listen.py" <<'EOF'
@@ -130,15 +176,44 @@ ticks()
 	sed 's/.*) //' "/proc/$1/stat" |
 		awk -v f="${2:-0}" '{ print f ? $f : $12 + $13 }'
 }
+# sum_ticks PID...: their user + system time together.
+sum_ticks()
+{
+	local p t=0
+	for p in "$@"; do
+		t=$((t + $(ticks "$p")))
+	done
+	echo $t
+}
+# tcp FIELD: the director's Tcp counter FIELD (/proc/net/snmp): ActiveOpens
+# counts the checks, OutRsts their resets.
+tcp()
+{
+	# shellcheck disable=SC2016
+	ip netns exec "$D" awk -v f="$1" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
+		/^Tcp:/ { print $c }' /proc/net/snmp
+}
 hz=$(getconf CLK_TCK)
 d0=$(ticks $DPID)
 u0=$(ticks $DPID 12)
 l0=$(ticks $LPID)
+# shellcheck disable=SC2086
+dn0=$(sum_ticks $DNAPI)
+# shellcheck disable=SC2086
+bn0=$(sum_ticks $BNAPI)
+o0=$(tcp ActiveOpens)
+r0=$(tcp OutRsts)
 t0=$(date +%s%N)
 sleep "$DURATION"
 d1=$(ticks $DPID)
 u1=$(ticks $DPID 12)
 l1=$(ticks $LPID)
+# shellcheck disable=SC2086
+dn1=$(sum_ticks $DNAPI)
+# shellcheck disable=SC2086
+bn1=$(sum_ticks $BNAPI)
+o1=$(tcp ActiveOpens)
+r1=$(tcp OutRsts)
 t1=$(date +%s%N)
 up=$(count up)
 wall_ms=$(((t1 - t0) / 1000000))
@@ -147,13 +222,19 @@ pct()
 	awk -v t="$1" -v hz="$hz" -v ms="$wall_ms" \
 		'BEGIN { printf "%.2f", t / hz * 1000 / ms * 100 }'
 }
+trans=$(grep -c -- '-> .*weight' "$T/log" | awk -v b="$BACKENDS" '{ print $1 - b }')
 
 echo "viplbd: $BACKENDS backends ($SERVICES services x $PER_SERVICE), tcp checks every $INTERVAL, over $((wall_ms / 1000)) s:"
-echo "  viplbd CPU: $(pct $((d1 - d0)))% of one CPU ($((d1 - d0)) ticks of 1/$hz s)"
-echo "    user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))% (the system time includes the"
-echo "    backends' side of each handshake: veth delivers it in softirq on the sending CPU)"
-echo "  listener CPU: $(pct $((l1 - l0)))% of one CPU"
+echo "  director: $(pct $((d1 - d0 + dn1 - dn0)))% of one CPU"
+echo "    viplbd user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))%"
+echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
+echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 - l0)))%"
+echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s (TCP ActiveOpens in $D), resets sent $(awk -v o=$((r1 - r0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s"
 echo "  backends up at the end: $up of $BACKENDS"
-echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first: $(grep -c -- '-> .*weight' "$T/log" | awk -v b="$BACKENDS" '{ print $1 - b }')"
-grep -v 'unknown ->' "$T/log" | grep -- '->' | head -3 | sed 's/^/    /'
+echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first: $trans"
+{ grep -v 'unknown ->' "$T/log" | grep -- '->' | grep -v 'down -> up' || true; } | head -3 | sed 's/^/    /'
+echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
+ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop | grep -v '^#' | sed 's/^/    backends: /'
+# One line for a table: user system dnapi director bnapi listener checks/s up transitions
+echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans"
 [ "$up" -eq "$BACKENDS" ]

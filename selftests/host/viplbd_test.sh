@@ -298,6 +298,16 @@ check_eq "... then health show answers while they are still connected" \
 kill "$idle" 2>/dev/null
 wait "$idle" 2>/dev/null
 
+# A tcp check keeps its socket for the next: one descriptor per member at
+# most (its probe's or its kept socket), never one per check.
+nfds() { find "/proc/$DPID/fd" -mindepth 1 | wc -l; }
+fds0=$(nfds)
+sleep 3
+fds1=$(nfds)
+log "viplbd's descriptors: $fds0, 3 s of checks later $fds1"
+check_eq "3 s of checks (10 each) later, viplbd has no more descriptors than 12 members + 12" \
+	"$((fds1 <= 24))" 1
+
 # --- established connections, kept open through what follows ------------
 # Three echo connections to port 81, one per backend (rr), each fed a line
 # every 100 ms until $T/stop appears; all that comes back is compared.

@@ -123,8 +123,8 @@ static struct member *add_member(struct daemon_config *c,
 		m->weight_known = true;
 	}
 	m->fd = -1;
+	m->spare_fd = -1;
 	m->pidfd = -1;
-	m->heap_idx = SIZE_MAX;
 	m->since_ms = now_ms();
 	set_dst(m);
 	c->members[c->nr++] = m;

@@ -4,7 +4,11 @@
  * epoll set, with the member's timer as its timeout:
  *
  *   tcp   connect(); writable with SO_ERROR 0 is a success
- *         (tcp and http close with a reset: SO_LINGER 0)
+ *         (tcp and http close with a reset: SO_LINGER 0).  After a
+ *         success, tcp keeps its socket for the next probe: connect()
+ *         to AF_UNSPEC resets the connection as close() would, and the
+ *         next connect() takes a new port; no socket, file, epoll
+ *         registration or setsockopt() per check (spare_max at most)
  *   http  connect, "GET PATH HTTP/1.0", then the status line and, with
  *         body, the text somewhere in what the server sends (64 KiB at
  *         most); a success as soon as both are seen
@@ -41,8 +45,38 @@ static void watch(struct member *m, int fd, uint32_t events, int op)
 		logmsg("%s: epoll_ctl: %s", member_name(m), strerror(errno));
 }
 
+size_t spare_max;
+static size_t nr_spare;
+
+static void drop_spare(struct member *m)
+{
+	if (m->spare_fd < 0)
+		return;
+	close(m->spare_fd);
+	m->spare_fd = -1;
+	nr_spare--;
+}
+
+/*
+ * A tcp probe that connected: reset its connection and keep the socket
+ * as the member's spare, if the budget allows.
+ */
+static void keep_spare(struct member *m)
+{
+	static const struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+	if (m->hc.type != HEALTH_TCP || m->spare_fd >= 0 ||
+	    nr_spare >= spare_max)
+		return;
+	if (connect(m->fd, &unspec, sizeof(unspec)))
+		return;
+	m->spare_fd = m->fd;
+	m->fd = -1;
+	nr_spare++;
+}
+
 /* Close what the probe holds; the child, if any, is killed and reaped. */
-void probe_cancel(struct member *m)
+static void probe_end(struct member *m)
 {
 	if (m->fd >= 0)
 		close(m->fd);
@@ -58,13 +92,19 @@ void probe_cancel(struct member *m)
 	m->len = 0;
 }
 
+void probe_cancel(struct member *m)
+{
+	probe_end(m);
+	drop_spare(m);
+}
+
 /* The probe's end: its result, and the next probe's time. */
 static void finish(struct member *m, bool ok, const char *reason)
 {
 	uint64_t next = m->started_us / 1000 + m->hc.interval_ms;
 	uint64_t now = now_ms();
 
-	probe_cancel(m);
+	probe_end(m);
 	m->latency_us = now_us() - m->started_us;
 	timer_set(m, next > now ? next : now);
 	state_result(m, ok, reason);
@@ -163,6 +203,7 @@ void probe_start(struct member *m)
 {
 	static const struct linger no_linger = { .l_onoff = 1, .l_linger = 0 };
 	int type = m->hc.type == HEALTH_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	bool reuse = false;
 	ssize_t n;
 
 	m->started_us = now_us();
@@ -176,19 +217,29 @@ void probe_start(struct member *m)
 		start_exec(m);
 		return;
 	}
-	m->fd = socket(m->dst.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
-		       0);
-	if (m->fd < 0) {
-		fail_errno(m, "socket", errno);
-		return;
+	if (m->spare_fd >= 0 && m->hc.type == HEALTH_TCP) {
+		/* Registered, its one-shot event spent: re-armed below. */
+		m->fd = m->spare_fd;
+		m->spare_fd = -1;
+		nr_spare--;
+		reuse = true;
+	} else {
+		drop_spare(m);
+		m->fd = socket(m->dst.ss_family,
+			       type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (m->fd < 0) {
+			fail_errno(m, "socket", errno);
+			return;
+		}
+		/*
+		 * Closed with a reset, as HAProxy's checks are: no FIN
+		 * exchange and no TIME_WAIT on the director for each of
+		 * thousands of checks.
+		 */
+		if (type == SOCK_STREAM)
+			setsockopt(m->fd, SOL_SOCKET, SO_LINGER, &no_linger,
+				   sizeof(no_linger));
 	}
-	/*
-	 * Closed with a reset, as HAProxy's checks are: no FIN exchange and
-	 * no TIME_WAIT on the director for each of thousands of checks.
-	 */
-	if (type == SOCK_STREAM)
-		setsockopt(m->fd, SOL_SOCKET, SO_LINGER, &no_linger,
-			   sizeof(no_linger));
 	if (connect(m->fd, (struct sockaddr *)&m->dst, m->dst_len) &&
 	    errno != EINPROGRESS) {
 		fail_errno(m, "connect", errno);
@@ -203,7 +254,15 @@ void probe_start(struct member *m)
 		watch(m, m->fd, EPOLLIN, EPOLL_CTL_ADD);
 		return;
 	}
-	watch(m, m->fd, EPOLLOUT, EPOLL_CTL_ADD);
+	/*
+	 * One-shot for tcp: a kept socket, disconnected, would report
+	 * EPOLLHUP for ever.
+	 */
+	if (m->hc.type == HEALTH_TCP)
+		watch(m, m->fd, EPOLLOUT | EPOLLONESHOT,
+		      reuse ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
+	else
+		watch(m, m->fd, EPOLLOUT, EPOLL_CTL_ADD);
 }
 
 static void http_send(struct member *m)
@@ -341,9 +400,13 @@ void probe_event(struct member *m, uint32_t events)
 	 * An event of the previous probe, read in the same epoll batch as
 	 * the timer that started this one, finds a socket still connecting.
 	 */
-	if (!connected(m->fd))
+	if (!connected(m->fd)) {
+		if (m->hc.type == HEALTH_TCP)
+			watch(m, m->fd, EPOLLOUT | EPOLLONESHOT, EPOLL_CTL_MOD);
 		return;
+	}
 	if (m->hc.type == HEALTH_TCP) {
+		keep_spare(m);
 		finish(m, true, "connected");
 		return;
 	}

@@ -2,7 +2,7 @@
 /*
  * viplbd: the health-check daemon.  One thread, one epoll loop:
  *
- *   main.c    options, signals (signalfd), the loop, the timer heap
+ *   main.c    options, signals (signalfd), the loop, the timer wheel
  *   config.c  the config file into members (one per checked backend),
  *             reload with the state of unchanged members kept, and the
  *             periodic sync of the weights with the datapath
@@ -80,6 +80,8 @@ struct member {
 
 	/* The probe in flight (fd or pidfd -1 when none). */
 	int fd;
+	/* tcp: the last probe's socket, disconnected, for the next (or -1). */
+	int spare_fd;
 	int pidfd;
 	pid_t pid;
 	uint64_t started_us;
@@ -88,7 +90,8 @@ struct member {
 
 	/* Its one timer: the next probe, or the timeout of this one. */
 	uint64_t due_ms;
-	size_t heap_idx; /* SIZE_MAX when not in the heap */
+	/* Its slot's list in the timer wheel; tpprev NULL when not set. */
+	struct member *tnext, **tpprev;
 	bool seen; /* config.c: marks while diffing */
 };
 
@@ -114,7 +117,7 @@ extern unsigned int sync_ms;
 uint64_t now_ms(void);
 uint64_t now_us(void);
 
-/* main.c: the timer heap. */
+/* main.c: the timer wheel. */
 void timer_set(struct member *m, uint64_t due_ms);
 void timer_clear(struct member *m);
 
@@ -136,10 +139,13 @@ void config_free(void);
 struct member *member_find(const struct member_key *key);
 
 /* probe.c */
+/* How many disconnected sockets the probes may keep (main.c sets it). */
+extern size_t spare_max;
 void probe_start(struct member *m);
 void probe_event(struct member *m, uint32_t events);
 /* The probe's timeout, or (none in flight) the time for a new one. */
 void probe_timer(struct member *m);
+/* End the probe in flight, if any, and close the spare socket. */
 void probe_cancel(struct member *m);
 
 /* state.c */
