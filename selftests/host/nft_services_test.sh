@@ -8,7 +8,8 @@
 # (lc, dr without XDP, lookup of rr), atomic
 # restore and the save/restore round trip, beside a firewall table.
 # Every viplb command runs in the director's netns: the host's own
-# ruleset is never touched.
+# ruleset is never touched.  selftests/lb_nft.sh runs it in the VM too,
+# on Debian's kernel with viplb.ko unloaded.
 #
 #   client $C                director $D                 backends $B1..$B3
 #   c0 203.0.113.2/24 ---- d0 203.0.113.1/24
