@@ -3,12 +3,7 @@
 #
 # viplb on nf_tables in the VM (issue 13):
 #
-#   1. host/nft_services_test.sh with viplb.ko absent: the nat services
-#      of the host's test on Debian's 6.1 kernel, the datapath chosen by
-#      viplb itself (the VM blacklists viplb's aliases, so the module is
-#      neither loaded nor loadable).  Its checks are nested under "# ";
-#      one result here.
-#   2. The switch: the same configuration served by the module, then by
+#   1. The switch: the same configuration served by the module, then by
 #      nf_tables (`viplb save | viplb -d nft restore -`, then rmmod), then
 #      by the module again (`viplb save` of nf_tables, insmod, `viplb -d
 #      module restore`), with the same real connections each time:
@@ -28,6 +23,11 @@
 #      over whole cycles); the drained backends get nothing.  The
 #      director's conntrack table is flushed before each round, so that
 #      every flow is scheduled anew.
+#   2. host/nft_services_test.sh with viplb.ko absent: the nat services
+#      of the host's test on Debian's 6.1 kernel, the datapath chosen by
+#      viplb itself (the VM blacklists viplb's aliases, so the module is
+#      neither loaded nor loadable).  Its checks are nested under "# ";
+#      one result here.
 #
 # The topology is lib.sh's lb_topo (client, director, b1..b3), with more
 # client addresses for sh; the real servers are lb_servers' (8081 and 8054
@@ -40,27 +40,9 @@ lb_need_cmd conntrack jq python3 nft
 
 T=$VIPLB_TMP
 
-# ---- 1. the host's nf_tables service tests, the module absent -----------
-if mod_loaded; then
-	"$VIPLB" flush >/dev/null 2>&1
-	mod_unload || bail "rmmod viplb (left loaded by an earlier test)"
-fi
-dmesg_mark
-t0=$SECONDS
-"$VIPLB_SELFTESTS/host/nft_services_test.sh" >"$T/host.out" 2>&1
-rc=$?
-sed 's/^/# /' "$T/host.out"
-n=$(grep -c '^ok ' "$T/host.out")
-if [ "$rc" -eq 0 ] && [ "$n" -gt 0 ]; then
-	pass "host/nft_services_test.sh without the module: $n checks in $((SECONDS - t0)) s"
-else
-	fail "host/nft_services_test.sh without the module (exit $rc)" \
-		"$(grep '^not ok' "$T/host.out" | head -n 5)"
-fi
-check_fail "... and viplb did not load the module" mod_loaded
-
-# ---- 2. the switch ------------------------------------------------------
+# ---- 1. the switch ------------------------------------------------------
 mod_fresh
+dmesg_mark
 lb_topo
 lb_servers
 C=$LB_C
@@ -264,5 +246,25 @@ same module2
 
 lb_teardown || fail "delete the namespaces"
 check_ok "rmmod viplb after deleting the namespaces" mod_unload
+log "the switch: done at t=${SECONDS}s"
+
+# ---- 2. the host's nf_tables service tests, the module absent -----------
+if mod_loaded; then
+	"$VIPLB" flush >/dev/null 2>&1
+	mod_unload || bail "rmmod viplb"
+fi
+t0=$SECONDS
+"$VIPLB_SELFTESTS/host/nft_services_test.sh" >"$T/host.out" 2>&1
+rc=$?
+sed 's/^/# /' "$T/host.out"
+n=$(grep -c '^ok ' "$T/host.out")
+if [ "$rc" -eq 0 ] && [ "$n" -gt 0 ]; then
+	pass "host/nft_services_test.sh without the module: $n checks in $((SECONDS - t0)) s"
+else
+	fail "host/nft_services_test.sh without the module (exit $rc)" \
+		"$(grep '^not ok' "$T/host.out" | head -n 5)"
+fi
+check_fail "... and viplb did not load the module" mod_loaded
+
 dmesg_check "no kernel warning"
 viplb_finish
