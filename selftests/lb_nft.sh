@@ -41,12 +41,11 @@ lb_need_cmd conntrack jq python3 nft
 T=$VIPLB_TMP
 
 # ---- 1. the switch ------------------------------------------------------
-mod_fresh
 dmesg_mark
+mod_fresh
 lb_topo
 lb_servers
-C=$LB_C
-D=$LB_D
+C=$LB_C D=$LB_D
 
 # More client addresses: sh hashes the source address only.
 for i in $(seq 3 18); do
