@@ -25,6 +25,7 @@ NAMES = {
     "plain": "routing only, no NAT (ceiling)",
     "ct": "conntrack + nft nat chain, no match",
     "viplb": "viplb nat, sched rr",
+    "viplb-nft": "viplb nat, sched rr, on nf_tables (-d nft)",
     "viplb-mg251": "viplb nat, maglev M=251",
     "viplb-mg": "viplb nat, maglev M=65537 (default)",
     "ipvs": "IPVS nat, rr",
@@ -47,7 +48,7 @@ RULE_SIZES = [10, 1000, 10000]
 
 def parse(path):
     res = {"info": {}, "cps": {}, "pkt-new": {}, "pkt-est": {}, "load": {},
-           "rules-pkt": {}, "rules-load": {}, "fwd": {}}
+           "rules-pkt": {}, "rules-load": {}, "fwd": {}, "counted": {}}
     with open(path, errors="replace") as f:
         for line in f:
             w = line.split()
@@ -65,7 +66,7 @@ def parse(path):
                 else:
                     res["cps"].setdefault(system, [])
             elif kind in ("pkt-new", "pkt-est", "rules-pkt"):
-                # one line per pair: PPS REF-PPS FORWARDED CPU
+                # one line per pair: PPS REF-PPS FORWARDED CPU [COUNTED]
                 pairs = res[kind].setdefault((system, int(n)), [])
                 try:
                     pairs.append((float(vals[0]), float(vals[1])))
@@ -73,6 +74,8 @@ def parse(path):
                         float(vals[2]))
                 except (ValueError, IndexError):
                     pass
+                if len(vals) > 4:
+                    res["counted"].setdefault(system, []).append(vals[4])
             elif kind in ("load", "rules-load"):
                 res[kind][(system, int(n))] = vals[0]
     return res
@@ -178,7 +181,7 @@ def cps_table(res):
                      if mean[s] and plain else "—",
                      str(sum(r[2] for r in runs))])
     return table(["system", "conn/s (median)", "each round",
-                  "÷ viplb", "of plain routing", "failed conns"], rows)
+                  "÷ viplb (module)", "of plain routing", "failed conns"], rows)
 
 
 def pkt_table(res):
@@ -198,8 +201,8 @@ def pkt_table(res):
                   ratio(f, factor(res, kind, REF, 1))]
         rows.append(r)
     return table(["system", "new flows: pkt/s", "ns/pkt", "× routing",
-                  "NAT ns/pkt", "÷ viplb", "established: pkt/s", "ns/pkt",
-                  "× routing", "NAT ns/pkt", "÷ viplb"], rows)
+                  "NAT ns/pkt", "÷ viplb (module)", "established: pkt/s", "ns/pkt",
+                  "× routing", "NAT ns/pkt", "÷ viplb (module)"], rows)
 
 
 def scaling_table(res):
@@ -254,9 +257,12 @@ def load_table(res):
             r.append(num(t, 2) if t is not None else (v or "—"))
         for n in (1000, 10000):
             r.append(ratio(load_secs(res, s, n), load_secs(res, REF, n)))
+        r.append(ratio(load_secs(res, s, 10000), load_secs(res, "nft",
+                                                           10000)))
         rows.append(r)
     return table(["system"] + ["N=%s (s)" % num(n) for n in sizes] +
-                 ["÷ viplb rr, N=1,000", "÷ viplb rr, N=10,000"], rows)
+                 ["÷ viplb rr, N=1,000", "÷ viplb rr, N=10,000",
+                  "÷ nft -f, N=10,000"], rows)
 
 
 def text(res):
@@ -304,7 +310,7 @@ def text(res):
                 "cost the system adds to routing. \"÷ viplb\" divides the "
                 "× routing figures. The reference itself ranged over: %s."
                 % "; ".join(spread),
-                "", t, ""]
+                "", t, "", counted_note(res), ""]
     t, r = scaling_table(res)
     if t:
         out += ["### 4. New-flow cost (ns/packet) against the number of "
@@ -322,6 +328,33 @@ def text(res):
                 "(empty netns, seconds)" % info.get("backends", "?"),
                 "", t, ""]
     return "\n".join(out)
+
+
+def counted_note(res):
+    """What out0's counter and viplb's own counters saw, per system."""
+    out = []
+    fwd = {}
+    for (kind, s, _), v in res["fwd"].items():
+        if kind in ("pkt-new", "pkt-est"):
+            fwd.setdefault(s, []).extend(v)
+    if fwd:
+        out.append("Share of the packets forwarded (out0's counter over "
+                   "pktgen's count), lowest and highest over every run: " +
+                   "; ".join("%s %.3f to %.3f" % (s, min(fwd[s]),
+                                                  max(fwd[s]))
+                             for s in systems_with(fwd)) + ".")
+    cnt = res["counted"]
+    if cnt:
+        def span(v):
+            f = [float(x) for x in v if x != "?"]
+            bad = len(v) - len(f)
+            return ("%.3f to %.3f" % (min(f), max(f)) if f else "none") + \
+                (" (%d runs unread)" % bad if bad else "")
+        out.append("viplb's own counter of the service (`viplb stats`, "
+                   "packets in, zeroed before each run) over pktgen's "
+                   "count: " + "; ".join("%s %s" % (s, span(cnt[s]))
+                                         for s in systems_with(cnt)) + ".")
+    return " ".join(out)
 
 
 def scaling(res):

@@ -6,7 +6,8 @@
 #	selftests/vm/run -t 3000 bench/run.sh
 #
 # (bench/bench.sh does that, then writes bench/results/).  It puts
-# the same traffic through viplb nat (sched rr, plus maglev variants), IPVS
+# the same traffic through viplb nat (sched rr, plus maglev variants; on
+# the module, and on viplb's nf_tables datapath, `viplb -d nft`), IPVS
 # nat (rr), iptables DNAT in kube-proxy style (-m statistic, with both the
 # nft and the legacy backend of iptables) and nftables (a verdict map and
 # numgen), and prints one "BENCH ..." line per figure as soon as it has it
@@ -22,6 +23,10 @@
 #    netns, each doing connect/recv/close in a loop for $BENCH_CPS_SECONDS.
 #    "plain" connects straight to the backends' addresses (routing only,
 #    no NAT, no conntrack): the ceiling.  Director rebuilt per system.
+#    "viplb-nft" is the same services as "viplb" (the module) loaded with
+#    `viplb -d nft restore`: viplb's own nf_tables table (user/nft/), not
+#    the hand-written ruleset of "nft".  The module stays loaded, but
+#    registers its hooks only in a netns that has services of its own.
 #
 #      client bc                director bd                    backends
 #      eth0 203.0.113.2 ----- c0 203.0.113.1
@@ -51,7 +56,7 @@
 #    conntrack on).
 #
 # 5. load: seconds to load the N-service configuration of each system into
-#    an empty director netns (viplb restore, ipvsadm -R,
+#    an empty director netns (viplb restore, viplb -d nft restore, ipvsadm -R,
 #    iptables-{nft,legacy}-restore, nft -f), each under a time limit of
 #    $BENCH_LOAD_TIMEOUT seconds.
 #
@@ -79,6 +84,7 @@
 #	VIPLB_BENCH_RULE_SYSTEMS rules systems (default "viplb iptables-legacy
 #				iptables", iptables being iptables-nft)
 #	VIPLB_BENCH_SYSTEMS	pkt systems (default: all, see SYSTEMS below)
+#	VIPLB_BENCH_CPS_SYSTEMS	cps systems (default: see CPS_SYSTEMS below)
 #	VIPLB_BENCH_CPS_SECONDS	per cps run (default 5)
 #	VIPLB_BENCH_CPS_ROUNDS	rounds over the cps systems (default 3)
 #	VIPLB_BENCH_PKT_SECONDS	per pktgen run (default 3)
@@ -113,8 +119,8 @@ BACKENDS=10	# per service, in the pkt and load measurements
 # The systems, in the order they run.  viplb-mg (maglev, default table of
 # 65537 slots, built at commit) runs up to 1000 services only: 10,000
 # tables of 65537 u32 would need 2.5 GiB.
-SYSTEMS=${VIPLB_BENCH_SYSTEMS:-plain ct viplb viplb-mg251 viplb-mg ipvs iptables-legacy iptables nft}
-CPS_SYSTEMS="plain viplb ipvs iptables nft"
+SYSTEMS=${VIPLB_BENCH_SYSTEMS:-plain ct viplb viplb-nft viplb-mg251 viplb-mg ipvs iptables-legacy iptables nft}
+CPS_SYSTEMS=${VIPLB_BENCH_CPS_SYSTEMS:-plain viplb viplb-nft ipvs iptables nft}
 MG_MAX=1000
 
 W=/tmp/viplb-bench
@@ -167,7 +173,7 @@ now_ns()
 conf_format()
 {
 	case $1 in
-	viplb) echo viplb-rr ;;
+	viplb | viplb-nft) echo viplb-rr ;;
 	viplb-mg251 | viplb-mg | ipvs | nft) echo "$1" ;;
 	iptables | iptables-legacy) echo iptables ;;
 	*) echo none ;;
@@ -206,7 +212,8 @@ sys_load()
 		}
 		EOT
 		;;
-	viplb*) ip netns exec "$2" viplb restore "$3" ;;
+	viplb-nft) ip netns exec "$2" viplb -d nft restore "$3" ;;
+	viplb*) ip netns exec "$2" viplb -d module restore "$3" ;;
 	ipvs)
 		# IPVS schedules in LOCAL_IN: the VIPs must be local addresses.
 		ip -n "$2" route add local 192.0.2.0/24 dev lo &&
@@ -228,7 +235,8 @@ sys_load()
 sys_flush()
 {
 	case $1 in
-	viplb*) ip netns exec "$2" viplb flush ;;
+	viplb-nft) ip netns exec "$2" viplb -d nft flush ;;
+	viplb*) ip netns exec "$2" viplb -d module flush ;;
 	ipvs) ip netns exec "$2" ipvsadm -C ;;
 	iptables-legacy)
 		ip netns exec "$2" iptables-legacy -t nat -F &&
@@ -402,17 +410,40 @@ pg_bind()
 		"in0:dst_mac $(ip -n "$1" -j link show in0 | jq -r '.[0].address')"
 }
 
+# pg_sent OUT: the packets pktgen sent in pg_go's OUT.
+pg_sent()
+{
+	awk '$1 == "Result:" && $2 == "OK:" { print $5 + 0 }' "$1"
+}
+
+# viplb_of SYSTEM ARGS...: viplb in $PD, on SYSTEM's datapath.
+viplb_of()
+{
+	vdp=module
+	[ "$1" = viplb-nft ] && vdp=nft
+	shift
+	ip netns exec "$PD" viplb -d "$vdp" "$@"
+}
+
 # pkt_run KIND SYSTEM N DST PORT [REC]: $PKT_PAIRS runs of the system, each
 # beside a run, at the same time on the other vCPU, of the reference
 # director $PREF (routing only) in the same mode.  The VM's speed drifts
 # with the host's load (other VMs): the twin runs see the same drift, and
 # the report divides one by the other.  The pairs swap the vCPUs, so that
 # a difference between the two vCPUs cancels out.  Records per pair
-# "REC SYSTEM N PPS REF-PPS FORWARDED CPU", REC by default "pkt-KIND".
+# "REC SYSTEM N PPS REF-PPS FORWARDED CPU [COUNTED]", REC by default
+# "pkt-KIND".  For viplb's systems, COUNTED is the service's packet
+# counter (viplb stats, zeroed before the run) over the packets sent.
 pkt_run()
 {
 	vrk=${6:-pkt-$1}
+	vsvc=
+	case $2 in
+	viplb*) vsvc="udp $4:$5" ;;
+	esac
 	for vi in $(seq "$PKT_PAIRS"); do
+		# shellcheck disable=SC2086 # proto and VIP:PORT
+		[ -z "$vsvc" ] || viplb_of "$2" stats zero $vsvc >/dev/null 2>&1
 		vcpu=$(((vi + 1) % 2))
 		pg_bind "$PD" "$vcpu"
 		pg_bind "$PREF" $((1 - vcpu))
@@ -429,9 +460,20 @@ pkt_run()
 			rec "$vrk" "$2" "$3" failed
 			continue
 		fi
-		rec "$vrk" "$2" "$3" "${vres% *}" "${vref% *}" "${vres#* }" "$vcpu"
+		vcnt=
+		if [ -n "$vsvc" ]; then
+			# shellcheck disable=SC2086 # proto and VIP:PORT
+			vcnt=$(viplb_of "$2" -j stats $vsvc |
+				jq -r '.[0].stats.pkts_in' 2>/dev/null)
+			vcnt=$(awk -v c="$vcnt" -v s="$(pg_sent "$W/pg.out")" \
+				'BEGIN { if (s > 0 && c ~ /^[0-9]+$/) printf "%.3f", c / s; else print "?" }')
+		fi
+		rec "$vrk" "$2" "$3" "${vres% *}" "${vref% *}" "${vres#* }" "$vcpu" ${vcnt:+"$vcnt"}
 		if awk -v f="${vres#* }" 'BEGIN { exit !(f < 0.99) }'; then
 			say "WARNING: $2 N=$3 $1: only ${vres#* } of the packets were forwarded"
+		fi
+		if [ -n "$vcnt" ] && [ "$vcnt" != 1.000 ]; then
+			say "WARNING: $2 N=$3 $1: viplb stats counted $vcnt of the packets sent"
 		fi
 	done
 }

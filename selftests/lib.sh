@@ -520,7 +520,8 @@ lb_ms()
 #	tcp 81     hello: sends "NAME PEER\n" (PEER: the client address it
 #		   sees), then echoes like 8080 (both)
 #	tcp 8081   name: sends "NAME\n" and closes at once, so the server
-#		   closes first (IPv4)
+#		   closes first (both)
+#	udp 8054   name: answers each datagram with "NAME\n" (both)
 #
 # NAME is b1, b2, b3 for $LB_B1, $LB_B2, $LB_B3.  One process with one
 # socket per port and netns (entered with setns()), no fork per
@@ -576,9 +577,11 @@ def drop(c):
     c.sock.close()
 
 def on_listener(s, l):
-    if l.kind == "udp":
+    if l.kind in ("udp", "uname"):
         try:
             data, peer = s.recvfrom(65536)
+            if l.kind == "uname":
+                data = (l.name + "\n").encode()
             s.sendto(data, peer)
         except OSError:
             pass
@@ -627,7 +630,8 @@ for name, ns in zip(args[0::2], args[1::2]):
         bind(fam, socket.SOCK_STREAM, 8080, "echo", name)
         bind(fam, socket.SOCK_DGRAM, 8053, "udp", name)
         bind(fam, socket.SOCK_STREAM, 81, "hello", name)
-    bind(socket.AF_INET, socket.SOCK_STREAM, 8081, "name", name)
+        bind(fam, socket.SOCK_STREAM, 8081, "name", name)
+        bind(fam, socket.SOCK_DGRAM, 8054, "uname", name)
 open(ready, "w").close()
 while True:
     for key, ev in sel.select():
