@@ -721,7 +721,7 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 
 	if (svc->key.af != AF_INET && svc->key.af != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (!viplb_maglev_is_prime(svc->table_size))
+	if (!viplb_maglev_is_prime(service_table_m(svc)))
 		return -EINVAL;
 	vip_key(&key, &svc->key);
 	is_new = bpf_map_lookup_elem(m->vips, &key, &val) != 0;
@@ -805,7 +805,7 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	}
 
 	if (wants_ring(svc) && n) {
-		err = write_ring(m, val.id, svc->sched, svc->table_size,
+		err = write_ring(m, val.id, svc->sched, service_table_m(svc),
 				 rb, n);
 		if (err)
 			goto out;

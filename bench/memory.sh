@@ -1,0 +1,181 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# memory.sh: memory and setup time of 10,000 services x 10 backends with
+# default settings (sched maglev, automatic table size; mode dr so that
+# XDP serves them), from the kernel's own accounting.
+#
+#   memory.sh module   in the test VM (bench.sh boots it): load
+#                      kmod/viplb.ko, sample /proc/meminfo (Slab,
+#                      VmallocUsed, Percpu) before and after
+#                      "viplb restore", time the restore, flush and sample
+#                      again (the memory must come back); then time single
+#                      backend changes on a 65537-slot service and on one
+#                      with 4,096 backends, one of weight 65535
+#   memory.sh xdp      on the host, as root, without the module: in a
+#                      private pid and mount namespace and a netns, attach
+#                      XDP (generic) to a veth, time "viplb restore" into
+#                      the maps, and sum the maps' memlock (bpftool's
+#                      bytes_memlock, the kernel's map_mem_usage()) before
+#                      and after
+#
+# Each prints "mem: KEY VALUE" lines (bytes, seconds) that bench.sh
+# collects into bench/results/memory.md.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+repo=$(cd "$here/.." && pwd -P)
+VIPLB=${VIPLB:-$repo/user/viplb/viplb}
+N=${VIPLB_BENCH_MEM_SERVICES:-10000}
+B=${VIPLB_BENCH_MEM_BACKENDS:-10}
+part=${1:-}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+say() { echo "mem: $*"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+
+# N services of B backends each, default sched and table size, mode dr.
+gen()
+{
+	awk -v n="$N" -v b="$B" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			vip = sprintf("192.0.2.%d:%d", 1 + i % 250, 1000 + int(i / 250))
+			printf "service add tcp %s mode dr\n", vip
+			for (j = 0; j < b; j++)
+				printf "backend add tcp %s 198.51.100.%d:8080\n", vip, 11 + j
+		}
+	}'
+}
+
+# Kernel memory in bytes: slab + vmalloc + percpu, from /proc/meminfo.
+kmem()
+{
+	sync
+	echo 2 >/proc/sys/vm/drop_caches 2>/dev/null || true
+	awk '/^(Slab|VmallocUsed|Percpu):/ { s += $2 } END { print s * 1024 }' \
+		/proc/meminfo
+}
+
+meminfo_line()
+{
+	awk '/^(Slab|SUnreclaim|VmallocUsed|Percpu):/ { printf "%s %s kB  ", $1, $2 }' \
+		/proc/meminfo
+	echo
+}
+
+# Seconds per change: K weight changes of one backend in one batch,
+# minus the same on a 2-backend service, divided by K.
+per_change()
+{
+	local svc=$1 be=$2 k=40 t0 t1 i
+	for i in $(seq 1 $k); do
+		echo "backend set tcp $svc $be weight $((i % 2 + 1))"
+	done >"$tmp/b1"
+	for i in $(seq 1 $k); do
+		echo "backend set tcp 203.0.113.1:9 198.51.100.11:80 weight $((i % 2 + 1))"
+	done >"$tmp/b0"
+	t0=$(now)
+	"$VIPLB" -b "$tmp/b0" >/dev/null
+	t0=$(since "$t0")
+	t1=$(now)
+	"$VIPLB" -b "$tmp/b1" >/dev/null
+	t1=$(since "$t1")
+	awk -v a="$t0" -v b="$t1" -v k=$k 'BEGIN { printf "%.6f", (b - a) / k }'
+}
+
+module_part()
+{
+	local m0 m1 m2 t
+	[ -e /sys/module/viplb ] || insmod "$repo/kmod/viplb.ko"
+	"$VIPLB" flush
+	gen >"$tmp/conf"
+	say "config $N services x $B backends, sched maglev, table-size automatic"
+	meminfo_line | sed 's/^/mem: before /'
+	m0=$(kmem)
+	t=$(now)
+	"$VIPLB" restore "$tmp/conf"
+	t=$(since "$t")
+	m1=$(kmem)
+	meminfo_line | sed 's/^/mem: after /'
+	say "module_restore_s $t"
+	say "module_bytes $((m1 - m0))"
+	say "module_table_size $("$VIPLB" -j service show tcp 192.0.2.1:1000 |
+		jq '.[0].table_size')"
+	"$VIPLB" flush
+	m2=$(kmem)
+	say "module_after_flush_bytes $((m2 - m0))"
+
+	# One change on a 65537-slot service of 10 backends.
+	{
+		echo "service add tcp 203.0.113.1:9 table-size 251"
+		echo "backend add tcp 203.0.113.1:9 198.51.100.11:80"
+		echo "backend add tcp 203.0.113.1:9 198.51.100.12:80"
+		echo "service add tcp 203.0.113.2:9 table-size 65537"
+		for j in $(seq 11 20); do
+			echo "backend add tcp 203.0.113.2:9 198.51.100.$j:80"
+		done
+		# 4,096 backends, one of weight 65535.
+		echo "service add tcp 203.0.113.3:9 table-size 65537"
+		echo "backend add tcp 203.0.113.3:9 198.51.100.1:1 weight 65535"
+		for j in $(seq 2 4096); do
+			echo "backend add tcp 203.0.113.3:9 198.51.100.1:$j"
+		done
+	} >"$tmp/one"
+	"$VIPLB" restore "$tmp/one"
+	say "module_change_65537_s $(per_change 203.0.113.2:9 198.51.100.11:80)"
+	say "module_change_skewed_s $(per_change 203.0.113.3:9 198.51.100.1:2)"
+	"$VIPLB" flush
+}
+
+# Sum of bytes_memlock of viplb's maps (ids above $1), and of the rings.
+xdp_memlock()
+{
+	bpftool map show -j | jq -r --argjson min "$1" '
+		[.[] | select(.id > $min and (.name | test(
+		"^(vip_gen|vips|svcs|rings|backends|flows|svc_stats|be_stats|stats|config|tx_ports|vlans|rr_next|nh_cache|viplb_ring)$")))] |
+		"\(map(.bytes_memlock) | add // 0) \(map(select(.name == "viplb_ring") | .bytes_memlock) | add // 0) \(map(select(.name == "viplb_ring")) | length)"'
+}
+
+xdp_part()
+{
+	local min m0 m1 t
+	if [ "${VIPLB_MEM_NS:-}" != "$0" ]; then
+		export VIPLB_MEM_NS="$0"
+		exec unshare --pid --mount-proc --kill-child=TERM \
+			--propagation private "$0" xdp
+	fi
+	while [ "$(stat -f -c %T /sys/fs/bpf)" = bpf_fs ]; do
+		umount -l /sys/fs/bpf
+	done
+	[ ! -e /sys/module/viplb ] || { say "the module is loaded: XDP alone needs it absent"; exit 1; }
+	ns=viplb-mem-$$
+	ip netns add "$ns"
+	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
+	ip -n "$ns" link add d0 type veth peer name d1
+	ip -n "$ns" link set d0 up
+	ip -n "$ns" link set d1 up
+	min=$(bpftool map show -j | jq '[.[].id] | max // 0')
+	"$VIPLB" -n "$ns" xdp attach d0 mode generic
+	read -r m0 _ <<<"$(xdp_memlock "$min")"
+	gen >"$tmp/conf"
+	say "config $N services x $B backends, sched maglev, table-size automatic, mode dr"
+	t=$(now)
+	"$VIPLB" -n "$ns" restore "$tmp/conf"
+	t=$(since "$t")
+	read -r m1 rings nrings <<<"$(xdp_memlock "$min")"
+	say "xdp_restore_s $t"
+	say "xdp_maps_empty_bytes $m0"
+	say "xdp_maps_bytes $m1"
+	say "xdp_maps_added_bytes $((m1 - m0))"
+	say "xdp_rings_bytes $rings"
+	say "xdp_rings $nrings"
+	"$VIPLB" -n "$ns" xdp detach d0 >/dev/null 2>&1 || true
+}
+
+case $part in
+module) module_part ;;
+xdp) xdp_part "$@" ;;
+*) echo "usage: $0 module|xdp" >&2; exit 2 ;;
+esac
