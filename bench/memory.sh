@@ -17,7 +17,12 @@
 #                      XDP (generic) to a veth, time "viplb restore" into
 #                      the maps, and sum the maps' memlock (bpftool's
 #                      bytes_memlock, the kernel's map_mem_usage()) before
-#                      and after
+#                      and after.  XDP's backend ids number
+#                      VIPLB_XDP_MAX_BACKENDS (65536), fewer than 10,000 x
+#                      10: this part configures VIPLB_BENCH_MEM_XDP_BACKENDS
+#                      (default 6) backends per service, which gives the
+#                      same automatic M (1021) and the same maps (the
+#                      backend maps are arrays of a fixed size)
 #
 # Each prints "mem: KEY VALUE" lines (bytes, seconds) that bench.sh
 # collects into bench/results/memory.md.
@@ -142,7 +147,7 @@ xdp_part()
 {
 	local min m0 m1 t
 	if [ "${VIPLB_MEM_NS:-}" != "$0" ]; then
-		export VIPLB_MEM_NS="$0"
+		export VIPLB_MEM_NS="$0" VIPLB_MEM_ID=$$
 		exec unshare --pid --mount-proc --kill-child=TERM \
 			--propagation private "$0" xdp
 	fi
@@ -150,7 +155,7 @@ xdp_part()
 		umount -l /sys/fs/bpf
 	done
 	[ ! -e /sys/module/viplb ] || { say "the module is loaded: XDP alone needs it absent"; exit 1; }
-	ns=viplb-mem-$$
+	ns=viplb-mem-$VIPLB_MEM_ID
 	ip netns add "$ns"
 	trap 'ip netns del "$ns" 2>/dev/null; rm -rf "$tmp"' EXIT
 	ip -n "$ns" link add d0 type veth peer name d1
@@ -159,6 +164,7 @@ xdp_part()
 	min=$(bpftool map show -j | jq '[.[].id] | max // 0')
 	"$VIPLB" -n "$ns" xdp attach d0 mode generic
 	read -r m0 _ <<<"$(xdp_memlock "$min")"
+	B=${VIPLB_BENCH_MEM_XDP_BACKENDS:-6}
 	gen >"$tmp/conf"
 	say "config $N services x $B backends, sched maglev, table-size automatic, mode dr"
 	t=$(now)
