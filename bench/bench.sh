@@ -23,7 +23,7 @@
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
 # VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
 # for the rules part alone).  VIPLB_BENCH_ONLY selects parts, of "cps pkt
-# rules xdp" (default: all): "rules" alone runs only the rules part (a
+# rules xdp mem" (default: all): "rules" alone runs only the rules part (a
 # few minutes instead of about 16): its output goes to
 # build/bench-rules.out and only rules.md and rules.raw are rewritten;
 # "xdp" alone runs only the XDP part, without the VM, and rewrites only
@@ -55,17 +55,20 @@ say() { echo "bench: $*" >&2; }
 # as they are; with xdp alone, no VM at all.
 only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
 xdp=
+mem=
 vm_only=
 for p in $only; do
 	case $p in
 	xdp) xdp=1 ;;
+	mem) mem=1 ;;
 	cps | pkt | rules) vm_only="${vm_only:+$vm_only }$p" ;;
-	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp)"; exit 2 ;;
+	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp mem)"; exit 2 ;;
 	esac
 done
 vm=1
 if [ -z "$only" ]; then
 	xdp=1
+	mem=1
 	unset VIPLB_BENCH_ONLY
 elif [ -z "$vm_only" ]; then
 	vm=
@@ -161,6 +164,12 @@ if [ -n "$xdp" ]; then
 			sed -n '/^## /,$p' "$results/xdp.md" | sed -n '1,/^Per-path/p'
 		fi
 	fi
+fi
+# Memory and setup at 10,000 services: bench/memory.sh, memory.md.
+if [ -n "$mem" ] && [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
+	! bench/memory.sh all; then
+	say "bench/memory.sh all failed"
+	xdp_rc=1
 fi
 if [ -z "$vm" ]; then
 	exit "$xdp_rc"

@@ -24,8 +24,13 @@
 #                      same automatic M (1021) and the same maps (the
 #                      backend maps are arrays of a fixed size)
 #
-# Each prints "mem: KEY VALUE" lines (bytes, seconds) that bench.sh
-# collects into bench/results/memory.md.
+#   memory.sh all      both (the module part in the test VM, through
+#                      selftests/vm/run, or $VIPLB_VM_RUN), plus
+#                      bench/maglev_balance.c, and writes
+#                      bench/results/memory.md; bench.sh runs this for
+#                      VIPLB_BENCH_ONLY=mem
+#
+# Each part prints "mem: KEY VALUE" lines (bytes, seconds).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -180,8 +185,82 @@ xdp_part()
 	"$VIPLB" -n "$ns" xdp detach d0 >/dev/null 2>&1 || true
 }
 
+val() { awk -v k="$2" '$1 == "mem:" && $2 == k { print $3 }' "$1"; }
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+
+all_parts()
+{
+	local xo=build/bench-mem-xdp.out mo=build/bench-mem-module.out
+	local bo=build/bench-mem-balance.md md=bench/results/memory.md
+	cd "$repo"
+	mkdir -p build
+	cc -O2 -Wall -Iinclude -Iinclude/uapi -o build/maglev_balance \
+		bench/maglev_balance.c
+	build/maglev_balance >"$bo"
+	"$here/memory.sh" xdp >"$xo" 2>&1 || { cat "$xo"; exit 1; }
+	${VIPLB_VM_RUN:-selftests/vm/run} -t 1800 bench/memory.sh module \
+		>"$mo" 2>&1 || { tail -20 "$mo"; exit 1; }
+	{
+		echo "# viplb benchmark: memory and setup at 10,000 services"
+		echo
+		echo "Made by \`bench/memory.sh all\` (\`VIPLB_BENCH_ONLY=mem make bench\`),"
+		echo "$(date -u +%Y-%m-%dT%H:%M:%SZ). Default settings: sched maglev and the"
+		echo "automatic table size (\`viplb_maglev_auto_size()\` in"
+		echo "include/viplb/maglev.h: 1021 slots for 6 to 10 backends); mode dr."
+		echo
+		echo "## The module (test VM, Debian $(uname -r | cut -d- -f1-2) kernel under TCG)"
+		echo
+		echo "Method: /proc/meminfo's Slab + VmallocUsed + Percpu before and after"
+		echo "\`viplb restore\` of $N services x $B backends (page cache dropped"
+		echo "before each sample), and again after \`viplb flush\`; the restore timed"
+		echo "with date(1) around the command. A single change: 40 weight changes of"
+		echo "one backend in one \`viplb -b\` batch, minus the same on a 2-backend"
+		echo "service, divided by 40."
+		echo
+		echo "| figure | value |"
+		echo "|---|---|"
+		echo "| kernel memory added by the restore | $(mib "$(val "$mo" module_bytes)") ($(val "$mo" module_bytes) bytes) |"
+		echo "| left after flush | $(val "$mo" module_after_flush_bytes) bytes |"
+		echo "| table size M of a 10-backend service | $(val "$mo" module_table_size) |"
+		echo "| restore of $N x $B | $(val "$mo" module_restore_s) s |"
+		echo "| one backend change, 65537-slot service of 10 backends | $(val "$mo" module_change_65537_s) s |"
+		echo "| one backend change, 65537 slots, 4,096 backends, one of weight 65535 | $(val "$mo" module_change_skewed_s) s |"
+		echo
+		echo '```'
+		grep '^mem: \(before\|after\) ' "$mo"
+		echo '```'
+		echo
+		echo "## XDP maps (host, Linux $(uname -r), no module)"
+		echo
+		echo "Method: the sum of \`bytes_memlock\` (the kernel's map_mem_usage())"
+		echo "of viplb's maps, from \`bpftool map show\`, after \`viplb xdp attach\`"
+		echo "and after \`viplb restore\` of $N services x $(awk '/^mem: config/ { print $6 }' "$xo") backends"
+		echo "(XDP has 65536 backend ids: 6 backends give the same M, 1021, and the"
+		echo "backend maps are fixed-size arrays); the restore timed with date(1)."
+		echo
+		echo "| figure | value |"
+		echo "|---|---|"
+		echo "| maps after attach, no service | $(mib "$(val "$xo" xdp_maps_empty_bytes)") |"
+		echo "| maps with the services | $(mib "$(val "$xo" xdp_maps_bytes)") |"
+		echo "| added by the services | $(mib "$(val "$xo" xdp_maps_added_bytes)") |"
+		echo "| of which Maglev rings | $(mib "$(val "$xo" xdp_rings_bytes)") in $(val "$xo" xdp_rings) maps |"
+		echo "| restore | $(val "$xo" xdp_restore_s) s |"
+		echo
+		echo "## Balance and disruption at the automatic size"
+		echo
+		echo "bench/maglev_balance.c, the shared builder. Share: a backend's slots / M"
+		echo "over its weight / the sum of the weights (1.0 is exact); 100 sets of"
+		echo "random weights 1..100 per row. Flows moved: of 1,000,000 random flow"
+		echo "hashes, those whose backend changes when one backend is added."
+		echo
+		cat "$bo"
+	} >"$md"
+	echo "wrote $md"
+}
+
 case $part in
 module) module_part ;;
 xdp) xdp_part "$@" ;;
-*) echo "usage: $0 module|xdp" >&2; exit 2 ;;
+all) all_parts ;;
+*) echo "usage: $0 module|xdp|all" >&2; exit 2 ;;
 esac

@@ -194,13 +194,13 @@ static inline int viplb_maglev_is_prime(__u32 m)
  */
 static inline __u32 viplb_maglev_auto_size(__u32 n)
 {
-	static const __u32 sizes[] = {
+	static const __u32 sizes[10] = {
 		251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65537, 131071
 	};
 	__u64 want = (__u64)n * VIPLB_MAGLEV_SLOTS_PER_BACKEND;
 	__u32 i;
 
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]) - 1; i++)
+	for (i = 0; i < 9; i++)
 		if (sizes[i] >= want)
 			break;
 	return sizes[i];
