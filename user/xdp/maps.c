@@ -87,6 +87,7 @@ int xdp_maps_init(struct xdp_maps *m)
 	m->nr_svc_used = 0;
 	m->svc_ids_aside = 0;
 	m->be_free_hint = 0;
+	m->defer_rings = NULL;
 	m->nr_cpus = libbpf_num_possible_cpus();
 	if (m->nr_cpus <= 0)
 		return m->nr_cpus ? m->nr_cpus : -EINVAL;
@@ -142,6 +143,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	m->svcs = -1;
 	m->be = NULL;
 	m->svc_used = NULL;
+	m->defer_rings = NULL;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		*fds[i] = bpf_obj_get(path);
