@@ -880,15 +880,19 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	}
 	if (is_new)
 		set_svc_used(m, val.id, true);
-	/* The backends the service no longer has. */
-	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
-		struct viplb_xdp_backend *e = &m->be[i];
+	/*
+	 * The backends the service no longer has: of those it had (live[],
+	 * none for a new service), the live ones not taken again.  Not a
+	 * walk of every backend id: a restore puts thousands of services.
+	 */
+	for (j = 0; j < nlive; j++) {
+		struct viplb_xdp_backend *e = &m->be[live[j]];
 
 		if (e->state != VIPLB_XDP_BE_LIVE || e->svc_id != val.id ||
-		    taken[i])
+		    taken[live[j]])
 			continue;
 		if (flush_removed)
-			free_backend(m, i);
+			free_backend(m, live[j]);
 		else
 			e->state = VIPLB_XDP_BE_RETIRED;
 	}
