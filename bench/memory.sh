@@ -26,9 +26,10 @@
 #
 #   memory.sh all      both (the module part in the test VM, through
 #                      selftests/vm/run, or $VIPLB_VM_RUN), plus
-#                      bench/maglev_balance.c, and writes
-#                      bench/results/memory.md; bench.sh runs this for
-#                      VIPLB_BENCH_ONLY=mem
+#                      bench/maglev_balance.c, prints the figures and
+#                      writes them to bench/results/memory_run.md (the
+#                      analysis is bench/results/memory.md); bench.sh
+#                      runs this for VIPLB_BENCH_ONLY=mem
 #
 # Each part prints "mem: KEY VALUE" lines (bytes, seconds).
 set -euo pipefail
@@ -191,7 +192,7 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 all_parts()
 {
 	local xo=build/bench-mem-xdp.out mo=build/bench-mem-module.out
-	local bo=build/bench-mem-balance.md md=bench/results/memory.md
+	local bo=build/bench-mem-balance.md md=bench/results/memory_run.md
 	cd "$repo"
 	mkdir -p build
 	cc -O2 -Wall -Iinclude -Iinclude/uapi -o build/maglev_balance \
@@ -255,6 +256,7 @@ all_parts()
 		echo
 		cat "$bo"
 	} >"$md"
+	cat "$md"
 	echo "wrote $md"
 }
 
