@@ -28,7 +28,7 @@
 # build/bench-rules.out and only rules.md and rules.raw are rewritten;
 # "xdp" alone runs only the XDP part, without the VM, and rewrites only
 # xdp.md; "mem" runs bench/memory.sh all (memory and setup at 10,000
-# services, bench/results/memory.md).  VIPLB_BENCH_XDP_REPEAT (default 1000000),
+# services, bench/results/memory_run.md).  VIPLB_BENCH_XDP_REPEAT (default 1000000),
 # VIPLB_BENCH_XDP_ROUNDS (default 7) and VIPLB_BENCH_XDP_SIZES (default
 # "1 10000") tune the XDP part.
 # VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
