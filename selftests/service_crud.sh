@@ -58,12 +58,18 @@ check_jq "weight is now 7" \
 	"$S | .backends[] | select(.addr == \"198.51.100.1\") | .port == 80 and .weight == 7"
 
 # The automatic size follows the backend count (include/viplb/maglev.h).
-check_viplb "a third backend" backend add tcp 192.0.2.1:80 198.51.100.4
 check_jq "3 backends: automatic table of 509" \
 	"$S | .table_size == 509 and .table_auto"
-check_viplb "backend del of the third" backend del tcp 192.0.2.1:80 198.51.100.4
-check_jq "2 backends again: automatic table of 251" \
-	"$S | .table_size == 251 and .table_auto"
+for i in 4 5 6; do
+	vrun backend add tcp 192.0.2.1:80 198.51.100.$i
+done
+check_jq "6 backends: automatic table of 1021" \
+	"$S | .table_size == 1021 and .table_auto"
+for i in 4 5 6; do
+	vrun backend del tcp 192.0.2.1:80 198.51.100.$i
+done
+check_jq "3 backends again: automatic table of 509" \
+	"$S | .table_size == 509 and .table_auto"
 check_viplb "service set sched wrr mode dr table-size 251 snat" \
 	service set tcp 192.0.2.1:80 sched wrr mode dr table-size 251 snat
 check_jq "settings changed, backends kept" \
