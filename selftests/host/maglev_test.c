@@ -20,7 +20,7 @@
 
 #include "kselftest_harness.h"
 
-#define M		((__u32)VIPLB_TABLE_SIZE_DEFAULT)	/* 65537 */
+#define M		((__u32)VIPLB_TABLE_SIZE_DEFAULT)	/* 65537, explicit */
 #define NBE		100U
 
 static __u32 table[M], table2[M];
