@@ -31,11 +31,12 @@
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
 # VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
 # for the rules part alone).  VIPLB_BENCH_ONLY selects parts, of "cps pkt
-# rules xdp restore" (default: all): "rules" alone runs only the rules part (a
+# rules xdp restore mem" (default: all): "rules" alone runs only the rules part (a
 # few minutes instead of about 16): its output goes to
 # build/bench-rules.out and only rules.md and rules.raw are rewritten;
 # "xdp" alone runs only the XDP part, without the VM, and rewrites only
-# xdp.md.  VIPLB_BENCH_XDP_REPEAT (default 1000000),
+# xdp.md; "mem" runs bench/memory.sh all (memory and setup at 10,000
+# services, bench/results/memory_run.md).  VIPLB_BENCH_XDP_REPEAT (default 1000000),
 # VIPLB_BENCH_XDP_ROUNDS (default 7) and VIPLB_BENCH_XDP_SIZES (default
 # "1 10000") tune the XDP part.
 # VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
@@ -64,19 +65,22 @@ say() { echo "bench: $*" >&2; }
 only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
 xdp=
 restore=
+mem=
 vm_only=
 for p in $only; do
 	case $p in
 	xdp) xdp=1 ;;
 	restore) restore=1 ;;
+	mem) mem=1 ;;
 	cps | pkt | rules) vm_only="${vm_only:+$vm_only }$p" ;;
-	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp restore)"; exit 2 ;;
+	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp restore mem)"; exit 2 ;;
 	esac
 done
 vm=1
 if [ -z "$only" ]; then
 	xdp=1
 	restore=1
+	mem=1
 	unset VIPLB_BENCH_ONLY
 elif [ -z "$vm_only" ]; then
 	vm=
@@ -191,6 +195,12 @@ if [ -n "$restore" ]; then
 		xdp_rc=1
 	fi
 	rm -f "$rout.tmp"
+fi
+# Memory and setup at 10,000 services: bench/memory.sh, memory.md.
+if [ -n "$mem" ] && [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
+	! bench/memory.sh all; then
+	say "bench/memory.sh all failed"
+	xdp_rc=1
 fi
 if [ -z "$vm" ]; then
 	exit "$xdp_rc"

@@ -115,9 +115,10 @@ static bool kernel_valid(const struct lb_service *s)
 	if ((s->key.af != AF_INET && s->key.af != AF_INET6) ||
 	    !proto_name(s->key.proto) || s->sched > VIPLB_SCHED_MAX ||
 	    s->mode > VIPLB_MODE_MAX || (s->flags & ~__VIPLB_SVC_F_ALL) ||
-	    s->table_size < VIPLB_TABLE_SIZE_MIN ||
-	    s->table_size > VIPLB_TABLE_SIZE_MAX ||
-	    !viplb_maglev_is_prime(s->table_size))
+	    (s->table_size && /* 0: automatic */
+	     (s->table_size < VIPLB_TABLE_SIZE_MIN ||
+	      s->table_size > VIPLB_TABLE_SIZE_MAX ||
+	      !viplb_maglev_is_prime(s->table_size))))
 		return false;
 	for (i = 0; i < s->nr_backends; i++)
 		if (s->backends[i].flags ||

@@ -57,6 +57,7 @@ static const struct nla_policy svc_policy[VIPLB_SVC_A_MAX + 1] = {
 	[VIPLB_SVC_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __VIPLB_SVC_F_ALL),
 	[VIPLB_SVC_A_STATS] = { .type = NLA_REJECT },
 	[VIPLB_SVC_A_BACKEND] = { .type = NLA_REJECT },
+	[VIPLB_SVC_A_TABLE_AUTO] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy be_policy[VIPLB_BE_A_MAX + 1] = {
@@ -158,6 +159,11 @@ static int parse_svc(struct nlattr *nest, struct nlattr **tb,
 				    "Maglev table size must be a prime in 251..131071");
 		return -EINVAL;
 	}
+	if (tb[VIPLB_SVC_A_TABLE_SIZE] && tb[VIPLB_SVC_A_TABLE_AUTO]) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[VIPLB_SVC_A_TABLE_AUTO],
+				    "table-auto and table-size exclude each other");
+		return -EINVAL;
+	}
 	key->port = nla_get_be16(tb[VIPLB_SVC_A_PORT]);
 	if (nla_len(tb[VIPLB_SVC_A_ADDR]) !=
 	    (key->af == AF_INET ? sizeof(struct in_addr) :
@@ -210,6 +216,8 @@ static void svc_apply_settings(struct viplb_service *svc, struct nlattr **tb)
 	if (tb[VIPLB_SVC_A_TABLE_SIZE])
 		WRITE_ONCE(svc->table_size,
 			   nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]));
+	if (tb[VIPLB_SVC_A_TABLE_AUTO])
+		WRITE_ONCE(svc->table_size, 0);
 	if (tb[VIPLB_SVC_A_FLAGS])
 		WRITE_ONCE(svc->flags, nla_get_u32(tb[VIPLB_SVC_A_FLAGS]));
 }
@@ -318,6 +326,8 @@ static int service_set(struct viplb_config *cfg, struct genl_info *info)
 	if (tb[VIPLB_SVC_A_TABLE_SIZE])
 		WRITE_ONCE(svc->table_size,
 			   nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]));
+	if (tb[VIPLB_SVC_A_TABLE_AUTO])
+		WRITE_ONCE(svc->table_size, 0);
 	if (sched != svc->sched || table_size != svc->table_size) {
 		err = viplb_service_changed(cfg, svc, NULL, info->extack);
 		if (err) {
@@ -693,7 +703,9 @@ static int fill_service(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	    nla_put_u32(skb, VIPLB_SVC_A_SCHED, READ_ONCE(svc->sched)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_MODE, READ_ONCE(svc->mode)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_TABLE_SIZE,
-			READ_ONCE(svc->table_size)) ||
+			viplb_service_table_m(svc, svc->n_backends)) ||
+	    (!READ_ONCE(svc->table_size) &&
+	     nla_put_flag(skb, VIPLB_SVC_A_TABLE_AUTO)) ||
 	    nla_put_u32(skb, VIPLB_SVC_A_FLAGS, READ_ONCE(svc->flags)) ||
 	    put_stats(skb, VIPLB_SVC_A_STATS, svc->cnt))
 		goto cancel;

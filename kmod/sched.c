@@ -53,35 +53,58 @@ struct viplb_sched_ops {
 
 static const struct viplb_sched_ops sched_ops[VIPLB_SCHED_MAX + 1];
 
+/*
+ * Builds the Maglev table of @sd.  The builder fills u32 indices; with
+ * fewer than U16_MAX backends (always, in practice) they are kept as u16,
+ * U16_MAX standing for VIPLB_MAGLEV_NONE, which halves the table.
+ */
 static int build_table(struct viplb_sched_data *sd)
 {
 	struct viplb_maglev_backend *mb;
-	u32 i;
+	u32 *table, i;
 	int ret;
 
 	mb = kvmalloc_array(sd->n, sizeof(*mb), GFP_KERNEL_ACCOUNT);
-	if (!mb)
-		return -ENOMEM;
-	sd->table = kvmalloc_array(sd->m, sizeof(*sd->table),
-				   GFP_KERNEL_ACCOUNT);
-	if (!sd->table) {
-		kvfree(mb);
-		return -ENOMEM;
+	table = kvmalloc_array(sd->m, sizeof(*table), GFP_KERNEL_ACCOUNT);
+	if (!mb || !table) {
+		ret = -ENOMEM;
+		goto out;
 	}
 	for (i = 0; i < sd->n; i++)
 		viplb_maglev_backend_init(&mb[i], sd->be[i]->addr.ip6,
 					  sd->be[i]->port, sd->be[i]->weight,
 					  sd->m);
-	ret = viplb_maglev_populate(sd->table, sd->m, mb, sd->n);
-	kvfree(mb);
+	ret = viplb_maglev_populate(table, sd->m, mb, sd->n);
 	/* An all-drained service keeps a table of VIPLB_MAGLEV_NONE. */
-	return ret == VIPLB_MAGLEV_INVALID ? -EINVAL : 0;
+	if (ret == VIPLB_MAGLEV_INVALID) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = 0;
+	if (sd->n >= U16_MAX) {
+		sd->table = table;
+		table = NULL;
+		goto out;
+	}
+	sd->table16 = kvmalloc_array(sd->m, sizeof(*sd->table16),
+				     GFP_KERNEL_ACCOUNT);
+	if (!sd->table16) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sd->m; i++)
+		sd->table16[i] = table[i] < sd->n ? table[i] : U16_MAX;
+out:
+	kvfree(table);
+	kvfree(mb);
+	return ret;
 }
 
 static void sched_data_free(struct viplb_sched_data *sd)
 {
 	if (!sd)
 		return;
+	kvfree(sd->table16);
 	kvfree(sd->table);
 	kvfree(sd);
 }
@@ -119,7 +142,7 @@ int viplb_sched_rebuild(struct viplb_service *svc,
 		if (sd->be[i]->weight)
 			sd->up[sd->n_up++] = sd->be[i];
 	if (sched_ops[sd->sched].uses_table && sd->n) {
-		sd->m = svc->table_size;
+		sd->m = viplb_service_table_m(svc, sd->n);
 		err = build_table(sd);
 		if (err) {
 			sched_data_free(sd);
@@ -145,7 +168,8 @@ int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 	int err;
 
 	/* The Maglev slots it will hold, counted against the netns's cap. */
-	slots = sched_ops[svc->sched].uses_table && n ? svc->table_size : 0;
+	slots = sched_ops[svc->sched].uses_table && n ?
+		viplb_service_table_m(svc, n) : 0;
 	if (slots > old && cfg->n_slots - old + slots >
 				   READ_ONCE(cfg->limits->max_table_slots)) {
 		NL_SET_ERR_MSG(extack,
@@ -165,6 +189,15 @@ int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 		svc->slots = old;
 	}
 	return err;
+}
+
+/*
+ * The Maglev table size of @svc with @n backends: as set, or chosen from
+ * @n (automatic), the same as every other datapath chooses it.
+ */
+u32 viplb_service_table_m(const struct viplb_service *svc, u32 n)
+{
+	return READ_ONCE(svc->table_size) ?: viplb_maglev_auto_size(n);
 }
 
 /* Rebuilds every service of a transaction that changed. */
@@ -209,9 +242,12 @@ static struct viplb_backend *pick_table(const struct viplb_sched_data *sd,
 {
 	u32 idx;
 
-	if (!sd->table)
+	if (sd->table16)
+		idx = sd->table16[viplb_maglev_slot(hash, sd->m)];
+	else if (sd->table)
+		idx = viplb_maglev_lookup(sd->table, sd->m, hash);
+	else
 		return NULL;
-	idx = viplb_maglev_lookup(sd->table, sd->m, hash);
 	return idx < sd->n ? sd->be[idx] : NULL;
 }
 

@@ -205,7 +205,7 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 	svc->key = *key;
 	svc->sched = VIPLB_SCHED_MAGLEV;
 	svc->mode = VIPLB_MODE_NAT;
-	svc->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+	svc->table_size = 0;	/* automatic */
 	INIT_LIST_HEAD(&svc->backends);
 	spin_lock_init(&svc->sched_lock);
 	return svc;

@@ -103,7 +103,8 @@ struct viplb_sched_data {
 	u32 sched;			/* enum viplb_sched at build time */
 	u32 n;				/* backends in @be */
 	u32 m;				/* Maglev table size, 0 if none */
-	u32 *table;			/* m slots, each an index into @be */
+	u16 *table16;			/* m slots, each an index into @be, */
+	u32 *table;			/* in u16 if n < U16_MAX, else u32 */
 	u32 n_up;			/* backends of weight > 0 */
 	struct viplb_backend **up;	/* those, in @be order */
 	struct viplb_backend *be[];	/* sorted by (addr, port); then @up */
@@ -116,7 +117,7 @@ struct viplb_service {
 	struct viplb_svc_key key;
 	u32 sched;
 	u32 mode;
-	u32 table_size;
+	u32 table_size;			/* Maglev M as set, 0: automatic */
 	u32 slots;			/* Maglev slots counted in its config */
 	u32 flags;
 	struct list_head backends;
@@ -251,6 +252,7 @@ int viplb_txn_abort(struct viplb_net *vn, struct genl_info *info);
 void viplb_txn_release(struct viplb_net *vn);
 
 /* sched.c */
+u32 viplb_service_table_m(const struct viplb_service *svc, u32 n);
 int viplb_sched_rebuild(struct viplb_service *svc,
 			const struct viplb_backend *exclude);
 void viplb_sched_release(struct viplb_service *svc);

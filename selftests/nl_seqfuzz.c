@@ -33,6 +33,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/viplb.h>
+#include <viplb/maglev.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -606,7 +607,7 @@ struct mbe {
 
 struct msvc {
 	struct skey key;
-	uint32_t sched, mode, table_size, flags;
+	uint32_t sched, mode, table_size, flags; /* table_size 0: auto */
 	int nbe;
 	struct mbe be[MAX_BE];
 };
@@ -804,6 +805,8 @@ static int m_parse_svc(const struct nlattr *nest, struct skey *k,
 	if (stb[VIPLB_SVC_A_TABLE_SIZE] &&
 	    !is_prime(a_u32(stb[VIPLB_SVC_A_TABLE_SIZE])))
 		return -EINVAL;
+	if (stb[VIPLB_SVC_A_TABLE_SIZE] && stb[VIPLB_SVC_A_TABLE_AUTO])
+		return -EINVAL;
 	k->port = a_u16(stb[VIPLB_SVC_A_PORT]);
 	if (alen(stb[VIPLB_SVC_A_ADDR]) != addr_len(af))
 		return -EINVAL;
@@ -831,7 +834,7 @@ static uint64_t slots_of(uint32_t sched, uint32_t size, int nbe)
 {
 	bool table = sched == VIPLB_SCHED_SH || sched == VIPLB_SCHED_MAGLEV;
 
-	return table && nbe ? size : 0;
+	return table && nbe ? (size ?: viplb_maglev_auto_size(nbe)) : 0;
 }
 
 static uint64_t cfg_slots(const struct mcfg *c)
@@ -860,6 +863,8 @@ static void svc_settings(struct msvc *s, const struct nlattr **stb)
 		s->mode = a_u32(stb[VIPLB_SVC_A_MODE]);
 	if (stb[VIPLB_SVC_A_TABLE_SIZE])
 		s->table_size = a_u32(stb[VIPLB_SVC_A_TABLE_SIZE]);
+	if (stb[VIPLB_SVC_A_TABLE_AUTO])
+		s->table_size = 0;
 	if (stb[VIPLB_SVC_A_FLAGS])
 		s->flags = a_u32(stb[VIPLB_SVC_A_FLAGS]);
 }
@@ -887,7 +892,7 @@ static int m_service_new(struct mcfg *c, const struct mreq *q, bool apply)
 	s->key = k;
 	s->sched = VIPLB_SCHED_MAGLEV;
 	s->mode = VIPLB_MODE_NAT;
-	s->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+	s->table_size = 0;	/* automatic */
 	svc_settings(s, stb);
 	return 0;
 }
@@ -2058,6 +2063,8 @@ static void g_svc(struct alist *top, const struct skey *k, bool settings)
 		if (settings ? chance(85) : chance(20))
 			al_u32(l, VIPLB_SVC_A_TABLE_SIZE, pick_tsize(),
 			       R_TSIZE);
+		else if (chance(20))
+			al_flag(l, VIPLB_SVC_A_TABLE_AUTO);
 		if (chance(30))
 			al_u32(l, VIPLB_SVC_A_FLAGS, rnd(2), R_SVCFLAGS);
 	}
@@ -3899,6 +3906,9 @@ static int read_services(const unsigned char *p, size_t len, struct mcfg *c,
 				 t.flags);
 			return -1;
 		}
+		/* An automatic size is reported as the size in use. */
+		if (stb[VIPLB_SVC_A_TABLE_AUTO])
+			t.table_size = 0;
 		if (c->n && key_eq(&c->s[c->n - 1].key, &t.key)) {
 			/* The service goes on from the previous message. */
 			s = &c->s[c->n - 1];

@@ -30,9 +30,9 @@ check_viplb "add tcp 192.0.2.1:80 with defaults" service add tcp 192.0.2.1:80
 S=$(svc tcp 192.0.2.1 80)
 check_jq "exactly one service" 'length == 1'
 check_jq "service keys are exactly the documented ones" \
-	".[0] | keys == ([\"proto\",\"vip\",\"port\",\"sched\",\"mode\",\"table_size\",\"flags\",\"served\",\"backends\",\"stats\"] | sort)"
-check_jq "defaults: sched maglev, mode nat, table 65537, no flags, no backend" \
-	"$S | .sched == \"maglev\" and .mode == \"nat\" and .table_size == 65537 and .flags == [] and .backends == []"
+	".[0] | keys == ([\"proto\",\"vip\",\"port\",\"sched\",\"mode\",\"table_size\",\"table_auto\",\"flags\",\"served\",\"backends\",\"stats\"] | sort)"
+check_jq "defaults: sched maglev, mode nat, automatic table of 251, no flags, no backend" \
+	"$S | .sched == \"maglev\" and .mode == \"nat\" and .table_size == 251 and .table_auto and .flags == [] and .backends == []"
 check_jq "service stats keys, all zero" "$S | .stats == $ZERO_STATS"
 
 check_viplb "backend without port or weight" \
@@ -57,10 +57,23 @@ check_viplb "backend set of a backend given without port" \
 check_jq "weight is now 7" \
 	"$S | .backends[] | select(.addr == \"198.51.100.1\") | .port == 80 and .weight == 7"
 
+# The automatic size follows the backend count (include/viplb/maglev.h).
+check_jq "3 backends: automatic table of 509" \
+	"$S | .table_size == 509 and .table_auto"
+for i in 4 5 6; do
+	vrun backend add tcp 192.0.2.1:80 198.51.100.$i
+done
+check_jq "6 backends: automatic table of 1021" \
+	"$S | .table_size == 1021 and .table_auto"
+for i in 4 5 6; do
+	vrun backend del tcp 192.0.2.1:80 198.51.100.$i
+done
+check_jq "3 backends again: automatic table of 509" \
+	"$S | .table_size == 509 and .table_auto"
 check_viplb "service set sched wrr mode dr table-size 251 snat" \
 	service set tcp 192.0.2.1:80 sched wrr mode dr table-size 251 snat
 check_jq "settings changed, backends kept" \
-	"$S | .sched == \"wrr\" and .mode == \"dr\" and .table_size == 251 and .flags == [\"snat\"] and (.backends | length) == 3"
+	"$S | .sched == \"wrr\" and .mode == \"dr\" and .table_size == 251 and (.table_auto | not) and .flags == [\"snat\"] and (.backends | length) == 3"
 check_viplb "service set mode tun only" service set tcp 192.0.2.1:80 mode tun
 check_jq "only mode changed" \
 	"$S | .sched == \"wrr\" and .mode == \"tun\" and .table_size == 251 and .flags == [\"snat\"]"
@@ -77,6 +90,31 @@ done
 check_viplb "service set table-size 131071 mode nat" \
 	service set tcp 192.0.2.1:80 table-size 131071 mode nat
 check_jq "table size 131071" "$S | .table_size == 131071 and .mode == \"nat\""
+check_viplb "service set table-size auto" \
+	service set tcp 192.0.2.1:80 table-size auto
+check_jq "automatic again: 509 for 3 backends" \
+	"$S | .table_size == 509 and .table_auto"
+
+# save keeps an automatic size automatic and an explicit one explicit.
+check_viplb "service add tcp 192.0.2.9:80 table-size 509" \
+	service add tcp 192.0.2.9:80 table-size 509
+check_viplb "backend add to it" backend add tcp 192.0.2.9:80 198.51.100.1
+save_config >"$VIPLB_TMP/tsave1"
+check_ok "save: the automatic service has no table-size" \
+	grep -qx 'service add tcp 192.0.2.1:80 sched maglev mode nat' \
+	"$VIPLB_TMP/tsave1"
+check_ok "save: the explicit one keeps its table-size" \
+	grep -qx 'service add tcp 192.0.2.9:80 sched maglev mode nat table-size 509' \
+	"$VIPLB_TMP/tsave1"
+check_viplb "restore that save" restore "$VIPLB_TMP/tsave1"
+check_jq "restored: automatic still automatic" \
+	"$S | .table_size == 509 and .table_auto"
+check_jq "restored: explicit still explicit" \
+	"$(svc tcp 192.0.2.9 80) | .table_size == 509 and (.table_auto | not)"
+save_config >"$VIPLB_TMP/tsave2"
+check_ok "save | restore | save is byte-identical" \
+	cmp "$VIPLB_TMP/tsave1" "$VIPLB_TMP/tsave2"
+check_viplb "service del tcp 192.0.2.9:80" service del tcp 192.0.2.9:80
 
 check_viplb "backend del with the port" \
 	backend del tcp 192.0.2.1:80 198.51.100.2:8080

@@ -24,7 +24,9 @@
  * backends claim every round, and with equal weights this is exactly the
  * paper's algorithm.  A backend of weight 0 earns nothing and never gets
  * a slot.  Backend i of weight w ends up with about M * w / sum(weights)
- * slots.
+ * slots.  The k-th claim of a backend of weight w falls in round
+ * ceil(k * w_max / w) - 1, so scaling every weight by the same factor
+ * (weights {2, 4} or {1, 2}) gives the same table.
  *
  * The table depends on the ORDER of the backends, not only on their set:
  * within a round a lower index claims first, so an earlier backend wins
@@ -34,8 +36,15 @@
  * the backends in the same order.
  *
  * Nothing here allocates: the caller passes the table and the per-backend
- * scratch array.  Cost: O(M * rounds) for the credit updates, where
- * rounds <= M * w_max / sum(weights), plus O(M log M) expected probes.
+ * scratch array.  With close weights the rounds are walked one by one,
+ * O(n) each; otherwise the claims are taken in (round, index) order from
+ * a binary heap of the backends keyed by the round of each one's next
+ * claim, which fills the same table.  Cost: O(min(8 M, M log n)) whatever
+ * the weights, plus O(M log M) expected probes.
+ *
+ * Table size: a service's M is either set explicitly or chosen from its
+ * number of backends by viplb_maglev_auto_size(), the one function every
+ * datapath and tool calls for it.
  *
  * Only viplb_maglev_slot() and viplb_maglev_lookup() are meant for BPF;
  * the builders loop over caller-given counts.
@@ -63,11 +72,13 @@
  * @skip: step of the permutation, 1..M-1
  * @next: the next slot of the permutation to try (populate state)
  * @weight: weight; 0 means no slots
- * @credit: credit earned and not yet spent (populate state)
+ * @credit: credit left after the last claim, < @weight (populate state)
+ * @round: the round of the next claim (populate state)
+ * @heap: populate's heap of backend indices, one element per backend
+ *	(b[j].heap is element j, not a property of backend j)
  *
  * Set @offset, @skip and @weight with viplb_maglev_backend_init() or
- * viplb_maglev_backend_set(); viplb_maglev_populate() resets @next and
- * @credit itself.
+ * viplb_maglev_backend_set(); viplb_maglev_populate() resets the rest.
  */
 struct viplb_maglev_backend {
 	__u32 offset;
@@ -75,6 +86,8 @@ struct viplb_maglev_backend {
 	__u32 next;
 	__u32 weight;
 	__u32 credit;
+	__u32 round;
+	__u32 heap;
 };
 
 /**
@@ -117,6 +130,8 @@ static inline void viplb_maglev_backend_set(struct viplb_maglev_backend *b,
 	b->next = offset;
 	b->weight = weight;
 	b->credit = 0;
+	b->round = 0;
+	b->heap = 0;
 }
 
 /**
@@ -155,6 +170,42 @@ static inline int viplb_maglev_is_prime(__u32 m)
 	return 1;
 }
 
+/* Slots per backend that viplb_maglev_auto_size() aims for, at least. */
+#define VIPLB_MAGLEV_SLOTS_PER_BACKEND	100
+
+/**
+ * viplb_maglev_auto_size() - the table size of a service with no explicit one
+ * @n: its number of backends, those of weight 0 included
+ *
+ * The smallest prime of a fixed list that is at least
+ * VIPLB_MAGLEV_SLOTS_PER_BACKEND * @n, or the largest of the list: 251
+ * for up to 2 backends, 1021 for 6 to 10, 65537 for 328 to 655, 131071
+ * from 656 on.  The list lies within VIPLB_TABLE_SIZE_MIN..MAX and each
+ * size about doubles the one before, so a table stays within a factor of
+ * about 2 of 100 slots per backend (max/min share within a few percent of
+ * the weights, see bench/results/memory.md).  M is a function of @n alone
+ * so that the module, XDP, nf_tables and "viplb restore" all choose the
+ * same M for the same backends: it grows as backends are added and
+ * shrinks again as they are removed (a change of M moves most new flows'
+ * slots; established flows keep their backend).  Draining a backend
+ * (weight 0) does not change @n.
+ *
+ * Return: the table size, a prime.
+ */
+static inline __u32 viplb_maglev_auto_size(__u32 n)
+{
+	static const __u32 sizes[10] = {
+		251, 509, 1021, 2039, 4093, 8191, 16381, 32749, 65537, 131071
+	};
+	__u64 want = (__u64)n * VIPLB_MAGLEV_SLOTS_PER_BACKEND;
+	__u32 i;
+
+	for (i = 0; i < 9; i++)
+		if (sizes[i] >= want)
+			break;
+	return sizes[i];
+}
+
 /**
  * viplb_maglev_backend_order() - the order in which backends are passed
  * @a_addr16: the first backend's address, 16 bytes in network order (IPv4
@@ -187,18 +238,139 @@ static inline int viplb_maglev_backend_order(const void *a_addr16,
 }
 
 /*
- * Called once per round of viplb_maglev_populate(): a builder that may
- * sleep defines it first (the module: cond_resched()), so that a large
- * table with skewed weights does not hog the CPU.
+ * Called every VIPLB_MAGLEV_YIELD_CLAIMS claims of viplb_maglev_populate():
+ * a builder that may sleep defines it first (the module: cond_resched()),
+ * so that a large table does not hog the CPU.
  */
 #ifndef VIPLB_MAGLEV_YIELD
 #define VIPLB_MAGLEV_YIELD() do { } while (0)
 #endif
+#define VIPLB_MAGLEV_YIELD_CLAIMS	4096
 
 /* The slot after @slot in a permutation of step @skip; no overflow. */
 static inline __u32 viplb_maglev_advance(__u32 slot, __u32 skip, __u32 m)
 {
 	return slot >= m - skip ? slot - (m - skip) : slot + skip;
+}
+
+/* Whether backend @i claims before backend @j: by (round, index). */
+static inline int viplb_maglev_before(const struct viplb_maglev_backend *b,
+				      __u32 i, __u32 j)
+{
+	return b[i].round < b[j].round || (b[i].round == b[j].round && i < j);
+}
+
+/* Moves heap element @pos down to its place in the heap of @len. */
+static inline void viplb_maglev_sift(struct viplb_maglev_backend *b,
+				     __u32 pos, __u32 len)
+{
+	__u32 top = b[pos].heap, child;
+
+	while ((child = 2 * pos + 1) < len) {
+		if (child + 1 < len &&
+		    viplb_maglev_before(b, b[child + 1].heap, b[child].heap))
+			child++;
+		if (!viplb_maglev_before(b, b[child].heap, top))
+			break;
+		b[pos].heap = b[child].heap;
+		pos = child;
+	}
+	b[pos].heap = top;
+}
+
+/*
+ * Sets the round of @be's next claim, after a claim in round @round, or
+ * before the first when @first.  Returns 0 if that round is >= @m: the
+ * heaviest backends claim every round, so the table is full by round
+ * m - 1 and the backend never claims again.
+ */
+static inline int viplb_maglev_next_round(struct viplb_maglev_backend *be,
+					  __u32 wmax, __u32 round, int first,
+					  __u32 m)
+{
+	/* Rounds until the credit reaches wmax again: ceil(need / w). */
+	__u32 need = wmax - be->credit;
+	__u32 delta = need / be->weight + (need % be->weight != 0);
+	__u32 base = first ? 0 : round + 1;
+
+	/* The credit left over: delta * w - need, in [0, w). */
+	be->credit = need % be->weight ? be->weight - need % be->weight : 0;
+	if (delta - 1 >= m - base)
+		return 0;
+	be->round = base + delta - 1;
+	return 1;
+}
+
+/* Claims the next free slot of @b[i]'s permutation. */
+static inline void viplb_maglev_claim(__u32 *table, __u32 m,
+				      struct viplb_maglev_backend *b, __u32 i)
+{
+	struct viplb_maglev_backend *be = &b[i];
+	__u32 slot = be->next;
+
+	/* A full permutation: a free slot is always found. */
+	while (table[slot] != VIPLB_MAGLEV_NONE)
+		slot = viplb_maglev_advance(slot, be->skip, m);
+	table[slot] = i;
+	be->next = viplb_maglev_advance(slot, be->skip, m);
+}
+
+/* Fills the table round by round, every backend in index order. */
+static inline int viplb_maglev_walk(__u32 *table, __u32 m,
+				    struct viplb_maglev_backend *b, __u32 n,
+				    __u32 wmax)
+{
+	__u32 filled = 0, i;
+
+	for (;;) {
+		for (i = 0; i < n; i++) {
+			struct viplb_maglev_backend *be = &b[i];
+
+			/*
+			 * Earn weight; claim once credit reaches wmax.  As
+			 * credit < wmax and weight <= wmax, this is at most
+			 * one claim per round.  Written not to overflow.
+			 */
+			if (!be->weight || be->credit < wmax - be->weight) {
+				be->credit += be->weight;
+				continue;
+			}
+			be->credit -= wmax - be->weight;
+			viplb_maglev_claim(table, m, b, i);
+			if (++filled == m)
+				return VIPLB_MAGLEV_OK;
+			if (!(filled % VIPLB_MAGLEV_YIELD_CLAIMS))
+				VIPLB_MAGLEV_YIELD();
+		}
+	}
+}
+
+/* Fills the table claim by claim, from a heap keyed by (round, index). */
+static inline int viplb_maglev_heap(__u32 *table, __u32 m,
+				    struct viplb_maglev_backend *b, __u32 n,
+				    __u32 wmax)
+{
+	__u32 filled = 0, len = 0, i;
+
+	for (i = 0; i < n; i++)
+		if (b[i].weight && viplb_maglev_next_round(&b[i], wmax, 0, 1, m))
+			b[len++].heap = i;
+	for (i = len / 2; i-- > 0;)
+		viplb_maglev_sift(b, i, len);
+
+	for (;;) {
+		struct viplb_maglev_backend *be = &b[b[0].heap];
+
+		viplb_maglev_claim(table, m, b, b[0].heap);
+		if (++filled == m)
+			return VIPLB_MAGLEV_OK;
+		/* The heaviest backend claims every round: len stays > 0. */
+		if (!viplb_maglev_next_round(be, wmax, be->round, 0, m))
+			b[0].heap = b[--len].heap;
+		viplb_maglev_sift(b, 0, len);
+		if (!(filled % VIPLB_MAGLEV_YIELD_CLAIMS))
+			VIPLB_MAGLEV_YIELD();
+	}
 }
 
 /**
@@ -222,8 +394,8 @@ static inline int viplb_maglev_populate(__u32 *table, __u32 m,
 					struct viplb_maglev_backend *b,
 					__u32 n)
 {
-	__u32 filled = 0, wmax = 0;
-	__u32 i, slot;
+	__u64 sum = 0;
+	__u32 wmax = 0, i;
 
 	for (i = 0; i < m; i++)
 		table[i] = VIPLB_MAGLEV_NONE;
@@ -241,32 +413,17 @@ static inline int viplb_maglev_populate(__u32 *table, __u32 m,
 	if (!wmax)
 		return VIPLB_MAGLEV_EMPTY;
 
-	for (;;) {
-		for (i = 0; i < n; i++) {
-			struct viplb_maglev_backend *be = &b[i];
-
-			/*
-			 * Earn weight; claim once credit reaches wmax.  As
-			 * credit < wmax and weight <= wmax, this is at most
-			 * one claim per round.  Written not to overflow.
-			 */
-			if (!be->weight || be->credit < wmax - be->weight) {
-				be->credit += be->weight;
-				continue;
-			}
-			be->credit -= wmax - be->weight;
-
-			/* A full permutation: a free slot is always found. */
-			slot = be->next;
-			while (table[slot] != VIPLB_MAGLEV_NONE)
-				slot = viplb_maglev_advance(slot, be->skip, m);
-			table[slot] = i;
-			be->next = viplb_maglev_advance(slot, be->skip, m);
-			if (++filled == m)
-				return VIPLB_MAGLEV_OK;
-		}
-		VIPLB_MAGLEV_YIELD();
-	}
+	/*
+	 * Walking the rounds costs n per round, and the table is full after
+	 * about M * wmax / sum(weights) rounds; the heap costs log n per
+	 * claim.  Both fill the same table: walk when the weights are
+	 * close (at most 8 * M credit updates), else take the heap.
+	 */
+	for (i = 0; i < n; i++)
+		sum += b[i].weight;
+	if ((__u64)wmax * n <= 8 * sum)
+		return viplb_maglev_walk(table, m, b, n, wmax);
+	return viplb_maglev_heap(table, m, b, n, wmax);
 }
 
 /**

@@ -91,8 +91,9 @@ struct viplb_xdp_vip_key {
  * @id: index into rings and svc_stats
  * @mode: enum viplb_mode; nat-mode packets are passed to the stack
  * @sched: enum viplb_sched; XDP serves maglev, sh, rr and wrr, passes lc
- * @table_size: Maglev table size M, as configured (for "viplb show"; the
- *	program takes M from the ring itself, which changes with it)
+ * @table_size: Maglev table size M, as configured, 0 if automatic (for
+ *	"viplb show"; the program takes M from the ring itself, which
+ *	changes with it)
  * @flags: enum viplb_svc_flags, kept for "viplb show"
  */
 struct viplb_xdp_service {

@@ -427,9 +427,16 @@ check_ok "refusals changed nothing (nft list table)" cmp -s "$T/before" "$T/afte
 
 # --- save | restore | save, and an atomic restore -------------------------
 v save >"$T/save1"
-check_grep "save: the service lines" \
-	"^service add tcp 192.0.2.10:84 sched rr mode nat table-size 65537 snat$" \
+check_grep "save: the service lines (automatic size: no table-size)" \
+	"^service add tcp 192.0.2.10:84 sched rr mode nat snat$" \
 	"$(cat "$T/save1")"
+check_grep "save: a table-size that was set is kept" \
+	"^service add tcp 192.0.2.12:80 sched maglev mode nat table-size 251$" \
+	"$(cat "$T/save1")"
+check_eq "-j show: 192.0.2.12:80 explicit 251, udp 192.0.2.12:53 automatic" \
+	"$(v -j show | jq -c '[.[] | select(.vip == "192.0.2.12") |
+		[.proto, .table_size, .table_auto]]')" \
+	'[["tcp",251,false],["udp",509,true]]' 
 v -j show >"$T/show1"
 v show >"$T/text1"
 cv "restore of save" restore "$T/save1"

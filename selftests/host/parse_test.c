@@ -333,7 +333,8 @@ TEST(table_size)
 	static const char *const bad[] = { "0",	     "2",      "250",
 					   "131072", "131073", "1000",
 					   "253",    "65536",  "4294967296",
-					   "abc",    "",       "65537x" };
+					   "abc",    "",       "65537x",
+					   "Auto",   "auto0" };
 	uint32_t m;
 	size_t i;
 
@@ -344,17 +345,20 @@ TEST(table_size)
 	ASSERT_EQ(0, parse_table_size("131071", &m));
 	EXPECT_EQ(VIPLB_TABLE_SIZE_MAX, m);
 	ASSERT_EQ(0, parse_table_size("257", &m));
+	/* "auto": 0, the size chosen from the backends */
+	ASSERT_EQ(0, parse_table_size("auto", &m));
+	EXPECT_EQ(0, m);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		TH_LOG("table-size `%s'", bad[i]);
 		EXPECT_EQ(-1, parse_table_size(bad[i], &m));
 	}
 	parse_table_size("1000", &m);
 	EXPECT_STREQ(
-		"invalid table-size `1000': not a prime (use a prime in 251..131071, e.g. 65537)",
+		"invalid table-size `1000': not a prime (use auto or a prime in 251..131071, e.g. 65537)",
 		parse_error());
 	parse_table_size("131101", &m); /* prime, but too large */
 	EXPECT_STREQ(
-		"invalid table-size `131101' (use a prime in 251..131071, e.g. 65537)",
+		"invalid table-size `131101' (use auto or a prime in 251..131071, e.g. 65537)",
 		parse_error());
 }
 
@@ -1030,6 +1034,8 @@ TEST(format_round_trip)
 		"service add tcp 192.0.2.10:80 sched maglev mode nat table-size 65537",
 		"service add udp [2001:db8::1]:0 sched sh mode tun table-size 251 snat",
 		"service set tcp 192.0.2.10:80 sched rr nosnat",
+		"service set tcp 192.0.2.10:80 table-size auto",
+		"service add tcp 192.0.2.11:80 sched maglev mode dr table-size auto",
 		"service del tcp 192.0.2.10:80",
 		"backend add tcp 192.0.2.10:80 198.51.100.2:8080 weight 5",
 		"backend add udp [2001:db8::1]:53 [2001:db8::2]:0 weight 0",

@@ -114,6 +114,23 @@ cat >"$T/b.conf" <<-EOT
 	service add tcp 192.0.2.11:80 mode dr
 	backend add tcp 192.0.2.11:80 198.51.100.21
 EOT
+# An automatic table size stays automatic through save and restore, an
+# explicit one explicit (the maps keep 0 for automatic).
+cat >"$T/t.conf" <<-EOT
+	service add tcp 192.0.2.12:80 sched maglev mode dr
+	backend add tcp 192.0.2.12:80 198.51.100.31:80 weight 1
+	service add tcp 192.0.2.13:80 sched maglev mode dr table-size 509
+	backend add tcp 192.0.2.13:80 198.51.100.32:80 weight 1
+EOT
+check_viplb "restore t.conf (automatic and explicit table-size)" \
+	-n "$D" restore "$T/t.conf"
+"$VIPLB" -n "$D" save >"$T/save.t"
+check_ok "save | restore | save of table sizes: t.conf as written" \
+	cmp "$T/t.conf" "$T/save.t"
+check_eq "-j show: automatic 251 for one backend, explicit 509" \
+	"$("$VIPLB" -n "$D" -j show | jq -c '[.[] | [.table_size, .table_auto]]')" \
+	'[[251,true],[509,false]]'
+
 check_viplb "restore b.conf" -n "$D" restore "$T/b.conf"
 "$VIPLB" -n "$D" save >"$T/save.b"
 check_ok "save gives b.conf's 2 lines" test "$(wc -l <"$T/save.b")" -eq 2

@@ -44,7 +44,7 @@ static const char *const pin_names[] = {
 #define VIP_SYNTAX "IPV4:PORT or [IPV6]:PORT"
 #define BACKEND_SYNTAX "IPV4[:PORT], IPV6 or [IPV6][:PORT]"
 #define SOURCE_SYNTAX "IPV4:PORT or [IPV6]:PORT"
-#define TABLE_SIZE_HINT "use a prime in 251..131071, e.g. 65537"
+#define TABLE_SIZE_HINT "use auto or a prime in 251..131071, e.g. 65537"
 
 int parse_fail(const char *fmt, ...)
 {
@@ -373,6 +373,10 @@ int parse_table_size(const char *s, uint32_t *size)
 
 	if (check_len("table-size", s))
 		return -1;
+	if (!strcmp(s, "auto")) {
+		*size = 0;
+		return 0;
+	}
 	if (str_to_ulong(s, 0xffffffffUL, &v) || v < VIPLB_TABLE_SIZE_MIN ||
 	    v > VIPLB_TABLE_SIZE_MAX)
 		return parse_fail("invalid table-size `%s' (" TABLE_SIZE_HINT ")",
@@ -568,7 +572,9 @@ char *format_cmd_line(char *buf, size_t len, const struct config_cmd *cmd)
 		else
 			append(buf, len, &off, " mode %u", cmd->mode);
 	}
-	if (cmd->has & HAS_TABLE_SIZE)
+	if (cmd->has & HAS_TABLE_SIZE && !cmd->table_size)
+		append(buf, len, &off, " table-size auto");
+	else if (cmd->has & HAS_TABLE_SIZE)
 		append(buf, len, &off, " table-size %u", cmd->table_size);
 	if (cmd->has & HAS_FLAGS) {
 		if (cmd->flags & VIPLB_SVC_F_SNAT)

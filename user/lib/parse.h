@@ -84,7 +84,7 @@ struct config_cmd {
 	struct svc_key svc;
 	uint32_t sched;
 	uint32_t mode;
-	uint32_t table_size;
+	uint32_t table_size; /* HAS_TABLE_SIZE: 0 is "table-size auto" */
 	uint32_t flags;
 	struct be_key be;
 	uint32_t weight;

@@ -145,6 +145,19 @@ void print_u64(enum output_type t, const char *key, const char *fmt,
 	}
 }
 
+void print_bool(enum output_type t, const char *key, const char *text,
+		bool val)
+{
+	if (pr.json) {
+		if (t & PRINT_JSON) {
+			json_member(key);
+			fputs(val ? "true" : "false", pr.fp);
+		}
+	} else if ((t & PRINT_FP) && text && val) {
+		fputs(text, pr.fp);
+	}
+}
+
 void print_null(enum output_type t, const char *key, const char *text)
 {
 	if (pr.json) {

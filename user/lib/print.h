@@ -36,6 +36,9 @@ void print_uint(enum output_type t, const char *key, const char *fmt,
 		unsigned int val);
 void print_u64(enum output_type t, const char *key, const char *fmt,
 	       uint64_t val);
+/* JSON true or false for key; in text mode, text if val (may be NULL). */
+void print_bool(enum output_type t, const char *key, const char *text,
+		bool val);
 /* JSON null for key; in text mode, text as is (may be NULL). */
 void print_null(enum output_type t, const char *key, const char *text);
 /* Free text, text mode only (newlines, separators). */

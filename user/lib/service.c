@@ -20,6 +20,7 @@
 #include <libmnl/libmnl.h>
 
 #include <linux/viplb.h>
+#include <viplb/maglev.h>
 
 #include "errors.h"
 #include "nl.h"
@@ -78,7 +79,9 @@ void config_cmd_put(struct nlmsghdr *nlh, const struct config_cmd *cmd)
 			mnl_attr_put_u32(nlh, VIPLB_SVC_A_SCHED, cmd->sched);
 		if (cmd->has & HAS_MODE)
 			mnl_attr_put_u32(nlh, VIPLB_SVC_A_MODE, cmd->mode);
-		if (cmd->has & HAS_TABLE_SIZE)
+		if (cmd->has & HAS_TABLE_SIZE && !cmd->table_size)
+			mnl_attr_put(nlh, VIPLB_SVC_A_TABLE_AUTO, 0, NULL);
+		else if (cmd->has & HAS_TABLE_SIZE)
 			mnl_attr_put_u32(nlh, VIPLB_SVC_A_TABLE_SIZE,
 					 cmd->table_size);
 		if (cmd->has & HAS_FLAGS)
@@ -266,7 +269,7 @@ struct svc_msg {
 	struct lb_service svc;
 	unsigned int has;
 	const struct nlattr *addr;
-	bool has_af, has_proto, has_port, has_stats;
+	bool has_af, has_proto, has_port, has_stats, table_auto;
 };
 
 static int parse_svc_attrs(const struct nlattr *nest, struct svc_msg *m)
@@ -312,6 +315,9 @@ static int parse_svc_attrs(const struct nlattr *nest, struct svc_msg *m)
 			ret = get_u32(a, &s->flags);
 			m->has |= HAS_FLAGS;
 			break;
+		case VIPLB_SVC_A_TABLE_AUTO:
+			m->table_auto = true;
+			break;
 		case VIPLB_SVC_A_STATS:
 			ret = parse_stats(a, &s->stats);
 			m->has_stats = true;
@@ -323,6 +329,11 @@ static int parse_svc_attrs(const struct nlattr *nest, struct svc_msg *m)
 	if (!m->has_af || !m->has_proto || !m->has_port || !m->addr ||
 	    (s->key.af != AF_INET && s->key.af != AF_INET6))
 		return -EBADMSG;
+	/* TABLE_SIZE is then the size in use: service_table_m() gives it. */
+	if (m->table_auto) {
+		s->table_size = 0;
+		m->has |= HAS_TABLE_SIZE;
+	}
 	return get_addr(m->addr, s->key.af, &s->key.addr);
 }
 
@@ -348,7 +359,6 @@ int service_parse_msg(const struct nlmsghdr *nlh, void *data)
 		return -EBADMSG;
 	m.svc.sched = VIPLB_SCHED_MAGLEV;
 	m.svc.mode = VIPLB_MODE_NAT;
-	m.svc.table_size = VIPLB_TABLE_SIZE_DEFAULT;
 	ret = parse_svc_attrs(nest, &m);
 	if (ret)
 		return ret;
@@ -480,14 +490,19 @@ void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd)
 {
 	*cmd = (struct config_cmd){
 		.op = OP_SVC_ADD,
-		.has = HAS_KEY | HAS_SCHED | HAS_MODE | HAS_TABLE_SIZE |
-		       HAS_FLAGS,
+		.has = HAS_KEY | HAS_SCHED | HAS_MODE |
+		       (svc->table_size ? HAS_TABLE_SIZE : 0) | HAS_FLAGS,
 		.svc = svc->key,
 		.sched = svc->sched,
 		.mode = svc->mode,
 		.table_size = svc->table_size,
 		.flags = svc->flags,
 	};
+}
+
+uint32_t service_table_m(const struct lb_service *svc)
+{
+	return svc->table_size ?: viplb_maglev_auto_size(svc->nr_backends);
 }
 
 void backend_add_cmd(const struct lb_service *svc, size_t i,

@@ -44,7 +44,7 @@ struct lb_service {
 	struct svc_key key;
 	uint32_t sched;
 	uint32_t mode;
-	uint32_t table_size;
+	uint32_t table_size;	/* Maglev M as set; 0: automatic */
 	uint32_t flags;
 	struct lb_stats stats;
 	struct lb_backend *backends;
@@ -86,6 +86,12 @@ void service_list_changed(struct lb_service_list *list);
 
 /* @cmd: the "service add" that makes @svc, without its backends. */
 void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd);
+/*
+ * The Maglev table size @svc uses: its table_size, or if that is 0
+ * (automatic) viplb_maglev_auto_size() of its backends, as every
+ * datapath chooses it.
+ */
+uint32_t service_table_m(const struct lb_service *svc);
 /* @cmd, of service_add_cmd(): now the "backend add" of backend @i. */
 void backend_add_cmd(const struct lb_service *svc, size_t i,
 		     struct config_cmd *cmd);

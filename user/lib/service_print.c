@@ -98,7 +98,9 @@ void print_service(const struct lb_service *svc, bool with_stats,
 	print_string(PRINT_ANY, "mode", " mode %s",
 		     name_or_num(mode_name(svc->mode), svc->mode, num,
 				 sizeof(num)));
-	print_uint(PRINT_ANY, "table_size", " table-size %u", svc->table_size);
+	print_uint(PRINT_ANY, "table_size", " table-size %u",
+		   service_table_m(svc));
+	print_bool(PRINT_ANY, "table_auto", " (auto)", !svc->table_size);
 	open_json_array("flags");
 	if (svc->flags & VIPLB_SVC_F_SNAT)
 		print_string(PRINT_ANY, NULL, " %s", "snat");

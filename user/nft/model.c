@@ -45,7 +45,7 @@ static struct lb_service *add_service(struct lb_service_list *list,
 	s->key = *key;
 	s->sched = VIPLB_SCHED_MAGLEV;
 	s->mode = VIPLB_MODE_NAT;
-	s->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+	s->table_size = 0;	/* automatic */
 	return s;
 }
 

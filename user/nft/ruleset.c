@@ -961,7 +961,7 @@ uint32_t *nft_slots(const struct lb_service *s, uint32_t *n)
 	*n = 0;
 	/* sh indexes the Maglev table too, as in the module and XDP. */
 	if (s->sched == VIPLB_SCHED_MAGLEV || s->sched == VIPLB_SCHED_SH) {
-		uint32_t m = s->table_size;
+		uint32_t m = service_table_m(s);
 
 		mb = calloc(s->nr_backends + 1, sizeof(*mb));
 		slots = malloc(m * sizeof(*slots));

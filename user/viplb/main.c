@@ -49,8 +49,8 @@ static const struct object {
 	bool help; /* "OBJECT help" prints its usage */
 } objects[] = {
 	{ "service", do_service,
-	  "viplb service add  PROTO VIP:PORT [sched rr|wrr|lc|sh|maglev] [mode nat|dr|tun] [table-size M] [snat]\n"
-	  "viplb service set  PROTO VIP:PORT [sched ...] [mode ...] [table-size M] [snat|nosnat]\n"
+	  "viplb service add  PROTO VIP:PORT [sched rr|wrr|lc|sh|maglev] [mode nat|dr|tun] [table-size M|auto] [snat]\n"
+	  "viplb service set  PROTO VIP:PORT [sched ...] [mode ...] [table-size M|auto] [snat|nosnat]\n"
 	  "viplb service del  PROTO VIP:PORT\n"
 	  "viplb service show [PROTO VIP:PORT]\n"
 	  "viplb service lookup PROTO VIP:PORT from SRC:SPORT [dport DPORT]\n",

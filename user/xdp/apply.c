@@ -38,7 +38,7 @@ static void service_init(struct lb_service *s, const struct svc_key *key)
 	s->key = *key;
 	s->sched = VIPLB_SCHED_MAGLEV;
 	s->mode = VIPLB_MODE_NAT;
-	s->table_size = VIPLB_TABLE_SIZE_DEFAULT;
+	s->table_size = 0;	/* automatic */
 }
 
 /*
@@ -290,7 +290,7 @@ static int model_apply(struct model *md, const struct config_cmd *cmd)
 	err = edit_service(&ms->s, cmd, &flush);
 	if (err)
 		return err;
-	if (!viplb_maglev_is_prime(ms->s.table_size))
+	if (!viplb_maglev_is_prime(service_table_m(&ms->s)))
 		return -EINVAL;
 	r = cmd->op == OP_BE_ADD || cmd->op == OP_BE_DEL ?
 		    find_retired(ms, &cmd->be, ms->s.key.af) : -1;

@@ -87,6 +87,7 @@ int xdp_maps_init(struct xdp_maps *m)
 	m->nr_svc_used = 0;
 	m->svc_ids_aside = 0;
 	m->be_free_hint = 0;
+	m->defer_rings = NULL;
 	m->nr_cpus = libbpf_num_possible_cpus();
 	if (m->nr_cpus <= 0)
 		return m->nr_cpus ? m->nr_cpus : -EINVAL;
@@ -142,6 +143,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	m->svcs = -1;
 	m->be = NULL;
 	m->svc_used = NULL;
+	m->defer_rings = NULL;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		*fds[i] = bpf_obj_get(path);
@@ -594,6 +596,55 @@ static int rr_fill(__u32 *slots, __u32 len, const struct ring_be *rb,
 	return s == len ? 0 : -EINVAL;
 }
 
+/* Keeps ring @fd of service @svc_id for flush_rings(); takes the fd. */
+static int defer_ring(struct ring_batch *b, __u32 svc_id, int fd)
+{
+	if (b->nr == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 256;
+		__u32 *ids = realloc(b->ids, cap * sizeof(*ids));
+		int *fds;
+
+		if (!ids)
+			return -ENOMEM;
+		b->ids = ids;
+		fds = realloc(b->fds, cap * sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		b->fds = fds;
+		b->cap = cap;
+	}
+	b->ids[b->nr] = svc_id;
+	b->fds[b->nr++] = fd;
+	return 0;
+}
+
+/*
+ * Installs the deferred rings into rings: one batch (one RCU wait), or
+ * one update each where the kernel has no batch for a map of maps.
+ * Then closes their fds.
+ */
+static int flush_rings(struct xdp_maps *m, struct ring_batch *b)
+{
+	__u32 done = b->nr;
+	size_t k;
+	int err = 0;
+
+	if (b->nr && bpf_map_update_batch(m->rings, b->ids, b->fds, &done,
+					  NULL)) {
+		/* The rest one by one: what the batch did not take. */
+		for (k = done < b->nr ? done : 0; !err && k < b->nr; k++)
+			if (bpf_map_update_elem(m->rings, &b->ids[k],
+						&b->fds[k], BPF_ANY))
+				err = -errno;
+	}
+	for (k = 0; k < b->nr; k++)
+		close(b->fds[k]);
+	free(b->ids);
+	free(b->fds);
+	memset(b, 0, sizeof(*b));
+	return err;
+}
+
 /* Fills the @m slots of a Maglev table, as backend ids. */
 static int maglev_fill(__u32 *slots, __u32 m, const struct ring_be *rb,
 		       __u32 n)
@@ -678,8 +729,13 @@ static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 sched,
 		goto out;
 	for (i = m; i < 2 * (entries - 1); i++) /* the odd slot after the last */
 		slots[i] = VIPLB_MAGLEV_NONE;
-	if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY))
+	if (maps->defer_rings) {
+		err = defer_ring(maps->defer_rings, svc_id, fd);
+		if (!err)
+			fd = -1;
+	} else if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY)) {
 		err = -errno;
+	}
 out:
 	if (ring != MAP_FAILED)
 		munmap(ring, len);
@@ -721,7 +777,7 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 
 	if (svc->key.af != AF_INET && svc->key.af != AF_INET6)
 		return -EAFNOSUPPORT;
-	if (!viplb_maglev_is_prime(svc->table_size))
+	if (!viplb_maglev_is_prime(service_table_m(svc)))
 		return -EINVAL;
 	vip_key(&key, &svc->key);
 	is_new = bpf_map_lookup_elem(m->vips, &key, &val) != 0;
@@ -805,7 +861,7 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	}
 
 	if (wants_ring(svc) && n) {
-		err = write_ring(m, val.id, svc->sched, svc->table_size,
+		err = write_ring(m, val.id, svc->sched, service_table_m(svc),
 				 rb, n);
 		if (err)
 			goto out;
@@ -824,15 +880,19 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	}
 	if (is_new)
 		set_svc_used(m, val.id, true);
-	/* The backends the service no longer has. */
-	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
-		struct viplb_xdp_backend *e = &m->be[i];
+	/*
+	 * The backends the service no longer has: of those it had (live[],
+	 * none for a new service), the live ones not taken again.  Not a
+	 * walk of every backend id: a restore puts thousands of services.
+	 */
+	for (j = 0; j < nlive; j++) {
+		struct viplb_xdp_backend *e = &m->be[live[j]];
 
 		if (e->state != VIPLB_XDP_BE_LIVE || e->svc_id != val.id ||
-		    taken[i])
+		    taken[live[j]])
 			continue;
 		if (flush_removed)
-			free_backend(m, i);
+			free_backend(m, live[j]);
 		else
 			e->state = VIPLB_XDP_BE_RETIRED;
 	}
@@ -1241,7 +1301,8 @@ static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
 int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 {
 	struct gen_switch g = { 0 };
-	int old_vips = m->vips, new_vips = -1, err;
+	struct ring_batch rings = { 0 };
+	int old_vips = m->vips, new_vips = -1, err, e;
 	__u32 zero = 0, i;
 	size_t k;
 
@@ -1278,8 +1339,13 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 	if (!err && !backends_fit(m, &g, list))
 		err = -ENOSPC;
 	m->vips = new_vips;
+	m->defer_rings = &rings;
 	for (k = 0; !err && k < list->nr; k++)
 		err = xdp_svc_put(m, &list->svcs[k], false);
+	m->defer_rings = NULL;
+	e = flush_rings(m, &rings);
+	if (!err)
+		err = e;
 	/* Counters go on: what the old ids count from here on is lost. */
 	for (i = 0; !err && i < VIPLB_XDP_MAX_SERVICES; i++)
 		if (g.new_of[i] < VIPLB_XDP_MAX_SERVICES)

@@ -52,6 +52,19 @@ struct xdp_maps {
 	/* Of them, the generation a restore replaces (xdp_svc_replace()). */
 	__u32 svc_ids_aside;
 	__u32 be_free_hint;
+	/*
+	 * While a restore writes its generation aside, the rings it makes,
+	 * installed with one BPF_MAP_UPDATE_BATCH before the swap (each
+	 * single update of a map of maps waits for an RCU grace period);
+	 * NULL otherwise.
+	 */
+	struct ring_batch *defer_rings;
+};
+
+struct ring_batch {
+	__u32 *ids;
+	int *fds;
+	size_t nr, cap;
 };
 
 /* Pinned too, but optional: an older viplb's set of maps has none. */

@@ -29,8 +29,13 @@
  *        VIPLB_SVC_A_MODE: NLA_U32, enum viplb_mode (default NAT)
  *        VIPLB_SVC_A_TABLE_SIZE: NLA_U32, Maglev table size, a prime in
  *                                VIPLB_TABLE_SIZE_MIN..VIPLB_TABLE_SIZE_MAX
- *                                (default VIPLB_TABLE_SIZE_DEFAULT)
+ *                                (default: automatic, see TABLE_AUTO)
  *        VIPLB_SVC_A_FLAGS: NLA_U32, enum viplb_svc_flags
+ *        VIPLB_SVC_A_TABLE_AUTO: NLA_FLAG, the table size is chosen from
+ *                                the number of backends by
+ *                                viplb_maglev_auto_size() in
+ *                                <viplb/maglev.h> (the default; not with
+ *                                TABLE_SIZE)
  *
  * VIPLB_CMD_SERVICE_SET: change sched, mode, table size or flags of an
  * existing service.  Fails with -ENOENT if absent.  Same attributes as
@@ -56,7 +61,8 @@
  *    VIPLB_A_SERVICE: NLA_NESTED
  *        VIPLB_SVC_A_AF, VIPLB_SVC_A_PROTO, VIPLB_SVC_A_ADDR,
  *        VIPLB_SVC_A_PORT, VIPLB_SVC_A_SCHED, VIPLB_SVC_A_MODE,
- *        VIPLB_SVC_A_TABLE_SIZE, VIPLB_SVC_A_FLAGS
+ *        VIPLB_SVC_A_TABLE_SIZE (the size in use), VIPLB_SVC_A_FLAGS,
+ *        VIPLB_SVC_A_TABLE_AUTO (present if that size is automatic)
  *        VIPLB_SVC_A_STATS: NLA_NESTED
  *            VIPLB_STATS_A_*: NLA_U64 counters
  *        VIPLB_SVC_A_BACKEND: NLA_NESTED, one per backend (multi-attr)
@@ -228,6 +234,7 @@
 
 #define VIPLB_TABLE_SIZE_MIN 251
 #define VIPLB_TABLE_SIZE_MAX 131071
+/* The size "table-size" suggests; a service without one is automatic. */
 #define VIPLB_TABLE_SIZE_DEFAULT 65537
 #define VIPLB_WEIGHT_MAX 65535
 #define VIPLB_WEIGHT_DEFAULT 1
@@ -299,6 +306,7 @@ enum viplb_svc_attr {
 	VIPLB_SVC_A_FLAGS,
 	VIPLB_SVC_A_STATS,
 	VIPLB_SVC_A_BACKEND,
+	VIPLB_SVC_A_TABLE_AUTO,
 	__VIPLB_SVC_A_MAX
 };
 #define VIPLB_SVC_A_MAX (__VIPLB_SVC_A_MAX - 1)
