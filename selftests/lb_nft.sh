@@ -12,7 +12,7 @@
 #	tcp [2001:db8:f::10]:80    wrr     b1:1 b2:2 b3:3      :8081
 #	udp [2001:db8:f::11]:53    rr      b1:0 (drained) b2 b3 :8054
 #	tcp 192.0.2.12:80          maglev  251 slots, b1:1 b2:2 b3:0 :8081
-#	udp [2001:db8:f::12]:53    maglev  65537 slots (default)  :8054
+#	udp [2001:db8:f::12]:53    maglev  automatic size (509)  :8054
 #	udp 192.0.2.13:53          sh      b1 b2 b3            :8054
 #	tcp [2001:db8:f::13]:80    sh      b1 b2 b3            :8081
 #	tcp 192.0.2.14:0           maglev  251 slots, port 0 (to :8081)
