@@ -253,7 +253,8 @@ if mod_loaded; then
 	mod_unload || bail "rmmod viplb"
 fi
 t0=$SECONDS
-"$VIPLB_SELFTESTS/host/nft_services_test.sh" >"$T/host.out" 2>&1
+NFT_MAGLEV_FLOWS=30 "$VIPLB_SELFTESTS/host/nft_services_test.sh" \
+	>"$T/host.out" 2>&1
 rc=$?
 sed 's/^/# /' "$T/host.out"
 n=$(grep -c '^ok ' "$T/host.out")
