@@ -51,8 +51,9 @@
 #
 # Environment: VIPLB_CHECK_TESTS (a space-separated subset of the VM's
 # kselftests, e.g. "lb_nat.sh hostile.sh": only those run in the VM),
-# VIPLB_VM_LIMIT (seconds for the whole VM run, default 1800, 9000 with
-# --debug), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
+# VIPLB_VM_LIMIT (seconds for the whole VM run, default 2700, 9000 with
+# --debug; 2700 leaves room for a run beside another QEMU, which can
+# double its time), VIPLB_KSFT_TIMEOUT (--debug: seconds per test,
 # default 1800); with --debug, VIPLB_HOSTILE_N (hostile.sh's frames per
 # datapath, default 100000), VIPLB_SEQFUZZ_N (nl_seqfuzz.sh's messages,
 # default 200000) and VIPLB_FLOOD_FLOWS (limits.sh's flows, 200000).
@@ -74,7 +75,7 @@ if [ -n "$debug" ]; then
 	VM_LIMIT=${VIPLB_VM_LIMIT:-9000}
 	KSFT=build/kselftest-debug
 else
-	VM_LIMIT=${VIPLB_VM_LIMIT:-1800}
+	VM_LIMIT=${VIPLB_VM_LIMIT:-2700}
 	KSFT=build/kselftest
 fi
 vm_opts=()

@@ -81,7 +81,9 @@ flock 9 # concurrent runs: build once
 
 key=$(
 	echo "base: ${base[*]}"
-	sha256sum "$fragment" "$0"
+	# Contents only: the key must not depend on where the checkout is.
+	sha256sum <"$fragment"
+	sha256sum <"$0"
 	stat -L -c '%n %s %Y' "$tarball"
 	gcc --version | head -n 1
 )
