@@ -69,10 +69,12 @@ done >"$W/services.101"
 } >"$W/backends.51"
 i=0
 while [ $i -lt 2000 ]; do
-	echo "service add tcp 192.0.2.$((i % 250)):$((2000 + i))"
+	echo "service add tcp 192.0.2.$((i % 250)):$((2000 + i)) table-size 65537"
 	echo "backend add tcp 192.0.2.$((i % 250)):$((2000 + i)) 198.51.100.2"
 	i=$((i + 1))
 done >"$W/maglev.2000"
+# The same services with the default (auto) table size: 251 slots each.
+sed 's/ table-size 65537$//' "$W/maglev.2000" >"$W/auto.2000"
 
 # The unprivileged user's session: one result file per step.
 cat >"$W/session.sh" <<EOF
@@ -106,6 +108,9 @@ echo 300 >\$P/max_table_slots
 echo 67108864 >\$P/max_table_slots
 "\$V" restore maglev.2000 >/dev/null 2>mg.err; echo \$? >mg.rc
 "\$V" -j show >mg.show
+"\$V" restore auto.2000 >/dev/null 2>auto.err; echo \$? >auto.rc
+"\$V" -j show | jq -c '[length, ([.[].table_size] | unique)]' >auto.show
+"\$V" flush
 # The issue's sizes, in one transaction each, at the default caps.
 "\$F" services 10000000 >flood.svc 2>&1; echo "rc=\$?" >>flood.svc
 "\$F" backends 10000000 >flood.be 2>&1; echo "rc=\$?" >>flood.be
@@ -193,11 +198,13 @@ check_eq "max_table_slots 300: a table of 251 slots" "$(r slots.first)" ok
 check_eq "a second one is refused" "$(r slots.second)" refused
 check_eq "sched rr frees the first one's slots: the second fits" \
 	"$(r slots.freed)" ok
-check_eq "2,000 services of default Maglev tables fail" "$(r mg.rc)" 1
+check_eq "2,000 services of 65,537-slot Maglev tables fail" "$(r mg.rc)" 1
 # 1,023 tables of 65,537 slots fit in 2^26; the 1,024th is refused.
 check_grep "at the 1,024th table (line 2048), naming net.viplb.max_table_slots" \
 	"line 2048: .*net.viplb.max_table_slots" "$(r mg.err)"
 check_eq "restore: nothing configured" "$(r mg.show)" "[]"
+check_eq "the same 2,000 services with auto-sized tables fit: 251 slots each" \
+	"$(r auto.rc) $(r auto.show) $(r auto.err)" "0 [2000,[251]] "
 check_eq "max_flows 5: 20 new nat flows, 5 tracked (active), 15 untracked" \
 	"$(jq -c '[.[0].stats.conns, .[0].stats.active, .[0].stats.untracked]' \
 		"$W/flows.stats" 2>&1) $(r flows.err)" "[20,5,15] "
