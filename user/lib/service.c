@@ -26,6 +26,7 @@
 #include "nl.h"
 #include "parse.h"
 #include "service.h"
+#include "util.h"
 
 #define DUMP_TRIES 5
 
@@ -484,6 +485,76 @@ struct lb_service *service_find(struct lb_service_list *list,
 			return &list->svcs[i];
 	}
 	return NULL;
+}
+
+void service_init(struct lb_service *s, const struct svc_key *key)
+{
+	memset(s, 0, sizeof(*s));
+	s->key = *key;
+	s->sched = VIPLB_SCHED_MAGLEV;
+	s->mode = VIPLB_MODE_NAT;
+	s->table_size = 0;	/* automatic */
+}
+
+struct lb_backend *service_find_backend(struct lb_service *s,
+					const struct be_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_backends; i++)
+		if (s->backends[i].key.port == k->port &&
+		    !memcmp(&s->backends[i].key.addr, &k->addr,
+			    addr_len(s->key.af)))
+			return &s->backends[i];
+	return NULL;
+}
+
+int service_edit(struct lb_service *s, const struct config_cmd *cmd)
+{
+	struct lb_backend *be = NULL;
+
+	switch (cmd->op) {
+	case OP_SVC_ADD:
+	case OP_SVC_SET:
+		if (cmd->has & HAS_SCHED)
+			s->sched = cmd->sched;
+		if (cmd->has & HAS_MODE)
+			s->mode = cmd->mode;
+		if (cmd->has & HAS_TABLE_SIZE)
+			s->table_size = cmd->table_size;
+		if (cmd->has & HAS_FLAGS)
+			s->flags = cmd->flags;
+		return 0;
+	case OP_BE_ADD:
+	case OP_BE_SET:
+	case OP_BE_DEL:
+		be = service_find_backend(s, &cmd->be);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (cmd->op == OP_BE_ADD) {
+		if (be)
+			return -EEXIST;
+		if (grow_array(s->backends, s->nr_backends, s->cap_backends,
+			       8))
+			return -ENOMEM;
+		be = &s->backends[s->nr_backends++];
+		memset(be, 0, sizeof(*be));
+		be->key = cmd->be;
+		be->weight = cmd->has & HAS_WEIGHT ? cmd->weight :
+						     VIPLB_WEIGHT_DEFAULT;
+		return 0;
+	}
+	if (!be)
+		return -ENOENT;
+	if (cmd->op == OP_BE_SET) {
+		if (cmd->has & HAS_WEIGHT)
+			be->weight = cmd->weight;
+	} else {
+		*be = s->backends[--s->nr_backends];
+	}
+	return 0;
 }
 
 void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd)

@@ -84,6 +84,19 @@ struct lb_service *service_find(struct lb_service_list *list,
 /* @list's services were reordered or rewritten in place. */
 void service_list_changed(struct lb_service_list *list);
 
+/*
+ * Editing a service in memory as the module does, for the datapaths
+ * that keep no state of their own (XDP alone, nf_tables).
+ * service_init(): a new service with the module's defaults.
+ * service_edit(): what a service add/set (its settings) or a backend
+ * add/set/del does to @s: 0, -EEXIST, -ENOENT or -ENOMEM; any other
+ * command is -EINVAL.  The caller checks what its datapath refuses.
+ */
+void service_init(struct lb_service *s, const struct svc_key *key);
+struct lb_backend *service_find_backend(struct lb_service *s,
+					const struct be_key *k);
+int service_edit(struct lb_service *s, const struct config_cmd *cmd);
+
 /* @cmd: the "service add" that makes @svc, without its backends. */
 void service_add_cmd(const struct lb_service *svc, struct config_cmd *cmd);
 /*

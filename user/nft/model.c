@@ -21,18 +21,6 @@ struct lb_service *nft_model_find(struct lb_service_list *list,
 	return service_find(list, key);
 }
 
-static ssize_t find_backend(const struct lb_service *s, const struct be_key *k)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_backends; i++)
-		if (s->backends[i].key.port == k->port &&
-		    !memcmp(&s->backends[i].key.addr, &k->addr,
-			    addr_len(s->key.af)))
-			return i;
-	return -1;
-}
-
 static struct lb_service *add_service(struct lb_service_list *list,
 				      const struct svc_key *key)
 {
@@ -41,27 +29,8 @@ static struct lb_service *add_service(struct lb_service_list *list,
 	if (grow_array(list->svcs, list->nr, list->cap, 16))
 		return NULL;
 	s = &list->svcs[list->nr++];
-	memset(s, 0, sizeof(*s));
-	s->key = *key;
-	s->sched = VIPLB_SCHED_MAGLEV;
-	s->mode = VIPLB_MODE_NAT;
-	s->table_size = 0;	/* automatic */
+	service_init(s, key);
 	return s;
-}
-
-static int add_backend(struct lb_service *s, const struct config_cmd *cmd)
-{
-	struct lb_backend *be;
-
-	if (find_backend(s, &cmd->be) >= 0)
-		return -EEXIST;
-	if (grow_array(s->backends, s->nr_backends, s->cap_backends, 8))
-		return -ENOMEM;
-	be = &s->backends[s->nr_backends++];
-	memset(be, 0, sizeof(*be));
-	be->key = cmd->be;
-	be->weight = cmd->has & HAS_WEIGHT ? cmd->weight : VIPLB_WEIGHT_DEFAULT;
-	return 0;
 }
 
 static void zero_stats(struct lb_service *s)
@@ -93,7 +62,6 @@ int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
 		    bool xdp, const char **why)
 {
 	struct lb_service *s = NULL;
-	ssize_t b;
 	size_t i;
 
 	*why = NULL;
@@ -120,14 +88,7 @@ int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
 	switch (cmd->op) {
 	case OP_SVC_ADD:
 	case OP_SVC_SET:
-		if (cmd->has & HAS_SCHED)
-			s->sched = cmd->sched;
-		if (cmd->has & HAS_MODE)
-			s->mode = cmd->mode;
-		if (cmd->has & HAS_TABLE_SIZE)
-			s->table_size = cmd->table_size;
-		if (cmd->has & HAS_FLAGS)
-			s->flags = cmd->flags;
+		service_edit(s, cmd);
 		return refused(s, xdp, why);
 	case OP_SVC_DEL:
 		free(s->backends);
@@ -137,23 +98,8 @@ int nft_model_apply(struct lb_service_list *list, const struct config_cmd *cmd,
 	case OP_STATS_ZERO:
 		zero_stats(s);
 		return 0;
-	case OP_BE_ADD:
-		return add_backend(s, cmd);
-	case OP_BE_SET:
-		b = find_backend(s, &cmd->be);
-		if (b < 0)
-			return -ENOENT;
-		if (cmd->has & HAS_WEIGHT)
-			s->backends[b].weight = cmd->weight;
-		return 0;
-	case OP_BE_DEL:
-		b = find_backend(s, &cmd->be);
-		if (b < 0)
-			return -ENOENT;
-		s->backends[b] = s->backends[--s->nr_backends];
-		return 0;
 	default:
-		return -EINVAL;
+		return service_edit(s, cmd);
 	}
 }
 

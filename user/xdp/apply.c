@@ -19,28 +19,6 @@
 #include "util.h"
 #include "xdp.h"
 
-static struct lb_backend *find_backend(struct lb_service *s,
-				       const struct be_key *k, uint16_t af)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_backends; i++)
-		if (s->backends[i].key.port == k->port &&
-		    !memcmp(&s->backends[i].key.addr, &k->addr, addr_len(af)))
-			return &s->backends[i];
-	return NULL;
-}
-
-/* A new service as the module makes it: its defaults. */
-static void service_init(struct lb_service *s, const struct svc_key *key)
-{
-	memset(s, 0, sizeof(*s));
-	s->key = *key;
-	s->sched = VIPLB_SCHED_MAGLEV;
-	s->mode = VIPLB_MODE_NAT;
-	s->table_size = 0;	/* automatic */
-}
-
 /*
  * What a service, backend add/set/del or service set command does to the
  * service s.  *flush: a backend del with flush.  0 or a negative errno.
@@ -48,51 +26,14 @@ static void service_init(struct lb_service *s, const struct svc_key *key)
 static int edit_service(struct lb_service *s, const struct config_cmd *cmd,
 			bool *flush)
 {
-	struct lb_backend *be = NULL;
+	int err = service_edit(s, cmd);
 
-	*flush = false;
-	if (cmd->op == OP_SVC_ADD || cmd->op == OP_SVC_SET) {
-		if (cmd->has & HAS_SCHED)
-			s->sched = cmd->sched;
-		if (cmd->has & HAS_MODE)
-			s->mode = cmd->mode;
-		if (cmd->has & HAS_TABLE_SIZE)
-			s->table_size = cmd->table_size;
-		if (cmd->has & HAS_FLAGS)
-			s->flags = cmd->flags;
-		/* lc counts each backend's connections: only the module can. */
-		return s->sched == VIPLB_SCHED_LC ? -EOPNOTSUPP : 0;
-	}
-	if (cmd->op >= OP_BE_ADD && cmd->op <= OP_BE_DEL)
-		be = find_backend(s, &cmd->be, s->key.af);
-	switch (cmd->op) {
-	case OP_BE_ADD:
-		if (be)
-			return -EEXIST;
-		if (grow_array(s->backends, s->nr_backends, s->cap_backends,
-			       8))
-			return -ENOMEM;
-		be = &s->backends[s->nr_backends++];
-		memset(be, 0, sizeof(*be));
-		be->key = cmd->be;
-		be->weight = cmd->has & HAS_WEIGHT ? cmd->weight :
-						     VIPLB_WEIGHT_DEFAULT;
-		return 0;
-	case OP_BE_SET:
-		if (!be)
-			return -ENOENT;
-		if (cmd->has & HAS_WEIGHT)
-			be->weight = cmd->weight;
-		return 0;
-	case OP_BE_DEL:
-		if (!be)
-			return -ENOENT;
-		*be = s->backends[--s->nr_backends];
-		*flush = cmd->has & HAS_FLUSH;
-		return 0;
-	default:
-		return -EINVAL;
-	}
+	*flush = !err && cmd->op == OP_BE_DEL && (cmd->has & HAS_FLUSH);
+	/* lc counts each backend's connections: only the module can. */
+	if (!err && (cmd->op == OP_SVC_ADD || cmd->op == OP_SVC_SET) &&
+	    s->sched == VIPLB_SCHED_LC)
+		return -EOPNOTSUPP;
+	return err;
 }
 
 static int apply(struct xdp_maps *m, const struct config_cmd *cmd)
