@@ -227,10 +227,10 @@ for fmt in viplb-rr ipvs iptables nft; do
 	gen "$fmt" tcp 1 3
 done
 for n in $sizes; do
-	for fmt in viplb-rr viplb-mg251 ipvs iptables nft; do
+	for fmt in viplb-rr viplb-mg251 viplb-mg ipvs iptables nft; do
 		gen "$fmt" udp "$n" "$backends"
 	done
-	[ "$n" -gt 1000 ] || gen viplb-mg udp "$n" "$backends"
+	[ "$n" -gt 1000 ] || gen viplb-mg65537 udp "$n" "$backends"
 done
 for k in $rule_sizes; do
 	[ -s "$conf/rules.$k" ] || python3 "$here/gen.py" rules "$k" >"$conf/rules.$k"
@@ -321,9 +321,10 @@ md=$results/results.md
 	echo "## What runs"
 	echo
 	echo "- **viplb**: \`viplb service add udp VIP:PORT sched rr mode nat\` (the"
-	echo "  datapath rows); also \`sched maglev table-size 251\` and the default"
-	echo "  \`sched maglev\` (65537-slot tables, up to 1,000 services: 10,000 would"
-	echo "  need 2.5 GiB), loaded with \`viplb restore\` into the module."
+	echo "  datapath rows); also \`sched maglev table-size 251\`, the default"
+	echo "  \`sched maglev\` (auto-sized: 1,021 slots for 10 backends), and"
+	echo "  \`table-size 65537\` (up to 1,000 services: 10,000 would need 1.3 GiB),"
+	echo "  loaded with \`viplb restore\` into the module."
 	echo "- **viplb on nf_tables**: the same rr services loaded with \`viplb -d nft"
 	echo "  restore\` into viplb's own nf_tables table (\`inet viplb\`: a verdict map"
 	echo "  to a chain per service, \`numgen\` over its backends, DNAT; user/nft/),"

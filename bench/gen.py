@@ -9,7 +9,9 @@ format FORMAT:
 
     viplb-rr      viplb restore file, sched rr, mode nat
     viplb-mg251   viplb restore file, sched maglev table-size 251
-    viplb-mg      viplb restore file, sched maglev (default table size)
+    viplb-mg      viplb restore file, sched maglev (default table size:
+                  auto, 1,021 slots for 10 backends)
+    viplb-mg65537 viplb restore file, sched maglev table-size 65537
     ipvs          ipvsadm -R input, rr scheduler, masquerading (nat)
     iptables      iptables-restore input for the nat table, kube-proxy
                   style: PREROUTING -> KUBE-SERVICES, one rule per service
@@ -179,6 +181,8 @@ def main(argv):
         viplb(out, proto, n, b, "sched maglev table-size 251")
     elif fmt == "viplb-mg":
         viplb(out, proto, n, b, "sched maglev")
+    elif fmt == "viplb-mg65537":
+        viplb(out, proto, n, b, "sched maglev table-size 65537")
     elif fmt == "ipvs":
         ipvs(out, proto, n, b)
     elif fmt == "iptables":
