@@ -26,7 +26,8 @@
  *
  * The figures are interleaved: each of ROUNDS rounds runs every figure
  * once (REPEAT iterations), in turn, so that a change of the host's load
- * touches them all; min and median over the rounds are shown.  With 1
+ * touches them all; min and median over the rounds are shown.  Katran's
+ * fallback LRU is as large as viplb's flows map (-L).  With 1
  * service, the maps hold only the service of the figure run; with 10,000,
  * the 4 measured services and 9,996 others (dr, 3 backends, default
  * table size).  Katran runs at 1 VIP, tun (IPIP, IP6IP6) only.
@@ -40,8 +41,11 @@
  * the floor of that method is shown too.  See lru_bench().
  *
  * Usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n "1 10000"] [-k KATRAN_OBJ]
- *                  [-f NAME] [-o FILE] [-l FLOWS]
+ *                  [-L FLOWS] [-f NAME] [-o FILE] [-l FLOWS]
  * -f runs only the figures whose name contains NAME (and the floors).
+ * -L: the flows viplb's flows map holds (default VIPLB_XDP_FLOWS_DEFAULT;
+ * the map has xdp_flows_map_size() entries); Katran's fallback LRU gets
+ * as many entries.
  * Needs root.  About 3 GB of memory at 10,000 services.
  */
 #define _GNU_SOURCE
@@ -795,7 +799,13 @@ struct k_stats {
 #define K_F_IPV6 1
 #define K_LRU_CNTRS 0
 
-static int katran_load(struct katran *k, const char *path)
+/*
+ * Katran's fallback LRU (fallback_cache, one LRU for all CPUs, as viplb's
+ * flows map) gets @lru_entries, viplb's flows map's size: the cost of a
+ * miss grows with the LRU (its buckets and entries leave the caches), so
+ * both must have the same.
+ */
+static int katran_load(struct katran *k, const char *path, __u32 lru_entries)
 {
 	struct k_vip_def v4 = { .port = htons(80), .proto = IPPROTO_TCP };
 	struct k_vip_def v6 = v4;
@@ -805,9 +815,15 @@ static int katran_load(struct katran *k, const char *path)
 	__u32 key, real, zero = 0;
 	int vips, reals, rings, ctl;
 
+	struct bpf_map *lru;
+
 	k->obj = bpf_object__open_file(path, NULL);
-	if (!k->obj || bpf_object__load(k->obj)) {
-		fprintf(stderr, "xdp_bench: cannot load Katran's %s\n", path);
+	lru = k->obj ? bpf_object__find_map_by_name(k->obj, "fallback_cache") :
+		       NULL;
+	if (!lru || bpf_map__set_max_entries(lru, lru_entries) ||
+	    bpf_object__load(k->obj)) {
+		fprintf(stderr, "xdp_bench: cannot load Katran's %s with a %u-entry fallback_cache\n",
+			path, lru_entries);
 		return -1;
 	}
 	k->prog = bpf_program__fd(bpf_object__next_program(k->obj, NULL));
@@ -1220,10 +1236,11 @@ int main(int argc, char **argv)
 	double t, setup = 0, upd = 0;
 	char *list, *tok;
 	FILE *out = stdout;
-	unsigned long lru_flows = 0;
+	unsigned long lru_flows = 0, flows = VIPLB_XDP_FLOWS_DEFAULT;
+	__u32 flows_max;
 	int rc = 0, nphase = 0, sizes[2] = { 0 }, i, j;
 
-	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:L:f:")) != -1) {
 		switch (opt) {
 		case 'r':
 			repeat = atoi(optarg);
@@ -1254,8 +1271,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'L':
+			flows = strtoul(optarg, NULL, 0);
+			if (flows < 1 || flows > 4000000) {
+				fprintf(stderr, "xdp_bench: -L takes 1 to 4000000 flows\n");
+				return 2;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-f NAME] [-o FILE] [-l FLOWS]\n");
+			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-L FLOWS] [-f NAME] [-o FILE] [-l FLOWS]\n");
 			return 2;
 		}
 	}
@@ -1276,7 +1300,8 @@ int main(int argc, char **argv)
 			fclose(out);
 		return opt;
 	}
-	skel = load(&m, xdp_flows_map_size(VIPLB_XDP_FLOWS_DEFAULT), -1);
+	flows_max = xdp_flows_map_size(flows);
+	skel = load(&m, flows_max, -1);
 	if (!skel || wrapper_load(&w))
 		return 1;
 	prog = bpf_program__fd(skel->progs.viplb_xdp);
@@ -1286,7 +1311,7 @@ int main(int argc, char **argv)
 		kobj = NULL;
 	}
 	if (kobj) {
-		if (katran_load(&kat, kobj))
+		if (katran_load(&kat, kobj, flows_max))
 			return 1;
 		k = &kat;
 	}
@@ -1399,9 +1424,13 @@ int main(int argc, char **argv)
 		"a second, so its \"miss\" runs in parts of 100,000 iterations, its counters (the\n"
 		"guard's state) zeroed before each. viplb's services have 3 backends, maglev,\n"
 		"M = 65537 (xdp_bench's maps, not pinned: nothing else runs them); Katran's VIPs one\n"
-		"real each, its fallback LRU (1,000 entries; no per-CPU LRU given). Every figure is\n"
-		"checked against the counters: viplb's XDP action and lru_hit, lru_miss or\n"
-		"pass_not_vip; Katran's VIP packets and LRU lookups and misses (its stats map).\n");
+		"real each. The LRUs are the same size: viplb's flows map holds %lu flows (%u\n"
+		"entries, xdp_flows_map_size()), and Katran's fallback LRU (no per-CPU LRU given;\n"
+		"one LRU for all CPUs, as viplb's) gets as many entries, not its own 1,000: a miss\n"
+		"costs more in a larger LRU, whose buckets and entries do not stay in the caches.\n"
+		"Every figure is checked against the counters: viplb's XDP action and lru_hit,\n"
+		"lru_miss or pass_not_vip; Katran's VIP packets and LRU lookups and misses (its\n"
+		"stats map).\n", flows, flows_max);
 	if (out != stdout)
 		fclose(out);
 	xdp_maps_release(&m, false);
