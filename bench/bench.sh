@@ -15,7 +15,10 @@
 # does not disturb it; beside Katran's balancer if its object is there
 # (KATRAN_OBJ, default build/katran/balancer.bpf.o, built by
 # `make -C bench/xdp katran` from a copy of Katran's repository in
-# build/katran; without it Katran is skipped, said so).  It writes
+# build/katran; without it Katran is skipped, said so), both LRUs the
+# size of viplb's default flows map; with 1 service, the tun v4 figures
+# of both again with LRUs of 1,000 flows (-S 1000: Katran's own size), in
+# the same rounds, to show what the size costs.  It writes
 # bench/results/xdp.md (its raw output in build/bench-xdp.out) and prints
 # the tables.  It takes about 3 GB of memory for the 10,000-service
 # phase, and about three minutes.
@@ -136,7 +139,7 @@ if [ -n "$xdp" ]; then
 			say "cannot build Katran (see $xout): skipped"
 		[ -f "$xkatran" ] || say "no Katran object ($xkatran): Katran skipped"
 		nice -n 19 bench/xdp/xdp_bench -r "$xrepeat" -R "$xrounds" \
-			-n "$xsizes" -k "$xkatran" -o "$xmd" \
+			-n "$xsizes" -S 1000 -k "$xkatran" -o "$xmd" \
 			>>"$xout" 2>&1 || xdp_rc=$?
 		xload_after=$(cut -d' ' -f1-3 /proc/loadavg)
 		if [ "$xdp_rc" -ne 0 ] || ! grep -q '^| ' "$xmd" 2>/dev/null; then
@@ -166,7 +169,7 @@ if [ -n "$xdp" ]; then
 				[ ! -d build/katran/.git ] || echo "  Commit $(git -C build/katran rev-parse --short HEAD)."
 				[ ! -f build/katran/COMMIT ] || echo "  Commit $(cat build/katran/COMMIT)."
 				echo "- Run: \`VIPLB_BENCH_ONLY=xdp make bench\` (as root), which runs"
-				echo "  \`nice -n 19 bench/xdp/xdp_bench -r $xrepeat -R $xrounds -n \"$xsizes\" -k ${xkatran#"$repo"/}\`"
+				echo "  \`nice -n 19 bench/xdp/xdp_bench -r $xrepeat -R $xrounds -n \"$xsizes\" -S 1000 -k ${xkatran#"$repo"/}\`"
 				echo "  (at nice 19: other work on the host comes first)."
 				echo "- The design of the program and of its maps: [bpf/README.md](../../bpf/README.md)."
 				echo

@@ -26,7 +26,8 @@
  *
  * The figures are interleaved: each of ROUNDS rounds runs every figure
  * once (REPEAT iterations), in turn, so that a change of the host's load
- * touches them all; min and median over the rounds are shown.  With 1
+ * touches them all; min and median over the rounds are shown.  Katran's
+ * fallback LRU is as large as viplb's flows map (-L).  With 1
  * service, the maps hold only the service of the figure run; with 10,000,
  * the 4 measured services and 9,996 others (dr, 3 backends, default
  * table size).  Katran runs at 1 VIP, tun (IPIP, IP6IP6) only.
@@ -40,8 +41,13 @@
  * the floor of that method is shown too.  See lru_bench().
  *
  * Usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n "1 10000"] [-k KATRAN_OBJ]
- *                  [-f NAME] [-o FILE] [-l FLOWS]
+ *                  [-L FLOWS] [-S FLOWS] [-f NAME] [-o FILE] [-l FLOWS]
  * -f runs only the figures whose name contains NAME (and the floors).
+ * -L: the flows viplb's flows map holds (default VIPLB_XDP_FLOWS_DEFAULT;
+ * the map has xdp_flows_map_size() entries); Katran's fallback LRU gets
+ * as many entries.  -S FLOWS adds the tun v4 figures of both programs
+ * again, interleaved with the others, each loaded a second time with
+ * LRUs of FLOWS flows ("small LRU"): what the LRU's size costs.
  * Needs root.  About 3 GB of memory at 10,000 services.
  */
 #define _GNU_SOURCE
@@ -731,7 +737,8 @@ enum path_kind { HIT, MISS, MISS_NOPIN, PASS };
  * @floor: the wrapper alone
  * @af, @vip: the frame's family and destination
  * @kind: the path; MISS: a new flow every iteration
- * @svc: viplb's service of the figure (dr or tun), for 1 service
+ * @mode: viplb's service of the figure (dr or tun), for 1 service
+ * @small: the program with the small LRUs (-S), 1 service only
  * @ns: wrapped ns per packet of each round
  */
 struct figure {
@@ -741,6 +748,7 @@ struct figure {
 	const char *vip;
 	enum path_kind kind;
 	int mode;
+	bool small;
 	double ns[64];
 	double net_min, net_med;
 	bool exact;
@@ -795,7 +803,13 @@ struct k_stats {
 #define K_F_IPV6 1
 #define K_LRU_CNTRS 0
 
-static int katran_load(struct katran *k, const char *path)
+/*
+ * Katran's fallback LRU (fallback_cache, one LRU for all CPUs, as viplb's
+ * flows map) gets @lru_entries, viplb's flows map's size: the cost of a
+ * miss grows with the LRU (its buckets and entries leave the caches), so
+ * both must have the same.
+ */
+static int katran_load(struct katran *k, const char *path, __u32 lru_entries)
 {
 	struct k_vip_def v4 = { .port = htons(80), .proto = IPPROTO_TCP };
 	struct k_vip_def v6 = v4;
@@ -805,9 +819,15 @@ static int katran_load(struct katran *k, const char *path)
 	__u32 key, real, zero = 0;
 	int vips, reals, rings, ctl;
 
+	struct bpf_map *lru;
+
 	k->obj = bpf_object__open_file(path, NULL);
-	if (!k->obj || bpf_object__load(k->obj)) {
-		fprintf(stderr, "xdp_bench: cannot load Katran's %s\n", path);
+	lru = k->obj ? bpf_object__find_map_by_name(k->obj, "fallback_cache") :
+		       NULL;
+	if (!lru || bpf_map__set_max_entries(lru, lru_entries) ||
+	    bpf_object__load(k->obj)) {
+		fprintf(stderr, "xdp_bench: cannot load Katran's %s with a %u-entry fallback_cache\n",
+			path, lru_entries);
 		return -1;
 	}
 	k->prog = bpf_program__fd(bpf_object__next_program(k->obj, NULL));
@@ -963,11 +983,6 @@ static int put_measured(struct xdp_maps *m, int af, int mode)
 	return err;
 }
 
-/*
- * One figure's run of one round: the program on the path, then the
- * counters checked against @repeat.  For a hit the flow is pinned by one
- * run first.
- */
 /* Katran's VIP packets, total packets and LRU misses. */
 static void katran_counters(struct katran *k, int af, __u64 *got)
 {
@@ -1028,6 +1043,20 @@ static double katran_run(struct figure *f, int repeat, struct wrapper *w,
 }
 
 /*
+ * -S FLOWS: a second viplb program whose flows map holds FLOWS flows, and
+ * a second Katran whose fallback LRU has as many entries, for the "small
+ * LRU" figures (1 service), interleaved with the others.
+ */
+static struct {
+	unsigned long flows;	/* 0: no -S */
+	__u32 entries;
+	struct viplb *skel;
+	struct xdp_maps m;
+	int prog;
+	struct katran kat, *k;
+} small;
+
+/*
  * One figure's run of one round: the program on the path, then the
  * counters checked against @repeat.  For a hit the flow is pinned by one
  * run first.
@@ -1038,8 +1067,15 @@ static int figure_run(struct figure *f, int round, int repeat,
 {
 	__u32 ret, want = f->kind == PASS ? XDP_PASS : XDP_TX;
 	__u64 got[3] = { 0 }, rep = repeat;
-	int target = f->floor ? w->floor : prog;
+	int target;
 	double ns;
+
+	if (f->small) {
+		m = &small.m;
+		prog = small.prog;
+		k = small.k;
+	}
+	target = f->floor ? w->floor : prog;
 
 	if (f->katran) {
 		ns = katran_run(f, repeat, w, k, got, &ret);
@@ -1095,6 +1131,9 @@ static int figure_run(struct figure *f, int round, int repeat,
 #define FIG(n, kat, fl, a, v, k, md) \
 	{ .name = n, .katran = kat, .floor = fl, .af = a, .vip = v, \
 	  .kind = k, .mode = md, .exact = true }
+#define FIG_SMALL(n, kat, k) \
+	{ .name = n, .katran = kat, .af = AF_INET, .vip = "192.0.2.11", \
+	  .kind = k, .mode = VIPLB_MODE_TUN, .small = true, .exact = true }
 
 static struct figure figs_tmpl[] = {
 	FIG("floor (wrapper alone), IPv4 frame", false, true, AF_INET, "192.0.2.11", HIT, 0),
@@ -1116,6 +1155,12 @@ static struct figure figs_tmpl[] = {
 	FIG("viplb dr v6 hit", false, false, AF_INET6, "2001:db8:a::10", HIT, VIPLB_MODE_DR),
 	FIG("viplb dr v6 miss", false, false, AF_INET6, "2001:db8:a::10", MISS, VIPLB_MODE_DR),
 	FIG("viplb not a VIP (pass)", false, false, AF_INET, "192.0.2.99", PASS, 0),
+	FIG_SMALL("Katran tun v4 hit, small LRU", true, HIT),
+	FIG_SMALL("viplb tun v4 hit, small LRU", false, HIT),
+	FIG_SMALL("Katran tun v4 miss, small LRU", true, MISS),
+	FIG_SMALL("viplb tun v4 miss, small LRU", false, MISS),
+	FIG_SMALL("Katran tun v4 miss, no pin, small LRU", true, MISS_NOPIN),
+	FIG_SMALL("viplb tun v4 miss, no pin, small LRU", false, MISS_NOPIN),
 };
 
 #define NFIGS ((int)ARRAY_SIZE(figs_tmpl))
@@ -1143,9 +1188,9 @@ static const struct figure *viplb_of(const struct figure *figs,
 /* -f: only the figures whose name has this (and the floors). */
 static const char *only_figs;
 
-static bool skipped(const struct figure *f, bool katran)
+static bool skipped(const struct figure *f, bool katran, bool one)
 {
-	return (f->katran && !katran) ||
+	return (f->katran && !katran) || (f->small && (!one || !small.prog)) ||
 	       (only_figs && !f->floor && !strstr(f->name, only_figs));
 }
 
@@ -1161,7 +1206,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 	memcpy(figs, figs_tmpl, sizeof(figs_tmpl));
 	for (r = 0; r < rounds; r++) {
 		for (i = 0; i < NFIGS; i++) {
-			if (skipped(&figs[i], k != NULL))
+			if (skipped(&figs[i], k != NULL, only_one))
 				continue;
 			if (figure_run(&figs[i], r, repeat, w, m, prog, k,
 				       only_one))
@@ -1171,7 +1216,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 			rounds);
 	}
 	for (i = 0; i < NFIGS; i++) {
-		if (skipped(&figs[i], k != NULL))
+		if (skipped(&figs[i], k != NULL, only_one))
 			continue;
 		exact &= figs[i].exact;
 		min_med(figs[i].ns, rounds, &min, &med);
@@ -1183,7 +1228,7 @@ static int phase(struct figure *figs, int rounds, int repeat,
 }
 
 static void phase_table(FILE *out, struct figure *figs, int rounds,
-			bool katran, const char *what)
+			bool katran, bool one, const char *what)
 {
 	double min, med;
 	int i;
@@ -1192,7 +1237,7 @@ static void phase_table(FILE *out, struct figure *figs, int rounds,
 	fprintf(out, "| program, path | wrapped min | wrapped median | net min | net median | counters = iterations |\n");
 	fprintf(out, "| --- | ---: | ---: | ---: | ---: | --- |\n");
 	for (i = 0; i < NFIGS; i++) {
-		if (skipped(&figs[i], katran))
+		if (skipped(&figs[i], katran, one))
 			continue;
 		min_med(figs[i].ns, rounds, &min, &med);
 		if (figs[i].floor)
@@ -1220,10 +1265,11 @@ int main(int argc, char **argv)
 	double t, setup = 0, upd = 0;
 	char *list, *tok;
 	FILE *out = stdout;
-	unsigned long lru_flows = 0;
+	unsigned long lru_flows = 0, flows = VIPLB_XDP_FLOWS_DEFAULT, nflows;
+	__u32 flows_max;
 	int rc = 0, nphase = 0, sizes[2] = { 0 }, i, j;
 
-	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:f:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:R:n:k:o:l:L:S:f:")) != -1) {
 		switch (opt) {
 		case 'r':
 			repeat = atoi(optarg);
@@ -1254,8 +1300,18 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'L':
+		case 'S':
+			nflows = strtoul(optarg, NULL, 0);
+			if (nflows < 1 || nflows > 4000000) {
+				fprintf(stderr, "xdp_bench: -%c takes 1 to 4000000 flows\n",
+					opt);
+				return 2;
+			}
+			*(opt == 'L' ? &flows : &small.flows) = nflows;
+			break;
 		default:
-			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-f NAME] [-o FILE] [-l FLOWS]\n");
+			fprintf(stderr, "usage: xdp_bench [-r REPEAT] [-R ROUNDS] [-n COUNTS] [-k KATRAN_OBJ] [-L FLOWS] [-S FLOWS] [-f NAME] [-o FILE] [-l FLOWS]\n");
 			return 2;
 		}
 	}
@@ -1276,7 +1332,8 @@ int main(int argc, char **argv)
 			fclose(out);
 		return opt;
 	}
-	skel = load(&m, xdp_flows_map_size(VIPLB_XDP_FLOWS_DEFAULT), -1);
+	flows_max = xdp_flows_map_size(flows);
+	skel = load(&m, flows_max, -1);
 	if (!skel || wrapper_load(&w))
 		return 1;
 	prog = bpf_program__fd(skel->progs.viplb_xdp);
@@ -1286,9 +1343,21 @@ int main(int argc, char **argv)
 		kobj = NULL;
 	}
 	if (kobj) {
-		if (katran_load(&kat, kobj))
+		if (katran_load(&kat, kobj, flows_max))
 			return 1;
 		k = &kat;
+	}
+	if (small.flows) {
+		small.entries = xdp_flows_map_size(small.flows);
+		small.skel = load(&small.m, small.entries, -1);
+		if (!small.skel)
+			return 1;
+		small.prog = bpf_program__fd(small.skel->progs.viplb_xdp);
+		if (kobj) {
+			if (katran_load(&small.kat, kobj, small.entries))
+				return 1;
+			small.k = &small.kat;
+		}
 	}
 
 	list = strdup(counts);
@@ -1345,7 +1414,8 @@ int main(int argc, char **argv)
 		snprintf(what, sizeof(what), "%d service%s%s", sizes[i],
 			 sizes[i] > 1 ? "s" : "",
 			 sizes[i] == 1 && k ? ", beside Katran (1 VIP)" : "");
-		phase_table(out, figs[i], rounds, sizes[i] == 1 && k, what);
+		phase_table(out, figs[i], rounds, sizes[i] == 1 && k,
+			    sizes[i] == 1, what);
 	}
 	if (nphase && sizes[0] == 1) {
 		fprintf(out, "\n### viplb / Katran, net ns per packet, 1 service\n\n");
@@ -1359,7 +1429,8 @@ int main(int argc, char **argv)
 
 				vf = viplb_of(figs[0], kf);
 				if (!kf->katran || !vf ||
-				    skipped(kf, true) || skipped(vf, true))
+				    skipped(kf, true, true) ||
+				    skipped(vf, true, true))
 					continue;
 				fprintf(out, "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f |\n",
 					vf->name + 6, vf->net_min, kf->net_min,
@@ -1376,7 +1447,8 @@ int main(int argc, char **argv)
 		for (i = 0; i < NFIGS; i++) {
 			const struct figure *a = &figs[0][i], *z = &figs[1][i];
 
-			if (a->katran || a->floor || skipped(a, false))
+			if (a->katran || a->floor || a->small ||
+			    skipped(a, false, false))
 				continue;
 			fprintf(out, "| %s | %.0f | %.0f | %.2f |\n", a->name + 6,
 				a->net_med, z->net_med, z->net_med / a->net_med);
@@ -1399,9 +1471,19 @@ int main(int argc, char **argv)
 		"a second, so its \"miss\" runs in parts of 100,000 iterations, its counters (the\n"
 		"guard's state) zeroed before each. viplb's services have 3 backends, maglev,\n"
 		"M = 65537 (xdp_bench's maps, not pinned: nothing else runs them); Katran's VIPs one\n"
-		"real each, its fallback LRU (1,000 entries; no per-CPU LRU given). Every figure is\n"
-		"checked against the counters: viplb's XDP action and lru_hit, lru_miss or\n"
-		"pass_not_vip; Katran's VIP packets and LRU lookups and misses (its stats map).\n");
+		"real each. The LRUs are the same size: viplb's flows map holds %lu flows (%u\n"
+		"entries, xdp_flows_map_size()), and Katran's fallback LRU (no per-CPU LRU given;\n"
+		"one LRU for all CPUs, as viplb's) gets as many entries, not its own 1,000: a miss\n"
+		"costs more in a larger LRU, whose buckets and entries do not stay in the caches.\n"
+		"Every figure is checked against the counters: viplb's XDP action and lru_hit,\n"
+		"lru_miss or pass_not_vip; Katran's VIP packets and LRU lookups and misses (its\n"
+		"stats map).\n", flows, flows_max);
+	if (small.flows)
+		fprintf(out, "\n\"small LRU\": the tun v4 figures again, in the same rounds, on a second\n"
+			"copy of each program: viplb's flows map holding %lu flows (%u entries), Katran's\n"
+			"fallback LRU as many entries (its own default: 1,000). Beside the figures above,\n"
+			"what the LRU's size costs: a miss reads and evicts entries that stay in the caches.\n",
+			small.flows, small.entries);
 	if (out != stdout)
 		fclose(out);
 	xdp_maps_release(&m, false);
@@ -1409,6 +1491,12 @@ int main(int argc, char **argv)
 	wrap__destroy(w.skel);
 	if (k)
 		bpf_object__close(k->obj);
+	if (small.skel) {
+		xdp_maps_release(&small.m, false);
+		viplb__destroy(small.skel);
+	}
+	if (small.k)
+		bpf_object__close(small.k->obj);
 	if (rc)
 		fprintf(stderr, "xdp_bench: a path counter differs from the iterations\n");
 	return rc;
