@@ -380,8 +380,13 @@ if command -v gnuplot >/dev/null; then
 	dat=build/bench/scaling.dat
 	python3 "$here/report.py" scaling "$out" >"$dat"
 	plots=
+	# One colour and one point shape per system (gnuplot's default
+	# palette has 8 colours: the 9th repeated the 1st).
+	colors=('#9400d3' '#009e73' '#56b4e9' '#e69f00' '#c8b400' '#0072b2' '#e51e10' '#000000' '#a0522d' '#ff69b4')
+	i=0
 	while read -r col name; do
-		plots="${plots:+$plots, }'$dat' using 1:$col with linespoints lw 2 pt 7 title '$name'"
+		plots="${plots:+$plots, }'$dat' using 1:$col with linespoints lw 2 lc rgb '${colors[i % ${#colors[@]}]}' pt $((5 + i % 5 * 2)) title '$name'"
+		i=$((i + 1))
 	done < <(python3 "$here/report.py" systems "$out")
 	if [ -n "$plots" ]; then
 		gnuplot <<-EOT

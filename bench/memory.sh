@@ -115,8 +115,19 @@ module_part()
 	say "module_table_size $("$VIPLB" -j service show tcp 192.0.2.1:1000 |
 		jq '.[0].table_size')"
 	"$VIPLB" flush
+	# The module frees after an RCU grace period: sample until the
+	# figure stops falling (under 1 MiB a second), for up to 30 s.
 	m2=$(kmem)
+	for t in $(seq 1 30); do
+		sleep 1
+		m1=$(kmem)
+		[ $((m2 - m1)) -ge 1048576 ] || break
+		m2=$m1
+	done
+	m2=$m1
 	say "module_after_flush_bytes $((m2 - m0))"
+	say "module_after_flush_s $t"
+	say "module_kernel $(uname -r)"
 
 	# One change on a 65537-slot service of 10 backends.
 	{
@@ -209,7 +220,7 @@ all_parts()
 		echo "automatic table size (\`viplb_maglev_auto_size()\` in"
 		echo "include/viplb/maglev.h: 1021 slots for 6 to 10 backends); mode dr."
 		echo
-		echo "## The module (test VM, Debian $(uname -r | cut -d- -f1-2) kernel under TCG)"
+		echo "## The module (test VM, Debian's $(val "$mo" module_kernel) kernel under TCG)"
 		echo
 		echo "Method: /proc/meminfo's Slab + VmallocUsed + Percpu before and after"
 		echo "\`viplb restore\` of $N services x $B backends (page cache dropped"
@@ -221,7 +232,7 @@ all_parts()
 		echo "| figure | value |"
 		echo "|---|---|"
 		echo "| kernel memory added by the restore | $(mib "$(val "$mo" module_bytes)") ($(val "$mo" module_bytes) bytes) |"
-		echo "| left after flush | $(val "$mo" module_after_flush_bytes) bytes |"
+		echo "| left after flush (sampled until it stops falling: $(val "$mo" module_after_flush_s) s) | $(val "$mo" module_after_flush_bytes) bytes |"
 		echo "| table size M of a 10-backend service | $(val "$mo" module_table_size) |"
 		echo "| restore of $N x $B | $(val "$mo" module_restore_s) s |"
 		echo "| one backend change, 65537-slot service of 10 backends | $(val "$mo" module_change_65537_s) s |"
