@@ -11,6 +11,7 @@
 # host without the viplb module (it uses the nf_tables datapath):
 #
 #   bench/viplbd_cpu.sh            # BACKENDS=10000 DURATION=60 INTERVAL=2s
+#                                  # PIN=1: director and backends on CPUs of their own
 #                                  # VIPLBD=another build of viplbd
 #
 #   director $D (viplbd)                      backends $B
@@ -117,6 +118,14 @@ fi
 for p in $DNAPI $BNAPI; do
 	chrt -f -p 10 "$p"
 done
+# PIN=1: the director (viplbd, d0's thread) on CPU 0 and the backends
+# (b0's thread, the listener) on CPU 1, as if they were other machines:
+# unpinned, a SYN sent by viplbd wakes b0's SCHED_FIFO thread on viplbd's
+# own CPU, which preempts it, and viplbd pays that context switch.
+if [ -n "${PIN:-}" ]; then
+	for p in $DNAPI; do taskset -p -c 0 "$p" >/dev/null; done
+	for p in $BNAPI; do taskset -p -c 1 "$p" >/dev/null; done
+fi
 tc -n "$D" qdisc replace dev d0 root pfifo limit 10000
 tc -n "$B" qdisc replace dev b0 root pfifo limit 10000
 
@@ -133,6 +142,7 @@ while True:
 EOF
 ip netns exec "$B" python3 "$T/listen.py" &
 LPID=$!
+[ -z "${PIN:-}" ] || taskset -p -c 1 "$LPID" >/dev/null
 pids="$pids $LPID"
 
 {
@@ -149,6 +159,7 @@ pids="$pids $LPID"
 ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" ${SYNC:+-r "$SYNC"} \
 	2>"$T/log" &
 DPID=$!
+[ -z "${PIN:-}" ] || taskset -p -c 0 "$DPID" >/dev/null
 pids="$DPID $pids"
 
 # count STATE: how many backends viplbd has in STATE.
