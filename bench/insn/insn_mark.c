@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * insn_mark.c: executes the marker instruction that the QEMU plugin
+ * Executes the marker instruction that the QEMU plugin
  * insn_count.c watches for (gcc -static: no dynamic loader to count).
  *
  *	insn_mark		the marker, once
