@@ -111,7 +111,7 @@
 #				(default 2400)
 #	VIPLB_BENCH_INSN_SIZES	insn service counts (default "1 10000")
 #	VIPLB_BENCH_INSN_SYSTEMS insn systems (default: see INSN_SYSTEMS)
-#	VIPLB_BENCH_INSN_PACKETS packets per insn run (default 30000)
+#	VIPLB_BENCH_INSN_PACKETS packets per insn run (default 20000)
 #	VIPLB_BENCH_INSN_DOUBLE	systems also run with 2 x packets (default
 #				"plain ipvs viplb")
 #	VIPLB_BENCH_CONF	pre-generated configurations (bench.sh makes
@@ -592,6 +592,12 @@ insn_pkt()
 	ip netns exec "$PD" conntrack -F >/dev/null 2>&1
 	sleep 3		# IPVS's and viplb dr/tun's flows expire
 	insn_udp_timeout "$2"
+	case $2 in
+	ipvs*)
+		vleft=$(ip netns exec "$PD" ipvsadm -Lnc | grep -c '^UDP')
+		[ "$vleft" = 0 ] || say "WARNING: insn $2: $vleft IPVS connections left"
+		;;
+	esac
 	# shellcheck disable=SC2086 # proto and VIP:PORT
 	[ -z "$vsvc" ] || viplb_of "$2" stats zero $vsvc >/dev/null 2>&1
 	vmarks=$(grep -c '^mark ' "$INSN_FILE")
@@ -807,7 +813,7 @@ cps_run()
 
 INSN_SIZES=${VIPLB_BENCH_INSN_SIZES:-1 10000}
 INSN_SYSTEMS=${VIPLB_BENCH_INSN_SYSTEMS:-plain ipvs iptables-legacy iptables nft viplb viplb-mg ipvs-dr viplb-dr ipvs-tun viplb-tun}
-INSN_PACKETS=${VIPLB_BENCH_INSN_PACKETS:-30000}
+INSN_PACKETS=${VIPLB_BENCH_INSN_PACKETS:-20000}
 INSN_DOUBLE=${VIPLB_BENCH_INSN_DOUBLE:-plain ipvs viplb}
 INSN_MARK=$here/insn/insn_mark
 INSN_FILE=/run/vm/job/plugin.out
