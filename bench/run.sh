@@ -85,7 +85,8 @@
 #    iptables, nft, viplb rr and maglev (nat), and IPVS and viplb rr in
 #    dr and tun (VIPs on lo, served at LOCAL_IN); at 1 and 10,000
 #    services (the middle one probed), "est" (one flow) then "new"
-#    (random sources), conntrack flushed before each.  The systems of
+#    (random sources), each after an unmeasured warm-up run whose flows
+#    are then dropped.  The systems of
 #    VIPLB_BENCH_INSN_DOUBLE run 2 x packets too, at 1 service, to show
 #    that the fixed cost between the marks is negligible.  Records
 #    "insn SYSTEM N KIND PACKETS INSNS TX SENT [COUNTED]"; TX (out0) and,
@@ -590,7 +591,7 @@ insn_pkt()
 	insn_udp_timeout "$2" 1
 	pg "$PD" "pgctrl:start"
 	ip netns exec "$PD" conntrack -F >/dev/null 2>&1
-	sleep 3		# IPVS's and viplb dr/tun's flows expire
+	sleep 2		# IPVS's and viplb dr/tun's flows expire
 	insn_udp_timeout "$2"
 	case $2 in
 	ipvs*)
@@ -608,7 +609,7 @@ insn_pkt()
 	# The two marks, numbered, right after those seen before the run.
 	vins=$(awk -v m="$vmarks" '
 		$1 == "mark" { n++; if (n == m + 1) a = $3; if (n == m + 2) b = $3 }
-		END { if (n == m + 2 && b > a) print b - a; else print "failed" }' "$INSN_FILE")
+		END { if (n == m + 2 && b > a) printf "%.0f\n", b - a; else print "failed" }' "$INSN_FILE")
 	vsent=$(ip netns exec "$PD" awk '$1 == "Result:" && $2 == "OK:" { print $5 + 0 }' "$PG/in0")
 	vcnt=
 	if [ -n "$vsvc" ]; then

@@ -69,6 +69,10 @@ def num(s):
     try:
         return int(s)
     except (TypeError, ValueError):
+        pass
+    try:
+        return int(float(s))	# awk's %.6g of older runs
+    except (TypeError, ValueError):
         return None
 
 
@@ -150,7 +154,7 @@ def main(argv):
   every packet creates a connection); "one flow": one source.
 - **Warm state.** Before each measured run the same run goes once
   unmeasured; then its flows are dropped (`conntrack -F`, and a 1 s UDP
-  idle timeout for IPVS's and viplb dr/tun's own tables, then 3 s of
+  idle timeout for IPVS's and viplb dr/tun's own tables, then 2 s of
   wait). Every system thus meets warm caches and the freed objects of as
   many flows.
 - **Check.** A row counts only the path it names if out0's tx counter
