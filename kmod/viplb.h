@@ -57,8 +57,8 @@ enum {
 
 /* Baseline of "stats zero" and the rate estimator; under the netns mutex. */
 struct viplb_stats_est {
-	struct viplb_stats_sum *base;	/* subtracted from the counters, or
-					 * NULL (never zeroed) */
+	/* subtracted from the counters; NULL until the first zeroing */
+	struct viplb_stats_sum *base;
 	u64 last[VIPLB_RATE_NUM];	/* counters at the last estimate */
 	u64 avg[VIPLB_RATE_NUM];	/* EWMA of per-second rates, << 10 */
 	unsigned long last_time;	/* jiffies at the last estimate */
