@@ -525,7 +525,7 @@ void viplb_fwd_flow_add(struct viplb_net *vn, const struct viplb_flow_tuple *t,
 free:
 	kfree(f);
 untracked:
-	viplb_stats_untracked(svc->cnt->stats);
+	viplb_stats_untracked(svc->cnt);
 }
 
 /**
@@ -586,7 +586,7 @@ void viplb_flow_track_nat(struct viplb_net *vn, struct nf_conn *ct,
 	struct viplb_nat_shard *sh;
 
 	if (atomic_read(&fl->nat_count) >= READ_ONCE(*fl->max)) {
-		viplb_stats_untracked(svc->cnt->stats);
+		viplb_stats_untracked(svc->cnt);
 		return;
 	}
 	f = flow_alloc(fl, sizeof(*f));

@@ -16,7 +16,9 @@
  * core then translate every later packet, replies and related ICMP errors.
  *
  * A netns has the hooks of a family only while it has services of that
- * family, as IPVS does.
+ * family that need them, as IPVS does: the NAT lookups, the counting hook
+ * and conntrack for nat services; the dr/tun hooks and defragmentation,
+ * but not conntrack, for dr and tun services.
  */
 #include <linux/ip.h>
 #include <linux/ipv6.h>
@@ -27,6 +29,8 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_masquerade.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/netfilter/ipv4/nf_reject.h>
 #include <net/netfilter/ipv6/nf_reject.h>
 #include "viplb.h"
@@ -91,7 +95,7 @@ static void flow_tuple_from_ct(struct viplb_flow_tuple *t,
 static unsigned int reject_new(struct viplb_service *svc, struct sk_buff *skb,
 			       const struct nf_hook_state *state, u8 proto)
 {
-	viplb_stats_reject(svc->cnt->stats);
+	viplb_stats_reject(svc->cnt);
 	if (state->pf == NFPROTO_IPV4) {
 		if (proto == IPPROTO_TCP)
 			nf_send_reset(state->net, state->sk, skb, state->hook);
@@ -168,6 +172,8 @@ static unsigned int nat_src_hook(void *priv, struct sk_buff *skb,
 	struct viplb_service *svc;
 	struct nf_conn *ct;
 
+	if (!viplb_config_has(vn, state->pf, VIPLB_NEED_SNAT))
+		return NF_ACCEPT;
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || ctinfo != IP_CT_NEW)
 		return NF_ACCEPT;
@@ -295,6 +301,9 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 	bool fin, first, new = false;
 	u32 mode;
 
+	/* Kept registered for a while (see viplb_hooks_sync()), or nat only. */
+	if (!viplb_config_has(vn, state->pf, VIPLB_NEED_FWD))
+		return NF_ACCEPT;
 	if (!packet_flow(skb, af, &t, &fin, &first))
 		return viplb_icmp_error(vn, skb, state);
 	memset(&daddr, 0, sizeof(daddr));
@@ -382,22 +391,29 @@ static const struct nf_hook_ops nat_ops[2][3] = {
 	},
 };
 
-static const struct nf_hook_ops plain_ops[2][4] = {
+static const struct nf_hook_ops count_ops[2][2] = {
 	{
 		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV4, NF_INET_PRE_ROUTING,
 			      NF_IP_PRI_NAT_DST + 1),
 		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV4, NF_INET_LOCAL_OUT,
 			      NF_IP_PRI_NAT_DST + 1),
-		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
-			      NF_IP_PRI_NAT_SRC - 2),
-		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV4, NF_INET_FORWARD,
-			      NF_IP_PRI_NAT_SRC - 2),
 	},
 	{
 		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV6, NF_INET_PRE_ROUTING,
 			      NF_IP6_PRI_NAT_DST + 1),
 		VIPLB_HOOK_OP(count_hook, NFPROTO_IPV6, NF_INET_LOCAL_OUT,
 			      NF_IP6_PRI_NAT_DST + 1),
+	},
+};
+
+static const struct nf_hook_ops fwd_ops[2][2] = {
+	{
+		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV4, NF_INET_LOCAL_IN,
+			      NF_IP_PRI_NAT_SRC - 2),
+		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV4, NF_INET_FORWARD,
+			      NF_IP_PRI_NAT_SRC - 2),
+	},
+	{
 		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV6, NF_INET_LOCAL_IN,
 			      NF_IP6_PRI_NAT_SRC - 2),
 		VIPLB_HOOK_OP(fwd_hook, NFPROTO_IPV6, NF_INET_FORWARD,
@@ -435,7 +451,7 @@ int viplb_nat_fns_register(struct net *net, int afi,
 	return 0;
 }
 
-/* The NAT lookups of family @afi, and the conntrack they need. */
+/* nat: conntrack, the NAT lookups and the counting hook of family @afi. */
 static int nat_register(struct net *net, int afi)
 {
 	u8 pf = afi ? NFPROTO_IPV6 : NFPROTO_IPV4;
@@ -447,79 +463,105 @@ static int nat_register(struct net *net, int afi)
 	err = viplb_nat_fns_register(net, afi, nat_ops[afi],
 				     ARRAY_SIZE(nat_ops[afi]));
 	if (err)
-		nf_ct_netns_put(net, pf);
+		goto put_ct;
+	err = nf_register_net_hooks(net, count_ops[afi],
+				    ARRAY_SIZE(count_ops[afi]));
+	if (err)
+		goto unregister_fns;
+	return 0;
+
+unregister_fns:
+	viplb_nat_fns_unregister(net, afi, nat_ops[afi],
+				 ARRAY_SIZE(nat_ops[afi]));
+put_ct:
+	nf_ct_netns_put(net, pf);
 	return err;
 }
 
 static void nat_unregister(struct net *net, int afi)
 {
+	nf_unregister_net_hooks(net, count_ops[afi],
+				ARRAY_SIZE(count_ops[afi]));
 	viplb_nat_fns_unregister(net, afi, nat_ops[afi],
 				 ARRAY_SIZE(nat_ops[afi]));
 	nf_ct_netns_put(net, afi ? NFPROTO_IPV6 : NFPROTO_IPV4);
 }
 
 /*
- * The hooks of family @afi.  The NAT lookups may still be there, kept
- * for the connections of services since deleted (see hooks_unregister()).
+ * dr and tun: the forwarding hooks of family @afi, and defragmentation
+ * before them (IPVS reassembles too); no conntrack, which would make and
+ * drop an entry for every packet.
  */
-static int hooks_register(struct net *net, struct viplb_net *vn, int afi)
+static int fwd_register(struct net *net, struct viplb_net *vn, int afi)
 {
 	int err;
 
-	if (!vn->nat_kept[afi]) {
+	err = viplb_fwd_table_alloc(vn);
+	if (err)
+		return err;
+	err = afi ? nf_defrag_ipv6_enable(net) : nf_defrag_ipv4_enable(net);
+	if (err)
+		return err;
+	err = nf_register_net_hooks(net, fwd_ops[afi],
+				    ARRAY_SIZE(fwd_ops[afi]));
+	if (err) {
+		if (afi)
+			nf_defrag_ipv6_disable(net);
+		else
+			nf_defrag_ipv4_disable(net);
+	}
+	return err;
+}
+
+static void fwd_unregister(struct net *net, int afi)
+{
+	nf_unregister_net_hooks(net, fwd_ops[afi], ARRAY_SIZE(fwd_ops[afi]));
+	if (afi)
+		nf_defrag_ipv6_disable(net);
+	else
+		nf_defrag_ipv4_disable(net);
+}
+
+/*
+ * Registers the hooks that the services of family @afi with @need
+ * (VIPLB_NEED_NAT and/or VIPLB_NEED_FWD) use, unless registered already.
+ * Caller holds vn->lock.
+ */
+int viplb_hooks_prepare_af(struct net *net, struct viplb_net *vn, int afi,
+			   unsigned int need)
+{
+	int err;
+
+	if ((need & VIPLB_NEED_NAT) && !vn->nat_hooks[afi]) {
 		err = nat_register(net, afi);
 		if (err)
 			return err;
+		vn->nat_hooks[afi] = true;
 	}
-	err = nf_register_net_hooks(net, plain_ops[afi],
-				    ARRAY_SIZE(plain_ops[afi]));
-	if (err) {
-		if (!vn->nat_kept[afi])
-			nat_unregister(net, afi);
-		return err;
+	if ((need & VIPLB_NEED_FWD) && !vn->fwd_hooks[afi]) {
+		err = fwd_register(net, vn, afi);
+		if (err)
+			return err;
+		vn->fwd_hooks[afi] = true;
 	}
-	vn->nat_kept[afi] = false;
 	return 0;
 }
 
-/*
- * With @keep_nat, the NAT lookups stay: the NAT core translates the
- * established connections of deleted nat services only while some NAT
- * function of the family is registered.  They go with the netns.
- */
-static void hooks_unregister(struct net *net, struct viplb_net *vn, int afi,
-			     bool keep_nat)
+/* What the services of family @afi in @cfg need: VIPLB_NEED_* bits. */
+static unsigned int config_needs(const struct viplb_config *cfg, int afi)
 {
-	nf_unregister_net_hooks(net, plain_ops[afi],
-				ARRAY_SIZE(plain_ops[afi]));
-	if (keep_nat)
-		vn->nat_kept[afi] = true;
-	else
-		nat_unregister(net, afi);
+	unsigned int need = 0;
+
+	if (cfg && cfg->n_nat[afi])
+		need |= VIPLB_NEED_NAT;
+	if (cfg && cfg->n_fwd[afi])
+		need |= VIPLB_NEED_FWD;
+	return need;
 }
 
 /*
- * Registers the hooks of family @afi unless they are registered already.
- * Caller holds vn->lock.
- */
-int viplb_hooks_prepare_af(struct net *net, struct viplb_net *vn, int afi)
-{
-	int err;
-
-	if (vn->hooks[afi])
-		return 0;
-	err = viplb_fwd_table_alloc(vn);
-	if (!err)
-		err = hooks_register(net, vn, afi);
-	if (err)
-		return err;
-	vn->hooks[afi] = true;
-	return 0;
-}
-
-/*
- * Registers the hooks of each family that has services in @cfg and that
- * are not registered yet.  Caller holds vn->lock.
+ * Registers the hooks that the services in @cfg need and that are not
+ * registered yet.  Caller holds vn->lock.
  */
 int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
 			const struct viplb_config *cfg)
@@ -527,9 +569,8 @@ int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
 	int afi, err;
 
 	for (afi = 0; afi < 2; afi++) {
-		if (!cfg || !cfg->n_af[afi])
-			continue;
-		err = viplb_hooks_prepare_af(net, vn, afi);
+		err = viplb_hooks_prepare_af(net, vn, afi,
+					     config_needs(cfg, afi));
 		if (err)
 			return err;
 	}
@@ -537,24 +578,32 @@ int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
 }
 
 /*
- * Registers the hooks of each family that has services in the live
- * configuration, and unregisters the others.  After viplb_hooks_prepare()
- * of the live configuration it only unregisters, and cannot fail.
- * Caller holds vn->lock.
+ * Registers the hooks that the live configuration needs, and unregisters
+ * the others.  The nat hooks stay while viplb counts nat connections:
+ * the NAT core translates the established connections of deleted nat
+ * services only while some NAT function of the family is registered.
+ * After viplb_hooks_prepare() of the live configuration it only
+ * unregisters, and cannot fail.  Caller holds vn->lock.
  */
 int viplb_hooks_sync(struct net *net, struct viplb_net *vn)
 {
 	struct viplb_config *cfg = viplb_live_config(vn);
+	unsigned int need;
 	int afi, err;
 
 	err = viplb_hooks_prepare(net, vn, cfg);
 	if (err)
 		return err;
 	for (afi = 0; afi < 2; afi++) {
-		if (vn->hooks[afi] && !(cfg && cfg->n_af[afi])) {
-			hooks_unregister(net, vn, afi,
-					 viplb_nat_flows_active(vn));
-			vn->hooks[afi] = false;
+		need = config_needs(cfg, afi);
+		if (vn->fwd_hooks[afi] && !(need & VIPLB_NEED_FWD)) {
+			fwd_unregister(net, afi);
+			vn->fwd_hooks[afi] = false;
+		}
+		if (vn->nat_hooks[afi] && !(need & VIPLB_NEED_NAT) &&
+		    !viplb_nat_flows_active(vn)) {
+			nat_unregister(net, afi);
+			vn->nat_hooks[afi] = false;
 		}
 	}
 	if (cfg && cfg->n_services)
@@ -568,11 +617,11 @@ void viplb_hooks_release(struct net *net, struct viplb_net *vn)
 	int afi;
 
 	for (afi = 0; afi < 2; afi++) {
-		if (vn->hooks[afi])
-			hooks_unregister(net, vn, afi, false);
-		else if (vn->nat_kept[afi])
+		if (vn->fwd_hooks[afi])
+			fwd_unregister(net, afi);
+		if (vn->nat_hooks[afi])
 			nat_unregister(net, afi);
-		vn->hooks[afi] = false;
-		vn->nat_kept[afi] = false;
+		vn->fwd_hooks[afi] = false;
+		vn->nat_hooks[afi] = false;
 	}
 }

@@ -207,19 +207,40 @@ static struct viplb_service *lookup_svc(struct viplb_config *cfg,
 	return svc;
 }
 
+/* Sets what @tb gives of the settings of @svc, not linked yet. */
 static void svc_apply_settings(struct viplb_service *svc, struct nlattr **tb)
 {
 	if (tb[VIPLB_SVC_A_SCHED])
-		WRITE_ONCE(svc->sched, nla_get_u32(tb[VIPLB_SVC_A_SCHED]));
+		svc->sched = nla_get_u32(tb[VIPLB_SVC_A_SCHED]);
 	if (tb[VIPLB_SVC_A_MODE])
-		WRITE_ONCE(svc->mode, nla_get_u32(tb[VIPLB_SVC_A_MODE]));
+		svc->mode = nla_get_u32(tb[VIPLB_SVC_A_MODE]);
 	if (tb[VIPLB_SVC_A_TABLE_SIZE])
-		WRITE_ONCE(svc->table_size,
-			   nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]));
+		svc->table_size = nla_get_u32(tb[VIPLB_SVC_A_TABLE_SIZE]);
 	if (tb[VIPLB_SVC_A_TABLE_AUTO])
-		WRITE_ONCE(svc->table_size, 0);
+		svc->table_size = 0;
 	if (tb[VIPLB_SVC_A_FLAGS])
-		WRITE_ONCE(svc->flags, nla_get_u32(tb[VIPLB_SVC_A_FLAGS]));
+		svc->flags = nla_get_u32(tb[VIPLB_SVC_A_FLAGS]);
+}
+
+/*
+ * A live change registers the hooks a service of @af with @mode and
+ * @flags needs before it changes anything, so that nothing fails after;
+ * a transaction does at commit.
+ */
+static int svc_prepare_hooks(struct viplb_config *cfg, struct genl_info *info,
+			     u8 af, u32 mode, u32 flags)
+{
+	struct net *net = genl_info_net(info);
+	int err;
+
+	if (cfg->deferred)
+		return 0;
+	err = viplb_hooks_prepare_af(net, viplb_pernet(net),
+				     viplb_af_index(af),
+				     viplb_service_needs(mode, flags));
+	if (err)
+		GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
+	return err;
 }
 
 /*
@@ -282,25 +303,13 @@ static int service_new(struct viplb_config *cfg, struct genl_info *info)
 				 "the netns's cap net.viplb.max_services is reached");
 		return -ENOSPC;
 	}
-	/*
-	 * A live change registers its family's hooks first, so that nothing
-	 * fails once the service is in; a transaction does at commit.
-	 */
-	if (!cfg->deferred) {
-		struct net *net = genl_info_net(info);
-
-		err = viplb_hooks_prepare_af(net, viplb_pernet(net),
-					     viplb_af_index(key.af));
-		if (err) {
-			GENL_SET_ERR_MSG(info, "cannot register netfilter hooks");
-			return err;
-		}
-	}
 	svc = viplb_service_alloc(&key);
 	if (!svc)
 		return -ENOMEM;
 	svc_apply_settings(svc, tb);
-	err = viplb_service_changed(cfg, svc, NULL, info->extack);
+	err = svc_prepare_hooks(cfg, info, key.af, svc->mode, svc->flags);
+	if (!err)
+		err = viplb_service_changed(cfg, svc, NULL, info->extack);
 	if (err) {
 		viplb_service_put(svc);
 		return err;
@@ -312,13 +321,20 @@ static int service_new(struct viplb_config *cfg, struct genl_info *info)
 static int service_set(struct viplb_config *cfg, struct genl_info *info)
 {
 	struct nlattr *tb[VIPLB_SVC_A_MAX + 1];
+	u32 sched, table_size, mode, flags;
 	struct viplb_service *svc;
-	u32 sched, table_size;
 	int err;
 
 	svc = lookup_svc(cfg, info, tb);
 	if (IS_ERR(svc))
 		return PTR_ERR(svc);
+	mode = tb[VIPLB_SVC_A_MODE] ? nla_get_u32(tb[VIPLB_SVC_A_MODE]) :
+				      svc->mode;
+	flags = tb[VIPLB_SVC_A_FLAGS] ? nla_get_u32(tb[VIPLB_SVC_A_FLAGS]) :
+					svc->flags;
+	err = svc_prepare_hooks(cfg, info, svc->key.af, mode, flags);
+	if (err)
+		return err;
 	sched = svc->sched;
 	table_size = svc->table_size;
 	if (tb[VIPLB_SVC_A_SCHED])
@@ -337,7 +353,7 @@ static int service_set(struct viplb_config *cfg, struct genl_info *info)
 			return err;
 		}
 	}
-	svc_apply_settings(svc, tb);
+	viplb_service_set_mode(cfg, svc, mode, flags);
 	return 0;
 }
 
@@ -997,14 +1013,28 @@ static int nl_stats_zero(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&vn->lock);
 	if (info->attrs[VIPLB_A_SERVICE]) {
 		svc = lookup_svc(viplb_live_config(vn), info, tb);
-		if (IS_ERR(svc))
+		if (IS_ERR(svc)) {
 			err = PTR_ERR(svc);
-		else
-			viplb_stats_zero(svc);
+		} else {
+			err = viplb_stats_zero_prepare(svc);
+			if (!err)
+				viplb_stats_zero(svc);
+		}
 	} else {
-		list_for_each_entry(svc, &viplb_live_config(vn)->services, list)
-			viplb_stats_zero(svc);
+		/* All or nothing: the baselines first. */
+		list_for_each_entry(svc, &viplb_live_config(vn)->services, list) {
+			err = viplb_stats_zero_prepare(svc);
+			if (err)
+				break;
+		}
+		if (!err)
+			list_for_each_entry(svc,
+					    &viplb_live_config(vn)->services,
+					    list)
+				viplb_stats_zero(svc);
 	}
+	if (err == -ENOMEM)
+		GENL_SET_ERR_MSG(info, "out of memory; no counter zeroed");
 	mutex_unlock(&vn->lock);
 	return err;
 }

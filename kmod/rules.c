@@ -24,6 +24,7 @@
 #include <net/netfilter/nf_nat.h>
 #include <net/netfilter/nf_nat_masquerade.h>
 #include <net/netfilter/nf_nat_redirect.h>
+#include <viplb/chain_name.h>
 
 #define NAME_HASH_SIZE 1024
 
@@ -352,39 +353,6 @@ static struct viplb_rule_state *state_with_counters(u64 handle, const u64 *pkts,
 	return st;
 }
 
-/*
- * Names that a saved ruleset could not give back: viplb-restore (as
- * iptables-restore) reads "-j NAME" as a target when NAME is one.
- */
-static const char *const target_names[] = {
-	"ACCEPT",  "DROP",    "RETURN",	   "REJECT",	"DNAT",	     "SNAT",
-	"MASQUERADE", "REDIRECT", "MARK",  "AUDIT",	"CHECKSUM",  "CLASSIFY",
-	"CLUSTERIP", "CONNMARK", "CONNSECMARK", "CT",	"DNPT",	     "DSCP",
-	"ECN",	   "HL",      "HMARK",	   "IDLETIMER", "LED",	     "LOG",
-	"NETMAP",  "NFLOG",   "NFQUEUE",   "NOTRACK",	"QUEUE",     "RATEEST",
-	"SECMARK", "SET",     "SNPT",	   "SYNPROXY",	"TCPMSS",    "TCPOPTSTRIP",
-	"TEE",	   "TOS",     "TPROXY",	   "TRACE",	"TTL",	     "ULOG",
-	"ERROR",
-};
-
-/* A user chain name that viplb-save writes and viplb-restore reads back. */
-static bool chain_name_ok(const char *name)
-{
-	const char *c;
-	size_t i;
-
-	if (!*name || *name == '-' || *name == '!')
-		return false;
-	for (c = name; *c; c++)
-		if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '"' ||
-		    *c == '\'')
-			return false;
-	for (i = 0; i < ARRAY_SIZE(target_names); i++)
-		if (!strcmp(name, target_names[i]))
-			return false;
-	return true;
-}
-
 int viplb_rules_load_chain(struct viplb_table_build *b, const char *name,
 			   const u32 *policy, const u64 *pkts, const u64 *bytes,
 			   const struct nlattr *attr,
@@ -403,7 +371,7 @@ int viplb_rules_load_chain(struct viplb_table_build *b, const char *name,
 				"only built-in chains have a policy and policy counters");
 			return -EINVAL;
 		}
-		if (!chain_name_ok(name)) {
+		if (!viplb_chain_name_ok(name)) {
 			NL_SET_ERR_MSG_ATTR(
 				extack, attr,
 				"bad chain name: empty, a target's name, starting with - or !, or with a blank, quote or control character");

@@ -54,9 +54,10 @@ struct viplb_sched_ops {
 static const struct viplb_sched_ops sched_ops[VIPLB_SCHED_MAX + 1];
 
 /*
- * Builds the Maglev table of @sd.  The builder fills u32 indices; with
- * fewer than U16_MAX backends (always, in practice) they are kept as u16,
- * U16_MAX standing for VIPLB_MAGLEV_NONE, which halves the table.
+ * Builds the Maglev table of @sd.  The builder fills u32 indices; they are
+ * kept as u8 with fewer than U8_MAX backends (nearly always) and as u16
+ * with fewer than U16_MAX, the type's maximum standing for
+ * VIPLB_MAGLEV_NONE: a quarter or half of the table.
  */
 static int build_table(struct viplb_sched_data *sd)
 {
@@ -86,6 +87,16 @@ static int build_table(struct viplb_sched_data *sd)
 		table = NULL;
 		goto out;
 	}
+	if (sd->n < U8_MAX) {
+		sd->table8 = kvmalloc(sd->m, GFP_KERNEL_ACCOUNT);
+		if (!sd->table8) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < sd->m; i++)
+			sd->table8[i] = table[i] < sd->n ? table[i] : U8_MAX;
+		goto out;
+	}
 	sd->table16 = kvmalloc_array(sd->m, sizeof(*sd->table16),
 				     GFP_KERNEL_ACCOUNT);
 	if (!sd->table16) {
@@ -104,6 +115,7 @@ static void sched_data_free(struct viplb_sched_data *sd)
 {
 	if (!sd)
 		return;
+	kvfree(sd->table8);
 	kvfree(sd->table16);
 	kvfree(sd->table);
 	kvfree(sd);
@@ -242,7 +254,9 @@ static struct viplb_backend *pick_table(const struct viplb_sched_data *sd,
 {
 	u32 idx;
 
-	if (sd->table16)
+	if (sd->table8)
+		idx = sd->table8[viplb_maglev_slot(hash, sd->m)];
+	else if (sd->table16)
 		idx = sd->table16[viplb_maglev_slot(hash, sd->m)];
 	else if (sd->table)
 		idx = viplb_maglev_lookup(sd->table, sd->m, hash);

@@ -59,6 +59,7 @@ static void counters_put(struct viplb_counters *cnt)
 {
 	if (cnt && refcount_dec_and_test(&cnt->ref)) {
 		free_percpu(cnt->stats);
+		kfree(cnt->est.base);
 		kfree(cnt);
 	}
 }
@@ -211,12 +212,52 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 	return svc;
 }
 
+/* What a service of @mode and @flags needs: VIPLB_NEED_* bits. */
+unsigned int viplb_service_needs(u32 mode, u32 flags)
+{
+	if (mode != VIPLB_MODE_NAT)
+		return VIPLB_NEED_FWD;
+	if (flags & VIPLB_SVC_F_SNAT)
+		return VIPLB_NEED_NAT | VIPLB_NEED_SNAT;
+	return VIPLB_NEED_NAT;
+}
+
+/* Adds @delta (1 or -1) to @cfg's counts of services by what they need. */
+static void service_count(struct viplb_config *cfg,
+			  const struct viplb_service *svc, int delta)
+{
+	unsigned int need = viplb_service_needs(svc->mode, svc->flags);
+	int afi = viplb_af_index(svc->key.af);
+
+	/* Read by the hooks without the lock: viplb_config_has(). */
+	WRITE_ONCE(cfg->n_af[afi], cfg->n_af[afi] + delta);
+	if (need & VIPLB_NEED_NAT)
+		WRITE_ONCE(cfg->n_nat[afi], cfg->n_nat[afi] + delta);
+	if (need & VIPLB_NEED_SNAT)
+		WRITE_ONCE(cfg->n_snat[afi], cfg->n_snat[afi] + delta);
+	if (need & VIPLB_NEED_FWD)
+		WRITE_ONCE(cfg->n_fwd[afi], cfg->n_fwd[afi] + delta);
+}
+
+/*
+ * Sets the mode and flags of @svc, linked in @cfg.  The hooks the new
+ * ones need are registered already (live) or at commit (transaction).
+ */
+void viplb_service_set_mode(struct viplb_config *cfg,
+			    struct viplb_service *svc, u32 mode, u32 flags)
+{
+	service_count(cfg, svc, -1);
+	WRITE_ONCE(svc->mode, mode);
+	WRITE_ONCE(svc->flags, flags);
+	service_count(cfg, svc, 1);
+}
+
 void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc)
 {
 	hlist_add_head_rcu(&svc->hnode, &cfg->table[svc_key_hash(&svc->key)]);
 	list_add_tail_rcu(&svc->list, &cfg->services);
 	cfg->n_services++;
-	cfg->n_af[viplb_af_index(svc->key.af)]++;
+	service_count(cfg, svc, 1);
 }
 
 void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
@@ -231,7 +272,7 @@ void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc)
 	cfg->n_backends -= svc->n_backends;
 	cfg->n_slots -= svc->slots;
 	svc->slots = 0;
-	cfg->n_af[viplb_af_index(svc->key.af)]--;
+	service_count(cfg, svc, -1);
 }
 
 struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,

@@ -55,31 +55,25 @@ void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
 	stats_update_end(s);
 }
 
-void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats)
+void viplb_stats_reject(struct viplb_counters *cnt)
 {
-	struct viplb_pcpu_stats *s = stats_update_begin(stats);
-
-	u64_stats_inc(&s->rejected);
-	stats_update_end(s);
+	atomic64_inc(&cnt->rejected);
 }
 
-void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats)
+void viplb_stats_untracked(struct viplb_counters *cnt)
 {
-	struct viplb_pcpu_stats *s = stats_update_begin(stats);
-
-	u64_stats_inc(&s->untracked);
-	stats_update_end(s);
+	atomic64_inc(&cnt->untracked);
 }
 
-/* Sums the per-CPU counters, without the baseline. */
-void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
-		      const atomic_t *active, struct viplb_stats_sum *sum)
+/* Sums the counters, without the baseline. */
+void viplb_stats_read(const struct viplb_counters *cnt,
+		      struct viplb_stats_sum *sum)
 {
 	int cpu;
 
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
-		const struct viplb_pcpu_stats *s = per_cpu_ptr(stats, cpu);
+		const struct viplb_pcpu_stats *s = per_cpu_ptr(cnt->stats, cpu);
 		struct viplb_stats_sum c;
 		unsigned int start;
 
@@ -90,18 +84,26 @@ void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
 			c.pkts_out = u64_stats_read(&s->pkts_out);
 			c.bytes_in = u64_stats_read(&s->bytes_in);
 			c.bytes_out = u64_stats_read(&s->bytes_out);
-			c.rejected = u64_stats_read(&s->rejected);
-			c.untracked = u64_stats_read(&s->untracked);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
 		sum->conns += c.conns;
 		sum->pkts_in += c.pkts_in;
 		sum->pkts_out += c.pkts_out;
 		sum->bytes_in += c.bytes_in;
 		sum->bytes_out += c.bytes_out;
-		sum->rejected += c.rejected;
-		sum->untracked += c.untracked;
 	}
-	sum->active = atomic_read(active);
+	sum->rejected = atomic64_read(&cnt->rejected);
+	sum->untracked = atomic64_read(&cnt->untracked);
+	sum->active = atomic_read(&cnt->active);
+}
+
+/* The counters the rates are of, in enum VIPLB_RATE_* order. */
+static void rate_counters(const struct viplb_stats_sum *sum, u64 *v)
+{
+	v[VIPLB_RATE_CPS] = sum->conns;
+	v[VIPLB_RATE_PPS_IN] = sum->pkts_in;
+	v[VIPLB_RATE_PPS_OUT] = sum->pkts_out;
+	v[VIPLB_RATE_BPS_IN] = sum->bytes_in;
+	v[VIPLB_RATE_BPS_OUT] = sum->bytes_out;
 }
 
 /* What users see: counters since the last zeroing, and the rates. */
@@ -109,26 +111,38 @@ void viplb_stats_view(const struct viplb_counters *cnt,
 		      struct viplb_stats_sum *sum, u64 *rates)
 {
 	const struct viplb_stats_est *est = &cnt->est;
+	const struct viplb_stats_sum *base = est->base;
 	int i;
 
-	viplb_stats_read(cnt->stats, &cnt->active, sum);
-	sum->conns -= est->base.conns;
-	sum->pkts_in -= est->base.pkts_in;
-	sum->pkts_out -= est->base.pkts_out;
-	sum->bytes_in -= est->base.bytes_in;
-	sum->bytes_out -= est->base.bytes_out;
-	sum->rejected -= est->base.rejected;
-	sum->untracked -= est->base.untracked;
+	viplb_stats_read(cnt, sum);
+	if (base) {
+		sum->conns -= base->conns;
+		sum->pkts_in -= base->pkts_in;
+		sum->pkts_out -= base->pkts_out;
+		sum->bytes_in -= base->bytes_in;
+		sum->bytes_out -= base->bytes_out;
+		sum->rejected -= base->rejected;
+		sum->untracked -= base->untracked;
+	}
 	for (i = 0; i < VIPLB_RATE_NUM; i++)
 		rates[i] = est->avg[i] >> EST_SHIFT;
+}
+
+/* Gives @cnt a baseline, which most counters never need. */
+static int est_base_alloc(struct viplb_counters *cnt)
+{
+	if (!cnt->est.base)
+		cnt->est.base = kzalloc(sizeof(*cnt->est.base),
+					GFP_KERNEL_ACCOUNT);
+	return cnt->est.base ? 0 : -ENOMEM;
 }
 
 static void est_zero(struct viplb_counters *cnt)
 {
 	struct viplb_stats_est *est = &cnt->est;
 
-	viplb_stats_read(cnt->stats, &cnt->active, &est->base);
-	est->last = est->base;
+	viplb_stats_read(cnt, est->base);
+	rate_counters(est->base, est->last);
 	est->last_time = jiffies;
 	memset(est->avg, 0, sizeof(est->avg));
 }
@@ -137,6 +151,22 @@ static void est_zero(struct viplb_counters *cnt)
 void viplb_est_init_counters(struct viplb_counters *cnt)
 {
 	cnt->est.last_time = jiffies;
+}
+
+/*
+ * Before viplb_stats_zero(), which cannot fail then: the baselines of a
+ * service and its backends.  Caller holds the netns mutex.
+ */
+int viplb_stats_zero_prepare(struct viplb_service *svc)
+{
+	struct viplb_backend *be;
+
+	if (est_base_alloc(svc->cnt))
+		return -ENOMEM;
+	list_for_each_entry(be, &svc->backends, list)
+		if (est_base_alloc(be->cnt))
+			return -ENOMEM;
+	return 0;
 }
 
 /* Zeroes a service and its backends.  Caller holds the netns mutex. */
@@ -159,26 +189,23 @@ static unsigned int est_update_one(struct viplb_counters *cnt,
 {
 	struct viplb_stats_est *est = &cnt->est;
 	unsigned long elapsed = now_j - est->last_time;
-	struct viplb_stats_sum now;
-	u64 delta[VIPLB_RATE_NUM];
+	struct viplb_stats_sum sum;
+	u64 now[VIPLB_RATE_NUM];
 	int i;
 
 	if (elapsed < EST_INTERVAL / 2)
 		return 0;
-	viplb_stats_read(cnt->stats, &cnt->active, &now);
-	delta[VIPLB_RATE_CPS] = now.conns - est->last.conns;
-	delta[VIPLB_RATE_PPS_IN] = now.pkts_in - est->last.pkts_in;
-	delta[VIPLB_RATE_PPS_OUT] = now.pkts_out - est->last.pkts_out;
-	delta[VIPLB_RATE_BPS_IN] = now.bytes_in - est->last.bytes_in;
-	delta[VIPLB_RATE_BPS_OUT] = now.bytes_out - est->last.bytes_out;
-	est->last = now;
+	viplb_stats_read(cnt, &sum);
+	rate_counters(&sum, now);
 	est->last_time = now_j;
 	for (i = 0; i < VIPLB_RATE_NUM; i++) {
 		/* per second; avg += (x - avg) / 4 */
-		s64 x = div64_u64((delta[i] << EST_SHIFT) * HZ, elapsed);
+		u64 delta = now[i] - est->last[i];
+		s64 x = div64_u64((delta << EST_SHIFT) * HZ, elapsed);
 		s64 avg = est->avg[i];
 
 		est->avg[i] = avg + ((x - avg) >> 2);
+		est->last[i] = now[i];
 	}
 	return 1;
 }

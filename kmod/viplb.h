@@ -32,8 +32,6 @@ struct viplb_pcpu_stats {
 	u64_stats_t pkts_out;
 	u64_stats_t bytes_in;
 	u64_stats_t bytes_out;
-	u64_stats_t rejected;
-	u64_stats_t untracked;
 	struct u64_stats_sync syncp;
 };
 
@@ -59,8 +57,9 @@ enum {
 
 /* Baseline of "stats zero" and the rate estimator; under the netns mutex. */
 struct viplb_stats_est {
-	struct viplb_stats_sum base;	/* subtracted from the counters */
-	struct viplb_stats_sum last;	/* counters at the last estimate */
+	/* subtracted from the counters; NULL until the first zeroing */
+	struct viplb_stats_sum *base;
+	u64 last[VIPLB_RATE_NUM];	/* counters at the last estimate */
 	u64 avg[VIPLB_RATE_NUM];	/* EWMA of per-second rates, << 10 */
 	unsigned long last_time;	/* jiffies at the last estimate */
 };
@@ -75,6 +74,9 @@ struct viplb_counters {
 	refcount_t ref;
 	atomic_t active;		/* flows, see flow.c */
 	struct viplb_pcpu_stats __percpu *stats;
+	/* Services only, and rare (no backend, flow table full): not per CPU. */
+	atomic64_t rejected;
+	atomic64_t untracked;
 	struct viplb_stats_est est;	/* under the netns mutex */
 };
 
@@ -103,8 +105,9 @@ struct viplb_sched_data {
 	u32 sched;			/* enum viplb_sched at build time */
 	u32 n;				/* backends in @be */
 	u32 m;				/* Maglev table size, 0 if none */
-	u16 *table16;			/* m slots, each an index into @be, */
-	u32 *table;			/* in u16 if n < U16_MAX, else u32 */
+	u8 *table8;			/* m slots, each an index into @be: */
+	u16 *table16;			/* in u8 if n < U8_MAX, else in u16 */
+	u32 *table;			/* if n < U16_MAX, else in u32 */
 	u32 n_up;			/* backends of weight > 0 */
 	struct viplb_backend **up;	/* those, in @be order */
 	struct viplb_backend *be[];	/* sorted by (addr, port); then @up */
@@ -148,6 +151,9 @@ struct viplb_config {
 	unsigned int n_backends;	/* in all services */
 	u64 n_slots;			/* sum of the services' @slots */
 	unsigned int n_af[2];		/* services per family: v4, v6 */
+	unsigned int n_nat[2];		/* of which nat (see hooks.c) */
+	unsigned int n_snat[2];		/* of which nat with the snat flag */
+	unsigned int n_fwd[2];		/* of which dr or tun */
 	bool deferred;			/* a transaction: rebuild at commit */
 	/* where the estimator's walk goes on, or NULL: see stats.c */
 	struct viplb_service *est_next;
@@ -174,8 +180,8 @@ struct viplb_net {
 	struct viplb_config __rcu *cfg;	/* live configuration */
 	struct viplb_txn txn;		/* the open transaction, if any */
 	u32 generation;			/* bumped on each live change */
-	bool hooks[2];			/* hooks registered: v4, v6 */
-	bool nat_kept[2];		/* only the NAT lookups, see hooks.c */
+	bool nat_hooks[2];		/* nat hooks registered: v4, v6 */
+	bool fwd_hooks[2];		/* dr/tun hooks registered: v4, v6 */
 	struct viplb_ruleset __rcu *rules; /* live rule tables, see rules.c */
 	u32 rules_gen;			/* bumped on each rules commit */
 	u64 rule_handle_next;		/* last rule handle given */
@@ -215,6 +221,33 @@ static inline int viplb_af_index(u8 af)
 	return af == AF_INET6;
 }
 
+/* What services need of the datapath; see hooks.c. */
+enum {
+	VIPLB_NEED_NAT = 1,		/* nat services */
+	VIPLB_NEED_FWD = 2,		/* dr or tun services */
+	VIPLB_NEED_SNAT = 4,		/* nat services with the snat flag */
+};
+
+/*
+ * Does the live configuration have services of the family of hook
+ * protocol family @pf that need @need (one VIPLB_NEED_* bit)?
+ * Context: rcu_read_lock().
+ */
+static inline bool viplb_config_has(struct viplb_net *vn, u8 pf,
+				    unsigned int need)
+{
+	const struct viplb_config *cfg = rcu_dereference(vn->cfg);
+	int afi = pf == NFPROTO_IPV6;
+
+	if (!cfg)
+		return false;
+	if (need == VIPLB_NEED_FWD)
+		return READ_ONCE(cfg->n_fwd[afi]);
+	if (need == VIPLB_NEED_SNAT)
+		return READ_ONCE(cfg->n_snat[afi]);
+	return READ_ONCE(cfg->n_nat[afi]);
+}
+
 /* pernet.c */
 int viplb_pernet_init(void);
 void viplb_pernet_exit(void);
@@ -228,6 +261,9 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key);
 void viplb_config_adopt_counters(struct viplb_config *cfg,
 				 const struct viplb_config *live);
 void viplb_service_link(struct viplb_config *cfg, struct viplb_service *svc);
+unsigned int viplb_service_needs(u32 mode, u32 flags);
+void viplb_service_set_mode(struct viplb_config *cfg,
+			    struct viplb_service *svc, u32 mode, u32 flags);
 void viplb_service_unlink(struct viplb_config *cfg, struct viplb_service *svc);
 void viplb_service_put(struct viplb_service *svc);
 struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
@@ -276,12 +312,13 @@ int viplb_service_changed(struct viplb_config *cfg, struct viplb_service *svc,
 /* stats.c */
 void viplb_stats_add(struct viplb_pcpu_stats __percpu *stats, bool conn,
 		     bool reply, unsigned int bytes);
-void viplb_stats_reject(struct viplb_pcpu_stats __percpu *stats);
-void viplb_stats_untracked(struct viplb_pcpu_stats __percpu *stats);
-void viplb_stats_read(struct viplb_pcpu_stats __percpu *stats,
-		      const atomic_t *active, struct viplb_stats_sum *sum);
+void viplb_stats_reject(struct viplb_counters *cnt);
+void viplb_stats_untracked(struct viplb_counters *cnt);
+void viplb_stats_read(const struct viplb_counters *cnt,
+		      struct viplb_stats_sum *sum);
 void viplb_stats_view(const struct viplb_counters *cnt,
 		      struct viplb_stats_sum *sum, u64 *rates);
+int viplb_stats_zero_prepare(struct viplb_service *svc);
 void viplb_stats_zero(struct viplb_service *svc);
 void viplb_est_init_counters(struct viplb_counters *cnt);
 void viplb_est_start(struct viplb_net *vn);
@@ -293,7 +330,8 @@ int viplb_nat_fns_register(struct net *net, int afi,
 			   const struct nf_hook_ops *ops, unsigned int n);
 void viplb_nat_fns_unregister(struct net *net, int afi,
 			      const struct nf_hook_ops *ops, unsigned int n);
-int viplb_hooks_prepare_af(struct net *net, struct viplb_net *vn, int afi);
+int viplb_hooks_prepare_af(struct net *net, struct viplb_net *vn, int afi,
+			   unsigned int need);
 int viplb_hooks_prepare(struct net *net, struct viplb_net *vn,
 			const struct viplb_config *cfg);
 int viplb_hooks_sync(struct net *net, struct viplb_net *vn);

@@ -33,6 +33,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <linux/viplb.h>
+#include <viplb/chain_name.h>
 #include <viplb/maglev.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -1490,38 +1491,6 @@ static struct mtable *m_build(const struct mreq *q, const struct nlattr **rtb,
 	return &txn.b[*afi][*tb];
 }
 
-/*
- * A user chain name the module takes: one that viplb-save can write and
- * viplb-restore read back (not empty, not a target's name, no - or ! first,
- * no blank, quote or control character).
- */
-static bool m_chain_name_ok(const char *name)
-{
-	static const char *const targets[] = {
-		"ACCEPT",     "DROP",	     "RETURN",	 "REJECT",   "DNAT",
-		"SNAT",	      "MASQUERADE",  "REDIRECT", "MARK",     "AUDIT",
-		"CHECKSUM",   "CLASSIFY",    "CLUSTERIP", "CONNMARK", "CONNSECMARK",
-		"CT",	      "DNPT",	     "DSCP",	 "ECN",	     "HL",
-		"HMARK",      "IDLETIMER",   "LED",	 "LOG",	     "NETMAP",
-		"NFLOG",      "NFQUEUE",     "NOTRACK",	 "QUEUE",    "RATEEST",
-		"SECMARK",    "SET",	     "SNPT",	 "SYNPROXY", "TCPMSS",
-		"TCPOPTSTRIP", "TEE",	     "TOS",	 "TPROXY",   "TRACE",
-		"TTL",	      "ULOG",	     "ERROR",
-	};
-	const unsigned char *c;
-	size_t i;
-
-	if (!name[0] || name[0] == '-' || name[0] == '!')
-		return false;
-	for (c = (const unsigned char *)name; *c; c++)
-		if (*c <= ' ' || *c == 0x7f || *c == '"' || *c == '\'')
-			return false;
-	for (i = 0; i < ARRAY_SIZE(targets); i++)
-		if (!strcmp(name, targets[i]))
-			return false;
-	return true;
-}
-
 static int m_rules_chain(const struct mreq *q, bool apply)
 {
 	const struct nlattr *rtb[VIPLB_RULES_A_MAX + 1];
@@ -1542,7 +1511,7 @@ static int m_rules_chain(const struct mreq *q, bool apply)
 	if (i >= 0 && b->c[i].hook < 0)
 		return -EEXIST;
 	if (i < 0) {
-		if (po || pk || by || !m_chain_name_ok(name))
+		if (po || pk || by || !viplb_chain_name_ok(name))
 			return -EINVAL;
 		if (b->nc == MR_CHAINS)
 			return X_ANY;

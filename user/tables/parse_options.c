@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <viplb/chain_name.h>
 
 #include "parse.h"
 #include "parse_int.h"
@@ -37,30 +38,6 @@ static const struct {
 	{ "MARK", VIPLB_V_MARK, MOD_MARK_TARGET },
 };
 
-/* iptables targets viplb does not have (Debian 12's xtables). */
-static const char *const other_targets[] = {
-	"AUDIT",       "CHECKSUM",    "CLASSIFY",  "CLUSTERIP", "CONNMARK",
-	"CONNSECMARK", "CT",	      "DNPT",	   "DSCP",	"ECN",
-	"HL",	       "HMARK",	      "IDLETIMER", "LED",	"LOG",
-	"NETMAP",      "NFLOG",	      "NFQUEUE",   "NOTRACK",	"QUEUE",
-	"RATEEST",     "SECMARK",     "SET",	   "SNPT",	"SYNPROXY",
-	"TCPMSS",      "TCPOPTSTRIP", "TEE",	   "TOS",	"TPROXY",
-	"TRACE",       "TTL",	      "ULOG",	   "ERROR",
-};
-
-static bool is_target_name(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(targets); i++)
-		if (!strcmp(name, targets[i].name))
-			return true;
-	for (i = 0; i < ARRAY_SIZE(other_targets); i++)
-		if (!strcmp(name, other_targets[i]))
-			return true;
-	return false;
-}
-
 static int check_chain_len(const char *name)
 {
 	if (strlen(name) > RT_CHAIN_LEN)
@@ -82,10 +59,11 @@ int rt_check_new_chain_name(const char *name)
 		return rt_param("chain name " RT_Q " may not start with \"%c\"",
 				quote_arg(name), name[0]);
 	for (c = name; *c; c++)
-		if (isspace((unsigned char)*c))
-			return rt_param("bad chain name " RT_Q,
+		if (!viplb_chain_char_ok((unsigned char)*c))
+			return rt_param("bad chain name " RT_Q
+					": no blank, quote or control character",
 					quote_arg(name));
-	if (is_target_name(name))
+	if (viplb_is_target_name(name))
 		return rt_param("chain name " RT_Q
 				" may not clash with a target name",
 				quote_arg(name));
@@ -224,7 +202,7 @@ static int set_target(struct parser *p, const char *name, bool go)
 			return 0;
 		}
 	}
-	if (is_target_name(name)) {
+	if (viplb_is_target_name(name)) {
 		if (go)
 			return rt_param("goto " RT_Q " is not a chain",
 					quote_arg(name));
