@@ -156,7 +156,8 @@ def main(argv):
   unmeasured; then its flows are dropped (`conntrack -F`, and a 1 s UDP
   idle timeout for IPVS's and viplb dr/tun's own tables, then 2 s of
   wait). Every system thus meets warm caches and the freed objects of as
-  many flows.
+  many flows. (IPVS keeps one connection, of the one-flow run, during the
+  new-flow runs: it has no command to flush its connections.)
 - **Check.** A row counts only the path it names if out0's tx counter
   grew by exactly the packet count, pktgen sent exactly that many, and,
   for viplb, the service's packet counter equals it: "counters =
@@ -226,8 +227,8 @@ def main(argv):
     dbl = sorted({(k[0], k[1], k[2]) for k in b1 if k[3] == 2 * packets})
     if dbl:
         out("## Differencing: N and 2N packets\n\n")
-        out("The same row with N = %s and 2N packets, each after its own "
-            "warm-up run. If the marks' fixed cost F mattered, N would "
+        out("The same row with N = %s and 2N packets (in a new director "
+            "netns), each after its own warm-up run. If the marks' fixed cost F mattered, N would "
             "show F/N more per packet than 2N; (count(2N) − count(N)) / N "
             "has no F at all.\n\n" % "{:,}".format(packets))
         out("| engine | flows | N: insn/pkt | 2N: insn/pkt | (2N − N) / N "
