@@ -612,7 +612,8 @@ insn_pkt()
 	vins=$(awk -v m="$vmarks" '
 		$1 == "mark" { n++; if (n == m + 1) a = $3; if (n == m + 2) b = $3 }
 		END { if (n == m + 2 && b > a) printf "%.0f\n", b - a; else print "failed" }' "$INSN_FILE")
-	vsent=$(ip netns exec "$PD" awk '$1 == "Result:" && $2 == "OK:" { print $5 + 0 }' "$PG/in0")
+	ip netns exec "$PD" cat "$PG/in0" >"$W/insn.pg"
+	vsent=$(pg_sent "$W/insn.pg")
 	vcnt=
 	if [ -n "$vsvc" ]; then
 		# shellcheck disable=SC2086 # proto and VIP:PORT
@@ -846,8 +847,9 @@ done
 
 if part insn; then
 	# Its own boot (bench.sh): one vCPU, bench/insn's plugin loaded.
-	[ -n "${VIPLB_VM_PLUGIN:-}" ] && [ -r "$INSN_FILE" ] ||
+	if [ -z "${VIPLB_VM_PLUGIN:-}" ] || [ ! -r "$INSN_FILE" ]; then
 		die "the insn part needs the VM booted with VIPLB_VM_PLUGIN (bench/insn/libinsn_count.so)"
+	fi
 	[ "$(nproc)" = 1 ] || die "the insn part needs one vCPU"
 	[ -x "$INSN_MARK" ] || die "$INSN_MARK not found (make -C bench/insn)"
 fi
