@@ -149,6 +149,9 @@ module_part()
 	say "module_change_65537_s $(per_change 203.0.113.2:9 198.51.100.11:80)"
 	say "module_change_skewed_s $(per_change 203.0.113.3:9 198.51.100.1:2)"
 	"$VIPLB" flush
+	# The builder alone (built by all_parts), here under TCG.
+	[ ! -x "$repo/build/maglev_balance" ] ||
+		"$repo/build/maglev_balance" time | sed 's/^/mem: vm_/'
 }
 
 # Sum of bytes_memlock of viplb's maps (ids above $1), and of the rings.
@@ -209,6 +212,7 @@ all_parts()
 	cc -O2 -Wall -Iinclude -Iinclude/uapi -o build/maglev_balance \
 		bench/maglev_balance.c
 	build/maglev_balance >"$bo"
+	build/maglev_balance time | sed 's/^/mem: host_/' >build/bench-mem-builder.out
 	"$here/memory.sh" xdp >"$xo" 2>&1 || { cat "$xo"; exit 1; }
 	${VIPLB_VM_RUN:-selftests/vm/run} -t 1800 bench/memory.sh module \
 		>"$mo" 2>&1 || { tail -20 "$mo"; exit 1; }
@@ -241,6 +245,20 @@ all_parts()
 		echo '```'
 		grep '^mem: \(before\|after\) ' "$mo"
 		echo '```'
+		echo
+		echo "The Maglev builder alone (include/viplb/maglev.h, the code each"
+		echo "change runs in the module), \\`bench/maglev_balance time\\`: ns per"
+		echo "table, best of 5 x 20 builds, on this host and in the same TCG VM."
+		echo "Their ratio is TCG's slowdown on this code; a module figure divided"
+		echo "by it estimates the same on the host's CPU."
+		echo
+		echo "| table | host | TCG VM | TCG slowdown |"
+		echo "|---|---|---|---|"
+		awk '$1 == "mem:" && $2 ~ /^(host|vm)_maglev_build_ns$/ {
+			k = $3 " " $4 " " $5; v[$2, k] = $6; if (!(k in seen)) { seen[k] = 1; ks[n++] = k } }
+			END { for (i = 0; i < n; i++) { k = ks[i]; h = v["host_maglev_build_ns", k]; g = v["vm_maglev_build_ns", k]
+				printf "| %s | %.3f ms | %.3f ms | %s |\n", k, h / 1e6, g / 1e6, h ? sprintf("%.1fx", g / h) : "-" } }' \
+			build/bench-mem-builder.out "$mo"
 		echo
 		echo "## XDP maps (host, Linux $(uname -r), no module)"
 		echo

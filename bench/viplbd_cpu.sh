@@ -144,6 +144,16 @@ ip netns exec "$B" python3 "$T/listen.py" &
 LPID=$!
 [ -z "${PIN:-}" ] || taskset -p -c 1 "$LPID" >/dev/null
 pids="$pids $LPID"
+# Listening before the first checks: one refused is a transition.
+n=0
+until ip netns exec "$B" ss -Hltn 'sport = :8080' | grep -q .; do
+	n=$((n + 1))
+	if [ $n -gt 100 ]; then
+		echo "viplbd_cpu: the listener is not listening after 10 s" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
 
 {
 	for s in $(seq "$SERVICES"); do

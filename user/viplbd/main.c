@@ -44,6 +44,8 @@ unsigned int sync_ms = 5000;
 static enum ev_kind signal_tag = EV_SIGNAL;
 static enum ev_kind timer_tag = EV_TIMER;
 static int timer_fd = -1;
+/* What timer_fd is armed to, 0 once it has fired. */
+static uint64_t timer_armed;
 
 /*
  * The timer wheel: a member due at T is in slot T % WHEEL_SLOTS (or the
@@ -168,7 +170,11 @@ static void wheel_run(uint64_t now)
 	wheel_ms = now;
 }
 
-/* Arm the timerfd to the earliest timer or sync. */
+/*
+ * Arm the timerfd to the earliest timer or sync, unless it is armed to
+ * that already: most turns of the loop are probes' events, which leave
+ * the earliest timer as it was.
+ */
 static void timer_arm(void)
 {
 	struct itimerspec its = { 0 };
@@ -181,18 +187,23 @@ static void timer_arm(void)
 		due = client_due;
 	if (!due)
 		due = 1; /* 0 would disarm it */
+	if (due == timer_armed)
+		return;
+	timer_armed = due;
 	its.it_value.tv_sec = due / 1000;
 	its.it_value.tv_nsec = (due % 1000) * 1000000;
 	timerfd_settime(timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+/*
+ * timer_fd is edge-triggered: each expiry is an edge, and a new setting
+ * clears its count, so it need not be read.
+ */
 static void timers_run(void)
 {
-	uint64_t expirations, now = now_ms();
+	uint64_t now = now_ms();
 
-	if (read(timer_fd, &expirations, sizeof(expirations)) < 0 &&
-	    errno != EAGAIN)
-		logmsg("reading the timerfd: %s", strerror(errno));
+	timer_armed = 0;
 	wheel_run(now);
 	ctl_expire(now);
 	if (sync_due <= now) {
@@ -230,6 +241,7 @@ static int setup_fds(void)
 	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, sig_fd, &ev))
 		return -1;
 	ev.data.ptr = &timer_tag;
+	ev.events = EPOLLIN | EPOLLET;
 	if (epoll_ctl(epoll_fd, EPOLL_CTL_ADD, timer_fd, &ev))
 		return -1;
 	return sig_fd;
@@ -387,9 +399,12 @@ int main(int argc, char **argv)
 				running = on_signal(sig_fd, config);
 				/*
 				 * A reload may have freed members that later
-				 * events of this batch name: wait again.
+				 * events of this batch name: wait again, with
+				 * the timerfd set anew (its edge may be among
+				 * them).
 				 */
 				n = 0;
+				timer_armed = 0;
 				break;
 			case EV_TIMER:
 				timer_due = true;

@@ -3,12 +3,17 @@
  * The probes.  Each is a non-blocking socket (or a child process) in the
  * epoll set, with the member's timer as its timeout:
  *
- *   tcp   connect(); writable with SO_ERROR 0 is a success
+ *   tcp   connect(); writable with no error or hangup is a success
  *         (tcp and http close with a reset: SO_LINGER 0).  After a
  *         success, tcp keeps its socket for the next probe: connect()
  *         to AF_UNSPEC resets the connection as close() would, and the
- *         next connect() takes a new port; no socket, file, epoll
- *         registration or setsockopt() per check (spare_max at most)
+ *         next connect() takes a new port; no socket, file, epoll_ctl()
+ *         or setsockopt() per check (spare_max at most).  Its socket is
+ *         registered once, edge-triggered: epoll reports the state the
+ *         socket has when epoll_wait() returns, so an edge left from the
+ *         reset (EPOLLHUP) is read while it is spare and ignored, or,
+ *         if still queued when the next connect() starts, not reported
+ *         at all while that one is in SYN_SENT
  *   http  connect, "GET PATH HTTP/1.0", then the status line and, with
  *         body, the text somewhere in what the server sends (64 KiB at
  *         most); a success as soon as both are seen
@@ -218,7 +223,7 @@ void probe_start(struct member *m)
 		return;
 	}
 	if (m->spare_fd >= 0 && m->hc.type == HEALTH_TCP) {
-		/* Registered, its one-shot event spent: re-armed below. */
+		/* Still registered, edge-triggered: nothing to re-arm. */
 		m->fd = m->spare_fd;
 		m->spare_fd = -1;
 		nr_spare--;
@@ -255,14 +260,15 @@ void probe_start(struct member *m)
 		return;
 	}
 	/*
-	 * One-shot for tcp: a kept socket, disconnected, would report
-	 * EPOLLHUP for ever.
+	 * Edge-triggered for tcp: a kept socket, disconnected, would
+	 * report EPOLLHUP for ever.
 	 */
-	if (m->hc.type == HEALTH_TCP)
-		watch(m, m->fd, EPOLLOUT | EPOLLONESHOT,
-		      reuse ? EPOLL_CTL_MOD : EPOLL_CTL_ADD);
-	else
+	if (m->hc.type == HEALTH_TCP) {
+		if (!reuse)
+			watch(m, m->fd, EPOLLOUT | EPOLLET, EPOLL_CTL_ADD);
+	} else {
 		watch(m, m->fd, EPOLLOUT, EPOLL_CTL_ADD);
+	}
 }
 
 static void http_send(struct member *m)
@@ -351,14 +357,6 @@ static void http_read(struct member *m)
 	}
 }
 
-static bool connected(int fd)
-{
-	struct sockaddr_storage peer;
-	socklen_t len = sizeof(peer);
-
-	return !getpeername(fd, (struct sockaddr *)&peer, &len);
-}
-
 void probe_event(struct member *m, uint32_t events)
 {
 	socklen_t len = sizeof(int);
@@ -370,6 +368,7 @@ void probe_event(struct member *m, uint32_t events)
 		exec_done(m);
 		return;
 	}
+	/* No probe in flight: the hangup of a spare tcp socket's reset. */
 	if (m->fd < 0)
 		return;
 	if (m->hc.type == HEALTH_UDP) {
@@ -390,19 +389,15 @@ void probe_event(struct member *m, uint32_t events)
 		http_read(m);
 		return;
 	}
-	/* Connecting: writable, or an error. */
-	getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-	if (err || (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLOUT))) {
-		fail_errno(m, "connect", err ? err : ECONNRESET);
-		return;
-	}
 	/*
-	 * An event of the previous probe, read in the same epoll batch as
-	 * the timer that started this one, finds a socket still connecting.
+	 * Connecting: writable (tcp_poll() says so only once established),
+	 * or an error.  The events are the socket's state now: probes
+	 * start after a batch's events, so none is of an earlier probe.
+	 * SO_ERROR only for a failure's reason.
 	 */
-	if (!connected(m->fd)) {
-		if (m->hc.type == HEALTH_TCP)
-			watch(m, m->fd, EPOLLOUT | EPOLLONESHOT, EPOLL_CTL_MOD);
+	if (events & (EPOLLERR | EPOLLHUP) || !(events & EPOLLOUT)) {
+		getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		fail_errno(m, "connect", err ? err : ECONNRESET);
 		return;
 	}
 	if (m->hc.type == HEALTH_TCP) {

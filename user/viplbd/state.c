@@ -209,10 +209,14 @@ void state_result(struct member *m, bool ok, const char *reason)
 {
 	char why[sizeof(m->reason) + 64];
 	uint64_t now = now_ms();
+	size_t n;
 
 	m->have_result = true;
 	m->last_ok = ok;
-	snprintf(m->reason, sizeof(m->reason), "%s", reason);
+	/* Each check's: a copy, not snprintf(). */
+	n = strnlen(reason, sizeof(m->reason) - 1);
+	memcpy(m->reason, reason, n);
+	m->reason[n] = '\0';
 	if (ok) {
 		m->ok_run++;
 		m->fail_run = 0;
