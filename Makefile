@@ -208,3 +208,4 @@ clean:
 	-$(MAKE) -C user clean
 	-$(MAKE) -C selftests clean
 	-$(MAKE) -C fuzz clean
+	-$(MAKE) -C bench/insn clean

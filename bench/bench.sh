@@ -34,7 +34,7 @@
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
 # VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
 # for the rules part alone).  VIPLB_BENCH_ONLY selects parts, of "cps pkt
-# rules xdp restore mem" (default: all): "rules" alone runs only the rules part (a
+# rules xdp restore mem insn" (default: all): "rules" alone runs only the rules part (a
 # few minutes instead of about 16): its output goes to
 # build/bench-rules.out and only rules.md and rules.raw are rewritten;
 # "xdp" alone runs only the XDP part, without the VM, and rewrites only
@@ -42,6 +42,13 @@
 # services, bench/results/memory_run.md).  VIPLB_BENCH_XDP_REPEAT (default 1000000),
 # VIPLB_BENCH_XDP_ROUNDS (default 7) and VIPLB_BENCH_XDP_SIZES (default
 # "1 10000") tune the XDP part.
+# The instructions part ("insn"): bench/run.sh part 7 in its own VM
+# boots, with the QEMU plugin of bench/insn/ (VIPLB_VM_PLUGIN: one vCPU),
+# VIPLB_BENCH_INSN_BOOTS (default 2) boots: the first at 1 and 10,000
+# services, the others at VIPLB_BENCH_INSN_AGAIN_SIZES (default 1) for
+# the agreement between boots.  Output in build/bench-insn.BOOT.out,
+# gathered in bench/results/insn.raw, from which bench/insn/report.py
+# writes bench/results/insn.md (about ten minutes in all).
 # VIPLB_BENCH_REPORT_ONLY=1 rewrites the results from the last output
 # without running the VM (or the XDP part).
 set -euo pipefail
@@ -69,14 +76,16 @@ only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
 xdp=
 restore=
 mem=
+insn=
 vm_only=
 for p in $only; do
 	case $p in
 	xdp) xdp=1 ;;
+	insn) insn=1 ;;
 	restore) restore=1 ;;
 	mem) mem=1 ;;
 	cps | pkt | rules) vm_only="${vm_only:+$vm_only }$p" ;;
-	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp restore mem)"; exit 2 ;;
+	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp restore mem insn)"; exit 2 ;;
 	esac
 done
 vm=1
@@ -84,6 +93,7 @@ if [ -z "$only" ]; then
 	xdp=1
 	restore=1
 	mem=1
+	insn=1
 	unset VIPLB_BENCH_ONLY
 elif [ -z "$vm_only" ]; then
 	vm=
@@ -103,7 +113,7 @@ if [ -n "$rules_only" ]; then
 fi
 
 command -v python3 >/dev/null || { say "python3 missing"; exit 1; }
-if [ -n "$vm" ] && { [ ! -r kmod/viplb.ko ] || [ ! -x user/viplb/viplb ]; }; then
+if { [ -n "$vm" ] || [ -n "$insn" ]; } && { [ ! -r kmod/viplb.ko ] || [ ! -x user/viplb/viplb ]; }; then
 	say "build first: make all"
 	exit 1
 fi
@@ -205,10 +215,6 @@ if [ -n "$mem" ] && [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
 	say "bench/memory.sh all failed"
 	xdp_rc=1
 fi
-if [ -z "$vm" ]; then
-	exit "$xdp_rc"
-fi
-
 # The configurations, made here (the VM is 10-20 times slower), named
 # FORMAT.PROTO.N.BACKENDS as run.sh looks for them.  Remade when gen.py
 # changes.
@@ -225,6 +231,53 @@ gen()
 	f=$conf/$1.$2.$3.$4
 	[ -s "$f" ] || python3 "$here/gen.py" "$@" >"$f"
 }
+# The instructions part: its own boots, with the plugin.
+if [ -n "$insn" ]; then
+	iraw=$results/insn.raw
+	if [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ]; then
+		make -s -C bench/insn || { say "cannot build bench/insn"; exit 1; }
+		for n in 1 10000; do
+			for fmt in viplb-rr viplb-mg viplb-dr viplb-tun ipvs ipvs-dr ipvs-tun iptables nft; do
+				gen "$fmt" udp "$n" "$backends"
+			done
+		done
+		touch "$stamp"
+		boots=${VIPLB_BENCH_INSN_BOOTS:-2}
+		{
+			echo "HOST qemu $qemu"
+			echo "HOST commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- kmod user include bench || echo '+changes')"
+		} >"$iraw.tmp"
+		for b in $(seq "$boots"); do
+			isizes=${VIPLB_BENCH_INSN_SIZES:-1 10000}
+			[ "$b" = 1 ] || isizes=${VIPLB_BENCH_INSN_AGAIN_SIZES:-1}
+			iout=build/bench-insn.$b.out
+			say "instructions per packet, boot $b of $boots (services: $isizes); output in $iout"
+			irc=0
+			# VIPLB_BENCH_VM_LOCK: a lock file held for each boot.
+			VIPLB_BENCH_ONLY=insn VIPLB_BENCH_INSN_SIZES=$isizes \
+				VIPLB_BENCH_CONF=$repo/$conf \
+				VIPLB_VM_PLUGIN=$repo/bench/insn/libinsn_count.so \
+				${VIPLB_BENCH_VM_LOCK:+flock "$VIPLB_BENCH_VM_LOCK"} \
+				selftests/vm/run -t "${VIPLB_BENCH_VM_TIMEOUT:-1800}" \
+				bench/run.sh >"$iout" 2>&1 || irc=$?
+			if [ "$irc" -ne 0 ]; then
+				say "boot $b exited with status $irc (see $iout)"
+				tail -5 "$iout" >&2
+				xdp_rc=1
+			fi
+			echo "BOOT $b"
+			grep -E '^BENCH (info|insn)' "$iout"
+		done >>"$iraw.tmp"
+		mv "$iraw.tmp" "$iraw"
+	fi
+	python3 bench/insn/report.py "$iraw" >"$results/insn.md"
+	say "wrote $results/insn.md"
+	sed -n '/^## Instructions/,$p' "$results/insn.md"
+fi
+if [ -z "$vm" ]; then
+	exit "$xdp_rc"
+fi
+
 say "generating configurations in $conf"
 for fmt in viplb-rr ipvs iptables nft; do
 	gen "$fmt" tcp 1 3

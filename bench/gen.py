@@ -12,7 +12,9 @@ format FORMAT:
     viplb-mg      viplb restore file, sched maglev (default table size:
                   auto, 1,021 slots for 10 backends)
     viplb-mg65537 viplb restore file, sched maglev table-size 65537
+    viplb-dr      viplb restore file, sched rr, mode dr (viplb-tun: tun)
     ipvs          ipvsadm -R input, rr scheduler, masquerading (nat)
+    ipvs-dr       the same, direct routing (-g) (ipvs-tun: tunnelling, -i)
     iptables      iptables-restore input for the nat table, kube-proxy
                   style: PREROUTING -> KUBE-SERVICES, one rule per service
                   jumping to KUBE-SVC-i, which picks one of the KUBE-SEP-i-j
@@ -56,25 +58,29 @@ def backend(j):
     return "198.51.100.%d" % (11 + j)
 
 
-def viplb(out, proto, n, b, sched):
+def viplb(out, proto, n, b, sched, mode="nat"):
     for i in range(n):
         a, p = vip(i)
-        out.write("service add %s %s:%d %s mode nat\n" % (proto, a, p, sched))
+        out.write("service add %s %s:%d %s mode %s\n" %
+                  (proto, a, p, sched, mode))
     for i in range(n):
         a, p = vip(i)
         for j in range(b):
+            # dr and tun keep the destination port
             out.write("backend add %s %s:%d %s:%d\n" %
-                      (proto, a, p, backend(j), BE_PORT))
+                      (proto, a, p, backend(j),
+                       BE_PORT if mode == "nat" else p))
 
 
-def ipvs(out, proto, n, b):
+def ipvs(out, proto, n, b, fwd="-m"):
     flag = "-t" if proto == "tcp" else "-u"
     for i in range(n):
         a, p = vip(i)
         out.write("-A %s %s:%d -s rr\n" % (flag, a, p))
         for j in range(b):
-            out.write("-a %s %s:%d -r %s:%d -m -w 1\n" %
-                      (flag, a, p, backend(j), BE_PORT))
+            out.write("-a %s %s:%d -r %s:%d %s -w 1\n" %
+                      (flag, a, p, backend(j),
+                       BE_PORT if fwd == "-m" else p, fwd))
 
 
 def iptables(out, proto, n, b):
@@ -183,8 +189,14 @@ def main(argv):
         viplb(out, proto, n, b, "sched maglev")
     elif fmt == "viplb-mg65537":
         viplb(out, proto, n, b, "sched maglev table-size 65537")
+    elif fmt in ("viplb-dr", "viplb-tun"):
+        viplb(out, proto, n, b, "sched rr", fmt[6:])
     elif fmt == "ipvs":
         ipvs(out, proto, n, b)
+    elif fmt == "ipvs-dr":
+        ipvs(out, proto, n, b, "-g")
+    elif fmt == "ipvs-tun":
+        ipvs(out, proto, n, b, "-i")
     elif fmt == "iptables":
         iptables(out, proto, n, b)
     elif fmt == "nft":

@@ -74,6 +74,24 @@
 #    without its tool (viplb-restore before the small iptables exists) is
 #    recorded as "unavailable".
 #
+# 7. insn: guest instructions per packet, counted by a QEMU TCG plugin
+#    (bench/insn/: its own boot, one vCPU, VIPLB_VM_PLUGIN; bench.sh
+#    boots it).  The pktgen director of 2-4, pktgen bound to its one
+#    thread with a packet count; insn_mark brackets the one write of
+#    "start" to pgctrl with marker instructions, and the plugin appends
+#    its running count at each to /run/vm/job/plugin.out: instructions
+#    per packet = (second - first) / packets, pktgen's own work
+#    included (the "plain" row).  Systems: routing only, IPVS, both
+#    iptables, nft, viplb rr and maglev (nat), and IPVS and viplb rr in
+#    dr and tun (VIPs on lo, served at LOCAL_IN); at 1 and 10,000
+#    services (the middle one probed), "est" (one flow) then "new"
+#    (random sources), each after an unmeasured warm-up run whose flows
+#    are then dropped.  The doubled runs go in a new director netns.  The systems of
+#    VIPLB_BENCH_INSN_DOUBLE run 2 x packets too, at 1 service, to show
+#    that the fixed cost between the marks is negligible.  Records
+#    "insn SYSTEM N KIND PACKETS INSNS TX SENT [COUNTED]"; TX (out0) and,
+#    for viplb, COUNTED (the service's packets) must equal PACKETS.
+#
 # Environment (VIPLB_* variables pass into the VM):
 #	VIPLB_BENCH_ONLY	the parts to run, of "cps pkt rules" (default:
 #				all; "rules" alone takes a few minutes); the
@@ -92,6 +110,11 @@
 #	VIPLB_BENCH_LOAD_TIMEOUT per configuration load (default 600)
 #	VIPLB_BENCH_BUDGET	seconds; past it, big loads are skipped
 #				(default 2400)
+#	VIPLB_BENCH_INSN_SIZES	insn service counts (default "1 10000")
+#	VIPLB_BENCH_INSN_SYSTEMS insn systems (default: see INSN_SYSTEMS)
+#	VIPLB_BENCH_INSN_PACKETS packets per insn run (default 20000)
+#	VIPLB_BENCH_INSN_DOUBLE	systems also run with 2 x packets (default
+#				"plain ipvs viplb")
 #	VIPLB_BENCH_CONF	pre-generated configurations (bench.sh makes
 #				them on the host: faster than in the VM);
 #				missing files are generated into /tmp
@@ -175,7 +198,8 @@ conf_format()
 {
 	case $1 in
 	viplb | viplb-nft) echo viplb-rr ;;
-	viplb-mg251 | viplb-mg | viplb-mg65537 | ipvs | nft) echo "$1" ;;
+	viplb-mg251 | viplb-mg | viplb-mg65537 | viplb-dr | viplb-tun | \
+		ipvs | ipvs-dr | ipvs-tun | nft) echo "$1" ;;
 	iptables | iptables-legacy) echo iptables ;;
 	*) echo none ;;
 	esac
@@ -214,8 +238,13 @@ sys_load()
 		EOT
 		;;
 	viplb-nft) ip netns exec "$2" viplb -d nft restore "$3" ;;
+	viplb-dr | viplb-tun)
+		# Served at LOCAL_IN, as IPVS: the VIPs are local addresses.
+		ip -n "$2" route add local 192.0.2.0/24 dev lo &&
+			ip netns exec "$2" viplb -d module restore "$3"
+		;;
 	viplb*) ip netns exec "$2" viplb -d module restore "$3" ;;
-	ipvs)
+	ipvs | ipvs-dr | ipvs-tun)
 		# IPVS schedules in LOCAL_IN: the VIPs must be local addresses.
 		ip -n "$2" route add local 192.0.2.0/24 dev lo &&
 			ip netns exec "$2" ipvsadm -R <"$3"
@@ -238,7 +267,7 @@ sys_flush()
 	case $1 in
 	viplb-nft) ip netns exec "$2" viplb -d nft flush ;;
 	viplb*) ip netns exec "$2" viplb -d module flush ;;
-	ipvs) ip netns exec "$2" ipvsadm -C ;;
+	ipvs | ipvs-dr | ipvs-tun) ip netns exec "$2" ipvsadm -C ;;
 	iptables-legacy)
 		ip netns exec "$2" iptables-legacy -t nat -F &&
 			ip netns exec "$2" iptables-legacy -t nat -X
@@ -323,9 +352,13 @@ pd_create()
 {
 	ip netns add "$1" || return 1
 	# shellcheck disable=SC2016 # expanded by the inner shell
+	# No IPv6: its router solicitations and MLD reports would go out
+	# of out0 too, and out0's counter must count the test's packets only.
 	ip netns exec "$1" sh -c '
 		ip link set lo up &&
 		sysctl -qw net.ipv4.ip_forward=1 &&
+		sysctl -qw net.ipv6.conf.all.disable_ipv6=1 &&
+		sysctl -qw net.ipv6.conf.default.disable_ipv6=1 &&
 		ip link add in0 type dummy &&
 		ip link add out0 type dummy &&
 		ip addr add 203.0.113.1/24 dev in0 &&
@@ -334,7 +367,7 @@ pd_create()
 		ip link set out0 up
 		# pktgen threads are per netns; they may take a moment.
 		for i in $(seq 100); do
-			[ -w '"$PG/kpktgend_1"' ] && exit 0
+			[ -w '"$PG/kpktgend_$(($(nproc) - 1))"' ] && exit 0
 			sleep 0.05
 		done
 		exit 1' || return 1
@@ -397,8 +430,9 @@ pg_result()
 pg_bind()
 {
 	ip netns exec "$1" sh -c "
-		echo rem_device_all > $PG/kpktgend_0
-		echo rem_device_all > $PG/kpktgend_1
+		for t in $PG/kpktgend_*; do
+			echo rem_device_all > \$t
+		done
 		i=0
 		while [ -e $PG/in0 ] && [ \$i -lt 200 ]; do
 			sleep 0.05
@@ -519,6 +553,115 @@ pkt_system()
 		sys_flush "$vsys" "$PD"
 		pd_delete "$PD"
 	done
+}
+
+# --------------------------------------------------------------- insn ---
+
+# insn_udp_timeout SYSTEM [SECONDS]: the idle timeout of the UDP flows of
+# IPVS's and viplb's dr/tun tables (which conntrack -F does not empty);
+# without SECONDS, back to the default.
+insn_udp_timeout()
+{
+	case $1 in
+	ipvs*) ip netns exec "$PD" ipvsadm --set 0 0 "${2:-300}" ;;
+	viplb-dr | viplb-tun)
+		echo "${2:-$INSN_VIPLB_UDP}" >/sys/module/viplb/parameters/timeout_udp
+		;;
+	esac
+}
+
+# insn_pkt KIND SYSTEM N DST PORT PACKETS: pktgen sends PACKETS packets of
+# KIND (new, est) into $PD, between the two marks of insn_mark (one
+# write of "start" to pgctrl, which returns when they are all sent);
+# records "insn SYSTEM N KIND PACKETS INSNS TX SENT [COUNTED]": the
+# guest instructions between the marks, out0's tx delta, pktgen's count
+# and, for viplb, the service's packet counter.
+insn_pkt()
+{
+	vsvc=
+	case $2 in
+	viplb*) vsvc="udp $4:$5" ;;
+	esac
+	pg_bind "$PD" 0
+	pg "$PD" "in0:count $6"
+	pg_setup "$PD" "$1" "$4" "$5"
+	# The same run once unmeasured, then its flows dropped: the measured
+	# run finds the caches warm and the freed objects of as many flows,
+	# as a director that has been running does, whichever the system.
+	insn_udp_timeout "$2" 1
+	pg "$PD" "pgctrl:start"
+	ip netns exec "$PD" conntrack -F >/dev/null 2>&1
+	sleep 2		# IPVS's and viplb dr/tun's flows expire
+	insn_udp_timeout "$2"
+	case $2 in
+	ipvs*)
+		# Only the one flow's, measured before the new flows (it
+		# has the default timeout).
+		vleft=$(ip netns exec "$PD" ipvsadm -Lnc | grep -c '^UDP')
+		[ "$vleft" -le 1 ] || say "WARNING: insn $2: $vleft IPVS connections left"
+		;;
+	esac
+	# shellcheck disable=SC2086 # proto and VIP:PORT
+	[ -z "$vsvc" ] || viplb_of "$2" stats zero $vsvc >/dev/null 2>&1
+	vmarks=$(grep -c '^mark ' "$INSN_FILE")
+	vtx0=$(ip netns exec "$PD" cat /sys/class/net/out0/statistics/tx_packets)
+	ip netns exec "$PD" "$INSN_MARK" "$PG/pgctrl" start ||
+		say "insn: pktgen start failed in $PD"
+	vtx1=$(ip netns exec "$PD" cat /sys/class/net/out0/statistics/tx_packets)
+	# The two marks, numbered, right after those seen before the run.
+	vins=$(awk -v m="$vmarks" '
+		$1 == "mark" { n++; if (n == m + 1) a = $3; if (n == m + 2) b = $3 }
+		END { if (n == m + 2 && b > a) printf "%.0f\n", b - a; else print "failed" }' "$INSN_FILE")
+	ip netns exec "$PD" cat "$PG/in0" >"$W/insn.pg"
+	vsent=$(pg_sent "$W/insn.pg")
+	vcnt=
+	if [ -n "$vsvc" ]; then
+		# shellcheck disable=SC2086 # proto and VIP:PORT
+		vcnt=$(viplb_of "$2" -j stats $vsvc |
+			jq -r '.[0].stats.pkts_in' 2>/dev/null)
+		[ -n "$vcnt" ] || vcnt='?'
+	fi
+	rec insn "$2" "$3" "$1" "$6" "$vins" $((vtx1 - vtx0)) "${vsent:-?}" ${vcnt:+"$vcnt"}
+}
+
+# insn_system SYSTEM N: the instruction counts of SYSTEM with N services.
+insn_system()
+{
+	vfile=$(conf_file "$1" udp "$2") || {
+		rec insn-load "$1" "$2" failed
+		return 0
+	}
+	pd_create "$PD" || die "cannot create the pktgen director netns"
+	say "insn: $1, $2 services"
+	if timed_load "$1" "$PD" "$vfile" "$2" insn-load; then
+		case $1 in
+		plain) vdst="198.51.100.11 8080" ;;
+		*) vdst=$($PY -S "$here/gen.py" probe "$2") ;;
+		esac
+		for vk in est new; do
+			# shellcheck disable=SC2086 # two words: address, port
+			insn_pkt "$vk" "$1" "$2" $vdst "$INSN_PACKETS"
+		done
+		# 2 x packets in a new director: nothing left of the runs
+		# above (IPVS keeps its connections).
+		case " $INSN_DOUBLE " in
+		*" $1 "*)
+			if [ "$2" = 1 ]; then
+				sys_flush "$1" "$PD"
+				pd_delete "$PD"
+				pd_create "$PD" || die "cannot create the pktgen director netns"
+				if timed_load "$1" "$PD" "$vfile" "$2" insn-reload; then
+					for vk in est new; do
+						# shellcheck disable=SC2086 # address, port
+						insn_pkt "$vk" "$1" "$2" $vdst $((2 * INSN_PACKETS))
+					done
+				fi
+			fi
+			;;
+		esac
+	fi
+	sys_flush "$1" "$PD"
+	pd_delete "$PD"
 }
 
 # -------------------------------------------------------------- rules ---
@@ -683,17 +826,33 @@ cps_run()
 
 # --------------------------------------------------------------- main ---
 
+INSN_SIZES=${VIPLB_BENCH_INSN_SIZES:-1 10000}
+INSN_SYSTEMS=${VIPLB_BENCH_INSN_SYSTEMS:-plain ipvs iptables-legacy iptables nft viplb viplb-mg ipvs-dr viplb-dr ipvs-tun viplb-tun}
+INSN_PACKETS=${VIPLB_BENCH_INSN_PACKETS:-20000}
+INSN_DOUBLE=${VIPLB_BENCH_INSN_DOUBLE:-plain ipvs viplb}
+INSN_MARK=$here/insn/insn_mark
+INSN_FILE=/run/vm/job/plugin.out
+
 [ "$(id -u)" -eq 0 ] || die "must run as root (in the test VM)"
 for vp in $ONLY; do
 	case $vp in
-	cps | pkt | rules) ;;
-	*) die "VIPLB_BENCH_ONLY: unknown part $vp (parts: cps pkt rules; xdp runs on the host, from bench.sh)" ;;
+	cps | pkt | rules | insn) ;;
+	*) die "VIPLB_BENCH_ONLY: unknown part $vp (parts: cps pkt rules insn; xdp runs on the host, from bench.sh)" ;;
 	esac
 done
 for vc in ip jq nft iptables-nft-restore iptables-legacy-restore ipvsadm \
 	conntrack viplb /usr/bin/python3; do
 	command -v "$vc" >/dev/null || die "$vc not found"
 done
+
+if part insn; then
+	# Its own boot (bench.sh): one vCPU, bench/insn's plugin loaded.
+	if [ -z "${VIPLB_VM_PLUGIN:-}" ] || [ ! -r "$INSN_FILE" ]; then
+		die "the insn part needs the VM booted with VIPLB_VM_PLUGIN (bench/insn/libinsn_count.so)"
+	fi
+	[ "$(nproc)" = 1 ] || die "the insn part needs one vCPU"
+	[ -x "$INSN_MARK" ] || die "$INSN_MARK not found (make -C bench/insn)"
+fi
 
 say "viplb benchmark: $(uname -r), $(nproc) CPUs, parts: $ONLY, sizes: $SIZES, rules: $RULE_SIZES"
 rec info kernel - "$(uname -r)"
@@ -707,6 +866,10 @@ rec info cps_clients - "$CLIENTS"
 rec info cps_rounds - "$CPS_ROUNDS"
 rec info backends - "$BACKENDS"
 rec info parts - "$ONLY"
+if part insn; then
+	rec info insn_packets - "$INSN_PACKETS"
+	rec info insn_double - "$INSN_DOUBLE"
+fi
 
 # Modules.  viplb.ko needs nf_conntrack and nf_nat, which insmod does not
 # load.  IPVS gets a connection table of 2^18 buckets (the default 2^12
@@ -726,8 +889,10 @@ sysctl -qw net.viplb.max_table_slots=4294967295 \
 modprobe ip_vs conn_tab_bits=18 || die "modprobe ip_vs"
 modprobe ip_vs_rr || die "modprobe ip_vs_rr"
 modprobe -a pktgen dummy veth bridge || die "modprobe pktgen dummy veth bridge"
+modprobe ipip || die "modprobe ipip"
 echo 262144 >/sys/module/nf_conntrack/parameters/hashsize
 sysctl -qw net.netfilter.nf_conntrack_max=2097152
+INSN_VIPLB_UDP=$(cat /sys/module/viplb/parameters/timeout_udp)
 rec info conntrack_buckets - "$(cat /sys/module/nf_conntrack/parameters/hashsize)"
 
 # 1. cps
@@ -755,6 +920,18 @@ if part pkt; then
 	for vs in $SYSTEMS; do
 		say "pktgen and load: $vs"
 		pkt_system "$vs"
+	done
+fi
+
+# 7. insn: instructions per packet (the plugin's own boot)
+if part insn; then
+	for vn in $INSN_SIZES; do
+		for vs in $INSN_SYSTEMS; do
+			case $vs in
+			plain) [ "$vn" = 1 ] || continue ;;
+			esac
+			insn_system "$vs" "$vn"
+		done
 	done
 fi
 
