@@ -294,21 +294,23 @@ struct viplb_xdp_config {
  * @expires: bpf_jiffies64() from which it is stale; 0: empty
  * @gen: the backend's @gen it was found for
  * @ifindex: the route's device
- * @mtu: the route's MTU, checked against every packet's length
+ * @mtu: the route's MTU (bpf_fib_lookup()'s 16 bits), checked against
+ *	every packet's length
  * @mode: the service's mode it was found for (dr and tun ask differently)
  * @dmac: the next hop's MAC address
  * @smac: the device's MAC address (right after @dmac: one copy)
+ *
+ * 32 bytes: one per backend id and CPU.
  */
 struct viplb_xdp_nh {
 	__u64 expires;
 	__u32 gen;
 	__u32 ifindex;
-	__u32 mtu;
+	__u16 mtu;
 	__u8 mode;
-	__u8 pad[3];
+	__u8 pad;
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u32 pad2;
 };
 
 /*
