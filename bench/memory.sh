@@ -17,12 +17,10 @@
 #                      XDP (generic) to a veth, time "viplb restore" into
 #                      the maps, and sum the maps' memlock (bpftool's
 #                      bytes_memlock, the kernel's map_mem_usage()) before
-#                      and after.  XDP's backend ids number
-#                      VIPLB_XDP_MAX_BACKENDS (65536), fewer than 10,000 x
-#                      10: this part configures VIPLB_BENCH_MEM_XDP_BACKENDS
-#                      (default 6) backends per service, which gives the
-#                      same automatic M (1021) and the same maps (the
-#                      backend maps are arrays of a fixed size)
+#                      and after, and each map's; 10 backends per service
+#                      (VIPLB_BENCH_MEM_XDP_BACKENDS: fewer give the same
+#                      automatic M down to 6, and the backend maps are
+#                      arrays of a fixed size)
 #
 #   memory.sh all      both (the module part in the test VM, through
 #                      selftests/vm/run, or $VIPLB_VM_RUN), plus
@@ -154,13 +152,19 @@ module_part()
 		"$repo/build/maglev_balance" time | sed 's/^/mem: vm_/'
 }
 
-# Sum of bytes_memlock of viplb's maps (ids above $1), and of the rings.
+# viplb's maps (ids above $1).
+xdp_maps()
+{
+	bpftool map show -j | jq --argjson min "$1" '
+		[.[] | select(.id > $min and (.name | test(
+		"^(vip_gen|vips|svcs|pools|backends|flows|svc_stats|be_stats|stats|config|tx_ports|vlans|rr_next|nh_cache|viplb_pool)$")))]'
+}
+
+# Sum of their bytes_memlock, and of the slot pools'.
 xdp_memlock()
 {
-	bpftool map show -j | jq -r --argjson min "$1" '
-		[.[] | select(.id > $min and (.name | test(
-		"^(vip_gen|vips|svcs|rings|backends|flows|svc_stats|be_stats|stats|config|tx_ports|vlans|rr_next|nh_cache|viplb_ring)$")))] |
-		"\(map(.bytes_memlock) | add // 0) \(map(select(.name == "viplb_ring") | .bytes_memlock) | add // 0) \(map(select(.name == "viplb_ring")) | length)"'
+	xdp_maps "$1" | jq -r '
+		"\(map(.bytes_memlock) | add // 0) \(map(select(.name == "viplb_pool") | .bytes_memlock) | add // 0) \(map(select(.name == "viplb_pool")) | length)"'
 }
 
 xdp_part()
@@ -184,19 +188,23 @@ xdp_part()
 	min=$(bpftool map show -j | jq '[.[].id] | max // 0')
 	"$VIPLB" -n "$ns" xdp attach d0 mode generic
 	read -r m0 _ <<<"$(xdp_memlock "$min")"
-	B=${VIPLB_BENCH_MEM_XDP_BACKENDS:-6}
+	B=${VIPLB_BENCH_MEM_XDP_BACKENDS:-10}
 	gen >"$tmp/conf"
 	say "config $N services x $B backends, sched maglev, table-size automatic, mode dr"
 	t=$(now)
 	"$VIPLB" -n "$ns" restore "$tmp/conf"
 	t=$(since "$t")
-	read -r m1 rings nrings <<<"$(xdp_memlock "$min")"
+	read -r m1 pool npools <<<"$(xdp_memlock "$min")"
 	say "xdp_restore_s $t"
 	say "xdp_maps_empty_bytes $m0"
 	say "xdp_maps_bytes $m1"
 	say "xdp_maps_added_bytes $((m1 - m0))"
-	say "xdp_rings_bytes $rings"
-	say "xdp_rings $nrings"
+	say "xdp_pool_bytes $pool"
+	say "xdp_pools $npools"
+	xdp_maps "$min" | jq -r '.[] | "xdp_map \(.name) \(.bytes_memlock) \(.max_entries)"' |
+		while read -r _ name bytes entries; do
+			say "xdp_map $name $bytes $entries"
+		done
 	"$VIPLB" -n "$ns" xdp detach d0 >/dev/null 2>&1 || true
 }
 
@@ -265,16 +273,22 @@ all_parts()
 		echo "Method: the sum of \`bytes_memlock\` (the kernel's map_mem_usage())"
 		echo "of viplb's maps, from \`bpftool map show\`, after \`viplb xdp attach\`"
 		echo "and after \`viplb restore\` of $N services x $(awk '/^mem: config/ { print $6 }' "$xo") backends"
-		echo "(XDP has 65536 backend ids: 6 backends give the same M, 1021, and the"
-		echo "backend maps are fixed-size arrays); the restore timed with date(1)."
+		echo "(10,000 x 10 fit in XDP's 131,072 backend ids); the restore timed"
+		echo "with date(1)."
 		echo
 		echo "| figure | value |"
 		echo "|---|---|"
 		echo "| maps after attach, no service | $(mib "$(val "$xo" xdp_maps_empty_bytes)") |"
 		echo "| maps with the services | $(mib "$(val "$xo" xdp_maps_bytes)") |"
 		echo "| added by the services | $(mib "$(val "$xo" xdp_maps_added_bytes)") |"
-		echo "| of which Maglev rings | $(mib "$(val "$xo" xdp_rings_bytes)") in $(val "$xo" xdp_rings) maps |"
+		echo "| of which the slot pool | $(mib "$(val "$xo" xdp_pool_bytes)") in $(val "$xo" xdp_pools) map |"
 		echo "| restore | $(val "$xo" xdp_restore_s) s |"
+		echo
+		echo "Each map after the restore: name, bytes_memlock, max_entries."
+		echo
+		echo '```'
+		grep '^mem: xdp_map ' "$xo"
+		echo '```'
 		echo
 		echo "## Balance and disruption at the automatic size"
 		echo

@@ -74,21 +74,21 @@ struct {
 	.values = { [0] = &vips },
 };
 
-/* The template of every service's ring; user space sizes each one. */
-struct ring {
+/* The template of the slot pool; user space sizes each pool. */
+struct pool {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VIPLB_XDP_RING_ENTRIES(VIPLB_TABLE_SIZE_MIN));
+	__uint(max_entries, 1);
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct viplb_xdp_ring_pair));
+	__uint(value_size, sizeof(struct viplb_xdp_slots));
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, VIPLB_XDP_MAX_SERVICES);
+	__uint(max_entries, 2);
 	__type(key, __u32);
-	__array(values, struct ring);
-} rings SEC(".maps");
+	__array(values, struct pool);
+} pools SEC(".maps");
 
 /*
  * rr and wrr: each CPU's next slot in the service's ring.  Per CPU, so no
@@ -301,34 +301,49 @@ static __always_inline __u32 ring_slot(const struct viplb_xdp_service *svc,
 
 /*
  * The backend the service's ring gives the flow; VIPLB_MAGLEV_NONE if
- * none.  M (the ring's length) comes from the ring's head, not from the
- * service entry: a ring and its M are swapped in together, by one update
- * of rings.  A probe (@peek) does not move a round-robin cursor.
+ * none.  Where the ring is and its M are one word of the service entry,
+ * read once: user space writes a new ring elsewhere in the pool and then
+ * switches the entry to it.  A probe (@peek) does not move a
+ * round-robin cursor.
  */
 static __always_inline __u32 ring_pick(const struct viplb_xdp_service *svc,
 				       const struct packet *pkt, bool peek)
 {
-	__u32 id = svc->id, head = VIPLB_XDP_RING_HEAD, m, slot, entry;
-	struct viplb_xdp_ring_pair *pair;
-	void *ring;
+	__u64 ring = *(volatile const __u64 *)&svc->ring;
+	__u32 m = VIPLB_XDP_RING_M(ring), off = VIPLB_XDP_RING_OFF(ring);
+	__u32 pool_idx = VIPLB_XDP_RING_POOL(ring), slot, e, i, ids;
+	struct viplb_xdp_slots *el;
+	void *pool;
 
-	ring = bpf_map_lookup_elem(&rings, &id);
-	if (!ring)
-		return VIPLB_MAGLEV_NONE;
-	pair = bpf_map_lookup_elem(ring, &head);
-	if (!pair)
-		return VIPLB_MAGLEV_NONE;
-	m = pair->backend[0];
 	if (!m)
+		return VIPLB_MAGLEV_NONE;
+	pool = bpf_map_lookup_elem(&pools, &pool_idx);
+	if (!pool)
 		return VIPLB_MAGLEV_NONE;
 	slot = ring_slot(svc, pkt, m, peek);
 	if (slot >= m)
 		return VIPLB_MAGLEV_NONE;
-	entry = VIPLB_XDP_RING_ENTRY(slot);
-	pair = bpf_map_lookup_elem(ring, &entry);
-	if (!pair)
+	if (VIPLB_XDP_RING_WIDE(ring)) {
+		e = off + slot / 4;
+		ids = off + VIPLB_XDP_SLOT_ELEMS(m, 1);
+	} else {
+		e = off + slot / 8;
+		ids = off + VIPLB_XDP_SLOT_ELEMS(m, 0);
+	}
+	el = bpf_map_lookup_elem(pool, &e);
+	if (!el)
 		return VIPLB_MAGLEV_NONE;
-	return slot & 1 ? pair->backend[1] : pair->backend[0];
+	if (VIPLB_XDP_RING_WIDE(ring))
+		i = el->slot[slot & 3];
+	else if ((i = el->slot8[slot & 7]) == VIPLB_XDP_SLOT8_NONE)
+		i = VIPLB_XDP_SLOT_NONE;
+	if (i == VIPLB_XDP_SLOT_NONE)
+		return VIPLB_MAGLEV_NONE;
+	e = ids + i / 2;
+	el = bpf_map_lookup_elem(pool, &e);
+	if (!el)
+		return VIPLB_MAGLEV_NONE;
+	return el->id[i & 1];
 }
 
 /* Counts a forwarded packet for its service and backend. */

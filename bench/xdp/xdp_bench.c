@@ -246,7 +246,7 @@ static void zero_counters(struct xdp_maps *m)
 	free(v);
 }
 
-/* Sum of the "memlock" of every map of the program, rings included. */
+/* Sum of the "memlock" of every map of the program, slot pools included. */
 static unsigned long long map_memory(void)
 {
 	unsigned long long total = 0, v;
@@ -262,10 +262,10 @@ static unsigned long long map_memory(void)
 		if (fd < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-		    (strncmp(info.name, "viplb_ring", 10) &&
+		    (strcmp(info.name, "viplb_pool") &&
 		     strcmp(info.name, "vips") &&
 		     strcmp(info.name, "vip_gen") &&
-		     strcmp(info.name, "rings") &&
+		     strcmp(info.name, "pools") &&
 		     strcmp(info.name, "backends") &&
 		     strcmp(info.name, "flows") &&
 		     strcmp(info.name, "svc_stats") &&
@@ -341,7 +341,7 @@ static struct viplb *load(struct xdp_maps *m, __u32 flows_max,
 	}
 	m->vip_gen = bpf_map__fd(skel->maps.vip_gen);
 	m->vips = bpf_map__fd(skel->maps.vips);
-	m->rings = bpf_map__fd(skel->maps.rings);
+	m->pools = bpf_map__fd(skel->maps.pools);
 	m->backends = bpf_map__fd(skel->maps.backends);
 	m->flows = bpf_map__fd(skel->maps.flows);
 	m->svc_stats = bpf_map__fd(skel->maps.svc_stats);

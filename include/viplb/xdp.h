@@ -13,7 +13,7 @@
  *             (af, proto, daddr, 0): a service of port 0 takes every port.
  *             A restore writes a new generation aside (a new vips, its
  *             services under ids the current one does not use, and their
- *             rings; new backends under free ids) and swaps it into
+ *             rings in a new pool; new backends under free ids) and swaps it into
  *             vip_gen with one update, so the program sees the whole old
  *             configuration or the whole new one.
  *   svcs      ARRAY  service id -> struct viplb_xdp_svc_ref: each service
@@ -23,18 +23,22 @@
  *             the vips entry, cleared before it goes; optional: a set of
  *             maps pinned by an older viplb has none, and the program
  *             then looks every packet up in vips)
- *   rings     ARRAY_OF_MAPS, indexed by service id.  The inner map is the
- *             service's Maglev table, struct viplb_xdp_ring_pair entries:
- *             entry 0 holds the table size M (backend[0]); slot s is
- *             backend[s % 2] of entry 1 + s / 2, a backend id or
- *             VIPLB_MAGLEV_NONE.  (Array elements take 8 bytes at least,
- *             so one __u32 per element would double the memory.)  User
- *             space builds a new inner map for every change and swaps it
- *             in with one update, so the program never sees a
- *             half-written table, nor a table with another table's M.
- *             For rr and wrr the ring is instead a weighted round-robin
- *             sequence of M (its length, at most VIPLB_TABLE_SIZE_MAX)
- *             backend ids, each backend as often as its weight.
+ *   pools     ARRAY_OF_MAPS, two elements: the slot pool, an inner
+ *             ARRAY of struct viplb_xdp_slots that holds every service's
+ *             ring at the offset its struct viplb_xdp_service.ring names
+ *             (with the pool's index; the other element is empty but
+ *             while user space moves the rings into a new pool: a restore,
+ *             or a pool that is full).  A ring is the Maglev table, M
+ *             slots of a byte (__u16 for 255 backends or more), each an
+ *             index into the service's list of backend ids that follows
+ *             it (all ones: none);
+ *             for rr and wrr instead a weighted round-robin sequence of
+ *             M indexes (its length, at most VIPLB_TABLE_SIZE_MAX), each
+ *             backend as often as its weight.  User space writes a
+ *             changed ring into a free range and then the service entry
+ *             that names it, so the program never sees a half-written
+ *             ring, nor a ring with another ring's M; the old range is
+ *             left alone until the next command.
  *   backends ARRAY  backend id -> struct viplb_xdp_backend
  *   flows     LRU_HASH, one LRU for all CPUs, sized by user space
  *             (xdp_flows_map_size() in user/xdp/maps.c)
@@ -66,7 +70,11 @@
  * services, so that a restore's two generations always have ids.
  */
 #define VIPLB_XDP_MAX_SERVICES	(2 * VIPLB_XDP_VIPS_MAX)
-#define VIPLB_XDP_MAX_BACKENDS	65536
+/*
+ * Backend ids: 10,000 services of 10 backends fit, with room for the
+ * new backends of a restore that changes a third of them.
+ */
+#define VIPLB_XDP_MAX_BACKENDS	131072
 /* Size of the vlans map. */
 #define VIPLB_XDP_MAX_VLANS	4096
 /* Default number of flows the flows map holds ("viplb xdp attach ... flows N"). */
@@ -88,13 +96,17 @@ struct viplb_xdp_vip_key {
 
 /**
  * struct viplb_xdp_service - value of the vips map: one service
- * @id: index into rings and svc_stats
+ * @id: index into svcs, svc_stats and rr_next
  * @mode: enum viplb_mode; nat-mode packets are passed to the stack
  * @sched: enum viplb_sched; XDP serves maglev, sh, rr and wrr, passes lc
  * @table_size: Maglev table size M, as configured, 0 if automatic (for
- *	"viplb show"; the program takes M from the ring itself, which
- *	changes with it)
+ *	"viplb show"; the program takes M from @ring, which changes with it)
  * @flags: enum viplb_svc_flags, kept for "viplb show"
+ * @ring_backends: backends in the ring's list of ids (user space's alone)
+ * @ring: where the ring is, read by the program in one load: pool
+ *	VIPLB_XDP_RING_POOL(), element VIPLB_XDP_RING_OFF() of it,
+ *	VIPLB_XDP_RING_M() slots (0: no ring), of __u16 if
+ *	VIPLB_XDP_RING_WIDE(), else of __u8; see struct viplb_xdp_slots
  */
 struct viplb_xdp_service {
 	__u32 id;
@@ -102,7 +114,18 @@ struct viplb_xdp_service {
 	__u32 sched;
 	__u32 table_size;
 	__u32 flags;
+	__u32 ring_backends;
+	__u64 ring;
 };
+
+#define VIPLB_XDP_RING(pool, off, m, wide) \
+	((__u64)(wide) << 63 | (__u64)(m) << 32 | (__u64)(pool) << 31 | (off))
+#define VIPLB_XDP_RING_WIDE(r)	((__u32)((r) >> 63))
+#define VIPLB_XDP_RING_M(r)	((__u32)((r) >> 32) & 0x7fffffffU)
+#define VIPLB_XDP_RING_POOL(r)	((__u32)((r) >> 31) & 1)
+#define VIPLB_XDP_RING_OFF(r)	((__u32)(r) & 0x7fffffffU)
+/* Elements of a pool, at most. */
+#define VIPLB_XDP_POOL_MAX	0x80000000U
 
 /**
  * struct viplb_xdp_svc_ref - value of the svcs map: a service by its id
@@ -122,19 +145,32 @@ enum viplb_xdp_be_state {
 };
 
 /*
- * Two ring slots: the value of a service's ring (inner map of rings).
- * Entry VIPLB_XDP_RING_HEAD holds the table size instead: backend[0] = M,
- * backend[1] = 0.
+ * An element of the slot pool: eight ring slots of a byte, four of a
+ * __u16, or two backend ids.  A ring of M slots at element off: slot s is
+ * .slot8[s % 8] of element off + s / 8 (wide: .slot[s % 4] of element
+ * off + s / 4), an index i into the ring's backends, whose id is
+ * .id[i % 2] of element off + VIPLB_XDP_SLOT_ELEMS(M, wide) + i / 2.
+ * Array elements take 8 bytes at least: a slot per element would take
+ * eight times the memory.
  */
-struct viplb_xdp_ring_pair {
-	__u32 backend[2];
+struct viplb_xdp_slots {
+	union {
+		__u8 slot8[8];
+		__u16 slot[4];
+		__u32 id[2];
+	};
 };
 
-#define VIPLB_XDP_RING_HEAD 0
-/* The entry of slot @s. */
-#define VIPLB_XDP_RING_ENTRY(s) (1 + (s) / 2)
-/* Entries of the ring of a table of @m slots, the head included. */
-#define VIPLB_XDP_RING_ENTRIES(m) (1 + ((m) + 1) / 2)
+/* A slot of no backend. */
+#define VIPLB_XDP_SLOT8_NONE	0xffU
+#define VIPLB_XDP_SLOT_NONE	0xffffU
+/* Whether the slots of a ring of @n backends are __u16 (else bytes). */
+#define VIPLB_XDP_SLOTS_WIDE(n)	((n) >= VIPLB_XDP_SLOT8_NONE)
+/* Elements of the M slots of a ring. */
+#define VIPLB_XDP_SLOT_ELEMS(m, wide) ((wide) ? ((m) + 3) / 4 : ((m) + 7) / 8)
+/* Elements of a ring of @m slots and @n backends. */
+#define VIPLB_XDP_RING_ELEMS(m, n) \
+	(VIPLB_XDP_SLOT_ELEMS(m, VIPLB_XDP_SLOTS_WIDE(n)) + ((n) + 1) / 2)
 
 /**
  * struct viplb_xdp_backend - value of the backends map
@@ -258,21 +294,23 @@ struct viplb_xdp_config {
  * @expires: bpf_jiffies64() from which it is stale; 0: empty
  * @gen: the backend's @gen it was found for
  * @ifindex: the route's device
- * @mtu: the route's MTU, checked against every packet's length
+ * @mtu: the route's MTU (bpf_fib_lookup()'s 16 bits), checked against
+ *	every packet's length
  * @mode: the service's mode it was found for (dr and tun ask differently)
  * @dmac: the next hop's MAC address
  * @smac: the device's MAC address (right after @dmac: one copy)
+ *
+ * 32 bytes: one per backend id and CPU.
  */
 struct viplb_xdp_nh {
 	__u64 expires;
 	__u32 gen;
 	__u32 ifindex;
-	__u32 mtu;
+	__u16 mtu;
 	__u8 mode;
-	__u8 pad[3];
+	__u8 pad;
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u32 pad2;
 };
 
 /*

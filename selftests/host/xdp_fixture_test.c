@@ -365,7 +365,7 @@ FIXTURE_SETUP(xdp)
 	self->m.vip_gen = bpf_map__fd(self->skel->maps.vip_gen);
 	/* Ours: a restore closes it when it swaps in a new one. */
 	self->m.vips = dup(bpf_map__fd(self->skel->maps.vips));
-	self->m.rings = bpf_map__fd(self->skel->maps.rings);
+	self->m.pools = bpf_map__fd(self->skel->maps.pools);
 	self->m.backends = bpf_map__fd(self->skel->maps.backends);
 	self->m.flows = bpf_map__fd(self->skel->maps.flows);
 	self->m.svc_stats = bpf_map__fd(self->skel->maps.svc_stats);
@@ -469,7 +469,9 @@ static struct viplb_xdp_counters counters(FIXTURE_DATA(xdp) *self, int fd,
 	return sum;
 }
 
-static __u32 svc_id(FIXTURE_DATA(xdp) *self, const struct lb_service *s)
+/* The vips entry of @s; .id ~0 if none. */
+static struct viplb_xdp_service svc_val(FIXTURE_DATA(xdp) *self,
+					const struct lb_service *s)
 {
 	struct viplb_xdp_vip_key k = { 0 };
 	struct viplb_xdp_service v = { .id = ~0U };
@@ -479,7 +481,12 @@ static __u32 svc_id(FIXTURE_DATA(xdp) *self, const struct lb_service *s)
 	k.proto = s->key.proto;
 	k.af = s->key.af;
 	bpf_map_lookup_elem(self->m.vips, &k, &v);
-	return v.id;
+	return v;
+}
+
+static __u32 svc_id(FIXTURE_DATA(xdp) *self, const struct lb_service *s)
+{
+	return svc_val(self, s).id;
 }
 
 /* The backend id holding addr (any state but free), or ~0. */
@@ -1140,6 +1147,17 @@ TEST_F(xdp, weight0_no_new_flows)
 	free(s.backends);
 }
 
+/* The slot of Maglev table @table (of @m) the module gives IPv4 flow @f. */
+static __u32 module_slot(const __u32 *table, __u32 m,
+			 const struct flow_spec *f)
+{
+	struct viplb_flow_tuple t;
+
+	viplb_flow_tuple_v4(&t, inet_addr(f->src), inet_addr(f->dst),
+			    htons(f->sport), htons(f->dport), f->proto);
+	return viplb_maglev_lookup(table, m, viplb_flow_hash(&t));
+}
+
 /*
  * The program's choice for 2000 flows equals a Maglev table built here by
  * include/viplb/maglev.h over the backends sorted as kmod/sched.c sorts
@@ -1161,7 +1179,6 @@ TEST_F(xdp, same_choice_as_module_algorithm)
 	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
 			       .dst = "192.0.2.10", .proto = IPPROTO_UDP,
 			       .dport = 80 };
-	struct viplb_flow_tuple t;
 	struct lb_service s;
 	struct pkt in, out;
 	int i, bad = 0;
@@ -1183,14 +1200,10 @@ TEST_F(xdp, same_choice_as_module_algorithm)
 		f.sport = 1024 + i * 7;
 		f.src = i & 1 ? "203.0.113.50" : "203.0.113.51";
 		build(&in, &f);
-		viplb_flow_tuple_v4(&t, inet_addr(f.src),
-				    inet_addr("192.0.2.10"), htons(f.sport),
-				    htons(80), IPPROTO_UDP);
 		ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
 		if (backend_of(&out) !=
-		    sorted_name[viplb_maglev_lookup(table,
-						    VIPLB_TABLE_SIZE_DEFAULT,
-						    viplb_flow_hash(&t))])
+		    sorted_name[module_slot(table, VIPLB_TABLE_SIZE_DEFAULT,
+					    &f)])
 			bad++;
 	}
 	EXPECT_EQ(0, bad);
@@ -1784,8 +1797,8 @@ int __wrap_bpf_map_delete_elem(int fd, const void *key)
 	return rc;
 }
 
-/* The backend a lookup probe names for @in (its last octet), or -1. */
-static int probe_choice(FIXTURE_DATA(xdp) *self, const struct pkt *in)
+/* The backend id a lookup probe names for @in, or -1. */
+static int probe_backend(FIXTURE_DATA(xdp) *self, const struct pkt *in)
 {
 	struct viplb_xdp_probe probe = { .magic = VIPLB_XDP_PROBE_MAGIC };
 	unsigned char buf[2048], outb[2048];
@@ -1804,7 +1817,63 @@ static int probe_choice(FIXTURE_DATA(xdp) *self, const struct pkt *in)
 	if (probe.result != VIPLB_XDP_PROBE_BACKEND ||
 	    probe.backend >= VIPLB_XDP_MAX_BACKENDS)
 		return -1;
-	return ntohl(self->m.be[probe.backend].addr[0]) & 0xff;
+	return probe.backend;
+}
+
+/* The backend a lookup probe names for @in (its last octet), or -1. */
+static int probe_choice(FIXTURE_DATA(xdp) *self, const struct pkt *in)
+{
+	int id = probe_backend(self, in);
+
+	return id < 0 ? -1 : (int)(ntohl(self->m.be[id].addr[0]) & 0xff);
+}
+
+/*
+ * A ring of 300 backends has __u16 slots (bytes up to 254): the program
+ * still picks the module's backend, .11 port 1..300, weight 1 + port % 3.
+ */
+TEST_F(xdp, wide_ring_same_choice)
+{
+	static __u32 table[65521];
+	struct viplb_maglev_backend mb[300];
+	struct flow_spec f = { .af = AF_INET, .src = "203.0.113.50",
+			       .dst = "192.0.2.10", .proto = IPPROTO_TCP,
+			       .dport = 80 };
+	struct viplb_xdp_service v;
+	struct lb_service s;
+	struct pkt in;
+	__be32 a[4] = { 0 };
+	int i, id, bad = 0;
+
+	make_service(&s, AF_INET, IPPROTO_TCP, "192.0.2.10", 80,
+		     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 65521, NULL, 0);
+	free(s.backends);
+	s.backends = calloc(300, sizeof(*s.backends));
+	s.nr_backends = s.cap_backends = 300;
+	a[0] = inet_addr("198.51.100.11");
+	for (i = 0; i < 300; i++) {
+		s.backends[i].key.addr.v4.s_addr = a[0];
+		s.backends[i].key.port = 300 - i;	/* out of order */
+		s.backends[i].weight = 1 + (300 - i) % 3;
+		/* Sorted: by port, as the address is the same. */
+		viplb_maglev_backend_init(&mb[i], a, htons(1 + i),
+					  1 + (1 + i) % 3, 65521);
+	}
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s, false));
+	v = svc_val(self, &s);
+	EXPECT_EQ(1, VIPLB_XDP_RING_WIDE(v.ring));
+	EXPECT_EQ(65521, VIPLB_XDP_RING_M(v.ring));
+	ASSERT_EQ(VIPLB_MAGLEV_OK, viplb_maglev_populate(table, 65521, mb, 300));
+	for (i = 0; i < 2000; i++) {
+		f.sport = 1024 + i * 7;
+		build(&in, &f);
+		id = probe_backend(self, &in);
+		if (id < 0 || ntohs(self->m.be[id].port) !=
+		    1 + module_slot(table, 65521, &f))
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+	free(s.backends);
 }
 
 #define STEP_FLOWS 400
@@ -2205,52 +2274,64 @@ TEST_F(xdp, restore_service_ids_for_two_generations)
 	free_services(&b);
 }
 
-/* A service of sched rr on @vip:80 with @n backends, .11 port 1..n. */
+/*
+ * Two services of sched rr on @vip:80 and :81 with @n backends in all
+ * (a ring indexes at most 65,534), .11 port 1..n.
+ */
 static void rr_backends(struct lb_service_list *l, const char *vip, size_t n)
 {
 	struct lb_service *s;
-	size_t i;
+	size_t i, k, from;
 
 	memset(l, 0, sizeof(*l));
-	l->svcs = calloc(1, sizeof(*l->svcs));
-	l->nr = l->cap = 1;
-	s = l->svcs;
-	make_service(s, AF_INET, IPPROTO_TCP, vip, 80, VIPLB_MODE_DR,
-		     VIPLB_SCHED_RR, 0, NULL, 0);
-	free(s->backends);
-	s->backends = calloc(n, sizeof(*s->backends));
-	s->nr_backends = s->cap_backends = n;
-	for (i = 0; i < n; i++) {
-		inet_pton(AF_INET, "198.51.100.11", &s->backends[i].key.addr);
-		s->backends[i].key.port = 1 + i;
-		s->backends[i].weight = 1;
+	l->svcs = calloc(2, sizeof(*l->svcs));
+	l->nr = l->cap = 2;
+	for (k = 0; k < 2; k++) {
+		s = &l->svcs[k];
+		make_service(s, AF_INET, IPPROTO_TCP, vip, 80 + k,
+			     VIPLB_MODE_DR, VIPLB_SCHED_RR, 0, NULL, 0);
+		free(s->backends);
+		from = k * (n / 2);
+		s->nr_backends = s->cap_backends = k ? n - from : n / 2;
+		s->backends = calloc(s->nr_backends, sizeof(*s->backends));
+		for (i = 0; i < s->nr_backends; i++) {
+			inet_pton(AF_INET, "198.51.100.11",
+				  &s->backends[i].key.addr);
+			s->backends[i].key.port = 1 + from + i;
+			s->backends[i].weight = 1;
+		}
 	}
 }
 
-/* The same for backend ids: 40,000 live, then 30,000 others do not fit. */
+/*
+ * The same for backend ids: 80,000 live, then 60,000 others do not fit;
+ * and one ring indexes 65,534 backends at most.
+ */
 TEST_F(xdp, restore_backend_ids_must_fit)
 {
 	struct lb_service_list a, b;
 	__u32 gen;
 
-	rr_backends(&a, "192.0.2.10", 40000);
+	rr_backends(&a, "192.0.2.10", 80000);
 	ASSERT_EQ(0, xdp_svc_replace(&self->m, &a));
 	gen = vips_gen_id(self);
-	rr_backends(&b, "192.0.2.20", 30000);
+	rr_backends(&b, "192.0.2.20", 60000);
 	EXPECT_EQ(-ENOSPC, xdp_svc_replace(&self->m, &b));
 	EXPECT_EQ(gen, vips_gen_id(self));
-	EXPECT_EQ(40000, count_state(self, VIPLB_XDP_BE_LIVE));
+	EXPECT_EQ(80000, count_state(self, VIPLB_XDP_BE_LIVE));
 	EXPECT_EQ(0, count_state(self, VIPLB_XDP_BE_RETIRED));
-	b.svcs[0].nr_backends = VIPLB_XDP_MAX_BACKENDS - 40000;
+	b.svcs[1].nr_backends = VIPLB_XDP_MAX_BACKENDS - 80000 - 30000;
 	EXPECT_EQ(0, xdp_svc_replace(&self->m, &b));
 	EXPECT_NE(gen, vips_gen_id(self));
-	/* A's service is gone: its backends freed, not retired. */
-	EXPECT_EQ(VIPLB_XDP_MAX_BACKENDS - 40000,
+	/* A's services are gone: their backends freed, not retired. */
+	EXPECT_EQ(VIPLB_XDP_MAX_BACKENDS - 80000,
 		  count_state(self, VIPLB_XDP_BE_LIVE));
 	EXPECT_EQ(0, count_state(self, VIPLB_XDP_BE_RETIRED));
-	b.svcs[0].nr_backends = 30000;
 	free_services(&a);
 	free_services(&b);
+	rr_backends(&a, "192.0.2.30", 2 * 65535);
+	EXPECT_EQ(-ENOSPC, xdp_svc_put(&self->m, &a.svcs[0], false));
+	free_services(&a);
 }
 
 /* The cpu-th CPU of test_cpus. */
@@ -2398,37 +2479,109 @@ TEST_F(xdp, counters_exact)
 
 /* rr and wrr: the ring is a round-robin sequence, one cursor per CPU. */
 
-/* Slot counts of backends .11, .12, .13 in the service's ring; its length. */
+/*
+ * Slot counts of backends .11, .12, .13 in the service's ring (live, of
+ * the service); its length.
+ */
 static __u32 ring_counts(FIXTURE_DATA(xdp) *self, const struct lb_service *s,
 			 __u32 count[14])
 {
-	struct viplb_xdp_ring_pair pair;
-	__u32 id = svc_id(self, s), inner, len = 0, e, k, b;
+	struct viplb_xdp_service v = svc_val(self, s);
+	__u32 len = VIPLB_XDP_RING_M(v.ring), off = VIPLB_XDP_RING_OFF(v.ring);
+	__u32 pool = VIPLB_XDP_RING_POOL(v.ring), inner, e, k, b, i;
+	const struct viplb_xdp_backend *be;
+	struct viplb_xdp_slots el;
+	__be32 a[14];
 	int fd;
 
 	memset(count, 0, 14 * sizeof(*count));
-	if (bpf_map_lookup_elem(self->m.rings, &id, &inner))
+	for (b = 11; b <= 13; b++) {
+		char s[16];
+
+		snprintf(s, sizeof(s), "198.51.100.%u", b);
+		inet_pton(AF_INET, s, &a[b]);
+	}
+	if (!len || bpf_map_lookup_elem(self->m.pools, &pool, &inner))
 		return 0;
 	fd = bpf_map_get_fd_by_id(inner);
 	if (fd < 0)
 		return 0;
-	e = VIPLB_XDP_RING_HEAD;
-	if (!bpf_map_lookup_elem(fd, &e, &pair))
-		len = pair.backend[0];
 	for (k = 0; k < len; k++) {
-		e = VIPLB_XDP_RING_ENTRY(k);
-		if (bpf_map_lookup_elem(fd, &e, &pair))
+		e = off + k / (VIPLB_XDP_RING_WIDE(v.ring) ? 4 : 8);
+		if (bpf_map_lookup_elem(fd, &e, &el))
 			break;
-		for (b = 11; b <= 13; b++) {
-			char a[16];
-
-			snprintf(a, sizeof(a), "198.51.100.%u", b);
-			if (pair.backend[k % 2] == be_id(self, AF_INET, a))
+		i = VIPLB_XDP_RING_WIDE(v.ring) ? el.slot[k % 4] :
+						  el.slot8[k % 8];
+		if (!VIPLB_XDP_RING_WIDE(v.ring) && i == VIPLB_XDP_SLOT8_NONE)
+			i = VIPLB_XDP_SLOT_NONE;
+		e = off + VIPLB_XDP_SLOT_ELEMS(len, VIPLB_XDP_RING_WIDE(v.ring)) +
+		    i / 2;
+		if (i == VIPLB_XDP_SLOT_NONE ||
+		    bpf_map_lookup_elem(fd, &e, &el))
+			continue;
+		if (el.id[i % 2] >= VIPLB_XDP_MAX_BACKENDS)
+			continue;
+		be = &self->m.be[el.id[i % 2]];
+		if (be->state != VIPLB_XDP_BE_LIVE || be->svc_id != v.id)
+			continue;
+		for (b = 11; b <= 13; b++)
+			if (be->addr[0] == a[b])
 				count[b]++;
-		}
 	}
 	close(fd);
 	return len;
+}
+
+/* How many elements of pools hold a pool. */
+static int nr_pools(FIXTURE_DATA(xdp) *self)
+{
+	__u32 i, id;
+	int n = 0;
+
+	for (i = 0; i < 2; i++)
+		n += !bpf_map_lookup_elem(self->m.pools, &i, &id);
+	return n;
+}
+
+/*
+ * Puts that do not fit in the slot pool move every ring into a larger
+ * one: each service keeps its whole table, of its own backends.  The
+ * first pool holds 65,536 elements, a ring of 65537 slots 16,386.
+ */
+TEST_F(xdp, pool_grows)
+{
+	struct lb_service s[6];
+	__u32 count[14];
+	int k, r;
+
+	for (k = 0; k < 6; k++) {
+		make_service(&s[k], AF_INET, IPPROTO_TCP, "192.0.2.10", 80 + k,
+			     VIPLB_MODE_DR, VIPLB_SCHED_MAGLEV, 65537, BE3, 3);
+		ASSERT_EQ(0, xdp_svc_put(&self->m, &s[k], false));
+	}
+	/* A process reuses no range it freed: rewrites grow it too. */
+	for (r = 0; r < 12; r++) {
+		s[0].backends[0].weight = r % 2;
+		ASSERT_EQ(0, xdp_svc_put(&self->m, &s[0], false));
+	}
+	EXPECT_EQ(1, nr_pools(self));
+	for (k = 0; k < 6; k++) {
+		EXPECT_EQ(65537, ring_counts(self, &s[k], count));
+		EXPECT_EQ(65537, count[11] + count[12] + count[13]);
+		EXPECT_LT(0, count[11]);
+		EXPECT_LT(0, count[12]);
+		EXPECT_LT(0, count[13]);
+	}
+	/* Another process finds the gaps and the pool in use. */
+	xdp_maps_release(&self->m, false);
+	ASSERT_EQ(0, xdp_maps_init(&self->m));
+	s[1].backends[2].weight = 0;
+	ASSERT_EQ(0, xdp_svc_put(&self->m, &s[1], false));
+	EXPECT_EQ(65537, ring_counts(self, &s[1], count));
+	EXPECT_EQ(0, count[13]);
+	EXPECT_EQ(1, nr_pools(self));
+	for (k = 0; k < 6; k++)
+		free(s[k].backends);
 }
 
 /*

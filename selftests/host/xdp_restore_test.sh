@@ -156,35 +156,44 @@ backends()
 	}' >"$1"
 }
 
-# The old and the new configuration share the 65,536 backend ids during
+# The old and the new configuration share the 131,072 backend ids during
 # the switch (service ids are twice the services: those always fit).
-backends "$T/big.a" 0 160
-backends "$T/big.b" 160 120
-check_viplb "restore 40,000 backends" -n "$D" restore "$T/big.a"
+backends "$T/big.a" 0 320
+backends "$T/big.b" 320 240
+check_viplb "restore 80,000 backends" -n "$D" restore "$T/big.a"
 "$VIPLB" -n "$D" save >"$T/save.big"
 vrun -n "$D" restore "$T/big.b"
-check_eq "restore 30,000 others over them fails" "$rc" 1
+check_eq "restore 60,000 others over them fails" "$rc" 1
 check_grep "... in one line: both do not fit, nothing changed" \
 	"^viplb: restore: the XDP maps cannot hold the old and the new configuration at once .*nothing changed; flush first\$" \
 	"$err"
 check_eq "... one line only" "$(printf '%s\n' "$err" | wc -l)" 1
 "$VIPLB" -n "$D" save >"$T/save.now"
-check_ok "... and the saved config is the 40,000 backends still" \
+check_ok "... and the saved config is the 80,000 backends still" \
 	cmp "$T/save.big" "$T/save.now"
 check_viplb "restore b.conf over them" -n "$D" restore "$T/b.conf"
 "$VIPLB" -n "$D" save >"$T/save.now"
 check_ok "... gives b.conf" cmp "$T/save.b" "$T/save.now"
 
-# State pinned by an older viplb (vips pinned, no vip_gen): a clear error.
-dir=$("$VIPLB" -n "$D" -j xdp show | jq -r .pinned)
-rm "$dir/vip_gen"
-bpftool map create "$dir/vips" type hash key 4 value 4 entries 1 name vips
-vrun -n "$D" save
-check_grep "an older viplb's state: detach first, says save" \
-	"made by an older viplb \(no vip_gen map\): detach it from every device" \
-	"$err"
-check_viplb "xdp detach d0" -n "$D" xdp detach d0
-check_ok "... removes that state too" test ! -e "$dir"
+# State pinned by an older viplb, map $1 missing and $2 pinned in its
+# place: save says to detach first, and detach removes that state too.
+old_state()
+{
+	dir=$("$VIPLB" -n "$D" -j xdp show | jq -r .pinned)
+	rm "$dir/$1"
+	bpftool map create "$dir/$2" type hash key 4 value 4 entries 1 name "$2"
+	vrun -n "$D" save
+	check_grep "$2 pinned, no $1: detach first, says save" \
+		"made by an older viplb \(no vip_gen or no pools map\): detach it from every device" \
+		"$err"
+	check_viplb "xdp detach d0" -n "$D" xdp detach d0
+	check_ok "... removes that state too" test ! -e "$dir"
+}
+
+old_state vip_gen vips
+# The rings before the slot pool.
+check_viplb "xdp attach d0 again" -n "$D" xdp attach d0 mode generic
+old_state pools rings
 
 # A nat service on nf_tables before XDP is attached: the maps adopt it, so
 # that nf_tables, which follows them, keeps serving it.

@@ -241,7 +241,9 @@ static int model_apply(struct model *md, const struct config_cmd *cmd)
 			ms->retired[r] = ms->retired[--ms->nr_retired];
 			return 0;
 		}
-		if (md->nr_be_ids == VIPLB_XDP_MAX_BACKENDS)
+		/* A ring indexes VIPLB_XDP_SLOT_NONE - 1 backends at most. */
+		if (md->nr_be_ids == VIPLB_XDP_MAX_BACKENDS ||
+		    ms->s.nr_backends >= VIPLB_XDP_SLOT_NONE)
 			return -ENOSPC;
 		md->nr_be_ids++;
 	} else if (cmd->op == OP_BE_DEL) {

@@ -236,6 +236,8 @@ static void unpin_all(void)
 	/* An older viplb's state, detached by this one. */
 	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);
 	unlink(path);
+	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_RINGS);
+	unlink(path);
 	xdp_pin_path(path, sizeof(path), "prog");
 	unlink(path);
 	xdp_pin_path(path, sizeof(path), "tc_prog");

@@ -2,7 +2,7 @@
 /*
  * The XDP program's maps: services in, services out.
  *
- * Ids.  A service has an id (its slot in rings and svc_stats), the lowest
+ * Ids.  A service has an id (its slot in svcs and svc_stats), the lowest
  * one free when it is created.  A backend has an id (its slot in backends
  * and be_stats): a backend keeps its id while it stays in its service; a
  * new one takes the lowest free id, or else the lowest retired one.  A
@@ -13,14 +13,20 @@
  * bumped, which unpins every flow pinned to the previous owner.
  *
  * Order of writes, for a program running meanwhile: new backend entries
- * first (nothing refers to them yet), then the new ring, swapped in with
- * one update, then the service entry, and last the retirement of the
- * backends the new ring no longer names.  The ring carries its table
- * size M in its head entry, and the program takes M from there: a packet
- * between the ring's swap and the service entry's update hashes the new
- * ring with the new M, never with the old.  A service that no longer has
- * a ring (nat, lc, or rr and wrr with no backend of weight > 0) gets its
- * entry first, then loses its ring.
+ * first (nothing refers to them yet), then the new ring, into a range of
+ * the slot pool nothing refers to, then the service entry, which names
+ * the ring and its M in one word (the program reads the old ring with
+ * the old M or the new with the new), and last the retirement of the
+ * backends the new ring no longer names.  The old ring's range is not
+ * reused by this process: a packet may still be reading it.
+ *
+ * The slot pool.  Every ring lives in one array (pools[idx], an inner
+ * map), allocated first fit from the gaps between the rings the service
+ * entries name (read from vips when a process first needs it).  A restore
+ * writes its generation into a new pool sized for it, in the other
+ * element of pools, and deletes the old pool once vip_gen has swapped;
+ * a put that finds no gap does the same, with every service and twice
+ * the room (see pool_grow_put()).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -48,6 +54,8 @@ static size_t page_round(size_t n)
 
 	return (n + page - 1) / page * page;
 }
+
+static void pool_release(struct xdp_pool *p);
 
 /*
  * The flows map is one LRU shared by every CPU, but each CPU takes free
@@ -87,7 +95,11 @@ int xdp_maps_init(struct xdp_maps *m)
 	m->nr_svc_used = 0;
 	m->svc_ids_aside = 0;
 	m->be_free_hint = 0;
-	m->defer_rings = NULL;
+	m->be_taken = NULL;
+	memset(&m->pool, 0, sizeof(m->pool));
+	m->pool.fd = -1;
+	m->replacing = false;
+	m->pool_grow = false;
 	m->nr_cpus = libbpf_num_possible_cpus();
 	if (m->nr_cpus <= 0)
 		return m->nr_cpus ? m->nr_cpus : -EINVAL;
@@ -129,7 +141,7 @@ static int svc_ref_set(struct xdp_maps *m, __u32 id,
 int xdp_maps_open(struct xdp_maps *m, const char *dir)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
-	int *fds[] = { &m->vip_gen,   &m->rings,    &m->backends,
+	int *fds[] = { &m->vip_gen,   &m->pools,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
 		       &m->vlans,     &m->rr_next };
@@ -143,7 +155,10 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 	m->svcs = -1;
 	m->be = NULL;
 	m->svc_used = NULL;
-	m->defer_rings = NULL;
+	m->be_taken = NULL;
+	m->pool.fd = -1;
+	m->pool.mem = NULL;
+	m->pool.used = NULL;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		*fds[i] = bpf_obj_get(path);
@@ -172,7 +187,7 @@ int xdp_maps_open(struct xdp_maps *m, const char *dir)
 
 void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 {
-	int *fds[] = { &m->vip_gen,   &m->rings,    &m->backends,
+	int *fds[] = { &m->vip_gen,   &m->pools,    &m->backends,
 		       &m->flows,     &m->svc_stats, &m->be_stats,
 		       &m->stats,     &m->config,   &m->tx_ports,
 		       &m->vlans,     &m->rr_next };
@@ -183,6 +198,9 @@ void xdp_maps_release(struct xdp_maps *m, bool close_fds)
 	m->be = NULL;
 	free(m->svc_used);
 	m->svc_used = NULL;
+	free(m->be_taken);
+	m->be_taken = NULL;
+	pool_release(&m->pool);
 	if (!close_fds)
 		return;
 	for (i = 0; i < ARRAY_SIZE(fds); i++) {
@@ -565,15 +583,14 @@ static void rr_sift_down(struct rr_turn *h, __u32 n, __u32 i)
 }
 
 /*
- * Fills @len slots, @len the sum of the shares @w, with one round of
- * weighted round robin: the backends' turns merged in time order, each
- * backend's @w[i] turns evenly spaced (by a heap: O(L log n)).  Each
+ * Fills @len slots, @len the sum of the shares @w of @n backends, with
+ * their indexes: one round of weighted round robin, the backends' turns
+ * merged in time order, each backend's @w[i] turns evenly spaced (by a heap: O(L log n)).  Each
  * backend gets exactly its share, spread evenly: for 1:2:3, C B A C B C,
  * as the module's smooth wrr, which is O(L n) to replay and not always
  * in the same order.
  */
-static int rr_fill(__u32 *slots, __u32 len, const struct ring_be *rb,
-		   const __u32 *w, __u32 n)
+static int rr_fill(__u32 *slots, __u32 len, const __u32 *w, __u32 n)
 {
 	struct rr_turn *h;
 	__u32 i, s, live = 0;
@@ -587,7 +604,7 @@ static int rr_fill(__u32 *slots, __u32 len, const struct ring_be *rb,
 	for (i = live / 2; i-- > 0;)
 		rr_sift_down(h, live, i);
 	for (s = 0; s < len && live; s++) {
-		slots[s] = rb[h[0].be].id;
+		slots[s] = h[0].be;
 		if (++h[0].k == h[0].w)
 			h[0] = h[--live];
 		rr_sift_down(h, live, 0);
@@ -596,56 +613,231 @@ static int rr_fill(__u32 *slots, __u32 len, const struct ring_be *rb,
 	return s == len ? 0 : -EINVAL;
 }
 
-/* Keeps ring @fd of service @svc_id for flush_rings(); takes the fd. */
-static int defer_ring(struct ring_batch *b, __u32 svc_id, int fd)
-{
-	if (b->nr == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 256;
-		__u32 *ids = realloc(b->ids, cap * sizeof(*ids));
-		int *fds;
+/* The slot pool. */
 
-		if (!ids)
-			return -ENOMEM;
-		b->ids = ids;
-		fds = realloc(b->fds, cap * sizeof(*fds));
-		if (!fds)
-			return -ENOMEM;
-		b->fds = fds;
-		b->cap = cap;
+/* A pool's elements when a put finds none: 512 KiB. */
+#define POOL_MIN_ELEMS 65536
+
+static size_t pool_bytes(__u32 size)
+{
+	return page_round((size_t)size * sizeof(struct viplb_xdp_slots));
+}
+
+static void pool_release(struct xdp_pool *p)
+{
+	if (p->mem)
+		munmap(p->mem, pool_bytes(p->size));
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p->used);
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+}
+
+/* A new, empty pool of @size elements, element @idx of pools once put. */
+static int pool_create(struct xdp_pool *p, __u32 idx, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts,
+		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	void *mem;
+
+	memset(p, 0, sizeof(*p));
+	p->fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "viplb_pool", sizeof(__u32),
+			       sizeof(struct viplb_xdp_slots), size, &opts);
+	if (p->fd < 0)
+		return -errno;
+	mem = mmap(NULL, pool_bytes(size), PROT_READ | PROT_WRITE, MAP_SHARED,
+		   p->fd, 0);
+	if (mem == MAP_FAILED) {
+		int err = -errno;
+
+		close(p->fd);
+		p->fd = -1;
+		return err;
 	}
-	b->ids[b->nr] = svc_id;
-	b->fds[b->nr++] = fd;
+	p->mem = mem;
+	p->idx = idx;
+	p->size = size;
 	return 0;
 }
 
-/*
- * Installs the deferred rings into rings: one batch (one RCU wait), or
- * one update each where the kernel has no batch for a map of maps.
- * Then closes their fds.
- */
-static int flush_rings(struct xdp_maps *m, struct ring_batch *b)
+/* pools[idx]'s pool, mmapped, with no range in use; -ENOENT if none. */
+static int pool_open(struct xdp_maps *m, struct xdp_pool *p, __u32 idx)
 {
-	__u32 done = b->nr;
-	size_t k;
-	int err = 0;
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info), id;
+	void *mem;
+	int err;
 
-	if (b->nr && bpf_map_update_batch(m->rings, b->ids, b->fds, &done,
-					  NULL)) {
-		/* The rest one by one: what the batch did not take. */
-		for (k = done < b->nr ? done : 0; !err && k < b->nr; k++)
-			if (bpf_map_update_elem(m->rings, &b->ids[k],
-						&b->fds[k], BPF_ANY))
-				err = -errno;
-	}
-	for (k = 0; k < b->nr; k++)
-		close(b->fds[k]);
-	free(b->ids);
-	free(b->fds);
-	memset(b, 0, sizeof(*b));
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	if (bpf_map_lookup_elem(m->pools, &idx, &id))
+		return -errno;
+	p->fd = bpf_map_get_fd_by_id(id);
+	if (p->fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(p->fd, &info, &len))
+		goto fail;
+	mem = mmap(NULL, pool_bytes(info.max_entries), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, p->fd, 0);
+	if (mem == MAP_FAILED)
+		goto fail;
+	p->mem = mem;
+	p->idx = idx;
+	p->size = info.max_entries;
+	return 0;
+fail:
+	err = -errno;
+	close(p->fd);
+	p->fd = -1;
 	return err;
 }
 
-/* Fills the @m slots of a Maglev table, as backend ids. */
+/* Marks [off, off + len) in use; @p->used stays sorted. */
+static int pool_take(struct xdp_pool *p, size_t at, __u32 off, __u32 len)
+{
+	if (grow_array(p->used, p->nr_used, p->cap_used, 64))
+		return -ENOMEM;
+	memmove(&p->used[at + 1], &p->used[at],
+		(p->nr_used - at) * sizeof(*p->used));
+	p->used[at] = (struct pool_range){ .off = off, .len = len };
+	p->nr_used++;
+	return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct pool_range *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * m->pool: the pool the current generation's rings are in, with the
+ * ranges they take.  With no ring named, a pool left in either element
+ * of pools will do, else one is made in element 0.
+ */
+static int pool_load(struct xdp_maps *m)
+{
+	struct xdp_pool *p = &m->pool;
+	struct vip_entry *v;
+	size_t n, k;
+	__u32 idx = 0;
+	int err;
+
+	if (p->fd >= 0)
+		return 0;
+	err = read_vips(m, &v, &n, false);
+	if (err)
+		return err;
+	for (k = 0; k < n; k++)
+		if (VIPLB_XDP_RING_M(v[k].val.ring)) {
+			idx = VIPLB_XDP_RING_POOL(v[k].val.ring);
+			break;
+		}
+	err = pool_open(m, p, idx);
+	if (err == -ENOENT && k == n) {
+		/* No ring: a pool that is left over is anyone's. */
+		err = pool_open(m, p, !idx);
+		if (err == -ENOENT) {
+			err = pool_create(p, idx, POOL_MIN_ELEMS);
+			if (!err && bpf_map_update_elem(m->pools, &idx, &p->fd,
+							BPF_ANY))
+				err = -errno;
+		}
+	}
+	for (k = 0; !err && k < n; k++) {
+		__u64 r = v[k].val.ring;
+
+		if (!VIPLB_XDP_RING_M(r) || VIPLB_XDP_RING_POOL(r) != p->idx)
+			continue;
+		err = pool_take(p, p->nr_used, VIPLB_XDP_RING_OFF(r),
+				VIPLB_XDP_RING_ELEMS(VIPLB_XDP_RING_M(r),
+						     v[k].val.ring_backends));
+	}
+	free(v);
+	if (err) {
+		pool_release(p);
+		return err;
+	}
+	qsort(p->used, p->nr_used, sizeof(*p->used), cmp_range);
+	return 0;
+}
+
+/* @len elements of the pool, first fit: their offset in *@off. */
+static int pool_alloc(struct xdp_maps *m, __u32 len, __u32 *off)
+{
+	struct xdp_pool *p = &m->pool;
+	__u32 at = 0;
+	size_t k;
+	int err;
+
+	err = pool_load(m);
+	if (err)
+		return err;
+	for (k = 0; k <= p->nr_used; k++) {
+		__u32 end = k < p->nr_used ? p->used[k].off : p->size;
+
+		if (end >= at && end - at >= len) {
+			*off = at;
+			return pool_take(p, k, at, len);
+		}
+		if (k < p->nr_used && p->used[k].off + p->used[k].len > at)
+			at = p->used[k].off + p->used[k].len;
+	}
+	return -ENOSPC;
+}
+
+/*
+ * The length M of the service's ring, with @rb sorted, and for rr and
+ * wrr each backend's share in @w (rr_shares()); 0: no ring.
+ */
+static __u32 ring_length(const struct lb_service *svc, struct ring_be *rb,
+			 __u32 n, __u32 *w)
+{
+	if (!xdp_serves(svc) || !n)
+		return 0;
+	if (svc->sched == VIPLB_SCHED_RR || svc->sched == VIPLB_SCHED_WRR)
+		return rr_shares(rb, n, svc->sched == VIPLB_SCHED_WRR, w);
+	return service_table_m(svc);
+}
+
+/* Pool elements the services of @list take, the gaps none. */
+static int pool_need(const struct lb_service_list *list, size_t *need)
+{
+	struct ring_be *rb = NULL;
+	__u32 *w = NULL, n, i, len;
+	size_t k, cap = 0;
+
+	*need = 0;
+	for (k = 0; k < list->nr; k++) {
+		const struct lb_service *s = &list->svcs[k];
+
+		n = s->nr_backends;
+		if (n > cap) {
+			cap = n;
+			free(rb);
+			free(w);
+			rb = calloc(cap, sizeof(*rb));
+			w = calloc(cap, sizeof(*w));
+			if (!rb || !w) {
+				free(rb);
+				free(w);
+				return -ENOMEM;
+			}
+		}
+		for (i = 0; i < n; i++)
+			rb[i].weight = s->backends[i].weight;
+		len = ring_length(s, rb, n, w);
+		if (len)
+			*need += VIPLB_XDP_RING_ELEMS(len, n);
+	}
+	free(rb);
+	free(w);
+	return 0;
+}
+
+/* Fills the @m slots of a Maglev table, as indexes into @rb. */
 static int maglev_fill(__u32 *slots, __u32 m, const struct ring_be *rb,
 		       __u32 n)
 {
@@ -662,93 +854,45 @@ static int maglev_fill(__u32 *slots, __u32 m, const struct ring_be *rb,
 	/* All drained (or none): every slot stays VIPLB_MAGLEV_NONE. */
 	if (viplb_maglev_populate(slots, m, mb, n) == VIPLB_MAGLEV_INVALID)
 		err = -EINVAL;
-	for (i = 0; !err && i < m; i++)
-		if (slots[i] != VIPLB_MAGLEV_NONE)
-			slots[i] = slots[i] < n ? rb[slots[i]].id :
-						  VIPLB_MAGLEV_NONE;
 	free(mb);
 	return err;
 }
 
 /*
- * Builds the ring of @n backends (sorted here) and writes it, as backend
- * ids, into a new inner map, swapped into rings[svc_id]: the Maglev table
- * of size @m, or for rr and wrr the round-robin sequence (rr_shares()),
- * or no ring if that is empty.
- *
- * The ring's head holds its length; the pairs after it are consecutive
- * __u32 slots, so the ring is built in place, in the map's own memory
- * (mapped with MAP_POPULATE: one call instead of a page fault per page):
- * no table of M entries is allocated, filled and copied for every change.
+ * Builds the ring of @n backends, @rb sorted, of length @m (ring_length(),
+ * with @w) and writes it into the pool at element @off, whose range
+ * nothing names yet: the Maglev table of size @m, or for rr and wrr the
+ * round-robin sequence, as indexes into @rb, then @rb's ids.
  */
-static int write_ring(struct xdp_maps *maps, __u32 svc_id, __u32 sched,
-		      __u32 m, struct ring_be *rb, __u32 n)
+static int write_ring(struct xdp_maps *maps, __u32 off, __u32 sched,
+		      __u32 m, const struct ring_be *rb, __u32 n,
+		      const __u32 *w)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts,
-		    .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	bool rr = sched == VIPLB_SCHED_RR || sched == VIPLB_SCHED_WRR;
-	struct viplb_xdp_ring_pair *ring = MAP_FAILED;
-	__u32 entries, *slots, *w = NULL, i;
-	int fd = -1, err = 0;
-	size_t len = 0;
+	struct viplb_xdp_slots *el = maps->pool.mem + off;
+	bool wide = VIPLB_XDP_SLOTS_WIDE(n);
+	__u32 *slots, i, se = VIPLB_XDP_SLOT_ELEMS(m, wide);
+	int err;
 
-	qsort(rb, n, sizeof(*rb), cmp_ring_be);
-	if (rr) {
-		w = calloc(n ? n : 1, sizeof(*w));
-		if (!w)
-			return -ENOMEM;
-		m = rr_shares(rb, n, sched == VIPLB_SCHED_WRR, w);
-		if (!m) {
-			if (bpf_map_delete_elem(maps->rings, &svc_id) &&
-			    errno != ENOENT)
-				err = -errno;
-			goto out;
-		}
-	} else if (!viplb_maglev_is_prime(m)) {
+	if (!rr && !viplb_maglev_is_prime(m))
 		return -EINVAL;
-	}
-	entries = VIPLB_XDP_RING_ENTRIES(m);
-	len = page_round((size_t)entries * sizeof(*ring));
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "viplb_ring", sizeof(__u32),
-			    sizeof(*ring), entries, &opts);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	ring = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE, fd, 0);
-	if (ring == MAP_FAILED) {
-		err = -errno;
-		goto out;
-	}
-	ring[VIPLB_XDP_RING_HEAD].backend[0] = m;
-	ring[VIPLB_XDP_RING_HEAD].backend[1] = 0;
-	slots = (__u32 *)(ring + 1);
-	err = rr ? rr_fill(slots, m, rb, w, n) : maglev_fill(slots, m, rb, n);
+	slots = malloc((size_t)m * sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	err = rr ? rr_fill(slots, m, w, n) : maglev_fill(slots, m, rb, n);
 	if (err)
 		goto out;
-	for (i = m; i < 2 * (entries - 1); i++) /* the odd slot after the last */
-		slots[i] = VIPLB_MAGLEV_NONE;
-	if (maps->defer_rings) {
-		err = defer_ring(maps->defer_rings, svc_id, fd);
-		if (!err)
-			fd = -1;
-	} else if (bpf_map_update_elem(maps->rings, &svc_id, &fd, BPF_ANY)) {
-		err = -errno;
-	}
+	for (i = 0; wide && i < 4 * se; i++)
+		el[i / 4].slot[i % 4] = i < m && slots[i] < n ?
+					(__u16)slots[i] : VIPLB_XDP_SLOT_NONE;
+	for (i = 0; !wide && i < 8 * se; i++)
+		el[i / 8].slot8[i % 8] = i < m && slots[i] < n ?
+					 (__u8)slots[i] : VIPLB_XDP_SLOT8_NONE;
+	for (i = 0; i < 2 * ((n + 1) / 2); i++)
+		el[se + i / 2].id[i % 2] = i < n ? rb[i].id : VIPLB_MAGLEV_NONE;
 out:
-	if (ring != MAP_FAILED)
-		munmap(ring, len);
-	if (fd >= 0)
-		close(fd);
-	free(w);
+	free(slots);
 	return err;
-}
-
-/* Whether XDP uses a ring for the service: whether it serves it. */
-static bool wants_ring(const struct lb_service *svc)
-{
-	return xdp_serves(svc);
 }
 
 /* Frees backend id @i: its pinned flows are unpinned by the new gen. */
@@ -759,6 +903,8 @@ static void free_backend(struct xdp_maps *m, __u32 i)
 	if (i < m->be_free_hint)
 		m->be_free_hint = i;
 }
+
+static int pool_grow_put(struct xdp_maps *m, const struct lb_service *svc);
 
 int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 		bool flush_removed)
@@ -771,14 +917,18 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	unsigned char *taken;
 	__be32 addr[4];
 	__u32 i, j, id, n = svc->nr_backends, nlive = 0, *live = NULL;
+	__u32 *w = NULL, len, off = 0;
 	size_t k;
-	bool is_new;
+	bool is_new, grow = false;
 	int err;
 
 	if (svc->key.af != AF_INET && svc->key.af != AF_INET6)
 		return -EAFNOSUPPORT;
 	if (!viplb_maglev_is_prime(service_table_m(svc)))
 		return -EINVAL;
+	/* Ring slots are __u16 indexes into the service's backends. */
+	if (n >= VIPLB_XDP_SLOT_NONE)
+		return -ENOSPC;
 	vip_key(&key, &svc->key);
 	is_new = bpf_map_lookup_elem(m->vips, &key, &val) != 0;
 	if (is_new) {
@@ -791,10 +941,14 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	val.table_size = svc->table_size;
 	val.flags = svc->flags;
 
-	taken = calloc(VIPLB_XDP_MAX_BACKENDS, 1);
-	live = calloc(VIPLB_XDP_MAX_BACKENDS, sizeof(*live));
+	/* Kept all zero between puts: a restore makes thousands. */
+	if (!m->be_taken)
+		m->be_taken = calloc(VIPLB_XDP_MAX_BACKENDS, 1);
+	taken = m->be_taken;
+	live = calloc(is_new ? 1 : VIPLB_XDP_MAX_BACKENDS, sizeof(*live));
 	rb = calloc(n ? n : 1, sizeof(*rb));
-	if (!taken || !live || !rb) {
+	w = calloc(n ? n : 1, sizeof(*w));
+	if (!taken || !live || !rb || !w) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -828,6 +982,18 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 			}
 		}
 	}
+	/* The ring's room first: a put that does not fit changes nothing. */
+	qsort(rb, n, sizeof(*rb), cmp_ring_be);
+	len = ring_length(svc, rb, n, w);
+	if (len) {
+		err = pool_alloc(m, VIPLB_XDP_RING_ELEMS(len, n), &off);
+		if (err == -ENOSPC && !m->replacing) {
+			grow = true;
+			goto out;
+		}
+		if (err)
+			goto out;
+	}
 	/* New backends: fresh ids, written before any ring names them. */
 	for (k = 0; k < n; k++) {
 		struct viplb_xdp_backend *e;
@@ -860,12 +1026,14 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 			goto out;
 	}
 
-	if (wants_ring(svc) && n) {
-		err = write_ring(m, val.id, svc->sched, service_table_m(svc),
-				 rb, n);
+	if (len) {
+		err = write_ring(m, off, svc->sched, len, rb, n, w);
 		if (err)
 			goto out;
 	}
+	val.ring = len ? VIPLB_XDP_RING(m->pool.idx, off, len,
+					VIPLB_XDP_SLOTS_WIDE(n)) : 0;
+	val.ring_backends = len ? n : 0;
 	if (bpf_map_update_elem(m->vips, &key, &val, BPF_ANY)) {
 		err = -errno;
 		goto out;
@@ -873,11 +1041,6 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	err = svc_ref_set(m, val.id, &key, &val);
 	if (err)
 		goto out;
-	if (!(wants_ring(svc) && n) &&
-	    bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT) {
-		err = -errno;
-		goto out;
-	}
 	if (is_new)
 		set_svc_used(m, val.id, true);
 	/*
@@ -898,9 +1061,51 @@ int xdp_svc_put(struct xdp_maps *m, const struct lb_service *svc,
 	}
 	err = 0;
 out:
-	free(taken);
+	/* Every id marked taken is one of rb's. */
+	for (k = 0; taken && rb && k < n; k++)
+		if (rb[k].id < VIPLB_XDP_MAX_BACKENDS)
+			taken[rb[k].id] = 0;
 	free(live);
 	free(rb);
+	free(w);
+	return grow ? pool_grow_put(m, svc) : err;
+}
+
+/*
+ * A put that found no room in the pool: every service, this one as it
+ * is put, into a new pool twice as large as they need (a restore of
+ * them, with m->pool_grow).  Their ids change; their backends keep
+ * theirs, but for those this put removes: retired, not freed.
+ */
+static int pool_grow_put(struct xdp_maps *m, const struct lb_service *svc)
+{
+	struct lb_service_list cur, all = { 0 };
+	struct viplb_xdp_vip_key a, b;
+	size_t k;
+	int err;
+
+	err = xdp_svc_read(m, NULL, &cur, false);
+	if (err)
+		return err;
+	all.svcs = calloc(cur.nr + 1, sizeof(*all.svcs));
+	if (!all.svcs) {
+		free_services(&cur);
+		return -ENOMEM;
+	}
+	vip_key(&a, &svc->key);
+	for (k = 0; k < cur.nr; k++) {
+		vip_key(&b, &cur.svcs[k].key);
+		if (memcmp(&a, &b, sizeof(a)))
+			all.svcs[all.nr++] = cur.svcs[k];
+	}
+	all.svcs[all.nr++] = *svc;
+	all.cap = all.nr;
+	m->pool_grow = true;
+	err = xdp_svc_replace(m, &all);
+	m->pool_grow = false;
+	/* The services are @cur's and the caller's: only the array goes. */
+	free(all.svcs);
+	free_services(&cur);
 	return err;
 }
 
@@ -917,8 +1122,6 @@ int xdp_svc_del(struct xdp_maps *m, const struct svc_key *skey)
 	    bpf_map_delete_elem(m->vips, &key))
 		return -errno;
 	set_svc_used(m, val.id, false);
-	if (bpf_map_delete_elem(m->rings, &val.id) && errno != ENOENT)
-		return -errno;
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
 		struct viplb_xdp_backend *e = &m->be[i];
 
@@ -956,9 +1159,6 @@ int xdp_svc_flush(struct xdp_maps *m)
 		set_svc_used(m, v[k].val.id, false);
 		if (v[k].val.id < VIPLB_XDP_MAX_SERVICES)
 			gone[v[k].val.id] = 1;
-		if (bpf_map_delete_elem(m->rings, &v[k].val.id) &&
-		    errno != ENOENT)
-			err = -errno;
 	}
 	free(v);
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
@@ -976,14 +1176,14 @@ int xdp_svc_flush(struct xdp_maps *m)
  * The program finds vips through vip_gen, a one-element array of maps.
  * xdp_svc_replace() writes the new generation aside: a new vips map, and
  * through xdp_svc_put() on it, its services under service ids the current
- * generation does not use, with their rings (rings is indexed by service
- * id, so both generations fit there side by side).  A service in both
+ * generation does not use, with their rings in a new slot pool, in the
+ * element of pools the current one is not in.  A service in both
  * generations hands its new id the backends it keeps (same address and
  * port), which thus keep their ids, their pinned flows and counters; the
  * other backends take ids no live backend has.  Nothing the program can
  * reach names the new generation until vip_gen's element is replaced, in
- * one update.  Then the old generation's service ids are freed and their
- * rings deleted; the backends it had and the new one has not are retired
+ * one update.  Then the old generation's service ids are freed and its
+ * pool deleted; the backends it had and the new one has not are retired
  * under the new id of their service if the service stays, so that the
  * flows pinned to them go on there (as after "backend del" without
  * flush), and freed if the service is gone (as by "service del").
@@ -1249,19 +1449,15 @@ static void drop_new_gen(struct xdp_maps *m, const unsigned char *is_old)
 	for (i = 0; i < VIPLB_XDP_MAX_SERVICES; i++) {
 		if (is_old[i])
 			continue;
-		if (m->svc_used[i]) {
+		if (m->svc_used[i])
 			svc_ref_set(m, i, NULL, NULL);
-			bpf_map_delete_elem(m->rings, &i);
-		}
 		set_svc_used(m, i, false);
 	}
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++)
 		if (m->be[i].state != VIPLB_XDP_BE_FREE &&
 		    (m->be[i].svc_id >= VIPLB_XDP_MAX_SERVICES ||
-		     !is_old[m->be[i].svc_id])) {
-			bpf_map_delete_elem(m->rings, &m->be[i].svc_id);
+		     !is_old[m->be[i].svc_id]))
 			free_backend(m, i);
-		}
 }
 
 /* The old generation's ids go, once the new one is in. */
@@ -1277,9 +1473,6 @@ static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
 		if (e && !err)
 			err = e;
 		set_svc_used(m, g->old[k].val.id, false);
-		if (bpf_map_delete_elem(m->rings, &g->old[k].val.id) &&
-		    errno != ENOENT && !err)
-			err = -errno;
 	}
 	for (i = 0; i < VIPLB_XDP_MAX_BACKENDS; i++) {
 		struct viplb_xdp_backend *e = &m->be[i];
@@ -1298,15 +1491,58 @@ static int retire_old_gen(struct xdp_maps *m, const struct gen_switch *g)
 	return err;
 }
 
+/*
+ * The new generation's pool, in the element of pools the current one is
+ * not in, sized for @list (twice with m->pool_grow), with some room for
+ * the puts after it; the current one is kept in @old.
+ */
+static int pool_switch(struct xdp_maps *m, const struct lb_service_list *list,
+		       struct xdp_pool *old)
+{
+	size_t need, size;
+	int err;
+
+	err = pool_need(list, &need);
+	if (err)
+		return err;
+	size = (m->pool_grow ? 2 * need : need + need / 16) + POOL_MIN_ELEMS;
+	if (size > VIPLB_XDP_POOL_MAX)
+		return -ENOSPC;
+	*old = m->pool;
+	err = pool_create(&m->pool, !old->idx, size);
+	if (!err && bpf_map_update_elem(m->pools, &m->pool.idx, &m->pool.fd,
+					BPF_ANY)) {
+		err = -errno;
+		pool_release(&m->pool);
+	}
+	if (err)
+		m->pool = *old;
+	return err;
+}
+
+/* Drops pool @p from pools, and from this process. */
+static int pool_drop(struct xdp_maps *m, struct xdp_pool *p)
+{
+	int err = 0;
+
+	if (bpf_map_delete_elem(m->pools, &p->idx) && errno != ENOENT)
+		err = -errno;
+	pool_release(p);
+	return err;
+}
+
 int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 {
 	struct gen_switch g = { 0 };
-	struct ring_batch rings = { 0 };
+	struct xdp_pool old_pool;
 	int old_vips = m->vips, new_vips = -1, err, e;
+	bool swapped = false;
 	__u32 zero = 0, i;
 	size_t k;
 
 	err = load_svc_ids(m);
+	if (!err)
+		err = pool_load(m);
 	if (!err)
 		err = read_vips(m, &g.old, &g.nr_old, false);
 	if (err)
@@ -1314,6 +1550,11 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 	if (g.nr_old + list->nr > VIPLB_XDP_MAX_SERVICES) {
 		free(g.old);
 		return -ENOSPC;
+	}
+	err = pool_switch(m, list, &old_pool);
+	if (err) {
+		free(g.old);
+		return err;
 	}
 	g.is_old = calloc(VIPLB_XDP_MAX_SERVICES, 1);
 	g.new_of = malloc(VIPLB_XDP_MAX_SERVICES * sizeof(*g.new_of));
@@ -1339,13 +1580,10 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 	if (!err && !backends_fit(m, &g, list))
 		err = -ENOSPC;
 	m->vips = new_vips;
-	m->defer_rings = &rings;
+	m->replacing = true;
 	for (k = 0; !err && k < list->nr; k++)
 		err = xdp_svc_put(m, &list->svcs[k], false);
-	m->defer_rings = NULL;
-	e = flush_rings(m, &rings);
-	if (!err)
-		err = e;
+	m->replacing = false;
 	/* Counters go on: what the old ids count from here on is lost. */
 	for (i = 0; !err && i < VIPLB_XDP_MAX_SERVICES; i++)
 		if (g.new_of[i] < VIPLB_XDP_MAX_SERVICES)
@@ -1359,9 +1597,19 @@ int xdp_svc_replace(struct xdp_maps *m, const struct lb_service_list *list)
 		close(new_vips);
 		goto out;
 	}
+	swapped = true;
 	close(old_vips);
 	err = retire_old_gen(m, &g);
 out:
+	if (swapped) {
+		/* Deleting it from pools waits until no program reads it. */
+		e = pool_drop(m, &old_pool);
+		if (!err)
+			err = e;
+	} else {
+		pool_drop(m, &m->pool);
+		m->pool = old_pool;
+	}
 	m->svc_ids_aside = 0;
 	free(g.old);
 	free(g.is_old);

@@ -182,18 +182,25 @@ void xdp_pin_path(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", xdp_pin_dir() ? xdp_pin_dir() : "", name);
 }
 
-/* Whether the pinned maps are an older program's: vips, no vip_gen. */
-bool xdp_pinned_by_old(void)
+/* Whether map @name is pinned in this netns's directory. */
+static bool pinned(const char *name)
 {
 	char path[PATH_MAX];
 
+	xdp_pin_path(path, sizeof(path), name);
+	return !access(path, F_OK);
+}
+
+/*
+ * Whether the pinned maps are an older program's: vips and no vip_gen,
+ * or rings and no pools.
+ */
+bool xdp_pinned_by_old(void)
+{
 	if (!xdp_pin_dir())
 		return false;
-	xdp_pin_path(path, sizeof(path), "vip_gen");
-	if (!access(path, F_OK))
-		return false;
-	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);
-	return !access(path, F_OK);
+	return (pinned(XDP_MAP_OLD_VIPS) && !pinned("vip_gen")) ||
+	       (pinned(XDP_MAP_OLD_RINGS) && !pinned("pools"));
 }
 
 bool xdp_attached(void)

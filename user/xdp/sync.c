@@ -27,7 +27,7 @@ int xdp_open_maps(struct xdp_maps *m, const char *what)
 	err = xdp_maps_open(m, xdp_pin_dir());
 
 	if (err == -ENOENT && xdp_pinned_by_old())
-		errmsg("%s: the XDP state in %s was made by an older viplb (no vip_gen map): detach it from every device (viplb xdp detach DEV) and attach again",
+		errmsg("%s: the XDP state in %s was made by an older viplb (no vip_gen or no pools map): detach it from every device (viplb xdp detach DEV) and attach again",
 		       what, xdp_pin_dir());
 	else if (err)
 		errmsg("%s: cannot open the XDP maps in %s: %s", what,

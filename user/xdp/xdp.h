@@ -7,8 +7,9 @@
  * The maps are the XDP program's whole configuration.  A service is
  * written whole (xdp_svc_put): its backends keep their ids, new ones get
  * free ids, and its Maglev ring is rebuilt by include/viplb/maglev.h over
- * the backends sorted as the module sorts them, into a new inner map that
- * replaces the old one in one update.  Other services are not touched.
+ * the backends sorted as the module sorts them, into a free range of the
+ * slot pool that the service entry then names.  Other services are not
+ * touched.
  */
 #ifndef VIPLB_USER_XDP_H
 #define VIPLB_USER_XDP_H
@@ -23,11 +24,35 @@
 #include "service.h"
 #include "util.h"
 
+/* A range of a slot pool's elements. */
+struct pool_range {
+	__u32 off;
+	__u32 len;
+};
+
+/*
+ * The slot pool rings are written to (see maps.c): the current one, or
+ * during a restore the new generation's.
+ */
+struct xdp_pool {
+	int fd;		/* -1: not known yet (pool_load()) */
+	__u32 idx;	/* its element of pools */
+	__u32 size;	/* its elements */
+	struct viplb_xdp_slots *mem;	/* mmapped */
+	/*
+	 * The ranges in use, sorted: the rings vips named when this process
+	 * loaded it, and those it allocated since.  A range this process
+	 * frees is not reused by it: a packet may still be reading it.
+	 */
+	struct pool_range *used;
+	size_t nr_used, cap_used;
+};
+
 /* File descriptors of the XDP maps, and the backends map mmapped. */
 struct xdp_maps {
 	int vip_gen;
 	int vips; /* the current generation's, from vip_gen */
-	int rings;
+	int pools;
 	int backends;
 	int flows;
 	int svc_stats;
@@ -52,19 +77,16 @@ struct xdp_maps {
 	/* Of them, the generation a restore replaces (xdp_svc_replace()). */
 	__u32 svc_ids_aside;
 	__u32 be_free_hint;
+	/* xdp_svc_put()'s flags of the backend ids it has given out. */
+	unsigned char *be_taken;
+	struct xdp_pool pool;
 	/*
-	 * While a restore writes its generation aside, the rings it makes,
-	 * installed with one BPF_MAP_UPDATE_BATCH before the swap (each
-	 * single update of a map of maps waits for an RCU grace period);
-	 * NULL otherwise.
+	 * While a restore writes its generation aside: the pool is the new
+	 * generation's, sized for it; with @pool_grow, twice that (a put
+	 * that did not fit).
 	 */
-	struct ring_batch *defer_rings;
-};
-
-struct ring_batch {
-	__u32 *ids;
-	int *fds;
-	size_t nr, cap;
+	bool replacing;
+	bool pool_grow;
 };
 
 /* Pinned too, but optional: an older viplb's set of maps has none. */
@@ -72,10 +94,12 @@ struct ring_batch {
 
 /* What an older viplb pinned in vip_gen's place (vips itself). */
 #define XDP_MAP_OLD_VIPS "vips"
+/* And in pools' place: a map of one inner map per ring. */
+#define XDP_MAP_OLD_RINGS "rings"
 
 /* Map names, as pinned (also the BPF object's map names). */
 #define XDP_MAP_NAMES                                                      \
-	{ "vip_gen", "rings", "backends", "flows", "svc_stats", "be_stats", \
+	{ "vip_gen", "pools", "backends", "flows", "svc_stats", "be_stats", \
 	  "stats", "config", "tx_ports", "vlans", "rr_next" }
 
 /*
