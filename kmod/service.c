@@ -90,6 +90,7 @@ static void backend_free_rcu_cb(struct rcu_head *head)
 	struct viplb_backend *be = container_of(head, struct viplb_backend,
 						rcu);
 
+	viplb_route_release(be);
 	counters_put(be->cnt);
 	kfree(be);
 	atomic_dec(&live_objects);

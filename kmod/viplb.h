@@ -96,6 +96,7 @@ struct viplb_backend {
 	u32 flags;
 	s64 wrr_cur;			/* wrr state, under sched_lock */
 	struct viplb_counters *cnt;
+	struct viplb_route __rcu *route; /* dr/tun: cached, see xmit.c */
 	struct rcu_head rcu;
 };
 
@@ -365,9 +366,9 @@ unsigned int viplb_icmp_error(struct viplb_net *vn, struct sk_buff *skb,
 			      const struct nf_hook_state *state);
 
 /* xmit.c */
+void viplb_route_release(struct viplb_backend *be);
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
-			u32 mode, const struct viplb_backend *be,
-			bool ttl_done);
+			u32 mode, struct viplb_backend *be, bool ttl_done);
 
 /* limits.c */
 int viplb_limits_net_init(struct net *net, struct viplb_net *vn);

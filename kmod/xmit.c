@@ -14,6 +14,16 @@
  *      (ignore_df, as IPVS): GSO segments too big after encapsulation are
  *      fragmented, not dropped.
  *
+ * Each backend caches its route (struct viplb_route), as IPVS caches a
+ * destination's: a lookup per packet, and for IPv6 a source address
+ * selection, cost more than the rest of the path.  dst_check() finds a
+ * route gone stale (routes or addresses changed) and the packet routes
+ * afresh; a device that goes away does not wait for the cache, since the
+ * kernel moves the routes of a dead device to blackhole_netdev.  Packets
+ * take the cached route without a reference (skb_dst_set_noref(), under
+ * the hook's RCU read lock); the cache's own reference is dropped an RCU
+ * grace period after it is replaced, or when the backend is freed.
+ *
  * Both are called from the LOCAL_IN or FORWARD hook.  The packet is being
  * forwarded, so its TTL (hop limit) goes down by one as in a router: here
  * for a packet from LOCAL_IN, in ip_forward() for one from FORWARD.  They
@@ -79,6 +89,90 @@ static struct dst_entry *route_to(struct net *net, u8 af,
 		return &rt->dst;
 	}
 	return route6_to(net, be, saddr, flags);
+}
+
+/* A backend's cached route: see the top of this file. */
+struct viplb_route {
+	struct dst_entry *dst;		/* holds a reference */
+	u32 cookie;			/* for dst_check() (IPv6) */
+	u8 flags;			/* the flowi flags it was looked up with */
+	union nf_inet_addr saddr;	/* the source address it chose */
+	struct rcu_head rcu;
+};
+
+static void route_free(struct viplb_route *r)
+{
+	dst_release(r->dst);
+	kfree(r);
+}
+
+static void route_free_rcu(struct rcu_head *head)
+{
+	route_free(container_of(head, struct viplb_route, rcu));
+}
+
+/* Frees the cached route of @be, which no reader can reach any more. */
+void viplb_route_release(struct viplb_backend *be)
+{
+	struct viplb_route *r = rcu_dereference_protected(be->route, true);
+
+	if (r)
+		route_free(r);
+}
+
+/*
+ * The route to @be, from its cache or looked up (and cached).  Context:
+ * RCU read lock.  *@noref: the caller does not own a reference (the
+ * cache does; valid until rcu_read_unlock()); otherwise it owns one.
+ */
+static struct dst_entry *route_get(struct net *net, u8 af,
+				   struct viplb_backend *be,
+				   union nf_inet_addr *saddr, u8 flags,
+				   bool *noref)
+{
+	struct viplb_route *r = rcu_dereference(be->route), *old;
+	struct dst_entry *dst;
+
+	if (r && r->flags == flags && dst_check(r->dst, r->cookie)) {
+		*saddr = r->saddr;
+		*noref = true;
+		return r->dst;
+	}
+	dst = route_to(net, af, be, saddr, flags);
+	*noref = false;
+	if (!dst)
+		return NULL;
+	r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	if (!r)
+		return dst;
+	/* The caller's reference becomes the cache's. */
+	r->dst = dst;
+	r->cookie = af == AF_INET6 ? rt6_get_cookie((struct rt6_info *)dst) :
+				     0;
+	r->flags = flags;
+	r->saddr = *saddr;
+	old = unrcu_pointer(xchg(&be->route, RCU_INITIALIZER(r)));
+	if (old)
+		call_rcu(&old->rcu, route_free_rcu);
+	*noref = true;
+	return dst;
+}
+
+/* Gives @skb the route @dst, with a reference unless @noref. */
+static void set_route(struct sk_buff *skb, struct dst_entry *dst, bool noref)
+{
+	skb_dst_drop(skb);
+	if (noref)
+		skb_dst_set_noref(skb, dst);
+	else
+		skb_dst_set(skb, dst);
+}
+
+/* Undoes route_get() for a packet that is not sent. */
+static void put_route(struct dst_entry *dst, bool noref)
+{
+	if (!noref)
+		dst_release(dst);
 }
 
 static bool on_link(u8 af, const struct dst_entry *dst)
@@ -175,24 +269,24 @@ static bool forward_prepare(struct sk_buff *skb, u8 af, unsigned int mtu,
 
 /* dr: rewrite L2 only, towards the backend's link-layer address. */
 static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
-		   const struct viplb_backend *be, bool ttl_done)
+		   struct viplb_backend *be, bool ttl_done)
 {
 	union nf_inet_addr saddr;
 	struct dst_entry *dst;
+	bool noref;
 
-	dst = route_to(net, af, be, &saddr, FLOWI_FLAG_KNOWN_NH);
+	dst = route_get(net, af, be, &saddr, FLOWI_FLAG_KNOWN_NH, &noref);
 	if (!dst)
 		return -EHOSTUNREACH;
 	if (!on_link(af, dst)) {
-		dst_release(dst);
+		put_route(dst, noref);
 		return -EHOSTUNREACH;
 	}
 	if (!forward_prepare(skb, af, dst_mtu(dst), ttl_done)) {
-		dst_release(dst);
+		put_route(dst, noref);
 		return -EMSGSIZE;
 	}
-	skb_dst_drop(skb);
-	skb_dst_set(skb, dst);
+	set_route(skb, dst, noref);
 	/* ip_output()/ip6_output(): POST_ROUTING, fragments, neighbour. */
 	dst_output(net, NULL, skb);
 	return 0;
@@ -200,15 +294,16 @@ static int xmit_dr(struct net *net, struct sk_buff *skb, u8 af,
 
 /* tun: encapsulate in IPIP or IP6IP6, copying TTL and TOS inward out. */
 static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
-		    const struct viplb_backend *be, bool ttl_done)
+		    struct viplb_backend *be, bool ttl_done)
 {
 	size_t hlen = af == AF_INET ? sizeof(struct iphdr) :
 				      sizeof(struct ipv6hdr);
 	union nf_inet_addr saddr;
 	struct dst_entry *dst;
 	int err = -EMSGSIZE;
+	bool noref;
 
-	dst = route_to(net, af, be, &saddr, 0);
+	dst = route_get(net, af, be, &saddr, 0, &noref);
 	if (!dst)
 		return -EHOSTUNREACH;
 	if (!forward_prepare(skb, af, dst_mtu(dst) - hlen, ttl_done) ||
@@ -218,8 +313,7 @@ static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
 							    SKB_GSO_IPXIP6);
 	if (err)
 		goto err;
-	skb_dst_drop(skb);
-	skb_dst_set(skb, dst);
+	set_route(skb, dst, noref);
 	skb->ignore_df = 1;
 
 	if (af == AF_INET) {
@@ -261,7 +355,7 @@ static int xmit_tun(struct net *net, struct sk_buff *skb, u8 af,
 	return 0;
 
 err:
-	dst_release(dst);
+	put_route(dst, noref);
 	return err;
 }
 
@@ -277,7 +371,7 @@ err:
  * Return: NF_STOLEN.  A packet that cannot be sent is freed.
  */
 unsigned int viplb_xmit(struct net *net, struct sk_buff *skb, u8 af,
-			u32 mode, const struct viplb_backend *be, bool ttl_done)
+			u32 mode, struct viplb_backend *be, bool ttl_done)
 {
 	int err;
 

@@ -25,7 +25,7 @@
 #
 # Services of each VIP (all sched rr):
 #	tcp 80  servers 1 2 3	256 KiB both ways; sources seen; rr spread
-#	udp 53  servers 1 2 3	datagram echo; path MTU
+#	udp 53  servers 1 2 3	datagram echo; path MTU; route cache (IPv4)
 #	tcp 81  servers 1 2	a long flow while the pool changes under it
 #	tcp 82  servers 1 2 3	a long flow while its server drains (weight
 #				0) and is deleted
@@ -732,6 +732,33 @@ if long_start tun 4 83; then
 fi
 echo "$old_udp" >$params/timeout_udp && echo "$old_fin" >$params/timeout_tcp_fin ||
 	fail "restore timeout_udp and timeout_tcp_fin"
+
+# ----------------------------------------------------------- route cache ---
+
+# route_cache MODE: each backend caches its route (kmod/xmit.c); a route
+# change must take effect at the next packet.  A UDP flow to the IPv4 udp
+# 53 service, pinned to its backend; a blackhole route to that backend
+# stops it, and deleting the route lets it through again.
+route_cache()
+{
+	what="$1 IPv4 udp 53"
+	new_sport 1
+	check_ok "$what: a datagram is echoed (its backend's route cached)" \
+		drtun udp "$(vip "$1" 4)" 53 "$sport" 1 || return
+	rc_be=$(drtun_pin udp "$(vip "$1" 4)" 53 "$(cli 4)" "$sport")
+	rc_be=${rc_be#* }
+	ip -n "$LB_D" route add blackhole "$rc_be/32" ||
+		{ fail "$what: ip route add blackhole $rc_be/32"; return; }
+	check_fail "$what: a blackhole route to its backend $rc_be stops the flow" \
+		drtun udp "$(vip "$1" 4)" 53 "$sport" 1
+	ip -n "$LB_D" route del blackhole "$rc_be/32"
+	check_ok "$what: the blackhole route deleted, echoed again" \
+		drtun udp "$(vip "$1" 4)" 53 "$sport" 1
+}
+
+for m in dr tun; do
+	route_cache $m
+done
 
 # ---------------------------------------------------------------- unload ---
 
