@@ -255,7 +255,7 @@ all_parts()
 		echo '```'
 		echo
 		echo "The Maglev builder alone (include/viplb/maglev.h, the code each"
-		echo "change runs in the module), \\`bench/maglev_balance time\\`: ns per"
+		echo "change runs in the module), 'bench/maglev_balance time': ns per"
 		echo "table, best of 5 x 20 builds, on this host and in the same TCG VM."
 		echo "Their ratio is TCG's slowdown on this code; a module figure divided"
 		echo "by it estimates the same on the host's CPU."
