@@ -301,7 +301,7 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 	bool fin, first, new = false;
 	u32 mode;
 
-	/* Kept registered for a while (see viplb_hooks_sync()), or nat only. */
+	/* The last dr/tun service just went; viplb_hooks_sync() unhooks. */
 	if (!viplb_config_has(vn, state->pf, VIPLB_NEED_FWD))
 		return NF_ACCEPT;
 	if (!packet_flow(skb, af, &t, &fin, &first))
