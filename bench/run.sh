@@ -91,6 +91,11 @@
 #    that the fixed cost between the marks is negligible.  Records
 #    "insn SYSTEM N KIND PACKETS INSNS TX SENT [COUNTED]"; TX (out0) and,
 #    for viplb, COUNTED (the service's packets) must equal PACKETS.
+#    IPVS's and viplb's rate estimators are off while packets are
+#    counted (run_estimation 0: a walk of every service every 2 s would
+#    fall in a run or not), and counted on their own: the instructions
+#    of VIPLB_BENCH_INSN_IDLE idle seconds with the estimator on and off,
+#    "insn-idle SYSTEM N on|off SECONDS INSNS".
 #
 # Environment (VIPLB_* variables pass into the VM):
 #	VIPLB_BENCH_ONLY	the parts to run, of "cps pkt rules" (default:
@@ -113,6 +118,8 @@
 #	VIPLB_BENCH_INSN_SIZES	insn service counts (default "1 10000")
 #	VIPLB_BENCH_INSN_SYSTEMS insn systems (default: see INSN_SYSTEMS)
 #	VIPLB_BENCH_INSN_PACKETS packets per insn run (default 20000)
+#	VIPLB_BENCH_INSN_IDLE	idle seconds counted per estimator state
+#				(default 6: three walks)
 #	VIPLB_BENCH_INSN_DOUBLE	systems also run with 2 x packets (default
 #				"plain ipvs viplb")
 #	VIPLB_BENCH_CONF	pre-generated configurations (bench.sh makes
@@ -570,6 +577,46 @@ insn_udp_timeout()
 	esac
 }
 
+# insn_estimation SYSTEM 0|1: turns the rate estimator of IPVS or viplb
+# in $PD off or on (both sysctls are per netns; the other systems have
+# none).  Off while packets are counted: the estimator walks every
+# service and backend every 2 s, whatever the traffic, so a walk would
+# add to a run's count or not by when it fell; insn_idle counts it.
+insn_estimation()
+{
+	case $1 in
+	ipvs*) ip netns exec "$PD" sysctl -qw net.ipv4.vs.run_estimation="$2" ;;
+	viplb*) ip netns exec "$PD" sysctl -qw net.viplb.run_estimation="$2" ;;
+	esac
+}
+
+# insn_between MARKS: the instructions between the two marks that follow
+# the first MARKS marks of $INSN_FILE, or "failed".
+insn_between()
+{
+	awk -v m="$1" '
+		$1 == "mark" { n++; if (n == m + 1) a = $3; if (n == m + 2) b = $3 }
+		END { if (n == m + 2 && b > a) printf "%.0f\n", b - a; else print "failed" }' "$INSN_FILE"
+}
+
+# insn_idle SYSTEM N: the guest's instructions over $INSN_IDLE_SECONDS
+# with no traffic, the estimator of SYSTEM on and then off; records
+# "insn-idle SYSTEM N on|off SECONDS INSNS".  on − off is the cost of its
+# walks of N services (one per 2 s).
+insn_idle()
+{
+	for vest in 1 0; do
+		insn_estimation "$1" "$vest"
+		sleep 2
+		vmarks=$(grep -c '^mark ' "$INSN_FILE")
+		"$INSN_MARK"
+		sleep "$INSN_IDLE_SECONDS"
+		"$INSN_MARK"
+		rec insn-idle "$1" "$2" "$([ "$vest" = 1 ] && echo on || echo off)" \
+			"$INSN_IDLE_SECONDS" "$(insn_between "$vmarks")"
+	done
+}
+
 # insn_pkt KIND SYSTEM N DST PORT PACKETS: pktgen sends PACKETS packets of
 # KIND (new, est) into $PD, between the two marks of insn_mark (one
 # write of "start" to pgctrl, which returns when they are all sent);
@@ -609,9 +656,7 @@ insn_pkt()
 		say "insn: pktgen start failed in $PD"
 	vtx1=$(ip netns exec "$PD" cat /sys/class/net/out0/statistics/tx_packets)
 	# The two marks, numbered, right after those seen before the run.
-	vins=$(awk -v m="$vmarks" '
-		$1 == "mark" { n++; if (n == m + 1) a = $3; if (n == m + 2) b = $3 }
-		END { if (n == m + 2 && b > a) printf "%.0f\n", b - a; else print "failed" }' "$INSN_FILE")
+	vins=$(insn_between "$vmarks")
 	ip netns exec "$PD" cat "$PG/in0" >"$W/insn.pg"
 	vsent=$(pg_sent "$W/insn.pg")
 	vcnt=
@@ -638,10 +683,14 @@ insn_system()
 		plain) vdst="198.51.100.11 8080" ;;
 		*) vdst=$($PY -S "$here/gen.py" probe "$2") ;;
 		esac
+		insn_estimation "$1" 0
 		for vk in est new; do
 			# shellcheck disable=SC2086 # two words: address, port
 			insn_pkt "$vk" "$1" "$2" $vdst "$INSN_PACKETS"
 		done
+		case $1 in
+		ipvs* | viplb*) insn_idle "$1" "$2" ;;
+		esac
 		# 2 x packets in a new director: nothing left of the runs
 		# above (IPVS keeps its connections).
 		case " $INSN_DOUBLE " in
@@ -651,6 +700,7 @@ insn_system()
 				pd_delete "$PD"
 				pd_create "$PD" || die "cannot create the pktgen director netns"
 				if timed_load "$1" "$PD" "$vfile" "$2" insn-reload; then
+					insn_estimation "$1" 0
 					for vk in est new; do
 						# shellcheck disable=SC2086 # address, port
 						insn_pkt "$vk" "$1" "$2" $vdst $((2 * INSN_PACKETS))
@@ -830,6 +880,7 @@ INSN_SIZES=${VIPLB_BENCH_INSN_SIZES:-1 10000}
 INSN_SYSTEMS=${VIPLB_BENCH_INSN_SYSTEMS:-plain ipvs iptables-legacy iptables nft viplb viplb-mg ipvs-dr viplb-dr ipvs-tun viplb-tun}
 INSN_PACKETS=${VIPLB_BENCH_INSN_PACKETS:-20000}
 INSN_DOUBLE=${VIPLB_BENCH_INSN_DOUBLE:-plain ipvs viplb}
+INSN_IDLE_SECONDS=${VIPLB_BENCH_INSN_IDLE:-6}
 INSN_MARK=$here/insn/insn_mark
 INSN_FILE=/run/vm/job/plugin.out
 
@@ -869,6 +920,7 @@ rec info parts - "$ONLY"
 if part insn; then
 	rec info insn_packets - "$INSN_PACKETS"
 	rec info insn_double - "$INSN_DOUBLE"
+	rec info insn_idle_seconds - "$INSN_IDLE_SECONDS"
 fi
 
 # Modules.  viplb.ko needs nf_conntrack and nf_nat, which insmod does not

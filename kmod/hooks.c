@@ -50,7 +50,7 @@ struct viplb_service *viplb_service_lookup_rcu(struct viplb_net *vn, u8 af,
 	};
 	struct viplb_service *svc;
 
-	if (!cfg || !cfg->n_af[viplb_af_index(af)])
+	if (!cfg || !READ_ONCE(cfg->n_af[viplb_af_index(af)]))
 		return NULL;
 	if (af == AF_INET)
 		memset(&key.addr.all[1], 0, sizeof(key.addr.all) - 4);
@@ -172,7 +172,7 @@ static unsigned int nat_src_hook(void *priv, struct sk_buff *skb,
 	struct viplb_service *svc;
 	struct nf_conn *ct;
 
-	if (!viplb_config_has(vn, state->pf, VIPLB_NEED_SNAT))
+	if (!viplb_config_has_snat(vn, state->pf))
 		return NF_ACCEPT;
 	ct = nf_ct_get(skb, &ctinfo);
 	if (!ct || ctinfo != IP_CT_NEW)
@@ -301,9 +301,6 @@ static unsigned int fwd_hook(void *priv, struct sk_buff *skb,
 	bool fin, first, new = false;
 	u32 mode;
 
-	/* The last dr/tun service just went; viplb_hooks_sync() unhooks. */
-	if (!viplb_config_has(vn, state->pf, VIPLB_NEED_FWD))
-		return NF_ACCEPT;
 	if (!packet_flow(skb, af, &t, &fin, &first))
 		return viplb_icmp_error(vn, skb, state);
 	memset(&daddr, 0, sizeof(daddr));

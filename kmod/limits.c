@@ -7,7 +7,8 @@
  * flows (nat-mode entries and dr/tun entries, each kind up to the cap),
  * and rules and chains per rule table (no higher than the UAPI's
  * VIPLB_RULES_MAX and VIPLB_CHAINS_MAX, whatever the sysctl says).
- * Every object is charged to the memory cgroup as well.
+ * Every object is charged to the memory cgroup as well.  One switch sits
+ * with them: run_estimation (0 or 1), as IPVS's, stops the rate estimator.
  *
  * The init netns starts from the defaults below; a new netns starts from
  * the init netns's values at the time.  In a netns of another user
@@ -24,13 +25,18 @@ static const struct viplb_limits default_limits = {
 	.max_flows = 1U << 20,
 	.max_rules = VIPLB_RULES_MAX,
 	.max_chains = VIPLB_CHAINS_MAX,
+	.run_estimation = 1,
 };
 
-/* A cap write: in another user namespace, no higher than init's. */
+/*
+ * A cap write: no higher than the entry's maximum (extra2, if set), and
+ * in another user namespace no higher than init's.
+ */
 static int limit_handler(struct ctl_table *table, int write, void *buffer,
 			 size_t *lenp, loff_t *ppos)
 {
 	const u32 *ceiling = table->extra1;	/* init's, NULL in init */
+	const u32 *max = table->extra2;
 	u32 *cap = table->data, val = READ_ONCE(*cap);
 	struct ctl_table tmp = *table;
 	int err;
@@ -39,15 +45,20 @@ static int limit_handler(struct ctl_table *table, int write, void *buffer,
 	err = proc_douintvec(&tmp, write, buffer, lenp, ppos);
 	if (err || !write)
 		return err;
+	if (max && val > *max)
+		return -EINVAL;
 	if (ceiling && val > READ_ONCE(*ceiling))
 		return -EPERM;
 	WRITE_ONCE(*cap, val);
 	return 0;
 }
 
+static const u32 switch_max = 1;
+
 static const struct {
 	const char *name;
 	size_t offset;
+	const u32 *max;
 } caps[] = {
 	{ "max_services", offsetof(struct viplb_limits, max_services) },
 	{ "max_backends", offsetof(struct viplb_limits, max_backends) },
@@ -55,6 +66,8 @@ static const struct {
 	{ "max_flows", offsetof(struct viplb_limits, max_flows) },
 	{ "max_rules", offsetof(struct viplb_limits, max_rules) },
 	{ "max_chains", offsetof(struct viplb_limits, max_chains) },
+	{ "run_estimation", offsetof(struct viplb_limits, run_estimation),
+	  &switch_max },
 };
 
 int viplb_limits_net_init(struct net *net, struct viplb_net *vn)
@@ -76,6 +89,7 @@ int viplb_limits_net_init(struct net *net, struct viplb_net *vn)
 		table[i].maxlen = sizeof(u32);
 		table[i].mode = 0644;
 		table[i].proc_handler = limit_handler;
+		table[i].extra2 = (void *)caps[i].max;
 		if (init_vn && net->user_ns != &init_user_ns)
 			table[i].extra1 =
 				(char *)&init_vn->limits + caps[i].offset;

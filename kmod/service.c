@@ -230,7 +230,7 @@ static void service_count(struct viplb_config *cfg,
 	unsigned int need = viplb_service_needs(svc->mode, svc->flags);
 	int afi = viplb_af_index(svc->key.af);
 
-	/* Read by the hooks without the lock: viplb_config_has(). */
+	/* n_af and n_snat are read by the hooks without the lock. */
 	WRITE_ONCE(cfg->n_af[afi], cfg->n_af[afi] + delta);
 	if (need & VIPLB_NEED_NAT)
 		WRITE_ONCE(cfg->n_nat[afi], cfg->n_nat[afi] + delta);

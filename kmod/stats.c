@@ -256,7 +256,8 @@ static void est_work(struct work_struct *work)
 	struct viplb_config *cfg;
 	bool again;
 
-	while (!est_chunk(vn, now_j))
+	/* Off, rates keep their last values, as IPVS's run_estimation. */
+	while (READ_ONCE(vn->limits.run_estimation) && !est_chunk(vn, now_j))
 		cond_resched();
 
 	rcu_read_lock();

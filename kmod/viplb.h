@@ -135,7 +135,7 @@ struct viplb_service {
 };
 
 /* A whole configuration; a restore builds a new one and swaps it in. */
-/* Per-netns caps: the net.viplb.* sysctls (limits.c). */
+/* Per-netns caps and switches: the net.viplb.* sysctls (limits.c). */
 struct viplb_limits {
 	u32 max_services;
 	u32 max_backends;		/* in all services together */
@@ -143,6 +143,7 @@ struct viplb_limits {
 	u32 max_flows;			/* nat flows; dr/tun flows */
 	u32 max_rules;			/* per rule table */
 	u32 max_chains;			/* per rule table */
+	u32 run_estimation;		/* 0: the rate estimator stops */
 };
 
 struct viplb_config {
@@ -230,23 +231,15 @@ enum {
 };
 
 /*
- * Does the live configuration have services of the family of hook
- * protocol family @pf that need @need (one VIPLB_NEED_* bit)?
- * Context: rcu_read_lock().
+ * Does the live configuration have nat services with the snat flag in
+ * the family of hook protocol family @pf?  Context: rcu_read_lock().
  */
-static inline bool viplb_config_has(struct viplb_net *vn, u8 pf,
-				    unsigned int need)
+static inline bool viplb_config_has_snat(struct viplb_net *vn, u8 pf)
 {
 	const struct viplb_config *cfg = rcu_dereference(vn->cfg);
-	int afi = pf == NFPROTO_IPV6;
 
-	if (!cfg)
-		return false;
-	if (need == VIPLB_NEED_FWD)
-		return READ_ONCE(cfg->n_fwd[afi]);
-	if (need == VIPLB_NEED_SNAT)
-		return READ_ONCE(cfg->n_snat[afi]);
-	return READ_ONCE(cfg->n_nat[afi]);
+	return cfg &&
+	       READ_ONCE(cfg->n_snat[viplb_af_index(viplb_pf_to_af(pf))]);
 }
 
 /* pernet.c */

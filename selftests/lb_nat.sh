@@ -33,7 +33,8 @@
 #                         it, and sees the director's address
 # and for IPv4: weight 0 drains a backend: its open connection keeps
 # working, new connections never reach it; the rate estimator gives
-# 100 datagrams/s as that while 2,000 other services change.
+# 100 datagrams/s as that while 2,000 other services change, and
+# net.viplb.run_estimation 0 holds the rates, 1 lets them move again.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -410,6 +411,31 @@ check_ok "udp $RATE4:54 counted every datagram ($pkts_in of ${sent:-0})" \
 check_ok "pps_in ($pps_in) estimates 100 datagrams/s" test "${pps_in:-0}" -ge 40
 check_ok "pps_in (at most $max_in) is never above it" test "$max_in" -le 110
 check_ok "pps_out ($pps_out) estimates the echoes" test "${pps_out:-0}" -ge 40
+# net.viplb.run_estimation 0 stops the estimator: the rates, 2 s and
+# more after the last datagram, stay; 1 starts it again and they fall.
+EST=/proc/sys/net/viplb/run_estimation
+rate_in()
+{
+	"$VIPLB" -n "$D" -j stats | jq -r --arg v "$RATE4" \
+		'.[] | select(.vip == $v and .port == 54) | .stats.pps_in'
+}
+check_eq "run_estimation is 1 by default" \
+	"$(ip netns exec "$D" cat $EST)" 1
+ip netns exec "$D" sh -c "echo 2 >$EST" 2>/dev/null
+check_eq "run_estimation 2 is refused, it stays 1" \
+	"$(ip netns exec "$D" cat $EST)" 1
+check_ok "run_estimation 0" ip netns exec "$D" sh -c "echo 0 >$EST"
+frozen=$(rate_in)
+sleep 5
+check_eq "... the rate stays ($frozen) for 5 s with no traffic" \
+	"$(rate_in)" "$frozen"
+check_ok "run_estimation 1" ip netns exec "$D" sh -c "echo 1 >$EST"
+for _ in $(seq 30); do
+	sleep 0.5
+	[ "$(rate_in)" -lt "$frozen" ] && break
+done
+check_ok "... the rate falls again ($(rate_in) < $frozen)" \
+	test "$(rate_in)" -lt "$frozen"
 check_viplb "stats zero udp $RATE4:54" -n "$D" stats zero udp "$RATE4:54"
 rate=$("$VIPLB" -n "$D" -j stats | jq -r --arg v "$RATE4" \
 	'.[] | select(.vip == $v and .port == 54) |

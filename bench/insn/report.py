@@ -37,8 +37,9 @@ def mode(system):
 
 def parse(path):
     """boots: {boot: {(system, n, kind, packets): (insns, tx, sent, cnt)}},
-    info of boot 1, host lines, loads of boot 1."""
-    boots, info, host, loads = {}, {}, {}, {}
+    info of boot 1, host lines, loads of boot 1, and idle counts of boot 1:
+    {(system, n, "on" | "off"): (seconds, insns)}."""
+    boots, info, host, loads, idle = {}, {}, {}, {}, {}
     boot = None
     with open(path, errors="replace") as f:
         for line in f:
@@ -58,11 +59,13 @@ def parse(path):
                 info[w[1]] = " ".join(w[3:])
             elif w[0] == "insn-load" and boot == 1:
                 loads[(w[1], int(w[2]))] = w[3]
+            elif w[0] == "insn-idle" and boot == 1 and len(w) >= 6:
+                idle[(w[1], int(w[2]), w[3])] = (num(w[4]), num(w[5]))
             elif w[0] == "insn" and len(w) >= 8:
                 key = (w[1], int(w[2]), w[3], int(w[4]))
                 cnt = w[8] if len(w) > 8 else None
                 boots[boot][key] = (w[5], w[6], w[7], cnt)
-    return boots, info, host, loads
+    return boots, info, host, loads, idle
 
 
 def num(s):
@@ -102,7 +105,7 @@ def main(argv):
     if len(argv) != 2:
         sys.stderr.write(__doc__)
         return 2
-    boots, info, host, loads = parse(argv[1])
+    boots, info, host, loads, idle = parse(argv[1])
     if 1 not in boots:
         sys.stderr.write("report.py: no BOOT 1 in %s\n" % argv[1])
         return 1
@@ -147,6 +150,11 @@ def main(argv):
   count − first) / packets. Everything the one CPU runs in between is
   counted: pktgen building each packet, the whole receive path, timer
   ticks, RCU and the systems' own workers.
+- **Rate estimators off.** IPVS and viplb each walk all their services
+  and backends every 2 s to estimate rates, whatever the traffic; a walk
+  of 10,000 services fell inside a run or not by its timing. Both run
+  with `run_estimation` 0 while packets are counted, and the walks are
+  counted on their own (below).
 - **Traffic.** bench/run.sh's pktgen director: pktgen injects 64-byte UDP
   packets into the dummy device in0 with `xmit_mode netif_receive`. Each
   packet is routed, and NATed or forwarded, once, and then freed by
@@ -243,6 +251,25 @@ def main(argv):
                 NAMES[s], dict(KINDS)[kind], fmt(a / packets),
                 fmt(b / (2 * packets)), fmt((b - a) / packets),
                 (a / packets) / (b / (2 * packets)), fmt(2 * a - b)))
+        out("\n")
+
+    if idle:
+        out("## Rate estimators, counted apart\n\n")
+        out("The guest's instructions over the same idle seconds (no "
+            "traffic) with the system's `run_estimation` 1 and 0, after its "
+            "packet runs. on − off is the estimator: one walk of every "
+            "service and backend every 2 s.\n\n")
+        out("| engine | services | seconds | on | off | on − off, per "
+            "second | per service and second |\n|---|--:|--:|--:|--:|--:|--:|\n")
+        for s in NAMES:
+            for n in sizes:
+                on, off = idle.get((s, n, "on")), idle.get((s, n, "off"))
+                if not on or not off or not on[0] or not on[1] or not off[1]:
+                    continue
+                d = (on[1] - off[1]) / on[0]
+                out("| %s | %s | %d | %s | %s | %s | %s |\n" % (
+                    NAMES[s], "{:,}".format(n), on[0], fmt(on[1]),
+                    fmt(off[1]), fmt(d), fmt(d / n, 1)))
         out("\n")
 
     out("## Against the goals of issue 12\n\n")
