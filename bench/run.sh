@@ -600,7 +600,8 @@ insn_between()
 }
 
 # insn_idle SYSTEM N: the guest's instructions over $INSN_IDLE_SECONDS
-# with no traffic, the estimator of SYSTEM on and then off; records
+# with no traffic and no flows, the estimator of SYSTEM on and then off
+# (2 s after each change: the load's own work is done); records
 # "insn-idle SYSTEM N on|off SECONDS INSNS".  on − off is the cost of its
 # walks of N services (one per 2 s).
 insn_idle()
@@ -683,14 +684,16 @@ insn_system()
 		plain) vdst="198.51.100.11 8080" ;;
 		*) vdst=$($PY -S "$here/gen.py" probe "$2") ;;
 		esac
+		# The estimators first, with no flow yet: the flows of the
+		# runs below would expire meanwhile, at a cost of their own.
+		case $1 in
+		ipvs* | viplb*) insn_idle "$1" "$2" ;;
+		esac
 		insn_estimation "$1" 0
 		for vk in est new; do
 			# shellcheck disable=SC2086 # two words: address, port
 			insn_pkt "$vk" "$1" "$2" $vdst "$INSN_PACKETS"
 		done
-		case $1 in
-		ipvs* | viplb*) insn_idle "$1" "$2" ;;
-		esac
 		# 2 x packets in a new director: nothing left of the runs
 		# above (IPVS keeps its connections).
 		case " $INSN_DOUBLE " in

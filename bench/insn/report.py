@@ -256,9 +256,10 @@ def main(argv):
     if idle:
         out("## Rate estimators, counted apart\n\n")
         out("The guest's instructions over the same idle seconds (no "
-            "traffic) with the system's `run_estimation` 1 and 0, after its "
-            "packet runs. on − off is the estimator: one walk of every "
-            "service and backend every 2 s.\n\n")
+            "traffic, no flows: right after the load, before the packet "
+            "runs) with the system's `run_estimation` 1 and then 0. on − off "
+            "is the estimator: one walk of every service and backend every "
+            "2 s.\n\n")
         out("| engine | services | seconds | on | off | on − off, per "
             "second | per service and second |\n|---|--:|--:|--:|--:|--:|--:|\n")
         for s in NAMES:
