@@ -456,7 +456,7 @@ static int backend_new(struct viplb_config *cfg, struct genl_info *info)
 				    "the netns's cap net.viplb.max_backends is reached");
 		return -ENOSPC;
 	}
-	be = viplb_backend_alloc();
+	be = viplb_backend_alloc(svc);
 	if (!be)
 		return -ENOMEM;
 	be->addr = addr;

@@ -33,20 +33,84 @@ static bool svc_key_equal(const struct viplb_svc_key *a,
 	       !memcmp(&a->addr, &b->addr, sizeof(a->addr));
 }
 
-static struct viplb_counters *counters_alloc(void)
+/*
+ * The per-CPU part of counters comes from blocks that a service carves
+ * for itself and its backends, so that a restore of 10,000 services of
+ * 10 backends makes 20,000 per-CPU allocations, not 110,000 (each one a
+ * search of the per-CPU allocator's chunks with interrupts off).  A
+ * service's blocks hold 4, 8, 16, 32 and then 64 entries; an entry is
+ * never reused, and a block is freed with the last counters in it and
+ * its service.  So a block of at most 64 entries outlives its service
+ * only while some counters in it live (adopted by a restore, or a
+ * backend's flows).
+ */
+#define STATS_BLOCK_FIRST	4
+#define STATS_BLOCK_MAX		64
+
+struct viplb_stats_block {
+	refcount_t ref;			/* counters in it, and its service */
+	u32 size;
+	u32 used;			/* entries handed out, under the mutex */
+	struct viplb_pcpu_stats __percpu *stats;	/* @size entries */
+};
+
+static void stats_block_put(struct viplb_stats_block *blk)
 {
+	if (blk && refcount_dec_and_test(&blk->ref)) {
+		free_percpu(blk->stats);
+		kfree(blk);
+	}
+}
+
+static struct viplb_stats_block *stats_block_alloc(u32 size)
+{
+	struct viplb_stats_block *blk;
+
+	blk = kzalloc(sizeof(*blk), GFP_KERNEL_ACCOUNT);
+	if (!blk)
+		return NULL;
+	blk->stats = (struct viplb_pcpu_stats __percpu *)
+		__alloc_percpu_gfp(size * sizeof(struct viplb_pcpu_stats),
+				   __alignof__(struct viplb_pcpu_stats),
+				   GFP_KERNEL_ACCOUNT);
+	if (!blk->stats) {
+		kfree(blk);
+		return NULL;
+	}
+	refcount_set(&blk->ref, 1);
+	blk->size = size;
+	return blk;
+}
+
+/*
+ * New counters for @svc or one of its backends, in @svc's current block;
+ * *@blkp is set to the block, which the caller keeps beside the counters
+ * for counters_put().  Caller holds the mutex.
+ */
+static struct viplb_counters *counters_alloc(struct viplb_service *svc,
+					     struct viplb_stats_block **blkp)
+{
+	struct viplb_stats_block *blk = svc->stats_block;
 	struct viplb_counters *cnt;
 	int cpu;
 
 	cnt = kzalloc(sizeof(*cnt), GFP_KERNEL_ACCOUNT);
 	if (!cnt)
 		return NULL;
-	cnt->stats = alloc_percpu_gfp(struct viplb_pcpu_stats,
-				      GFP_KERNEL_ACCOUNT);
-	if (!cnt->stats) {
-		kfree(cnt);
-		return NULL;
+	if (!blk || blk->used == blk->size) {
+		blk = stats_block_alloc(blk ? min(2 * blk->size, STATS_BLOCK_MAX) :
+					      STATS_BLOCK_FIRST);
+		if (!blk) {
+			kfree(cnt);
+			return NULL;
+		}
+		stats_block_put(svc->stats_block);
+		svc->stats_block = blk;
 	}
+	/* A fresh entry: zeroed by the per-CPU allocator, never used. */
+	cnt->stats = blk->stats + blk->used++;
+	refcount_inc(&blk->ref);
+	*blkp = blk;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(cnt->stats, cpu)->syncp);
 	refcount_set(&cnt->ref, 1);
@@ -54,23 +118,33 @@ static struct viplb_counters *counters_alloc(void)
 	return cnt;
 }
 
-/* Its holders are freed after a grace period, so no reader is left. */
-static void counters_put(struct viplb_counters *cnt)
+/*
+ * Drops a reference to @cnt, whose entry is in @blk.  Its holders are
+ * freed after a grace period, so no reader is left.
+ */
+static void counters_put(struct viplb_counters *cnt,
+			 struct viplb_stats_block *blk)
 {
 	if (cnt && refcount_dec_and_test(&cnt->ref)) {
-		free_percpu(cnt->stats);
+		stats_block_put(blk);
 		kfree(cnt->est.base);
 		kfree(cnt);
 	}
 }
 
-/* @to, not yet visible to readers, takes over the counters of @from. */
+/*
+ * @to (in block *@to_blk), not yet visible to readers, takes over the
+ * counters @from of block @from_blk.
+ */
 static void counters_adopt(struct viplb_counters **to,
-			   struct viplb_counters *from)
+			   struct viplb_stats_block **to_blk,
+			   struct viplb_counters *from,
+			   struct viplb_stats_block *from_blk)
 {
 	refcount_inc(&from->ref);
-	counters_put(*to);
+	counters_put(*to, *to_blk);
 	*to = from;
+	*to_blk = from_blk;
 }
 
 struct viplb_config *viplb_config_alloc(const struct viplb_limits *limits)
@@ -91,7 +165,7 @@ static void backend_free_rcu_cb(struct rcu_head *head)
 						rcu);
 
 	viplb_route_release(be);
-	counters_put(be->cnt);
+	counters_put(be->cnt, be->cnt_block);
 	kfree(be);
 	atomic_dec(&live_objects);
 }
@@ -112,7 +186,8 @@ static void service_free_rcu_cb(struct rcu_head *head)
 	list_for_each_entry_safe(be, tmp, &svc->backends, list)
 		viplb_backend_put(be);
 	viplb_sched_release(svc);
-	counters_put(svc->cnt);
+	counters_put(svc->cnt, svc->cnt_block);
+	stats_block_put(svc->stats_block);
 	kfree(svc);
 	atomic_dec(&live_objects);
 }
@@ -176,7 +251,8 @@ void viplb_config_adopt_counters(struct viplb_config *cfg,
 		old = viplb_service_find(live, &svc->key);
 		if (!old)
 			continue;
-		counters_adopt(&svc->cnt, old->cnt);
+		counters_adopt(&svc->cnt, &svc->cnt_block, old->cnt,
+			       old->cnt_block);
 		/* The live snapshot: every backend, sorted, for a search. */
 		sd = rcu_dereference_protected(old->sd, true);
 		if (!sd)
@@ -184,7 +260,8 @@ void viplb_config_adopt_counters(struct viplb_config *cfg,
 		list_for_each_entry(be, &svc->backends, list) {
 			obe = viplb_sched_find(sd, &be->addr, be->port);
 			if (obe)
-				counters_adopt(&be->cnt, obe->cnt);
+				counters_adopt(&be->cnt, &be->cnt_block,
+					       obe->cnt, obe->cnt_block);
 		}
 		cond_resched();
 	}
@@ -197,7 +274,7 @@ struct viplb_service *viplb_service_alloc(const struct viplb_svc_key *key)
 	svc = kzalloc(sizeof(*svc), GFP_KERNEL_ACCOUNT);
 	if (!svc)
 		return NULL;
-	svc->cnt = counters_alloc();
+	svc->cnt = counters_alloc(svc, &svc->cnt_block);
 	if (!svc->cnt) {
 		kfree(svc);
 		return NULL;
@@ -289,14 +366,15 @@ struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
 	return NULL;
 }
 
-struct viplb_backend *viplb_backend_alloc(void)
+/* A new backend of @svc, not linked yet.  Caller holds the mutex. */
+struct viplb_backend *viplb_backend_alloc(struct viplb_service *svc)
 {
 	struct viplb_backend *be;
 
 	be = kzalloc(sizeof(*be), GFP_KERNEL_ACCOUNT);
 	if (!be)
 		return NULL;
-	be->cnt = counters_alloc();
+	be->cnt = counters_alloc(svc, &be->cnt_block);
 	if (!be->cnt) {
 		kfree(be);
 		return NULL;

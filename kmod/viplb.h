@@ -73,7 +73,7 @@ struct viplb_stats_est {
 struct viplb_counters {
 	refcount_t ref;
 	atomic_t active;		/* flows, see flow.c */
-	struct viplb_pcpu_stats __percpu *stats;
+	struct viplb_pcpu_stats __percpu *stats; /* in a block: service.c */
 	/* Services only, and rare (no backend, flow table full): not per CPU. */
 	atomic64_t rejected;
 	atomic64_t untracked;
@@ -96,6 +96,7 @@ struct viplb_backend {
 	u32 flags;
 	s64 wrr_cur;			/* wrr state, under sched_lock */
 	struct viplb_counters *cnt;
+	struct viplb_stats_block *cnt_block; /* where cnt->stats is */
 	struct viplb_route __rcu *route; /* dr/tun: cached, see xmit.c */
 	struct rcu_head rcu;
 };
@@ -131,6 +132,9 @@ struct viplb_service {
 	spinlock_t sched_lock;		/* wrr state */
 	atomic_t rr_pos;
 	struct viplb_counters *cnt;
+	struct viplb_stats_block *cnt_block; /* where cnt->stats is */
+	/* where its backends' next counters go, see service.c */
+	struct viplb_stats_block *stats_block;
 	struct rcu_head rcu;
 };
 
@@ -263,7 +267,7 @@ void viplb_service_put(struct viplb_service *svc);
 struct viplb_backend *viplb_backend_find(const struct viplb_service *svc,
 					 const union nf_inet_addr *addr,
 					 __be16 port);
-struct viplb_backend *viplb_backend_alloc(void);
+struct viplb_backend *viplb_backend_alloc(struct viplb_service *svc);
 void viplb_backend_link(struct viplb_config *cfg, struct viplb_service *svc,
 			struct viplb_backend *be);
 void viplb_backend_unlink(struct viplb_config *cfg, struct viplb_service *svc,
