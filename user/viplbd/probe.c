@@ -7,11 +7,11 @@
  *         (tcp and http close with a reset: SO_LINGER 0).  tcp is
  *         half open: SYN, SYN-ACK, reset, without the handshake's last
  *         ACK (TCP_DEFER_ACCEPT, below), so that the backend accepts no
- *         connection.  After a
- *         success, tcp keeps its socket for the next probe: connect()
- *         to AF_UNSPEC resets the connection as close() would, and the
- *         next connect() takes a new port; no socket, file, epoll_ctl()
- *         or setsockopt() per check (spare_max at most).  Its socket is
+ *         connection.  After a success, tcp keeps its socket for the
+ *         next probe: connect() to AF_UNSPEC resets the connection as
+ *         close() would, and the next connect() takes a new port; no
+ *         socket, file, epoll_ctl() or setsockopt() per check
+ *         (spare_max at most).  Its socket is
  *         registered once, edge-triggered: epoll reports the state the
  *         socket has when epoll_wait() returns, so an edge left from the
  *         reset (EPOLLHUP) is read while it is spare and ignored, or,
