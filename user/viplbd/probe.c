@@ -3,19 +3,18 @@
  * The probes.  Each is a non-blocking socket (or a child process) in the
  * epoll set, with the member's timer as its timeout:
  *
- *   tcp   connect(); writable with no error or hangup is a success
- *         (tcp and http close with a reset: SO_LINGER 0).  tcp is
- *         half open: SYN, SYN-ACK, reset, without the handshake's last
- *         ACK (TCP_DEFER_ACCEPT, below), so that the backend accepts no
- *         connection.  After a success, tcp keeps its socket for the
- *         next probe: connect() to AF_UNSPEC resets the connection as
- *         close() would, and the next connect() takes a new port; no
- *         socket, file, epoll_ctl() or setsockopt() per check
- *         (spare_max at most).  Its socket is
- *         registered once, edge-triggered: epoll reports the state the
- *         socket has when epoll_wait() returns, so an edge left from the
- *         reset (EPOLLHUP) is read while it is spare and ignored, or,
- *         if still queued when the next connect() starts, not reported
+ *   tcp   connect(); writable with no error or hangup is a success (tcp
+ *         and http close with a reset: SO_LINGER 0).  tcp is half open:
+ *         SYN, SYN-ACK, reset, without the handshake's last ACK
+ *         (TCP_DEFER_ACCEPT, below), so that the backend accepts no
+ *         connection.  After a success, tcp keeps its socket for the next
+ *         probe: connect() to AF_UNSPEC resets the connection as close()
+ *         would, and the next connect() takes a new port; no socket, file,
+ *         epoll_ctl() or setsockopt() per check (spare_max at most).  Its
+ *         socket is registered once, edge-triggered: epoll reports the
+ *         state the socket has when epoll_wait() returns, so an edge left
+ *         from the reset (EPOLLHUP) is read while it is spare and ignored,
+ *         or, if still queued when the next connect() starts, not reported
  *         at all while that one is in SYN_SENT
  *   http  connect, "GET PATH HTTP/1.0", then the status line and, with
  *         body, the text somewhere in what the server sends (64 KiB at
