@@ -25,7 +25,9 @@
 # thread and listener, the checks and resets a second (the director's
 # Tcp ActiveOpens and OutRsts), drops, how many backends are up at the
 # end (all should be) and the first transitions after the first results
-# (there should be none); and a "row:" line for the results table.
+# (there should be none); the director's TCP segments sent per check
+# (Tcp OutSegs / ActiveOpens: 2 for a half-open check, the SYN and the
+# reset); and a "row:" line for the results table.
 # SYNC=N runs viplbd with -r N.
 set -euo pipefail
 
@@ -207,7 +209,7 @@ sum_ticks()
 	echo $t
 }
 # tcp FIELD: the director's Tcp counter FIELD (/proc/net/snmp): ActiveOpens
-# counts the checks, OutRsts their resets.
+# counts the checks, OutRsts their resets, OutSegs all segments sent.
 tcp()
 {
 	# shellcheck disable=SC2016
@@ -224,6 +226,7 @@ dn0=$(sum_ticks $DNAPI)
 bn0=$(sum_ticks $BNAPI)
 o0=$(tcp ActiveOpens)
 r0=$(tcp OutRsts)
+s0=$(tcp OutSegs)
 t0=$(date +%s%N)
 sleep "$DURATION"
 d1=$(ticks $DPID)
@@ -235,6 +238,7 @@ dn1=$(sum_ticks $DNAPI)
 bn1=$(sum_ticks $BNAPI)
 o1=$(tcp ActiveOpens)
 r1=$(tcp OutRsts)
+s1=$(tcp OutSegs)
 t1=$(date +%s%N)
 up=$(count up)
 wall_ms=$(((t1 - t0) / 1000000))
@@ -251,11 +255,13 @@ echo "    viplbd user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))
 echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
 echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 - l0)))%"
 echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s (TCP ActiveOpens in $D), resets sent $(awk -v o=$((r1 - r0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s"
+segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
+echo "  segments sent a check: $segs (TCP OutSegs in $D / ActiveOpens)"
 echo "  backends up at the end: $up of $BACKENDS"
 echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first: $trans"
 { grep -v 'unknown ->' "$T/log" | grep -- '->' | grep -v 'down -> up' || true; } | head -3 | sed 's/^/    /'
 echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
-ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop | grep -v '^#' | sed 's/^/    backends: /'
-# One line for a table: user system dnapi director bnapi listener checks/s up transitions
-echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans"
+ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop TcpExtTCPSynRetrans TcpPassiveOpens | grep -v '^#' | sed 's/^/    backends: /'
+# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check
+echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans $segs"
 [ "$up" -eq "$BACKENDS" ]

@@ -10,7 +10,7 @@
 # byte, the drained backend's too); a flapping backend held down; the
 # weights re-applied after a flush and restore; reload on SIGHUP (a bad
 # line keeps the old config); a bad line at start; viplb health show in
-# text and JSON; and a clean SIGTERM.
+# text and JSON; a clean SIGTERM; and tcp checks half open (at the end).
 #
 #   client $C                director $D (viplbd)        backends $B1..$B3
 #   c0 203.0.113.2/24 ---- d0 203.0.113.1/24
@@ -28,7 +28,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 require_root
-for c in ip nft socat jq python3 timeout cmp conntrack ss; do
+for c in ip nft socat jq python3 timeout cmp conntrack ss nstat; do
 	command -v "$c" >/dev/null 2>&1 || bail "$c not found (scripts/deps.sh)"
 done
 [ -x "$VIPLBD" ] || bail "$VIPLBD not built (make -C user)"
@@ -513,5 +513,135 @@ check_grep "every transition was one line with a reason" \
 	"^viplbd: .* -> .*, weight [0-9]+: .+" "$(cat "$T/log")"
 log "viplbd's log:"
 sed 's/^/#   /' "$T/log"
+
+# --- tcp checks are half open -----------------------------------------------
+# A director of its own ($D2, a second viplbd) checks 10 addresses of $B4
+# with tcp every 100 ms, and nothing else there.  Per check the director
+# sends the SYN and the reset only (Tcp OutSegs: no ACK of the SYN-ACK),
+# the reset kills the backend's request sock in SYN_RECV (AttemptFails;
+# no SYN-ACK sent again, no connection passively opened) and the listener
+# accepts nothing.  A check that viplbd finishes more than 200 ms after
+# its SYN-ACK sends the delayed ACK (a full connection, then reset): 1 in
+# 20 may, on a busy host.  Then the same members fail on a timeout (SYNs
+# dropped) and a refusal, and rejoin after rise checks.
+ns_create D2 vdd2
+ns_create B4 vdb4
+defer "ip netns pids $B4 | xargs -r kill"
+ip -n "$D2" link add d0 type veth peer name b0 netns "$B4"
+ip -n "$D2" addr add 198.51.100.254/24 dev d0
+ip -n "$D2" link set d0 up
+for i in $(seq 10 19); do
+	ip -n "$B4" addr add 198.51.100.$i/24 dev b0
+done
+ip -n "$B4" link set b0 up
+# The listener accepts, counts in $T/accepted, and closes.
+cat >"$T/count.py" <<'PY'
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 8090))
+s.listen(128)
+n = 0
+while True:
+    c, _ = s.accept()
+    n += 1
+    with open(sys.argv[1], "w") as f:
+        f.write("%d\n" % n)
+    c.close()
+PY
+echo 0 >"$T/accepted"
+count_start()
+{
+	ip netns exec "$B4" python3 "$T/count.py" "$T/accepted" &
+	echo $! >"$T/count.pid"
+	wait_for 3000 sh -c "ip netns exec $B4 ss -Hltn 'sport = :8090' | grep -q ." ||
+		bail "the counting listener did not start"
+}
+count_start
+{
+	echo "service add tcp 192.0.2.20:80 sched rr"
+	for i in $(seq 10 19); do
+		echo "backend add tcp 192.0.2.20:80 198.51.100.$i:8090"
+	done
+	echo "health tcp 192.0.2.20:80 check tcp interval 100ms timeout 90ms rise 2 fall 3"
+} >"$T/half.conf"
+"$VIPLB" -n "$D2" restore "$T/half.conf"
+ip netns exec "$D2" "$VIPLBD" -c "$T/half.conf" -s "$T/half.sock" \
+	2>"$T/half.log" &
+HPID=$!
+defer "kill $HPID 2>/dev/null"
+# half_count JQ_TEST N: N members pass JQ_TEST.
+half_count()
+{
+	[ "$("$VIPLB" -j health show socket "$T/half.sock" 2>/dev/null |
+		jq "[.[] | select($1)] | length")" = "$2" ]
+}
+wait_for 3000 half_count '.state == "up"' 10
+check_eq "half open: 10 members checked with tcp, up" "$?" 0
+# counter NS NAME: NS's SNMP counter NAME.
+counter()
+{
+	ip netns exec "$1" nstat -az "$2" | awk -v n="$2" '$1 == n { print $2 }'
+}
+opens0=$(counter "$D2" TcpActiveOpens)
+segs0=$(counter "$D2" TcpOutSegs)
+rsts0=$(counter "$D2" TcpOutRsts)
+retrans0=$(counter "$B4" TcpExtTCPSynRetrans)
+passive0=$(counter "$B4" TcpPassiveOpens)
+aborted0=$(counter "$B4" TcpAttemptFails)
+accepted0=$(cat "$T/accepted")
+sleep 3
+opens=$(($(counter "$D2" TcpActiveOpens) - opens0))
+segs=$(($(counter "$D2" TcpOutSegs) - segs0))
+rsts=$(($(counter "$D2" TcpOutRsts) - rsts0))
+retrans=$(($(counter "$B4" TcpExtTCPSynRetrans) - retrans0))
+passive=$(($(counter "$B4" TcpPassiveOpens) - passive0))
+aborted=$(($(counter "$B4" TcpAttemptFails) - aborted0))
+accepted=$(($(cat "$T/accepted") - accepted0))
+log "half open, 3 s: $opens checks; the director sent $segs segments," \
+	"$rsts resets; the backends: $aborted handshakes reset, $passive" \
+	"passive opens, $retrans SYN-ACKs sent again; $accepted accepted"
+# 10 checks in flight at either end of the 3 s: +-10.
+check_eq "half open: at least 200 checks in 3 s (10 members every 100 ms): $opens" \
+	"$((opens >= 200))" 1
+check_eq "... the director sent 2 segments a check, the SYN and the reset: $segs for $opens" \
+	"$((segs >= 2 * opens - 10 && segs <= 2 * opens + 10 + opens / 20))" 1
+check_eq "... one of them a reset: $rsts" \
+	"$((rsts >= opens - 10 && rsts <= opens + 10))" 1
+check_eq "... the backends sent no SYN-ACK again" "$retrans" 0
+check_eq "... their handshakes were reset in SYN_RECV: $aborted" \
+	"$((aborted >= opens - 10 - opens / 20))" 1
+check_eq "... they opened no connection: $passive" \
+	"$((passive <= opens / 20))" 1
+check_eq "... and the listener accepted none: $accepted" \
+	"$((accepted <= opens / 20))" 1
+
+# The checks fail as they did: a timeout, then a refusal.
+ip netns exec "$B4" nft -f - <<'NFT'
+table inet half {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 8090 drop
+	}
+}
+NFT
+wait_for 3000 half_count '.state == "down"' 10
+check_eq "half open: SYNs dropped: all 10 down" "$?" 0
+check_eq "... after 3 timeouts each" \
+	"$(grep -c '198\.51\.100\.1[0-9]:8090: up -> down, weight 0: 3 failures: no answer within 90ms$' "$T/half.log")" 10
+check_eq "... weight 0 in the datapath" \
+	"$("$VIPLB" -n "$D2" -j show | jq -c '[.[] | .backends[] | .weight] | unique')" '[0]'
+kill "$(cat "$T/count.pid")"
+ip netns exec "$B4" nft delete table inet half
+wait_for 3000 half_count '.reason == "connect: Connection refused"' 10
+check_eq "... the listener gone: refused, all 10" "$?" 0
+count_start
+wait_for 3000 half_count '.state == "up"' 10
+check_eq "... listening again: all 10 up" "$?" 0
+check_eq "... after 2 successes each" \
+	"$(grep -c '198\.51\.100\.1[0-9]:8090: down -> up, weight 1: 2 successes: connected$' "$T/half.log")" 10
+kill -TERM $HPID
+wait $HPID
+check_eq "... that viplbd exits 0" "$?" 0
 
 viplb_finish

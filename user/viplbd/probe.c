@@ -3,16 +3,18 @@
  * The probes.  Each is a non-blocking socket (or a child process) in the
  * epoll set, with the member's timer as its timeout:
  *
- *   tcp   connect(); writable with no error or hangup is a success
- *         (tcp and http close with a reset: SO_LINGER 0).  After a
- *         success, tcp keeps its socket for the next probe: connect()
- *         to AF_UNSPEC resets the connection as close() would, and the
- *         next connect() takes a new port; no socket, file, epoll_ctl()
- *         or setsockopt() per check (spare_max at most).  Its socket is
- *         registered once, edge-triggered: epoll reports the state the
- *         socket has when epoll_wait() returns, so an edge left from the
- *         reset (EPOLLHUP) is read while it is spare and ignored, or,
- *         if still queued when the next connect() starts, not reported
+ *   tcp   connect(); writable with no error or hangup is a success (tcp
+ *         and http close with a reset: SO_LINGER 0).  tcp is half open:
+ *         SYN, SYN-ACK, reset, without the handshake's last ACK
+ *         (TCP_DEFER_ACCEPT, below), so that the backend accepts no
+ *         connection.  After a success, tcp keeps its socket for the next
+ *         probe: connect() to AF_UNSPEC resets the connection as close()
+ *         would, and the next connect() takes a new port; no socket, file,
+ *         epoll_ctl() or setsockopt() per check (spare_max at most).  Its
+ *         socket is registered once, edge-triggered: epoll reports the
+ *         state the socket has when epoll_wait() returns, so an edge left
+ *         from the reset (EPOLLHUP) is read while it is spare and ignored,
+ *         or, if still queued when the next connect() starts, not reported
  *         at all while that one is in SYN_SENT
  *   http  connect, "GET PATH HTTP/1.0", then the status line and, with
  *         body, the text somewhere in what the server sends (64 KiB at
@@ -33,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -207,6 +211,7 @@ static void exec_done(struct member *m)
 void probe_start(struct member *m)
 {
 	static const struct linger no_linger = { .l_onoff = 1, .l_linger = 0 };
+	static const int one = 1;
 	int type = m->hc.type == HEALTH_UDP ? SOCK_DGRAM : SOCK_STREAM;
 	bool reuse = false;
 	ssize_t n;
@@ -244,6 +249,21 @@ void probe_start(struct member *m)
 		if (type == SOCK_STREAM)
 			setsockopt(m->fd, SOL_SOCKET, SO_LINGER, &no_linger,
 				   sizeof(no_linger));
+		/*
+		 * Half open, as HAProxy's plain tcp checks: on a connecting
+		 * socket, TCP_DEFER_ACCEPT makes the kernel delay the
+		 * handshake's last ACK (tcp_rcv_synsent_state_process(),
+		 * "Save one ACK") while connect() still completes at the
+		 * SYN-ACK, so the reset follows the SYN-ACK and the backend
+		 * never accepts a connection.  Unlike TCP_QUICKACK 0, it
+		 * survives tcp_disconnect(): set once per kept socket.  If
+		 * viplbd takes longer than the delayed ACK timer (200 ms),
+		 * the ACK goes out and the reset closes a full connection:
+		 * the same result.
+		 */
+		if (m->hc.type == HEALTH_TCP)
+			setsockopt(m->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one,
+				   sizeof(one));
 	}
 	if (connect(m->fd, (struct sockaddr *)&m->dst, m->dst_len) &&
 	    errno != EINPROGRESS) {
