@@ -2,32 +2,46 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # viplbd_cpu.sh: what viplbd costs at scale.  10,000 backends (50 nat
-# services of 200 backends each, on nf_tables) checked with tcp every 2 s
-# against listeners in a network namespace; the director's CPU time over
+# services of 200 backends each, on nf_tables; or with DATAPATH=xdp, 50
+# dr services on the XDP fast path) checked with tcp every 2 s against
+# listeners in a network namespace; the director's CPU time over
 # 60 s, as a percentage of one CPU: viplbd's (user + system, from
 # /proc/PID/stat) and that of the thread that receives the replies on
 # its veth end (threaded NAPI, below), apart from the backends' side.
 # Not part of make check or make bench: run it by hand, as root, on a
-# host without the viplb module (it uses the nf_tables datapath):
+# host without the viplb module (it uses the nf_tables datapath, and
+# with DATAPATH=xdp XDP beside it):
 #
 #   bench/viplbd_cpu.sh            # BACKENDS=10000 DURATION=60 INTERVAL=2s
 #                                  # PIN=1: director and backends on CPUs of their own
 #                                  # VIPLBD=another build of viplbd
+#                                  # DATAPATH=nft (default) or xdp
 #
 #   director $D (viplbd)                      backends $B
 #   d0 198.51.100.254/24 ------------------- b0 198.51.100.1-200/24
-#                                               one python3 listener on
-#                                               0.0.0.0:8080, accepting
-#                                               and closing
+#   (xdp: viplb's XDP attached)                 one python3 listener on
+#                                               0.0.0.0:8080 (xdp: :80),
+#                                               accepting and closing
 #
-# The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.  Also
+# The VIPs are 192.0.2.1-50, port 80; nothing is sent to them.
+# DATAPATH=nft: nat services, backends 198.51.100.N:8080; nf_tables puts
+# its nat hooks, and so conntrack, in the director's netns, and every
+# probe packet goes through them.  DATAPATH=xdp: `viplb xdp attach d0`
+# first (mounting a bpffs on /sys/fs/bpf if there is none, unmounted at
+# exit if this run mounted it and no viplb state is pinned there), then
+# dr services, backends 198.51.100.N (dr keeps the VIP's port, 80): XDP
+# serves them, nf_tables gets no table, and the director's netns has no
+# conntrack; the SYN-ACKs pass through the XDP and TC programs on d0.
+# Both print the director's nf_tables nat chains and its conntrack
+# entries (conntrack -C) at the end of the run.  Also
 # printed: viplbd's user and system time apart, the backends' NAPI
 # thread and listener, the checks and resets a second (the director's
 # Tcp ActiveOpens and OutRsts), drops, how many backends are up at the
 # end (all should be) and the first transitions after the first results
 # (there should be none); the director's TCP segments sent per check
 # (Tcp OutSegs / ActiveOpens: 2 for a half-open check, the SYN and the
-# reset); and a "row:" line for the results table.
+# reset); and a "row:" line for the results table.  The PIDs of viplbd
+# and of d0's NAPI thread are printed at the start, for perf -p.
 # SYNC=N runs viplbd with -r N.
 set -euo pipefail
 
@@ -39,10 +53,16 @@ PER_SERVICE=200
 BACKENDS=${BACKENDS:-10000}
 DURATION=${DURATION:-60}
 INTERVAL=${INTERVAL:-2s}
+DATAPATH=${DATAPATH:-nft}
+case $DATAPATH in
+nft)	MODE=nat LPORT=8080 BPORT=:8080 ;;
+xdp)	MODE=dr LPORT=80 BPORT= ;;
+*)	echo "viplbd_cpu: DATAPATH is nft or xdp" >&2; exit 1 ;;
+esac
 
 [ "$(id -u)" -eq 0 ] || { echo "viplbd_cpu: must run as root" >&2; exit 1; }
 [ -x "$VIPLBD" ] || { echo "viplbd_cpu: $VIPLBD not built (make -C user)" >&2; exit 1; }
-[ -e /sys/module/viplb ] && { echo "viplbd_cpu: the module is loaded: this bench is for nf_tables" >&2; exit 1; }
+[ -e /sys/module/viplb ] && { echo "viplbd_cpu: the module is loaded: this bench is for nf_tables and XDP" >&2; exit 1; }
 [ $((BACKENDS % PER_SERVICE)) -eq 0 ] ||
 	{ echo "viplbd_cpu: BACKENDS must be a multiple of $PER_SERVICE" >&2; exit 1; }
 SERVICES=$((BACKENDS / PER_SERVICE))
@@ -52,8 +72,20 @@ D=vbd-$suffix
 B=vbb-$suffix
 T=$(mktemp -d /tmp/viplbd_cpu.XXXXXX)
 pids=""
+xdp_dev=""
+bpffs_mounted=""
 cleanup()
 {
+	# The last detach in the netns unpins its programs and maps.
+	[ -z "$xdp_dev" ] || "$VIPLB" -n "$D" xdp detach "$xdp_dev" || true
+	# Another run's pinned state keeps the bpffs mounted.
+	if [ -n "$bpffs_mounted" ]; then
+		if [ -e /sys/fs/bpf/viplb ]; then
+			echo "viplbd_cpu: /sys/fs/bpf/viplb in use: the bpffs stays mounted" >&2
+		else
+			umount /sys/fs/bpf || true
+		fi
+	fi
 	for p in $pids; do
 		kill "$p" 2>/dev/null || true
 	done
@@ -81,6 +113,16 @@ for i in $(seq "$PER_SERVICE"); do
 	echo "addr add 198.51.100.$i/24 dev b0"
 done | ip -n "$B" -batch -
 ip -n "$B" link set b0 up
+
+if [ "$DATAPATH" = xdp ]; then
+	if [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
+		mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+		bpffs_mounted=1
+	fi
+	"$VIPLB" -n "$D" xdp attach d0
+	xdp_dev=d0
+	"$VIPLB" -n "$D" xdp show | sed 's/^/  /'
+fi
 
 # Each end's receive in a kthread of its own, napi/DEV-ID, not in
 # softirq on the sending CPU: the director's receive of the replies is
@@ -134,21 +176,22 @@ tc -n "$B" qdisc replace dev b0 root pfifo limit 10000
 # The listener: accept and close, as fast as it can.
 cat >"$T/listen.py" <<'EOF'
 import socket
+import sys
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8080))
+s.bind(("0.0.0.0", int(sys.argv[1])))
 s.listen(4096)
 while True:
     c, _ = s.accept()
     c.close()
 EOF
-ip netns exec "$B" python3 "$T/listen.py" &
+ip netns exec "$B" python3 "$T/listen.py" "$LPORT" &
 LPID=$!
 [ -z "${PIN:-}" ] || taskset -p -c 1 "$LPID" >/dev/null
 pids="$pids $LPID"
 # Listening before the first checks: one refused is a transition.
 n=0
-until ip netns exec "$B" ss -Hltn 'sport = :8080' | grep -q .; do
+until ip netns exec "$B" ss -Hltn "sport = :$LPORT" | grep -q .; do
 	n=$((n + 1))
 	if [ $n -gt 100 ]; then
 		echo "viplbd_cpu: the listener is not listening after 10 s" >&2
@@ -159,9 +202,9 @@ done
 
 {
 	for s in $(seq "$SERVICES"); do
-		echo "service add tcp 192.0.2.$s:80 sched rr"
+		echo "service add tcp 192.0.2.$s:80 sched rr mode $MODE"
 		for i in $(seq "$PER_SERVICE"); do
-			echo "backend add tcp 192.0.2.$s:80 198.51.100.$i:8080"
+			echo "backend add tcp 192.0.2.$s:80 198.51.100.$i$BPORT"
 		done
 		echo "health tcp 192.0.2.$s:80 check tcp interval $INTERVAL timeout 1s"
 	done
@@ -173,6 +216,7 @@ ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" ${SYNC:+-r "
 DPID=$!
 [ -z "${PIN:-}" ] || taskset -p -c 0 "$DPID" >/dev/null
 pids="$DPID $pids"
+echo "datapath $DATAPATH ($MODE services); viplbd pid $DPID, d0's NAPI thread ${DNAPI//$'\n'/ }"
 
 # count STATE: how many backends viplbd has in STATE.
 count()
@@ -240,6 +284,11 @@ o1=$(tcp ActiveOpens)
 r1=$(tcp OutRsts)
 s1=$(tcp OutSegs)
 t1=$(date +%s%N)
+# Each check's conntrack entry stays 10 s in CLOSE after its reset:
+# about 50,000 at 5,000 checks a second with nat on nf_tables (conntrack
+# -C also counts expired ones not yet reaped), none with XDP.
+ct=$(ip netns exec "$D" conntrack -C)
+natchains=$(ip netns exec "$D" nft list ruleset | grep -c 'type nat hook' || true)
 up=$(count up)
 wall_ms=$(((t1 - t0) / 1000000))
 pct()
@@ -258,10 +307,20 @@ echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f",
 segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
 echo "  segments sent a check: $segs (TCP OutSegs in $D / ActiveOpens)"
 echo "  backends up at the end: $up of $BACKENDS"
+tables=$(ip netns exec "$D" nft list tables | paste -sd ' ')
+echo "  $D: conntrack entries at the end $ct (conntrack -C), nf_tables nat chains $natchains, tables: ${tables:-none}"
+[ "$DATAPATH" = nft ] ||
+	"$VIPLB" -n "$D" xdp stats | sed -n '1,/^service/p' | grep -v '^service' | sed 's/^/    xdp: /'
 echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first: $trans"
 { grep -v 'unknown ->' "$T/log" | grep -- '->' | grep -v 'down -> up' || true; } | head -3 | sed 's/^/    /'
 echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
 ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop TcpExtTCPSynRetrans TcpPassiveOpens | grep -v '^#' | sed 's/^/    backends: /'
-# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check
-echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans $segs"
+# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath
+echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans $segs $ct $DATAPATH"
+# The premise of each datapath's figures.
+case $DATAPATH in
+nft)	want="conntrack entries and nat chains" ok=$((ct > 0 && natchains > 0)) ;;
+xdp)	want="no conntrack entry and no nat chain" ok=$((ct == 0 && natchains == 0)) ;;
+esac
+[ "$ok" -eq 1 ] || { echo "viplbd_cpu: $DATAPATH: expected $want in $D" >&2; exit 1; }
 [ "$up" -eq "$BACKENDS" ]
