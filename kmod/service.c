@@ -98,8 +98,10 @@ static struct viplb_counters *counters_alloc(struct viplb_service *svc,
 	if (!cnt)
 		return NULL;
 	if (!blk || blk->used == blk->size) {
-		blk = stats_block_alloc(blk ? min(2 * blk->size, STATS_BLOCK_MAX) :
-					      STATS_BLOCK_FIRST);
+		u32 size = blk ? min_t(u32, 2 * blk->size, STATS_BLOCK_MAX) :
+				 STATS_BLOCK_FIRST;
+
+		blk = stats_block_alloc(size);
 		if (!blk) {
 			kfree(cnt);
 			return NULL;
