@@ -11,15 +11,6 @@
  * most of viplbd's user time at 10,000 backends.
  * Signals come through a signalfd: SIGHUP reloads, SIGTERM and SIGINT
  * end the loop.
- *
- * The loop waits at most once a tick (TICK_US) while probes answer: after
- * a batch with probes' events, it sleeps until a tick after the batch
- * before it waits again, and takes what came meanwhile (replies, timers,
- * control clients) in one batch.  At 5,000 checks a second viplbd woke
- * for most replies, and a wake-up and its switch cost more than the
- * batch.  A result is read up to a tick late: latencies are the probe's
- * own plus up to a tick, and a tcp probe's reset leaves well within the
- * delayed ACK timer (200 ms), so that checks stay half open.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,9 +58,6 @@ static uint64_t wheel_ms;
 static size_t wheel_nr;
 /* The next sync of the weights with the datapath. */
 static uint64_t sync_due;
-
-/* At most one wait of the loop a tick while probes answer. */
-#define TICK_US 2000
 
 static uint64_t clock_us(void)
 {
@@ -225,18 +213,6 @@ static void timers_run(void)
 	}
 }
 
-/* Sleep until @due_us (CLOCK_MONOTONIC), if it is still ahead. */
-static void tick_wait(uint64_t due_us)
-{
-	struct timespec ts = {
-		.tv_sec = due_us / 1000000,
-		.tv_nsec = (due_us % 1000000) * 1000,
-	};
-
-	if (due_us > now_us())
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
 static int setup_fds(void)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -342,8 +318,7 @@ int main(int argc, char **argv)
 	bool check_only = false;
 	unsigned long secs;
 	int opt, sig_fd, n, i, running = 1;
-	uint64_t batch_us, tick_due = 0;
-	bool timer_due, probes, full;
+	bool timer_due;
 
 	prog_name = "viplbd";
 	/* stderr is the log: one line each, whole, even to a pipe. */
@@ -410,15 +385,12 @@ int main(int argc, char **argv)
 	       sock);
 	while (running) {
 		timer_arm();
-		tick_wait(tick_due);
 		n = epoll_wait(epoll_fd, evs, ARRAY_SIZE(evs), -1);
 		if (n < 0 && errno != EINTR) {
 			logmsg("epoll_wait: %s", strerror(errno));
 			break;
 		}
-		batch_us = now_us();
-		full = n == (int)ARRAY_SIZE(evs);
-		timer_due = probes = false;
+		timer_due = false;
 		for (i = 0; i < n && running; i++) {
 			enum ev_kind *kind = evs[i].data.ptr;
 
@@ -442,7 +414,6 @@ int main(int argc, char **argv)
 				ctl_event(kind, evs[i].events);
 				break;
 			case EV_PROBE:
-				probes = true;
 				probe_event((struct member *)kind,
 					    evs[i].events);
 				break;
@@ -454,11 +425,6 @@ int main(int argc, char **argv)
 		 */
 		if (running && timer_due)
 			timers_run();
-		/*
-		 * The next wait a tick after this one if probes answered,
-		 * unless the batch was full: more may be waiting.
-		 */
-		tick_due = probes && !full ? batch_us + TICK_US : 0;
 		state_flush();
 		announce_flush(false);
 	}
