@@ -33,15 +33,16 @@
 # serves them, nf_tables gets no table, and the director's netns has no
 # conntrack; the SYN-ACKs pass through the XDP and TC programs on d0.
 # Both print the director's nf_tables nat chains and its conntrack
-# entries (conntrack -C) at the end of the run.  Also
-# printed: viplbd's user and system time apart, the backends' NAPI
-# thread and listener, the checks and resets a second (the director's
-# Tcp ActiveOpens and OutRsts), drops, how many backends are up at the
-# end (all should be) and the first transitions after the first results
-# (there should be none); the director's TCP segments sent per check
-# (Tcp OutSegs / ActiveOpens: 2 for a half-open check, the SYN and the
-# reset); and a "row:" line for the results table.  The PIDs of viplbd
-# and of d0's NAPI thread are printed at the start, for perf -p.
+# entries (conntrack -C) at the end of the run.  Also printed: viplbd's
+# user and system time apart and its voluntary context switches a
+# second, the backends' NAPI thread and listener, the checks and resets
+# a second (the director's Tcp ActiveOpens and OutRsts), drops, how many
+# backends are up at the end (all should be) and the first transitions
+# after the first results (there should be none); the director's TCP
+# segments sent per check (Tcp OutSegs / ActiveOpens: 2 for a half-open
+# check, the SYN and the reset); and a "row:" line for the results
+# table.  The PIDs of viplbd and of d0's NAPI thread are printed at the
+# start, for perf -p.
 # SYNC=N runs viplbd with -r N.
 set -euo pipefail
 
@@ -260,7 +261,13 @@ tcp()
 	ip netns exec "$D" awk -v f="$1" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
 		/^Tcp:/ { print $c }' /proc/net/snmp
 }
+# vcs PID: its voluntary context switches (each wait that slept).
+vcs()
+{
+	awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$1/status"
+}
 hz=$(getconf CLK_TCK)
+v0=$(vcs $DPID)
 d0=$(ticks $DPID)
 u0=$(ticks $DPID 12)
 l0=$(ticks $LPID)
@@ -273,6 +280,7 @@ r0=$(tcp OutRsts)
 s0=$(tcp OutSegs)
 t0=$(date +%s%N)
 sleep "$DURATION"
+v1=$(vcs $DPID)
 d1=$(ticks $DPID)
 u1=$(ticks $DPID 12)
 l1=$(ticks $LPID)
@@ -302,6 +310,8 @@ echo "viplbd: $BACKENDS backends ($SERVICES services x $PER_SERVICE), tcp checks
 echo "  director: $(pct $((d1 - d0 + dn1 - dn0)))% of one CPU"
 echo "    viplbd user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))%"
 echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
+vcs_s=$(awk -v v=$((v1 - v0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", v * 1000 / ms }')
+echo "    viplbd's voluntary context switches: $vcs_s/s"
 echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 - l0)))%"
 echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s (TCP ActiveOpens in $D), resets sent $(awk -v o=$((r1 - r0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s"
 segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
@@ -315,8 +325,8 @@ echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first
 { grep -v 'unknown ->' "$T/log" | grep -- '->' | grep -v 'down -> up' || true; } | head -3 | sed 's/^/    /'
 echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
 ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop TcpExtTCPSynRetrans TcpPassiveOpens | grep -v '^#' | sed 's/^/    backends: /'
-# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath
-echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans $segs $ct $DATAPATH"
+# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath vcs/s
+echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans $segs $ct $DATAPATH $vcs_s"
 # The premise of each datapath's figures.
 case $DATAPATH in
 nft)	want="conntrack entries and nat chains" ok=$((ct > 0 && natchains > 0)) ;;
