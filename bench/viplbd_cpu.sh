@@ -304,16 +304,22 @@ pct()
 	awk -v t="$1" -v hz="$hz" -v ms="$wall_ms" \
 		'BEGIN { printf "%.2f", t / hz * 1000 / ms * 100 }'
 }
+# per_s COUNT: COUNT over the run, a second.
+per_s()
+{
+	awk -v n="$1" -v ms="$wall_ms" 'BEGIN { printf "%.0f", n * 1000 / ms }'
+}
 trans=$(grep -c -- '-> .*weight' "$T/log" | awk -v b="$BACKENDS" '{ print $1 - b }')
 
 echo "viplbd: $BACKENDS backends ($SERVICES services x $PER_SERVICE), tcp checks every $INTERVAL, over $((wall_ms / 1000)) s:"
 echo "  director: $(pct $((d1 - d0 + dn1 - dn0)))% of one CPU"
 echo "    viplbd user $(pct $((u1 - u0)))%, system $(pct $((d1 - d0 - u1 + u0)))%"
 echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
-vcs_s=$(awk -v v=$((v1 - v0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", v * 1000 / ms }')
+vcs_s=$(per_s $((v1 - v0)))
+checks_s=$(per_s $((o1 - o0)))
 echo "    viplbd's voluntary context switches: $vcs_s/s"
 echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 - l0)))%"
-echo "  checks: $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s (TCP ActiveOpens in $D), resets sent $(awk -v o=$((r1 - r0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }')/s"
+echo "  checks: $checks_s/s (TCP ActiveOpens in $D), resets sent $(per_s $((r1 - r0)))/s"
 segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
 echo "  segments sent a check: $segs (TCP OutSegs in $D / ActiveOpens)"
 echo "  backends up at the end: $up of $BACKENDS"
@@ -326,7 +332,7 @@ echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first
 echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
 ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop TcpExtTCPSynRetrans TcpPassiveOpens | grep -v '^#' | sed 's/^/    backends: /'
 # One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath vcs/s
-echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $(awk -v o=$((o1 - o0)) -v ms="$wall_ms" 'BEGIN { printf "%.0f", o * 1000 / ms }') $up $trans $segs $ct $DATAPATH $vcs_s"
+echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $checks_s $up $trans $segs $ct $DATAPATH $vcs_s"
 # The premise of each datapath's figures.
 case $DATAPATH in
 nft)	want="conntrack entries and nat chains" ok=$((ct > 0 && natchains > 0)) ;;
