@@ -1459,6 +1459,7 @@ int main(int argc, char **argv)
 	fprintf(out, "\nPer-path counters %s the iterations%s.\n",
 		rc ? "DO NOT equal" : "equal",
 		rc ? "" : " in every run: every iteration took the path named");
+	fprintf(out, "\nWhat of viplb's figure any balancer with a flow table pays, and what is viplb's own: [xdp_floor.md](xdp_floor.md) (`make -C bench/xdp floor`).\n");
 	fprintf(out, "\nwrapped: ns per packet of a plain BPF_PROG_TEST_RUN repeat of a wrapper that\n"
 		"writes the original frame (TCP ACK, 64 bytes of payload: 118 bytes IPv4, 138 IPv6)\n"
 		"back before every iteration and tail-calls the program (bench/xdp/wrap.bpf.c).\n"
