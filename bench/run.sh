@@ -81,7 +81,10 @@
 #    "start" to pgctrl with marker instructions, and the plugin appends
 #    its running count at each to /run/vm/job/plugin.out: instructions
 #    per packet = (second - first) / packets, pktgen's own work
-#    included (the "plain" row).  Systems: routing only, IPVS, both
+#    included (the "plain" row).  Systems: routing only, routing with
+#    conntrack ("ct": the nat hook's null binding, the floor of a nat
+#    that conntrackd can carry), routing into the kernel's own ipip
+#    device ("tunnel": the floor of tun), IPVS, both
 #    iptables, nft, viplb rr and maglev (nat), and IPVS and viplb rr in
 #    dr and tun (VIPs on lo, served at LOCAL_IN); at 1 and 10,000
 #    services (the middle one probed), "est" (one flow) then "new"
@@ -234,6 +237,14 @@ sys_load()
 {
 	case $1 in
 	plain) return 0 ;;
+	tunnel)
+		# The kernel's own IPIP: the probe's VIP routed into an ipip
+		# device whose remote is the backend (the floor of tun).
+		ip -n "$2" link add vt0 type ipip local 198.51.100.1 \
+			remote 198.51.100.11 &&
+			ip -n "$2" link set vt0 up &&
+			ip -n "$2" route add 192.0.2.0/24 dev vt0
+		;;
 	ct)
 		ip netns exec "$2" nft -f - <<-EOT
 		table ip bench {
@@ -681,7 +692,8 @@ insn_system()
 	say "insn: $1, $2 services"
 	if timed_load "$1" "$PD" "$vfile" "$2" insn-load; then
 		case $1 in
-		plain) vdst="198.51.100.11 8080" ;;
+		plain | ct) vdst="198.51.100.11 8080" ;;
+		tunnel) vdst=$($PY -S "$here/gen.py" probe 1) ;;
 		*) vdst=$($PY -S "$here/gen.py" probe "$2") ;;
 		esac
 		# The estimators first, with no flow yet: the flows of the
@@ -880,7 +892,7 @@ cps_run()
 # --------------------------------------------------------------- main ---
 
 INSN_SIZES=${VIPLB_BENCH_INSN_SIZES:-1 10000}
-INSN_SYSTEMS=${VIPLB_BENCH_INSN_SYSTEMS:-plain ipvs iptables-legacy iptables nft viplb viplb-mg ipvs-dr viplb-dr ipvs-tun viplb-tun}
+INSN_SYSTEMS=${VIPLB_BENCH_INSN_SYSTEMS:-plain ct tunnel ipvs iptables-legacy iptables nft viplb viplb-mg ipvs-dr viplb-dr ipvs-tun viplb-tun}
 INSN_PACKETS=${VIPLB_BENCH_INSN_PACKETS:-20000}
 INSN_DOUBLE=${VIPLB_BENCH_INSN_DOUBLE:-plain ipvs viplb}
 INSN_IDLE_SECONDS=${VIPLB_BENCH_INSN_IDLE:-6}
@@ -983,7 +995,7 @@ if part insn; then
 	for vn in $INSN_SIZES; do
 		for vs in $INSN_SYSTEMS; do
 			case $vs in
-			plain) [ "$vn" = 1 ] || continue ;;
+			plain | ct | tunnel) [ "$vn" = 1 ] || continue ;;
 			esac
 			insn_system "$vs" "$vn"
 		done

@@ -13,6 +13,8 @@ import sys
 
 NAMES = {
     "plain": "routing only",
+    "ct": "routing + conntrack (nat hook, no match)",
+    "tunnel": "routing into an ipip device",
     "ipvs": "IPVS nat rr",
     "iptables-legacy": "iptables-legacy DNAT",
     "iptables": "iptables-nft DNAT",
@@ -25,6 +27,8 @@ NAMES = {
     "viplb-tun": "viplb tun rr",
 }
 NAT_ANCHORS = ("ipvs", "iptables-legacy", "iptables", "nft")
+# References, not anchors: no ratio to an anchor.
+REFERENCES = ("plain", "ct", "tunnel")
 KINDS = (("new", "new flows"), ("est", "one flow"))
 
 
@@ -206,9 +210,9 @@ def main(argv):
                 best, who = best_anchor(s, n, kind)
                 row = [NAMES[s], "{:,}".format(n), kname, fmt(v),
                        fmt(v - plain) if v and plain and s != "plain" else "—",
-                       ratio(v, best) if s != "plain" else "—",
+                       ratio(v, best) if s not in REFERENCES else "—",
                        ratio(v, ipp(ipvs_of(s), n, kind))
-                       if s != "plain" else "—"]
+                       if s not in REFERENCES else "—"]
                 for b in others:
                     w = ipp(s, n, kind, b)
                     if v and w:
@@ -293,12 +297,64 @@ def main(argv):
             out("| %s | %s | %s | %s | %s | %s |\n" % (
                 NAMES[s], kname, r[0], r[1], goal, ratio(big, one)))
     out("\n")
+    floors(out, ipp, best_anchor)
     big = ["%s: %s" % (NAMES.get(s, s), t)
            for (s, n), t in sorted(loads.items()) if n == 10000]
     if big:
         out("Loads of the 10,000-service configurations in the VM (s, one "
             "vCPU, not part of the counts): %s.\n" % ", ".join(big))
     return 0
+
+
+def floors(out, ipp, best_anchor):
+    """Each goal's instruction budget beside the work every engine of that
+    mode must do: routing (dr, tun), routing and a conntrack entry with
+    the nat hooks' binding (nat: viplb's nat flows are conntrack entries,
+    so that conntrackd can carry them)."""
+    rows = []
+    for kind, kname in KINDS:
+        for m, goal, ref in (("nat", 0.9, "ct"), ("dr", 0.8, "plain"),
+                             ("tun", 0.8, "tunnel"), ("tun", 0.8, "plain")):
+            s = "viplb" if m == "nat" else "viplb-" + m
+            best, who = best_anchor(s, 1, kind)
+            floor, v = ipp(ref, 1, kind), ipp(s, 1, kind)
+            if not best or not floor or not v:
+                continue
+            rows.append("| %s | %s | %s (%s × %s) | %s: %s | %s | %s |\n" % (
+                m, kname, fmt(goal * best), "%.1f" % goal, NAMES[who],
+                NAMES[ref], fmt(floor), fmt(goal * best - floor), fmt(v)))
+    if not rows:
+        return
+    out("## The goals beside the floors, 1 service\n\n")
+    out("The instructions a goal allows, and those of the reference that "
+        "does only the work the mode needs and no balancing: routing for "
+        "dr, routing into the kernel's own ipip device for tun (and routing "
+        "alone); routing with a conntrack entry and the nat hooks' "
+        "binding for nat (viplb's nat flows are conntrack entries, so that "
+        "conntrackd can carry them in a failover). A negative margin: "
+        "the goal is below that floor.\n\n")
+    out("| mode | flows | goal allows | floor | margin | viplb |\n"
+        "|---|---|--:|--:|--:|--:|\n")
+    for r in rows:
+        out(r)
+    out("\n")
+    state = []
+    for s in ("ct", "ipvs", "viplb", "ipvs-dr", "viplb-dr", "ipvs-tun",
+              "viplb-tun"):
+        new, one = ipp(s, 1, "new"), ipp(s, 1, "est")
+        pnew, pone = ipp("plain", 1, "new"), ipp("plain", 1, "est")
+        if new and one and pnew and pone:
+            state.append("| %s | %s |\n" % (NAMES[s],
+                                             fmt((new - one) - (pnew - pone))))
+    if state:
+        out("What a new flow costs beyond a packet of an established one, "
+            "less what new sources cost routing alone (new − one flow, "
+            "− the same for routing only): the flow's state, made and "
+            "later freed, and its scheduling.\n\n")
+        out("| engine | a new flow's state |\n|---|--:|\n")
+        for r in state:
+            out(r)
+        out("\n")
 
 
 if __name__ == "__main__":
