@@ -15,7 +15,9 @@
 #      lookup is where nf_tables' rules send a flow is checked with real
 #      connections by selftests/host/nft_services_test.sh;
 #   3. tun end to end: TCP transfers through an IPIP service served at XDP
-#      (the module sees none of their packets), in generic and native mode.
+#      (the module sees none of their packets), in generic and native mode;
+#   4. the module goes (rmmod) with XDP attached: viplbd has nf_tables
+#      serve the nat service the maps hold, and a connection goes through.
 #
 #   client $C                 director $D                  real servers
 #   c0 203.0.113.2/24 ------- d0 203.0.113.1/24   (XDP)
@@ -257,5 +259,58 @@ tun_round()
 
 tun_round generic 41000
 tun_round native 42000
+
+# ------------------------------------------------ the module goes ---
+
+# With XDP attached, rmmod leaves the maps' nat service (192.0.2.40:80,
+# backend $B1's port 80) to nf_tables, which only a viplb command or
+# viplbd writes: viplbd (syncing every second) does at its first sync
+# without the module (the VM keeps the module from loading on demand).
+VIPLBD=${VIPLBD:-$VIPLB_ROOT/user/viplbd/viplbd}
+NATVIP=192.0.2.40
+ip netns exec "$B1" socat TCP-LISTEN:80,bind=198.51.100.2,reuseaddr,fork EXEC:cat &
+defer "kill $!"
+echo "health tcp $NATVIP:80 check tcp interval 1s timeout 500ms rise 1 fall 2" \
+	>"$VIPLB_TMP/viplbd.conf"
+ha_daemon vdpid "$D" "$VIPLB_TMP/viplbd.log" "$VIPLBD" \
+	-c "$VIPLB_TMP/viplbd.conf" -s "$VIPLB_TMP/viplbd.sock" -r 1
+
+# nat_echo: a line through the nat VIP comes back.
+nat_echo()
+{
+	[ "$(echo natline | ip netns exec "$C" timeout 5 \
+		socat -T 2 - TCP:$NATVIP:80,connect-timeout=2 2>/dev/null)" = natline ]
+}
+
+# nft_serves_nat: nf_tables holds the nat service, and viplb says so.
+nft_serves_nat()
+{
+	ip netns exec "$D" nft list table inet viplb >/dev/null 2>&1 &&
+		"$VIPLB" -n "$D" -j show tcp $NATVIP:80 2>/dev/null |
+		jq -e '.[0].served == "nft"' >/dev/null
+}
+
+check_ok "viplbd up, its backend checked up" \
+	ha_wait 20 grep -q -- "-> up" "$VIPLB_TMP/viplbd.log"
+check_ok "nat through the module: a line echoed via $NATVIP:80" nat_echo
+check_ok "rmmod viplb, XDP attached, viplbd running" mod_unload
+ha_t0=$(lb_ms)
+if ha_wait 10 nft_serves_nat; then
+	pass "viplbd: nf_tables serves the nat service $ha_ms ms after rmmod"
+else
+	fail "viplbd: nf_tables serves the nat service within 10 s of rmmod" \
+		"$("$VIPLB" -n "$D" show 2>&1 | head -5)" \
+		"$(tail -5 "$VIPLB_TMP/viplbd.log")"
+fi
+check_ok "nat through nf_tables: a line echoed via $NATVIP:80" nat_echo
+check_grep "viplbd logged it" "nf_tables serves the nat services" \
+	"$(cat "$VIPLB_TMP/viplbd.log")"
+if ha_stop "$vdpid"; then
+	pass "viplbd stops on SIGTERM"
+else
+	fail "viplbd stops on SIGTERM" "$(tail -3 "$VIPLB_TMP/viplbd.log")" \
+		"state $(grep State /proc/"$vdpid"/status 2>/dev/null), wchan $(cat /proc/"$vdpid"/wchan 2>/dev/null)" \
+		"$(cat /proc/"$vdpid"/stack 2>/dev/null | head -8)"
+fi
 
 viplb_finish

@@ -315,6 +315,16 @@ static int adopt_nft(const char *what)
 	return ret;
 }
 
+int target_follow(const char *what)
+{
+	if (target_get() != TARGET_NFT_XDP)
+		return 0;
+	nft_now_forget();
+	if (xdp_lock(what, false) || adopt_nft(what))
+		return -1;
+	return nft_follow_xdp(what);
+}
+
 static int nft_xdp_apply(const struct config_cmd *cmd)
 {
 	char what[256];

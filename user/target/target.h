@@ -64,6 +64,14 @@ int target_apply_many(const struct config_cmd *cmds, size_t n, bool *ok);
 /* A whole restore: atomic in the module.  0 or -1 (reported). */
 int target_restore(const struct config_cmd *cmds, size_t n);
 /*
+ * With XDP attached and no module: have nf_tables serve the nat services
+ * the XDP maps hold, as every command does on its way (for a daemon that
+ * sees the module go: until then, the maps' nat services are served by
+ * nothing).  Takes the maps' lock (xdp_lock()).  Does nothing for the
+ * other targets.  0 or -1 (reported; @what names the attempt).
+ */
+int target_follow(const char *what);
+/*
  * Read one service (@key) or all (NULL) from where they are served.  @what
  * names the attempt in errors.  0 or -1 (reported).
  */

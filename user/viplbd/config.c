@@ -405,6 +405,28 @@ static void sync_member(struct member *m, const struct dp_backend *dp,
 	state_apply(m);
 }
 
+/*
+ * With XDP attached, a module that goes (rmmod) leaves the maps' nat
+ * services to nf_tables, which gets them at the next command: viplbd
+ * gives them at its first sync without the module, and again each time
+ * the module has been back in between.
+ */
+static void follow_module_gone(void)
+{
+	static bool followed;
+
+	if (target_get() != TARGET_NFT_XDP) {
+		followed = false;
+		return;
+	}
+	if (followed)
+		return;
+	followed = !target_follow("sync: the module is gone");
+	xdp_unlock();
+	if (followed)
+		logmsg("sync: no module, XDP attached: nf_tables serves the nat services of the XDP maps");
+}
+
 void config_sync(void)
 {
 	struct lb_service_list list;
@@ -413,6 +435,7 @@ void config_sync(void)
 	const struct lb_service *s;
 	int ret;
 
+	follow_module_gone();
 	ret = target_fetch(NULL, false, "sync", &list);
 	xdp_unlock();
 	nl_put();
