@@ -1267,7 +1267,9 @@ ha_daemon()
 }
 
 # ha_stop PID: stop a daemon of ha_daemon (SIGTERM), and wait (up to 10 s)
-# until it is gone.
+# until it is gone.  Call it in this shell, not through check_ok: in a
+# command substitution the daemon's zombie, which only this shell reaps,
+# looks alive for the whole 10 s.
 ha_stop()
 {
 	kill "$1" 2>/dev/null || return 0
