@@ -36,10 +36,11 @@
 # entries (conntrack -C) at the end of the run.  Also printed: viplbd's
 # user and system time apart and its voluntary context switches a
 # second, the backends' NAPI thread and listener, the checks and resets
-# a second (the director's Tcp ActiveOpens and OutRsts), drops, how many
+# a second (the SYNs the backends got, counted by nf_tables in their
+# netns, and the director's Tcp OutRsts), drops, how many
 # backends are up at the end (all should be) and the first transitions
 # after the first results (there should be none); the director's TCP
-# segments sent per check (Tcp OutSegs / ActiveOpens: 2 for a half-open
+# packets sent per check (d0's tx packets / SYNs: 2 for a half-open
 # check, the SYN and the reset); and a "row:" line for the results
 # table.  The PIDs of viplbd and of d0's NAPI thread are printed at the
 # start, for perf -p.
@@ -173,6 +174,18 @@ if [ -n "${PIN:-}" ]; then
 fi
 tc -n "$D" qdisc replace dev d0 root pfifo limit 10000
 tc -n "$B" qdisc replace dev b0 root pfifo limit 10000
+# The checks, counted where they arrive: viplbd sends its SYNs through
+# connect() or on a raw socket, which the director's Tcp counters miss.
+ip netns exec "$B" nft -f - <<'EOF'
+table inet vbd_count {
+	counter syns {
+	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp flags & (syn | ack) == syn counter name "syns"
+	}
+}
+EOF
 
 # The listener: accept and close, as fast as it can.
 cat >"$T/listen.py" <<'EOF'
@@ -253,13 +266,25 @@ sum_ticks()
 	done
 	echo $t
 }
-# tcp FIELD: the director's Tcp counter FIELD (/proc/net/snmp): ActiveOpens
-# counts the checks, OutRsts their resets, OutSegs all segments sent.
+# tcp FIELD: the director's Tcp counter FIELD (/proc/net/snmp): OutRsts
+# counts the checks' resets (sent by viplbd's connect(), or by the kernel
+# for the SYN-ACK of a SYN that viplbd sent on its raw socket).
 tcp()
 {
 	# shellcheck disable=SC2016
 	ip netns exec "$D" awk -v f="$1" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
 		/^Tcp:/ { print $c }' /proc/net/snmp
+}
+# syns: the SYNs the backends received (the checks, however sent).
+syns()
+{
+	ip netns exec "$B" nft -j list counter inet vbd_count syns |
+		python3 -c 'import json, sys; print([o for o in json.load(sys.stdin)["nftables"] if "counter" in o][0]["counter"]["packets"])'
+}
+# tx_packets: what d0 sent.
+tx_packets()
+{
+	ip netns exec "$D" cat /sys/class/net/d0/statistics/tx_packets
 }
 # vcs PID: its voluntary context switches (each wait that slept).
 vcs()
@@ -275,9 +300,9 @@ l0=$(ticks $LPID)
 dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
-o0=$(tcp ActiveOpens)
+o0=$(syns)
 r0=$(tcp OutRsts)
-s0=$(tcp OutSegs)
+s0=$(tx_packets)
 t0=$(date +%s%N)
 sleep "$DURATION"
 v1=$(vcs $DPID)
@@ -288,9 +313,9 @@ l1=$(ticks $LPID)
 dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
-o1=$(tcp ActiveOpens)
+o1=$(syns)
 r1=$(tcp OutRsts)
-s1=$(tcp OutSegs)
+s1=$(tx_packets)
 t1=$(date +%s%N)
 # Each check's conntrack entry stays 10 s in CLOSE after its reset:
 # about 50,000 at 5,000 checks a second with nat on nf_tables (conntrack
@@ -319,9 +344,9 @@ vcs_s=$(per_s $((v1 - v0)))
 checks_s=$(per_s $((o1 - o0)))
 echo "    viplbd's voluntary context switches: $vcs_s/s"
 echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 - l0)))%"
-echo "  checks: $checks_s/s (TCP ActiveOpens in $D), resets sent $(per_s $((r1 - r0)))/s"
+echo "  checks: $checks_s/s (SYNs received in $B), resets sent $(per_s $((r1 - r0)))/s"
 segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
-echo "  segments sent a check: $segs (TCP OutSegs in $D / ActiveOpens)"
+echo "  packets sent a check: $segs (d0's tx packets / SYNs)"
 echo "  backends up at the end: $up of $BACKENDS"
 tables=$(ip netns exec "$D" nft list tables | paste -sd ' ')
 echo "  $D: conntrack entries at the end $ct (conntrack -C), nf_tables nat chains $natchains, tables: ${tables:-none}"

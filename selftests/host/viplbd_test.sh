@@ -515,31 +515,63 @@ log "viplbd's log:"
 sed 's/^/#   /' "$T/log"
 
 # --- tcp checks are half open -----------------------------------------------
-# A director of its own ($D2, a second viplbd) checks 10 addresses of $B4
-# with tcp every 100 ms, and nothing else there.  Per check the director
-# sends the SYN and the reset only (Tcp OutSegs: no ACK of the SYN-ACK),
-# the reset kills the backend's request sock in SYN_RECV (AttemptFails;
-# no SYN-ACK sent again, no connection passively opened) and the listener
-# accepts nothing.  A check that viplbd finishes more than 200 ms after
-# its SYN-ACK sends the delayed ACK (a full connection, then reset): 1 in
-# 20 may, on a busy host.  Then the same members fail on a timeout (SYNs
-# dropped) and a refusal, and rejoin after rise checks.
+# A director of its own ($D2, a second viplbd) checks 10 IPv4 and 2 IPv6
+# addresses of $B4 with tcp every 100 ms, and nothing else there: first
+# with SYNs on its raw socket, then without CAP_NET_RAW, with connect().
+# Per check the director sends the SYN and the reset only (d0's tx
+# packets: no ACK of the SYN-ACK); the reset kills the backend's request
+# sock in SYN_RECV (AttemptFails; no SYN-ACK sent again, no connection
+# passively opened) and the listener accepts nothing.  With connect(), a
+# check that viplbd finishes more than 200 ms after its SYN-ACK sends
+# the delayed ACK (a full connection, then reset): 1 in 20 may, on a busy
+# host.  Then the same members fail on a timeout (SYNs dropped) and a
+# refusal, and rejoin after rise checks; a 13th, routed through $B4 to a
+# network it rejects, fails on the ICMP error.
 ns_create D2 vdd2
 ns_create B4 vdb4
 defer "ip netns pids $B4 | xargs -r kill"
 ip -n "$D2" link add d0 type veth peer name b0 netns "$B4"
 ip -n "$D2" addr add 198.51.100.254/24 dev d0
+ip -n "$D2" addr add 2001:db8:4::fe/64 dev d0 nodad
 ip -n "$D2" link set d0 up
+ip -n "$D2" route add 203.0.113.0/24 via 198.51.100.10
 for i in $(seq 10 19); do
 	ip -n "$B4" addr add 198.51.100.$i/24 dev b0
 done
+ip -n "$B4" addr add 2001:db8:4::10/64 dev b0 nodad
+ip -n "$B4" addr add 2001:db8:4::11/64 dev b0 nodad
 ip -n "$B4" link set b0 up
-# The listener accepts, counts in $T/accepted, and closes.
+ip netns exec "$B4" sysctl -qw net.ipv4.ip_forward=1
+# Every SYN to 203.0.113.9 gets its ICMP error: rejected by nf_tables
+# (the kernel's own "no route" errors are limited to one a second), with
+# no rate limit in $B4.
+ip netns exec "$B4" sysctl -qw net.ipv4.icmp_ratelimit=0
+ip -n "$B4" link add x0 type veth peer name x1
+ip -n "$B4" link set x0 up
+ip -n "$B4" link set x1 up
+ip -n "$B4" route add 203.0.113.0/24 dev x0
+# The SYNs that reach $B4's listener port, however they were sent.
+ip netns exec "$B4" nft -f - <<'NFT' || bail "nft in $B4 failed"
+table inet count {
+	counter syns {
+	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp dport 8090 tcp flags & (syn | ack) == syn counter name "syns"
+	}
+	chain reject_unrouted {
+		type filter hook forward priority 0; policy accept;
+		ip daddr 203.0.113.0/24 reject with icmp type net-unreachable
+	}
+}
+NFT
+# The listener (both families) accepts, counts in $T/accepted, and closes.
 cat >"$T/count.py" <<'PY'
 import socket, sys
-s = socket.socket()
+s = socket.socket(socket.AF_INET6)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 8090))
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.bind(("::", 8090))
 s.listen(128)
 n = 0
 while True:
@@ -557,67 +589,117 @@ count_start()
 	wait_for 3000 sh -c "ip netns exec $B4 ss -Hltn 'sport = :8090' | grep -q ." ||
 		bail "the counting listener did not start"
 }
-count_start
 {
 	echo "service add tcp 192.0.2.20:80 sched rr"
 	for i in $(seq 10 19); do
 		echo "backend add tcp 192.0.2.20:80 198.51.100.$i:8090"
 	done
 	echo "health tcp 192.0.2.20:80 check tcp interval 100ms timeout 90ms rise 2 fall 3"
+	echo "service add tcp [2001:db8:20::1]:80 sched rr"
+	echo "backend add tcp [2001:db8:20::1]:80 [2001:db8:4::10]:8090"
+	echo "backend add tcp [2001:db8:20::1]:80 [2001:db8:4::11]:8090"
+	echo "health tcp [2001:db8:20::1]:80 check tcp interval 100ms timeout 90ms rise 2 fall 3"
+	echo "service add tcp 192.0.2.21:80 sched rr"
+	echo "backend add tcp 192.0.2.21:80 203.0.113.9:8090"
+	echo "health tcp 192.0.2.21:80 check tcp interval 100ms timeout 90ms rise 2 fall 3"
 } >"$T/half.conf"
-"$VIPLB" -n "$D2" restore "$T/half.conf"
-ip netns exec "$D2" "$VIPLBD" -c "$T/half.conf" -s "$T/half.sock" \
-	2>"$T/half.log" &
-HPID=$!
-defer "kill $HPID 2>/dev/null"
-# half_count JQ_TEST N: N members pass JQ_TEST.
-half_count()
-{
-	[ "$("$VIPLB" -j health show socket "$T/half.sock" 2>/dev/null |
-		jq "[.[] | select($1)] | length")" = "$2" ]
-}
-wait_for 3000 half_count '.state == "up"' 10
-check_eq "half open: 10 members checked with tcp, up" "$?" 0
 # counter NS NAME: NS's SNMP counter NAME.
 counter()
 {
 	ip netns exec "$1" nstat -az "$2" | awk -v n="$2" '$1 == n { print $2 }'
 }
-opens0=$(counter "$D2" TcpActiveOpens)
-segs0=$(counter "$D2" TcpOutSegs)
-rsts0=$(counter "$D2" TcpOutRsts)
-retrans0=$(counter "$B4" TcpExtTCPSynRetrans)
-passive0=$(counter "$B4" TcpPassiveOpens)
-aborted0=$(counter "$B4" TcpAttemptFails)
-accepted0=$(cat "$T/accepted")
-sleep 3
-opens=$(($(counter "$D2" TcpActiveOpens) - opens0))
-segs=$(($(counter "$D2" TcpOutSegs) - segs0))
-rsts=$(($(counter "$D2" TcpOutRsts) - rsts0))
-retrans=$(($(counter "$B4" TcpExtTCPSynRetrans) - retrans0))
-passive=$(($(counter "$B4" TcpPassiveOpens) - passive0))
-aborted=$(($(counter "$B4" TcpAttemptFails) - aborted0))
-accepted=$(($(cat "$T/accepted") - accepted0))
-log "half open, 3 s: $opens checks; the director sent $segs segments," \
-	"$rsts resets; the backends: $aborted handshakes reset, $passive" \
-	"passive opens, $retrans SYN-ACKs sent again; $accepted accepted"
-# 10 checks in flight at either end of the 3 s: +-10.
-check_eq "half open: at least 200 checks in 3 s (10 members every 100 ms): $opens" \
-	"$((opens >= 200))" 1
-check_eq "... the director sent 2 segments a check, the SYN and the reset: $segs for $opens" \
-	"$((segs >= 2 * opens - 10 && segs <= 2 * opens + 10 + opens / 20))" 1
-check_eq "... one of them a reset: $rsts" \
-	"$((rsts >= opens - 10 && rsts <= opens + 10))" 1
-check_eq "... the backends sent no SYN-ACK again" "$retrans" 0
-check_eq "... their handshakes were reset in SYN_RECV: $aborted" \
-	"$((aborted >= opens - 10 - opens / 20))" 1
-check_eq "... they opened no connection: $passive" \
-	"$((passive <= opens / 20))" 1
-check_eq "... and the listener accepted none: $accepted" \
-	"$((accepted <= opens / 20))" 1
+syns()
+{
+	ip netns exec "$B4" nft -j list counter inet count syns |
+		jq '.nftables[] | select(.counter) | .counter.packets'
+}
+tx_packets()
+{
+	ip netns exec "$D2" cat /sys/class/net/d0/statistics/tx_packets
+}
+# half_count JQ_TEST N: N members of 192.0.2.20 and [2001:db8:20::1] pass
+# JQ_TEST.
+half_count()
+{
+	[ "$("$VIPLB" -j health show socket "$T/half.sock" 2>/dev/null |
+		jq "[.[] | select(.vip != \"192.0.2.21\") | select($1)] | length")" = "$2" ]
+}
 
-# The checks fail as they did: a timeout, then a refusal.
-ip netns exec "$B4" nft -f - <<'NFT'
+# half_open HOW PREFIX...: the checks of $T/half.conf by a viplbd started
+# under PREFIX, which must send its SYNs HOW (raw or connect).
+half_open()
+{
+	ho_how=$1
+	shift
+	"$VIPLB" -n "$D2" flush
+	"$VIPLB" -n "$D2" restore "$T/half.conf"
+	count_start
+	ip netns exec "$D2" "$@" "$VIPLBD" -c "$T/half.conf" -s "$T/half.sock" \
+		2>"$T/half.log" &
+	HPID=$!
+	defer "kill $HPID 2>/dev/null"
+	wait_for 3000 half_count '.state == "up"' 12
+	check_eq "$ho_how: 12 members (10 IPv4, 2 IPv6) checked with tcp, up" "$?" 0
+	if [ "$ho_how" = raw ]; then
+		check_grep "$ho_how: viplbd sends its tcp checks' SYNs on raw sockets" \
+			"^viplbd: tcp checks send SYNs on raw sockets from ports( [0-9]+){8}$" \
+			"$(cat "$T/half.log")"
+	else
+		check_grep "$ho_how: without CAP_NET_RAW, viplbd says its tcp checks use connect()" \
+			"^viplbd: tcp checks use connect\(\): .*Operation not permitted$" \
+			"$(cat "$T/half.log")"
+	fi
+	opens0=$(counter "$D2" TcpActiveOpens)
+	rsts0=$(counter "$D2" TcpOutRsts)
+	tx0=$(tx_packets)
+	syns0=$(syns)
+	retrans0=$(counter "$B4" TcpExtTCPSynRetrans)
+	passive0=$(counter "$B4" TcpPassiveOpens)
+	aborted0=$(counter "$B4" TcpAttemptFails)
+	accepted0=$(cat "$T/accepted")
+	sleep 3
+	opens=$(($(counter "$D2" TcpActiveOpens) - opens0))
+	rsts=$(($(counter "$D2" TcpOutRsts) - rsts0))
+	tx=$(($(tx_packets) - tx0))
+	checks=$(($(syns) - syns0))
+	retrans=$(($(counter "$B4" TcpExtTCPSynRetrans) - retrans0))
+	passive=$(($(counter "$B4" TcpPassiveOpens) - passive0))
+	aborted=$(($(counter "$B4" TcpAttemptFails) - aborted0))
+	accepted=$(($(cat "$T/accepted") - accepted0))
+	log "$ho_how, 3 s: $checks checks (SYNs received), $opens connect()s;" \
+		"the director sent $tx packets, $rsts resets; the backends:" \
+		"$aborted handshakes reset, $passive passive opens, $retrans" \
+		"SYN-ACKs sent again; $accepted accepted"
+	# 12 checks in flight at either end of the 3 s: +-12; the 13th
+	# member's SYNs leave by d0 too (at most 30 in 3 s).
+	check_eq "$ho_how: at least 240 checks in 3 s (12 members every 100 ms): $checks" \
+		"$((checks >= 240))" 1
+	if [ "$ho_how" = raw ]; then
+		check_eq "$ho_how: ... none through connect()" "$opens" 0
+	else
+		check_eq "$ho_how: ... each through connect(): $opens" \
+			"$((opens >= checks && opens <= checks + 12 + 30))" 1
+	fi
+	check_eq "$ho_how: ... the director sent 2 packets a check, the SYN and the reset: $tx for $checks" \
+		"$((tx >= 2 * checks - 12 && tx <= 2 * checks + 12 + 30 + checks / 20))" 1
+	check_eq "$ho_how: ... one of them a reset: $rsts" \
+		"$((rsts >= checks - 12 && rsts <= checks + 12))" 1
+	check_eq "$ho_how: ... the backends sent no SYN-ACK again" "$retrans" 0
+	check_eq "$ho_how: ... their handshakes were reset in SYN_RECV: $aborted" \
+		"$((aborted >= checks - 12 - checks / 20))" 1
+	check_eq "$ho_how: ... they opened no connection: $passive" \
+		"$((passive <= checks / 20))" 1
+	check_eq "$ho_how: ... and the listener accepted none: $accepted" \
+		"$((accepted <= checks / 20))" 1
+	check_grep "$ho_how: a network $B4 rejects: down at the first check, on its ICMP error" \
+		"^viplbd: tcp 192\.0\.2\.21:80 backend 203\.0\.113\.9:8090: unknown -> down, weight 0: first check: connect: Network is unreachable$" \
+		"$(cat "$T/half.log")"
+	check_eq "$ho_how: ... and at its last check" \
+		"$("$VIPLB" -j health show socket "$T/half.sock" | jq -r '.[] | select(.vip == "192.0.2.21") | .reason')" \
+		"connect: Network is unreachable"
+
+	# The checks fail as they did: a timeout, then a refusal.
+	ip netns exec "$B4" nft -f - <<'NFT'
 table inet half {
 	chain in {
 		type filter hook input priority 0;
@@ -625,23 +707,30 @@ table inet half {
 	}
 }
 NFT
-wait_for 3000 half_count '.state == "down"' 10
-check_eq "half open: SYNs dropped: all 10 down" "$?" 0
-check_eq "... after 3 timeouts each" \
-	"$(grep -c '198\.51\.100\.1[0-9]:8090: up -> down, weight 0: 3 failures: no answer within 90ms$' "$T/half.log")" 10
-check_eq "... weight 0 in the datapath" \
-	"$("$VIPLB" -n "$D2" -j show | jq -c '[.[] | .backends[] | .weight] | unique')" '[0]'
-kill "$(cat "$T/count.pid")"
-ip netns exec "$B4" nft delete table inet half
-wait_for 3000 half_count '.reason == "connect: Connection refused"' 10
-check_eq "... the listener gone: refused, all 10" "$?" 0
-count_start
-wait_for 3000 half_count '.state == "up"' 10
-check_eq "... listening again: all 10 up" "$?" 0
-check_eq "... after 2 successes each" \
-	"$(grep -c '198\.51\.100\.1[0-9]:8090: down -> up, weight 1: 2 successes: connected$' "$T/half.log")" 10
-kill -TERM $HPID
-wait $HPID
-check_eq "... that viplbd exits 0" "$?" 0
+	wait_for 3000 half_count '.state == "down"' 12
+	check_eq "$ho_how: SYNs dropped: all 12 down" "$?" 0
+	check_eq "$ho_how: ... after 3 timeouts each" \
+		"$(grep -cE '(198\.51\.100\.1[0-9]|\[2001:db8:4::1[01]\]):8090: up -> down, weight 0: 3 failures: no answer within 90ms$' "$T/half.log")" 12
+	check_eq "$ho_how: ... weight 0 in the datapath" \
+		"$("$VIPLB" -n "$D2" -j show | jq -c '[.[] | .backends[] | .weight] | unique')" '[0]'
+	kill "$(cat "$T/count.pid")"
+	ip netns exec "$B4" nft delete table inet half
+	wait_for 3000 half_count '.reason == "connect: Connection refused"' 12
+	check_eq "$ho_how: ... the listener gone: refused, all 12" "$?" 0
+	count_start
+	wait_for 3000 half_count '.state == "up"' 12
+	check_eq "$ho_how: ... listening again: all 12 up" "$?" 0
+	# (An IPv6 member's first SYN may wait for neighbour discovery.)
+	check_eq "$ho_how: ... after 2 successes each" \
+		"$(sed -n '/: up -> down, weight 0: 3 failures: no answer/,$p' "$T/half.log" |
+			grep -cE '(198\.51\.100\.1[0-9]|\[2001:db8:4::1[01]\]):8090: down -> up, weight 1: 2 successes: connected$')" 12
+	kill -TERM $HPID
+	wait $HPID
+	check_eq "$ho_how: ... that viplbd exits 0" "$?" 0
+	kill "$(cat "$T/count.pid")"
+	head -1 "$T/half.log" | sed 's/^/#   /'
+}
+half_open raw env
+half_open connect setpriv --bounding-set=-net_raw
 
 viplb_finish

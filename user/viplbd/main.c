@@ -375,6 +375,7 @@ int main(int argc, char **argv)
 	sig_fd = setup_fds();
 	if (sig_fd < 0 || ctl_open(sock))
 		return 1;
+	syn_open();
 	if ((announce_dev && announce_open(announce_dev)) ||
 	    config_load(config, false)) {
 		/* Nothing was announced yet: leave DEV as it is. */
@@ -417,6 +418,9 @@ int main(int argc, char **argv)
 				probe_event((struct member *)kind,
 					    evs[i].events);
 				break;
+			case EV_SYN:
+				syn_event(kind, evs[i].events);
+				break;
 			}
 		}
 		/*
@@ -430,6 +434,7 @@ int main(int argc, char **argv)
 	}
 	announce_close();
 	config_free();
+	syn_close();
 	ctl_close();
 	nl_put();
 	logmsg("stopped");

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The probes.  Each is a non-blocking socket (or a child process) in the
- * epoll set, with the member's timer as its timeout:
+ * epoll set, or a SYN on the raw socket (syn.c), with the member's timer
+ * as its timeout:
  *
- *   tcp   connect(); writable with no error or hangup is a success (tcp
- *         and http close with a reset: SO_LINGER 0).  tcp is half open:
- *         SYN, SYN-ACK, reset, without the handshake's last ACK
- *         (TCP_DEFER_ACCEPT, below), so that the backend accepts no
- *         connection.  After a success, tcp keeps its socket for the next
+ *   tcp   a SYN on the raw socket (syn.c), half open: the SYN-ACK is
+ *         a success, and the kernel resets it.  Without the raw socket
+ *         (no CAP_NET_RAW), or with every held port in flight to this
+ *         backend, connect(); writable with no error or hangup is a
+ *         success (tcp and http close with a reset: SO_LINGER 0).  It is
+ *         half open too: SYN, SYN-ACK, reset, without the handshake's
+ *         last ACK (TCP_DEFER_ACCEPT, below), so that the backend accepts
+ *         no connection.  After a success, tcp keeps its socket for the next
  *         probe: connect() to AF_UNSPEC resets the connection as close()
  *         would, and the next connect() takes a new port; no socket, file,
  *         epoll_ctl() or setsockopt() per check (spare_max at most).  Its
@@ -87,6 +91,7 @@ static void keep_spare(struct member *m)
 /* Close what the probe holds; the child, if any, is killed and reaped. */
 static void probe_end(struct member *m)
 {
+	syn_forget(m);
 	if (m->fd >= 0)
 		close(m->fd);
 	m->fd = -1;
@@ -114,9 +119,17 @@ static void finish(struct member *m, bool ok, const char *reason)
 	uint64_t now = now_ms();
 
 	probe_end(m);
+	/* The route may have changed: the next SYN looks it up again. */
+	if (!ok)
+		m->syn_src_known = false;
 	m->latency_us = now_us() - m->started_us;
 	timer_set(m, next > now ? next : now);
 	state_result(m, ok, reason);
+}
+
+void probe_finish(struct member *m, bool ok, const char *reason)
+{
+	finish(m, ok, reason);
 }
 
 static void fail_errno(struct member *m, const char *what, int err)
@@ -125,6 +138,11 @@ static void fail_errno(struct member *m, const char *what, int err)
 
 	snprintf(reason, sizeof(reason), "%s: %s", what, strerror(err));
 	finish(m, false, reason);
+}
+
+void probe_fail(struct member *m, const char *what, int err)
+{
+	fail_errno(m, what, err);
 }
 
 static void start_exec(struct member *m)
@@ -227,6 +245,8 @@ void probe_start(struct member *m)
 		start_exec(m);
 		return;
 	}
+	if (m->hc.type == HEALTH_TCP && syn_start(m))
+		return;
 	if (m->spare_fd >= 0 && m->hc.type == HEALTH_TCP) {
 		/* Still registered, edge-triggered: nothing to re-arm. */
 		m->fd = m->spare_fd;
@@ -432,7 +452,7 @@ void probe_timer(struct member *m)
 {
 	char reason[64];
 
-	if (m->fd < 0 && m->pidfd < 0) {
+	if (m->fd < 0 && m->pidfd < 0 && !syn_in_flight(m)) {
 		probe_start(m);
 		return;
 	}

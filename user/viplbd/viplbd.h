@@ -8,6 +8,7 @@
  *             periodic sync of the weights with the datapath
  *   probe.c   the checks: tcp, http, udp (non-blocking sockets) and exec
  *             (fork/exec, waited for through a pidfd)
+ *   syn.c     the tcp check as a SYN on a raw socket, when it can be
  *   state.c   results into up/down/held, and weights through the target
  *             layer (target.h), whatever datapath serves the service
  *   ctl.c     the control socket: viplb health show
@@ -20,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -33,6 +35,7 @@ enum ev_kind {
 	EV_LISTEN,
 	EV_CLIENT,
 	EV_PROBE,
+	EV_SYN,
 };
 
 enum member_state {
@@ -85,6 +88,17 @@ struct member {
 	int pidfd;
 	pid_t pid;
 	uint64_t started_us;
+	/*
+	 * tcp on a raw socket (syn.c): the SYN's source port (an index
+	 * into the held ones) and sequence number, the route's source
+	 * address (IPv4), and the list of probes in flight (spprev NULL
+	 * when not in it).
+	 */
+	unsigned int syn_port;
+	uint32_t syn_isn;
+	struct in_addr syn_src;
+	bool syn_src_known;
+	struct member *snext, **spprev;
 	char *buf;
 	size_t len;
 
@@ -147,6 +161,23 @@ void probe_event(struct member *m, uint32_t events);
 void probe_timer(struct member *m);
 /* End the probe in flight, if any, and close the spare socket. */
 void probe_cancel(struct member *m);
+/* End the probe in flight with its result. */
+void probe_finish(struct member *m, bool ok, const char *reason);
+/* ... with "@what: " and @err's text. */
+void probe_fail(struct member *m, const char *what, int err);
+
+/* syn.c */
+/* How many source ports the SYNs take turns on. */
+#define SYN_PORTS 8
+/* Open the raw sockets; without them, tcp checks connect(). */
+void syn_open(void);
+void syn_close(void);
+/* Start @m's tcp probe as a SYN: false if it must connect() instead. */
+bool syn_start(struct member *m);
+bool syn_in_flight(const struct member *m);
+/* Take @m's SYN out of the probes in flight, if it is there. */
+void syn_forget(struct member *m);
+void syn_event(void *ptr, uint32_t events);
 
 /* state.c */
 void state_result(struct member *m, bool ok, const char *reason);

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tcp check as a SYN on a raw socket.  The SYN leaves from one of
+ * SYN_PORTS source ports that viplbd holds bound but not listening, so
+ * that no connect() on the host takes them; the backend's SYN-ACK is a
+ * success and its reset a refusal, both read from the raw socket, and
+ * the kernel answers the SYN-ACK with a reset of its own, as it does any
+ * segment that no socket owns.  The check is half open, as with
+ * connect() and TCP_DEFER_ACCEPT (probe.c), but the director keeps no
+ * socket, port binding, timer or epoll entry per check, and sends one
+ * packet from viplbd instead of a connect() and a disconnect.
+ *
+ * A reply is matched to its probe by the backend's address and port,
+ * the source port and the acknowledgement of the probe's random initial
+ * sequence number.  A probe takes the next source port that no other
+ * probe in flight to the same address and port holds, so that a backend
+ * never sees one connection twice at a time; with all of them held, or
+ * without raw sockets (no CAP_NET_RAW), the check uses connect().  ICMP
+ * errors are read with IP_RECVERR: "connect: No route to host", as
+ * connect() would say.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <linux/filter.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "util.h"
+#include "viplbd.h"
+
+#define SYN_BUCKETS 4096
+/* The SYN: a TCP header with one option, the MSS. */
+#define SYN_LEN 24
+#define TCPF_SYN 0x02
+#define TCPF_RST 0x04
+#define TCPF_ACK 0x10
+/* What the filter keeps of a reply: IPv4 header and TCP header. */
+#define REPLY_MAX 128
+#define REPLY_BATCH 16
+
+/* A raw socket of one family, tagged for the epoll loop. */
+struct syn_sock {
+	enum ev_kind kind;
+	int fd;
+	int af;
+};
+
+static struct syn_sock socks[2] = {
+	{ .kind = EV_SYN, .fd = -1, .af = AF_INET },
+	{ .kind = EV_SYN, .fd = -1, .af = AF_INET6 },
+};
+static int port_fds[SYN_PORTS];
+static uint16_t ports[SYN_PORTS]; /* network order */
+/* A UDP socket, connected to learn a route's source address. */
+static int route_fd = -1;
+static struct member *inflight[SYN_BUCKETS];
+static uint64_t rng_state;
+
+static struct syn_sock *sock_of(const struct member *m)
+{
+	return &socks[m->dst.ss_family == AF_INET6];
+}
+
+/* The backend's address (4 or 16 bytes) and port (network order). */
+static const void *dst_addr(const struct member *m, uint16_t *port)
+{
+	const struct sockaddr_in6 *s6 = (const void *)&m->dst;
+	const struct sockaddr_in *s4 = (const void *)&m->dst;
+
+	if (m->dst.ss_family == AF_INET6) {
+		*port = s6->sin6_port;
+		return &s6->sin6_addr;
+	}
+	*port = s4->sin_port;
+	return &s4->sin_addr;
+}
+
+static unsigned int bucket(int af, const void *addr, uint16_t port)
+{
+	uint32_t h = port, w;
+	size_t i, len = af == AF_INET6 ? 16 : 4;
+
+	for (i = 0; i < len; i += 4) {
+		memcpy(&w, (const char *)addr + i, 4);
+		h = (h ^ w) * 0x9e3779b1;
+	}
+	return (h ^ h >> 16) % SYN_BUCKETS;
+}
+
+static bool same_dst(const struct member *m, int af, const void *addr,
+		     uint16_t port)
+{
+	uint16_t mport;
+	const void *maddr = dst_addr(m, &mport);
+
+	return m->dst.ss_family == af && mport == port &&
+	       !memcmp(maddr, addr, af == AF_INET6 ? 16 : 4);
+}
+
+/* The probe in flight to @addr:@port from source port @sport. */
+static struct member *lookup(int af, const void *addr, uint16_t port,
+			     uint16_t sport)
+{
+	struct member *m;
+
+	for (m = inflight[bucket(af, addr, port)]; m; m = m->snext)
+		if (same_dst(m, af, addr, port) && ports[m->syn_port] == sport)
+			return m;
+	return NULL;
+}
+
+void syn_forget(struct member *m)
+{
+	if (!m->spprev)
+		return;
+	*m->spprev = m->snext;
+	if (m->snext)
+		m->snext->spprev = m->spprev;
+	m->spprev = NULL;
+}
+
+bool syn_in_flight(const struct member *m)
+{
+	return m->spprev;
+}
+
+/* splitmix64, seeded from getrandom(): the initial sequence numbers. */
+static uint32_t next_isn(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return (z ^ (z >> 31)) >> 32;
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static uint32_t sum16(uint32_t sum, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	return sum;
+}
+
+/* A SYN's TCP header; its checksum is left 0. */
+static void build_syn(uint8_t *t, uint16_t sport, uint16_t dport,
+		      uint32_t isn, uint16_t mss)
+{
+	uint32_t seq = htonl(isn);
+
+	memset(t, 0, SYN_LEN);
+	memcpy(t, &sport, 2);
+	memcpy(t + 2, &dport, 2);
+	memcpy(t + 4, &seq, 4);
+	t[12] = (SYN_LEN / 4) << 4;
+	t[13] = TCPF_SYN;
+	put16(t + 14, 65535);
+	t[20] = 2; /* MSS */
+	t[21] = 4;
+	put16(t + 22, mss);
+}
+
+/* The source address a route to @dst gives: 0, or an errno. */
+static int route_source(const struct sockaddr_in *dst, struct in_addr *src)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+
+	if (route_fd < 0)
+		route_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (route_fd < 0 ||
+	    connect(route_fd, (const struct sockaddr *)dst, sizeof(*dst)) ||
+	    getsockname(route_fd, (struct sockaddr *)&a, &len))
+		return errno;
+	*src = a.sin_addr;
+	return 0;
+}
+
+/* Send @m's SYN: 0, or an errno. */
+static int send_syn(struct member *m)
+{
+	struct {
+		struct iphdr ip;
+		uint8_t tcp[SYN_LEN];
+	} p4;
+	struct sockaddr_in6 to6;
+	uint8_t tcp6[SYN_LEN];
+	uint32_t sum;
+	uint16_t dport;
+	const void *addr = dst_addr(m, &dport);
+	int err;
+
+	if (m->dst.ss_family == AF_INET6) {
+		/* The kernel sums it (IPV6_CHECKSUM); the port must be 0. */
+		build_syn(tcp6, ports[m->syn_port], dport, m->syn_isn, 1440);
+		memcpy(&to6, &m->dst, sizeof(to6));
+		to6.sin6_port = 0;
+		if (sendto(socks[1].fd, tcp6, SYN_LEN, MSG_DONTWAIT,
+			   (struct sockaddr *)&to6, sizeof(to6)) < 0)
+			return errno;
+		return 0;
+	}
+	if (!m->syn_src_known) {
+		err = route_source((const struct sockaddr_in *)&m->dst,
+				   &m->syn_src);
+		if (err)
+			return err;
+		m->syn_src_known = true;
+	}
+	memset(&p4.ip, 0, sizeof(p4.ip));
+	p4.ip.version = 4;
+	p4.ip.ihl = 5;
+	p4.ip.frag_off = htons(IP_DF);
+	p4.ip.ttl = 64;
+	p4.ip.protocol = IPPROTO_TCP;
+	p4.ip.saddr = m->syn_src.s_addr;
+	memcpy(&p4.ip.daddr, addr, 4);
+	build_syn(p4.tcp, ports[m->syn_port], dport, m->syn_isn, 1460);
+	sum = sum16(IPPROTO_TCP + SYN_LEN, (const uint8_t *)&p4.ip.saddr, 8);
+	sum = sum16(sum, p4.tcp, SYN_LEN);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(p4.tcp + 16, ~sum);
+	if (sendto(socks[0].fd, &p4, sizeof(p4), MSG_DONTWAIT,
+		   (const struct sockaddr *)&m->dst, m->dst_len) < 0)
+		return errno;
+	return 0;
+}
+
+bool syn_start(struct member *m)
+{
+	unsigned int b, i, p, held = 0;
+	struct member *o;
+	uint16_t dport;
+	const void *addr = dst_addr(m, &dport);
+	int af = m->dst.ss_family, err;
+
+	if (sock_of(m)->fd < 0)
+		return false;
+	b = bucket(af, addr, dport);
+	for (o = inflight[b]; o; o = o->snext)
+		if (same_dst(o, af, addr, dport))
+			held |= 1u << o->syn_port;
+	/* The port after the last probe's: a new connection each time. */
+	for (i = 1; i <= SYN_PORTS; i++) {
+		p = (m->syn_port + i) % SYN_PORTS;
+		if (!(held & 1u << p))
+			break;
+	}
+	if (i > SYN_PORTS)
+		return false;
+	m->syn_port = p;
+	m->syn_isn = next_isn();
+	err = send_syn(m);
+	if (err) {
+		probe_fail(m, "connect", err);
+		return true;
+	}
+	m->snext = inflight[b];
+	if (m->snext)
+		m->snext->spprev = &m->snext;
+	m->spprev = &inflight[b];
+	inflight[b] = m;
+	return true;
+}
+
+/* A reply's TCP header @t from @addr: a SYN-ACK or a reset ends its probe. */
+static void on_reply(int af, const void *addr, const uint8_t *t, size_t len)
+{
+	uint16_t port, sport;
+	uint32_t ack;
+	struct member *m;
+
+	if (len < 20)
+		return;
+	memcpy(&port, t, 2);
+	memcpy(&sport, t + 2, 2);
+	memcpy(&ack, t + 8, 4);
+	m = lookup(af, addr, port, sport);
+	if (!m || !(t[13] & TCPF_ACK) || ntohl(ack) != m->syn_isn + 1)
+		return;
+	if (t[13] & TCPF_RST)
+		probe_fail(m, "connect", ECONNREFUSED);
+	else if (t[13] & TCPF_SYN)
+		probe_finish(m, true, "connected");
+}
+
+static void read_replies(struct syn_sock *s)
+{
+	static uint8_t bufs[REPLY_BATCH][REPLY_MAX];
+	static struct sockaddr_in6 from[REPLY_BATCH];
+	struct mmsghdr msgs[REPLY_BATCH];
+	struct iovec iov[REPLY_BATCH];
+	const uint8_t *p;
+	size_t len, hl;
+	int i, n;
+
+	for (i = 0; i < REPLY_BATCH; i++) {
+		iov[i].iov_base = bufs[i];
+		iov[i].iov_len = REPLY_MAX;
+		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+	}
+	/* Level-triggered: what this batch leaves is reported again. */
+	n = recvmmsg(s->fd, msgs, REPLY_BATCH, MSG_DONTWAIT, NULL);
+	for (i = 0; i < n; i++) {
+		p = bufs[i];
+		len = msgs[i].msg_len < REPLY_MAX ? msgs[i].msg_len : REPLY_MAX;
+		if (s->af == AF_INET6) {
+			on_reply(AF_INET6, &from[i].sin6_addr, p, len);
+			continue;
+		}
+		/* IPv4: the IP header first; the filter saw the ports. */
+		if (len < 20)
+			continue;
+		hl = (p[0] & 0xf) * 4;
+		if (hl >= 20 && len > hl)
+			on_reply(AF_INET, p + 12, p + hl, len - hl);
+	}
+}
+
+/* ICMP errors for the SYNs: the SYN as it was sent, quoted. */
+static void read_errors(struct syn_sock *s)
+{
+	uint8_t data[REPLY_MAX], ctl[512];
+	struct sockaddr_in6 to;
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
+	struct msghdr mh;
+	struct cmsghdr *c;
+	const struct sock_extended_err *ee;
+	const uint8_t *t;
+	struct member *m;
+	const void *addr;
+	uint16_t port, sport;
+	uint32_t seq;
+	ssize_t len;
+	size_t hl;
+
+	for (;;) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &to;
+		mh.msg_namelen = sizeof(to);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		len = recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+		if (len < 0)
+			return;
+		ee = NULL;
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if ((c->cmsg_level == SOL_IP &&
+			     c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == SOL_IPV6 &&
+			     c->cmsg_type == IPV6_RECVERR))
+				ee = (const void *)CMSG_DATA(c);
+		if (!ee || !ee->ee_errno)
+			continue;
+		/* IPv4 (IP_HDRINCL): the IP header; IPv6: the TCP header. */
+		t = data;
+		if (s->af == AF_INET) {
+			hl = len >= 20 ? (data[0] & 0xf) * 4 : (size_t)len;
+			t += hl;
+			addr = &((struct sockaddr_in *)&to)->sin_addr;
+		} else {
+			hl = 0;
+			addr = &to.sin6_addr;
+		}
+		if ((size_t)len < hl + 8)
+			continue;
+		memcpy(&sport, t, 2);
+		memcpy(&port, t + 2, 2);
+		memcpy(&seq, t + 4, 4);
+		m = lookup(s->af, addr, port, sport);
+		if (m && ntohl(seq) == m->syn_isn)
+			probe_fail(m, "connect", ee->ee_errno);
+	}
+}
+
+void syn_event(void *ptr, uint32_t events)
+{
+	struct syn_sock *s = ptr;
+
+	if (events & EPOLLERR)
+		read_errors(s);
+	if (events & EPOLLIN)
+		read_replies(s);
+}
+
+/* Only segments to the held ports reach the socket. */
+static int attach_filter(int fd, int af)
+{
+	struct sock_filter f[SYN_PORTS + 4];
+	struct sock_fprog prog = { .filter = f };
+	unsigned int i, n = 0;
+
+	/* X: the TCP header's offset (IPv6 raw sockets get it first). */
+	if (af == AF_INET)
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_B | BPF_MSH,
+						      0);
+	else
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_LDX | BPF_IMM, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_H | BPF_IND, 2);
+	for (i = 0; i < SYN_PORTS; i++)
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						      ntohs(ports[i]),
+						      SYN_PORTS - i, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, REPLY_MAX);
+	prog.len = n;
+	return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+			  sizeof(prog));
+}
+
+/*
+ * Hold SYN_PORTS ports: bound, not listening.  A dual-stack IPv6
+ * socket holds its port in both families.  0, or an errno.
+ */
+static int hold_ports(void)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in a4 = { .sin_family = AF_INET };
+	struct sockaddr_storage a;
+	socklen_t len;
+	int i, fd, zero = 0;
+
+	for (i = 0; i < SYN_PORTS; i++) {
+		fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd >= 0 &&
+		    (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero,
+				sizeof(zero)) ||
+		     bind(fd, (struct sockaddr *)&a6, sizeof(a6)))) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0) {
+			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+			if (fd < 0 ||
+			    bind(fd, (struct sockaddr *)&a4, sizeof(a4))) {
+				if (fd >= 0)
+					close(fd);
+				return errno;
+			}
+		}
+		port_fds[i] = fd;
+		len = sizeof(a);
+		if (getsockname(fd, (struct sockaddr *)&a, &len))
+			return errno;
+		ports[i] = a.ss_family == AF_INET6 ?
+				   ((struct sockaddr_in6 *)&a)->sin6_port :
+				   ((struct sockaddr_in *)&a)->sin_port;
+	}
+	return 0;
+}
+
+/* The raw socket of @s->af: 0, or an errno. */
+static int open_raw(struct syn_sock *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+	int one = 1, offset = 16, rcvbuf = 1 << 20, fd;
+
+	fd = socket(s->af, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    IPPROTO_TCP);
+	if (fd < 0)
+		return errno;
+	if ((s->af == AF_INET &&
+	     (setsockopt(fd, IPPROTO_IP, IP_HDRINCL, &one, sizeof(one)) ||
+	      setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))) ||
+	    (s->af == AF_INET6 &&
+	     (setsockopt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, &offset,
+			 sizeof(offset)) ||
+	      setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)))) ||
+	    attach_filter(fd, s->af) ||
+	    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+		int err = errno;
+
+		close(fd);
+		return err;
+	}
+	/* Room for a burst of replies; the forced size needs CAP_NET_ADMIN. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	s->fd = fd;
+	return 0;
+}
+
+void syn_open(void)
+{
+	char list[SYN_PORTS * 6 + 1] = "";
+	int err, err6, i;
+
+	for (i = 0; i < SYN_PORTS; i++)
+		port_fds[i] = -1;
+	if (getrandom(&rng_state, sizeof(rng_state), 0) != sizeof(rng_state))
+		rng_state = now_us() ^ (uint64_t)getpid() << 32;
+	err = hold_ports();
+	if (!err)
+		err = open_raw(&socks[0]);
+	if (err) {
+		logmsg("tcp checks use connect(): no raw socket and %d held ports for SYNs (CAP_NET_RAW needed): %s",
+		       SYN_PORTS, strerror(err));
+		syn_close();
+		return;
+	}
+	err6 = open_raw(&socks[1]);
+	for (i = 0; i < SYN_PORTS; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+			 " %u", ntohs(ports[i]));
+	logmsg("tcp checks send SYNs on raw sockets from ports%s%s%s", list,
+	       err6 ? ", IPv6 ones connect(): " : "",
+	       err6 ? strerror(err6) : "");
+}
+
+void syn_close(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(socks); i++) {
+		if (socks[i].fd >= 0)
+			close(socks[i].fd);
+		socks[i].fd = -1;
+	}
+	for (i = 0; i < SYN_PORTS; i++) {
+		if (port_fds[i] >= 0)
+			close(port_fds[i]);
+		port_fds[i] = -1;
+	}
+	if (route_fd >= 0)
+		close(route_fd);
+	route_fd = -1;
+}
