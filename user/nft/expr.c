@@ -94,6 +94,17 @@ void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 }
 
+void nft_add_lookup_not(struct nftnl_rule *r, uint32_t sreg, const char *set)
+{
+	struct nftnl_expr *e = nft_add_expr(r, "lookup");
+
+	if (!e)
+		return;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+}
+
 void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
 			 uint32_t dreg)
 {

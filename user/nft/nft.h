@@ -24,9 +24,12 @@
  *                      services (anyslotsF_G, addrslotsF_G: port-0
  *                      services; B without port: the packet keeps its own)
  *   set backends       N . backend's index : its save line as comment
+ *   set vipsF          the addresses of the services nf_tables serves
  *   chain count_pre    filter hook prerouting, priority dstnat + 1 (-99)
  *   chain count_out    filter hook output, priority dstnat + 1 (-99)
- *                      both: an unconfirmed conntrack entry (a new
+ *                      both: accept a connection whose original
+ *                      destination is not in @vipsF (none of its keys
+ *                      can be counted); an unconfirmed conntrack entry (a new
  *                      connection's first packet) goto count_new, else by
  *                      direction goto count_orig / count_reply
  *   chain count_new/orig/reply  per family and kind (NFT_COUNT_*): the
@@ -174,6 +177,8 @@ void nft_add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
 /* Look up @set: a verdict map if @vmap, else a plain match. */
 void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
 		    bool vmap);
+/* Match when the key is NOT in @set. */
+void nft_add_lookup_not(struct nftnl_rule *r, uint32_t sreg, const char *set);
 /*
  * Update @set with the key in @sreg: the element's counter counts the
  * packet; an element of a set with a counter (put_set()) is added first

@@ -108,7 +108,8 @@ enum {
 	SET_SVC, /* + 2 * family + any: svc4, any4, svc6, any6 */
 	SET_SNAT = SET_SVC + 4, /* snat4, snatany4, snat6, snatany6 */
 	SET_BACKENDS = SET_SNAT + 4,
-	SET_GUARD, /* + family * NFT_COUNT_KINDS + kind */
+	SET_VIPS, /* + family: vips4, vips6, the served services' addresses */
+	SET_GUARD = SET_VIPS + 2, /* + family * NFT_COUNT_KINDS + kind */
 	SET_COUNT = SET_GUARD + 2 * NFT_COUNT_KINDS,
 	/* + count_set(family, kind, what) */
 	/* + slots_set(): per group of services, family and map kind */
@@ -212,6 +213,9 @@ struct builder {
 	uint32_t **slots;
 	uint32_t *nr_slots;
 	uint32_t set_id;
+	/* Per family: the served services' addresses (collect_vips()). */
+	uint8_t *vips[2];
+	size_t nr_vips[2];
 	int err;
 };
 
@@ -575,6 +579,9 @@ static void define_sets(struct builder *bd)
 		const struct fam *fm = &fams[f];
 		char name[NAME_LEN];
 
+		snprintf(name, sizeof(name), "vips%c", fm->tag);
+		set_def(&bd->sets[SET_VIPS + f], name, &fm->addr_type, 1,
+			fm->addr_len);
 		for (any = 0; any < 2; any++) {
 			struct set_def *d = &bd->sets[SET_SVC + 2 * f + any];
 
@@ -658,6 +665,46 @@ static int slots_kind(const struct lb_service *s, const struct lb_backend *be)
 	return be->key.port ? SLOTS_ANYPORT : SLOTS_ANYADDR;
 }
 
+static int cmp_addr4(const void *a, const void *b)
+{
+	return memcmp(a, b, 4);
+}
+
+static int cmp_addr6(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/*
+ * The addresses of the services of family @f that nf_tables serves, each
+ * once, in @bd->vips[f] (@bd->nr_vips[f] of them, packed).  0 or -ENOMEM.
+ */
+static int collect_vips(struct builder *bd, const struct lb_service_list *list,
+			int f)
+{
+	uint32_t alen = fams[f].addr_len;
+	size_t i, n = 0, u = 0;
+	uint8_t *a;
+
+	a = malloc(list->nr * alen + 1);
+	if (!a)
+		return -ENOMEM;
+	for (i = 0; i < list->nr; i++) {
+		const struct lb_service *s = &list->svcs[i];
+
+		if (fam_index(s->key.af) == f && nft_serves(s))
+			memcpy(a + alen * n++, &s->key.addr, alen);
+	}
+	if (n)
+		qsort(a, n, alen, f ? cmp_addr6 : cmp_addr4);
+	for (i = 0; i < n; i++)
+		if (!u || memcmp(a + alen * (u - 1), a + alen * i, alen))
+			memmove(a + alen * u++, a + alen * i, alen);
+	bd->vips[f] = a;
+	bd->nr_vips[f] = u;
+	return 0;
+}
+
 /* How many elements each set gets: the kernel's size hints. */
 static int count_elems(struct builder *bd, const struct lb_service_list *list,
 		       uint64_t *nr)
@@ -666,6 +713,8 @@ static int count_elems(struct builder *bd, const struct lb_service_list *list,
 	uint32_t k;
 
 	memset(nr, 0, bd->nr_sets * sizeof(*nr));
+	nr[SET_VIPS] = bd->nr_vips[0];
+	nr[SET_VIPS + 1] = bd->nr_vips[1];
 	for (i = 0; i < list->nr; i++) {
 		const struct lb_service *s = &list->svcs[i];
 		int f = fam_index(s->key.af);
@@ -840,7 +889,25 @@ static void put_count_base(struct builder *bd, const char *chain)
 	static const uint32_t confirmed = IPS_CONFIRMED, zero;
 	struct nftnl_rule *r;
 	uint8_t dir;
+	int f;
 
+	/*
+	 * A connection to none of the services' addresses is accepted at
+	 * once: the director's own traffic (its health checks, BGP, ssh)
+	 * would otherwise miss in every counting set, five lookups of
+	 * conntrack keys a packet.
+	 */
+	for (f = 0; f < 2; f++) {
+		r = fam_rule(chain, &fams[f]);
+		if (!r) {
+			bd->err = -ENOMEM;
+			return;
+		}
+		add_ct_orig(r, fams[f].ct_dst, R(0));
+		nft_add_lookup_not(r, R(0), bd->sets[SET_VIPS + f].name);
+		nft_add_verdict(r, NF_ACCEPT, NULL);
+		put_rule(bd, r);
+	}
 	r = rule_alloc(chain);
 	if (!r) {
 		bd->err = -ENOMEM;
@@ -1327,7 +1394,7 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 {
 	struct builder *bd = calloc(1, sizeof(*bd));
 	size_t i;
-	int err;
+	int err, f;
 
 	if (!bd)
 		return -ENOMEM;
@@ -1360,11 +1427,19 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 		goto out;
 	}
 	define_sets(bd);
+	if (collect_vips(bd, list, 0) || collect_vips(bd, list, 1)) {
+		bd->err = -ENOMEM;
+		goto out;
+	}
 	put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	if (!bd->err)
 		bd->err = put_base(bd, list);
 	for (i = 0; i < list->nr; i++)
 		put_service(bd, &list->svcs[i], i);
+	for (f = 0; f < 2; f++)
+		for (i = 0; i < bd->nr_vips[f]; i++)
+			elem_add(bd, SET_VIPS + f,
+				 bd->vips[f] + i * fams[f].addr_len, NULL);
 	/*
 	 * The slots after the rules that look them up: a rule that looks up
 	 * a map checks every element already in it.
@@ -1394,6 +1469,8 @@ out:
 		free(bd->slots[i]);
 	free(bd->slots);
 	free(bd->nr_slots);
+	free(bd->vips[0]);
+	free(bd->vips[1]);
 	free(bd->elems);
 	free(bd->sets);
 	err = bd->err;
