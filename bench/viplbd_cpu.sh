@@ -14,7 +14,7 @@
 #
 #   bench/viplbd_cpu.sh            # BACKENDS=10000 DURATION=60 INTERVAL=2s
 #                                  # PIN=1: director and backends on CPUs of their own
-#                                  # VIPLBD=another build of viplbd
+#                                  # VIPLBD=, VIPLB=: other builds of viplbd, viplb
 #                                  # DATAPATH=nft (default) or xdp
 #
 #   director $D (viplbd)                      backends $B
@@ -49,7 +49,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 repo=$(cd "$here/.." && pwd -P)
-VIPLB=$repo/user/viplb/viplb
+VIPLB=${VIPLB:-$repo/user/viplb/viplb}
 VIPLBD=${VIPLBD:-$repo/user/viplbd/viplbd}
 PER_SERVICE=200
 BACKENDS=${BACKENDS:-10000}

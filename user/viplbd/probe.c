@@ -113,7 +113,7 @@ void probe_cancel(struct member *m)
 }
 
 /* The probe's end: its result, and the next probe's time. */
-static void finish(struct member *m, bool ok, const char *reason)
+void probe_finish(struct member *m, bool ok, const char *reason)
 {
 	uint64_t next = m->started_us / 1000 + m->hc.interval_ms;
 	uint64_t now = now_ms();
@@ -127,22 +127,12 @@ static void finish(struct member *m, bool ok, const char *reason)
 	state_result(m, ok, reason);
 }
 
-void probe_finish(struct member *m, bool ok, const char *reason)
-{
-	finish(m, ok, reason);
-}
-
-static void fail_errno(struct member *m, const char *what, int err)
+void probe_fail(struct member *m, const char *what, int err)
 {
 	char reason[128];
 
 	snprintf(reason, sizeof(reason), "%s: %s", what, strerror(err));
-	finish(m, false, reason);
-}
-
-void probe_fail(struct member *m, const char *what, int err)
-{
-	fail_errno(m, what, err);
+	probe_finish(m, false, reason);
 }
 
 static void start_exec(struct member *m)
@@ -159,7 +149,7 @@ static void start_exec(struct member *m)
 	format_addrport(be, sizeof(be), k->af, &m->key.be.addr, m->key.be.port);
 	pid = fork();
 	if (pid < 0) {
-		fail_errno(m, "fork", errno);
+		probe_fail(m, "fork", errno);
 		return;
 	}
 	if (!pid) {
@@ -202,7 +192,7 @@ static void start_exec(struct member *m)
 
 		kill(-pid, SIGKILL);
 		waitpid(pid, NULL, 0);
-		fail_errno(m, "pidfd_open", err);
+		probe_fail(m, "pidfd_open", err);
 		return;
 	}
 	watch(m, m->pidfd, EPOLLIN, EPOLL_CTL_ADD);
@@ -223,7 +213,7 @@ static void exec_done(struct member *m)
 	else
 		snprintf(reason, sizeof(reason), "killed by signal %d",
 			 WTERMSIG(status));
-	finish(m, WIFEXITED(status) && !WEXITSTATUS(status), reason);
+	probe_finish(m, WIFEXITED(status) && !WEXITSTATUS(status), reason);
 }
 
 void probe_start(struct member *m)
@@ -238,7 +228,7 @@ void probe_start(struct member *m)
 	timer_set(m, m->started_us / 1000 + m->hc.timeout_ms);
 	if (m->hc.type != HEALTH_EXEC &&
 	    !((struct sockaddr_in *)&m->dst)->sin_port) {
-		finish(m, false, "no port to check (use port N in the health line)");
+		probe_finish(m, false, "no port to check (use port N in the health line)");
 		return;
 	}
 	if (m->hc.type == HEALTH_EXEC) {
@@ -258,7 +248,7 @@ void probe_start(struct member *m)
 		m->fd = socket(m->dst.ss_family,
 			       type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (m->fd < 0) {
-			fail_errno(m, "socket", errno);
+			probe_fail(m, "socket", errno);
 			return;
 		}
 		/*
@@ -287,13 +277,13 @@ void probe_start(struct member *m)
 	}
 	if (connect(m->fd, (struct sockaddr *)&m->dst, m->dst_len) &&
 	    errno != EINPROGRESS) {
-		fail_errno(m, "connect", errno);
+		probe_fail(m, "connect", errno);
 		return;
 	}
 	if (m->hc.type == HEALTH_UDP) {
 		n = send(m->fd, m->hc.send, strlen(m->hc.send), 0);
 		if (n < 0) {
-			fail_errno(m, "send", errno);
+			probe_fail(m, "send", errno);
 			return;
 		}
 		watch(m, m->fd, EPOLLIN, EPOLL_CTL_ADD);
@@ -326,19 +316,19 @@ static void http_send(struct member *m)
 		       m->key.svc.af == AF_INET6 ? "]" : "");
 	/* A fresh socket's buffer takes the whole request. */
 	if (send(m->fd, req, len, MSG_NOSIGNAL) != len) {
-		fail_errno(m, "send", errno ? errno : EMSGSIZE);
+		probe_fail(m, "send", errno ? errno : EMSGSIZE);
 		return;
 	}
 	m->buf = malloc(HTTP_MAX + 1);
 	if (!m->buf) {
-		fail_errno(m, "http", ENOMEM);
+		probe_fail(m, "http", ENOMEM);
 		return;
 	}
 	watch(m, m->fd, EPOLLIN, EPOLL_CTL_MOD);
 }
 
 /*
- * What the server sent so far: 1 decided (finish() called), 0 to read on.
+ * What the server sent so far: 1 decided (probe_finish() called), 0 to read on.
  * At the end (@eof), undecided is a failure.
  */
 static int http_judge(struct member *m, bool eof)
@@ -352,13 +342,13 @@ static int http_judge(struct member *m, bool eof)
 	if (!eol && !eof)
 		return 0;
 	if (sscanf(m->buf, "HTTP/%*u.%*u %3u", &status) != 1) {
-		finish(m, false, "not an HTTP response");
+		probe_finish(m, false, "not an HTTP response");
 		return 1;
 	}
 	if (status != m->hc.expect) {
 		snprintf(reason, sizeof(reason), "status %u (expected %u)",
 			 status, m->hc.expect);
-		finish(m, false, reason);
+		probe_finish(m, false, reason);
 		return 1;
 	}
 	if (m->hc.body[0] && !strstr(m->buf, m->hc.body)) {
@@ -366,12 +356,12 @@ static int http_judge(struct member *m, bool eof)
 			return 0;
 		snprintf(reason, sizeof(reason), "status %u, body lacks `%s'",
 			 status, m->hc.body);
-		finish(m, false, reason);
+		probe_finish(m, false, reason);
 		return 1;
 	}
 	snprintf(reason, sizeof(reason), "status %u%s", status,
 		 m->hc.body[0] ? ", body matches" : "");
-	finish(m, true, reason);
+	probe_finish(m, true, reason);
 	return 1;
 }
 
@@ -385,13 +375,13 @@ static void http_read(struct member *m)
 			if (errno == EAGAIN)
 				http_judge(m, false);
 			else
-				fail_errno(m, "recv", errno);
+				probe_fail(m, "recv", errno);
 			return;
 		}
 		m->len += n;
 		if (!n || m->len == HTTP_MAX) {
 			if (!http_judge(m, true))
-				finish(m, false, "connection closed before a status line");
+				probe_finish(m, false, "connection closed before a status line");
 			return;
 		}
 	}
@@ -418,11 +408,11 @@ void probe_event(struct member *m, uint32_t events)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n < 0) {
-			fail_errno(m, "recv", errno);
+			probe_fail(m, "recv", errno);
 			return;
 		}
 		snprintf(reason, sizeof(reason), "reply of %zd bytes", n);
-		finish(m, true, reason);
+		probe_finish(m, true, reason);
 		return;
 	}
 	if (m->buf) {
@@ -437,12 +427,12 @@ void probe_event(struct member *m, uint32_t events)
 	 */
 	if (events & (EPOLLERR | EPOLLHUP) || !(events & EPOLLOUT)) {
 		getsockopt(m->fd, SOL_SOCKET, SO_ERROR, &err, &len);
-		fail_errno(m, "connect", err ? err : ECONNRESET);
+		probe_fail(m, "connect", err ? err : ECONNRESET);
 		return;
 	}
 	if (m->hc.type == HEALTH_TCP) {
 		keep_spare(m);
-		finish(m, true, "connected");
+		probe_finish(m, true, "connected");
 		return;
 	}
 	http_send(m);
@@ -458,5 +448,5 @@ void probe_timer(struct member *m)
 	}
 	snprintf(reason, sizeof(reason), "no answer within %ums",
 		 m->hc.timeout_ms);
-	finish(m, false, reason);
+	probe_finish(m, false, reason);
 }
