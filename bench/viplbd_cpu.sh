@@ -41,7 +41,10 @@
 # backends are up at the end (all should be) and the first transitions
 # after the first results (there should be none); the director's TCP
 # packets sent per check (d0's tx packets / SYNs: 2 for a half-open
-# check, the SYN and the reset); and a "row:" line for the results
+# check, the SYN and the reset); the path the checks took (viplbd's log
+# line on its tcp checks, and the director's Tcp ActiveOpens a second: 0
+# when every SYN went out on the raw socket, one a check through
+# connect()); and a "row:" line for the results
 # table.  The PIDs of viplbd and of d0's NAPI thread are printed at the
 # start, for perf -p.
 # SYNC=N runs viplbd with -r N.
@@ -301,6 +304,7 @@ dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
 o0=$(syns)
+a0=$(tcp ActiveOpens)
 r0=$(tcp OutRsts)
 s0=$(tx_packets)
 t0=$(date +%s%N)
@@ -314,12 +318,15 @@ dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
 o1=$(syns)
+a1=$(tcp ActiveOpens)
 r1=$(tcp OutRsts)
 s1=$(tx_packets)
 t1=$(date +%s%N)
-# Each check's conntrack entry stays 10 s in CLOSE after its reset:
-# about 50,000 at 5,000 checks a second with nat on nf_tables (conntrack
-# -C also counts expired ones not yet reaped), none with XDP.
+# Each check's conntrack entry stays 10 s in CLOSE after its reset (nat
+# on nf_tables; none with XDP): about 50,000 at 5,000 checks a second
+# from connect()'s ephemeral ports, about 1,600 from the raw socket's 8
+# held ports, whose tuples come back every 16 s (conntrack -C also
+# counts expired ones not yet reaped).
 ct=$(ip netns exec "$D" conntrack -C)
 natchains=$(ip netns exec "$D" nft list ruleset | grep -c 'type nat hook' || true)
 up=$(count up)
@@ -347,6 +354,7 @@ echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%, listener $(pct $((l1 
 echo "  checks: $checks_s/s (SYNs received in $B), resets sent $(per_s $((r1 - r0)))/s"
 segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
 echo "  packets sent a check: $segs (d0's tx packets / SYNs)"
+echo "  the checks' path: connect()s $(per_s $((a1 - a0)))/s (Tcp ActiveOpens in $D); $(grep -m1 '^viplbd: tcp checks ' "$T/log" || echo 'viplbd: (no line on its tcp checks)')"
 echo "  backends up at the end: $up of $BACKENDS"
 tables=$(ip netns exec "$D" nft list tables | paste -sd ' ')
 echo "  $D: conntrack entries at the end $ct (conntrack -C), nf_tables nat chains $natchains, tables: ${tables:-none}"
