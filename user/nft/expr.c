@@ -81,40 +81,44 @@ void nft_add_cmp_eq(struct nftnl_rule *r, uint32_t sreg, const void *data,
 	nft_add_cmp(r, sreg, NFT_CMP_EQ, data, len);
 }
 
-void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
-		    bool vmap)
+/* A lookup of the key in @sreg in @set; NULL if out of memory. */
+static struct nftnl_expr *add_lookup(struct nftnl_rule *r, uint32_t sreg,
+				     const char *set)
 {
 	struct nftnl_expr *e = nft_add_expr(r, "lookup");
 
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	if (vmap)
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	}
+	return e;
+}
+
+void nft_add_lookup(struct nftnl_rule *r, uint32_t sreg, const char *set,
+		    bool vmap)
+{
+	struct nftnl_expr *e = add_lookup(r, sreg, set);
+
+	if (e && vmap)
 		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, NFT_REG_VERDICT);
 }
 
 void nft_add_lookup_not(struct nftnl_rule *r, uint32_t sreg, const char *set)
 {
-	struct nftnl_expr *e = nft_add_expr(r, "lookup");
+	struct nftnl_expr *e = add_lookup(r, sreg, set);
 
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	if (e)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS,
+				   NFT_LOOKUP_F_INV);
 }
 
 void nft_add_lookup_data(struct nftnl_rule *r, uint32_t sreg, const char *map,
 			 uint32_t dreg)
 {
-	struct nftnl_expr *e = nft_add_expr(r, "lookup");
+	struct nftnl_expr *e = add_lookup(r, sreg, map);
 
-	if (!e)
-		return;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, map);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	if (e)
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
 }
 
 void nft_add_update(struct nftnl_rule *r, uint32_t sreg, const char *set)
