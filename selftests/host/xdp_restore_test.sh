@@ -211,7 +211,7 @@ check_eq "show lists it, served nft" \
 check_viplb "a dr service added after the attach" -n "$A" service add \
 	tcp 192.0.2.31:80 mode dr
 check_eq "... and the nat one is still on nf_tables and in the maps" \
-	"$("$VIPLB" -n "$A" save | grep -c 192.0.2.30) $(ip netns exec "$A" nft list map inet viplb svc4 | grep -c '192.0.2.30 . tcp . 80')" \
+	"$("$VIPLB" -n "$A" save | grep -c 192.0.2.30) $(ip netns exec "$A" nft list table inet viplb | grep -c '192.0.2.30 . tcp . 80 : goto')" \
 	"2 1"
 check_viplb "stats zero of the dr service (XDP's only)" -n "$A" stats zero \
 	tcp 192.0.2.31:80

@@ -20,21 +20,61 @@ bool nft_serves(const struct lb_service *svc)
 	return svc->mode == VIPLB_MODE_NAT && svc->sched != VIPLB_SCHED_LC;
 }
 
-/* Write @list as the whole table.  0 or -1 (reported, naming @what). */
-static int commit(struct lb_service_list *list, const char *what)
+/* Writes that found the table changed since it was read, and retried. */
+#define WRITE_TRIES 5
+
+/*
+ * Batch 1 of a write (epoch.c): @list into the table, as @o found it, if
+ * the ruleset is still at that generation (else -ERESTART).
+ */
+static int write_table(const struct lb_service_list *list,
+		       const struct nft_objs *o)
 {
 	struct nft_batch *b = nft_batch_new();
 	int err;
 
-	if (!b) {
-		errmsg("%s: %s", what, strerror(ENOMEM));
-		return -1;
-	}
-	nft_model_sort(list);
-	err = nft_ruleset_build(b, list);
+	if (!b)
+		return -ENOMEM;
+	err = nft_batch_genid(b, o->genid);
+	if (!err)
+		err = nft_ruleset_build(b, list, o);
 	if (!err)
 		err = nft_batch_send(b);
 	nft_batch_free(b);
+	return err;
+}
+
+/*
+ * Batch 2: delete the epoch the table used before.  A failure leaves it
+ * unused, and the next write deletes it: not reported.
+ */
+static void drop_epoch(const struct nft_objs *o)
+{
+	struct nft_batch *b = nft_batch_new();
+
+	if (b && !nft_epoch_delete(b, o, o->live))
+		nft_batch_send(b);
+	nft_batch_free(b);
+}
+
+/* Write @list as the whole table.  0 or -1 (reported, naming @what). */
+static int commit(struct lb_service_list *list, const char *what)
+{
+	struct nft_objs o;
+	int err, tries;
+
+	nft_model_sort(list);
+	for (tries = 0; tries < WRITE_TRIES; tries++) {
+		err = nft_objs_read(&o);
+		if (err)
+			break;
+		err = write_table(list, &o);
+		if (!err && o.in_place && list->nr)
+			drop_epoch(&o);
+		nft_objs_free(&o);
+		if (err != -ERESTART)
+			break;
+	}
 	if (err) {
 		errmsg("%s: %s (nf_tables)", what, strerror(-err));
 		return -1;

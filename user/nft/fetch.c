@@ -8,7 +8,8 @@
  * backend's address and port: connections, packets and bytes in and out
  * (a service's own elements hold the packets and bytes none of its
  * backends' do: its total is theirs and its own).  A counter without an
- * element is 0.
+ * element is 0.  Of two epochs (epoch.c), the one with the newest chains
+ * is read.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -47,9 +48,40 @@ struct fetch {
 	size_t nr_bes, cap_bes;
 	/* The counting set being read: its family, kind and what it counts. */
 	int fam, kind, what;
+	/* The epoch read, and the highest handle of its chains seen. */
+	int epoch;
+	uint64_t newest;
 	const char *cmd;
 	int err;
 };
+
+/* Forget the services read: they were of an older epoch. */
+static void forget(struct fetch *f)
+{
+	size_t i;
+
+	free_services(f->list);
+	memset(f->list, 0, sizeof(*f->list));
+	for (i = 0; i < f->nr_pos; i++)
+		f->pos[i] = NO_SERVICE;
+}
+
+/*
+ * Whether non-base chain @name (handle @h) is of the newest epoch seen
+ * so far; a newer one than before discards what was read.
+ */
+static bool newest_epoch(struct fetch *f, const char *name, uint64_t h)
+{
+	int e = nft_epoch_of(name);
+
+	if (h > f->newest) {
+		if (e != f->epoch)
+			forget(f);
+		f->epoch = e;
+		f->newest = h;
+	}
+	return e == f->epoch;
+}
 
 static void bad(struct fetch *f, const char *obj, const char *comment)
 {
@@ -75,6 +107,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct fetch *f = data;
 	const char *comment = NULL, *name, *why;
 	struct config_cmd cmd;
+	char base[NFT_CHAIN_MAXNAMELEN];
 	struct nftnl_chain *c;
 	const void *ud;
 	uint32_t len;
@@ -93,11 +126,18 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_TABLE))
 		goto out;
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) ||
+	    !newest_epoch(f, name,
+			  nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE)))
+		goto out;
 	ud = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA, &len);
 	comment = ud ? nft_udata_comment(ud, len) : NULL;
 	if (!comment)
 		goto out;
-	if (sscanf(name, "s%zu%c", &n, &end) != 1 || n > UINT32_MAX ||
+	/* sN, without the epoch's suffix */
+	snprintf(base, sizeof(base), "%.*s",
+		 (int)(strlen(name) - strlen(nft_epoch_sfx(f->epoch))), name);
+	if (sscanf(base, "s%zu%c", &n, &end) != 1 || n > UINT32_MAX ||
 	    parse_line(comment, &cmd) || cmd.op != OP_SVC_ADD ||
 	    nft_model_apply(f->list, &cmd, true, &why)) {
 		char obj[NFT_CHAIN_MAXNAMELEN + 8];
@@ -327,7 +367,7 @@ static int fetch_stats(struct fetch *f)
 			for (f->what = 0; !err && f->what < NFT_COUNT_WHATS;
 			     f->what++) {
 				nft_count_set_name(name, sizeof(name), f->fam,
-						   f->kind, f->what);
+						   f->kind, f->what, f->epoch);
 				err = nft_dump_elems(name, elem_cb, f);
 			}
 	for (i = 0; !err && i < f->list->nr; i++)
@@ -353,28 +393,49 @@ static int keep_one(struct lb_service_list *list, const struct svc_key *key)
 	return 0;
 }
 
-int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
-	      struct lb_service_list *list)
+/* The services of the table into @f->list: 0 or -errno. */
+static int fetch_once(struct fetch *f, bool with_stats)
 {
-	struct fetch f = { .list = list, .cmd = what };
+	char name[NFT_SET_MAXNAMELEN];
 	size_t i;
 	int err;
 
-	memset(list, 0, sizeof(*list));
-	err = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, &f);
+	memset(f->list, 0, sizeof(*f->list));
+	err = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, f);
 	/* No table, or a table without services: no set. */
-	if (!err && !f.err && list->nr) {
-		f.kind = KIND_BACKENDS;
-		err = nft_dump_elems("backends", elem_cb, &f);
-		if (!err && !f.err)
-			backends_apply(&f);
-		if (!err && !f.err && with_stats)
-			err = fetch_stats(&f);
+	if (!err && !f->err && f->list->nr) {
+		f->kind = KIND_BACKENDS;
+		snprintf(name, sizeof(name), "backends%s",
+			 nft_epoch_sfx(f->epoch));
+		err = nft_dump_elems(name, elem_cb, f);
+		if (!err && !f->err)
+			backends_apply(f);
+		if (!err && !f->err && with_stats)
+			err = fetch_stats(f);
 	}
-	for (i = 0; i < f.nr_bes; i++)
-		free(f.bes[i].line);
-	free(f.bes);
-	free(f.pos);
+	for (i = 0; i < f->nr_bes; i++)
+		free(f->bes[i].line);
+	free(f->bes);
+	free(f->pos);
+	return err;
+}
+
+/* Reads that found an epoch's sets gone (a write in between), retried. */
+#define FETCH_TRIES 5
+
+int nft_fetch(const struct svc_key *key, bool with_stats, const char *what,
+	      struct lb_service_list *list)
+{
+	struct fetch f;
+	int err, tries;
+
+	for (tries = 0;; tries++) {
+		f = (struct fetch){ .list = list, .cmd = what };
+		err = fetch_once(&f, with_stats);
+		if (err != -ENOENT || f.err || tries == FETCH_TRIES - 1)
+			break;
+		free_services(list);
+	}
 	if (!err && !f.err && key)
 		err = keep_one(list, key);
 	if (err || f.err) {

@@ -46,11 +46,14 @@
  * map come after all the rules: the kernel checks a map's elements
  * against each rule that looks it up, when either is added.
  *
- * A command reads the table (fetch.c), changes the services in memory
- * (model.c) and writes the whole table again in one batch that deletes
- * and re-adds it (ruleset.c, batch.c): the kernel swaps it in at once,
- * or changes nothing.  The counters are carried over; established
- * connections keep their conntrack NAT.
+ * Every set and non-base chain has two copies, or epochs: the names
+ * above, and the same ending in "_b" (epoch.c says why).  A command
+ * reads the table (fetch.c), changes the services in memory (model.c)
+ * and writes the whole table again (ruleset.c, batch.c): in one batch,
+ * the base chains are flushed and pointed at a new copy, which the
+ * kernel swaps in at once, or changes nothing; a second batch deletes
+ * the old copy.  The counters are carried over; established connections
+ * keep their conntrack NAT.
  */
 #ifndef VIPLB_USER_NFT_H
 #define VIPLB_USER_NFT_H
@@ -113,14 +116,57 @@ void nft_model_sort(struct lb_service_list *list);
 struct lb_service *nft_model_find(struct lb_service_list *list,
 				  const struct svc_key *key);
 
+/* ruleset.c: the base chains of the table, as it makes them. */
+struct nft_base_chain {
+	const char *name, *type;
+	uint32_t hook;
+	int32_t prio;
+};
+
+#define NFT_NR_BASE 5
+extern const struct nft_base_chain nft_base_chains[NFT_NR_BASE];
+
+/*
+ * epoch.c: what the table holds, read at generation @genid: its sets and
+ * non-base chains per epoch (0: the names above; 1: the same ending in
+ * "_b"), and the epoch in use (@live).  @in_place: the table exists with
+ * exactly our base chains, so a write keeps them.
+ */
+struct nft_obj {
+	uint64_t handle;
+	bool vmap; /* a set: a verdict map */
+};
+
+struct nft_objs {
+	bool table, in_place;
+	int live;
+	uint32_t genid;
+	struct nft_obj *chains[2], *sets[2];
+	size_t nr_chains[2], nr_sets[2];
+};
+
+/* 0 or -errno. */
+int nft_objs_read(struct nft_objs *o);
+void nft_objs_free(struct nft_objs *o);
+/* The suffix of epoch @epoch's names; the epoch of a name. */
+const char *nft_epoch_sfx(int epoch);
+int nft_epoch_of(const char *name);
+struct nft_batch;
+/* Into @b: delete epoch @e's sets and chains, by handle.  0 or -ENOMEM. */
+int nft_epoch_delete(struct nft_batch *b, const struct nft_objs *o, int e);
+/* Into @b: delete the base chains' rules.  0 or -ENOMEM. */
+int nft_base_flush(struct nft_batch *b);
+
 /*
  * ruleset.c: a service's slots, the backend index of each, @n of them (0
  * if no backend has a weight), malloc'ed (NULL without memory); the batch
- * that replaces the table by @list's services.
+ * that makes the table hold @list's services: written in place into
+ * epoch !@o->live if @o->in_place, else the table deleted and added again
+ * (epoch 0).  @o NULL: as if there were no table.
  */
 uint32_t *nft_slots(const struct lb_service *s, uint32_t *n);
-struct nft_batch;
-int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list);
+int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
+		      const struct nft_objs *o);
 
 /*
  * The counting sets' kinds: what a packet's conntrack entry is looked up
@@ -147,9 +193,10 @@ enum { NFT_COUNT_IN, NFT_COUNT_OUT, NFT_COUNT_CONNS, NFT_COUNT_WHATS };
 int nft_count_kind(const struct lb_service *s, const struct lb_backend *be);
 /*
  * The name of the counting set of a family (0 ip, 1 ip6), kind and what
- * it counts; with @what -1, of the set of its keys.
+ * it counts, in @epoch; with @what -1, of the set of its keys.
  */
-void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what);
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what,
+			int epoch);
 /* The key of @s's (or @be's) counting elements of @kind; its length. */
 uint32_t nft_count_key(int kind, const struct lb_service *s,
 		       const struct lb_backend *be, uint8_t *key);

@@ -28,8 +28,8 @@
  *
  * A load is one batch, which the kernel applies whole or not at all,
  * tagged with the ruleset generation the tables were read at (a change
- * in between fails it, and the command reads again).  A table that keeps
- * rules is changed in place (load_in_place()): its kept rules are not
+ * in between fails it, and the command reads again).  A table that
+ * exists is changed in place (load_in_place()): its kept rules are not
  * touched and keep their counters and nth position (-Z resets counters
  * after the batch, zero_rules()).  Else it is added
  * (so that the delete cannot fail), deleted and added again whole, the
@@ -1255,20 +1255,13 @@ static const char *load_in_place(struct load *l, const struct rt_table *t,
 	return why;
 }
 
-static bool has_kept_rule(const struct rt_table *t)
-{
-	size_t i, j;
-
-	for (i = 0; i < t->nr_chains; i++)
-		for (j = 0; j < t->chains[i].nr_rules; j++)
-			if (t->chains[i].rules[j].has_handle)
-				return true;
-	return false;
-}
-
 /*
- * In place if the table was read at this generation and keeps some of
- * its rules; else whole (a restore without --noflush, a new table).
+ * In place if the table was read at this generation, exists, and is not
+ * emptied; else whole (a new table; an emptied one is deleted).
+ * In place, a base chain is never deleted: a packet runs either its old
+ * rules or its new ones.  Deleted and added again, it would be on its
+ * hook twice for one commit, the new one first, and a packet crossing
+ * the commit between the two would run neither's rules.
  */
 static const char *load_table(struct load *l, const struct rt_table *t,
 			      struct rt_load_fail *fail)
@@ -1282,7 +1275,7 @@ static const char *load_table(struct load *l, const struct rt_table *t,
 		return NULL;
 	}
 	if (s->valid && t->has_gen && s->gen == t->gen && s->nr_chains &&
-	    has_kept_rule(t) && !rt_table_empty(t))
+	    !rt_table_empty(t))
 		why = load_in_place(l, t, order, s, fail);
 	else
 		why = load_whole(l, t, order, fail);

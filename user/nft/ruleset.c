@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The batch that replaces table "inet viplb" by a list of services: add
- * the table (so that the delete cannot fail), delete it, add it again
- * with its chains, maps, elements and rules (unless there is no service).
- * Layout in nft.h.
+ * The batch that makes table "inet viplb" hold a list of services.  If
+ * the table has our base chains, in place (epoch.c): flush them, delete
+ * what is left of the epoch not in use, add that epoch's chains, maps,
+ * elements and the base chains' rules.  Else add the table (so that the
+ * delete cannot fail), delete it, and add it again whole, in epoch 0.
+ * No service: the table is deleted.  Layout in nft.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,6 +42,14 @@
 #define PRIO_SRCNAT (100 - 1)
 /* Counting: right after destination NAT, as the module counts. */
 #define PRIO_COUNT (-100 + 1)
+
+const struct nft_base_chain nft_base_chains[NFT_NR_BASE] = {
+	{ "prerouting", "nat", NF_INET_PRE_ROUTING, PRIO_DSTNAT },
+	{ "output", "nat", NF_INET_LOCAL_OUT, PRIO_DSTNAT },
+	{ "postrouting", "nat", NF_INET_POST_ROUTING, PRIO_SRCNAT },
+	{ "count_pre", "filter", NF_INET_PRE_ROUTING, PRIO_COUNT },
+	{ "count_out", "filter", NF_INET_LOCAL_OUT, PRIO_COUNT },
+};
 
 /*
  * A message of set elements is flushed past this many bytes of them: its
@@ -127,7 +137,8 @@ static unsigned int guard_set(int fam, int kind)
 	return SET_GUARD + fam * NFT_COUNT_KINDS + kind;
 }
 
-void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what)
+void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what,
+			int epoch)
 {
 	static const char *const whats[NFT_COUNT_WHATS] = {
 		[NFT_COUNT_IN] = "in",
@@ -135,8 +146,9 @@ void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what)
 		[NFT_COUNT_CONNS] = "conns",
 	};
 
-	snprintf(buf, len, "%s_%s%c", kinds[kind].name,
-		 what < 0 ? "keys" : whats[what], fams[fam].tag);
+	snprintf(buf, len, "%s_%s%c%s", kinds[kind].name,
+		 what < 0 ? "keys" : whats[what], fams[fam].tag,
+		 nft_epoch_sfx(epoch));
 }
 
 uint32_t nft_count_key(int kind, const struct lb_service *s,
@@ -216,12 +228,17 @@ struct builder {
 	/* Per family: the served services' addresses (collect_vips()). */
 	uint8_t *vips[2];
 	size_t nr_vips[2];
+	/* The epoch written, and whether the base chains are kept. */
+	int epoch;
+	bool in_place;
+	/* The names of the counting chains, in that epoch. */
+	char count_new[NAME_LEN], count_orig[NAME_LEN], count_reply[NAME_LEN];
 	int err;
 };
 
-static void chain_name(char *buf, size_t i)
+static void chain_name(const struct builder *bd, char *buf, size_t i)
 {
-	snprintf(buf, NAME_LEN, "s%zu", i);
+	snprintf(buf, NAME_LEN, "s%zu%s", i, nft_epoch_sfx(bd->epoch));
 }
 
 /*
@@ -557,10 +574,12 @@ static uint32_t concat_type(const uint32_t *types, int n)
 	return t;
 }
 
-static void set_def(struct set_def *d, const char *name, const uint32_t *kt,
-		    int nk, uint32_t klen)
+/* Set @d: @name in the epoch written, key of @nk types @kt, @klen bytes. */
+static void set_def(const struct builder *bd, struct set_def *d,
+		    const char *name, const uint32_t *kt, int nk, uint32_t klen)
 {
-	snprintf(d->name, sizeof(d->name), "%s", name);
+	snprintf(d->name, sizeof(d->name), "%s%s", name,
+		 nft_epoch_sfx(bd->epoch));
 	d->ktype = concat_type(kt, nk);
 	d->klen = klen;
 }
@@ -580,7 +599,7 @@ static void define_sets(struct builder *bd)
 		char name[NAME_LEN];
 
 		snprintf(name, sizeof(name), "vips%c", fm->tag);
-		set_def(&bd->sets[SET_VIPS + f], name, &fm->addr_type, 1,
+		set_def(bd, &bd->sets[SET_VIPS + f], name, &fm->addr_type, 1,
 			fm->addr_len);
 		for (any = 0; any < 2; any++) {
 			struct set_def *d = &bd->sets[SET_SVC + 2 * f + any];
@@ -588,11 +607,11 @@ static void define_sets(struct builder *bd)
 			t[0] = fm->addr_type;
 			t[1] = TYPE_INET_PROTOCOL;
 			t[2] = TYPE_INET_SERVICE;
-			set_def(d, svc[2 * f + any], t, any ? 2 : 3,
+			set_def(bd, d, svc[2 * f + any], t, any ? 2 : 3,
 				fm->addr_len + (any ? 4 : 8));
 			d->dtype = NFT_DATA_VERDICT;
 			d->dlen = sizeof(uint32_t);
-			set_def(&bd->sets[SET_SNAT + 2 * f + any],
+			set_def(bd, &bd->sets[SET_SNAT + 2 * f + any],
 				snat[2 * f + any], t, any ? 2 : 3,
 				fm->addr_len + (any ? 4 : 8));
 		}
@@ -621,15 +640,16 @@ static void define_sets(struct builder *bd)
 				set = dir < 0 ? guard_set(f, k) :
 						count_set(f, k, dir);
 
+				/* (epoch 0's name: set_def() adds) */
 				nft_count_set_name(name, sizeof(name), f, k,
-						   dir);
-				set_def(&bd->sets[set], name, t, n, len);
+						   dir, 0);
+				set_def(bd, &bd->sets[set], name, t, n, len);
 			}
 		}
 	}
 	t[0] = TYPE_MARK;
 	t[1] = TYPE_MARK;
-	set_def(&bd->sets[SET_BACKENDS], "backends", t, 2, 8);
+	set_def(bd, &bd->sets[SET_BACKENDS], "backends", t, 2, 8);
 	bd->sets[SET_BACKENDS].host = true;
 	for (i = SET_COUNT; i < SET_SLOTS; i++)
 		bd->sets[i].counter = true;
@@ -646,7 +666,7 @@ static void define_sets(struct builder *bd)
 			t[n++] = TYPE_INET_SERVICE;
 		snprintf(name, sizeof(name), "%s%c_%zu", slots_names[k],
 			 fm->tag, (i - SET_SLOTS) / SLOTS_KINDS / 2);
-		set_def(&bd->sets[i], name, t, n,
+		set_def(bd, &bd->sets[i], name, t, n,
 			4 + fm->addr_len + 4 + (k == SLOTS_PORT ? 4 : 0));
 		n = 0;
 		t[n++] = fm->addr_type;
@@ -916,7 +936,7 @@ static void put_count_base(struct builder *bd, const char *chain)
 	nft_add_ct(r, NFT_CT_STATUS, -1, R(0));
 	nft_add_bitwise(r, R(0), &confirmed, &zero, sizeof(confirmed));
 	nft_add_cmp_eq(r, R(0), &zero, sizeof(zero));
-	nft_add_verdict(r, NFT_GOTO, "count_new");
+	nft_add_verdict(r, NFT_GOTO, bd->count_new);
 	put_rule(bd, r);
 	for (dir = CT_DIR_ORIGINAL; dir <= CT_DIR_REPLY; dir++) {
 		r = rule_alloc(chain);
@@ -927,7 +947,7 @@ static void put_count_base(struct builder *bd, const char *chain)
 		nft_add_ct(r, NFT_CT_DIRECTION, -1, R(0));
 		nft_add_cmp_eq(r, R(0), &dir, 1);
 		nft_add_verdict(r, NFT_GOTO,
-				dir ? "count_reply" : "count_orig");
+				dir ? bd->count_reply : bd->count_orig);
 		put_rule(bd, r);
 	}
 }
@@ -942,14 +962,12 @@ static int put_base(struct builder *bd, const struct lb_service_list *list)
 		return -ENOMEM;
 	}
 
-	put_chain(bd, "prerouting", NF_INET_PRE_ROUTING, PRIO_DSTNAT, NULL);
-	put_chain(bd, "output", NF_INET_LOCAL_OUT, PRIO_DSTNAT, NULL);
-	put_chain(bd, "postrouting", NF_INET_POST_ROUTING, PRIO_SRCNAT, NULL);
-	put_chain(bd, "count_pre", NF_INET_PRE_ROUTING, PRIO_COUNT, NULL);
-	put_chain(bd, "count_out", NF_INET_LOCAL_OUT, PRIO_COUNT, NULL);
-	put_chain(bd, "count_orig", -1, 0, NULL);
-	put_chain(bd, "count_reply", -1, 0, NULL);
-	put_chain(bd, "count_new", -1, 0, NULL);
+	for (i = 0; !bd->in_place && i < NFT_NR_BASE; i++)
+		put_chain(bd, nft_base_chains[i].name, nft_base_chains[i].hook,
+			  nft_base_chains[i].prio, NULL);
+	put_chain(bd, bd->count_orig, -1, 0, NULL);
+	put_chain(bd, bd->count_reply, -1, 0, NULL);
+	put_chain(bd, bd->count_new, -1, 0, NULL);
 	/* (a slots map no service uses is left out) */
 	for (i = 0; i < bd->nr_sets; i++)
 		if (i < SET_SLOTS || nr[i])
@@ -1288,7 +1306,7 @@ static void put_pick(struct builder *bd, const struct lb_service *s, size_t i,
 	char name[NAME_LEN];
 	struct nftnl_rule *r;
 
-	chain_name(name, i);
+	chain_name(bd, name, i);
 	r = fam_rule(name, f);
 	if (!r) {
 		bd->err = -ENOMEM;
@@ -1329,7 +1347,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	bool first = true;
 	size_t j;
 
-	chain_name(name, i);
+	chain_name(bd, name, i);
 	service_add_cmd(s, &cmd);
 	put_chain(bd, name, -1, 0, format_cmd_line(line, sizeof(line), &cmd));
 	key[0] = i;
@@ -1390,9 +1408,11 @@ static size_t isqrt(size_t n)
 	return r;
 }
 
-int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
+int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
+		      const struct nft_objs *o)
 {
 	struct builder *bd = calloc(1, sizeof(*bd));
+	const char *sfx;
 	size_t i;
 	int err, f;
 
@@ -1400,14 +1420,26 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 		return -ENOMEM;
 	bd->b = b;
 	nft_expr_nomem = false;
-	put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	put_table(bd, NFT_MSG_DELTABLE, 0);
 	/*
 	 * No service, no table: its hooks would turn conntrack on in the
 	 * netns for nothing.
 	 */
+	bd->in_place = o && o->in_place && list->nr;
+	if (bd->in_place) {
+		bd->epoch = !o->live;
+		bd->err = nft_base_flush(b);
+		if (!bd->err)
+			bd->err = nft_epoch_delete(b, o, bd->epoch);
+	} else {
+		put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		put_table(bd, NFT_MSG_DELTABLE, 0);
+	}
 	if (!list->nr)
 		goto out;
+	sfx = nft_epoch_sfx(bd->epoch);
+	snprintf(bd->count_new, NAME_LEN, "count_new%s", sfx);
+	snprintf(bd->count_orig, NAME_LEN, "count_orig%s", sfx);
+	snprintf(bd->count_reply, NAME_LEN, "count_reply%s", sfx);
 	/*
 	 * The kernel checks each element of a map against every rule that
 	 * looks it up, and finds a set by name in a list: the slots go in
@@ -1431,7 +1463,8 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 		bd->err = -ENOMEM;
 		goto out;
 	}
-	put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!bd->in_place)
+		put_table(bd, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	if (!bd->err)
 		bd->err = put_base(bd, list);
 	for (i = 0; i < list->nr; i++)
@@ -1458,9 +1491,9 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list)
 	put_snat(bd);
 	put_count_base(bd, "count_pre");
 	put_count_base(bd, "count_out");
-	put_count(bd, "count_new", NFT_COUNT_IN, true);
-	put_count(bd, "count_orig", NFT_COUNT_IN, false);
-	put_count(bd, "count_reply", NFT_COUNT_OUT, false);
+	put_count(bd, bd->count_new, NFT_COUNT_IN, true);
+	put_count(bd, bd->count_orig, NFT_COUNT_IN, false);
+	put_count(bd, bd->count_reply, NFT_COUNT_OUT, false);
 out:
 	for (i = 0; bd->elems && i < bd->nr_sets; i++)
 		if (bd->elems[i].s)

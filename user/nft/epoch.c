@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The two copies, or epochs, of table inet viplb's sets and non-base
+ * chains: a write with no packet lost.  Epoch 0 has the names of nft.h,
+ * epoch 1 the same names ending in "_b".  The base chains are never
+ * deleted while the table has services.  A write is two batches:
+ *
+ *   1. flush the base chains; delete what is left of the other epoch;
+ *      add the other epoch's sets, chains and elements, and the base
+ *      chains' rules that use them (ruleset.c);
+ *   2. delete the first epoch's sets and chains, by handle.
+ *
+ * Why: a packet runs a chain's rules of the generation it read on entry,
+ * but looks up set elements in the generation current at the lookup.
+ * Deleting a map deactivates its elements in the next generation, and a
+ * deleted and re-added base chain puts two nat chains on one hook for one
+ * commit, the new one first: a packet that crosses the commit between
+ * them, or between its chain's entry and a map lookup, is not translated.
+ * Batch 1 leaves every map the old rules look up untouched, and batch 2
+ * deletes them once no rule of either generation uses them.
+ *
+ * Of two epochs in the table (between the batches, or after a write that
+ * stopped there), the one in use is the one added last: its objects have
+ * the higher handles.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include "nft.h"
+
+#define MSG(t) ((NFNL_SUBSYS_NFTABLES << 8) | (t))
+
+/* Reads of chains and sets, until both are of one generation. */
+#define READ_TRIES 5
+
+static const char *const sfx[2] = { "", "_b" };
+
+const char *nft_epoch_sfx(int epoch)
+{
+	return sfx[epoch];
+}
+
+int nft_epoch_of(const char *name)
+{
+	size_t n = strlen(name), s = strlen(sfx[1]);
+
+	return n > s && !strcmp(name + n - s, sfx[1]);
+}
+
+void nft_objs_free(struct nft_objs *o)
+{
+	int e;
+
+	for (e = 0; e < 2; e++) {
+		free(o->chains[e]);
+		free(o->sets[e]);
+	}
+	memset(o, 0, sizeof(*o));
+}
+
+static int obj_add(struct nft_obj **v, size_t *nr, uint64_t handle, bool vmap)
+{
+	struct nft_obj *p = realloc(*v, (*nr + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p[*nr] = (struct nft_obj){ .handle = handle, .vmap = vmap };
+	*v = p;
+	(*nr)++;
+	return 0;
+}
+
+/* Whether base chain @c is one of ours, as ruleset.c makes it. */
+static bool base_ours(struct nftnl_chain *c, unsigned int *which)
+{
+	const char *name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	const char *type = nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE);
+	unsigned int i;
+
+	for (i = 0; i < NFT_NR_BASE; i++) {
+		const struct nft_base_chain *b = &nft_base_chains[i];
+
+		if (strcmp(name, b->name))
+			continue;
+		*which = i;
+		return type && !strcmp(type, b->type) &&
+		       nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == b->hook &&
+		       nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == b->prio &&
+		       nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY) &&
+		       nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_ACCEPT;
+	}
+	return false;
+}
+
+struct reading {
+	struct nft_objs *o;
+	unsigned int bases; /* bit i: nft_base_chains[i] seen, and right */
+	bool foreign; /* a base chain ruleset.c does not make */
+	uint64_t newest[2]; /* per epoch, its highest handle */
+	int err;
+};
+
+static bool of_table(const char *table, uint32_t family)
+{
+	return family == NFPROTO_INET && table && !strcmp(table, NFT_TABLE);
+}
+
+static void seen(struct reading *r, const char *name, uint64_t handle)
+{
+	int e = nft_epoch_of(name);
+
+	if (handle > r->newest[e])
+		r->newest[e] = handle;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reading *r = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	const char *name;
+	unsigned int which;
+	uint64_t handle;
+	int e;
+
+	if (!c) {
+		r->err = -ENOMEM;
+		return MNL_CB_OK;
+	}
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0 ||
+	    !of_table(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+		      nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)))
+		goto out;
+	r->o->table = true;
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	handle = nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE);
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM)) {
+		if (base_ours(c, &which))
+			r->bases |= 1u << which;
+		else
+			r->foreign = true;
+		goto out;
+	}
+	e = nft_epoch_of(name);
+	seen(r, name, handle);
+	if (obj_add(&r->o->chains[e], &r->o->nr_chains[e], handle, false))
+		r->err = -ENOMEM;
+out:
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reading *r = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *name;
+	uint64_t handle;
+	bool vmap;
+	int e;
+
+	if (!s) {
+		r->err = -ENOMEM;
+		return MNL_CB_OK;
+	}
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0 ||
+	    !of_table(nftnl_set_get_str(s, NFTNL_SET_TABLE),
+		      nftnl_set_get_u32(s, NFTNL_SET_FAMILY)))
+		goto out;
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	/* (anonymous sets go with their rules) */
+	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
+		goto out;
+	handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
+	vmap = nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) &&
+	       nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT;
+	e = nft_epoch_of(name);
+	seen(r, name, handle);
+	if (obj_add(&r->o->sets[e], &r->o->nr_sets[e], handle, vmap))
+		r->err = -ENOMEM;
+out:
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+int nft_objs_read(struct nft_objs *o)
+{
+	struct reading r;
+	uint32_t after;
+	int tries, ret;
+
+	for (tries = 0; tries < READ_TRIES; tries++) {
+		memset(o, 0, sizeof(*o));
+		r = (struct reading){ .o = o };
+		ret = nft_genid(&o->genid);
+		if (!ret)
+			ret = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, &r);
+		if (!ret && !r.err)
+			ret = nft_dump(MSG(NFT_MSG_GETSET), set_cb, &r);
+		if (!ret && !r.err)
+			ret = nft_genid(&after);
+		if (r.err) {
+			nft_objs_free(o);
+			return r.err;
+		}
+		/* EINTR: the ruleset changed during a dump. */
+		if (ret && ret != -EINTR) {
+			nft_objs_free(o);
+			return ret;
+		}
+		if (!ret && after == o->genid)
+			break;
+		nft_objs_free(o);
+	}
+	if (tries == READ_TRIES)
+		return -EAGAIN;
+	o->live = r.newest[1] > r.newest[0];
+	o->in_place = o->table && !r.foreign &&
+		      r.bases == (1u << NFT_NR_BASE) - 1;
+	return 0;
+}
+
+static int del_by_handle(struct nft_batch *b, bool chain, uint64_t handle)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nft_batch_msg(b, MSG(chain ? NFT_MSG_DELCHAIN : NFT_MSG_DELSET),
+			    0, 256);
+	if (!nlh)
+		return -ENOMEM;
+	if (chain) {
+		struct nftnl_chain *c = nftnl_chain_alloc();
+
+		if (!c)
+			return -ENOMEM;
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
+		nftnl_chain_set_u64(c, NFTNL_CHAIN_HANDLE, handle);
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		nftnl_chain_free(c);
+	} else {
+		struct nftnl_set *s = nftnl_set_alloc();
+
+		if (!s)
+			return -ENOMEM;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
+		nftnl_set_set_u64(s, NFTNL_SET_HANDLE, handle);
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+	}
+	nft_batch_done(b, nlh);
+	return 0;
+}
+
+int nft_epoch_delete(struct nft_batch *b, const struct nft_objs *o, int e)
+{
+	size_t i;
+	int err = 0;
+
+	/*
+	 * The verdict maps first (their elements hold the service chains),
+	 * then the chains (their rules hold the other sets), then the rest.
+	 */
+	for (i = 0; !err && i < o->nr_sets[e]; i++)
+		if (o->sets[e][i].vmap)
+			err = del_by_handle(b, false, o->sets[e][i].handle);
+	for (i = 0; !err && i < o->nr_chains[e]; i++)
+		err = del_by_handle(b, true, o->chains[e][i].handle);
+	for (i = 0; !err && i < o->nr_sets[e]; i++)
+		if (!o->sets[e][i].vmap)
+			err = del_by_handle(b, false, o->sets[e][i].handle);
+	return err;
+}
+
+int nft_base_flush(struct nft_batch *b)
+{
+	struct nlmsghdr *nlh;
+	unsigned int i;
+
+	for (i = 0; i < NFT_NR_BASE; i++) {
+		struct nftnl_rule *r = nftnl_rule_alloc();
+
+		if (!r)
+			return -ENOMEM;
+		nlh = nft_batch_msg(b, MSG(NFT_MSG_DELRULE), 0, 256);
+		if (!nlh) {
+			nftnl_rule_free(r);
+			return -ENOMEM;
+		}
+		nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_TABLE);
+		nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, nft_base_chains[i].name);
+		nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		nftnl_rule_free(r);
+		nft_batch_done(b, nlh);
+	}
+	return 0;
+}
