@@ -45,14 +45,19 @@ static int write_table(const struct lb_service_list *list,
 }
 
 /*
- * Batch 2: delete the epoch the table used before.  A failure leaves it
- * unused, and the next write deletes it: not reported.
+ * Batch 2: delete the epoch the table used before, if batch 1's commit
+ * (which made the generation after @o's) is still the last.  A failure
+ * leaves it unused, and the next write deletes it: not reported.
  */
 static void drop_epoch(const struct nft_objs *o)
 {
 	struct nft_batch *b = nft_batch_new();
+	uint32_t gen = o->genid + 1;
 
-	if (b && !nft_epoch_delete(b, o, o->live))
+	/* (the kernel skips 0, which means "any") */
+	if (!gen)
+		gen = 1;
+	if (b && !nft_batch_genid(b, gen) && !nft_epoch_delete(b, o, o->live))
 		nft_batch_send(b);
 	nft_batch_free(b);
 }

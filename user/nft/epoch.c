@@ -8,7 +8,9 @@
  *   1. flush the base chains; delete what is left of the other epoch;
  *      add the other epoch's sets, chains and elements, and the base
  *      chains' rules that use them (ruleset.c);
- *   2. delete the first epoch's sets and chains, by handle.
+ *   2. delete the first epoch's sets and chains, if the ruleset is still
+ *      the one batch 1 made (else they stay, and the next write deletes
+ *      them).
  *
  * Why: a packet runs a chain's rules of the generation it read on entry,
  * but looks up set elements in the generation current at the lookup.
@@ -60,21 +62,29 @@ void nft_objs_free(struct nft_objs *o)
 {
 	int e;
 
+	size_t i;
+
 	for (e = 0; e < 2; e++) {
+		for (i = 0; i < o->nr_chains[e]; i++)
+			free(o->chains[e][i].name);
+		for (i = 0; i < o->nr_sets[e]; i++)
+			free(o->sets[e][i].name);
 		free(o->chains[e]);
 		free(o->sets[e]);
 	}
 	memset(o, 0, sizeof(*o));
 }
 
-static int obj_add(struct nft_obj **v, size_t *nr, uint64_t handle, bool vmap)
+static int obj_add(struct nft_obj **v, size_t *nr, const char *name, bool vmap)
 {
 	struct nft_obj *p = realloc(*v, (*nr + 1) * sizeof(*p));
 
 	if (!p)
 		return -ENOMEM;
-	p[*nr] = (struct nft_obj){ .handle = handle, .vmap = vmap };
 	*v = p;
+	p[*nr] = (struct nft_obj){ .name = strdup(name), .vmap = vmap };
+	if (!p[*nr].name)
+		return -ENOMEM;
 	(*nr)++;
 	return 0;
 }
@@ -151,7 +161,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	e = nft_epoch_of(name);
 	seen(r, name, handle);
-	if (obj_add(&r->o->chains[e], &r->o->nr_chains[e], handle, false))
+	if (obj_add(&r->o->chains[e], &r->o->nr_chains[e], name, false))
 		r->err = -ENOMEM;
 out:
 	nftnl_chain_free(c);
@@ -184,7 +194,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	       nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT;
 	e = nft_epoch_of(name);
 	seen(r, name, handle);
-	if (obj_add(&r->o->sets[e], &r->o->nr_sets[e], handle, vmap))
+	if (obj_add(&r->o->sets[e], &r->o->nr_sets[e], name, vmap))
 		r->err = -ENOMEM;
 out:
 	nftnl_set_free(s);
@@ -228,7 +238,13 @@ int nft_objs_read(struct nft_objs *o)
 	return 0;
 }
 
-static int del_by_handle(struct nft_batch *b, bool chain, uint64_t handle)
+/*
+ * By name: the batch's generation (nft_batch_genid()) makes sure that
+ * the name is still the object read.  The kernel finds a chain by name
+ * in a hash table, but by handle in a list: by handle, deleting a copy
+ * of 10,000 services would take a second.
+ */
+static int del_by_name(struct nft_batch *b, bool chain, const char *name)
 {
 	struct nlmsghdr *nlh;
 
@@ -242,7 +258,7 @@ static int del_by_handle(struct nft_batch *b, bool chain, uint64_t handle)
 		if (!c)
 			return -ENOMEM;
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
-		nftnl_chain_set_u64(c, NFTNL_CHAIN_HANDLE, handle);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 		nftnl_chain_nlmsg_build_payload(nlh, c);
 		nftnl_chain_free(c);
 	} else {
@@ -251,7 +267,7 @@ static int del_by_handle(struct nft_batch *b, bool chain, uint64_t handle)
 		if (!s)
 			return -ENOMEM;
 		nftnl_set_set_str(s, NFTNL_SET_TABLE, NFT_TABLE);
-		nftnl_set_set_u64(s, NFTNL_SET_HANDLE, handle);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 		nftnl_set_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
 	}
@@ -270,12 +286,12 @@ int nft_epoch_delete(struct nft_batch *b, const struct nft_objs *o, int e)
 	 */
 	for (i = 0; !err && i < o->nr_sets[e]; i++)
 		if (o->sets[e][i].vmap)
-			err = del_by_handle(b, false, o->sets[e][i].handle);
+			err = del_by_name(b, false, o->sets[e][i].name);
 	for (i = 0; !err && i < o->nr_chains[e]; i++)
-		err = del_by_handle(b, true, o->chains[e][i].handle);
+		err = del_by_name(b, true, o->chains[e][i].name);
 	for (i = 0; !err && i < o->nr_sets[e]; i++)
 		if (!o->sets[e][i].vmap)
-			err = del_by_handle(b, false, o->sets[e][i].handle);
+			err = del_by_name(b, false, o->sets[e][i].name);
 	return err;
 }
 

@@ -133,7 +133,7 @@ extern const struct nft_base_chain nft_base_chains[NFT_NR_BASE];
  * exactly our base chains, so a write keeps them.
  */
 struct nft_obj {
-	uint64_t handle;
+	char *name;
 	bool vmap; /* a set: a verdict map */
 };
 
@@ -152,7 +152,11 @@ void nft_objs_free(struct nft_objs *o);
 const char *nft_epoch_sfx(int epoch);
 int nft_epoch_of(const char *name);
 struct nft_batch;
-/* Into @b: delete epoch @e's sets and chains, by handle.  0 or -ENOMEM. */
+/*
+ * Into @b, which must carry the generation @o was read at (or the one
+ * the batch that followed made): delete epoch @e's sets and chains.  0 or
+ * -ENOMEM.
+ */
 int nft_epoch_delete(struct nft_batch *b, const struct nft_objs *o, int e);
 /* Into @b: delete the base chains' rules.  0 or -ENOMEM. */
 int nft_base_flush(struct nft_batch *b);
