@@ -476,6 +476,45 @@ check_ok "failed restores changed nothing (nft list table)" \
 check_eq "traffic still flows after the failed restores" \
 	"$(who 192.0.2.20 8081)" b3
 
+# --- a write keeps the base chains, and one copy of the rest -------------
+# (epoch.c: a base chain deleted and added again, or a map deleted in the
+# batch that switches to its successor, let a first packet crossing the
+# commit go untranslated.)
+base_handles()
+{
+	ip netns exec "$D" nft -a list table inet viplb |
+		sed -n -e 's/^table inet viplb { # handle \([0-9]*\)$/table \1/p' \
+			-e 's/^\tchain \(prerouting\|output\|postrouting\|count_pre\|count_out\) { # handle \([0-9]*\)$/\1 \2/p' |
+		tr '\n' ' '
+}
+copies()
+{
+	ip netns exec "$D" nft list table inet viplb |
+		sed -n 's/^\t\(chain\|set\|map\) \([^ ]*\) {$/\2/p' |
+		sed 's/_b$//' | sort | uniq -d | wc -l
+}
+dispatch()
+{
+	ip netns exec "$D" nft list chain inet viplb prerouting |
+		sed -n 's/.* th dport vmap @\(svc4[_b]*\)$/\1/p'
+}
+cv "a service for the writes" service add tcp 192.0.2.99:80 sched wrr
+bh=$(base_handles) vm=$(dispatch)
+check_eq "the table and its five base chains" "$(echo "$bh" | wc -w)" 12
+cv "a backend (a write)" backend add tcp 192.0.2.99:80 198.51.100.3:8081
+check_eq "... keeps the table and base chains (same handles)" \
+	"$(base_handles)" "$bh"
+check_ok "... whose rules use the other copy ($vm, then $(dispatch))" \
+	test "$(dispatch)" != "$vm" -a -n "$(dispatch)"
+check_eq "... and leaves one copy of each set and chain" "$(copies)" 0
+vm=$(dispatch)
+cv "a second write" backend set tcp 192.0.2.99:80 198.51.100.3:8081 weight 2
+check_eq "... keeps them too" "$(base_handles)" "$bh"
+check_ok "... back to the first copy ($vm, then $(dispatch))" \
+	test "$(dispatch)" != "$vm" -a -n "$(dispatch)"
+check_eq "... and one copy" "$(copies)" 0
+cv "service del" service del tcp 192.0.2.99:80
+
 # --- other tables are never touched --------------------------------------
 ip netns exec "$D" nft add table inet other
 ip netns exec "$D" nft add chain inet other c
