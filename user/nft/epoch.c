@@ -22,8 +22,9 @@
  * deletes them once no rule of either generation uses them.
  *
  * Of two epochs in the table (between the batches, or after a write that
- * stopped there), the one in use is the one added last: its objects have
- * the higher handles.
+ * stopped there), the one in use is the one added last: its chains have
+ * the higher handles.  A table with a non-base chain that is not ours
+ * (nft_chain_ours()) is written whole, as before.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -56,6 +57,24 @@ int nft_epoch_of(const char *name)
 	size_t n = strlen(name), s = strlen(sfx[1]);
 
 	return n > s && !strcmp(name + n - s, sfx[1]);
+}
+
+bool nft_chain_ours(const char *name)
+{
+	static const char *const counts[] = { "count_new", "count_orig",
+					      "count_reply" };
+	size_t n = strlen(name) - strlen(sfx[nft_epoch_of(name)]), i;
+
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (n == strlen(counts[i]) && !strncmp(name, counts[i], n))
+			return true;
+	/* sN */
+	if (n < 2 || name[0] != 's')
+		return false;
+	for (i = 1; i < n; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
 }
 
 void nft_objs_free(struct nft_objs *o)
@@ -115,7 +134,7 @@ struct reading {
 	struct nft_objs *o;
 	unsigned int bases; /* bit i: nft_base_chains[i] seen, and right */
 	bool foreign; /* a base chain ruleset.c does not make */
-	uint64_t newest[2]; /* per epoch, its highest handle */
+	uint64_t newest[2]; /* per epoch, the highest handle of its chains */
 	int err;
 };
 
@@ -159,6 +178,9 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 			r->foreign = true;
 		goto out;
 	}
+	/* (someone else's chain: the table is written whole, as before) */
+	if (!nft_chain_ours(name))
+		r->foreign = true;
 	e = nft_epoch_of(name);
 	seen(r, name, handle);
 	if (obj_add(&r->o->chains[e], &r->o->nr_chains[e], name, false))
@@ -173,7 +195,6 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	struct reading *r = data;
 	struct nftnl_set *s = nftnl_set_alloc();
 	const char *name;
-	uint64_t handle;
 	bool vmap;
 	int e;
 
@@ -189,11 +210,9 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	/* (anonymous sets go with their rules) */
 	if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS)
 		goto out;
-	handle = nftnl_set_get_u64(s, NFTNL_SET_HANDLE);
 	vmap = nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE) &&
 	       nftnl_set_get_u32(s, NFTNL_SET_DATA_TYPE) == NFT_DATA_VERDICT;
 	e = nft_epoch_of(name);
-	seen(r, name, handle);
 	if (obj_add(&r->o->sets[e], &r->o->nr_sets[e], name, vmap))
 		r->err = -ENOMEM;
 out:

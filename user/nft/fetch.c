@@ -126,7 +126,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_TABLE))
 		goto out;
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) ||
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) || !nft_chain_ours(name) ||
 	    !newest_epoch(f, name,
 			  nftnl_chain_get_u64(c, NFTNL_CHAIN_HANDLE)))
 		goto out;

@@ -151,6 +151,8 @@ void nft_objs_free(struct nft_objs *o);
 /* The suffix of epoch @epoch's names; the epoch of a name. */
 const char *nft_epoch_sfx(int epoch);
 int nft_epoch_of(const char *name);
+/* Whether a non-base chain's name is one ruleset.c gives, in either. */
+bool nft_chain_ours(const char *name);
 struct nft_batch;
 /*
  * Into @b, which must carry the generation @o was read at (or the one
