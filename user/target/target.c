@@ -513,6 +513,13 @@ static int nft_merge(const struct svc_key *key, const char *what,
 	return 0;
 }
 
+int target_generation(uint32_t *gen)
+{
+	if (target_get() != TARGET_NFT)
+		return -1;
+	return nft_genid(gen) ? -1 : 0;
+}
+
 int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
 		 struct lb_service_list *list)
 {

@@ -27,6 +27,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "parse.h"
 #include "service.h"
@@ -77,5 +78,11 @@ int target_follow(const char *what);
  */
 int target_fetch(const struct svc_key *key, bool with_stats, const char *what,
 		 struct lb_service_list *list);
+/*
+ * A number that changes whenever what target_fetch() reads may have: on
+ * nf_tables alone, the ruleset's generation.  0, or -1 if the target has
+ * none (the module, XDP's maps) or it cannot be read.
+ */
+int target_generation(uint32_t *gen);
 
 #endif /* VIPLB_USER_TARGET_H */

@@ -229,6 +229,14 @@ static void file_model(const struct restore_cmds *r,
 		nft_model_apply(model, &r->cmds[i], true, &why);
 }
 
+/*
+ * The datapath's generation (target_generation()) when the last sync read
+ * it, if that sync found every member and queued no weight: while the
+ * generation stays and no write failed, a sync would find the same.
+ */
+static uint32_t synced_gen;
+static bool synced;
+
 /* A member no longer checked: its weight back, if the file keeps it. */
 static void retire(struct member *m, struct lb_service_list *model)
 {
@@ -323,6 +331,8 @@ int config_load(const char *file, bool dry_run)
 	free(cfg.dynamic);
 	cfg = next;
 	memset(&next, 0, sizeof(next));
+	/* The new members' weights: the next sync reads the datapath. */
+	synced = false;
 	announce_changed();
 	logmsg("%s: %zu backends checked (%zu with their checks unchanged), %zu health lines for the datapath's backends",
 	       file, cfg.nr, kept, cfg.nr_dynamic);
@@ -433,9 +443,18 @@ void config_sync(void)
 	struct dp_backend *dp = NULL;
 	size_t i, j, nr = 0, cap = 0;
 	const struct lb_service *s;
+	bool settled = true, have_gen;
+	uint32_t gen;
 	int ret;
 
 	follow_module_gone();
+	have_gen = !target_generation(&gen);
+	if (have_gen && synced && gen == synced_gen && !state_write_failed) {
+		nl_put();
+		return;
+	}
+	synced = false;
+	state_write_failed = false;
 	ret = target_fetch(NULL, false, "sync", &list);
 	xdp_unlock();
 	nl_put();
@@ -454,8 +473,14 @@ void config_sync(void)
 		}
 	}
 	qsort(dp, nr, sizeof(*dp), cmp_dp);
-	for (i = 0; i < cfg.nr; i++)
+	for (i = 0; i < cfg.nr; i++) {
 		sync_member(cfg.members[i], dp, nr);
+		if (cfg.members[i]->missing || cfg.members[i]->queued)
+			settled = false;
+	}
+	/* (a change since @gen was read: the next sync reads again) */
+	synced = settled && have_gen;
+	synced_gen = gen;
 out:
 	free(dp);
 	free_services(&list);

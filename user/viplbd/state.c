@@ -78,6 +78,8 @@ int weight_write(const struct member_key *k, uint32_t weight)
 	return ret;
 }
 
+bool state_write_failed;
+
 /* Members whose weight waits for state_flush(); NULL where one was freed. */
 static struct member **queue;
 static size_t queue_nr, queue_cap;
@@ -124,6 +126,7 @@ void state_flush(void)
 	if (!cmds || !ms || !ok) {
 		/* The next sync queues them again. */
 		logmsg("writing %zu weights: out of memory", queue_nr);
+		state_write_failed = true;
 		goto out;
 	}
 	for (i = 0; i < queue_nr; i++) {
@@ -138,6 +141,8 @@ void state_flush(void)
 	for (i = 0; i < n; i++) {
 		ms[i]->applied_known = ok[i];
 		ms[i]->applied = cmds[i].weight;
+		if (!ok[i])
+			state_write_failed = true;
 	}
 out:
 	for (i = 0; i < queue_nr; i++)

@@ -185,6 +185,8 @@ void state_result(struct member *m, bool ok, const char *reason);
 void state_apply(struct member *m);
 /* Write the queued weights (main.c, once per turn of the loop). */
 void state_flush(void);
+/* A write of state_flush() failed since the last sync read the datapath. */
+extern bool state_write_failed;
 /* Drop a member about to be freed from the queue. */
 void state_forget(struct member *m);
 const char *state_name(enum member_state s);
