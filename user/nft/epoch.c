@@ -133,7 +133,7 @@ static bool base_ours(struct nftnl_chain *c, unsigned int *which)
 struct reading {
 	struct nft_objs *o;
 	unsigned int bases; /* bit i: nft_base_chains[i] seen, and right */
-	bool foreign; /* a base chain ruleset.c does not make */
+	bool foreign; /* a chain ruleset.c does not make */
 	uint64_t newest[2]; /* per epoch, the highest handle of its chains */
 	int err;
 };
@@ -181,8 +181,9 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	/* (someone else's chain: the table is written whole, as before) */
 	if (!nft_chain_ours(name))
 		r->foreign = true;
+	else
+		seen(r, name, handle);
 	e = nft_epoch_of(name);
-	seen(r, name, handle);
 	if (obj_add(&r->o->chains[e], &r->o->nr_chains[e], name, false))
 		r->err = -ENOMEM;
 out:
