@@ -59,22 +59,39 @@ int nft_epoch_of(const char *name)
 	return n > s && !strcmp(name + n - s, sfx[1]);
 }
 
-bool nft_chain_ours(const char *name)
+/* The length of @name without its epoch's suffix. */
+static size_t base_len(const char *name)
 {
-	static const char *const counts[] = { "count_new", "count_orig",
-					      "count_reply" };
-	size_t n = strlen(name) - strlen(sfx[nft_epoch_of(name)]), i;
+	return strlen(name) - strlen(sfx[nft_epoch_of(name)]);
+}
 
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		if (n == strlen(counts[i]) && !strncmp(name, counts[i], n))
-			return true;
-	/* sN */
-	if (n < 2 || name[0] != 's')
+bool nft_service_chain(const char *name, size_t *n)
+{
+	size_t len = base_len(name), i;
+	uint64_t v = 0;
+
+	if (len < 2 || name[0] != 's')
 		return false;
-	for (i = 1; i < n; i++)
+	for (i = 1; i < len; i++) {
 		if (name[i] < '0' || name[i] > '9')
 			return false;
+		v = v * 10 + (uint64_t)(name[i] - '0');
+		if (v > UINT32_MAX)
+			return false;
+	}
+	*n = v;
 	return true;
+}
+
+bool nft_chain_ours(const char *name)
+{
+	size_t len = base_len(name), i, n;
+
+	for (i = 0; i < NFT_NR_COUNT_CHAINS; i++)
+		if (len == strlen(nft_count_chains[i]) &&
+		    !strncmp(name, nft_count_chains[i], len))
+			return true;
+	return nft_service_chain(name, &n);
 }
 
 void nft_objs_free(struct nft_objs *o)
@@ -138,7 +155,7 @@ struct reading {
 	int err;
 };
 
-static bool of_table(const char *table, uint32_t family)
+bool nft_of_table(const char *table, uint32_t family)
 {
 	return family == NFPROTO_INET && table && !strcmp(table, NFT_TABLE);
 }
@@ -165,7 +182,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	if (nftnl_chain_nlmsg_parse(nlh, c) < 0 ||
-	    !of_table(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+	    !nft_of_table(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
 		      nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)))
 		goto out;
 	r->o->table = true;
@@ -204,7 +221,7 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	if (nftnl_set_nlmsg_parse(nlh, s) < 0 ||
-	    !of_table(nftnl_set_get_str(s, NFTNL_SET_TABLE),
+	    !nft_of_table(nftnl_set_get_str(s, NFTNL_SET_TABLE),
 		      nftnl_set_get_u32(s, NFTNL_SET_FAMILY)))
 		goto out;
 	name = nftnl_set_get_str(s, NFTNL_SET_NAME);

@@ -107,12 +107,10 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	struct fetch *f = data;
 	const char *comment = NULL, *name, *why;
 	struct config_cmd cmd;
-	char base[NFT_CHAIN_MAXNAMELEN];
 	struct nftnl_chain *c;
 	const void *ud;
 	uint32_t len;
 	size_t n, i;
-	char end;
 
 	if (f->err)
 		return MNL_CB_OK;
@@ -122,8 +120,8 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	if (nftnl_chain_nlmsg_parse(nlh, c) < 0 ||
-	    nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY) != NFPROTO_INET ||
-	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), NFT_TABLE))
+	    !nft_of_table(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+			  nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY)))
 		goto out;
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
 	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) || !nft_chain_ours(name) ||
@@ -134,11 +132,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 	comment = ud ? nft_udata_comment(ud, len) : NULL;
 	if (!comment)
 		goto out;
-	/* sN, without the epoch's suffix */
-	snprintf(base, sizeof(base), "%.*s",
-		 (int)(strlen(name) - strlen(nft_epoch_sfx(f->epoch))), name);
-	if (sscanf(base, "s%zu%c", &n, &end) != 1 || n > UINT32_MAX ||
-	    parse_line(comment, &cmd) || cmd.op != OP_SVC_ADD ||
+	if (!nft_service_chain(name, &n) || parse_line(comment, &cmd) || cmd.op != OP_SVC_ADD ||
 	    nft_model_apply(f->list, &cmd, true, &why)) {
 		char obj[NFT_CHAIN_MAXNAMELEN + 8];
 

@@ -125,6 +125,14 @@ struct nft_base_chain {
 
 #define NFT_NR_BASE 5
 extern const struct nft_base_chain nft_base_chains[NFT_NR_BASE];
+/* ... and the names of its counting chains (epoch 0's). */
+enum {
+	NFT_COUNT_CHAIN_ORIG,
+	NFT_COUNT_CHAIN_REPLY,
+	NFT_COUNT_CHAIN_NEW,
+	NFT_NR_COUNT_CHAINS
+};
+extern const char *const nft_count_chains[NFT_NR_COUNT_CHAINS];
 
 /*
  * epoch.c: what the table holds, read at generation @genid: its sets and
@@ -153,6 +161,10 @@ const char *nft_epoch_sfx(int epoch);
 int nft_epoch_of(const char *name);
 /* Whether a non-base chain's name is one ruleset.c gives, in either. */
 bool nft_chain_ours(const char *name);
+/* Whether an object of @table and @family is of table inet viplb. */
+bool nft_of_table(const char *table, uint32_t family);
+/* Whether @name is a service chain sN (in either epoch); its N in *n. */
+bool nft_service_chain(const char *name, size_t *n);
 struct nft_batch;
 /*
  * Into @b, which must carry the generation @o was read at (or the one

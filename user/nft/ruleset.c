@@ -43,6 +43,12 @@
 /* Counting: right after destination NAT, as the module counts. */
 #define PRIO_COUNT (-100 + 1)
 
+const char *const nft_count_chains[NFT_NR_COUNT_CHAINS] = {
+	[NFT_COUNT_CHAIN_ORIG] = "count_orig",
+	[NFT_COUNT_CHAIN_REPLY] = "count_reply",
+	[NFT_COUNT_CHAIN_NEW] = "count_new",
+};
+
 const struct nft_base_chain nft_base_chains[NFT_NR_BASE] = {
 	{ "prerouting", "nat", NF_INET_PRE_ROUTING, PRIO_DSTNAT },
 	{ "output", "nat", NF_INET_LOCAL_OUT, PRIO_DSTNAT },
@@ -231,8 +237,8 @@ struct builder {
 	/* The epoch written, and whether the base chains are kept. */
 	int epoch;
 	bool in_place;
-	/* The names of the counting chains, in that epoch. */
-	char count_new[NAME_LEN], count_orig[NAME_LEN], count_reply[NAME_LEN];
+	/* The names of the counting chains (nft_count_chains), in that epoch. */
+	char count[NFT_NR_COUNT_CHAINS][NAME_LEN];
 	int err;
 };
 
@@ -298,11 +304,11 @@ static void put_table(struct builder *bd, uint16_t type, uint16_t flags)
 }
 
 /*
- * A chain: a base chain if @hook >= 0, of type nat (or filter if @prio is
- * PRIO_COUNT); @comment, if any, as its comment.
+ * Chain @name: the base chain @base if not NULL; @comment, if any, as its
+ * comment.
  */
-static void put_chain(struct builder *bd, const char *name, int hook, int prio,
-		      const char *comment)
+static void put_chain(struct builder *bd, const char *name,
+		      const struct nft_base_chain *base, const char *comment)
 {
 	struct nftnl_chain *c = nftnl_chain_alloc();
 	struct nftnl_udata_buf *ud = NULL;
@@ -315,11 +321,10 @@ static void put_chain(struct builder *bd, const char *name, int hook, int prio,
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NFT_TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	if (hook >= 0) {
-		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE,
-				    prio == PRIO_COUNT ? "filter" : "nat");
+	if (base) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, base->hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, base->prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, base->type);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
 	if (comment) {
@@ -936,7 +941,7 @@ static void put_count_base(struct builder *bd, const char *chain)
 	nft_add_ct(r, NFT_CT_STATUS, -1, R(0));
 	nft_add_bitwise(r, R(0), &confirmed, &zero, sizeof(confirmed));
 	nft_add_cmp_eq(r, R(0), &zero, sizeof(zero));
-	nft_add_verdict(r, NFT_GOTO, bd->count_new);
+	nft_add_verdict(r, NFT_GOTO, bd->count[NFT_COUNT_CHAIN_NEW]);
 	put_rule(bd, r);
 	for (dir = CT_DIR_ORIGINAL; dir <= CT_DIR_REPLY; dir++) {
 		r = rule_alloc(chain);
@@ -947,7 +952,8 @@ static void put_count_base(struct builder *bd, const char *chain)
 		nft_add_ct(r, NFT_CT_DIRECTION, -1, R(0));
 		nft_add_cmp_eq(r, R(0), &dir, 1);
 		nft_add_verdict(r, NFT_GOTO,
-				dir ? bd->count_reply : bd->count_orig);
+				bd->count[dir ? NFT_COUNT_CHAIN_REPLY :
+						NFT_COUNT_CHAIN_ORIG]);
 		put_rule(bd, r);
 	}
 }
@@ -963,11 +969,10 @@ static int put_base(struct builder *bd, const struct lb_service_list *list)
 	}
 
 	for (i = 0; !bd->in_place && i < NFT_NR_BASE; i++)
-		put_chain(bd, nft_base_chains[i].name, nft_base_chains[i].hook,
-			  nft_base_chains[i].prio, NULL);
-	put_chain(bd, bd->count_orig, -1, 0, NULL);
-	put_chain(bd, bd->count_reply, -1, 0, NULL);
-	put_chain(bd, bd->count_new, -1, 0, NULL);
+		put_chain(bd, nft_base_chains[i].name, &nft_base_chains[i],
+			  NULL);
+	for (i = 0; i < NFT_NR_COUNT_CHAINS; i++)
+		put_chain(bd, bd->count[i], NULL, NULL);
 	/* (a slots map no service uses is left out) */
 	for (i = 0; i < bd->nr_sets; i++)
 		if (i < SET_SLOTS || nr[i])
@@ -1349,7 +1354,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 
 	chain_name(bd, name, i);
 	service_add_cmd(s, &cmd);
-	put_chain(bd, name, -1, 0, format_cmd_line(line, sizeof(line), &cmd));
+	put_chain(bd, name, NULL, format_cmd_line(line, sizeof(line), &cmd));
 	key[0] = i;
 	for (j = 0; j < s->nr_backends; j++) {
 		backend_add_cmd(s, j, &cmd);
@@ -1412,7 +1417,6 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
 		      const struct nft_objs *o)
 {
 	struct builder *bd = calloc(1, sizeof(*bd));
-	const char *sfx;
 	size_t i;
 	int err, f;
 
@@ -1436,10 +1440,9 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
 	}
 	if (!list->nr)
 		goto out;
-	sfx = nft_epoch_sfx(bd->epoch);
-	snprintf(bd->count_new, NAME_LEN, "count_new%s", sfx);
-	snprintf(bd->count_orig, NAME_LEN, "count_orig%s", sfx);
-	snprintf(bd->count_reply, NAME_LEN, "count_reply%s", sfx);
+	for (i = 0; i < NFT_NR_COUNT_CHAINS; i++)
+		snprintf(bd->count[i], NAME_LEN, "%s%s", nft_count_chains[i],
+			 nft_epoch_sfx(bd->epoch));
 	/*
 	 * The kernel checks each element of a map against every rule that
 	 * looks it up, and finds a set by name in a list: the slots go in
@@ -1491,9 +1494,9 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
 	put_snat(bd);
 	put_count_base(bd, "count_pre");
 	put_count_base(bd, "count_out");
-	put_count(bd, bd->count_new, NFT_COUNT_IN, true);
-	put_count(bd, bd->count_orig, NFT_COUNT_IN, false);
-	put_count(bd, bd->count_reply, NFT_COUNT_OUT, false);
+	put_count(bd, bd->count[NFT_COUNT_CHAIN_NEW], NFT_COUNT_IN, true);
+	put_count(bd, bd->count[NFT_COUNT_CHAIN_ORIG], NFT_COUNT_IN, false);
+	put_count(bd, bd->count[NFT_COUNT_CHAIN_REPLY], NFT_COUNT_OUT, false);
 out:
 	for (i = 0; bd->elems && i < bd->nr_sets; i++)
 		if (bd->elems[i].s)

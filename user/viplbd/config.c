@@ -479,8 +479,10 @@ void config_sync(void)
 			settled = false;
 	}
 	/* (a change since @gen was read: the next sync reads again) */
-	synced = settled && have_gen;
-	synced_gen = gen;
+	if (settled && have_gen) {
+		synced = true;
+		synced_gen = gen;
+	}
 out:
 	free(dp);
 	free_services(&list);
