@@ -56,6 +56,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * Whether the kernel lets XDP call bpf_xdp_adjust_meta(): set by the
+ * loader (xdp_skel_open()).  Some kernels refuse the helper and with it
+ * the whole program; without it, to_neigh() passes packets unchanged, as
+ * for a driver without metadata, and the verifier never sees the call.
+ */
+const volatile bool xdp_meta_ok;
+
 /* The services: the first generation, and the type of every later one. */
 struct vips_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -506,8 +514,9 @@ static __always_inline struct verdict aborted(void)
  * the packet is rewritten, any VLAN tag removed (the route's device, a
  * VLAN device or not, tags it as it must), and passed with the route in
  * a struct viplb_xdp_neigh_meta for viplb_tc.  A driver without XDP
- * metadata gets the packet unchanged, as before: the metadata comes
- * first, so that a failure changes nothing.
+ * metadata, or a kernel that refuses the helper (xdp_meta_ok), gets the
+ * packet unchanged, as before: the metadata comes first, so that a
+ * failure changes nothing.
  */
 static __always_inline struct verdict to_neigh(struct xdp_md *ctx,
 					       const struct packet *pkt,
@@ -525,7 +534,7 @@ static __always_inline struct verdict to_neigh(struct xdp_md *ctx,
 		return pass(VIPLB_XDP_ST_ERROR);
 	/* The stack reads them: the destination must stay unicast. */
 	__builtin_memcpy(macs, eth, sizeof(macs));
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
+	if (!xdp_meta_ok || bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta)))
 		return pass(VIPLB_XDP_ST_FIB_NO_NEIGH);
 	if (rewrite(ctx, pkt, svc, be, cfg) ||
 	    vlan_set(ctx, tagged, false, 0, 0))

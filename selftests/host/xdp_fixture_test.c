@@ -353,7 +353,7 @@ FIXTURE_SETUP(xdp)
 	if (setup_skip)
 		SKIP(return, "%s", setup_skip);
 	/* The program must load (and pass the verifier) wherever BPF works. */
-	self->skel = viplb__open();
+	self->skel = xdp_skel_open();
 	ASSERT_NE(NULL, self->skel)
 		TH_LOG("cannot open the XDP program: %s", strerror(errno));
 	/* The flows map as "xdp attach" sizes it, for the default N. */
@@ -1561,9 +1561,14 @@ TEST_F(xdp, no_neigh_metadata)
 		{ AF_INET6, VIPLB_MODE_TUN, "2001:db8:b::14", "2001:db8:b::14", 0 },
 	};
 	const size_t mlen = sizeof(struct viplb_xdp_neigh_meta);
+	/* A kernel that refuses the helper: passed unchanged, as documented. */
+	bool meta_ok = xdp_meta_supported();
 	struct lb_service s;
 	struct pkt in, out, want, tc_out;
 	size_t i;
+
+	if (!meta_ok)
+		TH_LOG("this kernel refuses bpf_xdp_adjust_meta() to XDP: expecting packets passed unchanged");
 
 	ASSERT_EQ(0, system("ip route add 192.0.2.192/27 via 198.51.100.253 && "
 			    "ip route add 192.0.2.224/27 via inet6 2001:db8:b::253"));
@@ -1599,11 +1604,17 @@ TEST_F(xdp, no_neigh_metadata)
 		want.len += mlen;
 		f.vlan = cases[i].vlan;
 		build(&in, &f);
+		if (!meta_ok)
+			want = in;
 
 		EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out))
 			TH_LOG("backend %s", cases[i].be);
 		EXPECT_PKT(&want, &out);
 		EXPECT_EQ(before + 1, counter(self, VIPLB_XDP_ST_FIB_NO_NEIGH));
+		if (!meta_ok) {
+			free(s.backends);
+			continue;
+		}
 
 		/* viplb_tc leaves a packet without metadata alone. */
 		memmove(out.b, out.b + mlen, out.len - mlen);

@@ -545,8 +545,19 @@ run_neigh()
 	fi
 }
 
-run_neigh generic 45000
-run_neigh native 46000
+# A kernel that refuses bpf_xdp_adjust_meta() to XDP programs (some
+# hosts' do; Debian's, in the VM, does not): XDP passes such packets
+# unchanged, with no metadata for viplb_tc (bpf/README.md).
+v xdp attach d0 mode generic || bail "xdp attach"
+neigh_meta=$(vx -j xdp show | jq -r .neigh_meta)
+v xdp detach d0
+if [ "$neigh_meta" = on ]; then
+	run_neigh generic 45000
+	run_neigh native 46000
+else
+	skip "next hops without a neighbour entry, through viplb_tc" \
+		"this kernel ($(uname -r)) refuses bpf_xdp_adjust_meta() to XDP programs (xdp show: neigh_meta $neigh_meta)"
+fi
 
 # probe PROTO ADDR: one connection attempt (TCP4) or datagram (UDP4) of
 # 1,300 bytes to ADDR:80 from the client; it is not expected to succeed.
@@ -600,7 +611,10 @@ rn0=$(xstat redirect_neigh)
 probe TCP4 192.0.2.20
 r=$(($(xstat fib_no_neigh) - r0))
 rn=$(($(xstat redirect_neigh) - rn0))
-if [ -z "$neigh" ] && [ "$r" -ge 1 ] && [ "$rn" -eq "$r" ]; then
+if [ -z "$neigh" ] && [ "$r" -ge 1 ] && [ "$neigh_meta" != on ] &&
+   [ "$rn" -eq 0 ]; then
+	pass "fib_no_neigh: a backend without a neighbour entry ($r counted, passed unchanged: neigh_meta off)"
+elif [ -z "$neigh" ] && [ "$r" -ge 1 ] && [ "$rn" -eq "$r" ]; then
 	pass "fib_no_neigh: a backend without a neighbour entry ($r counted, all redirect_neigh)"
 else
 	fail "fib_no_neigh: a backend without a neighbour entry" \

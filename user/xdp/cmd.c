@@ -181,6 +181,41 @@ static int pin_maps(struct bpf_object *obj)
 	return bpf_map__pin(map, path);
 }
 
+/*
+ * Whether this kernel lets XDP programs call bpf_xdp_adjust_meta(): a
+ * four-instruction program that calls it, loaded.  Some kernels refuse
+ * it with a message that libbpf_probe_bpf_helper() takes for support.
+ */
+bool xdp_meta_supported(void)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2 },
+		{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_xdp_adjust_meta },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0,
+		  .imm = XDP_PASS },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "viplb_meta", "GPL", insns,
+			   ARRAY_SIZE(insns), NULL);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	/* Any other error (no privilege) is the real load's to report. */
+	return errno != EINVAL;
+}
+
+struct viplb *xdp_skel_open(void)
+{
+	struct viplb *skel = viplb__open();
+
+	if (skel)
+		skel->rodata->xdp_meta_ok = xdp_meta_supported();
+	return skel;
+}
+
 /* Load the program, pin it and its maps; returns the program fd. */
 static int load_and_pin(const struct attach_args *a)
 {
@@ -188,7 +223,7 @@ static int load_and_pin(const struct attach_args *a)
 	char path[256];
 	int err, fd = -1;
 
-	skel = viplb__open();
+	skel = xdp_skel_open();
 	if (!skel) {
 		errmsg("xdp attach: opening the BPF object: %s",
 		       strerror(errno));
@@ -700,6 +735,9 @@ static int xdp_show(int argc, char **argv)
 		else if (m.be[i].state == VIPLB_XDP_BE_RETIRED)
 			ids_retired++;
 	}
+	/* What xdp_skel_open() found when it loaded the program. */
+	print_string(PRINT_ANY, "neigh_meta", " neigh_meta %s",
+		     xdp_meta_supported() ? "on" : "off");
 	print_uint(PRINT_ANY, "ids_live", " ids live %u", ids_live);
 	print_uint(PRINT_ANY, "ids_retired", " retired %u", ids_retired);
 	if (!bpf_map_lookup_elem(m.config, &zero, &cfg)) {

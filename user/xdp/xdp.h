@@ -296,5 +296,10 @@ int xdp_fetch(const struct svc_key *key, bool with_stats, const char *what,
 
 /* cmd.c: viplb xdp ... */
 int do_xdp(int argc, char **argv);
+/* Whether the kernel lets XDP call bpf_xdp_adjust_meta(). */
+bool xdp_meta_supported(void);
+struct viplb;
+/* The skeleton opened, its load-time settings made for this kernel. */
+struct viplb *xdp_skel_open(void);
 
 #endif /* VIPLB_USER_XDP_H */
