@@ -113,7 +113,8 @@ void probe_cancel(struct member *m)
 }
 
 /* The probe's end: its result, and the next probe's time. */
-void probe_finish(struct member *m, bool ok, const char *reason)
+void probe_finish_at(struct member *m, bool ok, const char *reason,
+		     uint64_t end_us)
 {
 	uint64_t next = m->started_us / 1000 + m->hc.interval_ms;
 	uint64_t now = now_ms();
@@ -122,17 +123,28 @@ void probe_finish(struct member *m, bool ok, const char *reason)
 	/* The route may have changed: the next SYN looks it up again. */
 	if (!ok)
 		m->syn_src_known = false;
-	m->latency_us = now_us() - m->started_us;
+	m->latency_us = end_us > m->started_us ? end_us - m->started_us : 0;
 	timer_set(m, next > now ? next : now);
 	state_result(m, ok, reason);
 }
 
-void probe_fail(struct member *m, const char *what, int err)
+void probe_finish(struct member *m, bool ok, const char *reason)
+{
+	probe_finish_at(m, ok, reason, now_us());
+}
+
+void probe_fail_at(struct member *m, const char *what, int err,
+		   uint64_t end_us)
 {
 	char reason[128];
 
 	snprintf(reason, sizeof(reason), "%s: %s", what, strerror(err));
-	probe_finish(m, false, reason);
+	probe_finish_at(m, false, reason, end_us);
+}
+
+void probe_fail(struct member *m, const char *what, int err)
+{
+	probe_fail_at(m, what, err, now_us());
 }
 
 static void start_exec(struct member *m)

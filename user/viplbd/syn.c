@@ -32,6 +32,7 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "util.h"
 #include "viplbd.h"
@@ -44,7 +45,7 @@
 #define TCPF_ACK 0x10
 /* What the filter keeps of a reply: IPv4 header and TCP header. */
 #define REPLY_MAX 128
-#define REPLY_BATCH 16
+#define REPLY_BATCH 64
 
 /* A raw socket of one family, tagged for the epoll loop. */
 struct syn_sock {
@@ -191,6 +192,21 @@ static int route_source(const struct sockaddr_in *dst, struct in_addr *src)
 	return 0;
 }
 
+/*
+ * sendto(), and once more if it fails: an earlier SYN's ICMP error sets
+ * the socket's pending error, which the next send reports (and clears)
+ * instead of sending.  That error is also queued for read_errors(), which
+ * gives it to its own probe; the retry shows this SYN's own.
+ */
+static int syn_sendto(int fd, const void *buf, size_t len,
+		      const struct sockaddr *to, socklen_t tolen)
+{
+	if (sendto(fd, buf, len, MSG_DONTWAIT, to, tolen) >= 0 ||
+	    sendto(fd, buf, len, MSG_DONTWAIT, to, tolen) >= 0)
+		return 0;
+	return errno;
+}
+
 /* Send @m's SYN: 0, or an errno. */
 static int send_syn(struct member *m)
 {
@@ -210,10 +226,8 @@ static int send_syn(struct member *m)
 		build_syn(tcp6, ports[m->syn_port], dport, m->syn_isn, 1440);
 		memcpy(&to6, &m->dst, sizeof(to6));
 		to6.sin6_port = 0;
-		if (sendto(socks[1].fd, tcp6, SYN_LEN, MSG_DONTWAIT,
-			   (struct sockaddr *)&to6, sizeof(to6)) < 0)
-			return errno;
-		return 0;
+		return syn_sendto(socks[1].fd, tcp6, SYN_LEN,
+				  (struct sockaddr *)&to6, sizeof(to6));
 	}
 	if (!m->syn_src_known) {
 		err = route_source((const struct sockaddr_in *)&m->dst,
@@ -236,10 +250,8 @@ static int send_syn(struct member *m)
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
 	put16(p4.tcp + 16, ~sum);
-	if (sendto(socks[0].fd, &p4, sizeof(p4), MSG_DONTWAIT,
-		   (const struct sockaddr *)&m->dst, m->dst_len) < 0)
-		return errno;
-	return 0;
+	return syn_sendto(socks[0].fd, &p4, sizeof(p4),
+			  (const struct sockaddr *)&m->dst, m->dst_len);
 }
 
 bool syn_start(struct member *m)
@@ -279,8 +291,12 @@ bool syn_start(struct member *m)
 	return true;
 }
 
-/* A reply's TCP header @t from @addr: a SYN-ACK or a reset ends its probe. */
-static void on_reply(int af, const void *addr, const uint8_t *t, size_t len)
+/*
+ * A reply's TCP header @t from @addr, received at @at_us: a SYN-ACK or a
+ * reset ends its probe.
+ */
+static void on_reply(int af, const void *addr, const uint8_t *t, size_t len,
+		     uint64_t at_us)
 {
 	uint16_t port, sport;
 	uint32_t ack;
@@ -294,18 +310,52 @@ static void on_reply(int af, const void *addr, const uint8_t *t, size_t len)
 	m = lookup(af, addr, port, sport);
 	if (!m || !(t[13] & TCPF_ACK) || ntohl(ack) != m->syn_isn + 1)
 		return;
+	/* Late, if only read late: its timer fails it. */
+	if (at_us > m->started_us + m->hc.timeout_ms * 1000ULL)
+		return;
 	if (t[13] & TCPF_RST)
-		probe_fail(m, "connect", ECONNREFUSED);
+		probe_fail_at(m, "connect", ECONNREFUSED, at_us);
 	else if (t[13] & TCPF_SYN)
-		probe_finish(m, true, "connected");
+		probe_finish_at(m, true, "connected", at_us);
 }
 
-static void read_replies(struct syn_sock *s)
+/*
+ * When the kernel received the message, on the monotonic clock of
+ * now_us(): SO_TIMESTAMPNS gives real time, @rt_to_mono_us converts.
+ * Without a stamp, @fallback_us.
+ */
+static uint64_t received_us(struct msghdr *mh, int64_t rt_to_mono_us,
+			    uint64_t fallback_us)
+{
+	struct cmsghdr *c;
+	struct timespec ts;
+	int64_t us;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET ||
+		    c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 +
+		     rt_to_mono_us;
+		/* A step of the real-time clock since: now is closer. */
+		return us > 0 && (uint64_t)us <= fallback_us ? (uint64_t)us :
+							       fallback_us;
+	}
+	return fallback_us;
+}
+
+/* One batch of replies: how many were read. */
+static int read_replies(struct syn_sock *s)
 {
 	static uint8_t bufs[REPLY_BATCH][REPLY_MAX];
 	static struct sockaddr_in6 from[REPLY_BATCH];
+	static char ctl[REPLY_BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	struct mmsghdr msgs[REPLY_BATCH];
 	struct iovec iov[REPLY_BATCH];
+	struct timespec rt, mono;
+	int64_t rt_to_mono_us;
+	uint64_t now, at;
 	const uint8_t *p;
 	size_t len, hl;
 	int i, n;
@@ -318,14 +368,24 @@ static void read_replies(struct syn_sock *s)
 		msgs[i].msg_hdr.msg_iovlen = 1;
 		msgs[i].msg_hdr.msg_name = &from[i];
 		msgs[i].msg_hdr.msg_namelen = sizeof(from[i]);
+		msgs[i].msg_hdr.msg_control = ctl[i];
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i]);
 	}
 	/* Level-triggered: what this batch leaves is reported again. */
 	n = recvmmsg(s->fd, msgs, REPLY_BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now = (uint64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
+	rt_to_mono_us = (int64_t)now -
+			((int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000);
 	for (i = 0; i < n; i++) {
 		p = bufs[i];
 		len = msgs[i].msg_len < REPLY_MAX ? msgs[i].msg_len : REPLY_MAX;
+		at = received_us(&msgs[i].msg_hdr, rt_to_mono_us, now);
 		if (s->af == AF_INET6) {
-			on_reply(AF_INET6, &from[i].sin6_addr, p, len);
+			on_reply(AF_INET6, &from[i].sin6_addr, p, len, at);
 			continue;
 		}
 		/* IPv4: the IP header first; the filter saw the ports. */
@@ -333,8 +393,9 @@ static void read_replies(struct syn_sock *s)
 			continue;
 		hl = (p[0] & 0xf) * 4;
 		if (hl >= 20 && len > hl)
-			on_reply(AF_INET, p + 12, p + hl, len - hl);
+			on_reply(AF_INET, p + 12, p + hl, len - hl, at);
 	}
+	return n;
 }
 
 /* ICMP errors for the SYNs: the SYN as it was sent, quoted. */
@@ -403,6 +464,41 @@ void syn_event(void *ptr, uint32_t events)
 		read_errors(s);
 	if (events & EPOLLIN)
 		read_replies(s);
+}
+
+void syn_drain(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(socks); i++) {
+		if (socks[i].fd < 0)
+			continue;
+		read_errors(&socks[i]);
+		while (read_replies(&socks[i]) == REPLY_BATCH)
+			;
+	}
+}
+
+/*
+ * Events 0: epoll's wake-up callback returns at once, so a reply costs
+ * the loop no wake-up and no turn; the loop is due to wake soon anyway.
+ */
+void syn_quiet(bool quiet)
+{
+	static bool is_quiet;
+	struct epoll_event ev = { .events = EPOLLIN };
+	unsigned int i;
+
+	if (quiet == is_quiet)
+		return;
+	is_quiet = quiet;
+	if (quiet)
+		ev.events = 0;
+	for (i = 0; i < ARRAY_SIZE(socks); i++) {
+		ev.data.ptr = &socks[i];
+		if (socks[i].fd >= 0)
+			epoll_ctl(epoll_fd, EPOLL_CTL_MOD, socks[i].fd, &ev);
+	}
 }
 
 /* Only segments to the held ports reach the socket. */
@@ -489,6 +585,7 @@ static int open_raw(struct syn_sock *s)
 			 sizeof(offset)) ||
 	      setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)))) ||
 	    attach_filter(fd, s->af) ||
+	    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one)) ||
 	    epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
 		int err = errno;
 

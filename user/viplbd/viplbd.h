@@ -161,10 +161,14 @@ void probe_event(struct member *m, uint32_t events);
 void probe_timer(struct member *m);
 /* End the probe in flight, if any, and close the spare socket. */
 void probe_cancel(struct member *m);
-/* End the probe in flight with its result. */
+/* End the probe in flight with its result, now or at @end_us. */
 void probe_finish(struct member *m, bool ok, const char *reason);
+void probe_finish_at(struct member *m, bool ok, const char *reason,
+		     uint64_t end_us);
 /* ... with "@what: " and @err's text. */
 void probe_fail(struct member *m, const char *what, int err);
+void probe_fail_at(struct member *m, const char *what, int err,
+		   uint64_t end_us);
 
 /* syn.c */
 /* How many source ports the SYNs take turns on. */
@@ -178,6 +182,12 @@ bool syn_in_flight(const struct member *m);
 /* Take @m's SYN out of the probes in flight, if it is there. */
 void syn_forget(struct member *m);
 void syn_event(void *ptr, uint32_t events);
+/*
+ * With @quiet, a reply does not wake the loop: it waits for the next
+ * syn_drain(), which the timers call first.
+ */
+void syn_quiet(bool quiet);
+void syn_drain(void);
 
 /* state.c */
 void state_result(struct member *m, bool ok, const char *reason);
