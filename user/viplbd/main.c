@@ -220,6 +220,7 @@ static void timers_run(void)
 	/* Replies first: a probe that ended is not taken for timed out. */
 	syn_drain();
 	wheel_run(now);
+	syn_flush();
 	ctl_expire(now);
 	if (sync_due <= now) {
 		config_sync();

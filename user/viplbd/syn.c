@@ -65,6 +65,21 @@ static int route_fd = -1;
 static struct member *inflight[SYN_BUCKETS];
 static uint64_t rng_state;
 
+/*
+ * The SYNs of one turn of the timers, sent together by syn_flush() with
+ * sendmmsg(), per family.
+ */
+#define SEND_BATCH 64
+struct syn_queue {
+	unsigned int n;
+	struct member *m[SEND_BATCH];
+	struct mmsghdr msgs[SEND_BATCH];
+	struct iovec iov[SEND_BATCH];
+	struct sockaddr_in6 to[SEND_BATCH];
+	uint8_t pkt[SEND_BATCH][sizeof(struct iphdr) + SYN_LEN];
+};
+static struct syn_queue queues[2];
+
 static struct syn_sock *sock_of(const struct member *m)
 {
 	return &socks[m->dst.ss_family == AF_INET6];
@@ -120,8 +135,15 @@ static struct member *lookup(int af, const void *addr, uint16_t port,
 
 void syn_forget(struct member *m)
 {
+	struct syn_queue *q = &queues[m->dst.ss_family == AF_INET6];
+	unsigned int i;
+
 	if (!m->spprev)
 		return;
+	/* Still queued (freed before syn_flush()): sent, but for no one. */
+	for (i = 0; i < q->n; i++)
+		if (q->m[i] == m)
+			q->m[i] = NULL;
 	*m->spprev = m->snext;
 	if (m->snext)
 		m->snext->spprev = m->spprev;
@@ -193,65 +215,107 @@ static int route_source(const struct sockaddr_in *dst, struct in_addr *src)
 }
 
 /*
- * sendto(), and once more if it fails: an earlier SYN's ICMP error sets
- * the socket's pending error, which the next send reports (and clears)
- * instead of sending.  That error is also queued for read_errors(), which
- * gives it to its own probe; the retry shows this SYN's own.
+ * Send the SYNs queued on @s.  A message that fails is tried once more:
+ * an earlier SYN's ICMP error sets the socket's pending error, which the
+ * next send reports (and clears) instead of sending.  That error is also
+ * queued for read_errors(), which gives it to its own probe; the retry
+ * shows this SYN's own.
  */
-static int syn_sendto(int fd, const void *buf, size_t len,
-		      const struct sockaddr *to, socklen_t tolen)
+static void flush_queue(struct syn_sock *s, struct syn_queue *q)
 {
-	if (sendto(fd, buf, len, MSG_DONTWAIT, to, tolen) >= 0 ||
-	    sendto(fd, buf, len, MSG_DONTWAIT, to, tolen) >= 0)
-		return 0;
-	return errno;
+	unsigned int i = 0;
+	bool retried = false;
+	int n;
+
+	while (i < q->n) {
+		n = sendmmsg(s->fd, q->msgs + i, q->n - i, MSG_DONTWAIT);
+		if (n > 0) {
+			i += n;
+			retried = false;
+		} else if (!retried) {
+			retried = true;
+		} else {
+			/* Off the queue first: probe_fail() forgets it. */
+			struct member *m = q->m[i];
+
+			q->m[i++] = NULL;
+			retried = false;
+			if (m)
+				probe_fail(m, "connect", errno);
+		}
+	}
+	q->n = 0;
 }
 
-/* Send @m's SYN: 0, or an errno. */
-static int send_syn(struct member *m)
+void syn_flush(void)
 {
-	struct {
-		struct iphdr ip;
-		uint8_t tcp[SYN_LEN];
-	} p4;
-	struct sockaddr_in6 to6;
-	uint8_t tcp6[SYN_LEN];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(queues); i++)
+		if (queues[i].n)
+			flush_queue(&socks[i], &queues[i]);
+}
+
+/* @m's SYN, to the end of its family's queue: 0, or an errno. */
+static int queue_syn(struct member *m)
+{
+	struct syn_queue *q = &queues[m->dst.ss_family == AF_INET6];
+	struct iphdr ip = { 0 };
+	unsigned int k;
+	uint8_t *t;
 	uint32_t sum;
 	uint16_t dport;
 	const void *addr = dst_addr(m, &dport);
 	int err;
 
-	if (m->dst.ss_family == AF_INET6) {
-		/* The kernel sums it (IPV6_CHECKSUM); the port must be 0. */
-		build_syn(tcp6, ports[m->syn_port], dport, m->syn_isn, 1440);
-		memcpy(&to6, &m->dst, sizeof(to6));
-		to6.sin6_port = 0;
-		return syn_sendto(socks[1].fd, tcp6, SYN_LEN,
-				  (struct sockaddr *)&to6, sizeof(to6));
-	}
-	if (!m->syn_src_known) {
+	if (m->dst.ss_family == AF_INET && !m->syn_src_known) {
 		err = route_source((const struct sockaddr_in *)&m->dst,
 				   &m->syn_src);
 		if (err)
 			return err;
 		m->syn_src_known = true;
 	}
-	memset(&p4.ip, 0, sizeof(p4.ip));
-	p4.ip.version = 4;
-	p4.ip.ihl = 5;
-	p4.ip.frag_off = htons(IP_DF);
-	p4.ip.ttl = 64;
-	p4.ip.protocol = IPPROTO_TCP;
-	p4.ip.saddr = m->syn_src.s_addr;
-	memcpy(&p4.ip.daddr, addr, 4);
-	build_syn(p4.tcp, ports[m->syn_port], dport, m->syn_isn, 1460);
-	sum = sum16(IPPROTO_TCP + SYN_LEN, (const uint8_t *)&p4.ip.saddr, 8);
-	sum = sum16(sum, p4.tcp, SYN_LEN);
+	if (q->n == SEND_BATCH)
+		flush_queue(sock_of(m), q);
+	k = q->n;
+	memset(&q->msgs[k], 0, sizeof(q->msgs[k]));
+	q->msgs[k].msg_hdr.msg_iov = &q->iov[k];
+	q->msgs[k].msg_hdr.msg_iovlen = 1;
+	q->msgs[k].msg_hdr.msg_name = &q->to[k];
+	q->iov[k].iov_base = q->pkt[k];
+	if (m->dst.ss_family == AF_INET6) {
+		/* The kernel sums it (IPV6_CHECKSUM); the port must be 0. */
+		build_syn(q->pkt[k], ports[m->syn_port], dport, m->syn_isn,
+			  1440);
+		q->iov[k].iov_len = SYN_LEN;
+		memcpy(&q->to[k], &m->dst, sizeof(q->to[k]));
+		q->to[k].sin6_port = 0;
+		q->msgs[k].msg_hdr.msg_namelen = sizeof(q->to[k]);
+		q->m[k] = m;
+		q->n++;
+		return 0;
+	}
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.frag_off = htons(IP_DF);
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_TCP;
+	ip.saddr = m->syn_src.s_addr;
+	memcpy(&ip.daddr, addr, 4);
+	memcpy(q->pkt[k], &ip, sizeof(ip));
+	t = q->pkt[k] + sizeof(ip);
+	build_syn(t, ports[m->syn_port], dport, m->syn_isn, 1460);
+	sum = sum16(IPPROTO_TCP + SYN_LEN, (const uint8_t *)&ip.saddr, 8);
+	sum = sum16(sum, t, SYN_LEN);
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	put16(p4.tcp + 16, ~sum);
-	return syn_sendto(socks[0].fd, &p4, sizeof(p4),
-			  (const struct sockaddr *)&m->dst, m->dst_len);
+	put16(t + 16, ~sum);
+	q->iov[k].iov_len = sizeof(ip) + SYN_LEN;
+	memcpy(&q->to[k], &m->dst, m->dst_len);
+	q->msgs[k].msg_hdr.msg_namelen = m->dst_len;
+	q->m[k] = m;
+	q->n++;
+	return 0;
 }
 
 bool syn_start(struct member *m)
@@ -278,7 +342,7 @@ bool syn_start(struct member *m)
 		return false;
 	m->syn_port = p;
 	m->syn_isn = next_isn();
-	err = send_syn(m);
+	err = queue_syn(m);
 	if (err) {
 		probe_fail(m, "connect", err);
 		return true;

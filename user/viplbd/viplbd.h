@@ -176,8 +176,13 @@ void probe_fail_at(struct member *m, const char *what, int err,
 /* Open the raw sockets; without them, tcp checks connect(). */
 void syn_open(void);
 void syn_close(void);
-/* Start @m's tcp probe as a SYN: false if it must connect() instead. */
+/*
+ * Start @m's tcp probe as a SYN: false if it must connect() instead.
+ * The SYN is queued: syn_flush() sends the queue (main.c, after the
+ * timers).
+ */
 bool syn_start(struct member *m);
+void syn_flush(void);
 bool syn_in_flight(const struct member *m);
 /* Take @m's SYN out of the probes in flight, if it is there. */
 void syn_forget(struct member *m);
