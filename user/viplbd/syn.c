@@ -79,6 +79,15 @@ struct syn_queue {
 	uint8_t pkt[SEND_BATCH][sizeof(struct iphdr) + SYN_LEN];
 };
 static struct syn_queue queues[2];
+/*
+ * SYNs sent since the last syn_drain(): their replies may be waiting in
+ * the raw sockets.  Above QUIET_MAX_SENT, replies wake the loop again,
+ * so that they cannot overflow a socket's receive buffer (1 MiB asked,
+ * which the kernel doubles: 256 replies of 8 KiB) before the timers
+ * read them.
+ */
+#define QUIET_MAX_SENT 256
+static unsigned int sent_since_drain;
 
 static struct syn_sock *sock_of(const struct member *m)
 {
@@ -231,6 +240,7 @@ static void flush_queue(struct syn_sock *s, struct syn_queue *q)
 		n = sendmmsg(s->fd, q->msgs + i, q->n - i, MSG_DONTWAIT);
 		if (n > 0) {
 			i += n;
+			sent_since_drain += n;
 			retried = false;
 		} else if (!retried) {
 			retried = true;
@@ -534,6 +544,7 @@ void syn_drain(void)
 {
 	unsigned int i;
 
+	sent_since_drain = 0;
 	for (i = 0; i < ARRAY_SIZE(socks); i++) {
 		if (socks[i].fd < 0)
 			continue;
@@ -553,6 +564,8 @@ void syn_quiet(bool quiet)
 	struct epoll_event ev = { .events = EPOLLIN };
 	unsigned int i;
 
+	if (sent_since_drain > QUIET_MAX_SENT)
+		quiet = false;
 	if (quiet == is_quiet)
 		return;
 	is_quiet = quiet;

@@ -189,7 +189,9 @@ void syn_forget(struct member *m);
 void syn_event(void *ptr, uint32_t events);
 /*
  * With @quiet, a reply does not wake the loop: it waits for the next
- * syn_drain(), which the timers call first.
+ * syn_drain(), which the timers call first; unless the SYNs sent since
+ * the last one are too many for the socket's buffer to hold their
+ * replies.
  */
 void syn_quiet(bool quiet);
 void syn_drain(void);
