@@ -427,7 +427,7 @@ static int read_replies(struct syn_sock *s)
 	static char ctl[REPLY_BATCH][CMSG_SPACE(sizeof(struct timespec))];
 	struct mmsghdr msgs[REPLY_BATCH];
 	struct iovec iov[REPLY_BATCH];
-	struct timespec rt, mono;
+	struct timespec rt;
 	int64_t rt_to_mono_us;
 	uint64_t now, at;
 	const uint8_t *p;
@@ -450,8 +450,7 @@ static int read_replies(struct syn_sock *s)
 	if (n <= 0)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	now = (uint64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
+	now = now_us();
 	rt_to_mono_us = (int64_t)now -
 			((int64_t)rt.tv_sec * 1000000 + rt.tv_nsec / 1000);
 	for (i = 0; i < n; i++) {
