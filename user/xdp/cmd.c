@@ -735,7 +735,7 @@ static int xdp_show(int argc, char **argv)
 		else if (m.be[i].state == VIPLB_XDP_BE_RETIRED)
 			ids_retired++;
 	}
-	/* What xdp_skel_open() found when it loaded the program. */
+	/* The kernel's answer, as xdp_skel_open() gave it to the program. */
 	print_string(PRINT_ANY, "neigh_meta", " neigh_meta %s",
 		     xdp_meta_supported() ? "on" : "off");
 	print_uint(PRINT_ANY, "ids_live", " ids live %u", ids_live);
