@@ -23,7 +23,8 @@
 #
 # Output is one TAP stream.  Each suite's own lines are passed through as
 # "# " comments, except its result lines, which are renumbered into ours
-# as "ok N host: ..." / "not ok N vm: ...".
+# as "ok N host: ..." / "not ok N vm: ...", each followed by "# (N s)":
+# the seconds since the suite's previous result (or its start).
 #
 # Counting: one result per test program, on both sides.  That is one per
 # TAP result line ("ok"/"not ok") at column 0 of a suite's output: the host
@@ -109,7 +110,7 @@ result()
 # description per line).
 run_suite()
 {
-	local name=$1 line status desc
+	local name=$1 line status desc last=$SECONDS
 	shift
 	suite_rc=
 	suite_results=0
@@ -126,6 +127,8 @@ run_suite()
 			[ "$status" = ok ] || suite_failed=$((suite_failed + 1))
 			suite_names+="$desc"$'\n'
 			result "$status" "$name: $desc"
+			echo "# ($((SECONDS - last)) s)"
+			last=$SECONDS
 		else
 			echo "# $line"
 		fi

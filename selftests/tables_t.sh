@@ -17,7 +17,8 @@ U=$VIPLB_ROOT/user/viplb
 mod_fresh
 dmesg_mark
 
-out=$(python3 "$VIPLB_SELFTESTS/tables/iptables_t.py" --netns --variant VIPLB \
+# Two files at a time, each in a netns of its own: the VM has 2 CPUs.
+out=$(python3 "$VIPLB_SELFTESTS/tables/iptables_t.py" --netns --jobs 2 --variant VIPLB \
 	-4 "$U/viplb-tables" -6 "$U/viplb6-tables" \
 	-s4 "$U/viplb-save" -s6 "$U/viplb6-save" "$VIPLB_SELFTESTS/tables/t" 2>&1)
 rc=$?

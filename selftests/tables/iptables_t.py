@@ -21,16 +21,25 @@ arptables (libarpt_*) and ebtables (libebt_*) are left out.
                      viplb's own cases mark with VIPLB what viplb-tables
                      refuses and Debian's iptables-legacy takes)
   --allow-refused    an OK line that is refused is reported, not failed
+  --jobs N           run N files at once (default 1), each in a process
+                     (and with --netns a netns) of its own.  Not for
+                     iptables-legacy: its runs share the xtables lock, and
+                     one that finds it taken fails instead of waiting
 
 Each result is one of: as expected; refused (an OK line the command
 refuses); wrong (a FAIL line accepted, or an OK line listed otherwise).
 Output is TAP, one result per file and family, with a line for each
 unexpected result and the totals.  Exit status 1 if a file failed.
 """
+import ctypes
+import multiprocessing
 import os
 import re
+import shlex
 import subprocess
 import sys
+
+CLONE_NEWNET = 0x40000000
 
 BUILTIN = {
     "filter": ["INPUT", "FORWARD", "OUTPUT"],
@@ -47,11 +56,22 @@ class Runner:
         self.netns = None
         self.state = None
 
+    def enter_netns(self):
+        # In the child, before exec: what `ip netns exec` does for the
+        # network namespace, without a shell and a mount namespace.
+        fd = os.open("/run/netns/" + self.netns, os.O_RDONLY)
+        if ctypes.CDLL(None, use_errno=True).setns(fd, CLONE_NEWNET):
+            os._exit(126)
+        os.close(fd)
+
     def sh(self, cmd):
-        if self.netns:
-            cmd = "ip netns exec %s %s" % (self.netns, cmd)
-        p = subprocess.run(cmd, shell=True, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True)
+        try:
+            p = subprocess.run(shlex.split(cmd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=self.enter_netns if self.netns
+                               else None)
+        except OSError as e:
+            raise SystemExit("%s: cannot run it: %s" % (cmd, e))
         if p.returncode < 0:
             raise SystemExit("%s: killed by signal %d" % (cmd, -p.returncode))
         if p.returncode in (126, 127):
@@ -59,7 +79,7 @@ class Runner:
         return p.returncode, p.stdout, p.stderr
 
     def offline_state(self, table):
-        path = "%s/state-%s" % (self.o["tmp"], table)
+        path = "%s/state-%d-%s" % (self.o["tmp"], os.getpid(), table)
         with open(path, "w") as f:
             f.write("*%s\n" % table)
             for c in BUILTIN.get(table, []):
@@ -166,11 +186,12 @@ class Runner:
 def main(argv):
     o = {"cmd4": "viplb-tables", "cmd6": "viplb6-tables",
          "save4": "viplb-save", "save6": "viplb6-save", "offline": False,
-         "netns": False, "variant": "LEGACY", "allow_refused": False}
+         "netns": False, "variant": "LEGACY", "allow_refused": False,
+         "jobs": 1}
     paths = []
     args = list(argv)
     flags = {"-4": "cmd4", "-6": "cmd6", "-s4": "save4", "-s6": "save6",
-             "--variant": "variant"}
+             "--variant": "variant", "--jobs": "jobs"}
     while args:
         a = args.pop(0)
         if a in flags:
@@ -194,6 +215,9 @@ def main(argv):
             files.append(p)
     if not files:
         raise SystemExit("iptables_t.py: no .t files given")
+    if not str(o["jobs"]).isdigit() or int(o["jobs"]) < 1:
+        raise SystemExit("iptables_t.py: invalid --jobs %r" % o["jobs"])
+    o["jobs"] = int(o["jobs"])
     o["tmp"] = os.environ.get("TMPDIR", "/tmp") + "/iptables_t.%d" % os.getpid()
     os.makedirs(o["tmp"])
     try:
@@ -202,8 +226,16 @@ def main(argv):
         subprocess.run(["rm", "-rf", o["tmp"]])
 
 
+def run_one(o, run):
+    # A pool's worker must not raise SystemExit: it would die, and the
+    # pool wait for it.  The message comes back instead.
+    try:
+        return Runner(o).run_file(*run)
+    except SystemExit as e:
+        return str(e)
+
+
 def run_all(o, files):
-    runner = Runner(o)
     runs = []
     for f in files:
         b = os.path.basename(f)
@@ -213,8 +245,16 @@ def run_all(o, files):
     print("1..%d" % len(runs))
     total = {"ok": 0, "refused": 0, "wrong": 0}
     failed = 0
-    for i, (f, fam) in enumerate(runs, 1):
-        name, counts, notes = runner.run_file(f, fam)
+    if o["jobs"] > 1:
+        with multiprocessing.get_context("fork").Pool(o["jobs"]) as pool:
+            results = pool.starmap(run_one, [(o, r) for r in runs])
+    else:
+        results = [run_one(o, r) for r in runs]
+    for msg in results:
+        if isinstance(msg, str):
+            raise SystemExit(msg)
+    for i, ((f, fam), (name, counts, notes)) in enumerate(zip(runs, results),
+                                                          1):
         for k in total:
             total[k] += counts[k]
         lines = sum(counts.values())
