@@ -362,6 +362,34 @@ int target_apply(const struct config_cmd *cmd)
 	}
 }
 
+/*
+ * Backends' settings (OP_BE_SET) with XDP attached over nf_tables: each
+ * into the maps, then nf_tables follows them once, instead of one
+ * whole-table write a command.  A command the maps refuse is reported and
+ * left out; if the table cannot follow, none counts as written (the
+ * caller retries).
+ */
+static int nft_xdp_apply_many(const struct config_cmd *cmds, size_t n,
+			      bool *ok)
+{
+	size_t i, nr_ok = 0;
+	char what[256];
+
+	memset(ok, 0, n * sizeof(*ok));
+	format_cmd(what, sizeof(what), &cmds[0]);
+	if (lock_maps(&cmds[0]) || adopt_nft(what))
+		return -1;
+	for (i = 0; i < n; i++) {
+		ok[i] = !xdp_apply(&cmds[i]);
+		nr_ok += ok[i];
+	}
+	if (nr_ok && nft_follow_xdp(what)) {
+		memset(ok, 0, n * sizeof(*ok));
+		return -1;
+	}
+	return nr_ok == n ? 0 : -1;
+}
+
 int target_apply_many(const struct config_cmd *cmds, size_t n, bool *ok)
 {
 	size_t i, nr_ok = 0;
@@ -371,6 +399,10 @@ int target_apply_many(const struct config_cmd *cmds, size_t n, bool *ok)
 	nft_now_forget();
 	if (target_get() == TARGET_NFT)
 		return nft_apply_many(cmds, n, false, ok);
+	for (i = 0; i < n && cmds[i].op == OP_BE_SET; i++)
+		;
+	if (i == n && target_get() == TARGET_NFT_XDP)
+		return nft_xdp_apply_many(cmds, n, ok);
 	for (i = 0; i < n; i++) {
 		ok[i] = !target_apply(&cmds[i]);
 		nr_ok += ok[i];

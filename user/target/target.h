@@ -58,7 +58,8 @@ int target_lookup(const struct config_cmd *cmd, struct lookup_reply *r);
 int target_apply(const struct config_cmd *cmd);
 /*
  * Commands one after the other, as target_apply() each, but on nf_tables
- * read and written once for all.  ok[i] says whether cmds[i] took; 0 if
+ * read and written once for all (with XDP attached too, if all are
+ * backends' settings).  ok[i] says whether cmds[i] took; 0 if
  * all did, else -1 (each failure reported).
  */
 int target_apply_many(const struct config_cmd *cmds, size_t n, bool *ok);

@@ -1,0 +1,214 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# viplbd with XDP attached and no module: dr services served by XDP's
+# maps, nat services by nf_tables, which follows the maps.  A backend
+# shared by every service fails its checks: viplbd writes its weight 0
+# into the maps for all three services at once, and nf_tables follows
+# them once for the batch (target_apply_many()), so that both datapaths
+# agree: the maps' weights, and the nat services' slot maps without the
+# backend.  When it recovers, the weights come back the same way.  Then
+# real traffic: new connections to both nat VIPs, from a client
+# namespace, reach only the backends whose weight is not 0.
+#
+#   client $C                director $D (viplbd, XDP on d1)
+#   c0 203.0.113.2/24 ---- d0 203.0.113.1/24
+#                          d1 198.51.100.1/24 ---- b0 198.51.100.2-4 ($B)
+#
+# nat 192.0.2.10:81 and 192.0.2.11:81 -> 198.51.100.2-4:8081, dr
+# 192.0.2.12:8081 -> 198.51.100.2-4 (checked on port 8081); an echo server
+# on each backend address, port 8081, that prints its address first.
+
+. "$(dirname "$0")/xdp_ns.sh"
+
+: "${VIPLB:=$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplb/viplb}"
+VIPLBD=${VIPLBD:-$(cd "$(dirname "$0")/../.." && pwd -P)/user/viplbd/viplbd}
+. "$(dirname "$0")/../lib.sh"
+
+require_root
+require_cmd ip socat jq nft
+xdp_ns_check
+[ -x "$VIPLBD" ] || bail "$VIPLBD not built (make -C user)"
+
+T=$VIPLB_TMP
+SOCK=$T/viplbd.sock
+ns_create C vxc
+ns_create D vxd
+ns_create B vxb
+
+ip -n "$C" link add c0 type veth peer name d0 netns "$D"
+ip -n "$C" addr add 203.0.113.2/24 dev c0
+ip -n "$C" link set c0 up
+ip -n "$C" route add default via 203.0.113.1
+ip -n "$D" addr add 203.0.113.1/24 dev d0
+ip -n "$D" link set d0 up
+ip -n "$D" link add d1 type veth peer name b0 netns "$B"
+ip -n "$D" addr add 198.51.100.1/24 dev d1
+ip -n "$D" link set d1 up
+for i in 2 3 4; do
+	ip -n "$B" addr add 198.51.100.$i/24 dev b0
+done
+ip -n "$B" link set b0 up
+ip -n "$B" route add default via 198.51.100.1
+ip netns exec "$D" sysctl -qw net.ipv4.ip_forward=1
+
+# echo_start I: the echo server of 198.51.100.I:8081, its PID in $T/echoI.
+echo_start()
+{
+	ip netns exec "$B" socat \
+		"TCP-LISTEN:8081,bind=198.51.100.$1,reuseaddr,fork" \
+		"SYSTEM:echo 198.51.100.$1; cat" 2>/dev/null &
+	echo $! >"$T/echo$1"
+}
+defer "ip netns pids $B | xargs -r kill"
+for i in 2 3 4; do
+	echo_start $i
+done
+
+v()
+{
+	viplb_in "$D" "$@"
+}
+
+TIMING="interval 200ms timeout 150ms rise 1 fall 1"
+{
+	for vip in 192.0.2.10 192.0.2.11; do
+		echo "service add tcp $vip:81 sched rr mode nat"
+		for i in 2 3 4; do
+			echo "backend add tcp $vip:81 198.51.100.$i:8081"
+		done
+		echo "health tcp $vip:81 check tcp $TIMING"
+	done
+	echo "service add tcp 192.0.2.12:8081 sched rr mode dr"
+	for i in 2 3 4; do
+		echo "backend add tcp 192.0.2.12:8081 198.51.100.$i"
+	done
+	echo "health tcp 192.0.2.12:8081 check tcp port 8081 $TIMING"
+} >"$T/viplb.conf"
+
+# As a fresh machine: no bpffs, the first attach mounts it.
+check_ok "xdp attach d1 (generic)" v xdp attach d1 mode generic
+defer "$VIPLB -n $D xdp detach d1"
+check_ok "viplb restore: two nat services and a dr one" \
+	v restore "$T/viplb.conf"
+
+ha_daemon vdpid "$D" "$T/viplbd.log" "$VIPLBD" -c "$T/viplb.conf" \
+	-s "$SOCK" -r 1
+
+# weights ADDR: the backend's weight in each service, from the maps
+# (with XDP attached, viplb reads them), in the order of the services.
+weights()
+{
+	"$VIPLB" -n "$D" -j show |
+		jq -r "sort_by(.addr) | [.[] | .backends[] |
+			select(.addr == \"$1\") | .weight] | map(tostring) |
+			join(\" \")"
+}
+
+# slots ADDR: how many elements of the nat services' slot maps point at
+# backend ADDR in nf_tables.
+slots()
+{
+	ip netns exec "$D" nft -j list table inet viplb |
+		jq "[.nftables[] | select(.map) | .map |
+			select(.name | startswith(\"slots\")) | .elem // [] |
+			.[] | tostring | select(contains(\"\\\"$1\\\"\"))] | length"
+}
+
+# wait_until MAX_S CMD...: poll CMD until it succeeds, for MAX_S seconds.
+wait_until()
+{
+	wu_max=$(($1 * 20))
+	shift
+	wu_n=0
+	until "$@"; do
+		wu_n=$((wu_n + 1))
+		[ $wu_n -le $wu_max ] || return 1
+		sleep 0.05
+	done
+}
+
+weights_are()
+{
+	[ "$(weights "$1")" = "$2" ]
+}
+
+# up N: N members up in viplb health show.
+up()
+{
+	[ "$("$VIPLB" -j health show socket "$SOCK" 2>/dev/null |
+		jq '[.[] | select(.state == "up")] | length')" = "$1" ]
+}
+
+if wait_until 10 up 9; then
+	pass "viplbd: all 9 members up"
+else
+	fail "viplbd: all 9 members up" "$(cat "$T/viplbd.log")"
+fi
+check_eq "198.51.100.3: weight 1 in all three services (maps)" \
+	"$(weights 198.51.100.3)" "1 1 1"
+n3=$(slots 198.51.100.3)
+n2=$(slots 198.51.100.2)
+if [ "$n3" -ge 2 ] && [ "$n3" = "$n2" ]; then
+	pass "nf_tables: 198.51.100.3 in the nat services' slots ($n3, as .2)"
+else
+	fail "nf_tables: 198.51.100.3 in the nat services' slots" \
+		"slots of .3: $n3, of .2: $n2"
+fi
+
+# connect VIP: one connection through the VIP; prints the backend's
+# address, which its echo server sends first.
+connect()
+{
+	echo |
+		ip netns exec "$C" timeout 5 socat -t 2 - "TCP:$1:81" 2>/dev/null |
+		head -1
+}
+
+# spread VIP N: the backends that N new connections reached.
+spread()
+{
+	for _ in $(seq "$2"); do
+		connect "$1"
+	done | sort | uniq -c | awk '{ print $2 }' | tr '\n' ' '
+}
+
+kill "$(cat "$T/echo3")"
+if wait_until 10 weights_are 198.51.100.3 "0 0 0"; then
+	pass "198.51.100.3 fails: weight 0 in all three services (maps)"
+else
+	fail "198.51.100.3 fails: weight 0 in all three services (maps)" \
+		"weights: $(weights 198.51.100.3)" "$(tail -5 "$T/viplbd.log")"
+fi
+check_eq "nf_tables followed: 198.51.100.3 in no nat service's slots" \
+	"$(slots 198.51.100.3)" 0
+check_eq "nf_tables: 198.51.100.2 still in the slots" "$(slots 198.51.100.2)" \
+	"$n2"
+for vip in 192.0.2.10 192.0.2.11; do
+	check_eq "$vip: 6 new connections reach .2 and .4 only" \
+		"$(spread $vip 6)" "198.51.100.2 198.51.100.4 "
+done
+
+echo_start 3
+if wait_until 10 weights_are 198.51.100.3 "1 1 1"; then
+	pass "198.51.100.3 recovers: weight 1 in all three services again"
+else
+	fail "198.51.100.3 recovers: weight 1 in all three services again" \
+		"weights: $(weights 198.51.100.3)" "$(tail -5 "$T/viplbd.log")"
+fi
+check_eq "nf_tables followed: 198.51.100.3 back in the slots" \
+	"$(slots 198.51.100.3)" "$n3"
+for vip in 192.0.2.10 192.0.2.11; do
+	check_eq "$vip: 6 new connections reach all three" \
+		"$(spread $vip 6)" "198.51.100.2 198.51.100.3 198.51.100.4 "
+done
+check_eq "viplbd's log: 3 members down, then up again, and no other change" \
+	"$(grep -c -- ' -> down' "$T/viplbd.log") $(grep -c -- 'down -> up' "$T/viplbd.log")" \
+	"3 3"
+
+if ha_stop "$vdpid"; then
+	pass "viplbd stops on SIGTERM"
+else
+	fail "viplbd stops on SIGTERM" "$(tail -3 "$T/viplbd.log")"
+fi
+viplb_finish
