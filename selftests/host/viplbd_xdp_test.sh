@@ -165,43 +165,43 @@ connect()
 		head -1
 }
 
-# spread VIP N: the backends that N new connections reached.
+# spread VIP N: how many of N new connections were answered, and by
+# which backends ("6: 198.51.100.2 198.51.100.4").
 spread()
 {
 	for _ in $(seq "$2"); do
 		connect "$1"
-	done | sort | uniq -c | awk '{ print $2 }' | tr '\n' ' '
+	done | grep . | sort | uniq -c |
+		awk '{ n += $1; s = s " " $2 } END { print n + 0 ":" s }'
+}
+
+# phase DESC WEIGHTS SLOTS REACHED: .3's weights in the maps become
+# WEIGHTS within 10 s, its slots in nf_tables number SLOTS, and of 6 new
+# connections to each nat VIP, REACHED (see spread) are answered.
+phase()
+{
+	if wait_until 10 weights_are 198.51.100.3 "$2"; then
+		pass "$1: .3's weights in the three services (maps): $2"
+	else
+		fail "$1: .3's weights in the three services (maps): $2" \
+			"weights: $(weights 198.51.100.3)" \
+			"$(tail -5 "$T/viplbd.log")"
+	fi
+	check_eq "$1: nf_tables followed: .3's slots in the nat services" \
+		"$(slots 198.51.100.3)" "$3"
+	check_eq "$1: nf_tables: .2's slots as before" "$(slots 198.51.100.2)" \
+		"$n2"
+	for vip in 192.0.2.10 192.0.2.11; do
+		check_eq "$1: $vip: 6 new connections, answered (by): $4" \
+			"$(spread $vip 6)" "$4"
+	done
 }
 
 kill "$(cat "$T/echo3")"
-if wait_until 10 weights_are 198.51.100.3 "0 0 0"; then
-	pass "198.51.100.3 fails: weight 0 in all three services (maps)"
-else
-	fail "198.51.100.3 fails: weight 0 in all three services (maps)" \
-		"weights: $(weights 198.51.100.3)" "$(tail -5 "$T/viplbd.log")"
-fi
-check_eq "nf_tables followed: 198.51.100.3 in no nat service's slots" \
-	"$(slots 198.51.100.3)" 0
-check_eq "nf_tables: 198.51.100.2 still in the slots" "$(slots 198.51.100.2)" \
-	"$n2"
-for vip in 192.0.2.10 192.0.2.11; do
-	check_eq "$vip: 6 new connections reach .2 and .4 only" \
-		"$(spread $vip 6)" "198.51.100.2 198.51.100.4 "
-done
-
+phase "198.51.100.3 fails" "0 0 0" 0 "6: 198.51.100.2 198.51.100.4"
 echo_start 3
-if wait_until 10 weights_are 198.51.100.3 "1 1 1"; then
-	pass "198.51.100.3 recovers: weight 1 in all three services again"
-else
-	fail "198.51.100.3 recovers: weight 1 in all three services again" \
-		"weights: $(weights 198.51.100.3)" "$(tail -5 "$T/viplbd.log")"
-fi
-check_eq "nf_tables followed: 198.51.100.3 back in the slots" \
-	"$(slots 198.51.100.3)" "$n3"
-for vip in 192.0.2.10 192.0.2.11; do
-	check_eq "$vip: 6 new connections reach all three" \
-		"$(spread $vip 6)" "198.51.100.2 198.51.100.3 198.51.100.4 "
-done
+phase "198.51.100.3 recovers" "1 1 1" "$n3" \
+	"6: 198.51.100.2 198.51.100.3 198.51.100.4"
 check_eq "viplbd's log: 3 members down, then up again, and no other change" \
 	"$(grep -c -- ' -> down' "$T/viplbd.log") $(grep -c -- 'down -> up' "$T/viplbd.log")" \
 	"3 3"
