@@ -2,8 +2,8 @@
 /*
  * The services read back from table "inet viplb" (layout in nft.h): the
  * comment of each service chain sN is the save line of its service, and
- * the comment of each element (N . j) of set backends the line of its
- * backend j, both parsed by the restore grammar.  The counters are the
+ * the comment of each element (N . j) of set backends_G (G: N's group) the
+ * line of its backend j, both parsed by the restore grammar.  The counters are the
  * elements' of the counting sets, keyed by the service's key and the
  * backend's address and port: connections, packets and bytes in and out
  * (a service's own elements hold the packets and bytes none of its
@@ -387,10 +387,33 @@ static int keep_one(struct lb_service_list *list, const struct svc_key *key)
 	return 0;
 }
 
+/*
+ * The elements of the sets backends_G, one a group of services, into
+ * @f->bes; or of the one set backends of a table written before the
+ * groups.  0 or -errno (-ENOENT: a set is gone, the epoch with it).
+ */
+static int read_backends(struct fetch *f)
+{
+	size_t g, size = nft_group_size(f->list->nr);
+	char name[NFT_SET_MAXNAMELEN];
+	int err = 0;
+
+	f->kind = KIND_BACKENDS;
+	for (g = 0; !err && !f->err && g * size < f->list->nr; g++) {
+		nft_backends_set_name(name, sizeof(name), g, f->epoch);
+		err = nft_dump_elems(name, elem_cb, f);
+		if (err == -ENOENT && !g) {
+			snprintf(name, sizeof(name), "backends%s",
+				 nft_epoch_sfx(f->epoch));
+			return nft_dump_elems(name, elem_cb, f);
+		}
+	}
+	return err;
+}
+
 /* The services of the table into @f->list: 0 or -errno. */
 static int fetch_once(struct fetch *f, bool with_stats)
 {
-	char name[NFT_SET_MAXNAMELEN];
 	size_t i;
 	int err;
 
@@ -398,10 +421,7 @@ static int fetch_once(struct fetch *f, bool with_stats)
 	err = nft_dump(MSG(NFT_MSG_GETCHAIN), chain_cb, f);
 	/* No table, or a table without services: no set. */
 	if (!err && !f->err && f->list->nr) {
-		f->kind = KIND_BACKENDS;
-		snprintf(name, sizeof(name), "backends%s",
-			 nft_epoch_sfx(f->epoch));
-		err = nft_dump_elems(name, elem_cb, f);
+		err = read_backends(f);
 		if (!err && !f->err)
 			backends_apply(f);
 		if (!err && !f->err && with_stats)

@@ -23,7 +23,9 @@
  *   map slotsF_G       slot . K : B, for a group G of about sqrt(services)
  *                      services (anyslotsF_G, addrslotsF_G: port-0
  *                      services; B without port: the packet keeps its own)
- *   set backends       N . backend's index : its save line as comment
+ *   set backends_G     N . backend's index : its save line as comment, for
+ *                      the services N of group G (a table written before
+ *                      the groups has one set, backends, which is read)
  *   set vipsF          the addresses of the services nf_tables serves
  *   chain count_pre    filter hook prerouting, priority dstnat + 1 (-99)
  *   chain count_out    filter hook output, priority dstnat + 1 (-99)
@@ -215,6 +217,10 @@ int nft_count_kind(const struct lb_service *s, const struct lb_backend *be);
  */
 void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what,
 			int epoch);
+/* The name of the set of backends of the services of @group, in @epoch. */
+void nft_backends_set_name(char *buf, size_t len, size_t group, int epoch);
+/* How many services a group has (their slot maps, their set of backends). */
+size_t nft_group_size(size_t nr_services);
 /* The key of @s's (or @be's) counting elements of @kind; its length. */
 uint32_t nft_count_key(int kind, const struct lb_service *s,
 		       const struct lb_backend *be, uint8_t *key);

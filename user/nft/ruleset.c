@@ -123,12 +123,15 @@ static const struct count_kind {
 enum {
 	SET_SVC, /* + 2 * family + any: svc4, any4, svc6, any6 */
 	SET_SNAT = SET_SVC + 4, /* snat4, snatany4, snat6, snatany6 */
-	SET_BACKENDS = SET_SNAT + 4,
-	SET_VIPS, /* + family: vips4, vips6, the served services' addresses */
+	/* + family: vips4, vips6, the served services' addresses */
+	SET_VIPS = SET_SNAT + 4,
 	SET_GUARD = SET_VIPS + 2, /* + family * NFT_COUNT_KINDS + kind */
 	SET_COUNT = SET_GUARD + 2 * NFT_COUNT_KINDS,
 	/* + count_set(family, kind, what) */
-	/* + slots_set(): per group of services, family and map kind */
+	/*
+	 * Per group of services: + slots_set() (per family and map kind),
+	 * then + backends_set()
+	 */
 	SET_SLOTS = SET_COUNT + 2 * NFT_COUNT_KINDS * NFT_COUNT_WHATS,
 };
 
@@ -155,6 +158,26 @@ void nft_count_set_name(char *buf, size_t len, int fam, int kind, int what,
 	snprintf(buf, len, "%s_%s%c%s", kinds[kind].name,
 		 what < 0 ? "keys" : whats[what], fams[fam].tag,
 		 nft_epoch_sfx(epoch));
+}
+
+void nft_backends_set_name(char *buf, size_t len, size_t group, int epoch)
+{
+	snprintf(buf, len, "backends_%zu%s", group, nft_epoch_sfx(epoch));
+}
+
+/*
+ * The kernel checks each element of a map against every rule that looks
+ * it up, finds a set by name in a list, and dumps a set's elements in
+ * rounds that each walk it from the start: the slots and the backends
+ * go in sets of about sqrt(services) services each (at least 64).
+ */
+size_t nft_group_size(size_t nr_services)
+{
+	size_t r = 1;
+
+	while (r * r < nr_services)
+		r++;
+	return r < 64 ? 64 : r;
 }
 
 uint32_t nft_count_key(int kind, const struct lb_service *s,
@@ -263,10 +286,24 @@ static uint32_t slots_dlen(const struct fam *f, int k)
 	return f->addr_len + (k == SLOTS_ANYADDR ? 0 : 4);
 }
 
+/* A group's sets: its slot maps, then its set of backends. */
+#define GROUP_SETS (2 * SLOTS_KINDS + 1)
+
 /* The slots map of kind @k of service @i, of family @f. */
 static size_t slots_set(const struct builder *bd, size_t i, int f, int k)
 {
-	return SET_SLOTS + ((i / bd->group) * 2 + f) * SLOTS_KINDS + k;
+	return SET_SLOTS + i / bd->group * GROUP_SETS + f * SLOTS_KINDS + k;
+}
+
+/* The set backends_G of service @i's group G. */
+static size_t backends_set(const struct builder *bd, size_t i)
+{
+	return SET_SLOTS + i / bd->group * GROUP_SETS + 2 * SLOTS_KINDS;
+}
+
+static bool is_backends_set(size_t i)
+{
+	return i >= SET_SLOTS && (i - SET_SLOTS) % GROUP_SETS == 2 * SLOTS_KINDS;
 }
 
 /* Messages */
@@ -652,17 +689,23 @@ static void define_sets(struct builder *bd)
 			}
 		}
 	}
-	t[0] = TYPE_MARK;
-	t[1] = TYPE_MARK;
-	set_def(bd, &bd->sets[SET_BACKENDS], "backends", t, 2, 8);
-	bd->sets[SET_BACKENDS].host = true;
 	for (i = SET_COUNT; i < SET_SLOTS; i++)
 		bd->sets[i].counter = true;
 	for (i = SET_SLOTS; i < bd->nr_sets; i++) {
-		int k = (i - SET_SLOTS) % SLOTS_KINDS;
-		const struct fam *fm = &fams[(i - SET_SLOTS) / SLOTS_KINDS % 2];
+		size_t g = (i - SET_SLOTS) / GROUP_SETS;
+		int k = (i - SET_SLOTS) % GROUP_SETS % SLOTS_KINDS;
+		const struct fam *fm =
+			&fams[(i - SET_SLOTS) % GROUP_SETS / SLOTS_KINDS % 2];
 		char name[NAME_LEN];
 
+		if (is_backends_set(i)) {
+			t[0] = TYPE_MARK;
+			t[1] = TYPE_MARK;
+			nft_backends_set_name(name, sizeof(name), g, 0);
+			set_def(bd, &bd->sets[i], name, t, 2, 8);
+			bd->sets[i].host = true;
+			continue;
+		}
 		n = 0;
 		t[n++] = TYPE_MARK;
 		t[n++] = fm->addr_type;
@@ -670,7 +713,7 @@ static void define_sets(struct builder *bd)
 		if (k == SLOTS_PORT)
 			t[n++] = TYPE_INET_SERVICE;
 		snprintf(name, sizeof(name), "%s%c_%zu", slots_names[k],
-			 fm->tag, (i - SET_SLOTS) / SLOTS_KINDS / 2);
+			 fm->tag, g);
 		set_def(bd, &bd->sets[i], name, t, n,
 			4 + fm->addr_len + 4 + (k == SLOTS_PORT ? 4 : 0));
 		n = 0;
@@ -744,7 +787,7 @@ static int count_elems(struct builder *bd, const struct lb_service_list *list,
 		const struct lb_service *s = &list->svcs[i];
 		int f = fam_index(s->key.af);
 
-		nr[SET_BACKENDS] += s->nr_backends;
+		nr[backends_set(bd, i)] += s->nr_backends;
 		if (!nft_serves(s))
 			continue;
 		nr[SET_SVC + 2 * f + !s->key.port]++;
@@ -975,7 +1018,7 @@ static int put_base(struct builder *bd, const struct lb_service_list *list)
 		put_chain(bd, bd->count[i], NULL, NULL);
 	/* (a slots map no service uses is left out) */
 	for (i = 0; i < bd->nr_sets; i++)
-		if (i < SET_SLOTS || nr[i])
+		if (i < SET_SLOTS || nr[i] || is_backends_set(i))
 			put_set(bd, &bd->sets[i],
 				nr[i] > UINT32_MAX ? UINT32_MAX : nr[i]);
 	free(nr);
@@ -1362,7 +1405,7 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 			.comment = format_cmd_line(line, sizeof(line), &cmd),
 		};
 		key[1] = j;
-		elem_add(bd, SET_BACKENDS, key, &opt);
+		elem_add(bd, backends_set(bd, i), key, &opt);
 	}
 	/* Recorded, not served (XDP serves dr and tun). */
 	if (!nft_serves(s))
@@ -1403,15 +1446,6 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	put_rule(bd, r);
 }
 
-/* The integer square root of @n, rounded up. */
-static size_t isqrt(size_t n)
-{
-	size_t r = 1;
-
-	while (r * r < n)
-		r++;
-	return r;
-}
 
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
 		      const struct nft_objs *o)
@@ -1443,16 +1477,9 @@ int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
 	for (i = 0; i < NFT_NR_COUNT_CHAINS; i++)
 		snprintf(bd->count[i], NAME_LEN, "%s%s", nft_count_chains[i],
 			 nft_epoch_sfx(bd->epoch));
-	/*
-	 * The kernel checks each element of a map against every rule that
-	 * looks it up, and finds a set by name in a list: the slots go in
-	 * maps of about sqrt(services) services each (at least 64).
-	 */
-	bd->group = isqrt(list->nr);
-	if (bd->group < 64)
-		bd->group = 64;
+	bd->group = nft_group_size(list->nr);
 	bd->nr_sets = SET_SLOTS + ((list->nr + bd->group - 1) / bd->group) *
-					  2 * SLOTS_KINDS;
+					  GROUP_SETS;
 	bd->sets = calloc(bd->nr_sets, sizeof(*bd->sets));
 	bd->elems = calloc(bd->nr_sets, sizeof(*bd->elems));
 	bd->slots = calloc(list->nr, sizeof(*bd->slots));
