@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
+#include <linux/membarrier.h>
 #include <linux/viplb.h>
 
 #include "errors.h"
@@ -45,6 +48,23 @@ static int write_table(const struct lb_service_list *list,
 }
 
 /*
+ * Wait until every packet that entered a chain before batch 1's commit
+ * has left it.  A packet runs the rules of the generation it entered
+ * with, but looks up set elements in the current one: one that entered
+ * before batch 1 and reaches its map lookup after batch 2 (a vCPU or a
+ * softirq held up for the milliseconds between them) finds the old
+ * epoch's maps deleted, and is not translated.  The hooks run each
+ * packet in an RCU read-side section, and MEMBARRIER_CMD_GLOBAL waits
+ * for an RCU grace period (synchronize_rcu()).  Where the kernel does
+ * not offer it (nohz_full), 100 ms instead.
+ */
+static void wait_for_readers(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(100000);
+}
+
+/*
  * Batch 2: delete the epoch the table used before, if batch 1's commit
  * (which made the generation after @o's) is still the last.  A failure
  * leaves it unused, and the next write deletes it: not reported.
@@ -53,6 +73,8 @@ static void drop_epoch(const struct nft_objs *o)
 {
 	struct nft_batch *b = nft_batch_new();
 	uint32_t gen = o->genid + 1;
+
+	wait_for_readers();
 
 	/* (the kernel skips 0, which means "any") */
 	if (!gen)

@@ -8,9 +8,10 @@
  *   1. flush the base chains; delete what is left of the other epoch;
  *      add the other epoch's sets, chains and elements, and the base
  *      chains' rules that use them (ruleset.c);
- *   2. delete the first epoch's sets and chains, if the ruleset is still
- *      the one batch 1 made (else they stay, and the next write deletes
- *      them).
+ *   2. once every packet that entered a chain before batch 1 has left
+ *      it (an RCU grace period: apply.c), delete the first epoch's sets
+ *      and chains, if the ruleset is still the one batch 1 made (else
+ *      they stay, and the next write deletes them).
  *
  * Why: a packet runs a chain's rules of the generation it read on entry,
  * but looks up set elements in the generation current at the lookup.
