@@ -29,7 +29,8 @@
 # every byte checked) and a new short connection every 0.2 s:
 #   failover: keepalived stops on director 1; director 2 must be master
 #             within 3 s, every long connection must end intact, and every
-#             new connection started after the takeover must succeed;
+#             new connection started after the takeover must succeed (and
+#             one must have, so that the check cannot pass on none);
 #   failback: keepalived starts again on director 1, which takes the
 #             master role back (priority 150, preempt); the same checks.
 #
@@ -350,6 +351,14 @@ phase()
 		"$intact" "$HA_LONG"
 	check_eq "$vl_name: new connections after the takeover all succeed ($(ha_jr .short_ok) ok in all)" \
 		"$late" 0
+	# ... and there were some: the last one that worked came after it.
+	after=$(ha_jr "if .short_last_ok then (.short_last_ok * 1000 | floor) - $t_master - 1000 else -1 end")
+	if [ "$after" -gt 0 ]; then
+		pass "$vl_name: new connections succeed after the takeover (the last one $after ms after it and the ARPs' second)"
+	else
+		fail "$vl_name: new connections succeed after the takeover" \
+			"the last one that worked: $(ha_jr .short_last_ok), master at $t_master ms"
+	fi
 }
 
 phase failover 1 2 ha_stop "$keepalived_1"
