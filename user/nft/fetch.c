@@ -2,12 +2,12 @@
 /*
  * The services read back from table "inet viplb" (layout in nft.h): the
  * comment of each service chain sN is the save line of its service, and
- * the comment of each element (N . j) of set backends_G (G: N's group) the
- * line of its backend j, both parsed by the restore grammar.  The counters are the
- * elements' of the counting sets, keyed by the service's key and the
- * backend's address and port: connections, packets and bytes in and out
- * (a service's own elements hold the packets and bytes none of its
- * backends' do: its total is theirs and its own).  A counter without an
+ * the comment of each element (N . j) of set backends_G (G: N's group)
+ * the line of its backend j, both parsed by the restore grammar.  The
+ * counters are the elements' of the counting sets, keyed by the service's
+ * key and the backend's address and port: connections, packets and bytes
+ * in and out (a service's own elements hold the packets and bytes none of
+ * its backends' do: its total is theirs and its own).  A counter without an
  * element is 0.  Of two epochs (epoch.c), the one with the newest chains
  * is read.
  */

@@ -1446,7 +1446,6 @@ static void put_service(struct builder *bd, const struct lb_service *s,
 	put_rule(bd, r);
 }
 
-
 int nft_ruleset_build(struct nft_batch *b, const struct lb_service_list *list,
 		      const struct nft_objs *o)
 {
