@@ -552,6 +552,18 @@ char *format_cmd(char *buf, size_t len, const struct config_cmd *cmd)
 	return buf;
 }
 
+char *format_cmds(char *buf, size_t len, const struct config_cmd *cmds,
+		  size_t n)
+{
+	size_t off;
+
+	format_cmd(buf, len, &cmds[0]);
+	off = strlen(buf);
+	if (n > 1)
+		append(buf, len, &off, " and %zu more", n - 1);
+	return buf;
+}
+
 char *format_cmd_line(char *buf, size_t len, const struct config_cmd *cmd)
 {
 	size_t off = 0;

@@ -167,6 +167,9 @@ char *format_addrport(char *buf, size_t len, uint16_t af,
 char *format_addr(char *buf, size_t len, uint16_t af, const union inet_addr *a);
 /* What a command attempts, e.g. "service add tcp 192.0.2.10:80". */
 char *format_cmd(char *buf, size_t len, const struct config_cmd *cmd);
+/* A batch's: the first command's, then " and N more" if there are more. */
+char *format_cmds(char *buf, size_t len, const struct config_cmd *cmds,
+		  size_t n);
 /* The batch line that recreates a command, as "viplb save" writes it. */
 char *format_cmd_line(char *buf, size_t len, const struct config_cmd *cmd);
 

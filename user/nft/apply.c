@@ -129,10 +129,7 @@ int nft_apply_many(const struct config_cmd *cmds, size_t n, bool xdp,
 	const char *why;
 	int err, ret;
 
-	format_cmd(what, sizeof(what), &cmds[0]);
-	if (n > 1)
-		snprintf(what + strlen(what), sizeof(what) - strlen(what),
-			 " and %zu more", n - 1);
+	format_cmds(what, sizeof(what), cmds, n);
 	memset(ok, 0, n * sizeof(*ok));
 	if (nft_fetch(NULL, true, what, &list))
 		return -1;

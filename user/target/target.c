@@ -376,7 +376,7 @@ static int nft_xdp_apply_many(const struct config_cmd *cmds, size_t n,
 	char what[256];
 
 	memset(ok, 0, n * sizeof(*ok));
-	format_cmd(what, sizeof(what), &cmds[0]);
+	format_cmds(what, sizeof(what), cmds, n);
 	if (lock_maps(&cmds[0]) || adopt_nft(what))
 		return -1;
 	for (i = 0; i < n; i++) {
