@@ -48,6 +48,14 @@
 # table.  The PIDs of viplbd and of d0's NAPI thread are printed at the
 # start, for perf -p.
 # SYNC=N runs viplbd with -r N.
+#
+# Then, unless FLOOR=0, the floor: viplbd is stopped and
+# bench/syn_floor.c runs in its place (same netns, CPU, datapath and
+# duration) and sends the same SYNs at the same rate and reads their
+# SYN-ACKs, with nothing else; its figures, a "floor_row:" line, and
+# viplbd's over the floor's ("viplbd / floor").  The kernel's work on a
+# check's packets is in both: the ratio is what viplbd adds to it.  The
+# run fails if the floor's SYNs were not all answered.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -372,4 +380,71 @@ nft)	want="conntrack entries and nat chains" ok=$((ct > 0 && natchains > 0)) ;;
 xdp)	want="no conntrack entry and no nat chain" ok=$((ct == 0 && natchains == 0)) ;;
 esac
 [ "$ok" -eq 1 ] || { echo "viplbd_cpu: $DATAPATH: expected $want in $D" >&2; exit 1; }
-[ "$up" -eq "$BACKENDS" ]
+[ "$up" -eq "$BACKENDS" ] || exit 1
+[ "${FLOOR:-1}" != 0 ] || exit 0
+vproc=$(pct $((d1 - d0)))
+vdir=$(pct $((d1 - d0 + dn1 - dn0)))
+
+# The floor: bench/syn_floor.c sends the same SYNs to the same backends
+# at the same rate, in the same 10 ms batches, and reads their SYN-ACKs,
+# with nothing else (no timers, results or weights); the kernel resets
+# each SYN-ACK, as for viplbd.  Same netns, CPU and datapath, for as
+# long, right after viplbd: what any prober of these checks pays here.
+kill -TERM "$DPID"
+wait "$DPID" 2>/dev/null || true
+case $INTERVAL in
+*ms)	interval_ms=${INTERVAL%ms} ;;
+*s)	interval_ms=$((${INTERVAL%s} * 1000)) ;;
+*)	interval_ms=$((INTERVAL * 1000)) ;;
+esac
+cc -O2 -Wall -o "$T/syn_floor" "$here/syn_floor.c"
+ip netns exec "$D" "$T/syn_floor" 198.51.100.254 198.51.100.1 \
+	"$PER_SERVICE" "$LPORT" "$BACKENDS" "$interval_ms" >"$T/floor" &
+FPID=$!
+[ -z "${PIN:-}" ] || taskset -p -c 0 "$FPID" >/dev/null
+pids="$FPID $pids"
+sleep 5
+f0=$(ticks $FPID)
+fu0=$(ticks $FPID 12)
+# shellcheck disable=SC2086
+dn0=$(sum_ticks $DNAPI)
+# shellcheck disable=SC2086
+bn0=$(sum_ticks $BNAPI)
+o0=$(syns)
+r0=$(tcp OutRsts)
+s0=$(tx_packets)
+t0=$(date +%s%N)
+sleep "$DURATION"
+f1=$(ticks $FPID)
+fu1=$(ticks $FPID 12)
+# shellcheck disable=SC2086
+dn1=$(sum_ticks $DNAPI)
+# shellcheck disable=SC2086
+bn1=$(sum_ticks $BNAPI)
+o1=$(syns)
+r1=$(tcp OutRsts)
+s1=$(tx_packets)
+t1=$(date +%s%N)
+kill -TERM "$FPID"
+wait "$FPID" 2>/dev/null || true
+wall_ms=$(((t1 - t0) / 1000000))
+read -r _ fsent _ ffailed _ fsynacks <"$T/floor"
+fdir=$(pct $((f1 - f0 + dn1 - dn0)))
+fproc=$(pct $((f1 - f0)))
+echo "floor (bench/syn_floor.c in place of viplbd), over $((wall_ms / 1000)) s:"
+echo "  director: $fdir% of one CPU"
+echo "    syn_floor user $(pct $((fu1 - fu0)))%, system $(pct $((f1 - f0 - fu1 + fu0)))%"
+echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
+echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%"
+echo "  checks: $(per_s $((o1 - o0)))/s (SYNs received in $B), resets sent $(per_s $((r1 - r0)))/s"
+echo "  packets sent a check: $(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')"
+echo "  syn_floor: $fsent SYNs sent, $ffailed failed, $fsynacks SYN-ACKs read"
+ratio()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
+}
+echo "viplbd / floor: viplbd $vproc% / syn_floor $fproc% = $(ratio "$vproc" "$fproc"), director $vdir% / $fdir% = $(ratio "$vdir" "$fdir")"
+echo "floor_row: $fproc $fdir $(per_s $((o1 - o0))) $fsent $fsynacks"
+# Every SYN answered: the floor ran the path it claims.
+[ "$ffailed" -eq 0 ] && [ "$fsynacks" -ge $((fsent - fsent / 1000)) ] ||
+	{ echo "viplbd_cpu: syn_floor: $fsynacks SYN-ACKs for $fsent SYNs" >&2; exit 1; }
