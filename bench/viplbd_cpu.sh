@@ -446,5 +446,7 @@ ratio()
 echo "viplbd / floor: viplbd $vproc% / syn_floor $fproc% = $(ratio "$vproc" "$fproc"), director $vdir% / $fdir% = $(ratio "$vdir" "$fdir")"
 echo "floor_row: $fproc $fdir $(per_s $((o1 - o0))) $fsent $fsynacks"
 # Every SYN answered: the floor ran the path it claims.
-[ "$ffailed" -eq 0 ] && [ "$fsynacks" -ge $((fsent - fsent / 1000)) ] ||
-	{ echo "viplbd_cpu: syn_floor: $fsynacks SYN-ACKs for $fsent SYNs" >&2; exit 1; }
+if [ "$ffailed" -ne 0 ] || [ "$fsynacks" -lt $((fsent - fsent / 1000)) ]; then
+	echo "viplbd_cpu: syn_floor: $fsynacks SYN-ACKs for $fsent SYNs, $ffailed failed" >&2
+	exit 1
+fi
