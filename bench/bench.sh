@@ -34,7 +34,7 @@
 # Environment: VIPLB_BENCH_* (see run.sh) pass into the VM;
 # VIPLB_BENCH_VM_TIMEOUT is the VM's time limit (default 3000 s, 1200 s
 # for the rules part alone).  VIPLB_BENCH_ONLY selects parts, of "cps pkt
-# rules xdp restore mem insn" (default: all): "rules" alone runs only the rules part (a
+# rules xdp restore mem health insn" (default: all): "rules" alone runs only the rules part (a
 # few minutes instead of about 16): its output goes to
 # build/bench-rules.out and only rules.md and rules.raw are rewritten;
 # "xdp" alone runs only the XDP part, without the VM, and rewrites only
@@ -42,6 +42,10 @@
 # services, bench/results/memory_run.md).  VIPLB_BENCH_XDP_REPEAT (default 1000000),
 # VIPLB_BENCH_XDP_ROUNDS (default 7) and VIPLB_BENCH_XDP_SIZES (default
 # "1 10000") tune the XDP part.
+# The health part ("health") needs no VM: bench/viplbd_cpu.sh on the
+# host, with nf_tables and then with XDP (about two and a half minutes each),
+# viplbd checking 10,000 backends every 2 s beside a floor prober; it
+# writes bench/results/health.md (outputs in build/bench-health-*.out).
 # The instructions part ("insn"): bench/run.sh part 7 in its own VM
 # boots, with the QEMU plugin of bench/insn/ (VIPLB_VM_PLUGIN: one vCPU),
 # VIPLB_BENCH_INSN_BOOTS (default 2) boots: the first at 1 and 10,000
@@ -76,6 +80,7 @@ only=$(echo "${VIPLB_BENCH_ONLY:-}" | tr ',' ' ')
 xdp=
 restore=
 mem=
+health=
 insn=
 vm_only=
 for p in $only; do
@@ -84,8 +89,9 @@ for p in $only; do
 	insn) insn=1 ;;
 	restore) restore=1 ;;
 	mem) mem=1 ;;
+	health) health=1 ;;
 	cps | pkt | rules) vm_only="${vm_only:+$vm_only }$p" ;;
-	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp restore mem insn)"; exit 2 ;;
+	*) say "VIPLB_BENCH_ONLY: unknown part $p (parts: cps pkt rules xdp restore mem health insn)"; exit 2 ;;
 	esac
 done
 vm=1
@@ -93,6 +99,7 @@ if [ -z "$only" ]; then
 	xdp=1
 	restore=1
 	mem=1
+	health=1
 	insn=1
 	unset VIPLB_BENCH_ONLY
 elif [ -z "$vm_only" ]; then
@@ -100,7 +107,7 @@ elif [ -z "$vm_only" ]; then
 else
 	export VIPLB_BENCH_ONLY="$vm_only"
 fi
-[ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] || { xdp=; restore=; }
+[ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] || { xdp=; restore=; health=; }
 rules_only=
 case " $vm_only " in
 *" cps "* | *" pkt "*) ;;
@@ -214,6 +221,64 @@ if [ -n "$mem" ] && [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
 	! bench/memory.sh all; then
 	say "bench/memory.sh all failed"
 	xdp_rc=1
+fi
+# viplbd at 10,000 backends, on the host: bench/viplbd_cpu.sh on each
+# datapath, its floor after it; bench/results/health.md.
+if [ -n "$health" ]; then
+	hmd=$results/health.md
+	hrows=
+	hstart=$(date +%s)
+	hload_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	for dp in nft xdp; do
+		hout=build/bench-health-$dp.out
+		say "viplbd's checks on the host ($dp): bench/viplbd_cpu.sh, about two and a half minutes; output in $hout"
+		if [ "$(id -u)" -ne 0 ]; then
+			say "the health part needs root (network namespaces): skipped"
+			xdp_rc=1
+			break
+		fi
+		if ! nice -n 19 env PIN=1 DATAPATH=$dp bench/viplbd_cpu.sh >"$hout" 2>&1; then
+			say "bench/viplbd_cpu.sh ($dp) failed:"
+			tail -5 "$hout" >&2
+			xdp_rc=1
+			continue
+		fi
+		# row: user system dnapi director bnapi listener checks/s up ...
+		# floor_row: process director checks/s sent synacks
+		hrows="$hrows$(awk -v dp="$dp" '
+			/^row: / { vu = $2; vs = $3; vn = $4; vd = $5; vc = $8; up = $9; tr = $10 }
+			/^floor_row: / { fp = $2; fd = $3; fc = $4; fs = $5; fa = $6 }
+			END {
+				name = dp == "nft" ? "nat, nf_tables" : "dr, XDP"
+				printf "| %s | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f | %.2f | %s / %s | %s, %s | %s of %s |\n",
+					name, vu + vs, fp, vd, fd, (fp > 0 ? (vu + vs) / fp : 0),
+					(fd > 0 ? vd / fd : 0), vc, fc, up, tr, fa, fs
+			}' "$hout")
+"
+	done
+	if [ -n "$hrows" ]; then
+		{
+			echo "# viplbd at 10,000 backends: made by \`make bench\`"
+			echo
+			echo "Made by \`make bench\` (\`VIPLB_BENCH_ONLY=health make bench\` runs only this"
+			echo "part), $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- user bench || echo '+changes'), in $(($(date +%s) - hstart)) s,"
+			echo "on the host: Linux $(uname -r), $(nproc) CPUs ($cpu), load average"
+			echo "$hload_before before, $(cut -d' ' -f1-3 /proc/loadavg) after. For each datapath,"
+			echo "\`nice -n 19 env PIN=1 DATAPATH=nft|xdp bench/viplbd_cpu.sh\`: 10,000"
+			echo "backends (50 services of 200) checked with tcp every 2 s for 60 s,"
+			echo "then the floor (\`bench/syn_floor.c\`: the same SYNs at the same rate,"
+			echo "their SYN-ACKs read, nothing else) in viplbd's place for as long."
+			echo "CPU time as a percentage of one CPU; \"director\" adds the thread that"
+			echo "receives the replies (threaded NAPI on the director's veth) to the"
+			echo "prober. The narrative and earlier figures: [viplbd.md](viplbd.md)."
+			echo
+			echo "| datapath | viplbd | floor | director, viplbd | director, floor | viplbd / floor | director: viplbd / floor | checks/s, viplbd / floor | up at the end, transitions | floor: SYN-ACKs of SYNs |"
+			echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+			printf '%s' "$hrows"
+		} >"$hmd"
+		say "wrote $hmd"
+		cat "$hmd"
+	fi
 fi
 # The configurations, made here (the VM is 10-20 times slower), named
 # FORMAT.PROTO.N.BACKENDS as run.sh looks for them.  Remade when gen.py

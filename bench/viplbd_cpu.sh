@@ -8,9 +8,9 @@
 # 60 s, as a percentage of one CPU: viplbd's (user + system, from
 # /proc/PID/stat) and that of the thread that receives the replies on
 # its veth end (threaded NAPI, below), apart from the backends' side.
-# Not part of make check or make bench: run it by hand, as root, on a
-# host without the viplb module (it uses the nf_tables datapath, and
-# with DATAPATH=xdp XDP beside it):
+# Run by make bench (bench.sh's health part, with PIN=1, once per
+# datapath), or by hand; as root, on a host without the viplb module (it
+# uses the nf_tables datapath, and with DATAPATH=xdp XDP beside it):
 #
 #   bench/viplbd_cpu.sh            # BACKENDS=10000 DURATION=60 INTERVAL=2s
 #                                  # PIN=1: director and backends on CPUs of their own
