@@ -224,7 +224,10 @@ if [ -n "$mem" ] && [ -z "${VIPLB_BENCH_REPORT_ONLY:-}" ] &&
 fi
 # viplbd at 10,000 backends, on the host: bench/viplbd_cpu.sh on each
 # datapath, its floor after it; bench/results/health.md.
-if [ -n "$health" ]; then
+if [ -n "$health" ] && [ "$(id -u)" -ne 0 ]; then
+	say "the health part needs root (network namespaces): skipped"
+	xdp_rc=1
+elif [ -n "$health" ]; then
 	hmd=$results/health.md
 	hrows=
 	hstart=$(date +%s)
@@ -232,11 +235,6 @@ if [ -n "$health" ]; then
 	for dp in nft xdp; do
 		hout=build/bench-health-$dp.out
 		say "viplbd's checks on the host ($dp): bench/viplbd_cpu.sh, about two and a half minutes; output in $hout"
-		if [ "$(id -u)" -ne 0 ]; then
-			say "the health part needs root (network namespaces): skipped"
-			xdp_rc=1
-			break
-		fi
 		if ! nice -n 19 env PIN=1 DATAPATH=$dp bench/viplbd_cpu.sh >"$hout" 2>&1; then
 			say "bench/viplbd_cpu.sh ($dp) failed:"
 			tail -5 "$hout" >&2
@@ -246,7 +244,7 @@ if [ -n "$health" ]; then
 		# row: user system dnapi director bnapi listener checks/s up ...
 		# floor_row: process director checks/s sent synacks
 		hrows="$hrows$(awk -v dp="$dp" '
-			/^row: / { vu = $2; vs = $3; vn = $4; vd = $5; vc = $8; up = $9; tr = $10 }
+			/^row: / { vu = $2; vs = $3; vd = $5; vc = $8; up = $9; tr = $10 }
 			/^floor_row: / { fp = $2; fd = $3; fc = $4; fs = $5; fa = $6 }
 			END {
 				name = dp == "nft" ? "nat, nf_tables" : "dr, XDP"
