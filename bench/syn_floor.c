@@ -9,11 +9,18 @@
  * SYN-ACKs; the kernel sends each SYN-ACK its reset, as for viplbd.  It
  * keeps no state per check: no timers, timeouts, results or weights.
  *
- *   syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS
+ *   syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS [PINDIR]
  *
  * checks CHECKS targets (FIRST + i % NADDR):PORT, i < CHECKS, each every
  * INTERVAL_MS, until SIGTERM or SIGINT; then it prints "sent N failed F
- * synacks M" on stdout.
+ * synacks M xdp X" on stdout: M SYN-ACKs in all, X of them taken at XDP.
+ *
+ * With PINDIR, the XDP mode: bench/syn_floor_xdp.bpf.c is attached where
+ * the replies arrive, its maps pinned in PINDIR.  Before each batch's
+ * sendmmsg(), one bpf(BPF_MAP_UPDATE_BATCH) puts the batch's probes into
+ * "inflight"; their SYN-ACKs are reset at XDP and come back as records
+ * of the ring buffer "replies", read after each batch.  The raw socket
+ * is still read, for what XDP let pass.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -29,6 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "syn_floor.h"
+
 #define BATCH_MS 10
 #define PORTS 8
 #define SYN_LEN 24
@@ -42,6 +54,48 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/* The replies taken at XDP: SYN-ACKs, and resets (refusals). */
+struct xdp_counts {
+	unsigned long synacks, resets;
+};
+
+static int on_xdp_reply(void *ctx, void *data, size_t len)
+{
+	const struct syn_floor_reply *r = data;
+	struct xdp_counts *c = ctx;
+
+	if (len < sizeof(*r))
+		return 0;
+	if (r->synack)
+		c->synacks++;
+	else
+		c->resets++;
+	return 0;
+}
+
+/* XDP mode: the maps pinned in @dir.  0, or -1 with a message. */
+static int open_xdp(const char *dir, int *inflight, struct ring_buffer **rb,
+		    struct xdp_counts *counts)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/inflight", dir);
+	*inflight = bpf_obj_get(path);
+	if (*inflight < 0) {
+		fprintf(stderr, "syn_floor: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/replies", dir);
+	fd = bpf_obj_get(path);
+	*rb = fd < 0 ? NULL : ring_buffer__new(fd, on_xdp_reply, counts, NULL);
+	if (!*rb) {
+		fprintf(stderr, "syn_floor: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static uint32_t fold(uint32_t sum)
@@ -133,6 +187,11 @@ int main(int argc, char **argv)
 	static struct mmsghdr msgs[MAX_BATCH];
 	static struct iovec iov[MAX_BATCH];
 	static struct sockaddr_in to[MAX_BATCH];
+	static struct syn_floor_key keys[MAX_BATCH];
+	static uint32_t acks[MAX_BATCH];
+	struct xdp_counts xdp = { 0 };
+	struct ring_buffer *rb = NULL;
+	int inflight = -1;
 	struct in_addr src, first, dst;
 	uint16_t ports[PORTS], dport;
 	unsigned int naddr, checks, interval, per_batch, *turn, i, k, n;
@@ -143,10 +202,10 @@ int main(int argc, char **argv)
 	uint64_t due;
 	int fd, on = 1, rcvbuf = 1 << 20;
 
-	if (argc != 7 || !inet_aton(argv[1], &src) ||
+	if ((argc != 7 && argc != 8) || !inet_aton(argv[1], &src) ||
 	    !inet_aton(argv[2], &first)) {
 		fprintf(stderr,
-			"usage: syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS\n");
+			"usage: syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS [PINDIR]\n");
 		return 2;
 	}
 	naddr = strtoul(argv[3], NULL, 0);
@@ -159,6 +218,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "syn_floor: bad NADDR, CHECKS or INTERVAL_MS\n");
 		return 2;
 	}
+	if (argc == 8 && open_xdp(argv[7], &inflight, &rb, &xdp))
+		return 1;
 	turn = calloc(naddr, sizeof(*turn));
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (!turn || fd < 0 ||
@@ -186,10 +247,20 @@ int main(int argc, char **argv)
 	due = now_ms();
 	while (!stop) {
 		for (n = 0; n < per_batch; n++, next = (next + 1) % checks) {
+			uint32_t seq = (uint32_t)(isn++ * 2654435761u);
+			uint16_t sport;
+
 			i = next % naddr;
+			sport = ports[turn[i]++ % PORTS];
 			dst.s_addr = htonl(ntohl(first.s_addr) + i);
-			build(pkts[n], src, dst, ports[turn[i]++ % PORTS],
-			      dport, (uint32_t)(isn++ * 2654435761u));
+			build(pkts[n], src, dst, sport, dport, seq);
+			keys[n] = (struct syn_floor_key){
+				.backend = dst.s_addr,
+				.local = src.s_addr,
+				.backend_port = dport,
+				.local_port = sport,
+			};
+			acks[n] = htonl(seq + 1);
 			iov[n].iov_base = pkts[n];
 			iov[n].iov_len = PKT_LEN;
 			to[n].sin_family = AF_INET;
@@ -198,6 +269,16 @@ int main(int argc, char **argv)
 			msgs[n].msg_hdr.msg_iovlen = 1;
 			msgs[n].msg_hdr.msg_name = &to[n];
 			msgs[n].msg_hdr.msg_namelen = sizeof(to[n]);
+		}
+		if (inflight >= 0) {
+			__u32 count = n;
+
+			if (bpf_map_update_batch(inflight, keys, acks, &count,
+						 NULL) || count != n) {
+				fprintf(stderr, "syn_floor: inflight: %u of %u: %s\n",
+					count, n, strerror(errno));
+				return 1;
+			}
 		}
 		for (k = 0; k < n;) {
 			int r = sendmmsg(fd, msgs + k, n - k, 0);
@@ -209,13 +290,17 @@ int main(int argc, char **argv)
 		}
 		sent += n;
 		synacks += drain(fd);
+		if (rb)
+			ring_buffer__consume(rb);
 		due += BATCH_MS;
 		ts.tv_sec = due / 1000;
 		ts.tv_nsec = due % 1000 * 1000000;
 		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 	}
 	synacks += drain(fd);
-	printf("sent %lu failed %lu synacks %lu\n", sent - failed, failed,
-	       synacks);
+	if (rb)
+		ring_buffer__consume(rb);
+	printf("sent %lu failed %lu synacks %lu xdp %lu\n", sent - failed,
+	       failed, synacks + xdp.synacks, xdp.synacks);
 	return 0;
 }

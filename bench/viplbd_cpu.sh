@@ -56,6 +56,14 @@
 # viplbd's over the floor's ("viplbd / floor").  The kernel's work on a
 # check's packets is in both: the ratio is what viplbd adds to it.  The
 # run fails if the floor's SYNs were not all answered.
+# FLOOR=xdp (with DATAPATH=xdp): the floor of a prober whose replies
+# never reach the network stack.  viplb's XDP is detached from d0 and
+# bench/syn_floor_xdp.bpf.c attached in its place (maps pinned under
+# /sys/fs/bpf/$D-floor); syn_floor puts each batch's probes into its map
+# with one bpf() call, XDP resets their SYN-ACKs itself (XDP_TX) and
+# hands them over in a ring buffer.  The run fails unless XDP took the
+# replies (no reset from the director's stack) and the backends got as
+# many resets as SYNs, with no SYN-ACK sent again.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -67,6 +75,11 @@ BACKENDS=${BACKENDS:-10000}
 DURATION=${DURATION:-60}
 INTERVAL=${INTERVAL:-2s}
 DATAPATH=${DATAPATH:-nft}
+FLOOR=${FLOOR:-1}
+case $FLOOR:$DATAPATH in
+xdp:xdp | [01]:*) ;;
+*)	echo "viplbd_cpu: FLOOR is 0, 1, or xdp with DATAPATH=xdp" >&2; exit 1 ;;
+esac
 case $DATAPATH in
 nft)	MODE=nat LPORT=8080 BPORT=:8080 ;;
 xdp)	MODE=dr LPORT=80 BPORT= ;;
@@ -87,8 +100,10 @@ T=$(mktemp -d /tmp/viplbd_cpu.XXXXXX)
 pids=""
 xdp_dev=""
 bpffs_mounted=""
+floor_pin=""
 cleanup()
 {
+	[ -z "$floor_pin" ] || rm -rf "$floor_pin"
 	# The last detach in the netns unpins its programs and maps.
 	[ -z "$xdp_dev" ] || "$VIPLB" -n "$D" xdp detach "$xdp_dev" || true
 	# Another run's pinned state keeps the bpffs mounted.
@@ -191,9 +206,12 @@ ip netns exec "$B" nft -f - <<'EOF'
 table inet vbd_count {
 	counter syns {
 	}
+	counter resets {
+	}
 	chain in {
 		type filter hook input priority 0; policy accept;
 		tcp flags & (syn | ack) == syn counter name "syns"
+		tcp flags & rst == rst counter name "resets"
 	}
 }
 EOF
@@ -286,11 +304,17 @@ tcp()
 	ip netns exec "$D" awk -v f="$1" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
 		/^Tcp:/ { print $c }' /proc/net/snmp
 }
-# syns: the SYNs the backends received (the checks, however sent).
+# syns [COUNTER]: the SYNs the backends received (the checks, however
+# sent); or COUNTER's packets (resets).
 syns()
 {
-	ip netns exec "$B" nft -j list counter inet vbd_count syns |
+	ip netns exec "$B" nft -j list counter inet vbd_count "${1:-syns}" |
 		python3 -c 'import json, sys; print([o for o in json.load(sys.stdin)["nftables"] if "counter" in o][0]["counter"]["packets"])'
+}
+# backend_mib NAME: the backends' counter NAME (nstat).
+backend_mib()
+{
+	ip netns exec "$B" nstat -az "$1" | awk -v n="$1" '$1 == n { print $2 }'
 }
 # tx_packets: what d0 sent.
 tx_packets()
@@ -381,7 +405,7 @@ xdp)	want="no conntrack entry and no nat chain" ok=$((ct == 0 && natchains == 0)
 esac
 [ "$ok" -eq 1 ] || { echo "viplbd_cpu: $DATAPATH: expected $want in $D" >&2; exit 1; }
 [ "$up" -eq "$BACKENDS" ] || exit 1
-[ "${FLOOR:-1}" != 0 ] || exit 0
+[ "$FLOOR" != 0 ] || exit 0
 vproc=$(pct $((d1 - d0)))
 vdir=$(pct $((d1 - d0 + dn1 - dn0)))
 
@@ -397,9 +421,27 @@ case $INTERVAL in
 *s)	interval_ms=$((${INTERVAL%s} * 1000)) ;;
 *)	interval_ms=$((INTERVAL * 1000)) ;;
 esac
-cc -O2 -Wall -o "$T/syn_floor" "$here/syn_floor.c"
-ip netns exec "$D" "$T/syn_floor" 198.51.100.254 198.51.100.1 \
-	"$PER_SERVICE" "$LPORT" "$BACKENDS" "$interval_ms" >"$T/floor" &
+cc -O2 -Wall -o "$T/syn_floor" "$here/syn_floor.c" -lbpf
+floor_args=()
+if [ "$FLOOR" = xdp ]; then
+	"$VIPLB" -n "$D" xdp detach d0
+	xdp_dev=""
+	clang -target bpf -O2 -g -Wall -I"/usr/include/$(cc -print-multiarch)" \
+		-c "$here/syn_floor_xdp.bpf.c" -o "$T/syn_floor_xdp.o"
+	floor_pin=/sys/fs/bpf/$D-floor
+	mkdir "$floor_pin"
+	bpftool prog load "$T/syn_floor_xdp.o" "$floor_pin/prog" type xdp \
+		pinmaps "$floor_pin"
+	# nsenter, not ip netns exec: that mounts a /sys of its own, without
+	# the bpffs.
+	nsenter --net="/run/netns/$D" bpftool net attach xdpdrv \
+		pinned "$floor_pin/prog" dev d0
+	floor_args=("$floor_pin")
+	echo "floor: bench/syn_floor_xdp.bpf.c on d0 in place of viplb's XDP:"
+	ip -n "$D" -d link show d0 | grep -o 'prog/xdp.*' | sed 's/^/  /'
+fi
+nsenter --net="/run/netns/$D" "$T/syn_floor" 198.51.100.254 198.51.100.1 \
+	"$PER_SERVICE" "$LPORT" "$BACKENDS" "$interval_ms" "${floor_args[@]}" >"$T/floor" &
 FPID=$!
 [ -z "${PIN:-}" ] || taskset -p -c 0 "$FPID" >/dev/null
 pids="$FPID $pids"
@@ -411,6 +453,8 @@ dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
 o0=$(syns)
+br0=$(syns resets)
+sr0=$(backend_mib TcpExtTCPSynRetrans)
 r0=$(tcp OutRsts)
 s0=$(tx_packets)
 t0=$(date +%s%N)
@@ -422,31 +466,45 @@ dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
 o1=$(syns)
+br1=$(syns resets)
+sr1=$(backend_mib TcpExtTCPSynRetrans)
 r1=$(tcp OutRsts)
 s1=$(tx_packets)
 t1=$(date +%s%N)
 kill -TERM "$FPID"
 wait "$FPID" 2>/dev/null || true
 wall_ms=$(((t1 - t0) / 1000000))
-read -r _ fsent _ ffailed _ fsynacks <"$T/floor"
+read -r _ fsent _ ffailed _ fsynacks _ fxdp <"$T/floor"
 fdir=$(pct $((f1 - f0 + dn1 - dn0)))
 fproc=$(pct $((f1 - f0)))
-echo "floor (bench/syn_floor.c in place of viplbd), over $((wall_ms / 1000)) s:"
+echo "floor (bench/syn_floor.c in place of viplbd${floor_args[0]:+, its XDP mode}), over $((wall_ms / 1000)) s:"
 echo "  director: $fdir% of one CPU"
 echo "    syn_floor user $(pct $((fu1 - fu0)))%, system $(pct $((f1 - f0 - fu1 + fu0)))%"
 echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
 echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%"
 echo "  checks: $(per_s $((o1 - o0)))/s (SYNs received in $B), resets sent $(per_s $((r1 - r0)))/s"
+echo "  the backends: resets received $(per_s $((br1 - br0)))/s, SYN-ACKs sent again $((sr1 - sr0)) (TcpExtTCPSynRetrans)"
 echo "  packets sent a check: $(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')"
-echo "  syn_floor: $fsent SYNs sent, $ffailed failed, $fsynacks SYN-ACKs read"
+echo "  syn_floor: $fsent SYNs sent, $ffailed failed, $fsynacks SYN-ACKs read, $fxdp of them at XDP"
 ratio()
 {
 	awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 }
 echo "viplbd / floor: viplbd $vproc% / syn_floor $fproc% = $(ratio "$vproc" "$fproc"), director $vdir% / $fdir% = $(ratio "$vdir" "$fdir")"
-echo "floor_row: $fproc $fdir $(per_s $((o1 - o0))) $fsent $fsynacks"
+echo "floor_row: $fproc $fdir $(per_s $((o1 - o0))) $fsent $fsynacks $fxdp"
 # Every SYN answered: the floor ran the path it claims.
 if [ "$ffailed" -ne 0 ] || [ "$fsynacks" -lt $((fsent - fsent / 1000)) ]; then
 	echo "viplbd_cpu: syn_floor: $fsynacks SYN-ACKs for $fsent SYNs, $ffailed failed" >&2
 	exit 1
+fi
+# XDP mode: XDP took the replies and sent the resets (not the stack),
+# and each reached its backend (else it would send its SYN-ACK again).
+if [ "$FLOOR" = xdp ]; then
+	if [ "$fxdp" -lt $((fsent - fsent / 1000)) ] ||
+		[ "$((r1 - r0))" -gt $(((o1 - o0) / 1000)) ] ||
+		[ "$((br1 - br0))" -lt $(((o1 - o0) - (o1 - o0) / 1000)) ] ||
+		[ "$((sr1 - sr0))" -ne 0 ]; then
+		echo "viplbd_cpu: syn_floor's XDP mode: $fxdp of $fsent SYN-ACKs at XDP, the stack sent $((r1 - r0)) resets, the backends got $((br1 - br0)) for $((o1 - o0)) SYNs and sent $((sr1 - sr0)) SYN-ACKs again" >&2
+		exit 1
+	fi
 fi

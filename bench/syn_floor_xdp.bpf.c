@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * syn_floor_xdp: the XDP half of syn_floor's XDP mode, a measure of a
+ * prober whose replies never reach the network stack.  A SYN-ACK (or a
+ * reset) that answers a probe in flight (the map "inflight", filled by
+ * syn_floor before each batch, keyed by its addresses and ports, with
+ * the acknowledgement expected) is taken here: its result goes to the
+ * ring buffer "replies", and a SYN-ACK is turned into the reset the
+ * kernel would have sent (RFC 9293: seq = its ack, no ACK flag) and sent
+ * back with XDP_TX.  Anything else passes.  IPv4 without options only.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "syn_floor.h"
+
+#define FRAME_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct tcphdr))
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SYN_FLOOR_INFLIGHT);
+	__type(key, struct syn_floor_key);
+	__type(value, __be32);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 18);
+} replies SEC(".maps");
+
+static __always_inline __u32 sum_words(const void *p, int words, __u32 sum)
+{
+	const __u16 *w = p;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < words; i++)
+		sum += w[i];
+	return sum;
+}
+
+static __always_inline __u16 fold(__u32 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/* Turn the SYN-ACK of @ctx into its reset, in place: 0 or -1. */
+static __always_inline int synack_to_reset(struct xdp_md *ctx, __be32 seq)
+{
+	void *data, *data_end;
+	unsigned char mac[ETH_ALEN];
+	struct ethhdr *eth;
+	struct iphdr *ip;
+	struct tcphdr *th;
+	__be32 addr;
+	__be16 port;
+	__u32 sum;
+	int extra;
+
+	extra = (int)(ctx->data_end - ctx->data) - (int)FRAME_LEN;
+	if (extra > 0 && bpf_xdp_adjust_tail(ctx, -extra))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (data + FRAME_LEN > data_end)
+		return -1;
+	eth = data;
+	ip = (void *)(eth + 1);
+	th = (void *)(ip + 1);
+
+	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
+
+	addr = ip->saddr;
+	ip->saddr = ip->daddr;
+	ip->daddr = addr;
+	ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*th));
+	ip->id = 0;
+	ip->frag_off = bpf_htons(0x4000); /* DF */
+	ip->ttl = 64;
+	ip->tos = 0;
+	ip->check = 0;
+	ip->check = fold(sum_words(ip, sizeof(*ip) / 2, 0));
+
+	port = th->source;
+	th->source = th->dest;
+	th->dest = port;
+	th->seq = seq;
+	th->ack_seq = 0;
+	((__u16 *)th)[6] = bpf_htons(5 << 12 | 0x04); /* doff 5, RST */
+	th->window = 0;
+	th->urg_ptr = 0;
+	th->check = 0;
+	/* The pseudo-header (addresses, protocol, TCP length), then TCP's. */
+	sum = sum_words(&ip->saddr, 4,
+			bpf_htons(IPPROTO_TCP) + bpf_htons(sizeof(*th)));
+	th->check = fold(sum_words(th, sizeof(*th) / 2, sum));
+	return 0;
+}
+
+SEC("xdp")
+int syn_floor_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct syn_floor_reply *r;
+	struct syn_floor_key key;
+	struct ethhdr *eth = data;
+	struct iphdr *ip;
+	struct tcphdr *th;
+	__be32 *ack, seq;
+	__u32 synack;
+
+	if (data + FRAME_LEN > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	ip = (void *)(eth + 1);
+	th = (void *)(ip + 1);
+	if (ip->ihl != 5 || ip->protocol != IPPROTO_TCP ||
+	    (ip->frag_off & bpf_htons(0x3fff)))
+		return XDP_PASS;
+	synack = th->syn && th->ack;
+	if (!synack && !th->rst)
+		return XDP_PASS;
+	key.backend = ip->saddr;
+	key.local = ip->daddr;
+	key.backend_port = th->source;
+	key.local_port = th->dest;
+	ack = bpf_map_lookup_elem(&inflight, &key);
+	if (!ack || *ack != th->ack_seq)
+		return XDP_PASS;
+	seq = th->ack_seq;
+	r = bpf_ringbuf_reserve(&replies, sizeof(*r), 0);
+	if (!r)
+		return XDP_PASS; /* the stack answers it */
+	r->key = key;
+	r->synack = synack;
+	bpf_ringbuf_submit(r, 0);
+	bpf_map_delete_elem(&inflight, &key);
+	if (!synack)
+		return XDP_DROP;
+	return synack_to_reset(ctx, seq) ? XDP_DROP : XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "GPL";
