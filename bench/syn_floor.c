@@ -9,7 +9,7 @@
  * SYN-ACKs; the kernel sends each SYN-ACK its reset, as for viplbd.  It
  * keeps no state per check: no timers, timeouts, results or weights.
  *
- *   syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS [PINDIR]
+ *   syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS [PINDIR [IFNAME SMAC DMAC]]
  *
  * checks CHECKS targets (FIRST + i % NADDR):PORT, i < CHECKS, each every
  * INTERVAL_MS, until SIGTERM or SIGINT; then it prints "sent N failed F
@@ -21,9 +21,17 @@
  * "inflight"; their SYN-ACKs are reset at XDP and come back as records
  * of the ring buffer "replies", read after each batch.  The raw socket
  * is still read, for what XDP let pass.
+ *
+ * With IFNAME SMAC DMAC as well, the SYNs skip the IP stack too: each
+ * batch goes out as Ethernet frames (SMAC to DMAC) on an AF_PACKET socket
+ * bound to IFNAME, with PACKET_QDISC_BYPASS: no route, neighbour,
+ * netfilter or qdisc on the way to the driver.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
@@ -98,6 +106,46 @@ static int open_xdp(const char *dir, int *inflight, struct ring_buffer **rb,
 	return 0;
 }
 
+static int parse_mac(const char *s, uint8_t *mac)
+{
+	return sscanf(s, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1],
+		      &mac[2], &mac[3], &mac[4], &mac[5]) == 6 ? 0 : -1;
+}
+
+/*
+ * The AF_PACKET sender on @ifname, frames from @smac to @dmac: its
+ * socket, with @to and @eth (the frames' Ethernet header) filled in; or
+ * -1 with a message.
+ */
+static int open_sender(const char *ifname, const char *smac, const char *dmac,
+		       struct sockaddr_ll *to, uint8_t *eth)
+{
+	int fd, on = 1;
+
+	memset(to, 0, sizeof(*to));
+	to->sll_family = AF_PACKET;
+	to->sll_protocol = htons(ETH_P_IP);
+	to->sll_ifindex = if_nametoindex(ifname);
+	to->sll_halen = ETH_ALEN;
+	if (!to->sll_ifindex || parse_mac(dmac, eth) ||
+	    parse_mac(smac, eth + ETH_ALEN)) {
+		fprintf(stderr, "syn_floor: bad IFNAME, SMAC or DMAC: %s %s %s\n",
+			ifname, smac, dmac);
+		return -1;
+	}
+	memcpy(to->sll_addr, eth, ETH_ALEN);
+	eth[12] = ETH_P_IP >> 8;
+	eth[13] = ETH_P_IP & 0xff;
+	/* Protocol 0: it receives nothing. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &on,
+				 sizeof(on))) {
+		perror("syn_floor: AF_PACKET socket");
+		return -1;
+	}
+	return fd;
+}
+
 static uint32_t fold(uint32_t sum)
 {
 	while (sum >> 16)
@@ -125,6 +173,9 @@ static void build(uint8_t *pkt, struct in_addr src, struct in_addr dst,
 	ip.protocol = IPPROTO_TCP;
 	ip.saddr = src.s_addr;
 	ip.daddr = dst.s_addr;
+	/* The raw socket fills these in; AF_PACKET sends them as they are. */
+	ip.tot_len = htons(PKT_LEN);
+	ip.check = htons(~fold(sum16(0, (const uint8_t *)&ip, sizeof(ip))));
 	memcpy(pkt, &ip, sizeof(ip));
 	memset(t, 0, SYN_LEN);
 	memcpy(t, &sport, 2);
@@ -183,7 +234,7 @@ static unsigned long drain(int fd)
 
 int main(int argc, char **argv)
 {
-	static uint8_t pkts[MAX_BATCH][PKT_LEN];
+	static uint8_t pkts[MAX_BATCH][ETH_HLEN + PKT_LEN];
 	static struct mmsghdr msgs[MAX_BATCH];
 	static struct iovec iov[MAX_BATCH];
 	static struct sockaddr_in to[MAX_BATCH];
@@ -191,7 +242,10 @@ int main(int argc, char **argv)
 	static uint32_t acks[MAX_BATCH];
 	struct xdp_counts xdp = { 0 };
 	struct ring_buffer *rb = NULL;
-	int inflight = -1;
+	struct sockaddr_ll ll;
+	uint8_t eth[ETH_HLEN];
+	int inflight = -1, afp = -1;
+	size_t l2 = 0;
 	struct in_addr src, first, dst;
 	uint16_t ports[PORTS], dport;
 	unsigned int naddr, checks, interval, per_batch, *turn, i, k, n;
@@ -202,10 +256,10 @@ int main(int argc, char **argv)
 	uint64_t due;
 	int fd, on = 1, rcvbuf = 1 << 20;
 
-	if ((argc != 7 && argc != 8) || !inet_aton(argv[1], &src) ||
-	    !inet_aton(argv[2], &first)) {
+	if ((argc != 7 && argc != 8 && argc != 11) ||
+	    !inet_aton(argv[1], &src) || !inet_aton(argv[2], &first)) {
 		fprintf(stderr,
-			"usage: syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS [PINDIR]\n");
+			"usage: syn_floor SRC FIRST NADDR PORT CHECKS INTERVAL_MS [PINDIR [IFNAME SMAC DMAC]]\n");
 		return 2;
 	}
 	naddr = strtoul(argv[3], NULL, 0);
@@ -218,8 +272,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "syn_floor: bad NADDR, CHECKS or INTERVAL_MS\n");
 		return 2;
 	}
-	if (argc == 8 && open_xdp(argv[7], &inflight, &rb, &xdp))
+	if (argc >= 8 && open_xdp(argv[7], &inflight, &rb, &xdp))
 		return 1;
+	if (argc == 11) {
+		afp = open_sender(argv[8], argv[9], argv[10], &ll, eth);
+		if (afp < 0)
+			return 1;
+		l2 = ETH_HLEN;
+	}
 	turn = calloc(naddr, sizeof(*turn));
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_TCP);
 	if (!turn || fd < 0 ||
@@ -253,7 +313,8 @@ int main(int argc, char **argv)
 			i = next % naddr;
 			sport = ports[turn[i]++ % PORTS];
 			dst.s_addr = htonl(ntohl(first.s_addr) + i);
-			build(pkts[n], src, dst, sport, dport, seq);
+			memcpy(pkts[n], eth, l2);
+			build(pkts[n] + l2, src, dst, sport, dport, seq);
 			keys[n] = (struct syn_floor_key){
 				.backend = dst.s_addr,
 				.local = src.s_addr,
@@ -262,13 +323,18 @@ int main(int argc, char **argv)
 			};
 			acks[n] = htonl(seq + 1);
 			iov[n].iov_base = pkts[n];
-			iov[n].iov_len = PKT_LEN;
+			iov[n].iov_len = l2 + PKT_LEN;
 			to[n].sin_family = AF_INET;
 			to[n].sin_addr = dst;
 			msgs[n].msg_hdr.msg_iov = &iov[n];
 			msgs[n].msg_hdr.msg_iovlen = 1;
-			msgs[n].msg_hdr.msg_name = &to[n];
-			msgs[n].msg_hdr.msg_namelen = sizeof(to[n]);
+			if (afp >= 0) {
+				msgs[n].msg_hdr.msg_name = &ll;
+				msgs[n].msg_hdr.msg_namelen = sizeof(ll);
+			} else {
+				msgs[n].msg_hdr.msg_name = &to[n];
+				msgs[n].msg_hdr.msg_namelen = sizeof(to[n]);
+			}
 		}
 		if (inflight >= 0) {
 			__u32 count = n;
@@ -281,7 +347,8 @@ int main(int argc, char **argv)
 			}
 		}
 		for (k = 0; k < n;) {
-			int r = sendmmsg(fd, msgs + k, n - k, 0);
+			int r = sendmmsg(afp >= 0 ? afp : fd, msgs + k, n - k,
+					 0);
 
 			if (r > 0)
 				k += r;

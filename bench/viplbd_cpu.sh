@@ -16,6 +16,7 @@
 #                                  # PIN=1: director and backends on CPUs of their own
 #                                  # VIPLBD=, VIPLB=: other builds of viplbd, viplb
 #                                  # DATAPATH=nft (default) or xdp
+#                                  # FLOOR=0, 1 (default), xdp or bypass: below
 #
 #   director $D (viplbd)                      backends $B
 #   d0 198.51.100.254/24 ------------------- b0 198.51.100.1-200/24
@@ -56,14 +57,18 @@
 # viplbd's over the floor's ("viplbd / floor").  The kernel's work on a
 # check's packets is in both: the ratio is what viplbd adds to it.  The
 # run fails if the floor's SYNs were not all answered.
-# FLOOR=xdp (with DATAPATH=xdp): the floor of a prober whose replies
-# never reach the network stack.  viplb's XDP is detached from d0 and
-# bench/syn_floor_xdp.bpf.c attached in its place (maps pinned under
-# /sys/fs/bpf/$D-floor); syn_floor puts each batch's probes into its map
+# FLOOR=xdp: the floor of a prober whose replies never reach the network
+# stack.  bench/syn_floor_xdp.bpf.c is attached to d0 (in place of
+# viplb's XDP, detached first, with DATAPATH=xdp), its maps pinned under
+# /sys/fs/bpf/$D-floor; syn_floor puts each batch's probes into its map
 # with one bpf() call, XDP resets their SYN-ACKs itself (XDP_TX) and
 # hands them over in a ring buffer.  The run fails unless XDP took the
 # replies (no reset from the director's stack) and the backends got as
 # many resets as SYNs, with no SYN-ACK sent again.
+# FLOOR=bypass: as FLOOR=xdp, and the SYNs skip the IP stack too:
+# syn_floor sends them as Ethernet frames on an AF_PACKET socket bound to
+# d0 (PACKET_QDISC_BYPASS).  Neither then meets conntrack or nf_tables,
+# on either datapath.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -76,10 +81,13 @@ DURATION=${DURATION:-60}
 INTERVAL=${INTERVAL:-2s}
 DATAPATH=${DATAPATH:-nft}
 FLOOR=${FLOOR:-1}
-case $FLOOR:$DATAPATH in
-xdp:xdp | [01]:*) ;;
-*)	echo "viplbd_cpu: FLOOR is 0, 1, or xdp with DATAPATH=xdp" >&2; exit 1 ;;
+case $FLOOR in
+0 | 1 | xdp | bypass) ;;
+*)	echo "viplbd_cpu: FLOOR is 0, 1, xdp or bypass" >&2; exit 1 ;;
 esac
+# The SYN's conntrack entry would never see its reply: 120 s in SYN_SENT.
+[ "$FLOOR:$DATAPATH" != xdp:nft ] ||
+	{ echo "viplbd_cpu: FLOOR=xdp needs DATAPATH=xdp (with nft, FLOOR=bypass)" >&2; exit 1; }
 case $DATAPATH in
 nft)	MODE=nat LPORT=8080 BPORT=:8080 ;;
 xdp)	MODE=dr LPORT=80 BPORT= ;;
@@ -304,12 +312,16 @@ tcp()
 	ip netns exec "$D" awk -v f="$1" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
 		/^Tcp:/ { print $c }' /proc/net/snmp
 }
-# syns [COUNTER]: the SYNs the backends received (the checks, however
-# sent); or COUNTER's packets (resets).
+# syns: the SYNs the backends received (the checks, however sent).
+# syns_resets: those and the resets they received, in one read.
 syns()
 {
-	ip netns exec "$B" nft -j list counter inet vbd_count "${1:-syns}" |
-		python3 -c 'import json, sys; print([o for o in json.load(sys.stdin)["nftables"] if "counter" in o][0]["counter"]["packets"])'
+	syns_resets | cut -d' ' -f1
+}
+syns_resets()
+{
+	ip netns exec "$B" nft -j list counters table inet vbd_count |
+		python3 -c 'import json, sys; c = {o["counter"]["name"]: o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o}; print(c["syns"], c["resets"])'
 }
 # backend_mib NAME: the backends' counter NAME (nstat).
 backend_mib()
@@ -423,9 +435,14 @@ case $INTERVAL in
 esac
 cc -O2 -Wall -o "$T/syn_floor" "$here/syn_floor.c" -lbpf
 floor_args=()
-if [ "$FLOOR" = xdp ]; then
-	"$VIPLB" -n "$D" xdp detach d0
-	xdp_dev=""
+if [ "$FLOOR" = xdp ] || [ "$FLOOR" = bypass ]; then
+	if [ "$DATAPATH" = xdp ]; then
+		"$VIPLB" -n "$D" xdp detach d0
+		xdp_dev=""
+	elif [ "$(stat -f -c %T /sys/fs/bpf 2>/dev/null)" != bpf_fs ]; then
+		mount -t bpf -o mode=0700 bpf /sys/fs/bpf
+		bpffs_mounted=1
+	fi
 	clang -target bpf -O2 -g -Wall -I"/usr/include/$(cc -print-multiarch)" \
 		-c "$here/syn_floor_xdp.bpf.c" -o "$T/syn_floor_xdp.o"
 	floor_pin=/sys/fs/bpf/$D-floor
@@ -437,7 +454,10 @@ if [ "$FLOOR" = xdp ]; then
 	nsenter --net="/run/netns/$D" bpftool net attach xdpdrv \
 		pinned "$floor_pin/prog" dev d0
 	floor_args=("$floor_pin")
-	echo "floor: bench/syn_floor_xdp.bpf.c on d0 in place of viplb's XDP:"
+	[ "$FLOOR" != bypass ] || floor_args+=(d0
+		"$(ip -n "$D" -br link show d0 | awk '{ print $3 }')"
+		"$(ip -n "$B" -br link show b0 | awk '{ print $3 }')")
+	echo "floor: bench/syn_floor_xdp.bpf.c on d0$([ "$DATAPATH" = nft ] || echo " in place of viplb's XDP"):"
 	ip -n "$D" -d link show d0 | grep -o 'prog/xdp.*' | sed 's/^/  /'
 fi
 nsenter --net="/run/netns/$D" "$T/syn_floor" 198.51.100.254 198.51.100.1 \
@@ -452,8 +472,7 @@ fu0=$(ticks $FPID 12)
 dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
-o0=$(syns)
-br0=$(syns resets)
+read -r o0 br0 < <(syns_resets)
 sr0=$(backend_mib TcpExtTCPSynRetrans)
 r0=$(tcp OutRsts)
 s0=$(tx_packets)
@@ -465,8 +484,7 @@ fu1=$(ticks $FPID 12)
 dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
-o1=$(syns)
-br1=$(syns resets)
+read -r o1 br1 < <(syns_resets)
 sr1=$(backend_mib TcpExtTCPSynRetrans)
 r1=$(tcp OutRsts)
 s1=$(tx_packets)
@@ -477,7 +495,12 @@ wall_ms=$(((t1 - t0) / 1000000))
 read -r _ fsent _ ffailed _ fsynacks _ fxdp <"$T/floor"
 fdir=$(pct $((f1 - f0 + dn1 - dn0)))
 fproc=$(pct $((f1 - f0)))
-echo "floor (bench/syn_floor.c in place of viplbd${floor_args[0]:+, its XDP mode}), over $((wall_ms / 1000)) s:"
+mode=
+case $FLOOR in
+xdp) mode=", replies at XDP" ;;
+bypass) mode=", SYNs on AF_PACKET, replies at XDP" ;;
+esac
+echo "floor (bench/syn_floor.c in place of viplbd$mode), over $((wall_ms / 1000)) s:"
 echo "  director: $fdir% of one CPU"
 echo "    syn_floor user $(pct $((fu1 - fu0)))%, system $(pct $((f1 - f0 - fu1 + fu0)))%"
 echo "    d0's NAPI thread (the replies received) $(pct $((dn1 - dn0)))%"
@@ -499,7 +522,7 @@ if [ "$ffailed" -ne 0 ] || [ "$fsynacks" -lt $((fsent - fsent / 1000)) ]; then
 fi
 # XDP mode: XDP took the replies and sent the resets (not the stack),
 # and each reached its backend (else it would send its SYN-ACK again).
-if [ "$FLOOR" = xdp ]; then
+if [ "$FLOOR" = xdp ] || [ "$FLOOR" = bypass ]; then
 	if [ "$fxdp" -lt $((fsent - fsent / 1000)) ] ||
 		[ "$((r1 - r0))" -gt $(((o1 - o0) / 1000)) ] ||
 		[ "$((br1 - br0))" -lt $(((o1 - o0) - (o1 - o0) / 1000)) ] ||
