@@ -64,28 +64,20 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The replies taken at XDP: SYN-ACKs, and resets (refusals). */
-struct xdp_counts {
-	unsigned long synacks, resets;
-};
-
+/* A reply taken at XDP: @ctx counts the SYN-ACKs among them. */
 static int on_xdp_reply(void *ctx, void *data, size_t len)
 {
 	const struct syn_floor_reply *r = data;
-	struct xdp_counts *c = ctx;
+	unsigned long *synacks = ctx;
 
-	if (len < sizeof(*r))
-		return 0;
-	if (r->synack)
-		c->synacks++;
-	else
-		c->resets++;
+	if (len >= sizeof(*r) && r->synack)
+		(*synacks)++;
 	return 0;
 }
 
 /* XDP mode: the maps pinned in @dir.  0, or -1 with a message. */
 static int open_xdp(const char *dir, int *inflight, struct ring_buffer **rb,
-		    struct xdp_counts *counts)
+		    unsigned long *synacks)
 {
 	char path[512];
 	int fd;
@@ -98,7 +90,7 @@ static int open_xdp(const char *dir, int *inflight, struct ring_buffer **rb,
 	}
 	snprintf(path, sizeof(path), "%s/replies", dir);
 	fd = bpf_obj_get(path);
-	*rb = fd < 0 ? NULL : ring_buffer__new(fd, on_xdp_reply, counts, NULL);
+	*rb = fd < 0 ? NULL : ring_buffer__new(fd, on_xdp_reply, synacks, NULL);
 	if (!*rb) {
 		fprintf(stderr, "syn_floor: %s: %s\n", path, strerror(errno));
 		return -1;
@@ -240,7 +232,7 @@ int main(int argc, char **argv)
 	static struct sockaddr_in to[MAX_BATCH];
 	static struct syn_floor_key keys[MAX_BATCH];
 	static uint32_t acks[MAX_BATCH];
-	struct xdp_counts xdp = { 0 };
+	unsigned long xdp_synacks = 0;
 	struct ring_buffer *rb = NULL;
 	struct sockaddr_ll ll;
 	uint8_t eth[ETH_HLEN];
@@ -272,7 +264,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "syn_floor: bad NADDR, CHECKS or INTERVAL_MS\n");
 		return 2;
 	}
-	if (argc >= 8 && open_xdp(argv[7], &inflight, &rb, &xdp))
+	if (argc >= 8 && open_xdp(argv[7], &inflight, &rb, &xdp_synacks))
 		return 1;
 	if (argc == 11) {
 		afp = open_sender(argv[8], argv[9], argv[10], &ll, eth);
@@ -315,13 +307,15 @@ int main(int argc, char **argv)
 			dst.s_addr = htonl(ntohl(first.s_addr) + i);
 			memcpy(pkts[n], eth, l2);
 			build(pkts[n] + l2, src, dst, sport, dport, seq);
-			keys[n] = (struct syn_floor_key){
-				.backend = dst.s_addr,
-				.local = src.s_addr,
-				.backend_port = dport,
-				.local_port = sport,
-			};
-			acks[n] = htonl(seq + 1);
+			if (inflight >= 0) {
+				keys[n] = (struct syn_floor_key){
+					.backend = dst.s_addr,
+					.local = src.s_addr,
+					.backend_port = dport,
+					.local_port = sport,
+				};
+				acks[n] = htonl(seq + 1);
+			}
 			iov[n].iov_base = pkts[n];
 			iov[n].iov_len = l2 + PKT_LEN;
 			to[n].sin_family = AF_INET;
@@ -368,6 +362,6 @@ int main(int argc, char **argv)
 	if (rb)
 		ring_buffer__consume(rb);
 	printf("sent %lu failed %lu synacks %lu xdp %lu\n", sent - failed,
-	       failed, synacks + xdp.synacks, xdp.synacks);
+	       failed, synacks + xdp_synacks, xdp_synacks);
 	return 0;
 }

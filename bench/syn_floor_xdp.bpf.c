@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "../bpf/csum.h"
 #include "syn_floor.h"
 
 #define FRAME_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct tcphdr))
@@ -33,6 +34,7 @@ struct {
 	__uint(max_entries, 1 << 18);
 } replies SEC(".maps");
 
+/* The one's complement sum of @words 16-bit words at @p, onto @sum. */
 static __always_inline __u32 sum_words(const void *p, int words, __u32 sum)
 {
 	const __u16 *w = p;
@@ -42,13 +44,6 @@ static __always_inline __u32 sum_words(const void *p, int words, __u32 sum)
 	for (i = 0; i < words; i++)
 		sum += w[i];
 	return sum;
-}
-
-static __always_inline __u16 fold(__u32 sum)
-{
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
 }
 
 /* Turn the SYN-ACK of @ctx into its reset, in place: 0 or -1. */
@@ -87,8 +82,7 @@ static __always_inline int synack_to_reset(struct xdp_md *ctx, __be32 seq)
 	ip->frag_off = bpf_htons(0x4000); /* DF */
 	ip->ttl = 64;
 	ip->tos = 0;
-	ip->check = 0;
-	ip->check = fold(sum_words(ip, sizeof(*ip) / 2, 0));
+	ip->check = ipv4_header_csum(ip);
 
 	port = th->source;
 	th->source = th->dest;
@@ -102,7 +96,7 @@ static __always_inline int synack_to_reset(struct xdp_md *ctx, __be32 seq)
 	/* The pseudo-header (addresses, protocol, TCP length), then TCP's. */
 	sum = sum_words(&ip->saddr, 4,
 			bpf_htons(IPPROTO_TCP) + bpf_htons(sizeof(*th)));
-	th->check = fold(sum_words(th, sizeof(*th) / 2, sum));
+	th->check = csum_fold(sum_words(th, sizeof(*th) / 2, sum));
 	return 0;
 }
 
