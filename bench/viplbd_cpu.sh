@@ -56,7 +56,9 @@
 # SYN-ACKs, with nothing else; its figures, a "floor_row:" line, and
 # viplbd's over the floor's ("viplbd / floor").  The kernel's work on a
 # check's packets is in both: the ratio is what viplbd adds to it.  The
-# run fails if the floor's SYNs were not all answered.
+# run fails if the floor's SYNs were not all answered, or did not take
+# the path named: the director's IP stack counts 44 bytes a SYN
+# (IpExtOutOctets) when they leave through it, none with FLOOR=bypass.
 # FLOOR=xdp: the floor of a prober whose replies never reach the network
 # stack.  bench/syn_floor_xdp.bpf.c is attached to d0 (in place of
 # viplb's XDP, detached first, with DATAPATH=xdp), its maps pinned under
@@ -323,10 +325,10 @@ syns_resets()
 	ip netns exec "$B" nft -j list counters table inet vbd_count |
 		python3 -c 'import json, sys; c = {o["counter"]["name"]: o["counter"]["packets"] for o in json.load(sys.stdin)["nftables"] if "counter" in o}; print(c["syns"], c["resets"])'
 }
-# backend_mib NAME: the backends' counter NAME (nstat).
-backend_mib()
+# mib NS NAME: NS's counter NAME (nstat).
+mib()
 {
-	ip netns exec "$B" nstat -az "$1" | awk -v n="$1" '$1 == n { print $2 }'
+	ip netns exec "$1" nstat -az "$2" | awk -v n="$2" '$1 == n { print $2 }'
 }
 # tx_packets: what d0 sent.
 tx_packets()
@@ -473,7 +475,10 @@ dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
 read -r o0 br0 < <(syns_resets)
-sr0=$(backend_mib TcpExtTCPSynRetrans)
+sr0=$(mib "$B" TcpExtTCPSynRetrans)
+# The bytes the director's IP stack sent: each SYN's 44 on the raw
+# socket, none on AF_PACKET.
+io0=$(mib "$D" IpExtOutOctets)
 r0=$(tcp OutRsts)
 s0=$(tx_packets)
 t0=$(date +%s%N)
@@ -485,7 +490,8 @@ dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
 read -r o1 br1 < <(syns_resets)
-sr1=$(backend_mib TcpExtTCPSynRetrans)
+sr1=$(mib "$B" TcpExtTCPSynRetrans)
+io1=$(mib "$D" IpExtOutOctets)
 r1=$(tcp OutRsts)
 s1=$(tx_packets)
 t1=$(date +%s%N)
@@ -508,6 +514,7 @@ echo "  backends: b0's NAPI thread $(pct $((bn1 - bn0)))%"
 echo "  checks: $(per_s $((o1 - o0)))/s (SYNs received in $B), resets sent $(per_s $((r1 - r0)))/s"
 echo "  the backends: resets received $(per_s $((br1 - br0)))/s, SYN-ACKs sent again $((sr1 - sr0)) (TcpExtTCPSynRetrans)"
 echo "  packets sent a check: $(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')"
+echo "  the director's IP stack sent $(per_s $((io1 - io0))) bytes/s (IpExtOutOctets; a SYN is 44, the stack's reset 40)"
 echo "  syn_floor: $fsent SYNs sent, $ffailed failed, $fsynacks SYN-ACKs read, $fxdp of them at XDP"
 ratio()
 {
@@ -518,6 +525,18 @@ echo "floor_row: $fproc $fdir $(per_s $((o1 - o0))) $fsent $fsynacks $fxdp"
 # Every SYN answered: the floor ran the path it claims.
 if [ "$ffailed" -ne 0 ] || [ "$fsynacks" -lt $((fsent - fsent / 1000)) ]; then
 	echo "viplbd_cpu: syn_floor: $fsynacks SYN-ACKs for $fsent SYNs, $ffailed failed" >&2
+	exit 1
+fi
+# The SYNs' path: 44 bytes each through the director's IP stack (within
+# 1%: the counters are read apart), or none there with FLOOR=bypass.
+syn_bytes=$(((o1 - o0) * 44))
+if [ "$FLOOR" = bypass ]; then
+	[ $((io1 - io0)) -le $((syn_bytes / 100)) ] || {
+		echo "viplbd_cpu: FLOOR=bypass: the director's IP stack sent $((io1 - io0)) bytes for $((o1 - o0)) SYNs" >&2
+		exit 1
+	}
+elif [ $((io1 - io0)) -lt $((syn_bytes - syn_bytes / 100)) ]; then
+	echo "viplbd_cpu: the director's IP stack sent $((io1 - io0)) bytes for $((o1 - o0)) SYNs of 44" >&2
 	exit 1
 fi
 # XDP mode: XDP took the replies and sent the resets (not the stack),
