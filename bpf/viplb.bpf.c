@@ -46,6 +46,7 @@
 
 #include "csum.h"
 #include "encap.h"
+#include "health.h"
 #include "parsing.h"
 
 /* AF_INET and AF_INET6 for bpf_fib_lookup() (no libc here). */
@@ -738,6 +739,14 @@ static __always_inline struct verdict balance(struct xdp_md *ctx,
 	reason = parse_packet(ctx, &pkt);
 	if (reason != PARSE_OK)
 		return pass(reason);
+	/* A reply to one of viplbd's checks (health.h). */
+	if (!probe && pkt.af == VIPLB_FLOW_AF_INET &&
+	    pkt.tuple.proto == IPPROTO_TCP) {
+		int action = hc_reply(ctx, &pkt);
+
+		if (action != XDP_PASS)
+			return (struct verdict){ .action = action };
+	}
 
 	/*
 	 * A pinned flow first: its backend names its service, so that most

@@ -55,6 +55,15 @@
  *             slot of the ring on this CPU (the program's alone)
  *   nh_cache  PERCPU_ARRAY  backend id -> struct viplb_xdp_nh: the route to
  *             the backend, cached (the program's alone; not pinned)
+ *   hc_probes LRU_HASH  struct viplb_xdp_hc_key -> struct viplb_xdp_hc_probe:
+ *             viplbd's tcp checks in flight that it sent outside the
+ *             stack.  The program takes a reply that answers one exactly
+ *             (addresses, ports and acknowledgement): a SYN-ACK becomes
+ *             the reset the kernel would have sent, back out with
+ *             XDP_TX, a reset is dropped, and either goes to hc_results
+ *             with the entry deleted.  Anything else goes on as before.
+ *             (Optional, as svcs: an older viplb's set of maps has none.)
+ *   hc_results RINGBUF of struct viplb_xdp_hc_result, read by viplbd
  *
  * Only <linux/types.h> is used, so the BPF program can include this.
  */
@@ -75,6 +84,10 @@
  * new backends of a restore that changes a third of them.
  */
 #define VIPLB_XDP_MAX_BACKENDS	131072
+/* Size of hc_probes: checks in flight, 5,000 a second for 1 s and more. */
+#define VIPLB_XDP_HC_PROBES	65536
+/* Size of hc_results in bytes (a power of 2, a multiple of the page). */
+#define VIPLB_XDP_HC_RESULTS	(1 << 18)
 /* Size of the vlans map. */
 #define VIPLB_XDP_MAX_VLANS	4096
 /* Default number of flows the flows map holds ("viplb xdp attach ... flows N"). */
@@ -373,6 +386,53 @@ struct viplb_xdp_probe {
 	__u32 pin;
 	__u32 svc_id;
 	__u32 stat;
+};
+
+/**
+ * struct viplb_xdp_hc_key - a tcp check in flight, as its reply is seen
+ * @backend: the reply's source address, the backend's (IPv4)
+ * @local: its destination, the address the check left from
+ * @backend_port: its source port, the checked port
+ * @local_port: its destination port, the check's source port
+ *
+ * All in network order.
+ */
+struct viplb_xdp_hc_key {
+	__be32 backend;
+	__be32 local;
+	__be16 backend_port;
+	__be16 local_port;
+};
+
+/**
+ * struct viplb_xdp_hc_probe - what the reply must acknowledge
+ * @ack: the check's initial sequence number + 1, network order
+ * @pad: zero
+ * @sent_ns: bpf_ktime_get_ns() time the check was sent (CLOCK_MONOTONIC)
+ */
+struct viplb_xdp_hc_probe {
+	__be32 ack;
+	__u32 pad;
+	__u64 sent_ns;
+};
+
+enum viplb_xdp_hc_reply {
+	VIPLB_XDP_HC_SYNACK = 1,	/* listening: reset at XDP */
+	VIPLB_XDP_HC_RST,		/* refused */
+};
+
+/**
+ * struct viplb_xdp_hc_result - a record of hc_results
+ * @key: the check
+ * @reply: enum viplb_xdp_hc_reply
+ * @pad: zero
+ * @rtt_ns: from @sent_ns of its entry to the reply's arrival
+ */
+struct viplb_xdp_hc_result {
+	struct viplb_xdp_hc_key key;
+	__u32 reply;
+	__u32 pad;
+	__u64 rtt_ns;
 };
 
 #endif /* _VIPLB_XDP_H */

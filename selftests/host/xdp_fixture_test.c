@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -2845,6 +2846,214 @@ TEST_F(xdp, served_rule)
 		EXPECT_STREQ(c[i].module_only, xdp_served_by(&s, true, false));
 		EXPECT_STREQ("none", xdp_served_by(&s, false, false));
 	}
+}
+
+/*
+ * The replies to viplbd's checks sent outside the stack (bpf/health.h):
+ * a SYN-ACK or a reset from backend 198.51.100.11:80 to the director's
+ * 198.51.100.1:40000, acknowledging HC_ISN + 1.
+ */
+#define HC_ISN 0x10203040u
+
+static void hc_put32(unsigned char *p, uint32_t v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+/* One of viplbd's checks in flight: the entry it puts in hc_probes. */
+static void hc_probe_put(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(xdp) *self, struct viplb_xdp_hc_key *k)
+{
+	struct viplb_xdp_hc_probe v = { .ack = htonl(HC_ISN + 1) };
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	v.sent_ns = (__u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	k->backend = inet_addr("198.51.100.11");
+	k->local = inet_addr("198.51.100.1");
+	k->backend_port = htons(80);
+	k->local_port = htons(40000);
+	ASSERT_EQ(0, bpf_map_update_elem(
+			     bpf_map__fd(self->skel->maps.hc_probes), k, &v, 0));
+}
+
+/* A backend's reply: TCP @flags, ack HC_ISN + 1, an MSS option. */
+static void hc_reply_build(struct pkt *p, uint8_t flags, int vlan)
+{
+	struct flow_spec f = { .af = AF_INET, .src = "198.51.100.11",
+			       .dst = "198.51.100.1", .proto = IPPROTO_TCP,
+			       .sport = 80, .dport = 40000, .vlan = vlan,
+			       .payload = 4 };
+	unsigned char *th;
+
+	build(p, &f);
+	th = p->b + p->l3 + 20;
+	memcpy(th + 4, "\x55\x66\x77\x88", 4); /* seq */
+	hc_put32(th + 8, HC_ISN + 1);
+	th[12] = 6 << 4;
+	th[13] = flags;
+	memcpy(th + 20, "\x02\x04\x05\xb4", 4); /* MSS 1460 */
+}
+
+struct hc_seen {
+	int n;
+	struct viplb_xdp_hc_result r;
+};
+
+static int hc_record(void *ctx, void *data, size_t len)
+{
+	struct hc_seen *seen = ctx;
+
+	if (len == sizeof(seen->r))
+		memcpy(&seen->r, data, len);
+	seen->n++;
+	return 0;
+}
+
+/* The records of hc_results since the last call. */
+static struct hc_seen hc_results(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(xdp) *self)
+{
+	struct hc_seen seen = { 0 };
+	struct ring_buffer *rb;
+
+	rb = ring_buffer__new(bpf_map__fd(self->skel->maps.hc_results),
+			      hc_record, &seen, NULL);
+	EXPECT_NE(NULL, rb);
+	if (rb) {
+		ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+	}
+	return seen;
+}
+
+static bool hc_probe_there(FIXTURE_DATA(xdp) *self,
+			   const struct viplb_xdp_hc_key *k)
+{
+	struct viplb_xdp_hc_probe v;
+
+	return !bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.hc_probes),
+				    k, &v);
+}
+
+/* A SYN-ACK that answers a check becomes its reset, sent back. */
+static void hc_synack(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(xdp) *self, int vlan)
+{
+	struct viplb_xdp_hc_key k;
+	struct pkt in, out, want;
+	struct hc_seen seen;
+	unsigned char *ip, *th, pseudo[12 + 20];
+
+	hc_probe_put(_metadata, self, &k);
+	hc_reply_build(&in, 0x12, vlan);
+	ASSERT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+
+	/* Built here byte by byte: the frame the program must send. */
+	memset(&want, 0, sizeof(want));
+	memcpy(want.b, in.b + 6, 6);
+	memcpy(want.b + 6, in.b, 6);
+	memcpy(want.b + 12, in.b + 12, in.l3 - 12); /* tag, ethertype */
+	want.l3 = in.l3;
+	want.len = in.l3 + 40;
+	ip = want.b + want.l3;
+	ip[0] = 0x45;
+	put16(ip + 2, 40);
+	put16(ip + 6, 0x4000);
+	ip[8] = 64;
+	ip[9] = IPPROTO_TCP;
+	inet_pton(AF_INET, "198.51.100.1", ip + 12);
+	inet_pton(AF_INET, "198.51.100.11", ip + 16);
+	set_ipv4_csum(ip);
+	th = ip + 20;
+	put16(th, 40000);
+	put16(th + 2, 80);
+	hc_put32(th + 4, HC_ISN + 1);
+	th[12] = 5 << 4;
+	th[13] = 0x04; /* RST */
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = IPPROTO_TCP;
+	put16(pseudo + 10, 20);
+	memcpy(pseudo + 12, th, 20);
+	put16(th + 16, csum16(pseudo, sizeof(pseudo)));
+	EXPECT_PKT(&want, &out);
+
+	seen = hc_results(_metadata, self);
+	EXPECT_EQ(1, seen.n);
+	EXPECT_EQ(VIPLB_XDP_HC_SYNACK, seen.r.reply);
+	EXPECT_EQ(0, memcmp(&k, &seen.r.key, sizeof(k)));
+	EXPECT_GT(1000000000ULL, seen.r.rtt_ns);
+	EXPECT_FALSE(hc_probe_there(self, &k));
+	/* Its result is taken once: the same SYN-ACK again passes. */
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	EXPECT_EQ(0, hc_results(_metadata, self).n);
+}
+
+TEST_F(xdp, hc_synack_reset) { hc_synack(_metadata, self, 0); }
+TEST_F(xdp, hc_synack_reset_vlan) { hc_synack(_metadata, self, 7); }
+
+/* A reset that answers a check (a refusal) is dropped, its result kept. */
+TEST_F(xdp, hc_rst_refused)
+{
+	struct viplb_xdp_hc_key k;
+	struct pkt in, out;
+	struct hc_seen seen;
+
+	hc_probe_put(_metadata, self, &k);
+	hc_reply_build(&in, 0x14, 0);
+	EXPECT_EQ(XDP_DROP, run(_metadata, self, &in, &out));
+	seen = hc_results(_metadata, self);
+	EXPECT_EQ(1, seen.n);
+	EXPECT_EQ(VIPLB_XDP_HC_RST, seen.r.reply);
+	EXPECT_FALSE(hc_probe_there(self, &k));
+}
+
+/*
+ * Anything that does not answer a check exactly passes untouched, and
+ * the check stays in flight: another acknowledgement, another port,
+ * other flags, or no check at all.
+ */
+TEST_F(xdp, hc_others_pass)
+{
+	struct viplb_xdp_hc_key k;
+	struct pkt in, out;
+
+	/* No check in flight. */
+	hc_reply_build(&in, 0x12, 0);
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+
+	hc_probe_put(_metadata, self, &k);
+	/* Another acknowledgement. */
+	in.b[in.l3 + 20 + 11] ^= 1;
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	in.b[in.l3 + 20 + 11] ^= 1;
+	/* Another destination port. */
+	in.b[in.l3 + 20 + 3] ^= 1;
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+	in.b[in.l3 + 20 + 3] ^= 1;
+	/* An ACK, a FIN, a SYN, a bare RST. */
+	in.b[in.l3 + 20 + 13] = 0x10;
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	in.b[in.l3 + 20 + 13] = 0x11;
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	in.b[in.l3 + 20 + 13] = 0x02;
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	in.b[in.l3 + 20 + 13] = 0x04;
+	EXPECT_EQ(XDP_PASS, run(_metadata, self, &in, &out));
+	EXPECT_PKT(&in, &out);
+
+	EXPECT_EQ(0, hc_results(_metadata, self).n);
+	EXPECT_TRUE(hc_probe_there(self, &k));
+	/* Then the real one. */
+	in.b[in.l3 + 20 + 13] = 0x12;
+	EXPECT_EQ(XDP_TX, run(_metadata, self, &in, &out));
+	EXPECT_EQ(1, hc_results(_metadata, self).n);
 }
 
 int main(int argc, char **argv)

@@ -153,32 +153,33 @@ static void default_tun_src(struct viplb_xdp_config *cfg, const char *dev)
 }
 
 /*
- * Pin the maps of XDP_MAP_NAMES and svcs; not vips, the first
- * generation's only (the program and user space find the current one
- * through vip_gen).
+ * Pin the maps of XDP_MAP_NAMES and XDP_MAP_OPTIONAL_NAMES; not vips,
+ * the first generation's only (the program and user space find the
+ * current one through vip_gen).
  */
 static int pin_maps(struct bpf_object *obj)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
+	static const char *const optional[] = XDP_MAP_OPTIONAL_NAMES;
 	struct bpf_map *map;
 	char path[256];
 	size_t i;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		map = bpf_object__find_map_by_name(obj, names[i]);
+	for (i = 0; i < ARRAY_SIZE(names) + ARRAY_SIZE(optional); i++) {
+		const char *name = i < ARRAY_SIZE(names) ?
+					   names[i] :
+					   optional[i - ARRAY_SIZE(names)];
+
+		map = bpf_object__find_map_by_name(obj, name);
 		if (!map)
 			return -ENOENT;
-		xdp_pin_path(path, sizeof(path), names[i]);
+		xdp_pin_path(path, sizeof(path), name);
 		err = bpf_map__pin(map, path);
 		if (err)
 			return err;
 	}
-	map = bpf_object__find_map_by_name(obj, XDP_MAP_SVCS);
-	if (!map)
-		return -ENOENT;
-	xdp_pin_path(path, sizeof(path), XDP_MAP_SVCS);
-	return bpf_map__pin(map, path);
+	return 0;
 }
 
 /*
@@ -267,6 +268,10 @@ static void unpin_all(void)
 		unlink(path);
 	}
 	xdp_pin_path(path, sizeof(path), XDP_MAP_SVCS);
+	unlink(path);
+	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_PROBES);
+	unlink(path);
+	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_RESULTS);
 	unlink(path);
 	/* An older viplb's state, detached by this one. */
 	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);

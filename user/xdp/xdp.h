@@ -91,6 +91,11 @@ struct xdp_maps {
 
 /* Pinned too, but optional: an older viplb's set of maps has none. */
 #define XDP_MAP_SVCS "svcs"
+/* Optional too: viplbd's tcp checks sent outside the stack. */
+#define XDP_MAP_HC_PROBES "hc_probes"
+#define XDP_MAP_HC_RESULTS "hc_results"
+#define XDP_MAP_OPTIONAL_NAMES \
+	{ XDP_MAP_SVCS, XDP_MAP_HC_PROBES, XDP_MAP_HC_RESULTS }
 
 /* What an older viplb pinned in vip_gen's place (vips itself). */
 #define XDP_MAP_OLD_VIPS "vips"
