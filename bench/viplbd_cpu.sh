@@ -48,7 +48,8 @@
 # connect()); and a "row:" line for the results
 # table.  The PIDs of viplbd and of d0's NAPI thread are printed at the
 # start, for perf -p.
-# SYNC=N runs viplbd with -r N.
+# SYNC=N runs viplbd with -r N; XCHECKS=1 with -x (DATAPATH=xdp: its
+# IPv4 tcp checks leave on AF_PACKET, their replies taken by viplb's XDP).
 #
 # Then, unless FLOOR=0, the floor: viplbd is stopped and
 # bench/syn_floor.c runs in its place (same netns, CPU, datapath and
@@ -264,7 +265,7 @@ done
 } >"$T/viplb.conf"
 "$VIPLB" -n "$D" restore "$T/viplb.conf"
 
-ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" ${SYNC:+-r "$SYNC"} \
+ip netns exec "$D" "$VIPLBD" -c "$T/viplb.conf" -s "$T/viplbd.sock" ${SYNC:+-r "$SYNC"} ${XCHECKS:+-x} \
 	2>"$T/log" &
 DPID=$!
 [ -z "${PIN:-}" ] || taskset -p -c 0 "$DPID" >/dev/null

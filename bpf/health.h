@@ -168,7 +168,7 @@ static __always_inline int hc_reply(struct xdp_md *ctx,
 		return XDP_PASS; /* viplbd reads it from its raw socket */
 	r->key = key;
 	r->reply = synack ? VIPLB_XDP_HC_SYNACK : VIPLB_XDP_HC_RST;
-	r->pad = 0;
+	r->ack = ack;
 	r->rtt_ns = bpf_ktime_get_ns() - probe->sent_ns;
 	bpf_ringbuf_submit(r, 0);
 	bpf_map_delete_elem(&hc_probes, &key);

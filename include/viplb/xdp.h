@@ -425,13 +425,14 @@ enum viplb_xdp_hc_reply {
  * struct viplb_xdp_hc_result - a record of hc_results
  * @key: the check
  * @reply: enum viplb_xdp_hc_reply
- * @pad: zero
+ * @ack: the acknowledgement it matched (network order): a late reply to
+ *	an earlier check on the same ports is not the current one's
  * @rtt_ns: from @sent_ns of its entry to the reply's arrival
  */
 struct viplb_xdp_hc_result {
 	struct viplb_xdp_hc_key key;
 	__u32 reply;
-	__u32 pad;
+	__be32 ack;
 	__u64 rtt_ns;
 };
 

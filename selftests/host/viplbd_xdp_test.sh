@@ -211,4 +211,73 @@ if ha_stop "$vdpid"; then
 else
 	fail "viplbd stops on SIGTERM" "$(tail -3 "$T/viplbd.log")"
 fi
+
+# viplbd -x: the same checks leave on AF_PACKET and viplb's XDP on d1
+# takes their replies: the director's stack sends no reset (XDP does,
+# XDP_TX), no backend sends a SYN-ACK again (each reset got there), and
+# a refusal (.3's server killed) still takes .3 down, at XDP.
+# tcp_mib NS FIELD: the Tcp counter FIELD of NS (/proc/net/snmp).
+tcp_mib()
+{
+	# shellcheck disable=SC2016 # awk's, not the shell's
+	ip netns exec "$1" awk -v f="$2" '/^Tcp:/ && !h { for (i = 1; i <= NF; i++) if ($i == f) c = i; h = 1; next }
+		/^Tcp:/ { print $c }' /proc/net/snmp
+}
+synretrans()
+{
+	ip netns exec "$B" nstat -az TcpExtTCPSynRetrans |
+		awk '$1 == "TcpExtTCPSynRetrans" { print $2 }'
+}
+xdp_tx()
+{
+	"$VIPLB" -n "$D" -j xdp stats | jq '.counters.tx // .tx // 0'
+}
+ha_daemon vdpid "$D" "$T/viplbd-x.log" "$VIPLBD" -x -c "$T/viplb.conf" \
+	-s "$SOCK" -r 1
+if wait_until 10 up 9; then
+	pass "viplbd -x: all 9 members up"
+else
+	fail "viplbd -x: all 9 members up" "$(cat "$T/viplbd-x.log")"
+fi
+check_ok "viplbd -x: its log says the checks leave on AF_PACKET" \
+	grep -q 'leave on AF_PACKET' "$T/viplbd-x.log"
+r0=$(tcp_mib "$D" OutRsts)
+a0=$(tcp_mib "$D" ActiveOpens)
+s0=$(synretrans)
+x0=$(xdp_tx)
+sleep 2
+# 9 members every 200 ms: about 90 checks in 2 s.
+check_eq "viplbd -x: resets from the director's stack in 2 s" \
+	"$(($(tcp_mib "$D" OutRsts) - r0))" 0
+check_eq "viplbd -x: connect()s in 2 s" "$(($(tcp_mib "$D" ActiveOpens) - a0))" 0
+check_eq "viplbd -x: SYN-ACKs sent again by the backends" \
+	"$(($(synretrans) - s0))" 0
+tx=$(($(xdp_tx) - x0))
+if [ "$tx" -ge 45 ]; then
+	pass "viplbd -x: resets sent by XDP in 2 s: $tx"
+else
+	fail "viplbd -x: resets sent by XDP in 2 s: $tx (want >= 45)" \
+		"$("$VIPLB" -n "$D" xdp stats)"
+fi
+kill "$(cat "$T/echo3")"
+if wait_until 10 weights_are 198.51.100.3 "0 0 0"; then
+	pass "viplbd -x: .3 refused: weight 0 in the three services"
+else
+	fail "viplbd -x: .3 refused: weight 0 in the three services" \
+		"$(tail -5 "$T/viplbd-x.log")"
+fi
+check_eq "viplbd -x: .3's checks failed as refused" \
+	"$(grep -c -- '198.51.100.3:8081.* -> down.*refused' "$T/viplbd-x.log")" 3
+echo_start 3
+if wait_until 10 weights_are 198.51.100.3 "1 1 1"; then
+	pass "viplbd -x: .3 back: weight 1 in the three services"
+else
+	fail "viplbd -x: .3 back: weight 1 in the three services" \
+		"$(tail -5 "$T/viplbd-x.log")"
+fi
+if ha_stop "$vdpid"; then
+	pass "viplbd -x stops on SIGTERM"
+else
+	fail "viplbd -x stops on SIGTERM" "$(tail -3 "$T/viplbd-x.log")"
+fi
 viplb_finish

@@ -307,9 +307,11 @@ static int on_signal(int sig_fd, const char *config)
 static void usage(FILE *fp)
 {
 	fputs("Usage: viplbd [-c|--config FILE] [-s|--socket PATH] [-d|--datapath module|nft]\n"
-	      "              [-r|--sync SECONDS] [-a|--announce DEV] [-t|--check] [-V|--version]\n"
+	      "              [-r|--sync SECONDS] [-a|--announce DEV] [-x|--xdp-checks]\n"
+	      "              [-t|--check] [-V|--version]\n"
 	      "  FILE defaults to /etc/viplb/viplb.conf, PATH to " VIPLBD_SOCKET "\n"
 	      "  -a: each VIP with a backend up is an address on DEV (for BIRD)\n"
+	      "  -x: IPv4 tcp checks outside the stack where viplb's XDP takes their replies\n"
 	      "  -t: check the file's health lines and exit\n",
 	      fp);
 }
@@ -320,6 +322,7 @@ static const struct option long_opts[] = {
 	{ "datapath", required_argument, NULL, 'd' },
 	{ "sync", required_argument, NULL, 'r' },
 	{ "announce", required_argument, NULL, 'a' },
+	{ "xdp-checks", no_argument, NULL, 'x' },
 	{ "check", no_argument, NULL, 't' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
@@ -340,7 +343,7 @@ int main(int argc, char **argv)
 	/* stderr is the log: one line each, whole, even to a pipe. */
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "c:s:d:r:a:tVh", long_opts,
+	while ((opt = getopt_long(argc, argv, "c:s:d:r:a:xtVh", long_opts,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'c':
@@ -362,6 +365,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			announce_dev = optarg;
+			break;
+		case 'x':
+			sxdp_wanted = true;
 			break;
 		case 't':
 			check_only = true;

@@ -40,6 +40,7 @@
 #define SYN_BUCKETS 4096
 /* The SYN: a TCP header with one option, the MSS. */
 #define SYN_LEN 24
+#define SYN_PKT_LEN (sizeof(struct iphdr) + SYN_LEN)
 #define TCPF_SYN 0x02
 #define TCPF_RST 0x04
 #define TCPF_ACK 0x10
@@ -76,7 +77,7 @@ struct syn_queue {
 	struct mmsghdr msgs[SEND_BATCH];
 	struct iovec iov[SEND_BATCH];
 	struct sockaddr_in6 to[SEND_BATCH];
-	uint8_t pkt[SEND_BATCH][sizeof(struct iphdr) + SYN_LEN];
+	uint8_t pkt[SEND_BATCH][SYN_PKT_LEN];
 };
 static struct syn_queue queues[2];
 /*
@@ -149,6 +150,7 @@ void syn_forget(struct member *m)
 
 	if (!m->spprev)
 		return;
+	sxdp_forget(m);
 	/* Still queued (freed before syn_flush()): sent, but for no one. */
 	for (i = 0; i < q->n; i++)
 		if (q->m[i] == m)
@@ -261,30 +263,51 @@ void syn_flush(void)
 {
 	unsigned int i;
 
+	/* First: a check it cannot send goes to the raw socket's queue. */
+	sxdp_flush();
 	for (i = 0; i < ARRAY_SIZE(queues); i++)
 		if (queues[i].n)
 			flush_queue(&socks[i], &queues[i]);
 }
 
-/* @m's SYN, to the end of its family's queue: 0, or an errno. */
-static int queue_syn(struct member *m)
+/* @m's IPv4 SYN, IP header included, in @pkt (SYN_PKT_LEN bytes). */
+static void build_syn4(const struct member *m, uint8_t *pkt)
 {
-	struct syn_queue *q = &queues[m->dst.ss_family == AF_INET6];
 	struct iphdr ip = { 0 };
-	unsigned int k;
-	uint8_t *t;
-	uint32_t sum;
 	uint16_t dport;
 	const void *addr = dst_addr(m, &dport);
-	int err;
+	uint8_t *t = pkt + sizeof(ip);
+	uint32_t sum;
 
-	if (m->dst.ss_family == AF_INET && !m->syn_src_known) {
-		err = route_source((const struct sockaddr_in *)&m->dst,
-				   &m->syn_src);
-		if (err)
-			return err;
-		m->syn_src_known = true;
-	}
+	ip.version = 4;
+	ip.ihl = 5;
+	ip.tot_len = htons(SYN_PKT_LEN);
+	ip.frag_off = htons(IP_DF);
+	ip.ttl = 64;
+	ip.protocol = IPPROTO_TCP;
+	ip.saddr = m->syn_src.s_addr;
+	memcpy(&ip.daddr, addr, 4);
+	/* The raw socket would fill these in; AF_PACKET (syn_xdp.c) not. */
+	sum = sum16(0, (const uint8_t *)&ip, sizeof(ip));
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip.check = htons(~sum);
+	memcpy(pkt, &ip, sizeof(ip));
+	build_syn(t, ports[m->syn_port], dport, m->syn_isn, 1460);
+	sum = sum16(IPPROTO_TCP + SYN_LEN, (const uint8_t *)&ip.saddr, 8);
+	sum = sum16(sum, t, SYN_LEN);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	put16(t + 16, ~sum);
+}
+
+/* @m's SYN, to the end of its family's raw socket queue. */
+static void queue_raw(struct member *m)
+{
+	struct syn_queue *q = &queues[m->dst.ss_family == AF_INET6];
+	unsigned int k;
+	uint16_t dport;
+
 	if (q->n == SEND_BATCH)
 		flush_queue(sock_of(m), q);
 	k = q->n;
@@ -294,6 +317,7 @@ static int queue_syn(struct member *m)
 	q->msgs[k].msg_hdr.msg_name = &q->to[k];
 	q->iov[k].iov_base = q->pkt[k];
 	if (m->dst.ss_family == AF_INET6) {
+		dst_addr(m, &dport);
 		/* The kernel sums it (IPV6_CHECKSUM); the port must be 0. */
 		build_syn(q->pkt[k], ports[m->syn_port], dport, m->syn_isn,
 			  1440);
@@ -301,31 +325,42 @@ static int queue_syn(struct member *m)
 		memcpy(&q->to[k], &m->dst, sizeof(q->to[k]));
 		q->to[k].sin6_port = 0;
 		q->msgs[k].msg_hdr.msg_namelen = sizeof(q->to[k]);
-		q->m[k] = m;
-		q->n++;
-		return 0;
+	} else {
+		build_syn4(m, q->pkt[k]);
+		q->iov[k].iov_len = SYN_PKT_LEN;
+		memcpy(&q->to[k], &m->dst, m->dst_len);
+		q->msgs[k].msg_hdr.msg_namelen = m->dst_len;
 	}
-	ip.version = 4;
-	ip.ihl = 5;
-	ip.frag_off = htons(IP_DF);
-	ip.ttl = 64;
-	ip.protocol = IPPROTO_TCP;
-	ip.saddr = m->syn_src.s_addr;
-	memcpy(&ip.daddr, addr, 4);
-	memcpy(q->pkt[k], &ip, sizeof(ip));
-	t = q->pkt[k] + sizeof(ip);
-	build_syn(t, ports[m->syn_port], dport, m->syn_isn, 1460);
-	sum = sum16(IPPROTO_TCP + SYN_LEN, (const uint8_t *)&ip.saddr, 8);
-	sum = sum16(sum, t, SYN_LEN);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put16(t + 16, ~sum);
-	q->iov[k].iov_len = sizeof(ip) + SYN_LEN;
-	memcpy(&q->to[k], &m->dst, m->dst_len);
-	q->msgs[k].msg_hdr.msg_namelen = m->dst_len;
 	q->m[k] = m;
 	q->n++;
+}
+
+/* @m's SYN, to the end of a queue: 0, or an errno. */
+static int queue_syn(struct member *m)
+{
+	uint8_t pkt[SYN_PKT_LEN];
+	int err;
+
+	if (m->dst.ss_family == AF_INET && !m->syn_src_known) {
+		err = route_source((const struct sockaddr_in *)&m->dst,
+				   &m->syn_src);
+		if (err)
+			return err;
+		m->syn_src_known = true;
+	}
+	if (sxdp_route(m)) {
+		build_syn4(m, pkt);
+		sxdp_queue(m, pkt, sizeof(pkt));
+		return 0;
+	}
+	queue_raw(m);
 	return 0;
+}
+
+void syn_requeue(struct member *m, int err)
+{
+	(void)err;
+	queue_raw(m);
 }
 
 bool syn_start(struct member *m)
@@ -391,6 +426,23 @@ static void on_reply(int af, const void *addr, const uint8_t *t, size_t len,
 		probe_fail_at(m, "connect", ECONNREFUSED, at_us);
 	else if (t[13] & TCPF_SYN)
 		probe_finish_at(m, true, "connected", at_us);
+}
+
+void syn_xdp_reply(const void *addr, const uint8_t *t, size_t len,
+		   uint64_t rtt_us)
+{
+	uint16_t port, sport;
+	struct member *m;
+	uint32_t ack;
+
+	memcpy(&port, t, 2);
+	memcpy(&sport, t + 2, 2);
+	memcpy(&ack, t + 8, 4);
+	m = lookup(AF_INET, addr, port, sport);
+	if (!m || ntohl(ack) != m->syn_isn + 1)
+		return;
+	m->sxdp_replied = true;
+	on_reply(AF_INET, addr, t, len, m->started_us + rtt_us);
 }
 
 /*
@@ -544,6 +596,7 @@ void syn_drain(void)
 	unsigned int i;
 
 	sent_since_drain = 0;
+	sxdp_drain();
 	for (i = 0; i < ARRAY_SIZE(socks); i++) {
 		if (socks[i].fd < 0)
 			continue;
@@ -700,12 +753,14 @@ void syn_open(void)
 	logmsg("tcp checks send SYNs on raw sockets from ports%s%s%s", list,
 	       err6 ? ", IPv6 ones connect(): " : "",
 	       err6 ? strerror(err6) : "");
+	sxdp_open();
 }
 
 void syn_close(void)
 {
 	unsigned int i;
 
+	sxdp_close();
 	for (i = 0; i < ARRAY_SIZE(socks); i++) {
 		if (socks[i].fd >= 0)
 			close(socks[i].fd);

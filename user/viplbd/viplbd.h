@@ -99,6 +99,17 @@ struct member {
 	struct in_addr syn_src;
 	bool syn_src_known;
 	struct member *snext, **spprev;
+	/*
+	 * tcp outside the stack (syn_xdp.c): the device, the next hop's and
+	 * the device's MAC addresses (known: looked up and valid); whether
+	 * the last SYN went that way, and got its reply.
+	 */
+	int sxdp_ifindex;
+	uint8_t sxdp_mac[12];
+	bool sxdp_known, sxdp_sent, sxdp_replied;
+	/* Lookups that failed in a row, and when to try again. */
+	unsigned int sxdp_misses;
+	uint64_t sxdp_retry_ms;
 	char *buf;
 	size_t len;
 
@@ -195,6 +206,26 @@ void syn_event(void *ptr, uint32_t events);
  */
 void syn_quiet(bool quiet);
 void syn_drain(void);
+
+/* The reply to @m's SYN taken at XDP (syn_xdp.c): as on_reply(). */
+void syn_xdp_reply(const void *addr, const uint8_t *t, size_t len,
+		   uint64_t rtt_us);
+/* A SYN that syn_xdp.c could not send (@err): through the raw socket. */
+void syn_requeue(struct member *m, int err);
+
+/* syn_xdp.c: tcp checks outside the stack (-x) */
+#define SXDP_PKT_MAX 64
+extern bool sxdp_wanted;
+void sxdp_open(void);
+void sxdp_close(void);
+/* Whether @m's SYN may leave on AF_PACKET now (looked up if need be). */
+bool sxdp_route(struct member *m);
+/* Queue @m's SYN (@pkt, its IP packet of @len bytes) there. */
+void sxdp_queue(struct member *m, const uint8_t *pkt, size_t len);
+void sxdp_flush(void);
+void sxdp_forget(struct member *m);
+/* The results XDP took, to syn_xdp_reply(). */
+void sxdp_drain(void);
 
 /* state.c */
 void state_result(struct member *m, bool ok, const char *reason);
