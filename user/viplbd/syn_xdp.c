@@ -4,7 +4,9 @@
  * program is attached to the device that the route to a backend leaves
  * by, and its pinned maps have hc_probes and hc_results, the IPv4 SYN of
  * a check goes out as an Ethernet frame on an AF_PACKET socket: no route
- * lookup, netfilter, conntrack or qdisc.  Before each batch is sent, one
+ * lookup, netfilter or conntrack (the device's qdisc, though: a burst
+ * that the device cannot take at once waits there, as the stack's would,
+ * where PACKET_QDISC_BYPASS would drop it).  Before each batch is sent, one
  * bpf() call puts its checks into hc_probes; the XDP program takes their
  * replies (bpf/health.h), resets a SYN-ACK itself, and hands each result
  * over in hc_results, which syn_drain() reads with the raw sockets.
@@ -152,9 +154,6 @@ void sxdp_open(void)
 		sxdp_close_fds();
 		return;
 	}
-	/* Straight to the driver: the qdisc is for the stack's traffic. */
-	setsockopt(afp_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &(int){ 1 },
-		   sizeof(int));
 	logmsg("tcp checks (IPv4) leave on AF_PACKET where viplb's XDP program (id %u) takes their replies",
 	       prog_id);
 }
