@@ -43,9 +43,11 @@
 # VIPLB_BENCH_XDP_ROUNDS (default 7) and VIPLB_BENCH_XDP_SIZES (default
 # "1 10000") tune the XDP part.
 # The health part ("health") needs no VM: bench/viplbd_cpu.sh on the
-# host, with nf_tables and then with XDP (about two and a half minutes each),
-# viplbd checking 10,000 backends every 2 s beside a floor prober; it
-# writes bench/results/health.md (outputs in build/bench-health-*.out).
+# host, with nf_tables and then with XDP, each with viplbd's checks
+# through the stack and then with -x (outside it), about two and a half
+# minutes each: viplbd checking 10,000 backends every 2 s beside a floor
+# prober (FLOOR=bypass for -x); it writes bench/results/health.md
+# (outputs in build/bench-health-*.out).
 # The instructions part ("insn"): bench/run.sh part 7 in its own VM
 # boots, with the QEMU plugin of bench/insn/ (VIPLB_VM_PLUGIN: one vCPU),
 # VIPLB_BENCH_INSN_BOOTS (default 2) boots: the first at 1 and 10,000
@@ -232,10 +234,12 @@ elif [ -n "$health" ]; then
 	hrows=
 	hstart=$(date +%s)
 	hload_before=$(cut -d' ' -f1-3 /proc/loadavg)
-	for dp in nft xdp; do
+	for dp in nft xdp nft-x xdp-x; do
 		hout=build/bench-health-$dp.out
+		hx=()
+		[ "$dp" = "${dp%-x}" ] || hx=(XCHECKS=1 FLOOR=bypass)
 		say "viplbd's checks on the host ($dp): bench/viplbd_cpu.sh, about two and a half minutes; output in $hout"
-		if ! nice -n 19 env PIN=1 DATAPATH=$dp bench/viplbd_cpu.sh >"$hout" 2>&1; then
+		if ! nice -n 19 env PIN=1 DATAPATH="${dp%-x}" "${hx[@]}" bench/viplbd_cpu.sh >"$hout" 2>&1; then
 			say "bench/viplbd_cpu.sh ($dp) failed:"
 			tail -5 "$hout" >&2
 			xdp_rc=1
@@ -247,7 +251,9 @@ elif [ -n "$health" ]; then
 			/^row: / { vu = $2; vs = $3; vd = $5; vc = $8; up = $9; tr = $10 }
 			/^floor_row: / { fp = $2; fd = $3; fc = $4; fs = $5; fa = $6 }
 			END {
-				name = dp == "nft" ? "nat, nf_tables" : "dr, XDP"
+				name = dp ~ /^nft/ ? "nat, nf_tables" : "dr, XDP"
+				if (dp ~ /-x$/)
+					name = name ", viplbd -x (floor: bypass)"
 				printf "| %s | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f | %.2f | %s / %s | %s, %s | %s of %s |\n",
 					name, vu + vs, fp, vd, fd, (fp > 0 ? (vu + vs) / fp : 0),
 					(fd > 0 ? vd / fd : 0), vc, fc, up, tr, fa, fs
@@ -266,6 +272,10 @@ elif [ -n "$health" ]; then
 			echo "backends (50 services of 200) checked with tcp every 2 s for 60 s,"
 			echo "then the floor (\`bench/syn_floor.c\`: the same SYNs at the same rate,"
 			echo "their SYN-ACKs read, nothing else) in viplbd's place for as long."
+			echo "The -x rows: \`XCHECKS=1 FLOOR=bypass\`, \`viplbd -x\` (IPv4 tcp checks"
+			echo "on AF_PACKET, their replies taken by viplb's XDP, attached to the"
+			echo "director's veth for them with nf_tables too), against the floor of"
+			echo "the same design (SYNs on AF_PACKET, replies at XDP)."
 			echo "CPU time as a percentage of one CPU; \"director\" adds the thread that"
 			echo "receives the replies (threaded NAPI on the director's veth) to the"
 			echo "prober. The narrative and earlier figures: [viplbd.md](viplbd.md)."
