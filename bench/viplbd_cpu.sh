@@ -39,8 +39,9 @@
 # second, the backends' NAPI thread and listener, the checks and resets
 # a second (the SYNs the backends got, counted by nf_tables in their
 # netns, and the director's Tcp OutRsts), drops, how many
-# backends are up at the end (all should be) and the first transitions
-# after the first results (there should be none); the director's TCP
+# backends are up at the end (all should be), the checks that failed in
+# the window (viplb health show's counters) and the transitions after the
+# first results (there should be none of either); the director's TCP
 # packets sent per check (d0's tx packets / SYNs: 2 for a half-open
 # check, the SYN and the reset); the path the checks took (viplbd's log
 # line on its tcp checks, and the director's Tcp ActiveOpens a second: 0
@@ -136,6 +137,7 @@ cleanup()
 	wait 2>/dev/null || true
 	ip netns del "$D" 2>/dev/null || true
 	ip netns del "$B" 2>/dev/null || true
+	[ -z "${KEEP_LOG:-}" ] || cp "$T/log" "$KEEP_LOG" 2>/dev/null || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -280,6 +282,13 @@ count()
 	"$VIPLB" -j health show socket "$T/viplbd.sock" 2>/dev/null |
 		python3 -c "import json, sys; print(sum(m['state'] == '$1' for m in json.load(sys.stdin)))"
 }
+# results: the checks' results so far and how many failed, over all
+# backends.
+results()
+{
+	"$VIPLB" -j health show socket "$T/viplbd.sock" |
+		python3 -c "import json, sys; m = json.load(sys.stdin); print(sum(x['checks'] for x in m), sum(x['failed'] for x in m))"
+}
 n=0
 until [ "$(count up 2>/dev/null || echo 0)" -eq "$BACKENDS" ]; do
 	n=$((n + 1))
@@ -353,6 +362,7 @@ dn0=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn0=$(sum_ticks $BNAPI)
 o0=$(syns)
+read -r c0 f0 <<<"$(results)"
 a0=$(tcp ActiveOpens)
 r0=$(tcp OutRsts)
 s0=$(tx_packets)
@@ -367,15 +377,16 @@ dn1=$(sum_ticks $DNAPI)
 # shellcheck disable=SC2086
 bn1=$(sum_ticks $BNAPI)
 o1=$(syns)
+read -r c1 f1 <<<"$(results)"
 a1=$(tcp ActiveOpens)
 r1=$(tcp OutRsts)
 s1=$(tx_packets)
 t1=$(date +%s%N)
 # Each check's conntrack entry stays 10 s in CLOSE after its reset (nat
 # on nf_tables; none with XDP): about 50,000 at 5,000 checks a second
-# from connect()'s ephemeral ports, about 1,600 from the raw socket's 8
-# held ports, whose tuples come back every 16 s (conntrack -C also
-# counts expired ones not yet reaped).
+# from connect()'s ephemeral ports, at most 12,800 from the raw socket's
+# 64 held ports to 200 addresses, whose tuples come back every 2.56 s
+# (conntrack -C also counts expired ones not yet reaped).
 ct=$(ip netns exec "$D" conntrack -C)
 natchains=$(ip netns exec "$D" nft list ruleset | grep -c 'type nat hook' || true)
 up=$(count up)
@@ -404,7 +415,7 @@ echo "  checks: $checks_s/s (SYNs received in $B), resets sent $(per_s $((r1 - r
 segs=$(awk -v s=$((s1 - s0)) -v o=$((o1 - o0)) 'BEGIN { printf "%.3f", o ? s / o : 0 }')
 echo "  packets sent a check: $segs (d0's tx packets / SYNs)"
 echo "  the checks' path: connect()s $(per_s $((a1 - a0)))/s (Tcp ActiveOpens in $D); $(grep -m1 '^viplbd: tcp checks ' "$T/log" || echo 'viplbd: (no line on its tcp checks)')"
-echo "  backends up at the end: $up of $BACKENDS"
+echo "  backends up at the end: $up of $BACKENDS; checks' results $((c1 - c0)), failed $((f1 - f0))"
 tables=$(ip netns exec "$D" nft list tables | paste -sd ' ')
 echo "  $D: conntrack entries at the end $ct (conntrack -C), nf_tables nat chains $natchains, tables: ${tables:-none}"
 [ -z "$xdp_dev" ] ||
@@ -414,7 +425,7 @@ echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first
 echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
 ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop TcpExtTCPSynRetrans TcpPassiveOpens | grep -v '^#' | sed 's/^/    backends: /'
 # One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath vcs/s
-echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $checks_s $up $trans $segs $ct $DATAPATH $vcs_s"
+echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $checks_s $up $trans $segs $ct $DATAPATH $vcs_s $((f1 - f0))"
 # The premise of each datapath's figures.
 case $DATAPATH in
 nft)	if [ -n "${XCHECKS:-}" ]; then

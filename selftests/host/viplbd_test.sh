@@ -234,7 +234,7 @@ check_eq "every backend has a state within 3 s" "$?" 0
 vrun health show socket "$SOCK"
 check_eq "health show: 12 backends" "$(printf '%s\n' "$out" | wc -l)" 12
 check_grep "health show text: http up, with weight, time, latency and reason" \
-	"^tcp $VIP:80 backend 198.51.100.2:8080 check http: up weight 1 for [0-9.]+m?s, last ok in [0-9.]+ms: status 200, body matches$" \
+	"^tcp $VIP:80 backend 198.51.100.2:8080 check http: up weight 1 for [0-9.]+m?s, [0-9]+ checks \(0 failed\), last ok in [0-9.]+ms: status 200, body matches$" \
 	"$out"
 check_grep "udp: b3's port unreachable is a failure, and it starts down" \
 	"^udp $VIP:82 backend 198.51.100.4:8082 check udp: down weight 0 .*last failed .*Connection refused" \
@@ -306,14 +306,15 @@ kill "$idle" 2>/dev/null
 wait "$idle" 2>/dev/null
 
 # A tcp check keeps its socket for the next: one descriptor per member at
-# most (its probe's or its kept socket), never one per check.
+# most (its probe's or its kept socket), never one per check; the tcp
+# checks' SYNs hold 64 source ports (SYN_PORTS).
 nfds() { find "/proc/$DPID/fd" -mindepth 1 | wc -l; }
 fds0=$(nfds)
 sleep 3
 fds1=$(nfds)
 log "viplbd's descriptors: $fds0, 3 s of checks later $fds1"
-check_eq "3 s of checks (10 each) later, viplbd has no more descriptors than 12 members + 12" \
-	"$((fds1 <= 24))" 1
+check_eq "3 s of checks (10 each) later, viplbd has no more descriptors than 12 members + 64 held ports + 12" \
+	"$((fds1 <= 12 + 64 + 12))" 1
 
 # --- established connections, kept open through what follows ------------
 # Three echo connections to port 81, one per backend (rr), each fed a line
@@ -365,6 +366,13 @@ check_eq "tcp: killed listener drained within fall x interval + timeout" "$rc" 0
 check_grep "its transitions are logged with their reason" \
 	"^viplbd: tcp $VIP:80 backend 198.51.100.2:8080: up -> down, weight 0: $FALL failures: connect: Connection refused$" \
 	"$(cat "$T/log")"
+vrun -j health show socket "$SOCK"
+check_eq "health show -j: b1's http member counts its $FALL failures or more" \
+	"$(printf '%s' "$out" | jq '.[] | select(.port == 80 and .backend.addr == "198.51.100.2") |
+		.failed >= '"$FALL"' and .checks > .failed')" true
+check_eq "... and b2's no failure, in 2 or more checks" \
+	"$(printf '%s' "$out" | jq '.[] | select(.port == 80 and .backend.addr == "198.51.100.3") |
+		.failed == 0 and .checks >= 2')" true
 : >"$T/names"
 for _ in $(seq 30); do
 	get /name >>"$T/names"
@@ -651,7 +659,7 @@ half_open()
 	[ "$rc" -eq 0 ] || log "$("$VIPLB" health show socket "$T/half.sock" | grep -v ': up ')"
 	if [ "$ho_how" = raw ]; then
 		check_grep "$ho_how: viplbd sends its tcp checks' SYNs on raw sockets" \
-			"^viplbd: tcp checks send SYNs on raw sockets from ports( [0-9]+){8}$" \
+			"^viplbd: tcp checks send SYNs on raw sockets from ports( [0-9]+){64}$" \
 			"$(cat "$T/half.log")"
 	else
 		check_grep "$ho_how: without CAP_NET_RAW, viplbd says its tcp checks use connect()" \

@@ -100,6 +100,8 @@ static void print_member(const struct member *m, uint64_t now)
 	if (m->missing)
 		print_string(PRINT_ANY, "datapath", " (%s)",
 			     "not in the datapath");
+	print_u64(PRINT_ANY, "checks", ", %" PRIu64 " checks", m->nr_checks);
+	print_u64(PRINT_ANY, "failed", " (%" PRIu64 " failed)", m->nr_failed);
 	if (m->have_result) {
 		print_string(PRINT_ANY, "last", ", last %s",
 			     m->last_ok ? "ok" : "failed");

@@ -218,6 +218,8 @@ void state_result(struct member *m, bool ok, const char *reason)
 
 	m->have_result = true;
 	m->last_ok = ok;
+	m->nr_checks++;
+	m->nr_failed += !ok;
 	/* Each check's: a copy, not snprintf(). */
 	n = strnlen(reason, sizeof(m->reason) - 1);
 	memcpy(m->reason, reason, n);

@@ -12,10 +12,15 @@
  *
  * A reply is matched to its probe by the backend's address and port,
  * the source port and the acknowledgement of the probe's random initial
- * sequence number.  A probe takes the next source port that no other
- * probe in flight to the same address and port holds, so that a backend
- * never sees one connection twice at a time; with all of them held, or
- * without raw sockets (no CAP_NET_RAW), the check uses connect().  ICMP
+ * sequence number.  The probes to one address and port take the held
+ * source ports in turn (one turn per hash bucket), skipping any that a
+ * probe in flight to it holds: a backend never sees one connection twice
+ * at a time, and a 4-tuple comes back only after SYN_PORTS checks of
+ * its address and port, so a reset that was lost on the way leaves no
+ * half-open connection in the way of the next check (the backend sends
+ * its SYN-ACK again within 1 s, and the stack resets it).  With all of
+ * them held, or without raw sockets (no CAP_NET_RAW), the check uses
+ * connect().  ICMP
  * errors are read with IP_RECVERR: "connect: No route to host", as
  * connect() would say.
  */
@@ -64,6 +69,9 @@ static uint16_t ports[SYN_PORTS]; /* network order */
 /* A UDP socket, connected to learn a route's source address. */
 static int route_fd = -1;
 static struct member *inflight[SYN_BUCKETS];
+_Static_assert(SYN_PORTS <= 64, "the ports held in flight are a 64-bit mask");
+/* Each bucket's next source port (an index into ports). */
+static uint8_t next_port[SYN_BUCKETS];
 static uint64_t rng_state;
 
 /*
@@ -365,7 +373,8 @@ void syn_requeue(struct member *m, int err)
 
 bool syn_start(struct member *m)
 {
-	unsigned int b, i, p, held = 0;
+	unsigned int b, i, p;
+	uint64_t held = 0;
 	struct member *o;
 	uint16_t dport;
 	const void *addr = dst_addr(m, &dport);
@@ -376,15 +385,15 @@ bool syn_start(struct member *m)
 	b = bucket(af, addr, dport);
 	for (o = inflight[b]; o; o = o->snext)
 		if (same_dst(o, af, addr, dport))
-			held |= 1u << o->syn_port;
-	/* The port after the last probe's: a new connection each time. */
-	for (i = 1; i <= SYN_PORTS; i++) {
-		p = (m->syn_port + i) % SYN_PORTS;
-		if (!(held & 1u << p))
+			held |= 1ull << o->syn_port;
+	for (i = 0; i < SYN_PORTS; i++) {
+		p = (next_port[b] + i) % SYN_PORTS;
+		if (!(held & 1ull << p))
 			break;
 	}
-	if (i > SYN_PORTS)
+	if (i == SYN_PORTS)
 		return false;
+	next_port[b] = (p + 1) % SYN_PORTS;
 	m->syn_port = p;
 	m->syn_isn = next_isn();
 	err = queue_syn(m);

@@ -67,6 +67,8 @@ struct member {
 	unsigned int ok_run, fail_run;
 	uint64_t since_ms; /* last transition (or start) */
 	bool have_result, last_ok;
+	/* Results since it was configured, and how many were failures. */
+	uint64_t nr_checks, nr_failed;
 	char reason[160];
 	uint64_t latency_us;
 	/* Transition times, for flap detection: a ring of HEALTH_MAX_FLAP. */
@@ -182,8 +184,11 @@ void probe_fail_at(struct member *m, const char *what, int err,
 		   uint64_t end_us);
 
 /* syn.c */
-/* How many source ports the SYNs take turns on. */
-#define SYN_PORTS 8
+/*
+ * How many source ports the SYNs take turns on: a 4-tuple comes back
+ * after SYN_PORTS checks of one address and port (at most 64: a mask).
+ */
+#define SYN_PORTS 64
 /* Open the raw sockets; without them, tcp checks connect(). */
 void syn_open(void);
 void syn_close(void);
