@@ -245,18 +245,19 @@ elif [ -n "$health" ]; then
 			xdp_rc=1
 			continue
 		fi
-		# row: user system dnapi director bnapi listener checks/s up ...
+		# row: user system dnapi director bnapi listener checks/s up
+		#      transitions segments/check conntrack datapath vcs/s failed
 		# floor_row: process director checks/s sent synacks
 		hrows="$hrows$(awk -v dp="$dp" '
-			/^row: / { vu = $2; vs = $3; vd = $5; vc = $8; up = $9; tr = $10 }
+			/^row: / { vu = $2; vs = $3; vd = $5; vc = $8; up = $9; tr = $10; fl = $15 }
 			/^floor_row: / { fp = $2; fd = $3; fc = $4; fs = $5; fa = $6 }
 			END {
 				name = dp ~ /^nft/ ? "nat, nf_tables" : "dr, XDP"
 				if (dp ~ /-x$/)
 					name = name ", viplbd -x (floor: bypass)"
-				printf "| %s | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f | %.2f | %s / %s | %s, %s | %s of %s |\n",
+				printf "| %s | %.2f%% | %.2f%% | %.2f%% | %.2f%% | %.2f | %.2f | %s / %s | %s, %s, %s | %s of %s |\n",
 					name, vu + vs, fp, vd, fd, (fp > 0 ? (vu + vs) / fp : 0),
-					(fd > 0 ? vd / fd : 0), vc, fc, up, tr, fa, fs
+					(fd > 0 ? vd / fd : 0), vc, fc, up, tr, fl, fa, fs
 			}' "$hout")
 "
 	done
@@ -280,7 +281,7 @@ elif [ -n "$health" ]; then
 			echo "receives the replies (threaded NAPI on the director's veth) to the"
 			echo "prober. The narrative and earlier figures: [viplbd.md](viplbd.md)."
 			echo
-			echo "| datapath | viplbd | floor | director, viplbd | director, floor | viplbd / floor | director: viplbd / floor | checks/s, viplbd / floor | up at the end, transitions | floor: SYN-ACKs of SYNs |"
+			echo "| datapath | viplbd | floor | director, viplbd | director, floor | viplbd / floor | director: viplbd / floor | checks/s, viplbd / floor | up at the end, transitions, failed checks | floor: SYN-ACKs of SYNs |"
 			echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 			printf '%s' "$hrows"
 		} >"$hmd"

@@ -424,7 +424,7 @@ echo "  viplbd's log: $(wc -l <"$T/log") lines; transitions other than the first
 { grep -v 'unknown ->' "$T/log" | grep -- '->' | grep -v 'down -> up' || true; } | head -3 | sed 's/^/    /'
 echo "  drops: $(ip -n "$D" -s -j link show d0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('d0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])"), $(ip -n "$B" -s -j link show b0 | python3 -c "import json,sys; s=json.load(sys.stdin)[0]['stats64']; print('b0 rx', s['rx']['dropped'], 'tx', s['tx']['dropped'])")"
 ip netns exec "$B" nstat -az TcpExtListenDrops TcpExtListenOverflows TcpExtTCPReqQFullDrop TcpExtTCPSynRetrans TcpPassiveOpens | grep -v '^#' | sed 's/^/    backends: /'
-# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath vcs/s
+# One line for a table: user system dnapi director bnapi listener checks/s up transitions segments/check conntrack datapath vcs/s failed
 echo "row: $(pct $((u1 - u0))) $(pct $((d1 - d0 - u1 + u0))) $(pct $((dn1 - dn0))) $(pct $((d1 - d0 + dn1 - dn0))) $(pct $((bn1 - bn0))) $(pct $((l1 - l0))) $checks_s $up $trans $segs $ct $DATAPATH $vcs_s $((f1 - f0))"
 # The premise of each datapath's figures.
 case $DATAPATH in

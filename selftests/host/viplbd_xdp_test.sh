@@ -259,6 +259,49 @@ else
 	fail "viplbd -x: resets sent by XDP in 2 s: $tx (want >= 45)" \
 		"$("$VIPLB" -n "$D" xdp stats)"
 fi
+# Resets lost on the way (a full ring drops XDP_TX frames): the backends
+# drop the first 30 that reach them.  Each leaves a half-open connection
+# until the backend sends its SYN-ACK again, 1 s later; the three
+# services' checks of one backend (15 a second, fall 1) take the held
+# ports in turn, so none meets it: no check fails.
+failed_sum()
+{
+	"$VIPLB" -j health show socket "$SOCK" | jq '[.[].failed] | add'
+}
+lost_rsts()
+{
+	ip netns exec "$B" nft -j list chain ip lossy pre |
+		jq '[.nftables[] | select(.rule) | .rule.expr[] | select(.counter) | .counter.packets] | add'
+}
+lost_30()
+{
+	[ "$(lost_rsts)" -ge 30 ]
+}
+f0=$(failed_sum)
+s0=$(synretrans)
+d0=$(grep -c -- ' -> down' "$T/viplbd-x.log")
+ip netns exec "$B" nft -f - <<EOF
+table ip lossy {
+	chain pre {
+		type filter hook prerouting priority -300;
+		tcp flags & rst == rst quota until 1200 bytes counter drop
+	}
+}
+EOF
+defer "ip netns exec $B nft delete table ip lossy 2>/dev/null"
+wait_until 10 lost_30
+sleep 3
+check_eq "viplbd -x: resets dropped on the way to the backends" "$(lost_rsts)" 30
+sr=$(($(synretrans) - s0))
+if [ "$sr" -ge 1 ]; then
+	pass "viplbd -x: ... the backends sent their SYN-ACKs again: $sr"
+else
+	fail "viplbd -x: ... the backends sent their SYN-ACKs again: $sr (want >= 1)"
+fi
+check_eq "viplbd -x: ... and no check failed" "$(($(failed_sum) - f0))" 0
+check_eq "viplbd -x: ... no member went down" \
+	"$(($(grep -c -- ' -> down' "$T/viplbd-x.log") - d0))" 0
+ip netns exec "$B" nft delete table ip lossy
 kill "$(cat "$T/echo3")"
 if wait_until 10 weights_are 198.51.100.3 "0 0 0"; then
 	pass "viplbd -x: .3 refused: weight 0 in the three services"
