@@ -233,6 +233,9 @@ elif [ -n "$health" ]; then
 	hmd=$results/health.md
 	hrows=
 	hstart=$(date +%s)
+	# Before the runs, and without bench/results: writing health.md
+	# below would count as a change.
+	hdirty=$(git diff --quiet HEAD -- user bench ':!bench/results' || echo '+changes')
 	hload_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	for dp in nft xdp nft-x xdp-x; do
 		hout=build/bench-health-$dp.out
@@ -266,7 +269,7 @@ elif [ -n "$health" ]; then
 			echo "# viplbd at 10,000 backends: made by \`make bench\`"
 			echo
 			echo "Made by \`make bench\` (\`VIPLB_BENCH_ONLY=health make bench\` runs only this"
-			echo "part), $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- user bench || echo '+changes'), in $(($(date +%s) - hstart)) s,"
+			echo "part), $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git rev-parse --short HEAD)$hdirty, in $(($(date +%s) - hstart)) s,"
 			echo "on the host: Linux $(uname -r), $(nproc) CPUs ($cpu), load average"
 			echo "$hload_before before, $(cut -d' ' -f1-3 /proc/loadavg) after. For each datapath,"
 			echo "\`nice -n 19 env PIN=1 DATAPATH=nft|xdp bench/viplbd_cpu.sh\`: 10,000"
