@@ -9,7 +9,10 @@
 # agree: the maps' weights, and the nat services' slot maps without the
 # backend.  When it recovers, the weights come back the same way.  Then
 # real traffic: new connections to both nat VIPs, from a client
-# namespace, reach only the backends whose weight is not 0.
+# namespace, reach only the backends whose weight is not 0.  Then
+# viplbd -x (tcp checks on AF_PACKET, replies at XDP): no reset from the
+# stack, 30 resets lost on the way fail no check, a refusal still takes
+# a backend down, and XDP detached and attached anew is followed.
 #
 #   client $C                director $D (viplbd, XDP on d1)
 #   c0 203.0.113.2/24 ---- d0 203.0.113.1/24
@@ -317,6 +320,60 @@ if wait_until 10 weights_are 198.51.100.3 "1 1 1"; then
 else
 	fail "viplbd -x: .3 back: weight 1 in the three services" \
 		"$(tail -5 "$T/viplbd-x.log")"
+fi
+# XDP detached under viplbd -x, then attached anew (new maps, the
+# services restored): at its next sync (-r 1) viplbd sends its checks
+# through the stack, then on AF_PACKET again, through the new maps.
+gone_logged()
+{
+	grep -q "XDP program is gone" "$T/viplbd-x.log"
+}
+afpacket_twice()
+{
+	[ "$(grep -c 'leave on AF_PACKET' "$T/viplbd-x.log")" -eq 2 ]
+}
+check_ok "viplb xdp detach d1, under viplbd -x" v xdp detach d1
+if wait_until 5 gone_logged; then
+	pass "viplbd -x: logs that the XDP program is gone"
+else
+	fail "viplbd -x: logs that the XDP program is gone" \
+		"$(tail -3 "$T/viplbd-x.log")"
+fi
+r0=$(tcp_mib "$D" OutRsts)
+sleep 1
+r=$(($(tcp_mib "$D" OutRsts) - r0))
+if [ "$r" -ge 20 ]; then
+	pass "viplbd -x: ... its checks go through the stack (its resets in 1 s: $r)"
+else
+	fail "viplbd -x: ... its checks go through the stack (its resets in 1 s: $r, want >= 20)"
+fi
+check_ok "viplb xdp attach d1 again, and restore" \
+	sh -c "$VIPLB -n $D xdp attach d1 mode generic && $VIPLB -n $D restore $T/viplb.conf"
+if wait_until 5 afpacket_twice; then
+	pass "viplbd -x: logs that its checks leave on AF_PACKET again"
+else
+	fail "viplbd -x: logs that its checks leave on AF_PACKET again" \
+		"$(tail -3 "$T/viplbd-x.log")"
+fi
+# A member whose check was in flight through the old maps sends its next
+# one through the stack (no reply came that way): a round first.
+sleep 1
+r0=$(tcp_mib "$D" OutRsts)
+x0=$(xdp_tx)
+sleep 2
+check_eq "viplbd -x: ... resets from the director's stack in 2 s" \
+	"$(($(tcp_mib "$D" OutRsts) - r0))" 0
+tx=$(($(xdp_tx) - x0))
+if [ "$tx" -ge 45 ]; then
+	pass "viplbd -x: ... resets sent by the new XDP program in 2 s: $tx"
+else
+	fail "viplbd -x: ... resets sent by the new XDP program in 2 s: $tx (want >= 45)"
+fi
+if wait_until 10 up 9 && wait_until 10 weights_are 198.51.100.3 "1 1 1"; then
+	pass "viplbd -x: ... all 9 members up, weights in the new maps"
+else
+	fail "viplbd -x: ... all 9 members up, weights in the new maps" \
+		"$("$VIPLB" health show socket "$SOCK" | grep -v ': up ')"
 fi
 if ha_stop "$vdpid"; then
 	pass "viplbd -x stops on SIGTERM"

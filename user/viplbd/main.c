@@ -224,6 +224,7 @@ static void timers_run(void)
 	ctl_expire(now);
 	if (sync_due <= now) {
 		config_sync();
+		sxdp_refresh();
 		announce_flush(true);
 		sync_due = now_ms() + sync_ms;
 	}

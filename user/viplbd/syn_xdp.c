@@ -18,7 +18,9 @@
  * next one through the stack (syn.c's raw socket), which makes the
  * kernel resolve the neighbour again; the one after looks it all up
  * anew.  Anything else goes through the stack as before: IPv6, another
- * device, no neighbour entry yet.
+ * device, no neighbour entry yet.  Each sync looks at the pinned
+ * program again: XDP attached after viplbd started, detached, or
+ * attached anew (new maps) is followed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,6 +63,7 @@ bool sxdp_wanted;
 
 static int probes_fd = -1, afp_fd = -1;
 static struct ring_buffer *results;
+/* The pinned program's id that sxdp_open() took (0: none). */
 static __u32 prog_id;
 static struct rtnl *rt;
 
@@ -104,10 +107,30 @@ static void sxdp_close_fds(void)
 
 static int on_result(void *ctx, void *data, size_t len);
 
-void sxdp_open(void)
+/* The id of the program pinned in this netns's XDP state: 0, or an errno. */
+static int pinned_prog_id(__u32 *id)
 {
 	struct bpf_prog_info info = { 0 };
 	__u32 info_len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	*id = 0;
+	if (!xdp_pin_dir())
+		return ENOENT;
+	xdp_pin_path(path, sizeof(path), "prog");
+	fd = bpf_obj_get(path);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		err = errno;
+	else
+		*id = info.id;
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+void sxdp_open(void)
+{
 	char path[PATH_MAX];
 	int fd, err;
 
@@ -117,17 +140,13 @@ void sxdp_open(void)
 		logmsg("tcp checks stay in the stack (-x): no XDP state in this netns");
 		return;
 	}
-	xdp_pin_path(path, sizeof(path), "prog");
-	fd = bpf_obj_get(path);
-	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+	err = pinned_prog_id(&prog_id);
+	if (err) {
+		xdp_pin_path(path, sizeof(path), "prog");
 		logmsg("tcp checks stay in the stack (-x): %s: %s", path,
-		       strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		       strerror(err));
 		return;
 	}
-	prog_id = info.id;
-	close(fd);
 	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_PROBES);
 	probes_fd = bpf_obj_get(path);
 	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_RESULTS);
@@ -161,6 +180,26 @@ void sxdp_open(void)
 void sxdp_close(void)
 {
 	sxdp_close_fds();
+}
+
+void sxdp_refresh(void)
+{
+	__u32 id;
+
+	if (!sxdp_wanted)
+		return;
+	pinned_prog_id(&id);
+	if (id == prog_id)
+		return;
+	/* Checks in flight that way end as timeouts. */
+	sxdp_close_fds();
+	memset(links, 0, sizeof(links));
+	if (id) {
+		sxdp_open();
+		return;
+	}
+	prog_id = 0;
+	logmsg("tcp checks go through the stack (-x): viplb's XDP program is gone");
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)

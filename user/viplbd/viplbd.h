@@ -223,6 +223,8 @@ void syn_requeue(struct member *m, int err);
 extern bool sxdp_wanted;
 void sxdp_open(void);
 void sxdp_close(void);
+/* At each sync: follow the XDP program pinned being attached or gone. */
+void sxdp_refresh(void);
 /* Whether @m's SYN may leave on AF_PACKET now (looked up if need be). */
 bool sxdp_route(struct member *m);
 /* Queue @m's SYN (@pkt, its IP packet of @len bytes) there. */
