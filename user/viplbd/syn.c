@@ -380,9 +380,8 @@ static int queue_syn(struct member *m)
 	return 0;
 }
 
-void syn_requeue(struct member *m, int err)
+void syn_requeue(struct member *m)
 {
-	(void)err;
 	queue_raw(m);
 }
 
@@ -425,6 +424,30 @@ bool syn_start(struct member *m)
 }
 
 /*
+ * The probe in flight to @addr:@port from @sport whose SYN @ack (network
+ * order) acknowledges, or NULL.
+ */
+static struct member *answered(int af, const void *addr, uint16_t port,
+			       uint16_t sport, uint32_t ack)
+{
+	struct member *m = lookup(af, addr, port, sport);
+
+	return m && ntohl(ack) == m->syn_isn + 1 ? m : NULL;
+}
+
+/* @m's reply, received at @at_us: a reset (@refused) or a SYN-ACK. */
+static void end_probe(struct member *m, bool refused, uint64_t at_us)
+{
+	/* Late, if only read late: its timer fails it. */
+	if (at_us > m->started_us + m->hc.timeout_ms * 1000ULL)
+		return;
+	if (refused)
+		probe_fail_at(m, "connect", ECONNREFUSED, at_us);
+	else
+		probe_finish_at(m, true, "connected", at_us);
+}
+
+/*
  * A reply's TCP header @t from @addr, received at @at_us: a SYN-ACK or a
  * reset ends its probe.
  */
@@ -435,38 +458,25 @@ static void on_reply(int af, const void *addr, const uint8_t *t, size_t len,
 	uint32_t ack;
 	struct member *m;
 
-	if (len < 20)
+	if (len < 20 || !(t[13] & TCPF_ACK) || !(t[13] & (TCPF_RST | TCPF_SYN)))
 		return;
 	memcpy(&port, t, 2);
 	memcpy(&sport, t + 2, 2);
 	memcpy(&ack, t + 8, 4);
-	m = lookup(af, addr, port, sport);
-	if (!m || !(t[13] & TCPF_ACK) || ntohl(ack) != m->syn_isn + 1)
-		return;
-	/* Late, if only read late: its timer fails it. */
-	if (at_us > m->started_us + m->hc.timeout_ms * 1000ULL)
-		return;
-	if (t[13] & TCPF_RST)
-		probe_fail_at(m, "connect", ECONNREFUSED, at_us);
-	else if (t[13] & TCPF_SYN)
-		probe_finish_at(m, true, "connected", at_us);
+	m = answered(af, addr, port, sport, ack);
+	if (m)
+		end_probe(m, t[13] & TCPF_RST, at_us);
 }
 
-void syn_xdp_reply(const void *addr, const uint8_t *t, size_t len,
-		   uint64_t rtt_us)
+void syn_xdp_reply(const void *addr, uint16_t port, uint16_t sport,
+		   uint32_t ack, bool refused, uint64_t rtt_us)
 {
-	uint16_t port, sport;
-	struct member *m;
-	uint32_t ack;
+	struct member *m = answered(AF_INET, addr, port, sport, ack);
 
-	memcpy(&port, t, 2);
-	memcpy(&sport, t + 2, 2);
-	memcpy(&ack, t + 8, 4);
-	m = lookup(AF_INET, addr, port, sport);
-	if (!m || ntohl(ack) != m->syn_isn + 1)
+	if (!m)
 		return;
 	m->sxdp_replied = true;
-	on_reply(AF_INET, addr, t, len, m->started_us + rtt_us);
+	end_probe(m, refused, m->started_us + rtt_us);
 }
 
 /*

@@ -87,7 +87,7 @@ static struct sxdp_queue {
 	uint8_t frame[SXDP_BATCH][ETH_HLEN + SXDP_PKT_MAX];
 } q;
 
-static void sxdp_close_fds(void)
+void sxdp_close(void)
 {
 	if (results)
 		ring_buffer__free(results);
@@ -149,14 +149,15 @@ void sxdp_open(void)
 	}
 	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_PROBES);
 	probes_fd = bpf_obj_get(path);
-	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_RESULTS);
-	fd = bpf_obj_get(path);
-	if (probes_fd < 0 || fd < 0) {
+	fd = -1;
+	if (probes_fd >= 0) {
+		xdp_pin_path(path, sizeof(path), XDP_MAP_HC_RESULTS);
+		fd = bpf_obj_get(path);
+	}
+	if (fd < 0) {
 		logmsg("tcp checks stay in the stack (-x): %s: %s (viplb xdp detach, then attach, pins it)",
 		       path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		sxdp_close_fds();
+		sxdp_close();
 		return;
 	}
 	results = ring_buffer__new(fd, on_result, NULL, NULL);
@@ -170,16 +171,11 @@ void sxdp_open(void)
 		err = -rtnl_open(rt);
 	if (err) {
 		logmsg("tcp checks stay in the stack (-x): %s", strerror(err));
-		sxdp_close_fds();
+		sxdp_close();
 		return;
 	}
 	logmsg("tcp checks (IPv4) leave on AF_PACKET where viplb's XDP program (id %u) takes their replies",
 	       prog_id);
-}
-
-void sxdp_close(void)
-{
-	sxdp_close_fds();
 }
 
 void sxdp_refresh(void)
@@ -192,7 +188,7 @@ void sxdp_refresh(void)
 	if (id == prog_id)
 		return;
 	/* Checks in flight that way end as timeouts. */
-	sxdp_close_fds();
+	sxdp_close();
 	memset(links, 0, sizeof(links));
 	if (id) {
 		sxdp_open();
@@ -402,8 +398,8 @@ void sxdp_queue(struct member *m, const uint8_t *pkt, size_t len)
 	m->sxdp_replied = false;
 }
 
-/* A queued check that cannot go here: through the stack, or failed. */
-static void fall_back(unsigned int k, int err)
+/* A queued check that cannot go here: through the stack. */
+static void fall_back(unsigned int k)
 {
 	struct member *m = q.m[k];
 
@@ -412,7 +408,7 @@ static void fall_back(unsigned int k, int err)
 		return;
 	m->sxdp_sent = false;
 	m->sxdp_known = false;
-	syn_requeue(m, err);
+	syn_requeue(m);
 }
 
 void sxdp_flush(void)
@@ -426,10 +422,8 @@ void sxdp_flush(void)
 	/* The checks first, so that no reply comes before its entry. */
 	if (bpf_map_update_batch(probes_fd, q.keys, q.vals, &count, NULL) &&
 	    count < q.n) {
-		int err = errno;
-
 		for (i = count; i < q.n; i++)
-			fall_back(i, err);
+			fall_back(i);
 		q.n = count;
 	}
 	i = 0;
@@ -439,7 +433,7 @@ void sxdp_flush(void)
 			i += n;
 			continue;
 		}
-		fall_back(i++, errno);
+		fall_back(i++);
 	}
 	q.n = 0;
 }
@@ -456,17 +450,13 @@ void sxdp_forget(struct member *m)
 static int on_result(void *ctx, void *data, size_t len)
 {
 	const struct viplb_xdp_hc_result *r = data;
-	uint8_t t[20] = { 0 };
 
 	(void)ctx;
 	if (len < sizeof(*r))
 		return 0;
-	/* The reply's TCP header, as much of it as syn.c reads. */
-	memcpy(t, &r->key.backend_port, 2);
-	memcpy(t + 2, &r->key.local_port, 2);
-	memcpy(t + 8, &r->ack, 4);
-	t[13] = r->reply == VIPLB_XDP_HC_SYNACK ? 0x12 : 0x14;
-	syn_xdp_reply(&r->key.backend, t, sizeof(t), r->rtt_ns / 1000);
+	syn_xdp_reply(&r->key.backend, r->key.backend_port, r->key.local_port,
+		      r->ack, r->reply != VIPLB_XDP_HC_SYNACK,
+		      r->rtt_ns / 1000);
 	return 0;
 }
 

@@ -212,11 +212,15 @@ void syn_event(void *ptr, uint32_t events);
 void syn_quiet(bool quiet);
 void syn_drain(void);
 
-/* The reply to @m's SYN taken at XDP (syn_xdp.c): as on_reply(). */
-void syn_xdp_reply(const void *addr, const uint8_t *t, size_t len,
-		   uint64_t rtt_us);
-/* A SYN that syn_xdp.c could not send (@err): through the raw socket. */
-void syn_requeue(struct member *m, int err);
+/*
+ * A reply taken at XDP (syn_xdp.c): from @addr:@port to source port
+ * @sport, acknowledging @ack (all network order), a reset if @refused,
+ * @rtt_us after its SYN was sent.
+ */
+void syn_xdp_reply(const void *addr, uint16_t port, uint16_t sport,
+		   uint32_t ack, bool refused, uint64_t rtt_us);
+/* A SYN that syn_xdp.c could not send: through the raw socket. */
+void syn_requeue(struct member *m);
 
 /* syn_xdp.c: tcp checks outside the stack (-x) */
 #define SXDP_PKT_MAX 64
