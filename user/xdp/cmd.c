@@ -157,29 +157,29 @@ static void default_tun_src(struct viplb_xdp_config *cfg, const char *dev)
  * the first generation's only (the program and user space find the
  * current one through vip_gen).
  */
+static int pin_map(struct bpf_object *obj, const char *name)
+{
+	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	char path[256];
+
+	if (!map)
+		return -ENOENT;
+	xdp_pin_path(path, sizeof(path), name);
+	return bpf_map__pin(map, path);
+}
+
 static int pin_maps(struct bpf_object *obj)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
 	static const char *const optional[] = XDP_MAP_OPTIONAL_NAMES;
-	struct bpf_map *map;
-	char path[256];
 	size_t i;
-	int err;
+	int err = 0;
 
-	for (i = 0; i < ARRAY_SIZE(names) + ARRAY_SIZE(optional); i++) {
-		const char *name = i < ARRAY_SIZE(names) ?
-					   names[i] :
-					   optional[i - ARRAY_SIZE(names)];
-
-		map = bpf_object__find_map_by_name(obj, name);
-		if (!map)
-			return -ENOENT;
-		xdp_pin_path(path, sizeof(path), name);
-		err = bpf_map__pin(map, path);
-		if (err)
-			return err;
-	}
-	return 0;
+	for (i = 0; i < ARRAY_SIZE(names) && !err; i++)
+		err = pin_map(obj, names[i]);
+	for (i = 0; i < ARRAY_SIZE(optional) && !err; i++)
+		err = pin_map(obj, optional[i]);
+	return err;
 }
 
 /*
@@ -260,6 +260,7 @@ out:
 static void unpin_all(void)
 {
 	static const char *const names[] = XDP_MAP_NAMES;
+	static const char *const optional[] = XDP_MAP_OPTIONAL_NAMES;
 	char path[256];
 	size_t i;
 
@@ -267,12 +268,10 @@ static void unpin_all(void)
 		xdp_pin_path(path, sizeof(path), names[i]);
 		unlink(path);
 	}
-	xdp_pin_path(path, sizeof(path), XDP_MAP_SVCS);
-	unlink(path);
-	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_PROBES);
-	unlink(path);
-	xdp_pin_path(path, sizeof(path), XDP_MAP_HC_RESULTS);
-	unlink(path);
+	for (i = 0; i < ARRAY_SIZE(optional); i++) {
+		xdp_pin_path(path, sizeof(path), optional[i]);
+		unlink(path);
+	}
 	/* An older viplb's state, detached by this one. */
 	xdp_pin_path(path, sizeof(path), XDP_MAP_OLD_VIPS);
 	unlink(path);
