@@ -6,7 +6,7 @@
  * syn_floor before each batch, keyed by its addresses and ports, with
  * the acknowledgement expected) is taken here: its result goes to the
  * ring buffer "replies", and a SYN-ACK is turned into the reset the
- * kernel would have sent (RFC 9293: seq = its ack, no ACK flag) and sent
+ * kernel would have sent by viplb's own code (bpf/tcp_reset.h) and sent
  * back with XDP_TX.  Anything else passes.  IPv4 without options only.
  */
 #include <linux/bpf.h>
@@ -17,7 +17,7 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
-#include "../bpf/csum.h"
+#include "../bpf/tcp_reset.h"
 #include "syn_floor.h"
 
 #define FRAME_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct tcphdr))
@@ -33,72 +33,6 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 18);
 } replies SEC(".maps");
-
-/* The one's complement sum of @words 16-bit words at @p, onto @sum. */
-static __always_inline __u32 sum_words(const void *p, int words, __u32 sum)
-{
-	const __u16 *w = p;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < words; i++)
-		sum += w[i];
-	return sum;
-}
-
-/* Turn the SYN-ACK of @ctx into its reset, in place: 0 or -1. */
-static __always_inline int synack_to_reset(struct xdp_md *ctx, __be32 seq)
-{
-	void *data, *data_end;
-	unsigned char mac[ETH_ALEN];
-	struct ethhdr *eth;
-	struct iphdr *ip;
-	struct tcphdr *th;
-	__be32 addr;
-	__be16 port;
-	__u32 sum;
-	int extra;
-
-	extra = (int)(ctx->data_end - ctx->data) - (int)FRAME_LEN;
-	if (extra > 0 && bpf_xdp_adjust_tail(ctx, -extra))
-		return -1;
-	data = (void *)(long)ctx->data;
-	data_end = (void *)(long)ctx->data_end;
-	if (data + FRAME_LEN > data_end)
-		return -1;
-	eth = data;
-	ip = (void *)(eth + 1);
-	th = (void *)(ip + 1);
-
-	__builtin_memcpy(mac, eth->h_dest, ETH_ALEN);
-	__builtin_memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, mac, ETH_ALEN);
-
-	addr = ip->saddr;
-	ip->saddr = ip->daddr;
-	ip->daddr = addr;
-	ip->tot_len = bpf_htons(sizeof(*ip) + sizeof(*th));
-	ip->id = 0;
-	ip->frag_off = bpf_htons(0x4000); /* DF */
-	ip->ttl = 64;
-	ip->tos = 0;
-	ip->check = ipv4_header_csum(ip);
-
-	port = th->source;
-	th->source = th->dest;
-	th->dest = port;
-	th->seq = seq;
-	th->ack_seq = 0;
-	((__u16 *)th)[6] = bpf_htons(5 << 12 | 0x04); /* doff 5, RST */
-	th->window = 0;
-	th->urg_ptr = 0;
-	th->check = 0;
-	/* The pseudo-header (addresses, protocol, TCP length), then TCP's. */
-	sum = sum_words(&ip->saddr, 4,
-			bpf_htons(IPPROTO_TCP) + bpf_htons(sizeof(*th)));
-	th->check = csum_fold(sum_words(th, sizeof(*th) / 2, sum));
-	return 0;
-}
 
 SEC("xdp")
 int syn_floor_xdp(struct xdp_md *ctx)
@@ -140,7 +74,7 @@ int syn_floor_xdp(struct xdp_md *ctx)
 	bpf_map_delete_elem(&inflight, &key);
 	if (!synack)
 		return XDP_DROP;
-	return synack_to_reset(ctx, seq) ? XDP_DROP : XDP_TX;
+	return tcp_reset_synack(ctx, sizeof(struct ethhdr), seq) ? XDP_DROP : XDP_TX;
 }
 
 char LICENSE[] SEC("license") = "GPL";

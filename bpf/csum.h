@@ -19,6 +19,19 @@ static __always_inline __u16 csum_fold(__u32 sum)
 	return (__u16)~sum;
 }
 
+/* The one's complement sum of @words 16-bit words at @p, onto @sum. */
+static __always_inline __u32 csum_add_words(const void *p, int words,
+					    __u32 sum)
+{
+	const __u16 *w = p;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < words; i++)
+		sum += w[i];
+	return sum;
+}
+
 /* The header checksum of an IPv4 header without options. */
 static __always_inline __u16 ipv4_header_csum(const struct iphdr *iph)
 {
